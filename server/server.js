@@ -1,0 +1,222 @@
+/*
+ * Freshsales IDV: the Freshworks serverless forwarder (platform 3.0).
+ *
+ * A thin relay with no business logic: every decision is the backend's.
+ *  - onAppInstall registers this Freshsales account with the backend and blocks the install with
+ *    the backend's own message when it refuses (wrong key, unknown token, bad policy).
+ *  - onAppUninstall tells the backend; it never blocks the uninstall.
+ *  - onContactCreate and onDealUpdate forward the event, signed the Standard Webhooks way, through
+ *    the forwardEvent request template.
+ *
+ * The backend is reached only through request templates (config/requests.json). The platform
+ * forbids timers here, and every promise below is handled. Node's built-in crypto only.
+ */
+'use strict';
+
+var crypto = require('crypto');
+
+var DEFAULT_VALIDITY_DAYS = 365;
+
+function isSuccess(status) {
+  return typeof status === 'number' && status >= 200 && status < 300;
+}
+
+function iparamsOf(payload) {
+  return (payload && payload.iparams) || {};
+}
+
+/* The account's Freshsales Suite URL, e.g. https://acme.myfreshworks.com. */
+function accountUrl(payload) {
+  var host = (payload && payload.currentHost) || {};
+  var urls = host.endpoint_urls || {};
+  return urls.freshworks_crm || urls.freshsales || '';
+}
+
+/* Install-form values arrive as the form saved them; pass them on in the contract's types. */
+function asBool(value) {
+  return value === true || value === 'true' || value === 'yes' || value === 'Yes';
+}
+
+function asList(value) {
+  var items = Array.isArray(value) ? value : String(value === undefined || value === null ? '' : value).split(',');
+  return items
+    .map(function (item) {
+      return String(item).trim();
+    })
+    .filter(function (item) {
+      return item.length > 0;
+    });
+}
+
+function asDays(value) {
+  if (value === undefined || value === null || String(value).trim() === '') {
+    return DEFAULT_VALIDITY_DAYS;
+  }
+  return Number(value);
+}
+
+function registration(payload) {
+  var iparams = iparamsOf(payload);
+  return {
+    account_url: accountUrl(payload),
+    policy: {
+      auto_verify_on_create: asBool(iparams.auto_verify_on_create),
+      gated_stages: asList(iparams.gated_stages),
+      revert_on_gate: asBool(iparams.revert_on_gate),
+      validity_days: asDays(iparams.validity_days)
+    }
+  };
+}
+
+/* The backend's `{"error": code, "message": text}`, if the answer carries one. */
+function backendMessage(answer) {
+  var body = answer && answer.response;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch (e) {
+      body = null;
+    }
+  }
+  if (body && typeof body.message === 'string' && body.message.trim() !== '') {
+    return body.message.trim();
+  }
+  return null;
+}
+
+function describe(answer) {
+  var status = answer && answer.status;
+  var message = backendMessage(answer);
+  var text = typeof status === 'number' ? 'HTTP ' + status : 'no answer';
+  return message ? text + ': ' + message : text;
+}
+
+/* A readable reason for the admin when the install cannot go ahead. */
+function installRefusal(answer, payload) {
+  var message = backendMessage(answer);
+  if (message) {
+    return message;
+  }
+  var status = answer && answer.status;
+  var host = iparamsOf(payload).backend_host || 'the configured host';
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return 'The Freshsales IDV backend at ' + host + ' refused the installation (HTTP ' + status + '). ' +
+      'Check the backend API token and the Freshsales API key, then try again.';
+  }
+  return 'Could not reach the Freshsales IDV backend at ' + host + ' (' + describe(answer) + '). ' +
+    'Check the backend host name and that the backend is running, then try again.';
+}
+
+/* Standard Webhooks: v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). The key is the
+ * UTF-8 bytes of the lowercase hex SHA-256 of the API token: the backend stores only that hash. */
+function signingKey(apiToken) {
+  var hex = crypto.createHash('sha256').update(String(apiToken || ''), 'utf8').digest('hex');
+  return Buffer.from(hex, 'utf8');
+}
+
+function sign(key, id, timestamp, body) {
+  var mac = crypto.createHmac('sha256', key).update(id + '.' + timestamp + '.' + body, 'utf8');
+  return 'v1,' + mac.digest('base64');
+}
+
+/* payload.data trimmed to ids and changes, both change forms kept as received. */
+function eventData(data) {
+  var out = {};
+  if (data.contact) {
+    out.contact = { id: data.contact.id };
+  }
+  if (data.deal) {
+    out.deal = { id: data.deal.id, deal_stage_id: data.deal.deal_stage_id };
+    if (data.deal.changes !== undefined) {
+      out.deal.changes = data.deal.changes;
+    }
+  }
+  if (data.changes && data.changes.model_changes !== undefined) {
+    out.changes = { model_changes: data.changes.model_changes };
+  }
+  return out;
+}
+
+function eventBody(eventName, payload) {
+  var data = (payload && payload.data) || {};
+  var body = { event: eventName, account_url: accountUrl(payload), data: eventData(data) };
+  if (data.actor && data.actor.email) {
+    body.actor = { email: data.actor.email };
+  }
+  return body;
+}
+
+function forward(eventName, payload) {
+  return Promise.resolve()
+    .then(function () {
+      var body = JSON.stringify(eventBody(eventName, payload));
+      var id = crypto.randomUUID();
+      var timestamp = String(Math.floor(Date.now() / 1000));
+      var signature = sign(signingKey(iparamsOf(payload).api_token), id, timestamp, body);
+      return $request.invokeTemplate('forwardEvent', {
+        context: { webhook_id: id, webhook_timestamp: timestamp, webhook_signature: signature },
+        body: body
+      });
+    })
+    .then(
+      function (answer) {
+        if (!isSuccess(answer && answer.status)) {
+          console.error('Freshsales IDV: the backend did not accept ' + eventName + ' (' + describe(answer) + ')');
+        }
+      },
+      function (error) {
+        console.error('Freshsales IDV: could not forward ' + eventName + ' (' + describe(error) + ')');
+      }
+    );
+}
+
+exports = {
+  onAppInstallHandler: function (payload) {
+    return Promise.resolve()
+      .then(function () {
+        return $request.invokeTemplate('registerInstall', { body: JSON.stringify(registration(payload)) });
+      })
+      .then(
+        function (answer) {
+          if (isSuccess(answer && answer.status)) {
+            renderData();
+          } else {
+            renderData({ message: installRefusal(answer, payload) });
+          }
+        },
+        function (error) {
+          renderData({ message: installRefusal(error, payload) });
+        }
+      );
+  },
+
+  onAppUninstallHandler: function (payload) {
+    return Promise.resolve()
+      .then(function () {
+        return $request.invokeTemplate('unregisterInstall', {
+          body: JSON.stringify({ account_url: accountUrl(payload) })
+        });
+      })
+      .then(
+        function (answer) {
+          if (!isSuccess(answer && answer.status)) {
+            console.error('Freshsales IDV: the backend did not record the uninstall (' + describe(answer) + ')');
+          }
+        },
+        function (error) {
+          console.error('Freshsales IDV: could not tell the backend about the uninstall (' + describe(error) + ')');
+        }
+      )
+      .then(function () {
+        renderData();
+      });
+  },
+
+  onContactCreateHandler: function (payload) {
+    return forward('onContactCreate', payload);
+  },
+
+  onDealUpdateHandler: function (payload) {
+    return forward('onDealUpdate', payload);
+  }
+};

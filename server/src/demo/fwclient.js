@@ -1,0 +1,38 @@
+// Stand-in for the Freshworks client script ({{{appclient}}}) in the offline demo.
+// It implements the methods the widget uses, reading the record from the page's query string.
+// There are no request templates here: outside Freshworks the widget talks to the backend
+// directly (window.IDV_BACKEND), which is what the template proxy does inside the product.
+(function () {
+  "use strict";
+  var params = new URLSearchParams(window.location.search);
+  var entity = params.get("entity") || "contact";
+  var id = Number(params.get("id") || "0");
+  var client = {
+    data: {
+      get: function (name) {
+        if (name === "currentEntityInfo") {
+          return Promise.resolve({ currentEntityInfo: { currentEntityId: id, currentEntityType: entity } });
+        }
+        if (name === "loggedInUser") {
+          return Promise.resolve({ loggedInUser: { id: 7, display_name: "Demo Rep", email: "rep@demo.example" } });
+        }
+        return Promise.reject({ status: 404, message: "no data named " + name });
+      }
+    },
+    interface: {
+      trigger: function (action, options) {
+        if (window.parent && window.parent !== window) {
+          window.parent.postMessage({ type: "idv-demo-interface", action: action, options: options }, window.location.origin);
+        }
+        return Promise.resolve({});
+      }
+    },
+    instance: {
+      resize: function () { return Promise.resolve({}); },
+      context: function () { return Promise.resolve({ location: entity + "_entity_menu" }); }
+    },
+    events: { on: function () {} }
+  };
+  window.app = { initialized: function () { return Promise.resolve(client); } };
+  window.IDV_BACKEND = { base: window.location.origin, token: "__TOKEN__" };
+})();

@@ -1,0 +1,281 @@
+//! The widget ⇄ backend contract: JSON shapes shared by `widget/` and `server/`.
+//!
+//! Everything here must compile for `wasm32-unknown-unknown`, so it depends on serde only.
+
+use serde::{Deserialize, Serialize};
+
+/// A contact's identity-verification status as shown on its badge and written to the
+/// `cf_idv_status` field in Freshsales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IdvStatus {
+    /// No IDV session was ever started for this contact.
+    #[default]
+    NotVerified,
+    Pending,
+    Verified,
+    Failed,
+    Expired,
+}
+
+impl IdvStatus {
+    /// The wire / database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotVerified => "not_verified",
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses the wire / database spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "not_verified" => Self::NotVerified,
+            "pending" => Self::Pending,
+            "verified" => Self::Verified,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+
+    /// What a sales rep reads on the badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotVerified => "Not verified",
+            Self::Pending => "Pending",
+            Self::Verified => "Verified",
+            Self::Failed => "Failed",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+/// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assurance {
+    /// `IAL1` or `IAL2`.
+    pub level: String,
+    /// e.g. `800-63-3`.
+    pub revision: String,
+}
+
+/// `GET /api/v1/contacts/{id}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactStatus {
+    pub contact_id: u64,
+    pub status: IdvStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ial: Option<Assurance>,
+    #[serde(default)]
+    pub liveid_enrolled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_confidence: Option<f64>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stepup_at: Option<String>,
+    /// The pending session, if any (hosted link while the customer has not finished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Verification>,
+    /// Past sessions, newest first.
+    #[serde(default)]
+    pub history: Vec<Verification>,
+}
+
+/// The two kinds of provider session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Document + selfie proofing (hosted link).
+    Idv,
+    /// LiveID biometric step-up (QR / push, 60–120 s).
+    Stepup,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idv => "idv",
+            Self::Stepup => "stepup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "idv" => Some(Self::Idv),
+            "stepup" => Some(Self::Stepup),
+            _ => None,
+        }
+    }
+}
+
+/// State of one provider session: `pending → verified | failed | expired | canceled`, and
+/// `verified → expired` when its validity runs out. Terminal states never change back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Pending,
+    Verified,
+    Failed,
+    Expired,
+    Canceled,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "verified" => Self::Verified,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            "canceled" => Self::Canceled,
+            _ => return None,
+        })
+    }
+
+    /// Whether the provider can still change this session.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+}
+
+/// One verification session as the widget shows it (current session and history rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub id: String,
+    pub kind: Kind,
+    pub state: SessionState,
+    pub contact_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deal_id: Option<u64>,
+    /// RFC 3339.
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// IDV: the hosted link the customer opens (a bearer link: shown to the rep, never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_url: Option<String>,
+    /// Step-up: what the QR code encodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_payload: Option<String>,
+    /// When the link or LiveID session stops working (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<String>,
+    /// The Freshworks user who asked (audit line only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ial: Option<Assurance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_confidence: Option<f64>,
+}
+
+/// `POST /api/v1/contacts/{id}/verifications` (header `Idempotency-Key` honoured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StartVerification {
+    /// `IAL2` (default) or `IAL1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ial: Option<String>,
+    /// Subset of `drivers_license`, `passport`, `national_id`; empty means all three.
+    #[serde(default)]
+    pub document_types: Vec<String>,
+    /// The Freshworks user's email, for the audit line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+    /// Start a new session even if one is pending or valid.
+    #[serde(default)]
+    pub force: bool,
+    /// Also have the provider email the link to the contact.
+    #[serde(default)]
+    pub send_email: bool,
+}
+
+/// `POST /api/v1/deals/{id}/step-up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StartStepUp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
+}
+
+/// A deal stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub id: u64,
+    pub name: String,
+}
+
+/// `GET /api/v1/deals/{id}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DealStatus {
+    pub deal_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+    /// The tenant's gated stages (moving into one needs a verified primary contact).
+    #[serde(default)]
+    pub gated_stages: Vec<Stage>,
+    /// Whether the deal's current stage is gated.
+    pub gated: bool,
+    /// Whether the gate is satisfied (primary contact verified).
+    pub gate_satisfied: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_contact: Option<ContactStatus>,
+    /// The latest step-up for this deal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stepup: Option<Verification>,
+}
+
+/// Every error the backend returns has this JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine-readable code, e.g. `unauthorized`, `not_found`, `bad_request`,
+    /// `not_enrolled` (step-up asked for a contact without LiveID: offer Verify Identity).
+    pub error: String,
+    /// A sentence a person can act on.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_through_its_wire_name() {
+        for s in [
+            IdvStatus::NotVerified,
+            IdvStatus::Pending,
+            IdvStatus::Verified,
+            IdvStatus::Failed,
+            IdvStatus::Expired,
+        ] {
+            assert_eq!(IdvStatus::parse(s.as_str()), Some(s));
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(IdvStatus::parse("VERIFIED"), None);
+    }
+}

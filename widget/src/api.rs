@@ -1,0 +1,159 @@
+//! Typed calls to the backend over whichever [`Transport`] the page has.
+
+use std::{cell::RefCell, rc::Rc};
+
+use idv_types::{
+    ApiError, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    bridge,
+    model::{Failure, Record, Subject},
+    time::CallWindow,
+    transport::{Call, Endpoint, Reply, Transport},
+    wire,
+};
+
+/// The widget's backend API. Cheap to clone; clones share the call budget.
+#[derive(Clone)]
+pub struct Api {
+    transport: Rc<dyn Transport>,
+    window: Rc<RefCell<CallWindow>>,
+}
+
+impl Api {
+    pub fn new(transport: Rc<dyn Transport>) -> Self {
+        Self {
+            transport,
+            window: Rc::default(),
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        body: Option<String>,
+    ) -> Result<T, Failure> {
+        if self.transport.is_metered() {
+            // Stay under the platform's per-minute template budget: wait for a slot.
+            loop {
+                let wait = self.window.borrow_mut().admit(bridge::now());
+                match wait {
+                    None => break,
+                    Some(ms) => sleep(ms).await,
+                }
+            }
+        }
+        let reply = self
+            .transport
+            .send(Call { endpoint, body })
+            .await
+            .map_err(Failure::network)?;
+        parse(reply)
+    }
+
+    pub async fn fetch(&self, subject: Subject) -> Result<Record, Failure> {
+        match subject {
+            Subject::Contact(contact_id) => self
+                .send::<ContactStatus>(Endpoint::ContactStatus { contact_id }, None)
+                .await
+                .map(|c| Record::Contact(Box::new(c))),
+            Subject::Deal(deal_id) => self
+                .send::<DealStatus>(Endpoint::DealStatus { deal_id }, None)
+                .await
+                .map(|d| Record::Deal(Box::new(d))),
+        }
+    }
+
+    pub async fn start_verification(
+        &self,
+        contact_id: u64,
+        idempotency_key: String,
+        body: &StartVerification,
+    ) -> Result<Verification, Failure> {
+        let endpoint = Endpoint::StartVerification {
+            contact_id,
+            idempotency_key,
+        };
+        self.send(endpoint, Some(wire::encode(body))).await
+    }
+
+    pub async fn start_step_up(
+        &self,
+        deal_id: u64,
+        body: &StartStepUp,
+    ) -> Result<Verification, Failure> {
+        let endpoint = Endpoint::StartStepUp { deal_id };
+        self.send(endpoint, Some(wire::encode(body))).await
+    }
+
+    pub async fn verification(&self, id: String) -> Result<Verification, Failure> {
+        self.send(
+            Endpoint::Verification {
+                verification_id: id,
+            },
+            None,
+        )
+        .await
+    }
+
+    pub async fn cancel(&self, id: String) -> Result<Verification, Failure> {
+        self.send(
+            Endpoint::CancelVerification {
+                verification_id: id,
+            },
+            Some("{}".into()),
+        )
+        .await
+    }
+}
+
+/// A 2xx answer's JSON, or the backend's `{error, message}` as a [`Failure`].
+fn parse<T: DeserializeOwned>(reply: Reply) -> Result<T, Failure> {
+    if (200..300).contains(&reply.status) {
+        return wire::decode(&reply.body).ok_or_else(|| Failure {
+            status: reply.status,
+            code: "bad_answer".into(),
+            message: "The identity service sent an answer the widget does not understand.".into(),
+        });
+    }
+    Err(match wire::decode::<ApiError>(&reply.body) {
+        Some(e) => Failure {
+            status: reply.status,
+            code: e.error,
+            message: e.message,
+        },
+        None => Failure {
+            status: reply.status,
+            code: "http".into(),
+            message: match reply.status {
+                401 | 403 => {
+                    "The app's API token was refused. Ask an admin to check the app settings."
+                        .into()
+                }
+                404 => "The identity service does not know this record.".into(),
+                429 => "Too many requests. Try again in a minute.".into(),
+                s => {
+                    let mut m = String::from("The identity service answered HTTP ");
+                    m.push_str(&s.to_string());
+                    m.push('.');
+                    m
+                }
+            },
+        },
+    })
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                ms.min(i32::MAX as u32) as i32,
+            );
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -1,0 +1,251 @@
+//! The Freshworks bridge: `app.initialized()`, `client.data.get(…)`, `client.interface.trigger`
+//! and `client.instance.resize` through JS interop, plus the few browser calls the widget makes
+//! (clipboard, randomness).
+//!
+//! Inside Freshworks the platform's client script defines `window.app`. Outside it (the demo,
+//! tests) a stand-in may define the same methods; with neither, the record comes from the
+//! page's query string (`?entity=contact&id=42`).
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::model::Subject;
+
+/// Reads `target[key]`, treating `undefined` and `null` as absent.
+pub fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// Calls `target[method](...args)`; returns its value (not awaited).
+pub fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(target, method)
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| JsValue::from_str("not available"))?;
+    let arr: js_sys::Array = args.iter().collect();
+    f.apply(target, &arr)
+}
+
+/// Calls a promise-returning method and awaits it; the rejection value comes back as is.
+pub async fn call_promise_raw(
+    target: &JsValue,
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, JsValue> {
+    let promise: Promise = call(target, method, args)?.dyn_into()?;
+    JsFuture::from(promise).await
+}
+
+async fn call_promise(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    call_promise_raw(target, method, args)
+        .await
+        .map_err(describe)
+}
+
+/// A person-readable sentence from a JS error or rejection.
+pub fn describe(v: JsValue) -> String {
+    get(&v, "message")
+        .and_then(|m| m.as_string())
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| "The Freshworks client failed.".into())
+}
+
+/// Reads the platform's `{currentEntityId, currentEntityType}` shape.
+pub fn subject_from_info(id: Option<f64>, kind: Option<&str>) -> Result<Subject, String> {
+    let id = match id {
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n < 9.0e15 => n as u64,
+        _ => return Err("The page did not give a valid record id.".into()),
+    };
+    match kind {
+        Some("contact") => Ok(Subject::Contact(id)),
+        Some("deal") => Ok(Subject::Deal(id)),
+        Some(_) => Err("This app runs on contact and deal pages only.".into()),
+        None => Err("The page did not say which record it shows.".into()),
+    }
+}
+
+/// A handle on the Freshworks client, if the page has one.
+#[derive(Clone, Default)]
+pub struct Bridge {
+    client: Option<JsValue>,
+}
+
+impl Bridge {
+    /// Waits for `app.initialized()` when the platform (or a stand-in) is present.
+    pub async fn init() -> Self {
+        let window: JsValue = web_sys::window()
+            .map(Into::into)
+            .unwrap_or(JsValue::UNDEFINED);
+        let client = match get(&window, "app") {
+            Some(app) => call_promise(&app, "initialized", &[]).await.ok(),
+            None => None,
+        };
+        Self { client }
+    }
+
+    /// No client: toasts and resizes do nothing (tests, plain pages).
+    pub fn detached() -> Self {
+        Self::default()
+    }
+
+    /// The client object, for the transport.
+    pub fn client(&self) -> Option<&JsValue> {
+        self.client.as_ref()
+    }
+
+    /// `client.data.get(name)[name]`.
+    pub async fn data(&self, name: &str) -> Result<JsValue, String> {
+        let client = self.client.as_ref().ok_or("no Freshworks client")?;
+        let data = get(client, "data").ok_or("client.data is not available")?;
+        let value = call_promise(&data, "get", &[JsValue::from_str(name)]).await?;
+        Ok(get(&value, name).unwrap_or(value))
+    }
+
+    /// The record this widget instance shows.
+    pub async fn subject(&self) -> Result<Subject, String> {
+        if self.client.is_some() {
+            let info = self.data("currentEntityInfo").await?;
+            return subject_from_info(
+                get(&info, "currentEntityId").and_then(|v| v.as_f64()),
+                get(&info, "currentEntityType")
+                    .and_then(|v| v.as_string())
+                    .as_deref(),
+            );
+        }
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let mut id = None;
+        let mut kind = None;
+        for pair in search.trim_start_matches('?').split('&') {
+            match pair.split_once('=') {
+                Some(("id", v)) => id = v.parse::<f64>().ok(),
+                Some(("entity", v)) => kind = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        subject_from_info(id, kind.as_deref())
+    }
+
+    /// `loggedInUser.email`, for the audit line (`requested_by`).
+    pub async fn user_email(&self) -> Option<String> {
+        let user = self.data("loggedInUser").await.ok()?;
+        get(&user, "email").and_then(|e| e.as_string())
+    }
+
+    /// `client.interface.trigger("showNotify", {type, title, message})`; a no-op outside
+    /// Freshworks.
+    pub fn notify(&self, kind: &str, title: &str, message: &str) {
+        let Some(iface) = self.client.as_ref().and_then(|c| get(c, "interface")) else {
+            return;
+        };
+        let opts = Object::new();
+        let _ = Reflect::set(&opts, &"type".into(), &kind.into());
+        let _ = Reflect::set(&opts, &"title".into(), &title.into());
+        let _ = Reflect::set(&opts, &"message".into(), &message.into());
+        if let Ok(p) = call(&iface, "trigger", &["showNotify".into(), opts.into()]) {
+            swallow(p);
+        }
+    }
+
+    /// `client.instance.resize({height})`; a no-op outside Freshworks.
+    pub fn resize(&self, height: u32) {
+        let Some(instance) = self.client.as_ref().and_then(|c| get(c, "instance")) else {
+            return;
+        };
+        let opts = Object::new();
+        let _ = Reflect::set(&opts, &"height".into(), &f64::from(height).into());
+        if let Ok(p) = call(&instance, "resize", &[opts.into()]) {
+            swallow(p);
+        }
+    }
+}
+
+/// Awaits a promise and ignores its outcome (no unhandled rejections in the console).
+fn swallow(p: JsValue) {
+    if let Ok(p) = p.dyn_into::<Promise>() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(p).await;
+        });
+    }
+}
+
+/// Where the backend is outside Freshworks: `window.IDV_BACKEND = {base, token}`.
+pub fn direct_backend() -> Option<(String, String)> {
+    let window: JsValue = web_sys::window()?.into();
+    let cfg = get(&window, "IDV_BACKEND")?;
+    let base = get(&cfg, "base")?.as_string()?;
+    let token = get(&cfg, "token")?.as_string()?;
+    Some((base.trim_end_matches('/').to_string(), token))
+}
+
+/// A fresh random idempotency key: `crypto.getRandomValues` when present, else `Math.random`.
+pub fn random_key() -> String {
+    let bytes = js_sys::Uint8Array::new_with_length(16);
+    let crypto = web_sys::window().and_then(|w| get(&w.into(), "crypto"));
+    let filled =
+        crypto.is_some_and(|c| call(&c, "getRandomValues", &[bytes.clone().into()]).is_ok());
+    let mut out = [0u8; 16];
+    if filled {
+        bytes.copy_to(&mut out);
+    } else {
+        for b in &mut out {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    crate::time::hex(&out)
+}
+
+/// Milliseconds since the epoch.
+pub fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Copies text: the async clipboard API, else selecting `fallback` (an input holding the text)
+/// and `document.execCommand("copy")` (sandboxed iframes may lack clipboard permission).
+pub async fn copy_text(text: &str, fallback: Option<&JsValue>) -> bool {
+    let window: JsValue = match web_sys::window() {
+        Some(w) => w.into(),
+        None => return false,
+    };
+    if let Some(clipboard) = get(&window, "navigator").and_then(|n| get(&n, "clipboard")) {
+        if call_promise_raw(&clipboard, "writeText", &[text.into()])
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+    }
+    let Some(input) = fallback else {
+        return false;
+    };
+    let _ = call(input, "select", &[]);
+    get(&window, "document")
+        .and_then(|d| call(&d, "execCommand", &["copy".into()]).ok())
+        .and_then(|r| r.as_bool())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_info_is_validated() {
+        assert_eq!(
+            subject_from_info(Some(12.0), Some("contact")),
+            Ok(Subject::Contact(12))
+        );
+        assert_eq!(
+            subject_from_info(Some(7.0), Some("deal")),
+            Ok(Subject::Deal(7))
+        );
+        assert!(subject_from_info(Some(1.5), Some("contact")).is_err());
+        assert!(subject_from_info(Some(0.0), Some("contact")).is_err());
+        assert!(subject_from_info(Some(3.0), Some("lead")).is_err());
+        assert!(subject_from_info(None, Some("contact")).is_err());
+        assert!(subject_from_info(Some(3.0), None).is_err());
+    }
+}

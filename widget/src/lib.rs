@@ -1,0 +1,283 @@
+//! The Freshsales IDV widget.
+//!
+//! `App` finds the record it sits on through the Freshworks [`bridge`], picks the
+//! [`transport`] (request templates inside Freshworks, gloo-net outside) and mounts [`Widget`].
+//! The view state is the plain-Rust reducer in [`model`]; [`Driver`] runs its commands.
+
+pub mod api;
+pub mod bridge;
+pub mod model;
+pub mod time;
+pub mod transport;
+pub mod ui;
+pub mod wire;
+
+use std::{rc::Rc, time::Duration};
+
+use leptos::{html, prelude::*, task::spawn_local};
+use wasm_bindgen::{closure::Closure, JsCast};
+
+pub use crate::ui::{BadgeState, StatusBadge};
+use crate::{
+    api::Api,
+    bridge::Bridge,
+    model::{Cmd, Focus, Model, Msg, Phase, Subject},
+    ui::{ContactBody, DealBody, ErrorBox, Skeleton},
+};
+
+/// What the commands need: the API and the Freshworks client.
+struct Env {
+    api: Api,
+    bridge: Bridge,
+}
+
+/// Sends messages to the model and runs the commands it returns. `Copy`, so every event
+/// handler can hold one.
+#[derive(Clone, Copy)]
+pub struct Driver {
+    pub model: RwSignal<Model>,
+    env: StoredValue<Env, LocalStorage>,
+}
+
+impl Driver {
+    pub fn send(self, msg: Msg) {
+        let Some(cmds) = self.model.try_update(|m| m.update(msg, bridge::now())) else {
+            return; // unmounted
+        };
+        for cmd in cmds {
+            self.run(cmd);
+        }
+    }
+
+    fn run(self, cmd: Cmd) {
+        let Some(api) = self.env.try_with_value(|e| e.api.clone()) else {
+            return;
+        };
+        match cmd {
+            Cmd::Fetch(subject) => spawn_local(async move {
+                self.send(match api.fetch(subject).await {
+                    Ok(r) => Msg::Loaded(r),
+                    Err(f) => Msg::LoadFailed(f),
+                })
+            }),
+            Cmd::StartVerification {
+                contact_id,
+                idempotency_key,
+                body,
+            } => spawn_local(async move {
+                self.send(
+                    match api
+                        .start_verification(contact_id, idempotency_key, &body)
+                        .await
+                    {
+                        Ok(v) => Msg::VerifyStarted(v),
+                        Err(f) => Msg::VerifyFailed(f),
+                    },
+                )
+            }),
+            Cmd::StartStepUp { deal_id, body } => spawn_local(async move {
+                self.send(match api.start_step_up(deal_id, &body).await {
+                    Ok(v) => Msg::StepUpStarted(v),
+                    Err(f) => Msg::StepUpFailed(f),
+                })
+            }),
+            Cmd::Schedule { gen, delay_ms } => set_timeout(
+                move || self.send(Msg::PollDue { gen }),
+                Duration::from_millis(delay_ms.into()),
+            ),
+            Cmd::GetVerification { gen, id } => spawn_local(async move {
+                self.send(match api.verification(id).await {
+                    Ok(session) => Msg::Polled { gen, session },
+                    Err(failure) => Msg::PollFailed { gen, failure },
+                })
+            }),
+            Cmd::Cancel { id } => spawn_local(async move {
+                self.send(match api.cancel(id.clone()).await {
+                    Ok(v) => Msg::Canceled(v),
+                    Err(failure) => Msg::CancelFailed { id, failure },
+                })
+            }),
+            Cmd::Toast {
+                tone,
+                title,
+                message,
+            } => {
+                let _ = self.env.try_with_value(|e| {
+                    e.bridge
+                        .notify(tone.as_str(), &time::toast_title(title), &message)
+                });
+            }
+        }
+    }
+}
+
+/// The widget for one record. Tests mount it with a fake transport and a detached bridge.
+#[component]
+pub fn Widget(
+    subject: Subject,
+    api: Api,
+    /// The Freshworks client (toasts, resize); `Bridge::detached()` outside.
+    #[prop(optional)]
+    bridge: Bridge,
+    /// The Freshworks user's email, recorded as `requested_by`.
+    user: Option<String>,
+) -> impl IntoView {
+    let model = RwSignal::new(Model::new(subject, user));
+    let d = Driver {
+        model,
+        env: StoredValue::new_local(Env {
+            api,
+            bridge: bridge.clone(),
+        }),
+    };
+    d.send(Msg::Refresh);
+
+    // The step-up countdown's clock.
+    if let Ok(clock) = set_interval_with_handle(
+        move || {
+            if model.try_with_untracked(Model::needs_clock) == Some(true) {
+                d.send(Msg::Tick);
+            }
+        },
+        Duration::from_secs(1),
+    ) {
+        on_cleanup(move || clock.clear());
+    }
+
+    let root = NodeRef::<html::Main>::new();
+    // Focus follows user actions whose control disappears (see `Focus`).
+    let focus = Memo::new(move |_| model.with(|m| m.focus));
+    Effect::new(move |_| {
+        let (_, target) = focus.get();
+        if target != Focus::None {
+            request_animation_frame(move || {
+                if let Some(el) = root.get_untracked() {
+                    ui::focus_in(&el, target.key());
+                }
+            });
+        }
+    });
+    watch_height(root, bridge);
+
+    let phase = Memo::new(move |_| model.with(|m| m.phase()));
+    let badge = Signal::derive(move || {
+        model.with(|m| match m.phase() {
+            Phase::Loading => BadgeState::Loading,
+            Phase::Failed => BadgeState::Unavailable,
+            Phase::Ready => m.status().map_or(BadgeState::NoContact, BadgeState::Status),
+        })
+    });
+    let failure = Memo::new(move |_| {
+        model.with(|m| match &m.load {
+            model::Load::Failed(f) => Some(f.clone()),
+            _ => None,
+        })
+    });
+    view! {
+        <main class="idv" node_ref=root aria-busy=move || (phase.get() == Phase::Loading).to_string()>
+            <p class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="idv-live">
+                {move || model.with(|m| m.announcement.clone())}
+            </p>
+            <header class="idv-head">
+                <h1>{match subject {
+                    Subject::Contact(_) => "Identity",
+                    Subject::Deal(_) => "Identity",
+                }}</h1>
+                <StatusBadge state=badge />
+            </header>
+            {move || match phase.get() {
+                Phase::Loading => view! { <Skeleton /> }.into_any(),
+                Phase::Failed => failure
+                    .get()
+                    .map(|f| view! { <ErrorBox failure=f d=d /> })
+                    .into_any(),
+                Phase::Ready => match subject {
+                    Subject::Contact(_) => view! { <ContactBody d=d /> }.into_any(),
+                    Subject::Deal(_) => view! { <DealBody d=d /> }.into_any(),
+                },
+            }}
+        </main>
+    }
+}
+
+/// Tells Freshworks the widget's height whenever it changes (`client.instance.resize`).
+fn watch_height(root: NodeRef<html::Main>, bridge: Bridge) {
+    if bridge.client().is_none() {
+        return;
+    }
+    Effect::new(move |_| {
+        let Some(el) = root.get() else { return };
+        let last = std::cell::Cell::new(0u32);
+        let bridge = bridge.clone();
+        let target = el.clone();
+        let cb = Closure::<dyn FnMut()>::new(move || {
+            let h = target.offset_height().max(0) as u32;
+            if h != last.get() {
+                last.set(h);
+                bridge.resize(h);
+            }
+        });
+        if let Ok(observer) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+            observer.observe(&el);
+        }
+        // The widget lives as long as the page.
+        cb.forget();
+    });
+}
+
+/// Everything the widget needs from the page.
+#[derive(Clone)]
+struct Setup {
+    subject: Subject,
+    api: Api,
+    bridge: Bridge,
+    user: Option<String>,
+}
+
+async fn setup() -> Result<Setup, String> {
+    let bridge = Bridge::init().await;
+    let subject = bridge.subject().await?;
+    let transport = transport::pick(bridge.client())?;
+    let user = bridge.user_email().await;
+    Ok(Setup {
+        subject,
+        api: Api::new(Rc::from(transport)),
+        bridge,
+        user,
+    })
+}
+
+/// The whole page: connects to Freshworks (or the stand-in), then shows [`Widget`].
+#[component]
+pub fn App() -> impl IntoView {
+    let ready = RwSignal::new_local(None::<Result<Setup, String>>);
+    spawn_local(async move {
+        let s = setup().await;
+        ready.set(Some(s));
+    });
+    move || match ready.get() {
+        Some(Ok(s)) => {
+            view! { <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user /> }.into_any()
+        }
+        Some(Err(e)) => view! {
+            <main class="idv">
+                <header class="idv-head">
+                    <h1>"Identity"</h1>
+                    <StatusBadge state=BadgeState::Unavailable />
+                </header>
+                <div class="error" role="alert"><p>{e}</p></div>
+            </main>
+        }
+        .into_any(),
+        None => view! {
+            <main class="idv" aria-busy="true">
+                <header class="idv-head">
+                    <h1>"Identity"</h1>
+                    <StatusBadge state=BadgeState::Loading />
+                </header>
+                <Skeleton />
+            </main>
+        }
+        .into_any(),
+    }
+}

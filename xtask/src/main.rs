@@ -1,0 +1,352 @@
+//! `cargo xtask`: the project's two promises and the steps behind them.
+//!
+//! - `cargo xtask demo` installs what is missing, builds the widget into `app/` and serves the
+//!   offline demo.
+//! - `cargo xtask test` installs what the tests need and runs every check and test.
+//!
+//! Installs are idempotent: each tool is checked first and only installed (with a line saying
+//! what and why) when missing or at the wrong version.
+
+mod appcheck;
+mod pack;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Instant,
+};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Build, demo and test Freshsales IDV")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install what is missing, build the widget and serve the offline demo.
+    Demo {
+        /// Address to serve on.
+        #[arg(long, env = "IDV_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Install what the tests need, then run formatting, lints and every test.
+    Test,
+    /// Install the toolchain (wasm32 target, trunk, wasm-bindgen, binaryen, Chromium).
+    Setup,
+    /// Build the widget in release mode into `app/`.
+    BuildWidget,
+    /// Check the Freshworks app package (manifest, templates, iparams, pages, serverless).
+    AppCheck,
+    /// Build the widget and write the Freshworks submission zip to target/freshsales-idv.zip.
+    Pack,
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    std::env::set_current_dir(root())?;
+    match cli.command {
+        Cmd::Demo { bind } => demo(&bind),
+        Cmd::Test => test(),
+        Cmd::Setup => {
+            tools::ensure_build_tools()?;
+            tools::ensure_browser()
+        }
+        Cmd::BuildWidget => {
+            tools::ensure_build_tools()?;
+            build_widget()
+        }
+        Cmd::AppCheck => {
+            eprintln!("==> Freshworks app check");
+            appcheck::run(&root())
+        }
+        Cmd::Pack => {
+            tools::ensure_build_tools()?;
+            build_widget()?;
+            eprintln!("==> Freshworks app check");
+            appcheck::run(&root())?;
+            eprintln!("==> packing the Freshworks app");
+            pack::run(&root())
+        }
+    }
+}
+
+/// Runs a command, streaming its output; fails on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// `trunk build --release` into target/widget-dist, then copied into the Freshworks `app/`.
+fn build_widget() -> Result<()> {
+    eprintln!("==> building the widget (trunk, release, wasm-opt -Oz)");
+    // trunk runs offline (no downloads), which makes cargo offline too: fetch first.
+    run(cargo().args(["fetch", "--locked"]))?;
+    run(Command::new("trunk")
+        .args([
+            "build",
+            "--release",
+            "--offline",
+            "--cargo-profile",
+            "wasm-release",
+        ])
+        .current_dir(root().join("widget"))
+        .env("PATH", tools::tool_path())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("NO_COLOR", "true"))?;
+    let dist = root().join("target/widget-dist");
+    let app = root().join("app");
+    // Remove the previous build's files (hashed names), keep committed assets such as icons.
+    for entry in std::fs::read_dir(&app)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let built = name == "index.html"
+            || name == "snippets"
+            || [".js", ".wasm", ".css"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+        if built {
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+    }
+    copy_tree(&dist, &app)?;
+    eprintln!("    widget built into {}", app.display());
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn demo(bind: &str) -> Result<()> {
+    tools::ensure_build_tools()?;
+    build_widget()?;
+    eprintln!("==> building the backend (release)");
+    run(cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "idv-server",
+        "--bin",
+        "server",
+    ]))?;
+    let server = root().join("target/release/server");
+    let mut cmd = Command::new(server);
+    cmd.args(["demo", "--bind", bind, "--app-dir", "app"]);
+    // Hand the terminal to the server so Ctrl-C reaches it alone and it shuts down cleanly.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        Err(err).context("starting the demo server")
+    }
+    #[cfg(not(unix))]
+    run(&mut cmd)
+}
+
+/// `npm ci` when node_modules is missing or was installed from another package-lock.json, then
+/// Vitest with the coverage thresholds of vitest.config.js (the ones `fdk pack` applies).
+fn serverless_tests() -> Result<()> {
+    let root = root();
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .context("Node.js is needed for the serverless tests: apt-get install nodejs npm")?;
+    // Vite 7 (under Vitest 3) needs Node 20.19 or later.
+    let mut parts = version.trim_start_matches('v').split('.');
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    if (major, minor) < (20, 19) {
+        bail!("the serverless tests need Node.js 20.19 or later, this machine has {version}");
+    }
+    let lock = root.join("package-lock.json");
+    let stamp = root.join("node_modules/.idv-package-lock.json");
+    let wanted = std::fs::read(&lock).context("reading package-lock.json")?;
+    if std::fs::read(&stamp).ok().as_deref() != Some(wanted.as_slice()) {
+        eprintln!("    installing the test packages of package-lock.json (npm ci; node {version})");
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&root))?;
+        std::fs::write(&stamp, &wanted)?;
+    }
+    run(Command::new("npx")
+        .args(["--no-install", "vitest", "run", "--coverage"])
+        .current_dir(&root))
+}
+
+struct Step {
+    name: &'static str,
+    ok: bool,
+    secs: f64,
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<()>| {
+        eprintln!("\n==> {name}");
+        let t = Instant::now();
+        let result = f();
+        if let Err(e) = &result {
+            eprintln!("!!! {name}: {e:#}");
+        }
+        steps.push(Step {
+            name,
+            ok: result.is_ok(),
+            secs: t.elapsed().as_secs_f64(),
+        });
+    };
+
+    step("format (cargo fmt --check)", &mut || {
+        run(cargo().args(["fmt", "--all", "--check"]))
+    });
+    step("lints (cargo clippy, host)", &mut || {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    step("lints (cargo clippy, widget on wasm32)", &mut || {
+        run(cargo().args([
+            "clippy",
+            "-p",
+            "idv-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    step("widget release build", &mut build_widget);
+    step(
+        "widget tests in headless Chromium (wasm-bindgen-test)",
+        &mut || {
+            run(cargo()
+                .args([
+                    "test",
+                    "-p",
+                    "idv-widget",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--locked",
+                ])
+                .env("PATH", tools::tool_path())
+                .env("CHROMEDRIVER", tools::CHROMEDRIVER))
+        },
+    );
+
+    step(
+        "Freshworks app check (manifest, templates, iparams, pages, serverless)",
+        &mut || appcheck::run(&root()),
+    );
+    step(
+        "serverless unit tests (Vitest, coverage >= 80 %)",
+        &mut serverless_tests,
+    );
+
+    let pg = tools::postgres();
+    step(
+        "Rust tests: unit, integration (SQLite + PostgreSQL), end-to-end (cargo nextest)",
+        &mut || {
+            let mut cmd = cargo();
+            cmd.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ])
+            .env("IDV_E2E", "1")
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("PATH", tools::tool_path());
+            match &pg {
+                Some(url) => {
+                    cmd.env("IDV_REQUIRE_PG", "1").env("DATABASE_URL", url);
+                }
+                None => {
+                    cmd.env_remove("DATABASE_URL");
+                }
+            }
+            run(&mut cmd)
+        },
+    );
+
+    eprintln!(
+        "\n==> summary ({:.0} s in all)",
+        started.elapsed().as_secs_f64()
+    );
+    for s in &steps {
+        eprintln!(
+            "    {} {:<80} {:>6.1} s",
+            if s.ok { "ok  " } else { "FAIL" },
+            s.name,
+            s.secs
+        );
+    }
+    match &pg {
+        Some(_) => eprintln!("    PostgreSQL: the suite ran on SQLite and on PostgreSQL"),
+        None => eprintln!(
+            "    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432); SQLite only"
+        ),
+    }
+    let failed: Vec<_> = steps.iter().filter(|s| !s.ok).map(|s| s.name).collect();
+    if failed.is_empty() {
+        eprintln!("    every step succeeded");
+        Ok(())
+    } else {
+        bail!("{} step(s) failed: {}", failed.len(), failed.join("; "))
+    }
+}
