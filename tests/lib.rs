@@ -10,6 +10,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 use idv_server::{demo, Config};
 
 /// The workspace root.
@@ -95,7 +96,7 @@ impl Browser {
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
-        let client = ClientBuilder::rustls()?
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await

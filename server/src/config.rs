@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
+use secrecy::SecretString;
 
 /// Settings shared by `serve` and `demo`.
 #[derive(Debug, Clone, Args)]
@@ -23,6 +24,16 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "IDV_MAX_BODY", default_value_t = 64 * 1024)]
     pub max_body: usize,
+    /// 32 bytes, base64: seals secrets at rest (`server keygen` makes one). `serve` needs it;
+    /// the demo keeps its own next to its database.
+    #[arg(long, env = "IDV_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<SecretString>,
+    /// This backend's public base URL (provider callbacks go to `{url}/hooks/kosmos/{tenant}`).
+    #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+    /// Run no background workers (poller, expiry, CRM write-back) in this process.
+    #[arg(long, env = "IDV_NO_WORKERS", default_value_t = false)]
+    pub no_workers: bool,
 }
 
 impl Config {
@@ -33,6 +44,9 @@ impl Config {
             database_url: database_url.into(),
             app_dir: PathBuf::from("app"),
             max_body: 64 * 1024,
+            master_key: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            no_workers: false,
         }
     }
 }

@@ -29,11 +29,15 @@ pub enum SealError {
 
 impl Sealer {
     pub fn from_base64(key: &SecretString) -> Result<Self, SealError> {
-        let bytes = B64.decode(key.expose_secret().trim()).map_err(|_| SealError::BadKey)?;
+        let bytes = B64
+            .decode(key.expose_secret().trim())
+            .map_err(|_| SealError::BadKey)?;
         if bytes.len() != 32 {
             return Err(SealError::BadKey);
         }
-        Ok(Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)) })
+        Ok(Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
+        })
     }
 
     /// A fresh random master key, base64.
@@ -43,7 +47,10 @@ impl Sealer {
 
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ct = self.cipher.encrypt(&nonce, plaintext.as_bytes()).expect("encryption does not fail");
+        let ct = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("encryption does not fail");
         let mut out = nonce.to_vec();
         out.extend(ct);
         format!("v1:{}", B64.encode(out))
@@ -56,8 +63,13 @@ impl Sealer {
             return Err(SealError::Open);
         }
         let (nonce, ct) = bytes.split_at(12);
-        let pt = self.cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| SealError::Open)?;
-        String::from_utf8(pt).map(SecretString::from).map_err(|_| SealError::Open)
+        let pt = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| SealError::Open)?;
+        String::from_utf8(pt)
+            .map(SecretString::from)
+            .map_err(|_| SealError::Open)
     }
 
     /// Opens an optional sealed column, treating damage as absence (and logging it).
@@ -86,7 +98,10 @@ mod tests {
         assert_ne!(sealed, a.seal("fs-api-key-123"), "nonces differ");
         assert_eq!(a.open(&sealed).unwrap().expose_secret(), "fs-api-key-123");
         assert_eq!(b.open(&sealed).unwrap_err(), SealError::Open);
-        assert_eq!(Sealer::from_base64(&"c2hvcnQ=".to_string().into()).unwrap_err(), SealError::BadKey);
+        assert_eq!(
+            Sealer::from_base64(&"c2hvcnQ=".to_string().into()).unwrap_err(),
+            SealError::BadKey
+        );
         assert_eq!(format!("{a:?}"), "Sealer([redacted])");
     }
 }

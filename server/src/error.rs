@@ -31,6 +31,12 @@ pub enum AppError {
     Unsupported(String),
     #[error("{0}")]
     Unprocessable(String),
+    /// Step-up asked for a contact without a LiveID enrolment: the widget offers Verify Identity.
+    #[error("{0}")]
+    NotEnrolled(String),
+    /// 1Kosmos or Freshsales could not be reached or refused for a passing reason.
+    #[error("{0}")]
+    Upstream(String),
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -59,6 +65,8 @@ impl AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotEnrolled(_) => StatusCode::CONFLICT,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +82,8 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unsupported(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable",
+            Self::NotEnrolled(_) => "not_enrolled",
+            Self::Upstream(_) => "upstream_unavailable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }

@@ -7,23 +7,28 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod demo;
+pub mod engine;
 pub mod error;
 pub mod freshsales;
+pub mod hooks;
 pub mod kosmos;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod webhook;
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 pub use config::Config;
+use engine::{Engine, Settings};
 pub use store::Store;
+use tokio_util::sync::CancellationToken;
 
 /// The NIST SP 800-63 revision our IAL values refer to (800-63-4 renumbers the levels).
 pub const NIST_REVISION: &str = "800-63-3";
@@ -32,6 +37,117 @@ pub const NIST_REVISION: &str = "800-63-3";
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    pub engine: Arc<Engine>,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self {
+            store: engine.store.clone(),
+            engine,
+        }
+    }
+}
+
+/// A backend process: store, engine, workers and HTTP server, running until stopped.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    cancel: CancellationToken,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Connects the store, builds the engine, starts the workers (unless `config.no_workers`)
+    /// and serves `build_router(…, extra)` on `config.bind` (port 0 in tests).
+    pub async fn start(
+        config: &Config,
+        sealer: crypto::Sealer,
+        settings: Settings,
+        extra: Router<AppState>,
+    ) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        Self::start_with(config, Engine::new(store, sealer, settings), extra).await
+    }
+
+    pub async fn start_with(
+        config: &Config,
+        engine: Engine,
+        extra: Router<AppState>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        Self::serve(listener, config, engine, extra).await
+    }
+
+    /// As [`Running::start_with`], on a listener the caller bound (to know its address first).
+    pub async fn serve(
+        listener: TcpListener,
+        config: &Config,
+        engine: Engine,
+        extra: Router<AppState>,
+    ) -> anyhow::Result<Self> {
+        let engine = Arc::new(engine);
+        let state = AppState::new(engine.clone());
+        let cancel = CancellationToken::new();
+        let workers = if config.no_workers {
+            Vec::new()
+        } else {
+            engine.spawn_workers(cancel.clone())
+        };
+        let server = Server {
+            listener,
+            router: build_router(state.clone(), config, extra),
+        };
+        let addr = server.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            addr,
+            state,
+            cancel,
+            shutdown: Some(tx),
+            server,
+            workers,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.state.engine
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, stops the workers, closes the pool.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let served = (&mut self.server).await;
+        self.cancel.cancel();
+        for w in self.workers.drain(..) {
+            let _ = w.await;
+        }
+        self.state.store.close().await;
+        served??;
+        Ok(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// The backend's routes with the common layers applied. `extra` lets the demo add its pages.
@@ -40,8 +156,9 @@ pub fn build_router(state: AppState, config: &Config, extra: Router<AppState>) -
         .merge(extra)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(middleware::from_fn(api::json_errors))
         .layer(RequestBodyLimitLayer::new(config.max_body))
+        // Outside the limit layer, which answers an oversized Content-Length itself.
+        .layer(middleware::from_fn(api::json_errors))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

@@ -1,7 +1,17 @@
 //! `server`: the Freshsales IDV backend's command line.
 
-use clap::{Parser, Subcommand};
-use idv_server::{build_router, demo, shutdown_signal, telemetry, AppState, Config, Server, Store};
+use std::io::Write as _;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use idv_server::{
+    auth,
+    crypto::Sealer,
+    demo,
+    engine::{tenant, Engine, Settings},
+    shutdown_signal, telemetry, Config, Running, Store,
+};
+use secrecy::SecretString;
 
 #[derive(Parser)]
 #[command(name = "server", version, about = "Freshsales IDV backend")]
@@ -12,37 +22,189 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the widget API and webhooks.
+    /// Serve the widget API and webhooks, and run the workers.
     Serve(Config),
-    /// Run the offline demo: seeded tenant, Freshsales-like page with the widget.
+    /// Run the offline demo: simulators, seeded tenant, Freshsales-like pages with the widget.
     Demo(Config),
     /// Apply database migrations and exit.
     Migrate(Config),
+    /// Print a new master key for IDV_MASTER_KEY.
+    Keygen,
+    /// Manage tenants (one per Freshsales account).
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Inspect and replay the CRM write-back queue.
+    #[command(subcommand)]
+    Sync(SyncCmd),
+}
+
+#[derive(Args)]
+struct Db {
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/idv.db?mode=rwc"
+    )]
+    database_url: String,
+    #[arg(long, env = "IDV_MASTER_KEY", hide_env_values = true)]
+    master_key: SecretString,
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant; prints its id, the app's API token and the workflow webhook secret.
+    Add {
+        /// A name for the operator's eyes, e.g. the account's domain.
+        name: String,
+        /// 1Kosmos API base URL for this tenant.
+        #[arg(long)]
+        kosmos_url: Option<String>,
+        /// 1Kosmos API key (read from the environment so it stays out of shell history).
+        #[arg(long, env = "IDV_KOSMOS_API_KEY", hide_env_values = true)]
+        kosmos_key: Option<String>,
+        /// Secret 1Kosmos signs callbacks with.
+        #[arg(long, env = "IDV_KOSMOS_WEBHOOK_SECRET", hide_env_values = true)]
+        kosmos_webhook_secret: Option<String>,
+        /// The Freshsales plan's API calls per hour (1000, 2000 or 5000).
+        #[arg(long, default_value_t = 1000)]
+        hourly_limit: i64,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// List tenants.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Rows by state, and the dead rows with their last error.
+    Status {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Put dead rows back in the queue (all tenants, or one).
+    Replay {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+async fn engine(db: &Db) -> anyhow::Result<Engine> {
+    let store = Store::connect(&db.database_url).await?;
+    let sealer = Sealer::from_base64(&db.master_key)?;
+    Ok(Engine::new(store, sealer, Settings::default()))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
+    let mut out = std::io::stdout().lock();
     match Cli::parse().command {
         Command::Serve(config) => {
-            let store = Store::connect(&config.database_url).await?;
-            let router = build_router(
-                AppState {
-                    store: store.clone(),
-                },
+            let key = config.master_key.clone().context(
+                "IDV_MASTER_KEY is not set: generate one with `server keygen` and keep it safe",
+            )?;
+            let settings = Settings {
+                public_base_url: config.public_url.trim_end_matches('/').to_string(),
+                ..Settings::default()
+            };
+            let running = Running::start(
                 &config,
+                Sealer::from_base64(&key)?,
+                settings,
                 Default::default(),
-            );
-            let server = Server::bind(config.bind, router).await?;
-            tracing::info!(addr = %server.local_addr(), "listening");
-            server.run(shutdown_signal()).await?;
-            store.close().await;
+            )
+            .await?;
+            tracing::info!(addr = %running.addr, "listening");
+            shutdown_signal().await;
+            running.stop().await?;
         }
         Command::Demo(config) => demo::run(config).await?,
         Command::Migrate(config) => {
             let store = Store::connect(&config.database_url).await?;
             store.close().await;
-            eprintln!("migrations applied");
+            writeln!(out, "migrations applied")?;
+        }
+        Command::Keygen => writeln!(out, "{}", Sealer::generate_key())?,
+        Command::Tenant(TenantCmd::Add {
+            name,
+            kosmos_url,
+            kosmos_key,
+            kosmos_webhook_secret,
+            hourly_limit,
+            db,
+        }) => {
+            let e = engine(&db).await?;
+            let id = format!("t{}", &auth::hash_token(&auth::generate_token())[..12]);
+            let token = auth::generate_token();
+            let automator = auth::generate_token();
+            e.store
+                .insert_tenant(&id, &name, &auth::hash_token(&token))
+                .await?;
+            tenant::set_connections(
+                &e.store,
+                &e.sealer,
+                &id,
+                &tenant::Connections {
+                    kosmos_base_url: kosmos_url,
+                    kosmos_key,
+                    kosmos_webhook_secret,
+                    automator_secret: Some(automator.clone()),
+                    hourly_limit: Some(hourly_limit),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            writeln!(out, "tenant id:       {id}")?;
+            writeln!(
+                out,
+                "API token:       {token}   (install form: Backend API token)"
+            )?;
+            writeln!(
+                out,
+                "webhook secret:  {automator}   (workflow header X-IDV-Webhook-Secret)"
+            )?;
+            writeln!(
+                out,
+                "These are shown once; only their hashes or sealed forms are stored."
+            )?;
+            e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::List { db }) => {
+            let e = engine(&db).await?;
+            for (id, name, installed) in tenant::list(&e.store).await? {
+                let state = if installed {
+                    "installed"
+                } else {
+                    "uninstalled"
+                };
+                writeln!(out, "{id}\t{state}\t{name}")?;
+            }
+            e.store.close().await;
+        }
+        Command::Sync(SyncCmd::Status { db }) => {
+            let e = engine(&db).await?;
+            for (state, n) in e.sync_counts().await? {
+                writeln!(out, "{state}\t{n}")?;
+            }
+            for (tenant, key, kind, error) in e.dead_rows().await? {
+                writeln!(out, "dead\t{tenant}\t{key}\t{kind}\t{error}")?;
+            }
+            e.store.close().await;
+        }
+        Command::Sync(SyncCmd::Replay { tenant, db }) => {
+            let e = engine(&db).await?;
+            let n = e.replay_dead(tenant.as_deref()).await?;
+            writeln!(
+                out,
+                "{n} dead row(s) queued again; a running `server serve` sends them"
+            )?;
+            e.store.close().await;
         }
     }
     Ok(())

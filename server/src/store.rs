@@ -230,9 +230,35 @@ impl Store {
         Ok(())
     }
 
+    /// Records that a contact exists, keeping its enrolment if already known.
+    pub async fn upsert_contact_keep(&self, tenant_id: &str, contact_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO contacts (tenant_id, contact_id, liveid_enrolled, created_at) \
+             VALUES ($1, $2, 0, $3) ON CONFLICT (tenant_id, contact_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The contact's derived status, or `None` if this tenant has no such contact.
     pub async fn contact_status(
         &self,
+        tenant_id: &str,
+        contact_id: i64,
+    ) -> Result<Option<ContactStatus>> {
+        let mut conn = self.pool.acquire().await?;
+        self.contact_status_on(&mut conn, tenant_id, contact_id)
+            .await
+    }
+
+    /// [`Store::contact_status`] on a given connection (inside the caller's transaction).
+    pub async fn contact_status_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
         tenant_id: &str,
         contact_id: i64,
     ) -> Result<Option<ContactStatus>> {
@@ -241,7 +267,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(contact_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?
         else {
             return Ok(None);
@@ -269,7 +295,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(contact_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(r) = idv {
             let state: String = r.get(0);
@@ -303,7 +329,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(contact_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await?;
         status.last_stepup_at = stepup.get::<Option<i64>, _>(0).map(clock::rfc3339);
         Ok(Some(status))

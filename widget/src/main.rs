@@ -1,5 +1,9 @@
 fn qr(text: &str) -> Option<String> {
-    use qrcode::{bits::Bits, types::{Color, Version}, EcLevel, QrCode};
+    use qrcode::{
+        bits::Bits,
+        types::{Color, Version},
+        EcLevel, QrCode,
+    };
     let code = (1..=25).find_map(|v| {
         let mut bits = Bits::new(Version::Normal(v));
         bits.push_byte_data(text.as_bytes()).ok()?;
@@ -9,7 +13,13 @@ fn qr(text: &str) -> Option<String> {
     let w = code.width();
     let mut d = String::new();
     for (i, c) in code.to_colors().iter().enumerate() {
-        if *c == Color::Dark { d.push_str("M"); d.push_str(&(i % w).to_string()); d.push(' '); d.push_str(&(i / w).to_string()); d.push_str("h1v1h-1z"); }
+        if *c == Color::Dark {
+            d.push_str("M");
+            d.push_str(&(i % w).to_string());
+            d.push(' ');
+            d.push_str(&(i / w).to_string());
+            d.push_str("h1v1h-1z");
+        }
     }
     Some(d)
 }

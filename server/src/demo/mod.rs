@@ -8,7 +8,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use axum::{
-    extract::{Path, State},
+    extract::Path,
     http::header,
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
@@ -16,15 +16,38 @@ use axum::{
 };
 use tower_http::services::ServeDir;
 
+use secrecy::SecretString;
+
 use crate::{
-    auth, build_router, clock,
+    auth, clock,
+    crypto::Sealer,
+    engine::{tenant, Engine, Policy, Settings},
     error::AppError,
     shutdown_signal,
+    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
     store::{NewVerification, Store},
-    AppState, Config, Server,
+    AppState, Config, Running,
 };
 
 pub const DEMO_TENANT: &str = "demo";
+/// The simulated Freshsales account's bundle alias and its user's API key.
+pub const DEMO_ALIAS: &str = "demo";
+const DEMO_FS_KEY: &str = "demo-freshsales-key";
+const DEMO_KOSMOS_KEY: &str = "demo-kosmos-key";
+const DEMO_KOSMOS_SECRET: &str = "demo-kosmos-webhook-secret";
+
+/// A seeded deal: id, name, amount, stage id, primary contact.
+pub const DEALS: &[(u64, &str, u64, u64, u64)] = &[
+    (
+        2001,
+        "Analytical Engines: enterprise plan",
+        48_000,
+        203,
+        1001,
+    ),
+    (2002, "Compiler Works: renewal", 12_500, 202, 1002),
+    (2003, "Bletchley Analytics: pilot", 6_000, 201, 1003),
+];
 
 /// A seeded contact, as the simulated Freshsales record shows it.
 #[derive(Debug, Clone, Copy)]
@@ -86,12 +109,13 @@ pub const CONTACTS: &[DemoContact] = &[
     },
 ];
 
-/// Seeds (or refreshes) the demo tenant and returns a fresh API token for it.
-pub async fn seed(store: &Store) -> anyhow::Result<String> {
+/// Seeds (or refreshes) the demo tenant and returns a fresh API token for it. Returns whether
+/// the tenant was new.
+pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
     let token = auth::generate_token();
     let hash = auth::hash_token(&token);
     if store.rotate_token(DEMO_TENANT, &hash).await? {
-        return Ok(token);
+        return Ok((token, false));
     }
     store
         .insert_tenant(DEMO_TENANT, "Demo Freshsales account", &hash)
@@ -110,7 +134,6 @@ pub async fn seed(store: &Store) -> anyhow::Result<String> {
             -30,
             Some(335),
         ),
-        (1002, "pending", None, 0, None),
         (1004, "failed", None, -2, None),
         (
             1005,
@@ -137,20 +160,30 @@ pub async fn seed(store: &Store) -> anyhow::Result<String> {
             })
             .await?;
     }
-    Ok(token)
+    Ok((token, true))
 }
 
 struct DemoState {
     token: String,
     app_dir: PathBuf,
+    freshsales: FreshsalesSim,
 }
 
 /// The demo's pages, merged into the backend's router.
-pub fn routes(token: String, app_dir: PathBuf) -> Router<AppState> {
+pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Router<AppState> {
     let demo = Arc::new(DemoState {
         token,
         app_dir: app_dir.clone(),
+        freshsales,
     });
+    let contact = {
+        let demo = demo.clone();
+        move |id: Path<String>| contact_page(demo.clone(), id)
+    };
+    let deal = {
+        let demo = demo.clone();
+        move |id: Path<String>| deal_page(demo.clone(), id)
+    };
     let index = {
         let demo = demo.clone();
         move || widget_index(demo.clone())
@@ -164,7 +197,8 @@ pub fn routes(token: String, app_dir: PathBuf) -> Router<AppState> {
             "/",
             get(|| async { Redirect::to(&format!("/contacts/{}", CONTACTS[0].id)) }),
         )
-        .route("/contacts/{id}", get(contact_page))
+        .route("/contacts/{id}", get(contact))
+        .route("/deals/{id}", get(deal))
         .route("/app/index.html", get(index))
         .route("/demo/fwclient.js", get(fwclient))
         .nest_service(
@@ -201,22 +235,116 @@ async fn fw_client(demo: Arc<DemoState>) -> Response {
 }
 
 async fn contact_page(
+    demo: Arc<DemoState>,
     Path(id): Path<String>,
-    State(_): State<AppState>,
 ) -> Result<Html<String>, AppError> {
     let id = crate::api::parse_record_id("contact", &id)?;
     let contact = CONTACTS
         .iter()
         .find(|c| c.id == id)
         .ok_or_else(|| AppError::NotFound(format!("no demo contact {id}")))?;
-    Ok(Html(render_contact_page(contact)))
+    let fields = demo
+        .freshsales
+        .contact(DEMO_ALIAS, id as u64)
+        .and_then(|c| c.get("custom_field").cloned())
+        .unwrap_or_default();
+    Ok(Html(render_contact_page(contact, &fields)))
+}
+
+async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
+    let id = crate::api::parse_record_id("deal", &id)?;
+    let deal = demo
+        .freshsales
+        .deal(DEMO_ALIAS, id as u64)
+        .ok_or_else(|| AppError::NotFound(format!("no demo deal {id}")))?;
+    let stages = demo
+        .freshsales
+        .with(DEMO_ALIAS, |a| a.stages.clone())
+        .unwrap_or_default();
+    let stage_id = deal["deal_stage_id"].as_u64();
+    let stage = stages
+        .iter()
+        .find(|s| s["id"].as_u64() == stage_id)
+        .and_then(|s| s["name"].as_str())
+        .unwrap_or("Unknown")
+        .to_string();
+    let contact = deal["contact_ids"][0]
+        .as_u64()
+        .and_then(|c| CONTACTS.iter().find(|x| x.id as u64 == c));
+    let list: String = DEALS
+        .iter()
+        .map(|(did, name, ..)| {
+            format!(
+                r#"<a class="row{}" href="/deals/{did}"><span class="avatar">$</span><span>{}</span></a>"#,
+                if *did == id as u64 { " active" } else { "" },
+                esc(name)
+            )
+        })
+        .collect();
+    let pipeline: String = stages
+        .iter()
+        .map(|s| {
+            let on = s["id"].as_u64() == stage_id;
+            format!(
+                r#"<li class="{}">{}</li>"#,
+                if on { "on" } else { "" },
+                esc(s["name"].as_str().unwrap_or(""))
+            )
+        })
+        .collect();
+    let who = contact.map_or_else(
+        || "none".to_string(),
+        |c| {
+            format!(
+                r#"<a href="/contacts/{}">{} {}</a>"#,
+                c.id,
+                esc(c.first_name),
+                esc(c.last_name)
+            )
+        },
+    );
+    Ok(Html(
+        include_str!("deal.html")
+            .replace("{{list}}", &list)
+            .replace("{{id}}", &id.to_string())
+            .replace("{{name}}", &esc(deal["name"].as_str().unwrap_or("")))
+            .replace(
+                "{{amount}}",
+                &format!("$ {}", deal["amount"].as_u64().unwrap_or(0)),
+            )
+            .replace("{{stage}}", &esc(&stage))
+            .replace("{{pipeline}}", &pipeline)
+            .replace("{{contact}}", &who),
+    ))
 }
 
 fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
 }
 
-fn render_contact_page(c: &DemoContact) -> String {
+fn render_contact_page(c: &DemoContact, fields: &serde_json::Value) -> String {
+    let crm: String = crate::sim::freshsales::IDV_FIELDS
+        .iter()
+        .map(|f| {
+            let v = match fields.get(*f) {
+                None | Some(serde_json::Value::Null) => "—".to_string(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            format!(
+                "<dt><code>{}</code></dt><dd data-field=\"{}\">{}</dd>",
+                esc(f),
+                esc(f),
+                esc(&v)
+            )
+        })
+        .collect();
+    let deals: String = DEALS
+        .iter()
+        .filter(|d| d.4 == c.id as u64)
+        .map(|(id, name, ..)| format!(r#"<a href="/deals/{id}">{}</a>"#, esc(name)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let list: String = CONTACTS
         .iter()
         .map(|o| {
@@ -243,6 +371,8 @@ fn render_contact_page(c: &DemoContact) -> String {
         .replace("{{company}}", &esc(c.company))
         .replace("{{email}}", &esc(c.email))
         .replace("{{phone}}", &esc(c.phone))
+        .replace("{{crm}}", &crm)
+        .replace("{{deals}}", if deals.is_empty() { "none" } else { &deals })
 }
 
 /// A running demo (used by `run` and by the end-to-end tests).
@@ -250,8 +380,11 @@ pub struct RunningDemo {
     pub addr: std::net::SocketAddr,
     pub token: String,
     pub store: Store,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub freshsales: FreshsalesSim,
+    pub kosmos: KosmosSim,
+    pub kosmos_url: String,
+    app: Running,
+    sims: Vec<Served>,
 }
 
 impl RunningDemo {
@@ -259,41 +392,143 @@ impl RunningDemo {
         format!("http://{}", self.addr)
     }
 
-    /// Stops serving and waits for in-flight requests.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+    pub fn engine(&self) -> &Arc<Engine> {
+        self.app.engine()
+    }
+
+    /// Stops serving, waits for in-flight requests and workers, stops the simulators.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.app.stop().await?;
+        for s in self.sims {
+            s.stop().await;
         }
-        self.task.await.context("demo task")??;
-        self.store.close().await;
         Ok(())
     }
 }
 
-/// Migrates, seeds and starts serving the demo on `config.bind`.
-pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
-    let store = Store::connect(&config.database_url).await?;
-    let token = seed(&store).await.context("seeding the demo tenant")?;
-    let state = AppState {
-        store: store.clone(),
+/// The demo's master key: `IDV_MASTER_KEY`, else a key file beside the SQLite database (made on
+/// first run), else a key for this run only.
+fn demo_sealer(config: &Config) -> anyhow::Result<Sealer> {
+    if let Some(k) = &config.master_key {
+        return Ok(Sealer::from_base64(k)?);
+    }
+    let file = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .and_then(|r| r.split('?').next())
+        .filter(|p| !p.is_empty() && *p != ":memory:")
+        .map(|p| PathBuf::from(p).with_extension("key"));
+    let key = match &file {
+        Some(f) if f.exists() => std::fs::read_to_string(f).context("reading the demo key")?,
+        Some(f) => {
+            let k = Sealer::generate_key();
+            std::fs::write(f, &k).context("writing the demo key")?;
+            k
+        }
+        None => Sealer::generate_key(),
     };
-    let router = build_router(
-        state,
-        &config,
-        routes(token.clone(), config.app_dir.clone()),
-    );
-    let server = Server::bind(config.bind, router).await?;
-    let addr = server.local_addr();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(server.run(async {
-        let _ = rx.await;
-    }));
+    Ok(Sealer::from_base64(&SecretString::from(key))?)
+}
+
+/// Starts the simulators, migrates and seeds, and serves the demo on `config.bind`.
+pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let freshsales = FreshsalesSim::new();
+    freshsales.add_account(DEMO_ALIAS, DEMO_FS_KEY, 1000);
+    for c in CONTACTS {
+        freshsales.seed_contact(
+            DEMO_ALIAS,
+            c.id as u64,
+            c.first_name,
+            c.last_name,
+            c.email,
+            c.phone,
+        );
+    }
+    for (id, name, amount, stage, contact) in DEALS {
+        freshsales.seed_deal(DEMO_ALIAS, *id, name, *amount, *stage, &[*contact]);
+    }
+    let fs_served = Served::start(loopback, freshsales.router()).await?;
+    let kosmos = KosmosSim::new(DEMO_KOSMOS_KEY, DEMO_KOSMOS_SECRET.as_bytes());
+    let ks_served = Served::start(loopback, kosmos.router()).await?;
+    kosmos.set_public_base(&ks_served.url());
+
+    let store = Store::connect(&config.database_url).await?;
+    let (token, new) = seed(&store).await.context("seeding the demo tenant")?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let settings = Settings {
+        public_base_url: format!("http://{addr}"),
+        allow_any_account_url: true,
+        coalesce: std::time::Duration::from_millis(300),
+        idv_poll: vec![
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(15),
+        ],
+        ..Settings::default()
+    };
+    let engine = Engine::new(store.clone(), demo_sealer(&config)?, settings);
+    tenant::set_connections(
+        &store,
+        &engine.sealer,
+        DEMO_TENANT,
+        &tenant::Connections {
+            freshsales_base_url: Some(format!("{}/a/{DEMO_ALIAS}/crm/sales/api", fs_served.url())),
+            freshsales_key: Some(DEMO_FS_KEY.into()),
+            kosmos_base_url: Some(ks_served.url()),
+            kosmos_key: Some(DEMO_KOSMOS_KEY.into()),
+            kosmos_webhook_secret: Some(DEMO_KOSMOS_SECRET.into()),
+            automator_secret: Some("demo-workflow-secret".into()),
+            hourly_limit: Some(1000),
+            rate_window_secs: None,
+        },
+    )
+    .await?;
+    tenant::set_policy(
+        &store,
+        DEMO_TENANT,
+        &Policy {
+            gated_stages: vec!["Negotiation".into(), "Won".into()],
+            revert_on_gate: true,
+            ..Policy::default()
+        },
+    )
+    .await?;
+    if new {
+        // Ada is enrolled in LiveID (her seeded proofing issued a credential).
+        sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $2 WHERE tenant_id = $1 AND contact_id = 1001")
+            .bind(DEMO_TENANT)
+            .bind(engine.sealer.seal(&kosmos.enrol()))
+            .execute(store.pool())
+            .await?;
+    }
+    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
+    let app = Running::serve(listener, &config, engine, extra).await?;
+    // Grace's verification is under way: a real session at the simulated provider.
+    let t = app
+        .engine()
+        .tenant(DEMO_TENANT)
+        .await?
+        .context("the demo tenant vanished")?;
+    let req = idv_types::StartVerification {
+        requested_by: Some("rep@demo.example".into()),
+        ..Default::default()
+    };
+    app.engine()
+        .start_idv(&t, 1002, &req, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the demo's pending verification: {e}"))?;
     Ok(RunningDemo {
         addr,
         token,
         store,
-        shutdown: Some(tx),
-        task,
+        kosmos_url: ks_served.url(),
+        freshsales,
+        kosmos,
+        app,
+        sims: vec![fs_served, ks_served],
     })
 }
 
@@ -307,8 +542,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let demo = start(config).await?;
     eprintln!(
-        "\n  Freshsales IDV demo: {}/\n  (Ctrl-C stops it)\n",
-        demo.url()
+        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001\n  simulated 1Kosmos: {}\n  (Ctrl-C stops it)\n",
+        demo.url(),
+        demo.kosmos_url
     );
     shutdown_signal().await;
     demo.stop().await

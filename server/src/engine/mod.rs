@@ -8,7 +8,10 @@ pub mod tenant;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use idv_types::{Assurance, ContactStatus, DealStatus, IdvStatus, Kind, SessionState, Stage, StartVerification, Verification};
+use idv_types::{
+    Assurance, ContactStatus, DealStatus, IdvStatus, Kind, SessionState, Stage, StartVerification,
+    Verification,
+};
 use parking_lot::Mutex;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
@@ -16,13 +19,20 @@ use sqlx::{any::AnyRow, Row};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub use self::{metrics::Metrics, sync::Write, tenant::{Policy, TenantRow}};
+pub use self::{
+    metrics::Metrics,
+    sync::Write,
+    tenant::{Policy, TenantRow},
+};
 use crate::{
     clock::{self, rfc3339, DAY_MS},
     crypto::Sealer,
     error::{AppError, Result},
     freshsales::{FreshsalesClient, FsError},
-    kosmos::{CreateIdv, CreateLiveId, IdentityProvider, KosmosClient, Outcome, ProviderError, SessionReport},
+    kosmos::{
+        CreateIdv, CreateLiveId, IdentityProvider, KosmosClient, Outcome, ProviderError,
+        SessionReport,
+    },
     store::{bp_to_confidence, confidence_to_bp, Store},
     NIST_REVISION,
 };
@@ -46,6 +56,9 @@ pub struct Settings {
     pub http_timeout: Duration,
     /// How often the workers look for due work when not woken.
     pub tick: Duration,
+    /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
+    /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
+    pub allow_any_account_url: bool,
 }
 
 impl Default for Settings {
@@ -53,13 +66,23 @@ impl Default for Settings {
         let s = Duration::from_secs;
         Self {
             public_base_url: "http://127.0.0.1:8080".into(),
-            retry_schedule: vec![s(1), s(5), s(30), s(120), s(600), s(1800), s(3600), s(3 * 3600)],
+            retry_schedule: vec![
+                s(1),
+                s(5),
+                s(30),
+                s(120),
+                s(600),
+                s(1800),
+                s(3600),
+                s(3 * 3600),
+            ],
             coalesce: Duration::from_secs(2),
             idv_poll: vec![s(15), s(30), s(60), s(120), s(300)],
             stepup_poll: s(2),
             stepup_ttl_secs: 90,
             http_timeout: s(10),
             tick: Duration::from_millis(500),
+            allow_any_account_url: false,
         }
     }
 }
@@ -83,7 +106,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("store", &self.store).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,7 +165,10 @@ impl Engine {
         let timeout = self.settings.http_timeout;
         let c = Arc::new(Clients {
             kosmos: match (&t.kosmos_base_url, &t.kosmos_key) {
-                (Some(base), Some(key)) => Some(Arc::new(KosmosClient::new(base, key.clone(), timeout)) as Arc<dyn IdentityProvider>),
+                (Some(base), Some(key)) => {
+                    Some(Arc::new(KosmosClient::new(base, key.clone(), timeout))
+                        as Arc<dyn IdentityProvider>)
+                }
                 _ => None,
             },
             freshsales: match (&t.freshsales_base_url, &t.freshsales_key) {
@@ -164,11 +192,21 @@ impl Engine {
 
     fn freshsales_or_err(&self, t: &TenantRow) -> Result<FreshsalesClient> {
         self.freshsales(t).ok_or_else(|| {
-            AppError::Unprocessable("this account has no Freshsales connection; reinstall the app with an API key".into())
+            AppError::Unprocessable(
+                "this account has no Freshsales connection; reinstall the app with an API key"
+                    .into(),
+            )
         })
     }
 
-    pub async fn audit(&self, conn: &mut sqlx::AnyConnection, tenant: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+    pub async fn audit(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
             .bind(tenant)
             .bind(clock::now_ms())
@@ -198,12 +236,27 @@ impl Engine {
             created_at: rfc3339(r.get(12)),
             completed_at: r.get::<Option<i64>, _>(13).map(rfc3339),
             // Links only matter while the session can still be used.
-            hosted_url: if pending { self.sealer.open_opt(r.get::<Option<String>, _>(15).as_deref()) } else { None },
-            qr_payload: if pending { self.sealer.open_opt(r.get::<Option<String>, _>(16).as_deref()) } else { None },
+            hosted_url: if pending {
+                self.sealer
+                    .open_opt(r.get::<Option<String>, _>(15).as_deref())
+            } else {
+                None
+            },
+            qr_payload: if pending {
+                self.sealer
+                    .open_opt(r.get::<Option<String>, _>(16).as_deref())
+            } else {
+                None
+            },
             session_expires_at: session_expires.map(rfc3339),
-            requested_by: self.sealer.open_opt(r.get::<Option<String>, _>(17).as_deref()),
+            requested_by: self
+                .sealer
+                .open_opt(r.get::<Option<String>, _>(17).as_deref()),
             failure_reason: r.get(11),
-            ial: level.map(|level| Assurance { level, revision: revision.unwrap_or_else(|| NIST_REVISION.into()) }),
+            ial: level.map(|level| Assurance {
+                level,
+                revision: revision.unwrap_or_else(|| NIST_REVISION.into()),
+            }),
             document_type: r.get(9),
             match_confidence: r.get::<Option<i64>, _>(10).map(bp_to_confidence),
         };
@@ -221,11 +274,13 @@ impl Engine {
     }
 
     pub async fn verification(&self, tenant: &str, id: &str) -> Result<Option<VerRow>> {
-        let row = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND id = $2"))
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(self.store.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await?;
         Ok(row.map(|r| self.read_row(&r)))
     }
 
@@ -233,7 +288,9 @@ impl Engine {
         self.verification(tenant, id)
             .await?
             .map(|v| v.row)
-            .ok_or_else(|| AppError::NotFound(format!("verification {id} is not known to this account")))
+            .ok_or_else(|| {
+                AppError::NotFound(format!("verification {id} is not known to this account"))
+            })
     }
 
     async fn sessions_of(&self, tenant: &str, contact: i64, limit: i64) -> Result<Vec<VerRow>> {
@@ -253,15 +310,23 @@ impl Engine {
         let status = match self.store.contact_status(&tenant.id, contact).await? {
             Some(s) => s,
             None => {
-                let fs = self.freshsales_or_err(tenant)?;
+                let Some(fs) = self.freshsales(tenant) else {
+                    return Err(AppError::NotFound(format!(
+                        "contact {contact} is not known to this account"
+                    )));
+                };
                 match fs.view_contact(contact as u64).await {
                     Ok(_) => {}
                     Err(FsError::NotFound(_)) => {
-                        return Err(AppError::NotFound(format!("contact {contact} does not exist in Freshsales")))
+                        return Err(AppError::NotFound(format!(
+                            "contact {contact} does not exist in Freshsales"
+                        )))
                     }
                     Err(e) => return Err(fs_unavailable(e)),
                 }
-                self.store.upsert_contact(&tenant.id, contact, false).await?;
+                self.store
+                    .upsert_contact(&tenant.id, contact, false)
+                    .await?;
                 self.store
                     .contact_status(&tenant.id, contact)
                     .await?
@@ -287,12 +352,19 @@ impl Engine {
         req: &StartVerification,
         idempotency_key: Option<&str>,
     ) -> Result<(Verification, bool)> {
-        let ial = req.ial.clone().unwrap_or_else(|| tenant.policy.default_ial.clone());
+        let ial = req
+            .ial
+            .clone()
+            .unwrap_or_else(|| tenant.policy.default_ial.clone());
         if !matches!(ial.as_str(), "IAL1" | "IAL2") {
             return Err(AppError::Unprocessable("ial must be IAL1 or IAL2".into()));
         }
         const DOCS: [&str; 3] = ["drivers_license", "passport", "national_id"];
-        if let Some(bad) = req.document_types.iter().find(|d| !DOCS.contains(&d.as_str())) {
+        if let Some(bad) = req
+            .document_types
+            .iter()
+            .find(|d| !DOCS.contains(&d.as_str()))
+        {
             return Err(AppError::Unprocessable(format!(
                 "unknown document type {:?}; use drivers_license, passport or national_id",
                 bad.chars().take(40).collect::<String>()
@@ -311,12 +383,16 @@ impl Engine {
         if !req.force {
             let sessions = self.sessions_of(&tenant.id, contact, 10).await?;
             let now = clock::now_ms();
-            if let Some(existing) = sessions.iter().filter(|s| s.kind == Kind::Idv && s.state != SessionState::Canceled).find(|s| {
-                s.state == SessionState::Pending
-                    || (s.state == SessionState::Verified
-                        && s.row.completed_at.is_some()
-                        && self.valid_until_ok(s, now))
-            }) {
+            if let Some(existing) = sessions
+                .iter()
+                .filter(|s| s.kind == Kind::Idv && s.state != SessionState::Canceled)
+                .find(|s| {
+                    s.state == SessionState::Pending
+                        || (s.state == SessionState::Verified
+                            && s.row.completed_at.is_some()
+                            && self.valid_until_ok(s, now))
+                })
+            {
                 return Ok((existing.row.clone(), false));
             }
         }
@@ -325,7 +401,9 @@ impl Engine {
         let person = match fs.view_contact(contact as u64).await {
             Ok(c) => c,
             Err(FsError::NotFound(_)) => {
-                return Err(AppError::NotFound(format!("contact {contact} does not exist in Freshsales")))
+                return Err(AppError::NotFound(format!(
+                    "contact {contact} does not exist in Freshsales"
+                )))
             }
             Err(e) => return Err(fs_unavailable(e)),
         };
@@ -349,7 +427,10 @@ impl Engine {
             .await?;
             if inserted.rows_affected() == 0 {
                 drop(tx);
-                return self.wait_for_idempotent(&tenant.id, key).await.map(|v| (v, false));
+                return self
+                    .wait_for_idempotent(&tenant.id, key)
+                    .await
+                    .map(|v| (v, false));
             }
         }
         if req.force {
@@ -377,10 +458,15 @@ impl Engine {
                 drop(tx);
                 // Someone else started one a moment ago: return theirs.
                 let sessions = self.sessions_of(&tenant.id, contact, 5).await?;
-                if let Some(p) = sessions.into_iter().find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending) {
+                if let Some(p) = sessions
+                    .into_iter()
+                    .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+                {
                     return Ok((p.row, false));
                 }
-                return Err(AppError::Conflict("a verification for this contact was started at the same time; retry".into()));
+                return Err(AppError::Conflict(
+                    "a verification for this contact was started at the same time; retry".into(),
+                ));
             }
             return Err(e.into());
         }
@@ -399,8 +485,15 @@ impl Engine {
                 email: person.email.clone(),
                 phone,
                 ial: ial.clone(),
-                document_types: if req.document_types.is_empty() { DOCS.iter().map(|d| d.to_string()).collect() } else { req.document_types.clone() },
-                callback_url: Some(format!("{}/hooks/kosmos/{}", self.settings.public_base_url, tenant.id)),
+                document_types: if req.document_types.is_empty() {
+                    DOCS.iter().map(|d| d.to_string()).collect()
+                } else {
+                    req.document_types.clone()
+                },
+                callback_url: Some(format!(
+                    "{}/hooks/kosmos/{}",
+                    self.settings.public_base_url, tenant.id
+                )),
                 send_email: req.send_email,
             })
             .await;
@@ -414,7 +507,8 @@ impl Engine {
                     .bind(clock::now_ms())
                     .execute(&mut *conn)
                     .await?;
-                self.audit(&mut conn, &tenant.id, "start_failed", &id, &e.to_string()).await?;
+                self.audit(&mut conn, &tenant.id, "start_failed", &id, &e.to_string())
+                    .await?;
                 return Err(provider_unavailable(e));
             }
         };
@@ -432,14 +526,30 @@ impl Engine {
         .bind(clock::now_ms())
         .execute(&mut *tx)
         .await?;
-        let who = req.requested_by.clone().unwrap_or_else(|| "automation".into());
-        self.audit(&mut tx, &tenant.id, "start_idv", &id, &format!("contact {contact} {ial}")).await?;
+        let who = req
+            .requested_by
+            .clone()
+            .unwrap_or_else(|| "automation".into());
+        self.audit(
+            &mut tx,
+            &tenant.id,
+            "start_idv",
+            &id,
+            &format!("contact {contact} {ial}"),
+        )
+        .await?;
         self.queue_contact_writes(&mut tx, tenant, contact).await?;
-        sync::enqueue(&mut tx, self, &tenant.id, &format!("note:{id}:started"), &Write::Note {
-            target: "contact".into(),
-            id: contact as u64,
-            text: format!("Identity verification ({ial}) started by {who}. Session {id}."),
-        })
+        sync::enqueue(
+            &mut tx,
+            self,
+            &tenant.id,
+            &format!("note:{id}:started"),
+            &Write::Note {
+                target: "contact".into(),
+                id: contact as u64,
+                text: format!("Identity verification ({ial}) started by {who}. Session {id}."),
+            },
+        )
         .await?;
         tx.commit().await?;
         self.wake_sync.notify_one();
@@ -462,13 +572,18 @@ impl Engine {
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {
-        let row = sqlx::query("SELECT verification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2")
-            .bind(tenant)
-            .bind(key)
-            .fetch_optional(self.store.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT verification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+        )
+        .bind(tenant)
+        .bind(key)
+        .fetch_optional(self.store.pool())
+        .await?;
         match row {
-            Some(r) => Ok(self.verification(tenant, &r.get::<String, _>(0)).await?.map(|v| v.row)),
+            Some(r) => Ok(self
+                .verification(tenant, &r.get::<String, _>(0))
+                .await?
+                .map(|v| v.row)),
             None => Ok(None),
         }
     }
@@ -480,19 +595,31 @@ impl Engine {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(AppError::Conflict("a request with this Idempotency-Key is still being processed; retry".into()))
+        Err(AppError::Conflict(
+            "a request with this Idempotency-Key is still being processed; retry".into(),
+        ))
     }
 
     fn idv_poll_delay(&self, attempt: i64) -> Duration {
         let s = &self.settings.idv_poll;
-        s.get(attempt as usize).or(s.last()).copied().unwrap_or(Duration::from_secs(60))
+        s.get(attempt as usize)
+            .or(s.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(60))
     }
 
     /// Starts a LiveID step-up for a deal's primary contact.
-    pub async fn start_stepup(&self, tenant: &TenantRow, deal: i64, requested_by: Option<&str>) -> Result<(Verification, bool)> {
+    pub async fn start_stepup(
+        &self,
+        tenant: &TenantRow,
+        deal: i64,
+        requested_by: Option<&str>,
+    ) -> Result<(Verification, bool)> {
         let info = self.deal_info(tenant, deal, true).await?;
         let contact = info.primary_contact.ok_or_else(|| {
-            AppError::Unprocessable("this deal has no contact; add one before asking for a step-up".into())
+            AppError::Unprocessable(
+                "this deal has no contact; add one before asking for a step-up".into(),
+            )
         })?;
         self.store.upsert_contact_keep(&tenant.id, contact).await?;
         let did = self.credential_did(&tenant.id, contact).await?.ok_or_else(|| AppError::NotEnrolled(format!(
@@ -538,7 +665,9 @@ impl Engine {
         .await;
         if let Err(e) = inserted {
             if is_unique_violation(&e) {
-                return Err(AppError::Conflict("a step-up for this deal was started at the same time; refresh".into()));
+                return Err(AppError::Conflict(
+                    "a step-up for this deal was started at the same time; refresh".into(),
+                ));
             }
             return Err(e.into());
         }
@@ -546,7 +675,10 @@ impl Engine {
             .create_liveid(&CreateLiveId {
                 reference: id.clone(),
                 did: did.expose_secret().to_string(),
-                callback_url: Some(format!("{}/hooks/kosmos/{}", self.settings.public_base_url, tenant.id)),
+                callback_url: Some(format!(
+                    "{}/hooks/kosmos/{}",
+                    self.settings.public_base_url, tenant.id
+                )),
                 ttl_seconds: self.settings.stepup_ttl_secs,
             })
             .await;
@@ -574,7 +706,14 @@ impl Engine {
         .bind(clock::now_ms())
         .execute(&mut *conn)
         .await?;
-        self.audit(&mut conn, &tenant.id, "start_stepup", &id, &format!("deal {deal} contact {contact}")).await?;
+        self.audit(
+            &mut conn,
+            &tenant.id,
+            "start_stepup",
+            &id,
+            &format!("deal {deal} contact {contact}"),
+        )
+        .await?;
         drop(conn);
         self.wake_poll.notify_one();
         Ok((self.verification_view(&tenant.id, &id).await?, true))
@@ -590,13 +729,17 @@ impl Engine {
             if r.get::<i64, _>(1) == 0 {
                 return None;
             }
-            self.sealer.open_opt(r.get::<Option<String>, _>(0).as_deref()).map(SecretString::from)
+            self.sealer
+                .open_opt(r.get::<Option<String>, _>(0).as_deref())
+                .map(SecretString::from)
         }))
     }
 
     /// Cancels a pending session.
     pub async fn cancel(&self, tenant: &TenantRow, id: &str) -> Result<Verification> {
-        let v = self.verification(&tenant.id, id).await?.ok_or_else(|| AppError::NotFound(format!("verification {id} is not known to this account")))?;
+        let v = self.verification(&tenant.id, id).await?.ok_or_else(|| {
+            AppError::NotFound(format!("verification {id} is not known to this account"))
+        })?;
         let mut tx = self.store.pool().begin().await?;
         let now = clock::now_ms();
         let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
@@ -605,11 +748,15 @@ impl Engine {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(AppError::Conflict(format!("verification {id} is already {} and cannot be canceled", v.state.as_str())));
+            return Err(AppError::Conflict(format!(
+                "verification {id} is already {} and cannot be canceled",
+                v.state.as_str()
+            )));
         }
         self.audit(&mut tx, &tenant.id, "cancel", id, "").await?;
         if v.kind == Kind::Idv {
-            self.queue_contact_writes(&mut tx, tenant, v.contact_id).await?;
+            self.queue_contact_writes(&mut tx, tenant, v.contact_id)
+                .await?;
             self.queue_history(&mut tx, &tenant.id, id).await?;
         }
         tx.commit().await?;
@@ -619,25 +766,36 @@ impl Engine {
 
     /// Applies what the provider says about a session. Terminal states never change back; a
     /// late or duplicate report is recorded in the audit log and changes nothing.
-    pub async fn apply_report(&self, tenant: &TenantRow, v: &VerRow, report: &SessionReport) -> Result<bool> {
+    pub async fn apply_report(
+        &self,
+        tenant: &TenantRow,
+        v: &VerRow,
+        report: &SessionReport,
+    ) -> Result<bool> {
         let now = clock::now_ms();
         let mut tx = self.store.pool().begin().await?;
-        let (state, fields, reason): (&str, Option<&crate::kosmos::ResultFields>, Option<&str>) = match &report.outcome {
-            Outcome::Pending => {
-                let delay = if v.kind == Kind::Stepup { self.settings.stepup_poll } else { self.idv_poll_delay(v.poll_attempts + 1) };
-                sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
+        let (state, fields, reason): (&str, Option<&crate::kosmos::ResultFields>, Option<&str>) =
+            match &report.outcome {
+                Outcome::Pending => {
+                    let delay = if v.kind == Kind::Stepup {
+                        self.settings.stepup_poll
+                    } else {
+                        self.idv_poll_delay(v.poll_attempts + 1)
+                    };
+                    sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
                     .bind(&v.id)
                     .bind(now + delay.as_millis() as i64)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                return Ok(false);
-            }
-            Outcome::Verified(f) => ("verified", Some(f), None),
-            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-            Outcome::Expired => ("expired", None, None),
-        };
-        let valid_until = (state == "verified" && v.kind == Kind::Idv).then(|| now + tenant.policy.validity_days * DAY_MS);
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                Outcome::Verified(f) => ("verified", Some(f), None),
+                Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+                Outcome::Expired => ("expired", None, None),
+            };
+        let valid_until = (state == "verified" && v.kind == Kind::Idv)
+            .then(|| now + tenant.policy.validity_days * DAY_MS);
         let done = sqlx::query(
             "UPDATE verifications SET state = $2, ial_level = $3, ial_revision = $4, document_type = $5, match_confidence_bp = $6, \
              failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL \
@@ -655,11 +813,13 @@ impl Engine {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            self.audit(&mut tx, &tenant.id, "late_report_ignored", &v.id, state).await?;
+            self.audit(&mut tx, &tenant.id, "late_report_ignored", &v.id, state)
+                .await?;
             tx.commit().await?;
             return Ok(false);
         }
-        self.audit(&mut tx, &tenant.id, "result", &v.id, state).await?;
+        self.audit(&mut tx, &tenant.id, "result", &v.id, state)
+            .await?;
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
                 sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $3 WHERE tenant_id = $1 AND contact_id = $2")
@@ -670,7 +830,8 @@ impl Engine {
                     .await?;
             }
         }
-        self.queue_contact_writes(&mut tx, tenant, v.contact_id).await?;
+        self.queue_contact_writes(&mut tx, tenant, v.contact_id)
+            .await?;
         self.queue_history(&mut tx, &tenant.id, &v.id).await?;
         let what = match (v.kind, state) {
             (Kind::Idv, "verified") => "Identity verified".to_string(),
@@ -692,11 +853,17 @@ impl Engine {
             (Kind::Stepup, Some(d)) => ("deal", d),
             _ => ("contact", v.contact_id),
         };
-        sync::enqueue(&mut tx, self, &tenant.id, &format!("note:{}:{state}", v.id), &Write::Note {
-            target: target.into(),
-            id: target_id as u64,
-            text: format!("{what}{detail}. Session {}.", v.id),
-        })
+        sync::enqueue(
+            &mut tx,
+            self,
+            &tenant.id,
+            &format!("note:{}:{state}", v.id),
+            &Write::Note {
+                target: target.into(),
+                id: target_id as u64,
+                text: format!("{what}{detail}. Session {}.", v.id),
+            },
+        )
         .await?;
         tx.commit().await?;
         self.metrics.results.inc();
@@ -705,20 +872,48 @@ impl Engine {
     }
 
     /// Recomputes a contact's fields and upserts their desired state.
-    pub async fn queue_contact_writes(&self, conn: &mut sqlx::AnyConnection, tenant: &TenantRow, contact: i64) -> Result<()> {
-        let status = self.store.contact_status_on(conn, &tenant.id, contact).await?;
+    pub async fn queue_contact_writes(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: &TenantRow,
+        contact: i64,
+    ) -> Result<()> {
+        let status = self
+            .store
+            .contact_status_on(conn, &tenant.id, contact)
+            .await?;
         let Some(status) = status else { return Ok(()) };
-        let did = sqlx::query("SELECT credential_did_sealed FROM contacts WHERE tenant_id = $1 AND contact_id = $2")
-            .bind(&tenant.id)
-            .bind(contact)
-            .fetch_optional(&mut *conn)
-            .await?
-            .and_then(|r| self.sealer.open_opt(r.get::<Option<String>, _>(0).as_deref()));
+        let did = sqlx::query(
+            "SELECT credential_did_sealed FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
+        )
+        .bind(&tenant.id)
+        .bind(contact)
+        .fetch_optional(&mut *conn)
+        .await?
+        .and_then(|r| {
+            self.sealer
+                .open_opt(r.get::<Option<String>, _>(0).as_deref())
+        });
         let fields = contact_fields(&status, did);
-        sync::enqueue(conn, self, &tenant.id, &format!("contact:{contact}"), &Write::ContactFields { contact_id: contact as u64, fields }).await
+        sync::enqueue(
+            conn,
+            self,
+            &tenant.id,
+            &format!("contact:{contact}"),
+            &Write::ContactFields {
+                contact_id: contact as u64,
+                fields,
+            },
+        )
+        .await
     }
 
-    async fn queue_history(&self, conn: &mut sqlx::AnyConnection, tenant: &str, id: &str) -> Result<()> {
+    async fn queue_history(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: &str,
+        id: &str,
+    ) -> Result<()> {
         let row = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE id = $1"))
             .bind(id)
             .fetch_one(&mut *conn)
@@ -740,13 +935,27 @@ impl Engine {
                 "cf_failure_reason": v.failure_reason,
             }
         });
-        sync::enqueue(conn, self, tenant, &format!("history:{id}"), &Write::History { verification_id: id.into(), record }).await
+        sync::enqueue(
+            conn,
+            self,
+            tenant,
+            &format!("history:{id}"),
+            &Write::History {
+                verification_id: id.into(),
+                record,
+            },
+        )
+        .await
     }
 
     /// Reads due pending sessions from the provider and applies the answers.
     pub async fn poll_once(&self) -> Result<usize> {
         let now = clock::now_ms();
-        let lock = if self.store.backend() == crate::store::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let lock = if self.store.backend() == crate::store::Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         // Claim with a lease so replicas do not read the same session at once.
         let rows = sqlx::query(&format!(
             "UPDATE verifications SET next_poll_at = $1 WHERE id IN (\
@@ -768,7 +977,9 @@ impl Engine {
     }
 
     async fn poll_one(&self, v: &VerRow) -> Result<()> {
-        let Some(tenant) = self.tenant(&v.tenant_id).await? else { return Ok(()) };
+        let Some(tenant) = self.tenant(&v.tenant_id).await? else {
+            return Ok(());
+        };
         let provider = self.provider(&tenant)?;
         let session = v.provider_session_id.as_deref().unwrap_or_default();
         self.metrics.provider_reads.inc();
@@ -823,9 +1034,12 @@ impl Engine {
         .await?;
         for r in &rows {
             let (id, tenant_id, contact): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
-            let Some(tenant) = self.tenant(&tenant_id).await? else { continue };
+            let Some(tenant) = self.tenant(&tenant_id).await? else {
+                continue;
+            };
             let mut tx = self.store.pool().begin().await?;
-            self.audit(&mut tx, &tenant_id, "expired", &id, "validity ran out").await?;
+            self.audit(&mut tx, &tenant_id, "expired", &id, "validity ran out")
+                .await?;
             self.queue_contact_writes(&mut tx, &tenant, contact).await?;
             self.queue_history(&mut tx, &tenant_id, &id).await?;
             tx.commit().await?;
@@ -854,10 +1068,17 @@ impl Engine {
         let fs = self.freshsales_or_err(tenant)?;
         let d = match fs.view_deal(deal as u64).await {
             Ok(d) => d,
-            Err(FsError::NotFound(_)) => return Err(AppError::NotFound(format!("deal {deal} does not exist in Freshsales"))),
+            Err(FsError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!(
+                    "deal {deal} does not exist in Freshsales"
+                )))
+            }
             Err(e) => return Err(fs_unavailable(e)),
         };
-        let info = DealInfo { stage_id: d.deal_stage_id.map(|s| s as i64), primary_contact: d.primary_contact().map(|c| c as i64) };
+        let info = DealInfo {
+            stage_id: d.deal_stage_id.map(|s| s as i64),
+            primary_contact: d.primary_contact().map(|c| c as i64),
+        };
         sqlx::query(
             "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant_id, deal_id) DO UPDATE SET stage_id = excluded.stage_id, primary_contact = excluded.primary_contact, fetched_at = excluded.fetched_at",
@@ -880,26 +1101,37 @@ impl Engine {
             .await
             .map_err(fs_unavailable)?
             .into_iter()
-            .map(|s| Stage { id: s.id, name: s.name })
+            .map(|s| Stage {
+                id: s.id,
+                name: s.name,
+            })
             .collect();
-        let gated = all
-            .iter()
-            .filter(|s| tenant.policy.gated_stages.iter().any(|g| g.trim().eq_ignore_ascii_case(&s.name) || g.trim() == s.id.to_string()))
-            .cloned()
-            .collect();
+        let gated =
+            all.iter()
+                .filter(|s| {
+                    tenant.policy.gated_stages.iter().any(|g| {
+                        g.trim().eq_ignore_ascii_case(&s.name) || g.trim() == s.id.to_string()
+                    })
+                })
+                .cloned()
+                .collect();
         Ok((all, gated))
     }
 
     pub async fn deal_status(&self, tenant: &TenantRow, deal: i64) -> Result<DealStatus> {
         let info = self.deal_info(tenant, deal, false).await?;
         let (all, gated) = self.stages(tenant).await?;
-        let stage = info.stage_id.and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
+        let stage = info
+            .stage_id
+            .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
         let primary = match info.primary_contact {
             Some(c) => Some(self.contact_status(tenant, c).await?),
             None => None,
         };
         let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
-        let verified = primary.as_ref().is_some_and(|p| p.status == IdvStatus::Verified);
+        let verified = primary
+            .as_ref()
+            .is_some_and(|p| p.status == IdvStatus::Verified);
         let stepup = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
             .bind(&tenant.id)
             .bind(deal)
@@ -918,7 +1150,10 @@ impl Engine {
     }
 
     /// Runs the poller, expiry job and CRM sync worker until `cancel` fires.
-    pub fn spawn_workers(self: &Arc<Self>, cancel: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn spawn_workers(
+        self: &Arc<Self>,
+        cancel: CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         let poller = {
             let e = self.clone();
             let cancel = cancel.clone();
@@ -984,15 +1219,39 @@ pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Val
         IdvStatus::NotVerified => Value::Null,
         other => json!(other.as_str()),
     };
-    let date = |t: &Option<String>| t.as_deref().map(|t| json!(t.get(..10).unwrap_or(t))).unwrap_or(Value::Null);
+    let date = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| json!(t.get(..10).unwrap_or(t)))
+            .unwrap_or(Value::Null)
+    };
     let mut m = Map::new();
     m.insert("cf_idv_status".into(), status);
-    m.insert("cf_idv_ial_level".into(), s.ial.as_ref().map(|a| json!(a.level)).unwrap_or(Value::Null));
+    m.insert(
+        "cf_idv_ial_level".into(),
+        s.ial
+            .as_ref()
+            .map(|a| json!(a.level))
+            .unwrap_or(Value::Null),
+    );
     m.insert("cf_idv_liveid_enrolled".into(), json!(s.liveid_enrolled));
-    m.insert("cf_idv_credential_did".into(), did.map(Value::from).unwrap_or(Value::Null));
+    m.insert(
+        "cf_idv_credential_did".into(),
+        did.map(Value::from).unwrap_or(Value::Null),
+    );
     m.insert("cf_idv_verified_date".into(), date(&s.verified_at));
-    m.insert("cf_idv_match_confidence".into(), s.match_confidence.map(|c| json!((c * 100.0).round())).unwrap_or(Value::Null));
-    m.insert("cf_idv_document_type".into(), s.document_type.clone().map(Value::from).unwrap_or(Value::Null));
+    m.insert(
+        "cf_idv_match_confidence".into(),
+        s.match_confidence
+            .map(|c| json!((c * 100.0).round()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "cf_idv_document_type".into(),
+        s.document_type
+            .clone()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+    );
     m.insert("cf_idv_last_stepup_date".into(), date(&s.last_stepup_at));
     m
 }
@@ -1009,14 +1268,18 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 fn fs_unavailable(e: FsError) -> AppError {
     match e {
-        FsError::Unauthorized(_) | FsError::Unprocessable(_) => AppError::Unprocessable(e.to_string()),
+        FsError::Unauthorized(_) | FsError::Unprocessable(_) => {
+            AppError::Unprocessable(e.to_string())
+        }
         other => AppError::Upstream(other.to_string()),
     }
 }
 
 fn provider_unavailable(e: ProviderError) -> AppError {
     match e {
-        ProviderError::Unauthorized | ProviderError::Rejected(_) => AppError::Unprocessable(e.to_string()),
+        ProviderError::Unauthorized | ProviderError::Rejected(_) => {
+            AppError::Unprocessable(e.to_string())
+        }
         other => AppError::Upstream(other.to_string()),
     }
 }

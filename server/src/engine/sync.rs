@@ -27,11 +27,30 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Write {
-    ContactFields { contact_id: u64, fields: Map<String, Value> },
-    History { verification_id: String, record: Value },
-    Note { target: String, id: u64, text: String },
-    Task { target: String, id: u64, title: String, description: String, due_date: String },
-    DealStage { deal_id: u64, stage_id: u64 },
+    ContactFields {
+        contact_id: u64,
+        fields: Map<String, Value>,
+    },
+    History {
+        verification_id: String,
+        record: Value,
+    },
+    Note {
+        target: String,
+        id: u64,
+        text: String,
+    },
+    Task {
+        target: String,
+        id: u64,
+        title: String,
+        description: String,
+        due_date: String,
+    },
+    DealStage {
+        deal_id: u64,
+        stage_id: u64,
+    },
 }
 
 impl Write {
@@ -52,7 +71,11 @@ impl Write {
 }
 
 fn target(kind: &str, id: u64) -> Target {
-    if kind == "deal" { Target::Deal(id) } else { Target::Contact(id) }
+    if kind == "deal" {
+        Target::Deal(id)
+    } else {
+        Target::Contact(id)
+    }
 }
 
 /// Upserts a write inside the caller's transaction. `key` names the remote record.
@@ -64,7 +87,9 @@ pub async fn enqueue(
     write: &Write,
 ) -> Result<()> {
     let now = clock::now_ms();
-    let payload = engine.sealer.seal(&serde_json::to_string(write).expect("serialisable"));
+    let payload = engine
+        .sealer
+        .seal(&serde_json::to_string(write).expect("serialisable"));
     let due = now + engine.settings.coalesce.as_millis() as i64;
     let sql = if write.coalesces() {
         "INSERT INTO sync_outbox (tenant_id, record_key, kind, payload, next_attempt_at, updated_at) \
@@ -103,18 +128,28 @@ impl Bucket {
         // A sliding window of `limit` calls admits at most capacity + refill·window calls:
         // keep that sum at the limit (10 % burst, 90 % steady refill).
         let capacity = (limit * 0.1).max(1.0);
-        Self { tokens: capacity, capacity, per_sec: (limit - capacity).max(0.1) / window.as_secs_f64(), last: Instant::now() }
+        Self {
+            tokens: capacity,
+            capacity,
+            per_sec: (limit - capacity).max(0.1) / window.as_secs_f64(),
+            last: Instant::now(),
+        }
     }
 
     fn refill(&mut self) {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec).min(self.capacity);
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec)
+            .min(self.capacity);
         self.last = now;
     }
 
     fn wait(&mut self) -> Duration {
         self.refill();
-        if self.tokens >= 1.0 { Duration::ZERO } else { Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec) }
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec)
+        }
     }
 }
 
@@ -134,17 +169,28 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// Takes a token, or says how long to wait.
-    pub fn take(&self, tenant: &str, hourly: i64, window_secs: i64) -> std::result::Result<(), Duration> {
+    pub fn take(
+        &self,
+        tenant: &str,
+        hourly: i64,
+        window_secs: i64,
+    ) -> std::result::Result<(), Duration> {
         let mut g = self.tenants.lock();
         let shape = (hourly, window_secs);
         let t = g.entry(tenant.to_string()).or_insert_with(|| TenantLimits {
-            hour: Bucket::new(hourly as f64, Duration::from_secs(window_secs.max(1) as u64)),
+            hour: Bucket::new(
+                hourly as f64,
+                Duration::from_secs(window_secs.max(1) as u64),
+            ),
             minute: Bucket::new(400.0, Duration::from_secs(60)),
             paused_until: None,
             shape,
         });
         if t.shape != shape {
-            t.hour = Bucket::new(hourly as f64, Duration::from_secs(window_secs.max(1) as u64));
+            t.hour = Bucket::new(
+                hourly as f64,
+                Duration::from_secs(window_secs.max(1) as u64),
+            );
             t.shape = shape;
         }
         if let Some(until) = t.paused_until {
@@ -191,7 +237,11 @@ impl Engine {
     pub async fn sync_once(&self) -> Result<usize> {
         let now = clock::now_ms();
         let lease = now + 60_000;
-        let lock = if self.store.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let lock = if self.store.backend() == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "UPDATE sync_outbox SET next_attempt_at = $1 WHERE id IN (\
                SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
@@ -223,9 +273,14 @@ impl Engine {
 
     async fn send_row(&self, row: Claimed) -> Result<()> {
         let Some(tenant) = self.tenant(&row.tenant).await? else {
-            return self.finish_dead(row.id, "the tenant no longer exists").await;
+            return self
+                .finish_dead(row.id, "the tenant no longer exists")
+                .await;
         };
-        if let Err(wait) = self.limiter.take(&tenant.id, tenant.hourly_limit, tenant.rate_window_secs) {
+        if let Err(wait) =
+            self.limiter
+                .take(&tenant.id, tenant.hourly_limit, tenant.rate_window_secs)
+        {
             sqlx::query("UPDATE sync_outbox SET next_attempt_at = $2 WHERE id = $1")
                 .bind(row.id)
                 .bind(clock::now_ms() + wait.as_millis() as i64 + 1)
@@ -238,25 +293,56 @@ impl Engine {
             serde_json::from_str(p.expose_secret()).ok()
         }) {
             Some(w) => w,
-            None => return self.finish_dead(row.id, "the queued write could not be read").await,
+            None => {
+                return self
+                    .finish_dead(row.id, "the queued write could not be read")
+                    .await
+            }
         };
         let Some(fs) = self.freshsales(&tenant) else {
-            return self.finish_failure(&row, &FsError::Unauthorized(0), "no Freshsales connection configured").await;
+            return self
+                .finish_failure(
+                    &row,
+                    &FsError::Unauthorized(0),
+                    "no Freshsales connection configured",
+                )
+                .await;
         };
         self.metrics.fs_calls.inc();
         let sent = match &write {
-            Write::ContactFields { contact_id, fields } => {
-                fs.update_contact_fields(*contact_id, fields).await.map(|_| None)
-            }
+            Write::ContactFields { contact_id, fields } => fs
+                .update_contact_fields(*contact_id, fields)
+                .await
+                .map(|_| None),
             Write::History { record, .. } => match row.remote_id {
-                Some(id) => fs.update_module_record(HISTORY_MODULE, id as u64, record).await.map(|_| None),
-                None => fs.create_module_record(HISTORY_MODULE, record).await.map(Some),
+                Some(id) => fs
+                    .update_module_record(HISTORY_MODULE, id as u64, record)
+                    .await
+                    .map(|_| None),
+                None => fs
+                    .create_module_record(HISTORY_MODULE, record)
+                    .await
+                    .map(Some),
             },
-            Write::Note { target: t, id, text } => fs.create_note(target(t, *id), text).await.map(Some),
-            Write::Task { target: t, id, title, description, due_date } => {
-                fs.create_task(target(t, *id), title, description, due_date).await.map(Some)
-            }
-            Write::DealStage { deal_id, stage_id } => fs.update_deal_stage(*deal_id, *stage_id).await.map(|_| None),
+            Write::Note {
+                target: t,
+                id,
+                text,
+            } => fs.create_note(target(t, *id), text).await.map(Some),
+            Write::Task {
+                target: t,
+                id,
+                title,
+                description,
+                due_date,
+            } => fs
+                .create_task(target(t, *id), title, description, due_date)
+                .await
+                .map(Some),
+            Write::DealStage { deal_id, stage_id } => fs
+                .update_deal_stage(*deal_id, *stage_id)
+                .await
+                .map(|_| None),
         };
         let sent = match sent {
             Ok(id) => Sent::Done(id),
@@ -289,7 +375,10 @@ impl Engine {
     }
 
     async fn finish_failure(&self, row: &Claimed, e: &FsError, message: &str) -> Result<()> {
-        let permanent = matches!(e, FsError::NotFound(_) | FsError::Unprocessable(_) | FsError::Protocol(_));
+        let permanent = matches!(
+            e,
+            FsError::NotFound(_) | FsError::Unprocessable(_) | FsError::Protocol(_)
+        );
         let attempt = row.attempts as usize;
         let schedule = &self.settings.retry_schedule;
         if permanent || attempt >= schedule.len() {
@@ -311,12 +400,14 @@ impl Engine {
     }
 
     async fn finish_dead(&self, id: i64, message: &str) -> Result<()> {
-        sqlx::query("UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(message)
-            .bind(clock::now_ms())
-            .execute(self.store.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(message)
+        .bind(clock::now_ms())
+        .execute(self.store.pool())
+        .await?;
         Ok(())
     }
 
@@ -337,9 +428,10 @@ impl Engine {
 
     /// Rows by state, for the CLI and `/metrics`.
     pub async fn sync_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM sync_outbox GROUP BY state ORDER BY state")
-            .fetch_all(self.store.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) FROM sync_outbox GROUP BY state ORDER BY state")
+                .fetch_all(self.store.pool())
+                .await?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
@@ -348,7 +440,10 @@ impl Engine {
         let rows = sqlx::query("SELECT tenant_id, record_key, kind, COALESCE(last_error, '') FROM sync_outbox WHERE state = 'dead' ORDER BY id")
             .fetch_all(self.store.pool())
             .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
     }
 }
 

@@ -4,7 +4,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{crypto::Sealer, error::{AppError, Result}, store::Store};
+use crate::{
+    crypto::Sealer,
+    error::{AppError, Result},
+    store::Store,
+};
 
 /// What an admin chooses at install (iparams) or with `server tenant set-policy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,13 +42,24 @@ impl Policy {
     /// Checks an admin's choices; the message says what to fix.
     pub fn validate(&self) -> Result<()> {
         if !(1..=3650).contains(&self.validity_days) {
-            return Err(AppError::Unprocessable("validity_days must be between 1 and 3650".into()));
+            return Err(AppError::Unprocessable(
+                "validity_days must be between 1 and 3650".into(),
+            ));
         }
         if !matches!(self.default_ial.as_str(), "IAL1" | "IAL2") {
-            return Err(AppError::Unprocessable("default_ial must be IAL1 or IAL2".into()));
+            return Err(AppError::Unprocessable(
+                "default_ial must be IAL1 or IAL2".into(),
+            ));
         }
-        if self.gated_stages.len() > 50 || self.gated_stages.iter().any(|s| s.trim().is_empty() || s.len() > 100) {
-            return Err(AppError::Unprocessable("gated_stages must be up to 50 non-empty stage names or ids".into()));
+        if self.gated_stages.len() > 50
+            || self
+                .gated_stages
+                .iter()
+                .any(|s| s.trim().is_empty() || s.len() > 100)
+        {
+            return Err(AppError::Unprocessable(
+                "gated_stages must be up to 50 non-empty stage names or ids".into(),
+            ));
         }
         Ok(())
     }
@@ -101,7 +116,11 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
         .fetch_optional(store.pool())
         .await?;
     Ok(row.map(|r| {
-        let open = |i: usize| sealer.open_opt(r.get::<Option<String>, _>(i).as_deref()).map(SecretString::from);
+        let open = |i: usize| {
+            sealer
+                .open_opt(r.get::<Option<String>, _>(i).as_deref())
+                .map(SecretString::from)
+        };
         TenantRow {
             id: r.get(0),
             name: r.get(1),
@@ -121,12 +140,22 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
 }
 
 pub async fn list(store: &Store) -> Result<Vec<(String, String, bool)>> {
-    let rows = sqlx::query("SELECT id, name, installed FROM tenants ORDER BY id").fetch_all(store.pool()).await?;
-    Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) != 0)).collect())
+    let rows = sqlx::query("SELECT id, name, installed FROM tenants ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) != 0))
+        .collect())
 }
 
 /// Updates whichever connection settings are given (secrets sealed).
-pub async fn set_connections(store: &Store, sealer: &Sealer, id: &str, c: &Connections) -> Result<()> {
+pub async fn set_connections(
+    store: &Store,
+    sealer: &Sealer,
+    id: &str,
+    c: &Connections,
+) -> Result<()> {
     let seal = |v: &Option<String>| v.as_deref().map(|s| sealer.seal(s));
     sqlx::query(
         "UPDATE tenants SET \

@@ -270,7 +270,11 @@ struct Unauthorised;
 
 impl IntoResponse for Unauthorised {
     fn into_response(self) -> Response {
-        (StatusCode::UNAUTHORIZED, Json(json!({"message": "invalid API key"}))).into_response()
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "invalid API key"})),
+        )
+            .into_response()
     }
 }
 

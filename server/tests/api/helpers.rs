@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use idv_server::{
     auth, build_router,
+    crypto::Sealer,
+    engine::{Engine, Settings},
     store::{NewVerification, Store},
     AppState, Config, Server,
 };
@@ -122,13 +124,9 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         .insert_tenant(&tenant, "Tenant A", &auth::hash_token(&token))
         .await
         .unwrap();
-    let router = build_router(
-        AppState {
-            store: store.clone(),
-        },
-        &config,
-        Default::default(),
-    );
+    let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
+    let engine = std::sync::Arc::new(Engine::new(store.clone(), sealer, Settings::default()));
+    let router = build_router(AppState::new(engine), &config, Default::default());
     let server = Server::bind(config.bind, router).await.unwrap();
     let addr = server.local_addr();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -205,7 +203,9 @@ pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> St
         res.headers()
             .get("content-type")
             .is_some_and(|v| v.to_str().unwrap().starts_with("application/json")),
-        "error bodies are JSON"
+        "error bodies are JSON ({} {:?})",
+        res.status(),
+        res.headers()
     );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], code, "{body}");

@@ -1,4 +1,6 @@
 //! Integration tests: the backend over HTTP on port 0, once on SQLite and once on PostgreSQL.
 
+mod flows;
 mod helpers;
 mod status;
+mod world;

@@ -1,0 +1,251 @@
+//! Inbound webhooks, each handled as verify → dedupe → commit → 2xx.
+//!
+//! - `POST /hooks/kosmos/{tenant}`: 1Kosmos callbacks, signed the Standard Webhooks way with the
+//!   tenant's webhook secret. A callback is only a *hint*: it makes the session due for a read
+//!   now, and the engine applies what the provider's API says. A forged or stale callback
+//!   changes nothing.
+//! - `POST /hooks/freshworks`: the serverless forwarder's events (`Authorization: Bearer` token,
+//!   signed with the token's SHA-256 hex as key).
+//! - `POST /hooks/freshsales/{tenant}`: a Workflow Automator *Trigger Webhook* with the secret
+//!   header `X-IDV-Webhook-Secret`.
+
+use axum::{
+    body::Bytes,
+    extract::{rejection::PathRejection, Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::post,
+    Json, Router,
+};
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    api::{parse_json, tenant_row},
+    auth::AuthTenant,
+    clock,
+    engine::{
+        automation::{self, Handled},
+        TenantRow,
+    },
+    error::{AppError, Result},
+    kosmos::CallbackEvent,
+    webhook, AppState,
+};
+
+pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/hooks/kosmos/{tenant}", post(kosmos))
+        .route("/hooks/freshworks", post(freshworks))
+        .route("/hooks/freshsales/{tenant}", post(workflow))
+}
+
+fn tenant_param(raw: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
+    let Path(t) = raw.map_err(|e| AppError::BadRequest(format!("tenant: {e}")))?;
+    if t.is_empty()
+        || t.len() > 64
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(AppError::NotFound("no such tenant".into()));
+    }
+    Ok(t)
+}
+
+/// Records a delivery id; `false` if it was seen before.
+async fn first_delivery(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    source: &str,
+    id: &str,
+) -> Result<bool> {
+    let _ = state;
+    let done = sqlx::query(
+        "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(source)
+    .bind(id)
+    .bind(clock::now_ms())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip_all, fields(tenant))]
+async fn kosmos(
+    State(state): State<AppState>,
+    tenant: std::result::Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let engine = &state.engine;
+    let tenant = tenant_param(tenant)?;
+    tracing::Span::current().record("tenant", tenant.as_str());
+    let row = engine
+        .tenant(&tenant)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+    let Some(secret) = &row.kosmos_webhook_secret else {
+        engine.metrics.callbacks_rejected.inc();
+        return Err(AppError::Unauthorized(
+            "this tenant has no 1Kosmos webhook secret configured".into(),
+        ));
+    };
+    use secrecy::ExposeSecret;
+    let verified = webhook::verify(
+        &[secret.expose_secret().as_bytes()],
+        &headers,
+        &body,
+        clock::now_ms() / 1000,
+    )
+    .map_err(|e| {
+        engine.metrics.callbacks_rejected.inc();
+        AppError::Unauthorized(format!("callback signature refused: {e}"))
+    })?;
+    let event: CallbackEvent = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("callback body is not a session event: {e}")))?;
+    if event.session_id.is_empty() || event.session_id.len() > 128 {
+        return Err(AppError::BadRequest(
+            "session_id must be 1 to 128 characters".into(),
+        ));
+    }
+    let mut tx = state.store.pool().begin().await?;
+    if !first_delivery(&state, &mut tx, &tenant, "kosmos", &verified.id).await? {
+        engine.metrics.callbacks_duplicate.inc();
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "duplicate": true})),
+        ));
+    }
+    // The hint: make the session due for a read now (durable, so a crash loses nothing).
+    let due = sqlx::query(
+        "UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'",
+    )
+    .bind(&tenant)
+    .bind(&event.session_id)
+    .bind(clock::now_ms())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    engine.metrics.callbacks_accepted.inc();
+    if due > 0 {
+        engine.wake_poll.notify_one();
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": true, "duplicate": false})),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn freshworks(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    // The forwarder signs with the token's hash, which is all the backend keeps of it.
+    let verified = webhook::verify(
+        &[auth.0.token_hash.as_bytes()],
+        &headers,
+        &body,
+        clock::now_ms() / 1000,
+    )
+    .map_err(|e| AppError::Unauthorized(format!("event signature refused: {e}")))?;
+    let value: Value = parse_json(&headers, &body, false)?;
+    let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
+    let row = tenant_row(&state, &auth).await?;
+    let mut conn = state.store.pool().acquire().await?;
+    if !first_delivery(&state, &mut conn, &row.id, "freshworks", &verified.id).await? {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "duplicate": true})),
+        ));
+    }
+    drop(conn);
+    let Some(event) = event else {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "outcome": "no_stage_change"})),
+        ));
+    };
+    let handled = act(&state, &row, &event, "freshworks", &verified.id).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"accepted": true, "result": handled})),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(tenant))]
+async fn workflow(
+    State(state): State<AppState>,
+    tenant: std::result::Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let tenant = tenant_param(tenant)?;
+    tracing::Span::current().record("tenant", tenant.as_str());
+    let row = state
+        .engine
+        .tenant(&tenant)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+    check_automator_secret(&row, &headers)?;
+    let value: Value = parse_json(&headers, &body, false)?;
+    let event = automation::from_workflow(&value).map_err(AppError::Unprocessable)?;
+    let handled = state.engine.handle_event(&row, &event).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"accepted": true, "result": handled})),
+    ))
+}
+
+/// Handles an event whose delivery id was recorded; forgets the id if handling failed, so the
+/// sender's retry is not mistaken for a duplicate.
+async fn act(
+    state: &AppState,
+    row: &TenantRow,
+    event: &automation::CrmEvent,
+    source: &str,
+    id: &str,
+) -> Result<Handled> {
+    match state.engine.handle_event(row, event).await {
+        Ok(h) => Ok(h),
+        Err(e) => {
+            sqlx::query(
+                "DELETE FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+            )
+            .bind(&row.id)
+            .bind(source)
+            .bind(id)
+            .execute(state.store.pool())
+            .await?;
+            Err(e)
+        }
+    }
+}
+
+fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(expected) = &row.automator_secret else {
+        return Err(AppError::Unauthorized(
+            "this tenant has no workflow webhook secret; the operator sets one with `server tenant add`".into(),
+        ));
+    };
+    let given = headers
+        .get(AUTOMATOR_SECRET_HEADER)
+        .ok_or_else(|| AppError::Unauthorized("missing X-IDV-Webhook-Secret header".into()))?
+        .as_bytes();
+    if !bool::from(given.ct_eq(expected.expose_secret().as_bytes())) {
+        return Err(AppError::Unauthorized(
+            "the X-IDV-Webhook-Secret header is wrong".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! `spawn_world()`: the backend with its workers on port 0 and a fresh database, wired to both
+//! simulators (Freshsales and 1Kosmos) on loopback, with a tenant installed the way the app's
+//! `onAppInstall` does it.
+
+use std::time::{Duration, Instant};
+
+use idv_server::{
+    auth,
+    crypto::Sealer,
+    engine::{tenant, Engine, Policy, Settings},
+    sim::{
+        freshsales::FreshsalesSim,
+        kosmos::{KosmosSim, Outcome},
+        Served,
+    },
+    Config, Running, Store,
+};
+use serde_json::{json, Value};
+
+use crate::helpers::{fresh_database, Db};
+
+pub const ALIAS: &str = "acme";
+pub const FS_KEY: &str = "fs-key-acme";
+pub const KS_KEY: &str = "ks-key";
+pub const KS_SECRET: &str = "ks-webhook-secret";
+pub const WORKFLOW_SECRET: &str = "wf-secret-acme";
+pub const TENANT: &str = "acme";
+
+pub struct World {
+    pub app: Running,
+    pub http: reqwest::Client,
+    pub token: String,
+    pub fs: FreshsalesSim,
+    pub ks: KosmosSim,
+    _sims: Vec<Served>,
+}
+
+/// Fast schedules so tests finish in seconds; `idv_poll` long unless a test wants polling.
+pub fn test_settings() -> Settings {
+    Settings {
+        retry_schedule: vec![Duration::from_millis(20); 4],
+        coalesce: Duration::from_millis(50),
+        idv_poll: vec![Duration::from_secs(600)],
+        stepup_poll: Duration::from_secs(600),
+        tick: Duration::from_millis(25),
+        http_timeout: Duration::from_secs(2),
+        allow_any_account_url: true,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_world(db: Db) -> Option<World> {
+    spawn_world_with(db, test_settings(), Policy::default()).await
+}
+
+pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) -> Option<World> {
+    let db_url = fresh_database(db).await?;
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let fs = FreshsalesSim::new();
+    fs.add_account(ALIAS, FS_KEY, 5000);
+    fs.seed_contact(
+        ALIAS,
+        11,
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        "+44 20 7946 0018",
+    );
+    fs.seed_contact(
+        ALIAS,
+        12,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "(415) 555-0132",
+    );
+    fs.seed_deal(ALIAS, 501, "Acme expansion", 9000, 202, &[11]);
+    let fs_served = Served::start(loopback, fs.router()).await.unwrap();
+    let ks = KosmosSim::new(KS_KEY, KS_SECRET.as_bytes());
+    let ks_served = Served::start(loopback, ks.router()).await.unwrap();
+    ks.set_public_base(&ks_served.url());
+
+    let store = Store::connect(&db_url).await.unwrap();
+    let token = auth::generate_token();
+    store
+        .insert_tenant(TENANT, "Acme", &auth::hash_token(&token))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind(loopback).await.unwrap();
+    settings.public_base_url = format!("http://{}", listener.local_addr().unwrap());
+    let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
+    let engine = Engine::new(store.clone(), sealer, settings);
+    tenant::set_connections(
+        &store,
+        &engine.sealer,
+        TENANT,
+        &tenant::Connections {
+            kosmos_base_url: Some(ks_served.url()),
+            kosmos_key: Some(KS_KEY.into()),
+            kosmos_webhook_secret: Some(KS_SECRET.into()),
+            automator_secret: Some(WORKFLOW_SECRET.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let config = Config::for_database(db_url);
+    let app = Running::serve(listener, &config, engine, Default::default())
+        .await
+        .unwrap();
+    let world = World {
+        app,
+        http: reqwest::Client::new(),
+        token,
+        fs,
+        ks,
+        _sims: vec![fs_served, ks_served],
+    };
+    // Install as the serverless onAppInstall does.
+    let res = world
+        .http
+        .post(world.url("/api/v1/install"))
+        .bearer_auth(&world.token)
+        .header("x-freshsales-api-key", FS_KEY)
+        .json(&json!({"account_url": world.account_url(), "policy": policy}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    Some(world)
+}
+
+impl World {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.url())
+    }
+
+    pub fn account_url(&self) -> String {
+        format!("{}/a/{ALIAS}", self._sims[0].url())
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        let res = self.get(path).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Starts IDV for a contact and returns the session as the widget sees it.
+    pub async fn start_idv(&self, contact: u64) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/contacts/{contact}/verifications"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        res.json().await.unwrap()
+    }
+
+    /// The simulated provider's session for one of our verification ids.
+    pub fn provider_session(&self, reference: &str) -> String {
+        self.ks
+            .sessions()
+            .into_iter()
+            .find(|s| s.reference == reference)
+            .expect("the provider has the session")
+            .id
+    }
+
+    /// "The customer" finishes the hosted flow.
+    pub fn customer(&self, reference: &str, outcome: &str) {
+        let id = self.provider_session(reference);
+        self.ks
+            .complete(
+                &id,
+                &Outcome {
+                    outcome: outcome.into(),
+                    document_type: Some("drivers_license".into()),
+                    confidence: Some(0.94),
+                    reason: Some("document expired".into()),
+                },
+            )
+            .unwrap();
+    }
+
+    /// Polls `path` until `check` holds (bounded: 10 s).
+    pub async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.json(path).await;
+            if check(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {path}: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the simulated Freshsales holds what `check` wants (bounded: 10 s).
+    pub async fn until_crm(&self, what: &str, check: impl Fn(&FreshsalesSim) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !check(&self.fs) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Calls the simulated Freshsales received, by method and path prefix.
+    pub fn crm_calls(&self, method: &str, path: &str) -> usize {
+        self.fs
+            .calls(ALIAS)
+            .iter()
+            .filter(|c| {
+                let p = c
+                    .path
+                    .trim_start_matches(&format!("/a/{ALIAS}/crm/sales/api"));
+                c.method == method && p.starts_with(path) && c.status < 300
+            })
+            .count()
+    }
+}
