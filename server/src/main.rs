@@ -36,6 +36,29 @@ enum Command {
     /// Inspect and replay the CRM write-back queue.
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// Try each tenant's Freshsales and 1Kosmos credentials (read-only) and print remedies.
+    Check {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Run one simulator alone on loopback (for manual testing).
+    Sim {
+        #[arg(value_enum)]
+        which: SimKind,
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        bind: std::net::SocketAddr,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SimKind {
+    Kosmos,
+    Freshsales,
 }
 
 #[derive(Args)]
@@ -73,6 +96,29 @@ enum TenantCmd {
     },
     /// List tenants.
     List {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Issue a new API token for a tenant (the old one stops working at once).
+    RotateToken {
+        id: String,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Set a tenant's policy (what the install form sets).
+    SetPolicy {
+        id: String,
+        /// Start IDV when a contact is created.
+        #[arg(long, default_value_t = false)]
+        auto_verify: bool,
+        /// Comma-separated gated stage names or ids.
+        #[arg(long, value_delimiter = ',')]
+        gated: Vec<String>,
+        /// Move a deal back when it enters a gated stage unverified.
+        #[arg(long, default_value_t = false)]
+        revert: bool,
+        #[arg(long, default_value_t = 365)]
+        validity_days: i64,
         #[command(flatten)]
         db: Db,
     },
@@ -186,6 +232,108 @@ async fn main() -> anyhow::Result<()> {
                 writeln!(out, "{id}\t{state}\t{name}")?;
             }
             e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::RotateToken { id, db }) => {
+            let e = engine(&db).await?;
+            let token = auth::generate_token();
+            if !e.store.rotate_token(&id, &auth::hash_token(&token)).await? {
+                anyhow::bail!("no tenant {id}");
+            }
+            writeln!(
+                out,
+                "API token:       {token}   (update the app's install form)"
+            )?;
+            e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::SetPolicy {
+            id,
+            auto_verify,
+            gated,
+            revert,
+            validity_days,
+            db,
+        }) => {
+            let e = engine(&db).await?;
+            let policy = idv_server::engine::Policy {
+                auto_verify_on_create: auto_verify,
+                gated_stages: gated
+                    .into_iter()
+                    .map(|g| g.trim().to_string())
+                    .filter(|g| !g.is_empty())
+                    .collect(),
+                revert_on_gate: revert,
+                validity_days,
+                ..Default::default()
+            };
+            tenant::set_policy(&e.store, &id, &policy)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            writeln!(out, "policy of {id} set")?;
+            e.store.close().await;
+        }
+        Command::Check {
+            tenant: only,
+            public_url,
+            db,
+        } => {
+            let store = Store::connect(&db.database_url).await?;
+            let sealer = Sealer::from_base64(&db.master_key)?;
+            let e = Engine::new(
+                store,
+                sealer,
+                Settings {
+                    public_base_url: public_url.trim_end_matches('/').to_string(),
+                    ..Settings::default()
+                },
+            );
+            let mut failed = 0;
+            for (id, name, _) in tenant::list(&e.store).await? {
+                if only.as_ref().is_some_and(|o| *o != id) {
+                    continue;
+                }
+                let Some(t) = e.tenant(&id).await? else {
+                    continue;
+                };
+                writeln!(out, "{id} ({name})")?;
+                for c in e.doctor(&t).await {
+                    failed += usize::from(!c.ok);
+                    writeln!(out, "  {c}")?;
+                }
+            }
+            e.store.close().await;
+            if failed > 0 {
+                anyhow::bail!("{failed} check(s) failed");
+            }
+        }
+        Command::Sim { which, bind } => {
+            use idv_server::sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served};
+            let served = match which {
+                SimKind::Freshsales => {
+                    let sim = FreshsalesSim::new();
+                    sim.add_account("demo", "demo-freshsales-key", 1000);
+                    let s = Served::start(bind, sim.router()).await?;
+                    writeln!(
+                        out,
+                        "Freshsales simulator: {}/a/demo/crm/sales/api (key demo-freshsales-key)",
+                        s.url()
+                    )?;
+                    s
+                }
+                SimKind::Kosmos => {
+                    let sim = KosmosSim::new("demo-kosmos-key", b"demo-kosmos-webhook-secret");
+                    let s = Served::start(bind, sim.router()).await?;
+                    sim.set_public_base(&s.url());
+                    writeln!(
+                        out,
+                        "1Kosmos simulator: {} (x-api-key demo-kosmos-key)",
+                        s.url()
+                    )?;
+                    s
+                }
+            };
+            out.flush()?;
+            shutdown_signal().await;
+            served.stop().await;
         }
         Command::Sync(SyncCmd::Status { db }) => {
             let e = engine(&db).await?;

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod bridge;
 pub mod model;
+pub mod qr;
 pub mod time;
 pub mod transport;
 pub mod ui;

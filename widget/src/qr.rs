@@ -34,7 +34,7 @@ pub fn svg(text: &str) -> Option<String> {
     out.push_str(&size);
     out.push(' ');
     out.push_str(&size);
-    out.push_str(r#"" shape-rendering="crispEdges" aria-hidden="true"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d=""#);
+    out.push_str(r##"" shape-rendering="crispEdges" aria-hidden="true"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d=""##);
     for (y, row) in colors.chunks(w).enumerate() {
         let mut x = 0;
         while x < w {
@@ -84,7 +84,11 @@ mod tests {
                 h.split('v').next().unwrap().parse::<usize>().unwrap()
             })
             .sum();
-        let dark = code.to_colors().iter().filter(|c| **c == Color::Dark).count();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == Color::Dark)
+            .count();
         assert_eq!(drawn, dark);
         // The top-left finder pattern starts with a run of 7 at the quiet-zone corner.
         assert!(svg.contains(r#"d="M4 4h7v1h-7z"#));

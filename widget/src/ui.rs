@@ -205,22 +205,9 @@ pub fn ActionBar(d: Driver) -> impl IntoView {
     }
 }
 
-/// A QR code as inline SVG (scaled by CSS), or `None` if the text does not fit one.
-pub fn qr_svg(text: &str) -> Option<String> {
-    use qrcode::{render::svg, EcLevel, QrCode};
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
-    let svg = code
-        .render::<svg::Color>()
-        .quiet_zone(true)
-        .module_dimensions(1, 1)
-        .build();
-    let start = svg.find("<svg").unwrap_or(0);
-    Some(svg[start..].to_string())
-}
-
 #[component]
 fn Qr(#[prop(into)] text: Signal<Option<String>>, label: &'static str) -> impl IntoView {
-    let svg = Memo::new(move |_| text.get().and_then(|t| qr_svg(&t)));
+    let svg = Memo::new(move |_| text.get().and_then(|t| crate::qr::svg(&t)));
     view! {
         <div class="qr" role="img" aria-label=label data-testid="idv-qr" inner_html=move || svg.get().unwrap_or_default()></div>
     }

@@ -1,8 +1,16 @@
-//! Browser tests of the widget's components (headless Chromium via wasm-bindgen-test-runner).
+//! Browser tests of the widget (headless Chromium via wasm-bindgen-test-runner): the badge, and
+//! the whole widget over a fake transport that answers like the backend.
 #![cfg(target_arch = "wasm32")]
 
+use std::{cell::RefCell, rc::Rc};
+
 use idv_types::IdvStatus;
-use idv_widget::StatusBadge;
+use idv_widget::{
+    api::Api,
+    model::Subject,
+    transport::{Call, Endpoint, Reply, Sent, Transport},
+    BadgeState, StatusBadge, Widget,
+};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -14,7 +22,7 @@ async fn tick() {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()
             .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
             .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
@@ -27,35 +35,198 @@ fn fresh_root() -> web_sys::HtmlElement {
     root
 }
 
+/// Waits (bounded) until `selector` matches inside `root`.
+async fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Element {
+    for _ in 0..200 {
+        if let Some(e) = root.query_selector(selector).unwrap() {
+            return e;
+        }
+        tick().await;
+    }
+    panic!("{selector} never appeared; page: {}", root.inner_html());
+}
+
 #[wasm_bindgen_test]
 async fn badge_shows_every_state_and_announces_changes() {
     let root = fresh_root();
-    let status = RwSignal::new(None::<IdvStatus>);
-    let _handle = leptos::mount::mount_to(
-        root.clone(),
-        move || view! { <StatusBadge status=status /> },
-    );
+    let state = RwSignal::new(BadgeState::Loading);
+    let _handle =
+        leptos::mount::mount_to(root.clone(), move || view! { <StatusBadge state=state /> });
     tick().await;
     let badge = root
         .query_selector("[data-testid=idv-badge]")
         .unwrap()
         .unwrap();
     assert_eq!(badge.text_content().unwrap(), "Loading…");
-    assert_eq!(badge.get_attribute("aria-live").as_deref(), Some("polite"));
-
-    for (state, text, class) in [
+    for (s, text, class) in [
         (IdvStatus::NotVerified, "Not verified", "badge-neutral"),
         (IdvStatus::Pending, "Pending", "badge-pending"),
         (IdvStatus::Verified, "Verified", "badge-verified"),
         (IdvStatus::Failed, "Failed", "badge-failed"),
         (IdvStatus::Expired, "Expired", "badge-expired"),
     ] {
-        status.set(Some(state));
+        state.set(BadgeState::Status(s));
         tick().await;
         assert_eq!(badge.text_content().unwrap(), text);
         assert!(
             badge.class_list().contains(class),
-            "{state:?} should have {class}"
+            "{s:?} should have {class}"
         );
     }
+}
+
+/// Answers like the backend; records the calls.
+struct Fake {
+    calls: Rc<RefCell<Vec<Call>>>,
+    answer: fn(&Call) -> Reply,
+}
+
+impl Transport for Fake {
+    fn send(&self, call: Call) -> Sent {
+        let reply = (self.answer)(&call);
+        self.calls.borrow_mut().push(call);
+        Box::pin(async move { Ok(reply) })
+    }
+}
+
+fn ok(body: serde_json::Value) -> Reply {
+    Reply {
+        status: 200,
+        body: body.to_string(),
+    }
+}
+
+fn mount(
+    subject: Subject,
+    answer: fn(&Call) -> Reply,
+) -> (web_sys::HtmlElement, Rc<RefCell<Vec<Call>>>) {
+    let root = fresh_root();
+    let calls = Rc::new(RefCell::new(Vec::new()));
+    let api = Api::new(Rc::new(Fake {
+        calls: calls.clone(),
+        answer,
+    }));
+    let r = root.clone();
+    std::mem::forget(leptos::mount::mount_to(r, move || {
+        view! { <Widget subject=subject api=api.clone() user=Some("rep@acme.example".to_string()) /> }
+    }));
+    (root, calls)
+}
+
+#[wasm_bindgen_test]
+async fn a_verified_contact_shows_its_facts_and_names_render_as_text() {
+    let (root, _) = mount(Subject::Contact(42), |_| {
+        ok(serde_json::json!({
+            "contact_id": 42, "status": "verified", "liveid_enrolled": true,
+            "ial": {"level": "IAL2", "revision": "800-63-3"}, "document_type": "passport",
+            "match_confidence": 0.97, "verified_at": "2026-10-01T10:00:00Z", "expires_at": "2027-10-01T10:00:00Z",
+            "history": [{"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
+                "created_at": "2026-09-01T10:00:00Z", "failure_reason": "<img src=x onerror=alert(1)>"}]
+        }))
+    });
+    let badge = find(&root, "[data-testid=idv-badge].badge-verified").await;
+    assert_eq!(badge.text_content().unwrap(), "Verified");
+    let facts = find(&root, "[data-testid=idv-facts]")
+        .await
+        .text_content()
+        .unwrap();
+    assert!(
+        facts.contains("IAL2") && facts.contains("Passport") && facts.contains("97"),
+        "{facts}"
+    );
+    let history = find(&root, "[data-testid=idv-history]").await;
+    assert!(history
+        .text_content()
+        .unwrap()
+        .contains("<img src=x onerror=alert(1)>"));
+    assert!(
+        history.query_selector("img").unwrap().is_none(),
+        "markup must not become elements"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn verify_identity_shows_the_link_and_its_qr_code() {
+    let (root, calls) = mount(Subject::Contact(7), |call| {
+        match &call.endpoint {
+        Endpoint::ContactStatus { .. } => ok(serde_json::json!({
+            "contact_id": 7, "status": "not_verified", "liveid_enrolled": false, "history": []})),
+        Endpoint::StartVerification { .. } => Reply {
+            status: 201,
+            body: serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
+                "created_at": "2026-11-23T10:00:00Z", "hosted_url": "https://verify.example/s/abc",
+                "session_expires_at": "2026-11-24T10:00:00Z"}).to_string(),
+        },
+        _ => ok(serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
+            "created_at": "2026-11-23T10:00:00Z", "hosted_url": "https://verify.example/s/abc"})),
+    }
+    });
+    find(&root, "[data-testid=idv-badge].badge-neutral").await;
+    let open: web_sys::HtmlElement = find(&root, ".actions .btn-primary").await.unchecked_into();
+    assert_eq!(open.text_content().unwrap(), "Verify Identity");
+    open.click();
+    let form: web_sys::HtmlFormElement =
+        find(&root, "[data-testid=idv-form]").await.unchecked_into();
+    let submit: web_sys::HtmlElement = form
+        .query_selector("button[type=submit]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    submit.click();
+    let panel = find(&root, "[data-testid=idv-link-panel]").await;
+    let input: web_sys::HtmlInputElement = panel
+        .query_selector("input.link")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(input.value(), "https://verify.example/s/abc");
+    find(&root, "[data-testid=idv-qr] svg").await;
+    let started = calls
+        .borrow()
+        .iter()
+        .find(|c| matches!(c.endpoint, Endpoint::StartVerification { .. }))
+        .cloned()
+        .expect("a start call");
+    let body = started.body.unwrap();
+    assert!(body.contains("rep@acme.example"), "{body}");
+    assert!(body.contains("IAL2"), "{body}");
+}
+
+#[wasm_bindgen_test]
+async fn step_up_for_an_unenrolled_contact_says_what_to_do() {
+    let (root, _) = mount(Subject::Deal(5), |call| {
+        match &call.endpoint {
+        Endpoint::DealStatus { .. } => ok(serde_json::json!({
+            "deal_id": 5, "gated": true, "gate_satisfied": false,
+            "stage": {"id": 204, "name": "Negotiation"}, "gated_stages": [{"id": 204, "name": "Negotiation"}],
+            "primary_contact": {"contact_id": 7, "status": "not_verified", "liveid_enrolled": false, "history": []}})),
+        _ => Reply {
+            status: 409,
+            body: serde_json::json!({"error": "not_enrolled", "message": "contact 7 is not enrolled in 1Kosmos LiveID yet"}).to_string(),
+        },
+    }
+    });
+    let gate = find(&root, "[data-testid=idv-gate]")
+        .await
+        .text_content()
+        .unwrap();
+    assert!(
+        gate.contains("Negotiation") && gate.contains("needs a verified contact"),
+        "{gate}"
+    );
+    let buttons = root.query_selector_all(".actions .btn").unwrap();
+    let step_up = (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap().contains("Step-Up"))
+        .expect("a Step-Up Auth button");
+    step_up.click();
+    let notice = find(&root, "[data-testid=idv-not-enrolled]")
+        .await
+        .text_content()
+        .unwrap();
+    assert!(
+        notice.contains("Verify the contact's identity first"),
+        "{notice}"
+    );
 }

@@ -2,6 +2,7 @@
 //! truth; callbacks are hints), deriving contact status, and queueing the CRM write-back.
 
 pub mod automation;
+pub mod doctor;
 pub mod metrics;
 pub mod sync;
 pub mod tenant;

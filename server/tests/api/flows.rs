@@ -538,3 +538,250 @@ async fn cross_tenant(db: Db) {
     let still = w.json(&format!("/api/v1/verifications/{id}")).await;
     assert_eq!(still["state"], "pending");
 }
+
+both!(
+    forwarded_crm_events_are_signed_and_deduplicated,
+    forwarder_events
+);
+async fn forwarder_events(db: Db) {
+    let policy = Policy {
+        auto_verify_on_create: true,
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let key = idv_server::auth::hash_token(&w.token);
+    let body = serde_json::to_vec(
+        &json!({"event": "onContactCreate", "account_url": w.account_url(),
+        "data": {"contact": {"id": 12}}}),
+    )
+    .unwrap();
+    let now = idv_server::clock::now_ms() / 1000;
+    let send = |key: String, id: &'static str| {
+        let mut req = w
+            .http
+            .post(w.url("/hooks/freshworks"))
+            .bearer_auth(&w.token)
+            .header("content-type", "application/json");
+        for (k, v) in webhook::headers(key.as_bytes(), id, now, &body) {
+            req = req.header(k, v);
+        }
+        req.body(body.clone()).send()
+    };
+    assert_error(
+        send("wrong".into(), "evt-1").await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let res = send(key.clone(), "evt-1").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["result"]["outcome"], "started", "{r}");
+    let again: Value = send(key.clone(), "evt-1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], true);
+    let s = w.json("/api/v1/contacts/12/status").await;
+    assert_eq!(s["status"], "pending");
+    assert_eq!(s["current"]["requested_by"], "automation");
+    // A new delivery of the same creation: still one session.
+    let third: Value = send(key, "evt-2").await.unwrap().json().await.unwrap();
+    assert_eq!(third["result"]["outcome"], "already_pending_or_valid");
+    assert_eq!(w.ks.sessions().len(), 1);
+}
+
+both!(
+    duplicated_and_reordered_callbacks_apply_once,
+    noisy_callbacks
+);
+async fn noisy_callbacks(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    w.ks.set_faults(KosmosFaults {
+        duplicate_callbacks: 3,
+        callback_jitter_ms: 150,
+        ..Default::default()
+    });
+    let a = w.start_idv(11).await;
+    let b = w.start_idv(12).await;
+    w.customer(a["id"].as_str().unwrap(), "verified");
+    w.customer(b["id"].as_str().unwrap(), "failed");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    w.until("/api/v1/contacts/12/status", |s| s["status"] == "failed")
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        w.app.engine().metrics.results.get(),
+        2,
+        "each result applied once"
+    );
+    assert!(w.app.engine().metrics.callbacks_duplicate.get() >= 1);
+    // One result note per session, whatever the number of deliveries.
+    w.until_crm("notes", |fs| {
+        fs.with(ALIAS, |a| a.notes.len()).unwrap() >= 4
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        w.fs.with(ALIAS, |a| a.notes.len()).unwrap(),
+        4,
+        "two starts, two results"
+    );
+}
+
+both!(dead_writes_are_replayed, dead_rows);
+async fn dead_rows(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    w.fs.set_faults(idv_server::sim::freshsales::FsFaults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    let engine = w.app.engine().clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let dead = engine
+            .sync_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(s, _)| s == "dead")
+            .map_or(0, |x| x.1);
+        if dead > 0
+            && engine
+                .sync_counts()
+                .await
+                .unwrap()
+                .iter()
+                .all(|(s, n)| s != "pending" || *n == 0)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "rows never went dead");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = w
+        .http
+        .get(w.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("idv_outbox_rows{state=\"dead\"} 0"),
+        "{metrics}"
+    );
+    w.fs.set_faults(Default::default());
+    assert!(engine.replay_dead(Some(TENANT)).await.unwrap() > 0);
+    w.until_crm("the replayed write", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+    })
+    .await;
+}
+
+both!(the_doctor_names_the_remedy, doctor);
+async fn doctor(db: Db) {
+    use idv_server::engine::tenant;
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let engine = w.app.engine().clone();
+    let report = |base: String, key: &'static str| {
+        let engine = engine.clone();
+        let store = w.app.state.store.clone();
+        async move {
+            tenant::set_connections(
+                &store,
+                &engine.sealer,
+                TENANT,
+                &tenant::Connections {
+                    freshsales_base_url: Some(base),
+                    freshsales_key: Some(key.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            engine.forget_clients(TENANT);
+            let t = engine.tenant(TENANT).await.unwrap().unwrap();
+            engine.doctor(&t).await
+        }
+    };
+    let api = format!("{}/crm/sales/api", w.account_url());
+    let good = report(api.clone(), crate::world::FS_KEY).await;
+    assert!(
+        good.iter().find(|c| c.name == "freshsales").unwrap().ok,
+        "{good:?}"
+    );
+    assert!(
+        good.iter().find(|c| c.name == "1kosmos").unwrap().ok,
+        "{good:?}"
+    );
+    let bearer = report(api.clone(), "Bearer fs-key-acme").await;
+    let c = bearer.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("Token token="), "{c:?}");
+    let alias = report(api.replace("/a/acme/", "/a/nope/"), crate::world::FS_KEY).await;
+    let c = alias.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("bundle alias"), "{c:?}");
+    let down = report(
+        "http://127.0.0.1:9/crm/sales/api".into(),
+        crate::world::FS_KEY,
+    )
+    .await;
+    let c = down.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("reach"), "{c:?}");
+}
+
+/// The SQLite file (and its WAL) never holds a key, token, secret, email or hosted link.
+#[tokio::test]
+async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
+    let Some(w) = spawn_world(Db::Sqlite).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    w.until_crm("fields", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+    })
+    .await;
+    let did = w.fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_credential_did"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = w.db_file();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend(std::fs::read(format!("{}-wal", file.display())).unwrap_or_default());
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in [
+        crate::world::FS_KEY,
+        crate::world::KS_KEY,
+        crate::world::KS_SECRET,
+        WORKFLOW_SECRET,
+        w.token.as_str(),
+        "ada@example.com",
+        "Lovelace",
+        did.as_str(),
+        v["hosted_url"].as_str().unwrap(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} is in the database file in plain text"
+        );
+    }
+}

@@ -32,6 +32,7 @@ pub struct World {
     pub token: String,
     pub fs: FreshsalesSim,
     pub ks: KosmosSim,
+    db_url: String,
     _sims: Vec<Served>,
 }
 
@@ -104,7 +105,7 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
     )
     .await
     .unwrap();
-    let config = Config::for_database(db_url);
+    let config = Config::for_database(db_url.clone());
     let app = Running::serve(listener, &config, engine, Default::default())
         .await
         .unwrap();
@@ -114,6 +115,7 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
         token,
         fs,
         ks,
+        db_url: db_url.clone(),
         _sims: vec![fs_served, ks_served],
     };
     // Install as the serverless onAppInstall does.
@@ -133,6 +135,15 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
 impl World {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app.url())
+    }
+
+    /// The SQLite file of this world's database.
+    pub fn db_file(&self) -> std::path::PathBuf {
+        let rest = self
+            .db_url
+            .strip_prefix("sqlite://")
+            .expect("a SQLite world");
+        rest.split('?').next().unwrap().into()
     }
 
     pub fn account_url(&self) -> String {
