@@ -61,3 +61,150 @@ async fn contact_page_shows_the_status_badge_in_the_sidebar() -> anyhow::Result<
     narrow.close().await?;
     demo.stop().await
 }
+
+/// Waits (bounded) for an element inside the current frame.
+async fn wait_for(
+    c: &fantoccini::Client,
+    css: &str,
+) -> anyhow::Result<fantoccini::elements::Element> {
+    Ok(c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await?)
+}
+
+/// A rep verifies a contact; the customer passes on the hosted page; the badge flips and the
+/// Freshsales record gets its fields.
+#[tokio::test]
+async fn verify_identity_from_click_to_crm_fields() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    let page = format!("{}/contacts/1003", demo.url());
+    c.goto(&page).await?;
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-neutral").await?;
+    let open = wait_for(c, ".actions .btn-primary").await?;
+    assert_eq!(open.text().await?, "Verify Identity");
+    open.click().await?;
+    wait_for(c, "[data-testid=idv-form] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    let link = wait_for(c, "[data-testid=idv-link-panel] input.link").await?;
+    wait_for(c, "[data-testid=idv-qr] svg").await?;
+    let hosted = link.prop("value").await?.unwrap_or_default();
+    assert!(hosted.contains("/hosted/verify/"), "{hosted}");
+    wait_for(c, "[data-testid=idv-badge].badge-pending").await?;
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("verify-1-link.png").await?;
+
+    // The customer, on the (simulated) 1Kosmos page.
+    c.goto(&hosted).await?;
+    wait_for(c, "[data-testid=approve]").await?.click().await?;
+    let done = wait_for(c, "[data-testid=session-state]")
+        .await?
+        .text()
+        .await?;
+    assert!(done.contains("completed"), "{done}");
+    browser.screenshot("verify-2-customer.png").await?;
+
+    // Back on the contact: verified, and the record in Freshsales carries the fields.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let cf = demo
+            .freshsales
+            .contact(idv_server::demo::DEMO_ALIAS, 1003)
+            .unwrap_or_default();
+        if cf["custom_field"]["cf_idv_status"] == "verified" {
+            assert_eq!(cf["custom_field"]["cf_idv_document_type"], "passport");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CRM never got the fields: {cf}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.goto(&page).await?;
+    let field = wait_for(c, "[data-field=cf_idv_status]")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(field, "verified");
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-verified").await?;
+    let facts = wait_for(c, "dl.facts").await?.text().await?;
+    assert!(
+        facts.contains("Passport") && facts.contains("IAL2"),
+        "{facts}"
+    );
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("verify-3-verified.png").await?;
+    browser.close().await?;
+    demo.stop().await
+}
+
+/// On a deal, a step-up for the enrolled primary contact: QR code and countdown, the customer
+/// approves in the LiveID page, the result shows on the deal.
+#[tokio::test]
+async fn step_up_on_a_deal() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    let page = format!("{}/deals/2001", demo.url());
+    c.goto(&page).await?;
+    assert_eq!(
+        wait_for(c, "[data-testid=deal-stage]")
+            .await?
+            .text()
+            .await?,
+        "Proposal"
+    );
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-gate]").await?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//button[normalize-space()='Step-Up Auth']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(c, "[data-testid=idv-stepup] [data-testid=idv-qr] svg").await?;
+    let left = wait_for(c, "[data-testid=idv-countdown]")
+        .await?
+        .text()
+        .await?;
+    assert!(left.contains(':'), "a countdown like 1:29, got {left:?}");
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("stepup-1-qr.png").await?;
+
+    let session = demo
+        .kosmos
+        .sessions()
+        .into_iter()
+        .find(|s| s.kind == "liveid" && s.status == "pending")
+        .expect("a pending LiveID session");
+    c.goto(&format!("{}/hosted/liveid/{}", demo.kosmos_url, session.id))
+        .await?;
+    wait_for(c, "[data-testid=approve]").await?.click().await?;
+    wait_for(c, "[data-testid=session-state]").await?;
+
+    c.goto(&page).await?;
+    c.clone().enter_frame(0).await?;
+    let result = wait_for(c, "[data-testid=idv-stepup-result].result-verified").await?;
+    assert!(
+        result.text().await?.contains("step-up"),
+        "{}",
+        result.text().await?
+    );
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("stepup-2-passed.png").await?;
+    browser.close().await?;
+    demo.stop().await
+}

@@ -496,6 +496,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
         },
     )
     .await?;
+    // Sessions left pending by an earlier run lived in that run's simulator, which is gone.
+    sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE tenant_id = $1 AND state = 'pending'")
+        .bind(DEMO_TENANT)
+        .bind(clock::now_ms())
+        .execute(store.pool())
+        .await?;
     if new {
         // Ada is enrolled in LiveID (her seeded proofing issued a credential).
         sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $2 WHERE tenant_id = $1 AND contact_id = 1001")
@@ -504,14 +510,22 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
             .execute(store.pool())
             .await?;
     }
-    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
-    let app = Running::serve(listener, &config, engine, extra).await?;
-    // Grace's verification is under way: a real session at the simulated provider.
-    let t = app
-        .engine()
+    // The simulated Freshsales starts empty each run: queue every known contact's fields.
+    let t = engine
         .tenant(DEMO_TENANT)
         .await?
         .context("the demo tenant vanished")?;
+    let mut conn = store.pool().acquire().await?;
+    for c in CONTACTS {
+        engine
+            .queue_contact_writes(&mut conn, &t, c.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("queueing the demo's fields: {e}"))?;
+    }
+    drop(conn);
+    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
+    let app = Running::serve(listener, &config, engine, extra).await?;
+    // Grace's verification is under way: a real session at the simulated provider.
     let req = idv_types::StartVerification {
         requested_by: Some("rep@demo.example".into()),
         ..Default::default()

@@ -992,6 +992,16 @@ impl Engine {
             Ok(r) => {
                 self.apply_report(&tenant, v, &r).await?;
             }
+            Err(ProviderError::NotFound(_)) => {
+                // The provider no longer knows the session: it cannot finish any more.
+                let gone = SessionReport {
+                    session_id: session.to_string(),
+                    outcome: Outcome::Failed {
+                        reason: "the identity provider no longer knows this session".into(),
+                    },
+                };
+                self.apply_report(&tenant, v, &gone).await?;
+            }
             Err(e) => {
                 let delay = match &e {
                     ProviderError::RateLimited(s) => Duration::from_secs(*s),
