@@ -498,10 +498,10 @@ impl Engine {
                 send_email: req.send_email,
             })
             .await;
-        let mut conn = self.store.pool().acquire().await?;
         let session = match created {
             Ok(s) => s,
             Err(e) => {
+                let mut conn = self.store.pool().acquire().await?;
                 sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending'")
                     .bind(&id)
                     .bind(format!("could not start: {e}"))

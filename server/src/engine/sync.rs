@@ -162,6 +162,11 @@ struct TenantLimits {
     shape: (i64, i64),
 }
 
+/// The "minute" of a rate window: 1/60 of the plan's hour (an hour unless tests shrink it).
+fn minute_of(window_secs: i64) -> Duration {
+    Duration::from_secs_f64(window_secs.max(1) as f64 / 60.0)
+}
+
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     tenants: Mutex<HashMap<String, TenantLimits>>,
@@ -182,7 +187,7 @@ impl RateLimiter {
                 hourly as f64,
                 Duration::from_secs(window_secs.max(1) as u64),
             ),
-            minute: Bucket::new(400.0, Duration::from_secs(60)),
+            minute: Bucket::new(400.0, minute_of(window_secs)),
             paused_until: None,
             shape,
         });

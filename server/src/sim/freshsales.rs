@@ -56,6 +56,8 @@ pub struct Call {
 #[derive(Debug, Default)]
 pub struct Account {
     pub hourly_limit: usize,
+    /// The rate-limit "hour" (tests and benchmarks shrink it; the "minute" is 1/60 of it).
+    pub hour: Duration,
     pub api_keys: Vec<String>,
     pub contacts: BTreeMap<u64, Value>,
     pub deals: BTreeMap<u64, Value>,
@@ -102,6 +104,7 @@ impl FreshsalesSim {
             alias.into(),
             Account {
                 hourly_limit,
+                hour: Duration::from_secs(3600),
                 api_keys: vec![api_key.into()],
                 stages,
                 next_id: 5000,
@@ -236,10 +239,12 @@ async fn handle(
         }
         // Rate limits: the plan's hourly limit and 400 per minute, per account.
         let now = Instant::now();
+        let hour = account.hour;
+        let minute = hour / 60;
         while account
             .window
             .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600))
+            .is_some_and(|t| now.duration_since(*t) > hour)
         {
             account.window.pop_front();
         }
@@ -247,7 +252,7 @@ async fn handle(
             .window
             .iter()
             .rev()
-            .take_while(|t| now.duration_since(**t) < Duration::from_secs(60))
+            .take_while(|t| now.duration_since(**t) < minute)
             .count();
         if account.window.len() >= account.hourly_limit || last_minute >= 400 {
             let oldest = if last_minute >= 400 {
@@ -255,8 +260,8 @@ async fn handle(
             } else {
                 account.window[0]
             };
-            let span = if last_minute >= 400 { 60 } else { 3600 };
-            let wait = Duration::from_secs(span)
+            let span = if last_minute >= 400 { minute } else { hour };
+            let wait = span
                 .saturating_sub(now.duration_since(oldest))
                 .as_secs()
                 .max(1);

@@ -359,7 +359,7 @@ async fn gated_stage(db: Db) {
 both!(ten_changes_cost_one_contact_write, coalescing);
 async fn coalescing(db: Db) {
     let settings = idv_server::engine::Settings {
-        coalesce: Duration::from_millis(800),
+        coalesce: Duration::from_secs(5),
         ..test_settings()
     };
     let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {

@@ -2,5 +2,6 @@
 
 mod flows;
 mod helpers;
+mod reliability;
 mod status;
 mod world;

@@ -32,7 +32,8 @@ pub struct World {
     pub token: String,
     pub fs: FreshsalesSim,
     pub ks: KosmosSim,
-    db_url: String,
+    pub db_url: String,
+    pub master_key: String,
     _sims: Vec<Served>,
 }
 
@@ -58,7 +59,9 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
     let db_url = fresh_database(db).await?;
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let fs = FreshsalesSim::new();
-    fs.add_account(ALIAS, FS_KEY, 5000);
+    // Plenty of budget in a one-minute "hour": the rate-limit tests set their own.
+    fs.add_account(ALIAS, FS_KEY, 1_000_000);
+    fs.with(ALIAS, |a| a.hour = Duration::from_secs(60));
     fs.seed_contact(
         ALIAS,
         11,
@@ -89,7 +92,8 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
         .unwrap();
     let listener = tokio::net::TcpListener::bind(loopback).await.unwrap();
     settings.public_base_url = format!("http://{}", listener.local_addr().unwrap());
-    let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
+    let master_key = Sealer::generate_key();
+    let sealer = Sealer::from_base64(&master_key.clone().into()).unwrap();
     let engine = Engine::new(store.clone(), sealer, settings);
     tenant::set_connections(
         &store,
@@ -100,6 +104,8 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
             kosmos_key: Some(KS_KEY.into()),
             kosmos_webhook_secret: Some(KS_SECRET.into()),
             automator_secret: Some(WORKFLOW_SECRET.into()),
+            hourly_limit: Some(1_000_000),
+            rate_window_secs: Some(60),
             ..Default::default()
         },
     )
@@ -116,6 +122,7 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
         fs,
         ks,
         db_url: db_url.clone(),
+        master_key,
         _sims: vec![fs_served, ks_served],
     };
     // Install as the serverless onAppInstall does.
