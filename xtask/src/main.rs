@@ -45,6 +45,8 @@ enum Cmd {
     AppCheck,
     /// Build the widget and write the Freshworks submission zip to target/freshsales-idv.zip.
     Pack,
+    /// Run the benchmarks (release builds, wrk, headless Chromium) and write bench/RESULTS.md.
+    Bench,
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -73,6 +75,7 @@ fn main() -> Result<()> {
             eprintln!("==> Freshworks app check");
             appcheck::run(&root())
         }
+        Cmd::Bench => bench(),
         Cmd::Pack => {
             tools::ensure_build_tools()?;
             build_widget()?;
@@ -215,6 +218,43 @@ fn serverless_tests() -> Result<()> {
     run(Command::new("npx")
         .args(["--no-install", "vitest", "run", "--coverage"])
         .current_dir(&root))
+}
+
+fn bench() -> Result<()> {
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    tools::ensure_wrk()?;
+    build_widget()?;
+    eprintln!("==> building the server and the benchmarks (release)");
+    run(cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "idv-server",
+        "--bin",
+        "server",
+        "-p",
+        "idv-bench",
+    ]))?;
+    let mut cmd = Command::new(root().join("target/release/idv-bench"));
+    cmd.arg("--server")
+        .arg(root().join("target/release/server"))
+        .arg("--app")
+        .arg(root().join("app"))
+        .arg("--out")
+        .arg(root().join("bench/RESULTS.md"))
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    match tools::postgres() {
+        Some(url) => {
+            cmd.arg("--postgres").arg(url);
+        }
+        None => {
+            eprintln!("    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432)")
+        }
+    }
+    eprintln!("==> benchmarks (about two minutes)");
+    run(&mut cmd)
 }
 
 struct Step {

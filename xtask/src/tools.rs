@@ -140,6 +140,14 @@ pub fn ensure_browser() -> Result<()> {
     )
 }
 
+/// wrk from Debian, the load generator of the benchmarks.
+pub fn ensure_wrk() -> Result<()> {
+    ensure_apt(
+        &[("/usr/bin/wrk", "wrk")],
+        "the benchmarks load the server with wrk",
+    )
+}
+
 /// Installs Debian packages whose marker file is missing.
 fn ensure_apt(wanted: &[(&str, &str)], why: &str) -> Result<()> {
     let missing: Vec<&str> = wanted
