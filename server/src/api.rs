@@ -339,6 +339,7 @@ async fn uninstall(
 ) -> Result<Json<Value>> {
     let _: Uninstall = parse_json(&headers, &body, true)?;
     tenant::set_installed(&state.store, &auth.0.id, false).await?;
+    state.engine.forget_clients(&auth.0.id);
     Ok(Json(json!({"tenant": auth.0.id, "installed": false})))
 }
 

@@ -36,11 +36,16 @@ impl FromRequestParts<AppState> for AuthTenant {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let token = bearer_token(parts)?;
         let hash = hash_token(token);
-        let tenant = state
-            .store
+        let row = state
+            .engine
             .tenant_by_token_hash(&hash)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API token is not recognised".into()))?;
+        let tenant = Tenant {
+            id: row.id,
+            name: row.name,
+            token_hash: row.token_hash,
+        };
         // The lookup is by hash; compare once more in constant time so no timing path
         // depends on how much of the hash matched.
         if !bool::from(tenant.token_hash.as_bytes().ct_eq(hash.as_bytes())) {

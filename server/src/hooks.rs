@@ -41,6 +41,20 @@ pub fn routes() -> Router<AppState> {
         .route("/hooks/freshsales/{tenant}", post(workflow))
 }
 
+/// The tenant named in a hook's path, read through the engine's cache.
+async fn path_tenant(
+    state: &AppState,
+    raw: std::result::Result<Path<String>, PathRejection>,
+) -> Result<TenantRow> {
+    let id = tenant_param(raw)?;
+    tracing::Span::current().record("tenant", id.as_str());
+    state
+        .engine
+        .tenant(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such tenant".into()))
+}
+
 fn tenant_param(raw: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
     let Path(t) = raw.map_err(|e| AppError::BadRequest(format!("tenant: {e}")))?;
     if t.is_empty()
@@ -84,12 +98,8 @@ async fn kosmos(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
     let engine = &state.engine;
-    let tenant = tenant_param(tenant)?;
-    tracing::Span::current().record("tenant", tenant.as_str());
-    let row = engine
-        .tenant(&tenant)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+    let row = path_tenant(&state, tenant).await?;
+    let tenant = row.id.clone();
     let Some(secret) = &row.kosmos_webhook_secret else {
         engine.metrics.callbacks_rejected.inc();
         return Err(AppError::Unauthorized(
@@ -114,7 +124,7 @@ async fn kosmos(
             "session_id must be 1 to 128 characters".into(),
         ));
     }
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = state.store.begin().await?;
     if !first_delivery(&state, &mut tx, &tenant, "kosmos", &verified.id).await? {
         engine.metrics.callbacks_duplicate.inc();
         return Ok((
@@ -189,13 +199,7 @@ async fn workflow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let tenant = tenant_param(tenant)?;
-    tracing::Span::current().record("tenant", tenant.as_str());
-    let row = state
-        .engine
-        .tenant(&tenant)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+    let row = path_tenant(&state, tenant).await?;
     check_automator_secret(&row, &headers)?;
     let value: Value = parse_json(&headers, &body, false)?;
     let event = automation::from_workflow(&value).map_err(AppError::Unprocessable)?;

@@ -44,6 +44,35 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite takes one writer at a time; queueing writers here, in order, spares them the
+    /// busy handler's sleeps (which otherwise make the tail latency).
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction (on SQLite, holding the process's write gate until it ends).
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -113,7 +142,11 @@ impl Store {
             .connect_with(options)
             .await
             .context("connecting to the database")?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            write_gate: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -129,6 +162,18 @@ impl Store {
             .await
             .context("applying migrations")?;
         Ok(())
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<WriteTx> {
+        let gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _gate: gate,
+        })
     }
 
     /// The pool, for the engine's queries.

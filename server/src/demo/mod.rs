@@ -201,6 +201,15 @@ pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Rou
         .route("/deals/{id}", get(deal))
         .route("/app/index.html", get(index))
         .route("/demo/fwclient.js", get(fwclient))
+        .route(
+            "/demo/demo.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    include_str!("demo.css"),
+                )
+            }),
+        )
         .nest_service(
             "/app",
             ServeDir::new(app_dir).append_index_html_on_directories(false),

@@ -245,7 +245,7 @@ impl Engine {
         let (v, _new) = self.start_idv(tenant, contact, &automatic(), None).await?;
         let revert_to =
             previous.filter(|p| tenant.policy.revert_on_gate && *p != entered.id as i64);
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         let key = format!("gate:{deal}:{}:{}", entered.id, v.id);
         let moved = match revert_to {
             Some(prev) => {

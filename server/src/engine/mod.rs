@@ -103,7 +103,18 @@ pub struct Engine {
     pub wake_poll: Notify,
     limiter: sync::RateLimiter,
     clients: Mutex<HashMap<String, Arc<Clients>>>,
+    /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
+    tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
+    /// Each tenant's deal stages, read from Freshsales at most every [`STAGES_TTL`].
+    stages: Mutex<HashMap<String, (std::time::Instant, Vec<Stage>)>>,
 }
+
+/// Deal stages change rarely; deal pages are polled often and each read costs API budget.
+pub const STAGES_TTL: Duration = Duration::from_secs(300);
+
+/// How long a tenant's row is reused before it is read again. Changes made through this
+/// process apply at once; other replicas see them within this time.
+pub const TENANT_TTL: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,16 +158,48 @@ impl Engine {
             wake_poll: Notify::new(),
             limiter: sync::RateLimiter::default(),
             clients: Mutex::default(),
+            tenants: Mutex::default(),
+            stages: Mutex::default(),
         }
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>> {
-        tenant::load(&self.store, &self.sealer, id).await
+        if let Some((at, row)) = self.tenants.lock().get(id) {
+            if at.elapsed() < TENANT_TTL {
+                return Ok(Some(row.clone()));
+            }
+        }
+        let row = tenant::load(&self.store, &self.sealer, id).await?;
+        if let Some(r) = &row {
+            self.tenants
+                .lock()
+                .insert(id.to_string(), (std::time::Instant::now(), r.clone()));
+        }
+        Ok(row)
     }
 
-    /// Forgets cached clients after a tenant's connections change.
+    /// The tenant a token hash belongs to (through the same cache).
+    pub async fn tenant_by_token_hash(&self, hash: &str) -> Result<Option<TenantRow>> {
+        let hit = self
+            .tenants
+            .lock()
+            .values()
+            .find(|(at, r)| at.elapsed() < TENANT_TTL && r.token_hash == hash)
+            .map(|(_, r)| r.clone());
+        if hit.is_some() {
+            return Ok(hit);
+        }
+        match self.store.tenant_by_token_hash(hash).await? {
+            Some(t) => self.tenant(&t.id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets cached clients and the cached row after a tenant's settings change.
     pub fn forget_clients(&self, tenant: &str) {
         self.clients.lock().remove(tenant);
+        self.tenants.lock().remove(tenant);
+        self.stages.lock().remove(tenant);
     }
 
     fn clients(&self, t: &TenantRow) -> Arc<Clients> {
@@ -414,7 +457,7 @@ impl Engine {
         // starts for one contact make one session.
         let id = uid("ver");
         let now = clock::now_ms();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         if let Some(key) = idempotency_key {
             let inserted = sqlx::query(
                 "INSERT INTO idempotency_keys (tenant_id, key, verification_id, created_at) VALUES ($1, $2, $3, $4) \
@@ -514,7 +557,7 @@ impl Engine {
             }
         };
         let expires = parse_ts(&session.expires_at);
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         sqlx::query(
             "UPDATE verifications SET provider_session_id = $2, hosted_url_sealed = $3, session_expires_at = $4, \
              next_poll_at = $5, ial_level = NULL, updated_at = $6 WHERE id = $1",
@@ -741,7 +784,7 @@ impl Engine {
         let v = self.verification(&tenant.id, id).await?.ok_or_else(|| {
             AppError::NotFound(format!("verification {id} is not known to this account"))
         })?;
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         let now = clock::now_ms();
         let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
             .bind(id)
@@ -774,7 +817,7 @@ impl Engine {
         report: &SessionReport,
     ) -> Result<bool> {
         let now = clock::now_ms();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         let (state, fields, reason): (&str, Option<&crate::kosmos::ResultFields>, Option<&str>) =
             match &report.outcome {
                 Outcome::Pending => {
@@ -1048,7 +1091,7 @@ impl Engine {
             let Some(tenant) = self.tenant(&tenant_id).await? else {
                 continue;
             };
-            let mut tx = self.store.pool().begin().await?;
+            let mut tx = self.store.begin().await?;
             self.audit(&mut tx, &tenant_id, "expired", &id, "validity ran out")
                 .await?;
             self.queue_contact_writes(&mut tx, &tenant, contact).await?;
@@ -1106,17 +1149,32 @@ impl Engine {
 
     /// The tenant's stages, with the gated ones resolved from names or ids.
     pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
-        let fs = self.freshsales_or_err(tenant)?;
-        let all: Vec<Stage> = fs
-            .deal_stages()
-            .await
-            .map_err(fs_unavailable)?
-            .into_iter()
-            .map(|s| Stage {
-                id: s.id,
-                name: s.name,
-            })
-            .collect();
+        let cached = self
+            .stages
+            .lock()
+            .get(&tenant.id)
+            .filter(|(at, _)| at.elapsed() < STAGES_TTL)
+            .map(|(_, s)| s.clone());
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let fs = self.freshsales_or_err(tenant)?;
+                let all: Vec<Stage> = fs
+                    .deal_stages()
+                    .await
+                    .map_err(fs_unavailable)?
+                    .into_iter()
+                    .map(|s| Stage {
+                        id: s.id,
+                        name: s.name,
+                    })
+                    .collect();
+                self.stages
+                    .lock()
+                    .insert(tenant.id.clone(), (std::time::Instant::now(), all.clone()));
+                all
+            }
+        };
         let gated =
             all.iter()
                 .filter(|s| {
@@ -1135,6 +1193,13 @@ impl Engine {
         let stage = info
             .stage_id
             .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
+        // The step-up first: a step-up shown as passed is then always in the contact's status.
+        let stepup = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
+            .bind(&tenant.id)
+            .bind(deal)
+            .fetch_optional(self.store.pool())
+            .await?
+            .map(|r| self.read_row(&r).row);
         let primary = match info.primary_contact {
             Some(c) => Some(self.contact_status(tenant, c).await?),
             None => None,
@@ -1143,12 +1208,6 @@ impl Engine {
         let verified = primary
             .as_ref()
             .is_some_and(|p| p.status == IdvStatus::Verified);
-        let stepup = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
-            .bind(&tenant.id)
-            .bind(deal)
-            .fetch_optional(self.store.pool())
-            .await?
-            .map(|r| self.read_row(&r).row);
         Ok(DealStatus {
             deal_id: deal as u64,
             stage,
