@@ -1,0 +1,308 @@
+//! Contract tests: each client against its simulator, every success and error path an admin or
+//! the engine must tell apart.
+
+use std::time::{Duration, Instant};
+
+use idv_server::{
+    freshsales::{FreshsalesClient, FsError, Target},
+    kosmos::{CreateIdv, CreateLiveId, IdentityProvider, KosmosClient, Outcome, ProviderError},
+    sim::{
+        freshsales::{FreshsalesSim, FsFaults},
+        kosmos::{KosmosFaults, KosmosSim, Outcome as SimOutcome},
+        Served,
+    },
+};
+use serde_json::json;
+
+async fn freshsales(limit: usize) -> (FreshsalesSim, Served) {
+    let sim = FreshsalesSim::new();
+    sim.add_account("acme", "good-key", limit);
+    sim.seed_contact(
+        "acme",
+        1,
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        "+44 20 7946 0018",
+    );
+    sim.seed_deal("acme", 10, "Deal", 100, 201, &[1]);
+    let served = Served::start(([127, 0, 0, 1], 0).into(), sim.router())
+        .await
+        .unwrap();
+    (sim, served)
+}
+
+fn client(served: &Served, alias: &str, key: &str, timeout: Duration) -> FreshsalesClient {
+    FreshsalesClient::new(
+        &format!("{}/a/{alias}/crm/sales/api", served.url()),
+        key.to_string().into(),
+        timeout,
+    )
+}
+
+#[tokio::test]
+async fn freshsales_client_speaks_the_contract() {
+    let (sim, served) = freshsales(1000).await;
+    let fs = client(&served, "acme", "good-key", Duration::from_secs(2));
+    // Reads and writes.
+    let c = fs.view_contact(1).await.unwrap();
+    assert_eq!(c.email.as_deref(), Some("ada@example.com"));
+    let mut fields = serde_json::Map::new();
+    fields.insert("cf_idv_status".into(), json!("verified"));
+    fs.update_contact_fields(1, &fields).await.unwrap();
+    assert_eq!(
+        sim.contact("acme", 1).unwrap()["custom_field"]["cf_idv_status"],
+        "verified"
+    );
+    let d = fs.view_deal(10).await.unwrap();
+    assert_eq!((d.deal_stage_id, d.primary_contact()), (Some(201), Some(1)));
+    fs.update_deal_stage(10, 202).await.unwrap();
+    assert_eq!(sim.deal("acme", 10).unwrap()["deal_stage_id"], 202);
+    assert_eq!(fs.deal_stages().await.unwrap().len(), 6);
+    assert!(fs.create_note(Target::Contact(1), "hello").await.unwrap() > 0);
+    assert!(
+        fs.create_task(Target::Deal(10), "t", "d", "2026-12-01T00:00:00Z")
+            .await
+            .unwrap()
+            > 0
+    );
+    let rec = fs
+        .create_module_record("cm_identity_verifications", &json!({"name": "IDV x"}))
+        .await
+        .unwrap();
+    fs.update_module_record("cm_identity_verifications", rec, &json!({"name": "IDV y"}))
+        .await
+        .unwrap();
+    assert!(fs
+        .contact_fields()
+        .await
+        .unwrap()
+        .iter()
+        .any(|f| f.name == "cf_idv_status"));
+
+    // Upsert: E.164 phones; an unparseable one is left out and reported; 422s explained.
+    let up = fs
+        .upsert_contact(
+            "grace@example.com",
+            "Grace",
+            "Hopper",
+            Some("(415) 555-0132"),
+        )
+        .await;
+    assert!(up.is_ok(), "{up:?}");
+    let up = fs
+        .upsert_contact("alan@example.com", "Alan", "Turing", Some("not a phone"))
+        .await
+        .unwrap();
+    assert!(up.phone_dropped.is_some());
+    assert!(up.contact.mobile_number.is_none());
+    let e = fs
+        .upsert_contact("new@example.com", "", "", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, FsError::Unprocessable(m) if m.contains("First name")),
+        "{e}"
+    );
+
+    // 404 on a record; a wrong alias; a Bearer-style or wrong key.
+    assert!(matches!(
+        fs.view_contact(999).await,
+        Err(FsError::NotFound(_))
+    ));
+    let wrong_alias = client(&served, "nope", "good-key", Duration::from_secs(2));
+    assert!(matches!(
+        wrong_alias.contact_fields().await,
+        Err(FsError::NotFound(_))
+    ));
+    let bearer = client(&served, "acme", "Bearer good-key", Duration::from_secs(2));
+    let e = bearer.view_contact(1).await.unwrap_err();
+    assert!(matches!(e, FsError::Unauthorized(401)));
+    assert!(e.to_string().contains("Token token="), "{e}");
+
+    // 5xx and timeouts are transient; the simulator's log shows what it received.
+    sim.set_faults(FsFaults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    let e = fs.view_contact(1).await.unwrap_err();
+    assert!(matches!(e, FsError::Unavailable(503)) && e.is_transient());
+    sim.set_faults(FsFaults {
+        timeout_rate: 1.0,
+        hang: Duration::from_secs(3),
+        ..Default::default()
+    });
+    let quick = client(&served, "acme", "good-key", Duration::from_millis(300));
+    let started = Instant::now();
+    assert!(matches!(quick.view_contact(1).await, Err(FsError::Timeout)));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the client's timeout holds"
+    );
+    sim.set_faults(FsFaults::default());
+    assert!(sim
+        .calls("acme")
+        .iter()
+        .any(|c| c.method == "PUT" && c.status == 200));
+}
+
+#[tokio::test]
+async fn freshsales_rate_limits_say_how_long_to_wait() {
+    let (sim, served) = freshsales(3).await;
+    let fs = client(&served, "acme", "good-key", Duration::from_secs(2));
+    for _ in 0..3 {
+        fs.view_contact(1).await.unwrap();
+    }
+    let e = fs.view_contact(1).await.unwrap_err();
+    let wait = e.retry_after().expect("a 429 carries the wait");
+    assert!(matches!(e, FsError::RateLimited(_)));
+    assert!(
+        (3000..=3600).contains(&wait),
+        "the hourly window's remainder, got {wait}"
+    );
+    // The per-minute limit (400) has its own, shorter wait.
+    let (sim2, served2) = freshsales(100_000).await;
+    sim2.with("acme", |a| a.hour = Duration::from_secs(3600));
+    let fs2 = client(&served2, "acme", "good-key", Duration::from_secs(2));
+    let mut limited = None;
+    for _ in 0..401 {
+        if let Err(e) = fs2.view_contact(1).await {
+            limited = Some(e);
+            break;
+        }
+    }
+    let e = limited.expect("the 401st call in a minute is refused");
+    assert!(e.retry_after().is_some_and(|w| w <= 60), "{e}");
+    assert_eq!(
+        sim.calls("acme").iter().filter(|c| c.status == 429).count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn kosmos_client_speaks_the_contract() {
+    let sim = KosmosSim::new("ks-key", b"secret");
+    let served = Served::start(([127, 0, 0, 1], 0).into(), sim.router())
+        .await
+        .unwrap();
+    sim.set_public_base(&served.url());
+    let ks = KosmosClient::new(
+        &served.url(),
+        "ks-key".to_string().into(),
+        Duration::from_millis(500),
+    );
+    assert!(ks.check().await.is_ok());
+    let created = ks
+        .create_idv(&CreateIdv {
+            reference: "ver_1".into(),
+            first_name: Some("Ada".into()),
+            last_name: Some("Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            phone: Some("+442079460018".into()),
+            ial: "IAL2".into(),
+            document_types: vec!["passport".into()],
+            callback_url: None,
+            send_email: false,
+        })
+        .await
+        .unwrap();
+    assert!(created.url.as_deref().unwrap().contains("/hosted/verify/"));
+    assert_eq!(
+        ks.get_idv(&created.session_id).await.unwrap().outcome,
+        Outcome::Pending
+    );
+    sim.complete(
+        &created.session_id,
+        &SimOutcome {
+            outcome: "verified".into(),
+            document_type: Some("national_id".into()),
+            confidence: Some(0.91),
+            reason: None,
+        },
+    )
+    .unwrap();
+    let Outcome::Verified(f) = ks.get_idv(&created.session_id).await.unwrap().outcome else {
+        panic!("verified expected");
+    };
+    assert_eq!(f.ial.as_deref(), Some("IAL2"));
+    assert_eq!(f.document_type.as_deref(), Some("national_id"));
+    assert_eq!(f.match_confidence, Some(0.91));
+    let did = f.credential_did.unwrap();
+
+    // LiveID for the enrolled person; denial is a failure with a reason.
+    let live = ks
+        .create_liveid(&CreateLiveId {
+            reference: "ver_2".into(),
+            did,
+            callback_url: None,
+            ttl_seconds: 300,
+        })
+        .await
+        .unwrap();
+    assert!(live
+        .qr_payload
+        .as_deref()
+        .unwrap()
+        .contains("/hosted/liveid/"));
+    sim.complete(
+        &live.session_id,
+        &SimOutcome {
+            outcome: "deny".into(),
+            document_type: None,
+            confidence: None,
+            reason: None,
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        ks.get_liveid(&live.session_id).await.unwrap().outcome,
+        Outcome::Failed { .. }
+    ));
+
+    // Errors: wrong key, unknown session, rejected request, 5xx, timeout.
+    let wrong = KosmosClient::new(
+        &served.url(),
+        "nope".to_string().into(),
+        Duration::from_secs(1),
+    );
+    assert!(matches!(
+        wrong.check().await,
+        Err(ProviderError::Unauthorized)
+    ));
+    assert!(matches!(
+        ks.get_idv("ks_missing").await,
+        Err(ProviderError::NotFound(_))
+    ));
+    let bad = ks
+        .create_liveid(&CreateLiveId {
+            reference: "r".into(),
+            did: "not-a-did".into(),
+            callback_url: None,
+            ttl_seconds: 90,
+        })
+        .await;
+    assert!(matches!(bad, Err(ProviderError::Rejected(_))), "{bad:?}");
+    sim.set_faults(KosmosFaults {
+        read_error_rate: 1.0,
+        ..Default::default()
+    });
+    let e = ks.get_idv(&created.session_id).await.unwrap_err();
+    assert!(e.is_transient(), "{e}");
+    sim.set_faults(KosmosFaults {
+        read_timeout_rate: 1.0,
+        ..Default::default()
+    });
+    assert!(matches!(
+        ks.get_idv(&created.session_id).await,
+        Err(ProviderError::Timeout)
+    ));
+    let down = KosmosClient::new(
+        "http://127.0.0.1:9",
+        "k".to_string().into(),
+        Duration::from_secs(1),
+    );
+    assert!(matches!(
+        down.check().await,
+        Err(ProviderError::Unreachable(_))
+    ));
+}
