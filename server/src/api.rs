@@ -53,9 +53,20 @@ async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse> {
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse> {
     let outbox = state.engine.sync_counts().await?;
+    let sessions: Vec<(String, String, i64)> = sqlx::query(
+        "SELECT kind, state, COUNT(*) FROM verifications GROUP BY kind, state ORDER BY kind, state",
+    )
+    .fetch_all(state.store.pool())
+    .await?
+    .into_iter()
+    .map(|r| {
+        use sqlx::Row;
+        (r.get(0), r.get(1), r.get(2))
+    })
+    .collect();
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.engine.metrics.render(&outbox),
+        state.engine.metrics.render(&outbox, &sessions),
     ))
 }
 
@@ -373,6 +384,17 @@ pub async fn not_found(uri: axum::http::Uri) -> AppError {
 /// JSON 405 for a known path with the wrong method.
 pub async fn method_not_allowed(method: axum::http::Method) -> AppError {
     AppError::MethodNotAllowed(format!("{method} is not allowed on this path"))
+}
+
+/// Counts every answer by status class for `/metrics`.
+pub async fn count_answers(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let res = next.run(req).await;
+    state.engine.metrics.answered(res.status().as_u16());
+    res
 }
 
 /// Maps the body-limit layer's bare 413 to the JSON error shape.

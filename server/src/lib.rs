@@ -164,6 +164,10 @@ pub fn build_router(state: AppState, config: &Config, extra: Router<AppState>) -
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            api::count_answers,
+        ))
         .with_state(state)
 }
 

@@ -38,11 +38,24 @@ pub struct Metrics {
     pub fs_429: Counter,
     /// CRM events (serverless forwarder and Workflow Automator) accepted.
     pub events_accepted: Counter,
+    /// HTTP answers by class: 2xx (and 1xx/3xx), 4xx, 5xx.
+    pub http_ok: Counter,
+    pub http_4xx: Counter,
+    pub http_5xx: Counter,
 }
 
 impl Metrics {
-    /// The counters plus the outbox gauges, as Prometheus text.
-    pub fn render(&self, outbox: &[(String, i64)]) -> String {
+    /// Counts one HTTP answer.
+    pub fn answered(&self, status: u16) {
+        match status {
+            500.. => self.http_5xx.inc(),
+            400..=499 => self.http_4xx.inc(),
+            _ => self.http_ok.inc(),
+        }
+    }
+
+    /// The counters plus the outbox and session gauges, as Prometheus text.
+    pub fn render(&self, outbox: &[(String, i64)], sessions: &[(String, String, i64)]) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, c: &Counter| {
             out.push_str(&format!(
@@ -95,6 +108,23 @@ impl Metrics {
             "CRM events accepted (forwarder and workflows).",
             &self.events_accepted,
         );
+        out.push_str("# HELP idv_http_requests_total HTTP answers by status class.\n# TYPE idv_http_requests_total counter\n");
+        for (class, c) in [
+            ("2xx", &self.http_ok),
+            ("4xx", &self.http_4xx),
+            ("5xx", &self.http_5xx),
+        ] {
+            out.push_str(&format!(
+                "idv_http_requests_total{{class=\"{class}\"}} {}\n",
+                c.get()
+            ));
+        }
+        out.push_str("# HELP idv_sessions Verification sessions by kind and state.\n# TYPE idv_sessions gauge\n");
+        for (kind, state, n) in sessions {
+            out.push_str(&format!(
+                "idv_sessions{{kind=\"{kind}\",state=\"{state}\"}} {n}\n"
+            ));
+        }
         out.push_str(
             "# HELP idv_outbox_rows CRM write-back rows by state.\n# TYPE idv_outbox_rows gauge\n",
         );
@@ -118,7 +148,13 @@ mod tests {
         let m = Metrics::default();
         m.results.inc();
         m.results.inc();
-        let text = m.render(&[("dead".into(), 3)]);
+        m.answered(404);
+        let text = m.render(
+            &[("dead".into(), 3)],
+            &[("idv".into(), "pending".into(), 2)],
+        );
+        assert!(text.contains("idv_http_requests_total{class=\"4xx\"} 1\n"));
+        assert!(text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 2\n"));
         assert!(text.contains("idv_results_total 2\n"));
         assert!(text.contains("idv_outbox_rows{state=\"dead\"} 3\n"));
         assert!(text.contains("idv_outbox_rows{state=\"pending\"} 0\n"));

@@ -367,7 +367,7 @@ impl Engine {
                 .bind(clock::now_ms())
                 .execute(self.store.pool())
                 .await?;
-                Ok(())
+                self.audit_row(row.id, "crm_write", None).await
             }
             Sent::Failed(e) => {
                 if let FsError::RateLimited(secs) = e {
@@ -404,6 +404,21 @@ impl Engine {
         Ok(())
     }
 
+    /// An audit line for an outbox row (its record key; never its payload).
+    async fn audit_row(&self, id: i64, action: &str, error: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (tenant_id, at, action, subject, detail) \
+             SELECT tenant_id, $2, $3, record_key, $4 FROM sync_outbox WHERE id = $1",
+        )
+        .bind(id)
+        .bind(clock::now_ms())
+        .bind(action)
+        .bind(error.unwrap_or(""))
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
     async fn finish_dead(&self, id: i64, message: &str) -> Result<()> {
         sqlx::query(
             "UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3 WHERE id = $1",
@@ -413,7 +428,7 @@ impl Engine {
         .bind(clock::now_ms())
         .execute(self.store.pool())
         .await?;
-        Ok(())
+        self.audit_row(id, "crm_write_dead", Some(message)).await
     }
 
     /// Puts dead rows back in the queue; returns how many.

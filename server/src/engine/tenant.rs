@@ -194,6 +194,14 @@ pub async fn set_policy(store: &Store, id: &str, policy: &Policy) -> Result<()> 
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound(format!("no tenant {id}")));
     }
+    sqlx::query(
+        "INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, 'policy', $1, $3)",
+    )
+    .bind(id)
+    .bind(crate::clock::now_ms())
+    .bind(serde_json::to_string(policy).unwrap_or_default())
+    .execute(store.pool())
+    .await?;
     Ok(())
 }
 

@@ -785,3 +785,84 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
         );
     }
 }
+
+both!(a_burst_stays_under_the_plans_rate_limit, burst);
+async fn burst(db: Db) {
+    use idv_server::engine::tenant;
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let engine = w.app.engine().clone();
+    // A plan of 20 calls per (scaled) hour of one second; the simulator allows two more, for
+    // the timing between the two clocks on a loaded machine.
+    tenant::set_connections(
+        &w.app.state.store,
+        &engine.sealer,
+        TENANT,
+        &tenant::Connections {
+            hourly_limit: Some(20),
+            rate_window_secs: Some(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    engine.forget_clients(TENANT);
+    w.fs.with(ALIAS, |a| {
+        a.hourly_limit = 22;
+        a.hour = Duration::from_secs(1);
+    });
+    let t = engine.tenant(TENANT).await.unwrap().unwrap();
+    for id in 100..160u64 {
+        w.fs.seed_contact(
+            ALIAS,
+            id,
+            "B",
+            "Urst",
+            &format!("b{id}@example.com"),
+            "+1 415 555 0100",
+        );
+        w.app
+            .state
+            .store
+            .upsert_contact(TENANT, id as i64, false)
+            .await
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    {
+        let mut tx = w.app.state.store.begin().await.unwrap();
+        for id in 100..160i64 {
+            engine.queue_contact_writes(&mut tx, &t, id).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    engine.wake_sync.notify_one();
+    let deadline = started + Duration::from_secs(20);
+    loop {
+        let counts = engine.sync_counts().await.unwrap();
+        if counts.iter().all(|(s, n)| s == "done" || *n == 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst did not drain: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let calls = w.fs.calls(ALIAS);
+    assert_eq!(
+        calls.iter().filter(|c| c.status == 429).count(),
+        0,
+        "no call over the limit"
+    );
+    assert_eq!(
+        w.crm_calls("PUT", "/contacts/1"),
+        60,
+        "every record written once"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "60 calls at 20/s cannot take under 2 s"
+    );
+}
