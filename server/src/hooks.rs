@@ -124,25 +124,43 @@ async fn kosmos(
             "session_id must be 1 to 128 characters".into(),
         ));
     }
-    let mut tx = state.store.begin().await?;
-    if !first_delivery(&state, &mut tx, &tenant, "kosmos", &verified.id).await? {
+    let duplicate = || {
         engine.metrics.callbacks_duplicate.inc();
-        return Ok((
+        Ok((
             StatusCode::OK,
             Json(json!({"accepted": true, "duplicate": true})),
-        ));
+        ))
+    };
+    // Seen before: a read, no write lock.
+    let seen = sqlx::query(
+        "SELECT 1 FROM inbound_events WHERE tenant_id = $1 AND source = 'kosmos' AND event_id = $2",
+    )
+    .bind(&tenant)
+    .bind(&verified.id)
+    .fetch_optional(state.store.pool())
+    .await?;
+    if seen.is_some() {
+        return duplicate();
     }
-    // The hint: make the session due for a read now (durable, so a crash loses nothing).
+    // The hint first (idempotent: make the session due for a read now), then the delivery's
+    // record; each is durable on its own. A crash between the two answers no 2xx, and the
+    // sender's retry finds no record and hints again: nothing accepted is ever lost.
+    let gate = state.store.write_gate().await;
     let due = sqlx::query(
         "UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'",
     )
     .bind(&tenant)
     .bind(&event.session_id)
     .bind(clock::now_ms())
-    .execute(&mut *tx)
+    .execute(state.store.pool())
     .await?
     .rows_affected();
-    tx.commit().await?;
+    let mut conn = state.store.pool().acquire().await?;
+    let first = first_delivery(&state, &mut conn, &tenant, "kosmos", &verified.id).await?;
+    drop((conn, gate));
+    if !first {
+        return duplicate();
+    }
     engine.metrics.callbacks_accepted.inc();
     if due > 0 {
         engine.wake_poll.notify_one();

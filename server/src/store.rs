@@ -164,12 +164,17 @@ impl Store {
         Ok(())
     }
 
-    /// Begins a write transaction.
-    pub async fn begin(&self) -> Result<WriteTx> {
-        let gate = match self.backend {
+    /// On SQLite, waits for this process's turn to write (hold the guard across the writes).
+    pub async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
             Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
             Backend::Postgres => None,
-        };
+        }
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<WriteTx> {
+        let gate = self.write_gate().await;
         Ok(WriteTx {
             tx: self.pool.begin().await?,
             _gate: gate,
