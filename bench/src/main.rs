@@ -236,6 +236,34 @@ impl Drop for ServerUnderTest {
     }
 }
 
+/// Points the bench tenant at the simulators, with a plan of `hourly` calls per `window` s.
+async fn connect_tenant(
+    store: &Store,
+    sealer: &Sealer,
+    fs: &str,
+    kosmos: &str,
+    hourly: i64,
+    window: i64,
+) -> Result<()> {
+    tenant::set_connections(
+        store,
+        sealer,
+        TENANT,
+        &tenant::Connections {
+            freshsales_base_url: Some(format!("{fs}/a/bench/crm/sales/api")),
+            freshsales_key: Some(FS_KEY.into()),
+            kosmos_base_url: Some(kosmos.into()),
+            kosmos_key: Some(KS_KEY.into()),
+            kosmos_webhook_secret: Some(KS_SECRET.into()),
+            hourly_limit: Some(hourly),
+            rate_window_secs: Some(window),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Prepares a tenant in `db_url` and starts the release server on it.
 async fn start_server(
     args: &Args,
@@ -250,21 +278,7 @@ async fn start_server(
     store
         .insert_tenant(TENANT, "Bench", &auth::hash_token(&token))
         .await?;
-    tenant::set_connections(
-        &store,
-        &sealer,
-        TENANT,
-        &tenant::Connections {
-            freshsales_base_url: Some(format!("{fs}/a/bench/crm/sales/api")),
-            freshsales_key: Some(FS_KEY.into()),
-            kosmos_base_url: Some(kosmos.into()),
-            kosmos_key: Some(KS_KEY.into()),
-            kosmos_webhook_secret: Some(KS_SECRET.into()),
-            hourly_limit: Some(5000),
-            ..Default::default()
-        },
-    )
-    .await?;
+    connect_tenant(&store, &sealer, fs, kosmos, 5000, 3600).await?;
     store.upsert_contact(TENANT, 1001, true).await?;
     store.close().await;
     let port = free_port()?;
@@ -671,22 +685,7 @@ async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) -> Result<R
         ..Settings::default()
     };
     let engine = Engine::new(store.clone(), sealer, settings);
-    tenant::set_connections(
-        &store,
-        &engine.sealer,
-        TENANT,
-        &tenant::Connections {
-            freshsales_base_url: Some(format!("{fs_url}/a/bench/crm/sales/api")),
-            freshsales_key: Some(FS_KEY.into()),
-            kosmos_base_url: Some(ks_url.into()),
-            kosmos_key: Some(KS_KEY.into()),
-            kosmos_webhook_secret: Some(KS_SECRET.into()),
-            hourly_limit: Some(hourly),
-            rate_window_secs: Some(window),
-            ..Default::default()
-        },
-    )
-    .await?;
+    connect_tenant(&store, &engine.sealer, fs_url, ks_url, hourly, window).await?;
     Running::serve(
         listener,
         &Config::for_database(db),

@@ -126,6 +126,16 @@ async fn contact_status(
 
 const MAX_IDEMPOTENCY_KEY: usize = 128;
 
+/// 201 for a session made by this request, 200 for the one that already stood.
+fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(v))
+}
+
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn start_verification(
     auth: AuthTenant,
@@ -156,14 +166,7 @@ async fn start_verification(
         .engine
         .start_idv(&row, id, &req, key.as_deref())
         .await?;
-    Ok((
-        if new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        Json(v),
-    ))
+    Ok(created(v, new))
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
@@ -195,14 +198,7 @@ async fn start_step_up(
         .engine
         .start_stepup(&row, id, req.requested_by.as_deref())
         .await?;
-    Ok((
-        if new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        Json(v),
-    ))
+    Ok(created(v, new))
 }
 
 fn verification_id(raw: std::result::Result<Path<String>, PathRejection>) -> Result<String> {

@@ -163,16 +163,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 fn demo(bind: &str) -> Result<()> {
     tools::ensure_build_tools()?;
     build_widget()?;
-    eprintln!("==> building the backend (release)");
-    run(cargo().args([
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "idv-server",
-        "--bin",
-        "server",
-    ]))?;
+    build_release(&[])?;
     let server = root().join("target/release/server");
     let mut cmd = Command::new(server);
     cmd.args(["demo", "--bind", bind, "--app-dir", "app"]);
@@ -220,23 +211,28 @@ fn serverless_tests() -> Result<()> {
         .current_dir(&root))
 }
 
+/// The release `server` binary, plus any other packages named.
+fn build_release(more: &[&str]) -> Result<()> {
+    eprintln!("==> building the backend (release)");
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "idv-server",
+            "--bin",
+            "server",
+        ])
+        .args(more))
+}
+
 fn bench() -> Result<()> {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     tools::ensure_wrk()?;
     build_widget()?;
-    eprintln!("==> building the server and the benchmarks (release)");
-    run(cargo().args([
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "idv-server",
-        "--bin",
-        "server",
-        "-p",
-        "idv-bench",
-    ]))?;
+    build_release(&["-p", "idv-bench"])?;
     let mut cmd = Command::new(root().join("target/release/idv-bench"));
     cmd.arg("--server")
         .arg(root().join("target/release/server"))

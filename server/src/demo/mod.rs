@@ -202,6 +202,15 @@ pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Rou
         .route("/app/index.html", get(index))
         .route("/demo/fwclient.js", get(fwclient))
         .route(
+            "/demo/page.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    include_str!("page.js"),
+                )
+            }),
+        )
+        .route(
             "/demo/demo.css",
             get(|| async {
                 (
