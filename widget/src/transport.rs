@@ -18,26 +18,26 @@ use crate::{bridge, time::path_segment};
 // in each template's path and headers.
 // ---------------------------------------------------------------------------------------------
 /// `GET /api/v1/contacts/{contact_id}/status`, context `{contact_id}`.
-pub const GET_CONTACT_STATUS: &str = "getContactStatus";
+pub const TEMPLATE_GET_CONTACT_STATUS: &str = "getContactStatus";
 /// `POST /api/v1/contacts/{contact_id}/verifications`, context `{contact_id, idempotency_key}`.
-pub const START_VERIFICATION: &str = "startVerification";
+pub const TEMPLATE_START_VERIFICATION: &str = "startVerification";
 /// `GET /api/v1/deals/{deal_id}/status`, context `{deal_id}`.
-pub const GET_DEAL_STATUS: &str = "getDealStatus";
+pub const TEMPLATE_GET_DEAL_STATUS: &str = "getDealStatus";
 /// `POST /api/v1/deals/{deal_id}/step-up`, context `{deal_id}`.
-pub const START_STEP_UP: &str = "startStepUp";
+pub const TEMPLATE_START_STEP_UP: &str = "startStepUp";
 /// `GET /api/v1/verifications/{verification_id}`, context `{verification_id}`.
-pub const GET_VERIFICATION: &str = "getVerification";
+pub const TEMPLATE_GET_VERIFICATION: &str = "getVerification";
 /// `POST /api/v1/verifications/{verification_id}/cancel`, context `{verification_id}`.
-pub const CANCEL_VERIFICATION: &str = "cancelVerification";
+pub const TEMPLATE_CANCEL_VERIFICATION: &str = "cancelVerification";
 
 /// All request templates the widget invokes.
 pub const TEMPLATES: &[&str] = &[
-    GET_CONTACT_STATUS,
-    START_VERIFICATION,
-    GET_DEAL_STATUS,
-    START_STEP_UP,
-    GET_VERIFICATION,
-    CANCEL_VERIFICATION,
+    TEMPLATE_GET_CONTACT_STATUS,
+    TEMPLATE_START_VERIFICATION,
+    TEMPLATE_GET_DEAL_STATUS,
+    TEMPLATE_START_STEP_UP,
+    TEMPLATE_GET_VERIFICATION,
+    TEMPLATE_CANCEL_VERIFICATION,
 ];
 // ---------------------------------------------------------------------------------------------
 
@@ -69,12 +69,12 @@ impl Endpoint {
     /// The request template for this endpoint.
     pub fn template(&self) -> &'static str {
         match self {
-            Self::ContactStatus { .. } => GET_CONTACT_STATUS,
-            Self::StartVerification { .. } => START_VERIFICATION,
-            Self::DealStatus { .. } => GET_DEAL_STATUS,
-            Self::StartStepUp { .. } => START_STEP_UP,
-            Self::Verification { .. } => GET_VERIFICATION,
-            Self::CancelVerification { .. } => CANCEL_VERIFICATION,
+            Self::ContactStatus { .. } => TEMPLATE_GET_CONTACT_STATUS,
+            Self::StartVerification { .. } => TEMPLATE_START_VERIFICATION,
+            Self::DealStatus { .. } => TEMPLATE_GET_DEAL_STATUS,
+            Self::StartStepUp { .. } => TEMPLATE_START_STEP_UP,
+            Self::Verification { .. } => TEMPLATE_GET_VERIFICATION,
+            Self::CancelVerification { .. } => TEMPLATE_CANCEL_VERIFICATION,
         }
     }
 
