@@ -78,7 +78,7 @@ async fn badge_shows_every_state_and_announces_changes() {
 /// Answers like the backend; records the calls.
 struct Fake {
     calls: Rc<RefCell<Vec<Call>>>,
-    answer: fn(&Call) -> Reply,
+    answer: Box<dyn Fn(&Call) -> Reply>,
 }
 
 impl Transport for Fake {
@@ -98,13 +98,13 @@ fn ok(body: serde_json::Value) -> Reply {
 
 fn mount(
     subject: Subject,
-    answer: fn(&Call) -> Reply,
+    answer: impl Fn(&Call) -> Reply + 'static,
 ) -> (web_sys::HtmlElement, Rc<RefCell<Vec<Call>>>) {
     let root = fresh_root();
     let calls = Rc::new(RefCell::new(Vec::new()));
     let api = Api::new(Rc::new(Fake {
         calls: calls.clone(),
-        answer,
+        answer: Box::new(answer),
     }));
     let r = root.clone();
     std::mem::forget(leptos::mount::mount_to(r, move || {
@@ -229,4 +229,90 @@ async fn step_up_for_an_unenrolled_contact_says_what_to_do() {
         notice.contains("Verify the contact's identity first"),
         "{notice}"
     );
+}
+
+#[wasm_bindgen_test]
+async fn an_error_offers_retry_and_retry_recovers() {
+    let failures = Rc::new(RefCell::new(1));
+    let (root, _) = mount(Subject::Contact(3), move |_| {
+        if *failures.borrow() > 0 {
+            *failures.borrow_mut() -= 1;
+            return Reply {
+                status: 503,
+                body: serde_json::json!({"error": "unavailable", "message": "the service is temporarily unavailable; retry shortly"}).to_string(),
+            };
+        }
+        ok(
+            serde_json::json!({"contact_id": 3, "status": "verified", "liveid_enrolled": false, "history": []}),
+        )
+    });
+    let error = find(&root, "[data-testid=idv-error]").await;
+    assert!(
+        error
+            .text_content()
+            .unwrap()
+            .contains("temporarily unavailable"),
+        "{}",
+        root.inner_html()
+    );
+    let retry: web_sys::HtmlElement = find(&root, "[data-testid=idv-retry]")
+        .await
+        .unchecked_into();
+    retry.click();
+    find(&root, "[data-testid=idv-badge].badge-verified").await;
+    assert!(root
+        .query_selector("[data-testid=idv-error]")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_step_up_shows_its_qr_code_and_counts_down() {
+    let (root, _) = mount(Subject::Deal(8), |call| match &call.endpoint {
+        Endpoint::DealStatus { .. } => ok(serde_json::json!({
+            "deal_id": 8, "gated": false, "gate_satisfied": true, "gated_stages": [],
+            "primary_contact": {"contact_id": 4, "status": "verified", "liveid_enrolled": true, "history": []}})),
+        _ => {
+            let expires = js_sys::Date::new_0();
+            expires.set_time(js_sys::Date::now() + 90_000.0);
+            Reply {
+                status: 201,
+                body: serde_json::json!({"id": "ver_s", "kind": "stepup", "state": "pending", "contact_id": 4, "deal_id": 8,
+                    "created_at": "2026-11-23T10:00:00Z", "qr_payload": "https://liveid.example/q/1",
+                    "session_expires_at": String::from(expires.to_iso_string())}).to_string(),
+            }
+        }
+    });
+    find(&root, "[data-testid=idv-gate]").await;
+    let buttons = root.query_selector_all(".actions .btn").unwrap();
+    let step_up = (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap() == "Step-Up Auth")
+        .expect("a Step-Up Auth button");
+    step_up.click();
+    find(&root, "[data-testid=idv-stepup] [data-testid=idv-qr] svg").await;
+    let first = find(&root, "[data-testid=idv-countdown]")
+        .await
+        .text_content()
+        .unwrap();
+    assert!(
+        first.starts_with("1:2") || first.starts_with("1:3"),
+        "about a minute and a half left: {first}"
+    );
+    // The clock ticks every second: within three the countdown has moved.
+    let mut later = first.clone();
+    for _ in 0..300 {
+        tick().await;
+        later = root
+            .query_selector("[data-testid=idv-countdown]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap();
+        if later != first {
+            break;
+        }
+    }
+    assert_ne!(first, later, "the countdown ticks");
 }
