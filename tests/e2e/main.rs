@@ -208,3 +208,57 @@ async fn step_up_on_a_deal() -> anyhow::Result<()> {
     browser.close().await?;
     demo.stop().await
 }
+
+/// The rep moves an unverified contact's deal into a gated stage: a verification starts, the
+/// deal gets a note and a task, and it moves back to its stage.
+#[tokio::test]
+async fn a_gated_stage_sends_the_deal_back() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    c.goto(&format!("{}/deals/2003", demo.url())).await?;
+    assert_eq!(
+        wait_for(c, "[data-testid=deal-stage]")
+            .await?
+            .text()
+            .await?,
+        "New"
+    );
+    wait_for(c, "button[data-stage=Negotiation]")
+        .await?
+        .click()
+        .await?;
+    let alias = idv_server::demo::DEMO_ALIAS;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let back = demo.freshsales.deal(alias, 2003).unwrap_or_default()["deal_stage_id"] == 201;
+        let (notes, tasks) = demo
+            .freshsales
+            .with(alias, |a| (a.notes.len(), a.tasks.len()))
+            .unwrap_or_default();
+        if back && tasks == 1 && notes >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the gate did not act");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.goto(&format!("{}/deals/2003", demo.url())).await?;
+    assert_eq!(
+        wait_for(c, "[data-testid=deal-stage]")
+            .await?
+            .text()
+            .await?,
+        "New"
+    );
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-pending").await?;
+    let gate = wait_for(c, "[data-testid=idv-gate]").await?.text().await?;
+    assert!(gate.contains("New") && gate.contains("not gated"), "{gate}");
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("gate-1-moved-back.png").await?;
+    browser.close().await?;
+    demo.stop().await
+}

@@ -8,7 +8,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use axum::{
-    extract::Path,
+    extract::{Path, State},
     http::header,
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
@@ -198,7 +198,7 @@ pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Rou
             get(|| async { Redirect::to(&format!("/contacts/{}", CONTACTS[0].id)) }),
         )
         .route("/contacts/{id}", get(contact))
-        .route("/deals/{id}", get(deal))
+        .route("/deals/{id}", get(deal).post(move_deal))
         .route("/app/index.html", get(index))
         .route("/demo/fwclient.js", get(fwclient))
         .route(
@@ -269,6 +269,45 @@ async fn contact_page(
     Ok(Html(render_contact_page(contact, &fields)))
 }
 
+#[derive(serde::Deserialize)]
+struct MoveTo {
+    stage: u64,
+}
+
+/// The rep drags the deal to another stage: Freshsales records it and tells the app
+/// (`onDealUpdate`), which applies the gate.
+async fn move_deal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    axum::Form(to): axum::Form<MoveTo>,
+) -> Result<Response, AppError> {
+    let id = crate::api::parse_record_id("deal", &id)?;
+    let tenant = state
+        .engine
+        .tenant(DEMO_TENANT)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no demo tenant".into()))?;
+    let fs = state
+        .engine
+        .freshsales(&tenant)
+        .ok_or_else(|| AppError::NotFound("the demo tenant has no Freshsales".into()))?;
+    let before = fs
+        .view_deal(id as u64)
+        .await
+        .map_err(|e| AppError::Upstream(e.to_string()))?;
+    fs.update_deal_stage(id as u64, to.stage)
+        .await
+        .map_err(|e| AppError::Unprocessable(e.to_string()))?;
+    let event = crate::engine::automation::CrmEvent::DealStageChanged {
+        deal_id: id,
+        contact_id: None,
+        stage: Some(crate::engine::automation::StageRef::Id(to.stage as i64)),
+        previous_stage_id: before.deal_stage_id.map(|s| s as i64),
+    };
+    let handled = state.engine.handle_event(&tenant, &event).await?;
+    Ok(Redirect::to(&format!("/deals/{id}?gate={}", handled.outcome)).into_response())
+}
+
 async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
     let id = crate::api::parse_record_id("deal", &id)?;
     let deal = demo
@@ -304,8 +343,10 @@ async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<
         .map(|s| {
             let on = s["id"].as_u64() == stage_id;
             format!(
-                r#"<li class="{}">{}</li>"#,
+                r#"<li class="{}"><button name="stage" value="{}" data-stage="{}">{}</button></li>"#,
                 if on { "on" } else { "" },
+                s["id"].as_u64().unwrap_or(0),
+                esc(s["name"].as_str().unwrap_or("")),
                 esc(s["name"].as_str().unwrap_or(""))
             )
         })

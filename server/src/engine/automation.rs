@@ -260,6 +260,16 @@ impl Engine {
                     },
                 )
                 .await?;
+                // The widget reads the cached deal: show the stage it is being moved back to.
+                sqlx::query(
+                    "UPDATE deals SET stage_id = $3, fetched_at = $4 WHERE tenant_id = $1 AND deal_id = $2",
+                )
+                .bind(&tenant.id)
+                .bind(deal)
+                .bind(prev)
+                .bind(clock::now_ms())
+                .execute(&mut *tx)
+                .await?;
                 " The deal was moved back to its previous stage until then."
             }
             None => "",
