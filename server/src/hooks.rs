@@ -25,6 +25,7 @@ use crate::{
     clock,
     engine::{
         automation::{self, Handled},
+        intake::{Delivery, Recorded},
         TenantRow,
     },
     error::{AppError, Result},
@@ -142,27 +143,20 @@ async fn kosmos(
     if seen.is_some() {
         return duplicate();
     }
-    // The hint first (idempotent: make the session due for a read now), then the delivery's
-    // record; each is durable on its own. A crash between the two answers no 2xx, and the
-    // sender's retry finds no record and hints again: nothing accepted is ever lost.
-    let gate = state.store.write_gate().await;
-    let due = sqlx::query(
-        "UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'",
-    )
-    .bind(&tenant)
-    .bind(&event.session_id)
-    .bind(clock::now_ms())
-    .execute(state.store.pool())
-    .await?
-    .rows_affected();
-    let mut conn = state.store.pool().acquire().await?;
-    let first = first_delivery(&state, &mut conn, &tenant, "kosmos", &verified.id).await?;
-    drop((conn, gate));
-    if !first {
+    // Recorded with the hint in one transaction, shared with the callbacks arriving meanwhile;
+    // answered only once it committed.
+    let recorded = engine
+        .record_callback(Delivery {
+            tenant: tenant.clone(),
+            event_id: verified.id.clone(),
+            provider_session: event.session_id.clone(),
+        })
+        .await?;
+    let Recorded::Accepted { due } = recorded else {
         return duplicate();
-    }
+    };
     engine.metrics.callbacks_accepted.inc();
-    if due > 0 {
+    if due {
         engine.wake_poll.notify_one();
     }
     Ok((

@@ -3,6 +3,7 @@
 
 pub mod automation;
 pub mod doctor;
+pub mod intake;
 pub mod metrics;
 pub mod sync;
 pub mod tenant;
@@ -107,6 +108,7 @@ pub struct Engine {
     tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
     /// Each tenant's deal stages, read from Freshsales at most every [`STAGES_TTL`].
     stages: Mutex<HashMap<String, (std::time::Instant, Vec<Stage>)>>,
+    intake: intake::Intake,
 }
 
 /// Deal stages change rarely; deal pages are polled often and each read costs API budget.
@@ -160,6 +162,7 @@ impl Engine {
             clients: Mutex::default(),
             tenants: Mutex::default(),
             stages: Mutex::default(),
+            intake: intake::Intake::default(),
         }
     }
 
