@@ -10,7 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::Engine;
 use crate::{clock, error::Result, store::Store};
 
-/// Most callbacks one transaction records.
+/// Most callbacks one transaction records (two bind parameters each, well under every
+/// engine's limit).
 const BATCH: usize = 128;
 
 /// What became of a callback.
@@ -82,39 +83,87 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Two statements per batch, whatever its size: one multi-row insert of the delivery ids
+/// (`RETURNING` the new ones) and one update of the sessions they hint at.
 async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>> {
+    use std::collections::HashSet;
+
+    use sqlx::Row;
+
     let now = clock::now_ms();
     let mut tx = store.begin().await?;
-    let mut out = Vec::with_capacity(batch.len());
+    let mut sql = String::from(
+        "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ",
+    );
+    for i in 0..batch.len() {
+        let sep = if i == 0 { "" } else { ", " };
+        sql.push_str(&format!(
+            "{sep}(${}, 'kosmos', ${}, $1)",
+            2 * i + 2,
+            2 * i + 3
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (tenant_id, source, event_id) DO NOTHING RETURNING tenant_id, event_id",
+    );
+    let mut q = sqlx::query(&sql).bind(now);
     for (d, _) in batch {
-        let first = sqlx::query(
-            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, 'kosmos', $2, $3) \
-             ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
-        )
-        .bind(&d.tenant)
-        .bind(&d.event_id)
-        .bind(now)
-        .execute(&mut *tx)
+        q = q.bind(&d.tenant).bind(&d.event_id);
+    }
+    let mut new: HashSet<(String, String)> = q
+        .fetch_all(&mut *tx)
         .await?
-        .rows_affected()
-            == 1;
-        if !first {
-            out.push(Recorded::Duplicate);
-            continue;
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    // The first job of each new id is accepted; a twin in the same batch is a duplicate.
+    let accepted: Vec<bool> = batch
+        .iter()
+        .map(|(d, _)| new.remove(&(d.tenant.clone(), d.event_id.clone())))
+        .collect();
+    let hinted: Vec<&Delivery> = batch
+        .iter()
+        .zip(&accepted)
+        .filter(|(_, a)| **a)
+        .map(|((d, _), _)| d)
+        .collect();
+    let mut due: HashSet<(String, String)> = HashSet::new();
+    if !hinted.is_empty() {
+        let mut sql = String::from(
+            "UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND (",
+        );
+        for i in 0..hinted.len() {
+            let sep = if i == 0 { "" } else { " OR " };
+            sql.push_str(&format!(
+                "{sep}(tenant_id = ${} AND provider_session_id = ${})",
+                2 * i + 2,
+                2 * i + 3
+            ));
         }
-        // The hint: make the session due for a read now.
-        let due = sqlx::query(
-            "UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'",
-        )
-        .bind(&d.tenant)
-        .bind(&d.provider_session)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        out.push(Recorded::Accepted { due });
+        sql.push_str(") RETURNING tenant_id, provider_session_id");
+        let mut q = sqlx::query(&sql).bind(now);
+        for d in &hinted {
+            q = q.bind(&d.tenant).bind(&d.provider_session);
+        }
+        due = q
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
     }
     tx.commit().await?;
-    Ok(out)
+    Ok(batch
+        .iter()
+        .zip(accepted)
+        .map(|((d, _), a)| {
+            if a {
+                Recorded::Accepted {
+                    due: due.contains(&(d.tenant.clone(), d.provider_session.clone())),
+                }
+            } else {
+                Recorded::Duplicate
+            }
+        })
+        .collect())
 }
