@@ -211,20 +211,14 @@ fn serverless_tests() -> Result<()> {
         .current_dir(&root))
 }
 
-/// The release `server` binary, plus any other packages named.
+/// The release `server` binary, plus the binaries of any other packages named.
 fn build_release(more: &[&str]) -> Result<()> {
     eprintln!("==> building the backend (release)");
     run(cargo()
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "idv-server",
-            "--bin",
-            "server",
-        ])
-        .args(more))
+        .args(["build", "--release", "--locked", "-p", "idv-server"])
+        .args(more)
+        // Every binary of the packages named (`--bin` would narrow all of them to one).
+        .arg("--bins"))
 }
 
 fn bench() -> Result<()> {
