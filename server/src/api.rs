@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::{
     auth::AuthTenant,
-    engine::{tenant, Policy, TenantRow},
+    engine::{tenant, Policy},
     error::{AppError, Result},
     freshsales::{FreshsalesClient, FsError},
     sim::freshsales::IDV_FIELDS,
@@ -77,15 +77,6 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-/// The tenant's full row (connections, policy) for an authenticated request.
-pub async fn tenant_row(state: &AppState, auth: &AuthTenant) -> Result<TenantRow> {
-    state
-        .engine
-        .tenant(&auth.0.id)
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("the API token is not recognised".into()))
-}
-
 /// Parses a JSON body with a precise 4xx: 415 for another media type, 400 for bad JSON, 422
 /// for JSON of the wrong shape. An empty body reads as `{}` when `empty_ok`.
 pub fn parse_json<T: DeserializeOwned>(
@@ -120,7 +111,7 @@ async fn contact_status(
     id: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Json<ContactStatus>> {
     let id = record_id("contact", id)?;
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     Ok(Json(state.engine.contact_status(&row, id).await?))
 }
 
@@ -161,7 +152,7 @@ async fn start_verification(
         }
     };
     let req: StartVerification = parse_json(&headers, &body, true)?;
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     let (v, new) = state
         .engine
         .start_idv(&row, id, &req, key.as_deref())
@@ -176,7 +167,7 @@ async fn deal_status(
     id: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Json<DealStatus>> {
     let id = record_id("deal", id)?;
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     Ok(Json(state.engine.deal_status(&row, id).await?))
 }
 
@@ -193,7 +184,7 @@ async fn start_step_up(
     if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
         return Err(AppError::Unprocessable("requested_by is too long".into()));
     }
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     let (v, new) = state
         .engine
         .start_stepup(&row, id, req.requested_by.as_deref())
@@ -229,7 +220,7 @@ async fn cancel(
     id: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Json<Verification>> {
     let id = verification_id(id)?;
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     Ok(Json(state.engine.cancel(&row, &id).await?))
 }
 

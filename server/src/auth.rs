@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::{
+    engine::TenantRow,
     error::{AppError, Result},
-    store::Tenant,
     AppState,
 };
 
@@ -28,7 +28,7 @@ pub fn hash_token(token: &str) -> String {
 
 /// The tenant a request's Bearer token belongs to.
 #[derive(Debug, Clone)]
-pub struct AuthTenant(pub Tenant);
+pub struct AuthTenant(pub TenantRow);
 
 impl FromRequestParts<AppState> for AuthTenant {
     type Rejection = AppError;
@@ -41,19 +41,14 @@ impl FromRequestParts<AppState> for AuthTenant {
             .tenant_by_token_hash(&hash)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API token is not recognised".into()))?;
-        let tenant = Tenant {
-            id: row.id,
-            name: row.name,
-            token_hash: row.token_hash,
-        };
         // The lookup is by hash; compare once more in constant time so no timing path
         // depends on how much of the hash matched.
-        if !bool::from(tenant.token_hash.as_bytes().ct_eq(hash.as_bytes())) {
+        if !bool::from(row.token_hash.as_bytes().ct_eq(hash.as_bytes())) {
             return Err(AppError::Unauthorized(
                 "the API token is not recognised".into(),
             ));
         }
-        Ok(Self(tenant))
+        Ok(Self(row))
     }
 }
 

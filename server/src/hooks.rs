@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
 use crate::{
-    api::{parse_json, tenant_row},
+    api::parse_json,
     auth::AuthTenant,
     clock,
     engine::{
@@ -71,13 +71,11 @@ fn tenant_param(raw: std::result::Result<Path<String>, PathRejection>) -> Result
 
 /// Records a delivery id; `false` if it was seen before.
 async fn first_delivery(
-    state: &AppState,
     conn: &mut sqlx::AnyConnection,
     tenant: &str,
     source: &str,
     id: &str,
 ) -> Result<bool> {
-    let _ = state;
     let done = sqlx::query(
         "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
@@ -182,9 +180,9 @@ async fn freshworks(
     .map_err(|e| AppError::Unauthorized(format!("event signature refused: {e}")))?;
     let value: Value = parse_json(&headers, &body, false)?;
     let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
-    let row = tenant_row(&state, &auth).await?;
+    let row = auth.0;
     let mut conn = state.store.pool().acquire().await?;
-    if !first_delivery(&state, &mut conn, &row.id, "freshworks", &verified.id).await? {
+    if !first_delivery(&mut conn, &row.id, "freshworks", &verified.id).await? {
         return Ok((
             StatusCode::OK,
             Json(json!({"accepted": true, "duplicate": true})),

@@ -142,6 +142,8 @@ pub struct VerRow {
     pub state: SessionState,
     pub provider_session_id: Option<String>,
     pub poll_attempts: i64,
+    /// A verified IDV session counts until then (the expiry job moves it to `expired`).
+    pub valid_until: Option<i64>,
     row: Verification,
 }
 
@@ -316,6 +318,7 @@ impl Engine {
             state,
             provider_session_id: r.get(6),
             poll_attempts: r.get(19),
+            valid_until: r.get(14),
             row: view,
         }
     }
@@ -436,8 +439,7 @@ impl Engine {
                 .find(|s| {
                     s.state == SessionState::Pending
                         || (s.state == SessionState::Verified
-                            && s.row.completed_at.is_some()
-                            && self.valid_until_ok(s, now))
+                            && s.valid_until.is_none_or(|v| v > now))
                 })
             {
                 return Ok((existing.row.clone(), false));
@@ -602,20 +604,6 @@ impl Engine {
         self.wake_sync.notify_one();
         let v = self.verification_view(&tenant.id, &id).await?;
         Ok((v, true))
-    }
-
-    fn valid_until_ok(&self, s: &VerRow, now: i64) -> bool {
-        // Derived from the row's own view: a verified session still inside its validity.
-        s.row
-            .session_expires_at
-            .as_deref()
-            .map(|_| true)
-            .unwrap_or(true)
-            && self.verified_valid(&s.id, now)
-    }
-
-    fn verified_valid(&self, _id: &str, _now: i64) -> bool {
-        true
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {
