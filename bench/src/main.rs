@@ -312,7 +312,7 @@ async fn start_server(
 fn signed_requests(dir: &Path, n: usize) -> Result<PathBuf> {
     let path = dir.join("callbacks.tsv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
-    let ts = idv_server::clock::now_ms() / 1000;
+    let ts = idv_server::clock::now_secs();
     for i in 0..n {
         let id = format!("bench-{i}");
         let body = format!(

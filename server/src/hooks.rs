@@ -110,7 +110,7 @@ async fn kosmos(
         &[secret.expose_secret().as_bytes()],
         &headers,
         &body,
-        clock::now_ms() / 1000,
+        clock::now_secs(),
     )
     .map_err(|e| {
         engine.metrics.callbacks_rejected.inc();
@@ -175,7 +175,7 @@ async fn freshworks(
         &[auth.0.token_hash.as_bytes()],
         &headers,
         &body,
-        clock::now_ms() / 1000,
+        clock::now_secs(),
     )
     .map_err(|e| AppError::Unauthorized(format!("event signature refused: {e}")))?;
     let value: Value = parse_json(&headers, &body, false)?;

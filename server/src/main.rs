@@ -167,6 +167,12 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             tracing::info!(addr = %running.addr, "listening");
+            if idv_server::clock::is_moved() {
+                tracing::warn!(
+                    now = %idv_server::clock::rfc3339(idv_server::clock::now_ms()),
+                    "the clock is moved by {}", idv_server::clock::OFFSET_ENV
+                );
+            }
             shutdown_signal().await;
             running.stop().await?;
         }

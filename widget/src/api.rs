@@ -8,7 +8,6 @@ use idv_types::{
 use serde::de::DeserializeOwned;
 
 use crate::{
-    bridge,
     model::{Failure, Record, Subject},
     time::CallWindow,
     transport::{Call, Endpoint, Reply, Transport},
@@ -38,7 +37,7 @@ impl Api {
         if self.transport.is_metered() {
             // Stay under the platform's per-minute template budget: wait for a slot.
             loop {
-                let wait = self.window.borrow_mut().admit(bridge::now());
+                let wait = self.window.borrow_mut().admit(crate::clock::now());
                 match wait {
                     None => break,
                     Some(ms) => sleep(ms).await,

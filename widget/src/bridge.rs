@@ -198,11 +198,6 @@ pub fn random_key() -> String {
     crate::time::hex(&out)
 }
 
-/// Milliseconds since the epoch.
-pub fn now() -> f64 {
-    js_sys::Date::now()
-}
-
 /// Copies text: the async clipboard API, else selecting `fallback` (an input holding the text)
 /// and `document.execCommand("copy")` (sandboxed iframes may lack clipboard permission).
 pub async fn copy_text(text: &str, fallback: Option<&JsValue>) -> bool {

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod bridge;
+pub mod clock;
 pub mod model;
 pub mod qr;
 pub mod time;
@@ -42,7 +43,7 @@ pub struct Driver {
 
 impl Driver {
     pub fn send(self, msg: Msg) {
-        let Some(cmds) = self.model.try_update(|m| m.update(msg, bridge::now())) else {
+        let Some(cmds) = self.model.try_update(|m| m.update(msg, clock::now())) else {
             return; // unmounted
         };
         for cmd in cmds {
@@ -134,7 +135,7 @@ pub fn Widget(
     d.send(Msg::Refresh);
 
     // The step-up countdown's clock.
-    if let Ok(clock) = set_interval_with_handle(
+    if let Ok(ticker) = set_interval_with_handle(
         move || {
             if model.try_with_untracked(Model::needs_clock) == Some(true) {
                 d.send(Msg::Tick);
@@ -142,7 +143,7 @@ pub fn Widget(
         },
         Duration::from_secs(1),
     ) {
-        on_cleanup(move || clock.clear());
+        on_cleanup(move || ticker.clear());
     }
 
     let root = NodeRef::<html::Main>::new();

@@ -7,6 +7,7 @@ use std::{cell::RefCell, rc::Rc};
 use idv_types::IdvStatus;
 use idv_widget::{
     api::Api,
+    clock::{self, iso_from_now},
     model::Subject,
     transport::{Call, Endpoint, Reply, Sent, Transport},
     BadgeState, StatusBadge, Widget,
@@ -28,7 +29,18 @@ async fn tick() {
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
 }
 
+const DAY: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
+
+/// The suite's moved-clock pass builds these tests with `IDV_CLOCK_OFFSET_MS` set (a year
+/// ahead): every time below is relative to the widget's clock, so both passes must agree.
+fn move_clock() {
+    if let Some(ms) = option_env!("IDV_CLOCK_OFFSET_MS").and_then(|v| v.parse::<f64>().ok()) {
+        clock::set_offset(ms);
+    }
+}
+
 fn fresh_root() -> web_sys::HtmlElement {
+    move_clock();
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("section").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
@@ -119,9 +131,9 @@ async fn a_verified_contact_shows_its_facts_and_names_render_as_text() {
         ok(serde_json::json!({
             "contact_id": 42, "status": "verified", "liveid_enrolled": true,
             "ial": {"level": "IAL2", "revision": "800-63-3"}, "document_type": "passport",
-            "match_confidence": 0.97, "verified_at": "2026-10-01T10:00:00Z", "expires_at": "2027-10-01T10:00:00Z",
+            "match_confidence": 0.97, "verified_at": iso_from_now(-54.0 * DAY), "expires_at": iso_from_now(311.0 * DAY),
             "history": [{"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
-                "created_at": "2026-09-01T10:00:00Z", "failure_reason": "<img src=x onerror=alert(1)>"}]
+                "created_at": iso_from_now(-84.0 * DAY), "failure_reason": "<img src=x onerror=alert(1)>"}]
         }))
     });
     let badge = find(&root, "[data-testid=idv-badge].badge-verified").await;
@@ -154,11 +166,11 @@ async fn verify_identity_shows_the_link_and_its_qr_code() {
         Endpoint::StartVerification { .. } => Reply {
             status: 201,
             body: serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
-                "created_at": "2026-11-23T10:00:00Z", "hosted_url": "https://verify.example/s/abc",
-                "session_expires_at": "2026-11-24T10:00:00Z"}).to_string(),
+                "created_at": iso_from_now(0.0), "hosted_url": "https://verify.example/s/abc",
+                "session_expires_at": iso_from_now(DAY)}).to_string(),
         },
         _ => ok(serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
-            "created_at": "2026-11-23T10:00:00Z", "hosted_url": "https://verify.example/s/abc"})),
+            "created_at": iso_from_now(-1000.0), "hosted_url": "https://verify.example/s/abc"})),
     }
     });
     find(&root, "[data-testid=idv-badge].badge-neutral").await;
@@ -268,20 +280,18 @@ async fn an_error_offers_retry_and_retry_recovers() {
 
 #[wasm_bindgen_test]
 async fn a_step_up_shows_its_qr_code_and_counts_down() {
-    let (root, _) = mount(Subject::Deal(8), |call| match &call.endpoint {
+    let (root, _) = mount(Subject::Deal(8), |call| {
+        match &call.endpoint {
         Endpoint::DealStatus { .. } => ok(serde_json::json!({
             "deal_id": 8, "gated": false, "gate_satisfied": true, "gated_stages": [],
             "primary_contact": {"contact_id": 4, "status": "verified", "liveid_enrolled": true, "history": []}})),
-        _ => {
-            let expires = js_sys::Date::new_0();
-            expires.set_time(js_sys::Date::now() + 90_000.0);
-            Reply {
-                status: 201,
-                body: serde_json::json!({"id": "ver_s", "kind": "stepup", "state": "pending", "contact_id": 4, "deal_id": 8,
-                    "created_at": "2026-11-23T10:00:00Z", "qr_payload": "https://liveid.example/q/1",
-                    "session_expires_at": String::from(expires.to_iso_string())}).to_string(),
-            }
-        }
+        _ => Reply {
+            status: 201,
+            body: serde_json::json!({"id": "ver_s", "kind": "stepup", "state": "pending", "contact_id": 4, "deal_id": 8,
+                "created_at": iso_from_now(0.0), "qr_payload": "https://liveid.example/q/1",
+                "session_expires_at": iso_from_now(90_000.0)}).to_string(),
+        },
+    }
     });
     find(&root, "[data-testid=idv-gate]").await;
     let buttons = root.query_selector_all(".actions .btn").unwrap();

@@ -8,6 +8,7 @@
 //! what and why) when missing or at the wrong version.
 
 mod appcheck;
+mod moved_clock;
 mod pack;
 mod tools;
 
@@ -39,6 +40,8 @@ enum Cmd {
     Test,
     /// Install the toolchain (wasm32 target, trunk, wasm-bindgen, binaryen, Chromium).
     Setup,
+    /// Say which tools are installed, at which version, and which are missing; installs nothing.
+    Doctor,
     /// Build the widget in release mode into `app/`.
     BuildWidget,
     /// Check the Freshworks app package (manifest, templates, iparams, pages, serverless).
@@ -64,11 +67,14 @@ fn main() -> Result<()> {
         Cmd::Demo { bind } => demo(&bind),
         Cmd::Test => test(),
         Cmd::Setup => {
-            tools::ensure_build_tools()?;
-            tools::ensure_browser()
+            let started = Instant::now();
+            let timings = tools::ensure_tools(true)?;
+            print_timings("setup", started, &timings);
+            Ok(())
         }
+        Cmd::Doctor => tools::doctor(),
         Cmd::BuildWidget => {
-            tools::ensure_build_tools()?;
+            tools::ensure_tools(false)?;
             build_widget()
         }
         Cmd::AppCheck => {
@@ -77,7 +83,7 @@ fn main() -> Result<()> {
         }
         Cmd::Bench => bench(),
         Cmd::Pack => {
-            tools::ensure_build_tools()?;
+            tools::ensure_tools(false)?;
             build_widget()?;
             eprintln!("==> Freshworks app check");
             appcheck::run(&root())?;
@@ -160,10 +166,37 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where a command's time went: each install and each step, then the total.
+fn print_timings(what: &str, started: Instant, timings: &[tools::Timing]) {
+    eprintln!(
+        "\n==> {what}: where the time went ({:.0} s in all)",
+        started.elapsed().as_secs_f64()
+    );
+    for t in timings {
+        eprintln!("    {:<84} {:>6.1} s", t.name, t.secs);
+    }
+}
+
+fn timed_step(
+    timings: &mut Vec<tools::Timing>,
+    name: &str,
+    f: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let t = Instant::now();
+    let result = f();
+    timings.push(tools::Timing {
+        name: name.to_string(),
+        secs: t.elapsed().as_secs_f64(),
+    });
+    result
+}
+
 fn demo(bind: &str) -> Result<()> {
-    tools::ensure_build_tools()?;
-    build_widget()?;
-    build_release(&[])?;
+    let started = Instant::now();
+    let mut timings = tools::ensure_tools(false)?;
+    timed_step(&mut timings, "widget release build (trunk)", build_widget)?;
+    timed_step(&mut timings, "backend release build", || build_release(&[]))?;
+    print_timings("demo", started, &timings);
     let server = root().join("target/release/server");
     let mut cmd = Command::new(server);
     cmd.args(["demo", "--bind", bind, "--app-dir", "app"]);
@@ -222,8 +255,7 @@ fn build_release(more: &[&str]) -> Result<()> {
 }
 
 fn bench() -> Result<()> {
-    tools::ensure_build_tools()?;
-    tools::ensure_browser()?;
+    tools::ensure_tools(true)?;
     tools::ensure_wrk()?;
     build_widget()?;
     build_release(&["-p", "idv-bench"])?;
@@ -247,17 +279,45 @@ fn bench() -> Result<()> {
     run(&mut cmd)
 }
 
+/// The widget's wasm-bindgen tests in headless Chromium; with `moved`, built with the clock moved.
+fn widget_browser_tests(moved: Option<i64>) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "idv-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--locked",
+    ])
+    .env("PATH", tools::tool_path())
+    .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    match moved {
+        Some(ms) => cmd
+            .env("IDV_CLOCK_OFFSET_MS", ms.to_string())
+            .env("TZ", moved_clock::TZ),
+        None => cmd.env_remove("IDV_CLOCK_OFFSET_MS"),
+    };
+    run(&mut cmd)
+}
+
 struct Step {
-    name: &'static str,
+    name: String,
     ok: bool,
     secs: f64,
 }
 
 fn test() -> Result<()> {
     let started = Instant::now();
-    tools::ensure_build_tools()?;
-    tools::ensure_browser()?;
-    let mut steps: Vec<Step> = Vec::new();
+    let installs = tools::ensure_tools(true)?;
+    let mut steps: Vec<Step> = installs
+        .into_iter()
+        .map(|t| Step {
+            name: t.name,
+            ok: true,
+            secs: t.secs,
+        })
+        .collect();
     let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<()>| {
         eprintln!("\n==> {name}");
         let t = Instant::now();
@@ -266,7 +326,7 @@ fn test() -> Result<()> {
             eprintln!("!!! {name}: {e:#}");
         }
         steps.push(Step {
-            name,
+            name: name.to_string(),
             ok: result.is_ok(),
             secs: t.elapsed().as_secs_f64(),
         });
@@ -303,19 +363,7 @@ fn test() -> Result<()> {
     step("widget release build", &mut build_widget);
     step(
         "widget tests in headless Chromium (wasm-bindgen-test)",
-        &mut || {
-            run(cargo()
-                .args([
-                    "test",
-                    "-p",
-                    "idv-widget",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                    "--locked",
-                ])
-                .env("PATH", tools::tool_path())
-                .env("CHROMEDRIVER", tools::CHROMEDRIVER))
-        },
+        &mut || widget_browser_tests(None),
     );
 
     step(
@@ -328,30 +376,54 @@ fn test() -> Result<()> {
     );
 
     let pg = tools::postgres();
+    let nextest = |moved: Option<i64>| -> Result<()> {
+        let mut cmd = cargo();
+        cmd.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])
+        .env("IDV_E2E", "1")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("PATH", tools::tool_path());
+        match moved {
+            Some(ms) => cmd
+                .env("IDV_CLOCK_OFFSET_MS", ms.to_string())
+                .env("TZ", moved_clock::TZ),
+            None => cmd.env_remove("IDV_CLOCK_OFFSET_MS"),
+        };
+        match &pg {
+            Some(url) => {
+                cmd.env("IDV_REQUIRE_PG", "1").env("DATABASE_URL", url);
+            }
+            None => {
+                cmd.env_remove("DATABASE_URL");
+            }
+        }
+        run(&mut cmd)
+    };
     step(
         "Rust tests: unit, integration (SQLite + PostgreSQL), end-to-end (cargo nextest)",
-        &mut || {
-            let mut cmd = cargo();
-            cmd.args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--locked",
-                "--no-fail-fast",
-            ])
-            .env("IDV_E2E", "1")
-            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-            .env("PATH", tools::tool_path());
-            match &pg {
-                Some(url) => {
-                    cmd.env("IDV_REQUIRE_PG", "1").env("DATABASE_URL", url);
-                }
-                None => {
-                    cmd.env_remove("DATABASE_URL");
-                }
-            }
-            run(&mut cmd)
-        },
+        &mut || nextest(None),
+    );
+
+    // The same tests with the clock about a year ahead, at a DST change (see moved_clock.rs).
+    let offset = moved_clock::offset_ms(time::OffsetDateTime::now_utc());
+    eprintln!(
+        "\n    the moved clock: {} ({} ms ahead), TZ={}",
+        moved_clock::target(time::OffsetDateTime::now_utc()),
+        offset,
+        moved_clock::TZ
+    );
+    step(
+        "widget tests in headless Chromium, clock moved a year ahead",
+        &mut || widget_browser_tests(Some(offset)),
+    );
+    step(
+        "Rust tests, clock moved a year ahead (cargo nextest)",
+        &mut || nextest(Some(offset)),
     );
 
     eprintln!(
@@ -372,7 +444,11 @@ fn test() -> Result<()> {
             "    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432); SQLite only"
         ),
     }
-    let failed: Vec<_> = steps.iter().filter(|s| !s.ok).map(|s| s.name).collect();
+    let failed: Vec<_> = steps
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|s| s.name.as_str())
+        .collect();
     if failed.is_empty() {
         eprintln!("    every step succeeded");
         Ok(())

@@ -213,7 +213,7 @@ impl KosmosSim {
                 if jitter > 0 {
                     tokio::time::sleep(Duration::from_millis(jitter)).await;
                 }
-                let ts = clock::now_ms() / 1000;
+                let ts = clock::now_secs();
                 let mut req = http.post(&url).header("content-type", "application/json");
                 for (k, v) in webhook::headers(&key, &id, ts, &body) {
                     req = req.header(k, v);

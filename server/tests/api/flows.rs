@@ -144,7 +144,7 @@ async fn forged_callbacks(db: Db) {
         &json!({"type": "verify.session.updated", "session_id": session, "status": "completed"}),
     )
     .unwrap();
-    let now = idv_server::clock::now_ms() / 1000;
+    let now = idv_server::clock::now_secs();
     let send = |key: &[u8], msg: &str, ts: i64| {
         let mut req = w
             .http
@@ -557,7 +557,7 @@ async fn forwarder_events(db: Db) {
         "data": {"contact": {"id": 12}}}),
     )
     .unwrap();
-    let now = idv_server::clock::now_ms() / 1000;
+    let now = idv_server::clock::now_secs();
     let send = |key: String, id: &'static str| {
         let mut req = w
             .http

@@ -163,7 +163,7 @@ async fn bulk_callbacks(db: Db) {
     }
 
     // 10,000 deliveries: 30 % repeat an earlier id, 5 % forged, 5 % stale, all shuffled.
-    let now = clock::now_ms() / 1000;
+    let now = clock::now_secs();
     let providers: Vec<String> = truth.values().map(|(p, _)| p.clone()).collect();
     let mut deliveries: Vec<Delivery> = Vec::with_capacity(10_000);
     for i in 0..10_000usize {
@@ -486,7 +486,7 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
                     let session = &providers[n % providers.len()];
                     Delivery {
                         id: format!("crash-{n}"),
-                        ts: clock::now_ms() / 1000,
+                        ts: clock::now_secs(),
                         key: KS_SECRET.as_bytes(),
                         body: serde_json::to_vec(
                             &json!({"type": "verify.session.updated", "session_id": session}),
@@ -609,7 +609,7 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
         );
     }
     // Hints through both replicas.
-    let now = clock::now_ms() / 1000;
+    let now = clock::now_secs();
     for (i, (_, v)) in sessions.iter().enumerate() {
         let base = if i % 2 == 0 {
             w.app.url()
