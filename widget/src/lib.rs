@@ -7,11 +7,11 @@
 pub mod api;
 pub mod bridge;
 pub mod clock;
+pub mod components;
 pub mod model;
 pub mod qr;
 pub mod time;
 pub mod transport;
-pub mod ui;
 pub mod wire;
 
 use std::{rc::Rc, time::Duration};
@@ -19,12 +19,12 @@ use std::{rc::Rc, time::Duration};
 use leptos::{html, prelude::*, task::spawn_local};
 use wasm_bindgen::{closure::Closure, JsCast};
 
-pub use crate::ui::{BadgeState, StatusBadge};
+pub use crate::components::{BadgeState, StatusBadge};
 use crate::{
     api::Api,
     bridge::Bridge,
+    components::{ContactBody, DealBody, ErrorBox, Skeleton},
     model::{Cmd, Focus, Model, Msg, Phase, Subject},
-    ui::{ContactBody, DealBody, ErrorBox, Skeleton},
 };
 
 /// What the commands need: the API and the Freshworks client.
@@ -154,7 +154,7 @@ pub fn Widget(
         if target != Focus::None {
             request_animation_frame(move || {
                 if let Some(el) = root.get_untracked() {
-                    ui::focus_in(&el, target.key());
+                    components::focus_in(&el, target.key());
                 }
             });
         }

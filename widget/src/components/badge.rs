@@ -1,0 +1,45 @@
+//! The status badge in the header.
+
+use idv_types::IdvStatus;
+use leptos::prelude::*;
+
+/// What the badge shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeState {
+    Loading,
+    Unavailable,
+    NoContact,
+    Status(IdvStatus),
+}
+
+impl BadgeState {
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Loading | Self::Unavailable => "badge badge-loading",
+            Self::NoContact | Self::Status(IdvStatus::NotVerified) => "badge badge-neutral",
+            Self::Status(IdvStatus::Pending) => "badge badge-pending",
+            Self::Status(IdvStatus::Verified) => "badge badge-verified",
+            Self::Status(IdvStatus::Failed) => "badge badge-failed",
+            Self::Status(IdvStatus::Expired) => "badge badge-expired",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Loading => "Loading…",
+            Self::Unavailable => "Unavailable",
+            Self::NoContact => "No contact",
+            Self::Status(s) => s.label(),
+        }
+    }
+}
+
+/// The status badge. It keeps its size in every state, so nothing jumps.
+#[component]
+pub fn StatusBadge(#[prop(into)] state: Signal<BadgeState>) -> impl IntoView {
+    view! {
+        <span class=move || state.get().class() data-testid="idv-badge">
+            {move || state.get().label()}
+        </span>
+    }
+}

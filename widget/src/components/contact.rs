@@ -1,0 +1,20 @@
+//! The contact page.
+
+use leptos::prelude::*;
+
+use super::{ActionBar, Facts, History, StaleNote, VerifyPanel};
+use crate::{model::Record, Driver};
+
+/// The contact page.
+#[component]
+pub fn ContactBody(d: Driver) -> impl IntoView {
+    let model = d.model;
+    let contact = Memo::new(move |_| model.with(|m| m.record().and_then(Record::contact).cloned()));
+    view! {
+        <StaleNote d=d />
+        {move || contact.get().map(|c| view! { <Facts contact=c /> })}
+        <ActionBar d=d />
+        <VerifyPanel d=d />
+        {move || contact.get().map(|c| view! { <History items=c.history /> })}
+    }
+}

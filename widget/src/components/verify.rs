@@ -1,0 +1,191 @@
+//! The Verify Identity form, then the link while the customer has not finished.
+
+use leptos::{html, prelude::*};
+
+use super::qr::Qr;
+use crate::{
+    bridge,
+    model::{Action, Msg, Verify, VerifyPhase, Watch, DOCUMENTS},
+    time, Driver,
+};
+
+fn watch_of(v: &Verify) -> Option<Watch> {
+    match v {
+        Verify::Waiting(w) => Some(w.clone()),
+        _ => None,
+    }
+}
+
+/// The Verify Identity form, or the link while the customer has not finished.
+#[component]
+pub fn VerifyPanel(d: Driver) -> impl IntoView {
+    let model = d.model;
+    let phase = Memo::new(move |_| model.with(|m| m.verify.phase()));
+    move || match phase.get() {
+        VerifyPhase::Closed => ().into_any(),
+        VerifyPhase::Form => view! { <VerifyForm d=d /> }.into_any(),
+        VerifyPhase::Waiting => view! { <LinkPanel d=d /> }.into_any(),
+    }
+}
+
+#[component]
+fn VerifyForm(d: Driver) -> impl IntoView {
+    let model = d.model;
+    let form = Memo::new(move |_| {
+        model.with(|m| match &m.verify {
+            Verify::Form(f) => Some(f.clone()),
+            _ => None,
+        })
+    });
+    let field = move |f: fn(&crate::model::VerifyForm) -> bool| {
+        move || form.with(|o| o.as_ref().is_some_and(f))
+    };
+    let busy = field(|f| f.busy);
+    let valid = field(|f| f.is_valid());
+    let doc_boxes = DOCUMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, label))| {
+            let checked = move || form.with(|o| o.as_ref().is_some_and(|f| f.documents[i]));
+            view! {
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        prop:checked=checked
+                        disabled=busy
+                        on:change=move |_| d.send(Msg::ToggleDocument(i))
+                    />
+                    {*label}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <form
+            class="panel"
+            data-testid="idv-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                d.send(Msg::SubmitVerify { idempotency_key: bridge::random_key() });
+            }
+        >
+            <h2>"Verify Identity"</h2>
+            <label class="field">
+                <span>"Assurance level"</span>
+                <select
+                    data-focus="form"
+                    disabled=busy
+                    prop:value=move || form.with(|o| o.as_ref().map(|f| f.ial.clone()).unwrap_or_default())
+                    on:change=move |ev| d.send(Msg::SetIal(event_target_value(&ev)))
+                >
+                    <option value="IAL2">"IAL2: document and selfie"</option>
+                    <option value="IAL1">"IAL1: basic"</option>
+                </select>
+            </label>
+            <fieldset>
+                <legend>"Accepted documents"</legend>
+                {doc_boxes}
+            </fieldset>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    prop:checked=field(|f| f.send_email)
+                    disabled=busy
+                    on:change=move |ev| d.send(Msg::SetSendEmail(event_target_checked(&ev)))
+                />
+                "Email the link to the contact"
+            </label>
+            {move || (!valid()).then(|| view! { <p class="hint">"Choose at least one document."</p> })}
+            {move || {
+                form.with(|o| o.as_ref().and_then(|f| f.error.clone()))
+                    .map(|e| view! { <p class="error" role="alert">{e.message}</p> })
+            }}
+            <div class="actions">
+                <button type="submit" class="btn btn-primary" disabled=move || busy() || !valid()>
+                    {move || if busy() { "Creating link…" } else { Action::CreateLink.label() }}
+                </button>
+                <button type="button" class="btn" disabled=busy on:click=move |_| d.send(Msg::CloseVerify)>
+                    {Action::CloseForm.label()}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn LinkPanel(d: Driver) -> impl IntoView {
+    let model = d.model;
+    let watch = Memo::new(move |_| model.with(|m| watch_of(&m.verify)));
+    let url =
+        Memo::new(move |_| watch.with(|w| w.as_ref().and_then(|w| w.session.hosted_url.clone())));
+    let expires = Memo::new(move |_| {
+        watch.with(|w| {
+            w.as_ref().and_then(|w| {
+                w.session
+                    .session_expires_at
+                    .as_deref()
+                    .map(time::short_date)
+            })
+        })
+    });
+    let cancelling = move || watch.with(|w| w.as_ref().is_some_and(|w| w.cancelling));
+    let trouble = move || watch.with(|w| w.as_ref().and_then(|w| w.trouble.clone()));
+    let copied = RwSignal::new(false);
+    let input = NodeRef::<html::Input>::new();
+    let copy = move |_| {
+        let text = url.get_untracked().unwrap_or_default();
+        let el: Option<wasm_bindgen::JsValue> = input.get_untracked().map(Into::into);
+        leptos::task::spawn_local(async move {
+            let ok = bridge::copy_text(&text, el.as_ref()).await;
+            let _ = copied.try_set(ok);
+            let note = if ok {
+                "Link copied."
+            } else {
+                "Copying is blocked here: select the link and copy it."
+            };
+            d.model.try_update(|m| m.announcement = note.into());
+        });
+    };
+    view! {
+        <section class="panel" data-testid="idv-link-panel" aria-labelledby="idv-link-h">
+            <h2 id="idv-link-h" tabindex="-1" data-focus="session">"Verification link"</h2>
+            <p class="muted">
+                "The customer opens this link, or scans the code, to show a document and take a selfie. "
+                "Share it with them only."
+            </p>
+            <div class="linkrow">
+                <input
+                    class="link"
+                    type="text"
+                    readonly=true
+                    aria-label="Verification link"
+                    node_ref=input
+                    prop:value=move || url.get().unwrap_or_default()
+                    on:focus=move |ev| {
+                        if let Some(t) = ev.target() {
+                            let _ = bridge::call(&t.into(), "select", &[]);
+                        }
+                    }
+                />
+                <button type="button" class="btn" data-focus="copy" data-testid="idv-copy" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { Action::CopyLink.label() }}
+                </button>
+            </div>
+            <Qr text=url label="QR code of the verification link" />
+            <p class="progress" data-testid="idv-progress">
+                <span class="spinner" aria-hidden="true"></span>
+                "Waiting for the customer. The status updates by itself."
+            </p>
+            {move || expires.get().map(|e| view! { <p class="muted small">"Link valid until " {e}</p> })}
+            {move || trouble().map(|t| view! { <p class="hint">{t}</p> })}
+            <button
+                type="button"
+                class="btn btn-link"
+                disabled=cancelling
+                on:click=move |_| d.send(Msg::CancelVerify)
+            >
+                {move || if cancelling() { "Canceling…" } else { Action::CancelVerification.label() }}
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,183 @@
+//! The record the widget sits on (a contact or a deal), and loading it.
+
+use idv_types::{ContactStatus, DealStatus, IdvStatus};
+
+use super::{history::sort_newest_first, Cmd, Failure, Model, Tone};
+
+/// The record the widget sits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Contact(u64),
+    Deal(u64),
+}
+
+/// What the backend said about the subject.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Contact(Box<ContactStatus>),
+    Deal(Box<DealStatus>),
+}
+
+impl Record {
+    /// The contact whose status the badge shows (a deal's primary contact).
+    pub fn contact(&self) -> Option<&ContactStatus> {
+        match self {
+            Self::Contact(c) => Some(c),
+            Self::Deal(d) => d.primary_contact.as_ref(),
+        }
+    }
+
+    pub(super) fn contact_mut(&mut self) -> Option<&mut ContactStatus> {
+        match self {
+            Self::Contact(c) => Some(c),
+            Self::Deal(d) => d.primary_contact.as_mut(),
+        }
+    }
+}
+
+/// The load state of the record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load {
+    Loading,
+    Ready(Record),
+    Failed(Failure),
+}
+
+/// Coarse phase of [`Load`], cheap to compare in the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Loading,
+    Ready,
+    Failed,
+}
+
+impl Model {
+    pub fn phase(&self) -> Phase {
+        match self.load {
+            Load::Loading => Phase::Loading,
+            Load::Ready(_) => Phase::Ready,
+            Load::Failed(_) => Phase::Failed,
+        }
+    }
+
+    pub fn record(&self) -> Option<&Record> {
+        match &self.load {
+            Load::Ready(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The badge's status: `None` while loading or when there is no contact to show.
+    pub fn status(&self) -> Option<IdvStatus> {
+        self.record()?.contact().map(|c| c.status)
+    }
+
+    pub(super) fn deal_id(&self) -> Option<u64> {
+        match self.subject {
+            Subject::Deal(id) => Some(id),
+            Subject::Contact(_) => None,
+        }
+    }
+
+    /// `Msg::Refresh`, and after a session ended.
+    pub(super) fn refresh(&mut self, cmds: &mut Vec<Cmd>) {
+        match self.load {
+            Load::Ready(_) => self.refreshing = true,
+            _ => self.load = Load::Loading,
+        }
+        cmds.push(Cmd::Fetch(self.subject));
+    }
+
+    /// `Msg::Loaded`: shows the record and picks up a session still running on it.
+    pub(super) fn loaded(&mut self, mut record: Record, cmds: &mut Vec<Cmd>) {
+        self.refreshing = false;
+        self.stale = None;
+        if let Record::Contact(c) = &mut record {
+            sort_newest_first(&mut c.history);
+        }
+        let before = self.status();
+        self.resume_idv(&record, cmds);
+        self.resume_stepup(&record, cmds);
+        self.load = Load::Ready(record);
+        let after = self.status();
+        if let (Some(a), true) = (after, before.is_some() && before != after) {
+            self.announce(format!("Identity status: {}", a.label()));
+        }
+    }
+
+    /// `Msg::LoadFailed`: an error in place of the record, or a stale note above it.
+    pub(super) fn load_failed(&mut self, failure: Failure, cmds: &mut Vec<Cmd>) {
+        self.refreshing = false;
+        cmds.push(Cmd::Toast {
+            tone: Tone::Danger,
+            title: "Identity status unavailable",
+            message: failure.message.clone(),
+        });
+        self.announce(format!("Could not load the status: {}", failure.message));
+        if matches!(self.load, Load::Ready(_)) {
+            self.stale = Some(failure);
+        } else {
+            self.load = Load::Failed(failure);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use idv_types::IdvStatus;
+
+    use crate::model::{
+        fixtures::{contact, failure, loaded_contact, toasts, T0},
+        Action, Cmd, Model, Msg, Phase, Record, Subject,
+    };
+
+    #[test]
+    fn loading_then_error_then_retry_then_loaded() {
+        let mut m = Model::new(Subject::Contact(7), None);
+        assert_eq!(m.phase(), Phase::Loading);
+        assert_eq!(
+            m.update(Msg::Refresh, T0),
+            [Cmd::Fetch(Subject::Contact(7))]
+        );
+        assert!(m.actions().is_empty());
+
+        let cmds = m.update(Msg::LoadFailed(failure(503, "unavailable")), T0);
+        assert_eq!(m.phase(), Phase::Failed);
+        assert_eq!(toasts(&cmds), 1);
+        assert_eq!(m.actions(), [Action::Retry]);
+        assert!(m.announcement.contains("nope"));
+
+        assert_eq!(
+            m.update(Action::Retry.msg().unwrap(), T0),
+            [Cmd::Fetch(Subject::Contact(7))]
+        );
+        assert_eq!(m.phase(), Phase::Loading);
+
+        m.update(
+            Msg::Loaded(Record::Contact(Box::new(contact(IdvStatus::Failed)))),
+            T0,
+        );
+        assert_eq!(m.phase(), Phase::Ready);
+        assert_eq!(m.status(), Some(IdvStatus::Failed));
+        assert_eq!(m.actions(), [Action::VerifyIdentity]);
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_data_and_offers_retry() {
+        let mut m = loaded_contact(IdvStatus::Verified);
+        m.update(Msg::Refresh, T0);
+        assert!(m.refreshing);
+        assert_eq!(m.phase(), Phase::Ready);
+        m.update(Msg::LoadFailed(failure(0, "network")), T0);
+        assert_eq!(m.phase(), Phase::Ready);
+        assert!(m.stale.is_some());
+        assert_eq!(m.actions(), [Action::Retry, Action::VerifyAgain]);
+        m.update(Msg::Refresh, T0);
+        m.update(
+            Msg::Loaded(Record::Contact(Box::new(contact(IdvStatus::Verified)))),
+            T0,
+        );
+        assert_eq!(m.stale, None);
+        assert!(!m.refreshing);
+    }
+}

@@ -1,0 +1,458 @@
+//! The ID check: the *Verify Identity* form, then the link while the customer has not finished
+//! (contact page; deal page for the primary contact).
+
+use idv_types::{IdvStatus, Kind, SessionState, StartVerification, Verification};
+
+use super::{
+    watch::{session_state_label, tone_of},
+    Cmd, Failure, Focus, Load, Model, Record, Tone, Watch,
+};
+use crate::time;
+
+/// The document types a rep can allow, with their labels.
+pub const DOCUMENTS: [(&str, &str); 3] = [
+    ("drivers_license", "Driver's licence"),
+    ("passport", "Passport"),
+    ("national_id", "National ID"),
+];
+
+/// Assurance levels offered in the form (first is the default).
+pub const IAL_LEVELS: [&str; 2] = ["IAL2", "IAL1"];
+
+/// The *Verify Identity* form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyForm {
+    pub contact_id: u64,
+    pub ial: String,
+    /// Allowed document types, in [`DOCUMENTS`] order.
+    pub documents: [bool; DOCUMENTS.len()],
+    pub send_email: bool,
+    /// Start a new session even though the contact is verified.
+    pub force: bool,
+    /// The request is in flight.
+    pub busy: bool,
+    pub error: Option<Failure>,
+}
+
+impl VerifyForm {
+    pub fn new(contact_id: u64, force: bool) -> Self {
+        Self {
+            contact_id,
+            ial: IAL_LEVELS[0].into(),
+            documents: [true; DOCUMENTS.len()],
+            send_email: false,
+            force,
+            busy: false,
+            error: None,
+        }
+    }
+
+    /// At least one document type must be allowed.
+    pub fn is_valid(&self) -> bool {
+        self.documents.iter().any(|d| *d)
+    }
+
+    pub fn request(&self, requested_by: Option<String>) -> StartVerification {
+        StartVerification {
+            ial: Some(self.ial.clone()),
+            document_types: DOCUMENTS
+                .iter()
+                .zip(self.documents)
+                .filter(|(_, on)| *on)
+                .map(|((code, _), _)| (*code).to_string())
+                .collect(),
+            requested_by,
+            force: self.force,
+            send_email: self.send_email,
+        }
+    }
+}
+
+/// The ID-check flow (contact page; deal page for the primary contact).
+#[derive(Debug, Clone, PartialEq)]
+// One value per widget: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Verify {
+    Closed,
+    Form(VerifyForm),
+    /// A link is out and the customer has not finished.
+    Waiting(Watch),
+}
+
+/// Which [`Verify`] variant is current, cheap to compare in the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyPhase {
+    Closed,
+    Form,
+    Waiting,
+}
+
+impl Verify {
+    pub fn phase(&self) -> VerifyPhase {
+        match self {
+            Self::Closed => VerifyPhase::Closed,
+            Self::Form(_) => VerifyPhase::Form,
+            Self::Waiting(_) => VerifyPhase::Waiting,
+        }
+    }
+}
+
+impl Model {
+    /// `Msg::OpenVerify`.
+    pub(super) fn open_verify(&mut self) {
+        let Some(contact) = self.record().and_then(Record::contact) else {
+            return;
+        };
+        if self.verify == Verify::Closed {
+            let force = contact.status == IdvStatus::Verified;
+            self.verify = Verify::Form(VerifyForm::new(contact.contact_id, force));
+            self.focus(Focus::Form);
+        }
+    }
+
+    /// `Msg::CloseVerify`.
+    pub(super) fn close_verify(&mut self) {
+        if matches!(&self.verify, Verify::Form(f) if !f.busy) {
+            self.verify = Verify::Closed;
+            self.focus(Focus::Actions);
+        }
+    }
+
+    /// `Msg::SetIal`: only the levels offered.
+    pub(super) fn set_ial(&mut self, ial: String) {
+        if let Verify::Form(f) = &mut self.verify {
+            if !f.busy && IAL_LEVELS.contains(&ial.as_str()) {
+                f.ial = ial;
+            }
+        }
+    }
+
+    /// `Msg::ToggleDocument`.
+    pub(super) fn toggle_document(&mut self, i: usize) {
+        if let Verify::Form(f) = &mut self.verify {
+            if let (false, Some(d)) = (f.busy, f.documents.get_mut(i)) {
+                *d = !*d;
+            }
+        }
+    }
+
+    /// `Msg::SetSendEmail`.
+    pub(super) fn set_send_email(&mut self, on: bool) {
+        if let Verify::Form(f) = &mut self.verify {
+            if !f.busy {
+                f.send_email = on;
+            }
+        }
+    }
+
+    /// `Msg::SubmitVerify`: one request per form, and only a valid one.
+    pub(super) fn submit_verify(&mut self, idempotency_key: String, cmds: &mut Vec<Cmd>) {
+        let user = self.user.clone();
+        if let Verify::Form(f) = &mut self.verify {
+            if !f.busy && f.is_valid() {
+                f.busy = true;
+                f.error = None;
+                cmds.push(Cmd::StartVerification {
+                    contact_id: f.contact_id,
+                    idempotency_key,
+                    body: f.request(user),
+                });
+            }
+        }
+    }
+
+    /// `Msg::VerifyStarted`: the link is out; watch it.
+    pub(super) fn verify_started(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
+        if !matches!(&self.verify, Verify::Form(f) if f.busy) {
+            return;
+        }
+        if session.state != SessionState::Pending {
+            // An earlier session with the same key, already finished.
+            self.verify = Verify::Closed;
+            self.focus(Focus::Actions);
+            self.refresh(cmds);
+            return;
+        }
+        // The badge turns Pending at once, without another request.
+        if let Load::Ready(record) = &mut self.load {
+            if let Some(c) = record
+                .contact_mut()
+                .filter(|c| c.contact_id == session.contact_id)
+            {
+                c.status = IdvStatus::Pending;
+                c.current = Some(session.clone());
+            }
+        }
+        let emailed = matches!(&self.verify, Verify::Form(f) if f.send_email);
+        self.watch_idv(session, cmds);
+        self.announce(if emailed {
+            "Verification link ready and emailed to the contact. Status: Pending."
+        } else {
+            "Verification link ready. Status: Pending."
+        });
+        self.focus(Focus::Copy);
+    }
+
+    /// `Msg::VerifyFailed`: back to the form, with the error.
+    pub(super) fn verify_failed(&mut self, failure: Failure, cmds: &mut Vec<Cmd>) {
+        if let Verify::Form(f) = &mut self.verify {
+            f.busy = false;
+            f.error = Some(failure.clone());
+            cmds.push(Cmd::Toast {
+                tone: Tone::Danger,
+                title: "Verification not started",
+                message: failure.message.clone(),
+            });
+            self.announce(format!("Verification not started: {}", failure.message));
+        }
+    }
+
+    /// `Msg::CancelVerify`.
+    pub(super) fn cancel_verify(&mut self, cmds: &mut Vec<Cmd>) {
+        if let Verify::Waiting(w) = &mut self.verify {
+            cmds.extend(w.cancel());
+        }
+    }
+
+    /// A pending ID check on a loaded record: watch it (unless it is the one already watched).
+    pub(super) fn resume_idv(&mut self, record: &Record, cmds: &mut Vec<Cmd>) {
+        let pending = record
+            .contact()
+            .and_then(|c| c.current.as_ref())
+            .filter(|v| v.state == SessionState::Pending && v.kind == Kind::Idv)
+            .cloned();
+        match (pending, &self.verify) {
+            (Some(v), Verify::Waiting(w)) if w.session.id == v.id => {}
+            (Some(v), Verify::Closed | Verify::Waiting(_)) => self.watch_idv(v, cmds),
+            (None, Verify::Waiting(_)) => self.verify = Verify::Closed,
+            _ => {}
+        }
+    }
+
+    fn watch_idv(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
+        let gen = self.gen();
+        self.verify = Verify::Waiting(Watch::new(session, gen));
+        cmds.push(Cmd::Schedule {
+            gen,
+            delay_ms: time::idv_poll_delay(0),
+        });
+    }
+
+    /// A poll of the link's session answered: poll again later, or report the outcome.
+    pub(super) fn verify_polled(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
+        let Verify::Waiting(w) = &mut self.verify else {
+            return;
+        };
+        if session.state == SessionState::Pending {
+            w.still_pending(session);
+            cmds.push(Cmd::Schedule {
+                gen: w.gen,
+                delay_ms: time::idv_poll_delay(w.attempt),
+            });
+        } else {
+            let state = session.state;
+            self.verify = Verify::Closed;
+            self.announce(format!(
+                "Identity verification {}.",
+                session_state_label(state)
+            ));
+            cmds.push(Cmd::Toast {
+                tone: tone_of(state),
+                title: "Identity verification",
+                message: format!("The verification is {}.", session_state_label(state)),
+            });
+            self.refresh(cmds);
+        }
+    }
+
+    /// A poll of the link's session failed: try again later.
+    pub(super) fn verify_poll_failed(&mut self, note: String, cmds: &mut Vec<Cmd>) {
+        if let Verify::Waiting(w) = &mut self.verify {
+            w.poll_failed(note);
+            cmds.push(Cmd::Schedule {
+                gen: w.gen,
+                delay_ms: time::idv_poll_delay(w.attempt),
+            });
+        }
+    }
+
+    /// The link's session was canceled.
+    pub(super) fn verify_canceled(&mut self, session: &Verification, cmds: &mut Vec<Cmd>) {
+        if matches!(&self.verify, Verify::Waiting(w) if w.session.id == session.id) {
+            self.verify = Verify::Closed;
+            self.announce("Verification canceled.");
+            self.focus(Focus::Actions);
+            self.refresh(cmds);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use idv_types::{IdvStatus, Kind, SessionState, StartVerification};
+
+    use crate::model::{
+        fixtures::{contact, failure, loaded_contact, session, toasts, T0},
+        Action, Cmd, Focus, Msg, Record, Subject, Verify,
+    };
+
+    #[test]
+    fn verify_identity_from_form_to_link_to_verified() {
+        let mut m = loaded_contact(IdvStatus::NotVerified);
+        m.update(Msg::OpenVerify, T0);
+        assert_eq!(m.focus.1, Focus::Form);
+        assert_eq!(m.actions(), [Action::CreateLink, Action::CloseForm]);
+
+        m.update(Msg::SetIal("IAL1".into()), T0);
+        m.update(Msg::SetIal("IAL9".into()), T0); // ignored
+        m.update(Msg::ToggleDocument(1), T0); // no passport
+        m.update(Msg::SetSendEmail(true), T0);
+        let cmds = m.update(
+            Msg::SubmitVerify {
+                idempotency_key: "k1".into(),
+            },
+            T0,
+        );
+        assert_eq!(
+            cmds,
+            [Cmd::StartVerification {
+                contact_id: 7,
+                idempotency_key: "k1".into(),
+                body: StartVerification {
+                    ial: Some("IAL1".into()),
+                    document_types: vec!["drivers_license".into(), "national_id".into()],
+                    requested_by: Some("rep@example.com".into()),
+                    force: false,
+                    send_email: true,
+                },
+            }]
+        );
+        // A double click sends nothing more.
+        assert!(m
+            .update(
+                Msg::SubmitVerify {
+                    idempotency_key: "k2".into()
+                },
+                T0
+            )
+            .is_empty());
+
+        let cmds = m.update(
+            Msg::VerifyStarted(session("v1", Kind::Idv, SessionState::Pending)),
+            T0,
+        );
+        let Verify::Waiting(w) = &m.verify else {
+            panic!("not waiting: {:?}", m.verify)
+        };
+        let gen = w.gen;
+        assert_eq!(
+            cmds,
+            [Cmd::Schedule {
+                gen,
+                delay_ms: 3000
+            }]
+        );
+        assert_eq!(m.status(), Some(IdvStatus::Pending));
+        assert_eq!(m.focus.1, Focus::Copy);
+        assert!(m.announcement.contains("emailed"));
+        assert_eq!(m.actions(), [Action::CopyLink, Action::CancelVerification]);
+
+        // Polls back off while the customer takes their time.
+        let mut delays = vec![];
+        for _ in 0..4 {
+            assert_eq!(
+                m.update(Msg::PollDue { gen }, T0),
+                [Cmd::GetVerification {
+                    gen,
+                    id: "v1".into()
+                }]
+            );
+            match m
+                .update(
+                    Msg::Polled {
+                        gen,
+                        session: session("v1", Kind::Idv, SessionState::Pending),
+                    },
+                    T0,
+                )
+                .as_slice()
+            {
+                [Cmd::Schedule { delay_ms, .. }] => delays.push(*delay_ms),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(delays, [4500, 6750, 10125, 15187]);
+
+        // The customer finishes: the badge is refreshed and the change announced.
+        let cmds = m.update(
+            Msg::Polled {
+                gen,
+                session: session("v1", Kind::Idv, SessionState::Verified),
+            },
+            T0,
+        );
+        assert!(cmds.contains(&Cmd::Fetch(Subject::Contact(7))));
+        assert_eq!(toasts(&cmds), 1);
+        assert_eq!(m.verify, Verify::Closed);
+        m.update(
+            Msg::Loaded(Record::Contact(Box::new(contact(IdvStatus::Verified)))),
+            T0,
+        );
+        assert_eq!(m.announcement, "Identity status: Verified");
+        // A late answer to an old poll changes nothing.
+        assert!(m
+            .update(
+                Msg::Polled {
+                    gen,
+                    session: session("v1", Kind::Idv, SessionState::Pending)
+                },
+                T0
+            )
+            .is_empty());
+        assert!(m.update(Msg::PollDue { gen }, T0).is_empty());
+    }
+
+    #[test]
+    fn the_form_needs_a_document_and_reports_errors() {
+        let mut m = loaded_contact(IdvStatus::Expired);
+        m.update(Msg::OpenVerify, T0);
+        for i in 0..3 {
+            m.update(Msg::ToggleDocument(i), T0);
+        }
+        assert!(m
+            .update(
+                Msg::SubmitVerify {
+                    idempotency_key: "k".into()
+                },
+                T0
+            )
+            .is_empty());
+        m.update(Msg::ToggleDocument(0), T0);
+        assert_eq!(
+            m.update(
+                Msg::SubmitVerify {
+                    idempotency_key: "k".into()
+                },
+                T0
+            )
+            .len(),
+            1
+        );
+        let cmds = m.update(Msg::VerifyFailed(failure(422, "bad_request")), T0);
+        assert_eq!(toasts(&cmds), 1);
+        let Verify::Form(f) = &m.verify else { panic!() };
+        assert!(!f.busy);
+        assert_eq!(f.error.as_ref().map(|e| e.status), Some(422));
+        m.update(Msg::CloseVerify, T0);
+        assert_eq!(m.verify, Verify::Closed);
+        assert_eq!(m.focus.1, Focus::Actions);
+    }
+
+    #[test]
+    fn verify_again_forces_a_new_session() {
+        let mut m = loaded_contact(IdvStatus::Verified);
+        m.update(Msg::OpenVerify, T0);
+        let Verify::Form(f) = &m.verify else { panic!() };
+        assert!(f.force);
+    }
+}
