@@ -19,9 +19,9 @@ use anyhow::{bail, Context, Result};
 use axum::{routing::get, Json, Router};
 use clap::Parser;
 use idv_server::{
-    auth,
     crypto::Sealer,
-    engine::{tenant, Engine, Settings},
+    http::auth,
+    services::{tenant, Settings},
     sim::{
         freshsales::FreshsalesSim,
         kosmos::{KosmosFaults, KosmosSim, Outcome},
@@ -700,7 +700,7 @@ async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) -> Result<R
         tick: Duration::from_millis(20),
         ..Settings::default()
     };
-    let engine = Engine::new(store.clone(), sealer, settings);
+    let engine = idv_server::wire_engine(store.clone(), sealer, settings);
     connect_tenant(&store, &engine.sealer, fs_url, ks_url, hourly, window).await?;
     Running::serve(
         listener,

@@ -7,14 +7,18 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
-use idv_types::{Assurance, ContactStatus, IdvStatus};
+use idv_types::{ContactStatus, SessionState};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
     AnyPool, Executor, Row,
 };
 
-use crate::{clock, error::Result};
+use crate::{
+    clock,
+    domain::status::{self, IdvFacts, NIST_REVISION},
+    error::Result,
+};
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -269,7 +273,7 @@ impl Store {
         .bind(v.kind)
         .bind(v.state)
         .bind(v.ial_level.as_deref())
-        .bind(v.ial_level.as_ref().map(|_| crate::NIST_REVISION))
+        .bind(v.ial_level.as_ref().map(|_| NIST_REVISION))
         .bind(v.document_type.as_deref())
         .bind(v.match_confidence.map(confidence_to_bp))
         .bind(now)
@@ -292,6 +296,60 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Whether an inbound delivery id was recorded already (a read, no write lock).
+    pub async fn delivery_seen(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
+        let seen = sqlx::query(
+            "SELECT 1 FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some())
+    }
+
+    /// Records an inbound delivery id; `false` if it was seen before.
+    pub async fn record_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets a delivery whose handling failed, so the sender's retry is not a duplicate.
+    pub async fn forget_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sessions by kind and state, for `/metrics`.
+    pub async fn session_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) FROM verifications GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     /// The contact's derived status, or `None` if this tenant has no such contact.
@@ -323,21 +381,7 @@ impl Store {
             return Ok(None);
         };
         let liveid_enrolled: i64 = contact.get(0);
-        let mut status = ContactStatus {
-            contact_id: contact_id as u64,
-            status: IdvStatus::NotVerified,
-            ial: None,
-            liveid_enrolled: liveid_enrolled != 0,
-            document_type: None,
-            match_confidence: None,
-            verified_at: None,
-            expires_at: None,
-            last_stepup_at: None,
-            current: None,
-            history: Vec::new(),
-        };
-
-        // The latest IDV session decides (a canceled one leaves the previous verdict standing).
+        // The rule (crate::domain::status) reads the latest IDV session that was not canceled.
         let idv = sqlx::query(
             "SELECT state, ial_level, ial_revision, document_type, match_confidence_bp, completed_at, valid_until \
              FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state <> 'canceled' \
@@ -346,33 +390,16 @@ impl Store {
         .bind(tenant_id)
         .bind(contact_id)
         .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(r) = idv {
-            let state: String = r.get(0);
-            let valid_until: Option<i64> = r.get(6);
-            status.status = match state.as_str() {
-                "pending" => IdvStatus::Pending,
-                "verified" if valid_until.is_some_and(|v| v <= clock::now_ms()) => {
-                    IdvStatus::Expired
-                }
-                "verified" => IdvStatus::Verified,
-                "failed" => IdvStatus::Failed,
-                _ => IdvStatus::Expired,
-            };
-            if matches!(status.status, IdvStatus::Verified | IdvStatus::Expired) {
-                let level: Option<String> = r.get(1);
-                let revision: Option<String> = r.get(2);
-                status.ial = level.map(|level| Assurance {
-                    level,
-                    revision: revision.unwrap_or_else(|| crate::NIST_REVISION.to_string()),
-                });
-                status.document_type = r.get(3);
-                status.match_confidence = r.get::<Option<i64>, _>(4).map(bp_to_confidence);
-                status.verified_at = r.get::<Option<i64>, _>(5).map(clock::rfc3339);
-                status.expires_at = valid_until.map(clock::rfc3339);
-            }
-        }
-
+        .await?
+        .map(|r| IdvFacts {
+            state: SessionState::parse(&r.get::<String, _>(0)).unwrap_or(SessionState::Failed),
+            ial_level: r.get(1),
+            ial_revision: r.get(2),
+            document_type: r.get(3),
+            match_confidence: r.get::<Option<i64>, _>(4).map(bp_to_confidence),
+            completed_at: r.get(5),
+            valid_until: r.get(6),
+        });
         let stepup = sqlx::query(
             "SELECT MAX(completed_at) FROM verifications \
              WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'stepup' AND state = 'verified'",
@@ -380,9 +407,15 @@ impl Store {
         .bind(tenant_id)
         .bind(contact_id)
         .fetch_one(&mut *conn)
-        .await?;
-        status.last_stepup_at = stepup.get::<Option<i64>, _>(0).map(clock::rfc3339);
-        Ok(Some(status))
+        .await?
+        .get::<Option<i64>, _>(0);
+        Ok(Some(status::contact_status(
+            contact_id as u64,
+            liveid_enrolled != 0,
+            idv.as_ref(),
+            stepup,
+            clock::now_ms(),
+        )))
     }
 }
 

@@ -19,10 +19,11 @@ use tower_http::services::ServeDir;
 use secrecy::SecretString;
 
 use crate::{
-    auth, clock,
+    clock,
     crypto::Sealer,
-    engine::{tenant, Engine, Policy, Settings},
     error::AppError,
+    http::auth,
+    services::{tenant, Engine, Policy, Settings},
     shutdown_signal,
     sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
     store::{NewVerification, Store},
@@ -256,7 +257,7 @@ async fn contact_page(
     demo: Arc<DemoState>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let id = crate::api::parse_record_id("contact", &id)?;
+    let id = crate::http::extract::parse_record_id("contact", &id)?;
     let contact = CONTACTS
         .iter()
         .find(|c| c.id == id)
@@ -281,35 +282,35 @@ async fn move_deal(
     Path(id): Path<String>,
     axum::Form(to): axum::Form<MoveTo>,
 ) -> Result<Response, AppError> {
-    let id = crate::api::parse_record_id("deal", &id)?;
+    let id = crate::http::extract::parse_record_id("deal", &id)?;
     let tenant = state
         .engine
         .tenant(DEMO_TENANT)
         .await?
         .ok_or_else(|| AppError::NotFound("no demo tenant".into()))?;
-    let fs = state
+    let crm = state
         .engine
-        .freshsales(&tenant)
-        .ok_or_else(|| AppError::NotFound("the demo tenant has no Freshsales".into()))?;
-    let before = fs
-        .view_deal(id as u64)
+        .crm(&tenant)
+        .ok_or_else(|| AppError::NotFound("the demo tenant has no CRM".into()))?;
+    let before = crm
+        .deal(id as u64)
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
-    fs.update_deal_stage(id as u64, to.stage)
+    crm.move_deal(id as u64, to.stage)
         .await
         .map_err(|e| AppError::Unprocessable(e.to_string()))?;
-    let event = crate::engine::automation::CrmEvent::DealStageChanged {
+    let event = crate::services::automation::CrmEvent::DealStageChanged {
         deal_id: id,
         contact_id: None,
-        stage: Some(crate::engine::automation::StageRef::Id(to.stage as i64)),
-        previous_stage_id: before.deal_stage_id.map(|s| s as i64),
+        stage: Some(crate::services::automation::StageRef::Id(to.stage as i64)),
+        previous_stage_id: before.stage_id.map(|s| s as i64),
     };
     let handled = state.engine.handle_event(&tenant, &event).await?;
     Ok(Redirect::to(&format!("/deals/{id}?gate={}", handled.outcome)).into_response())
 }
 
 async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
-    let id = crate::api::parse_record_id("deal", &id)?;
+    let id = crate::http::extract::parse_record_id("deal", &id)?;
     let deal = demo
         .freshsales
         .deal(DEMO_ALIAS, id as u64)
@@ -382,7 +383,7 @@ fn esc(s: &str) -> String {
 }
 
 fn render_contact_page(c: &DemoContact, fields: &serde_json::Value) -> String {
-    let crm: String = crate::sim::freshsales::IDV_FIELDS
+    let crm: String = crate::domain::fields::IDV_FIELDS
         .iter()
         .map(|f| {
             let v = match fields.get(*f) {
@@ -528,7 +529,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
         ],
         ..Settings::default()
     };
-    let engine = Engine::new(store.clone(), demo_sealer(&config)?, settings);
+    let engine = crate::wire_engine(store.clone(), demo_sealer(&config)?, settings);
     tenant::set_connections(
         &store,
         &engine.sealer,

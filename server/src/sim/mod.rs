@@ -59,11 +59,3 @@ impl Drop for Served {
         }
     }
 }
-
-/// A random id with a prefix.
-pub(crate) fn new_id(prefix: &str) -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut b);
-    format!("{prefix}_{}", hex::encode(b))
-}

@@ -310,7 +310,7 @@ both!(
     faulty_freshsales
 );
 async fn faulty_freshsales(db: Db) {
-    let settings = idv_server::engine::Settings {
+    let settings = idv_server::services::Settings {
         http_timeout: Duration::from_millis(500),
         retry_schedule: vec![Duration::from_millis(50); 3],
         ..test_settings()
@@ -576,7 +576,7 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
 
 #[tokio::test]
 async fn two_replicas_on_one_postgres_process_each_row_once() {
-    use idv_server::{crypto::Sealer, engine::Engine, Config, Running, Store};
+    use idv_server::{crypto::Sealer, Config, Running, Store};
     let Some(w) = spawn_world(Db::Postgres).await else {
         return;
     };
@@ -591,7 +591,7 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
     settings.idv_poll = vec![Duration::from_millis(100)];
     let second = Running::start_with(
         &Config::for_database(w.db_url.clone()),
-        Engine::new(store, sealer, settings),
+        idv_server::wire_engine(store, sealer, settings),
         Default::default(),
     )
     .await

@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use idv_server::{
-    auth,
     crypto::Sealer,
-    engine::{tenant, Engine, Policy, Settings},
+    http::auth,
+    services::{tenant, Policy, Settings},
     sim::{
         freshsales::FreshsalesSim,
         kosmos::{KosmosSim, Outcome},
@@ -94,7 +94,7 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
     settings.public_base_url = format!("http://{}", listener.local_addr().unwrap());
     let master_key = Sealer::generate_key();
     let sealer = Sealer::from_base64(&master_key.clone().into()).unwrap();
-    let engine = Engine::new(store.clone(), sealer, settings);
+    let engine = idv_server::wire_engine(store.clone(), sealer, settings);
     tenant::set_connections(
         &store,
         &engine.sealer,

@@ -2,6 +2,7 @@
 //! custom fields under `custom_field` with `cf_` keys. Every error maps to a message an admin
 //! can act on.
 
+mod crm;
 mod phone;
 
 use std::time::Duration;
@@ -15,6 +16,27 @@ use serde_json::{json, Map, Value};
 /// The API root for a bundle alias. Hosted accounts live at `{alias}.myfreshworks.com`.
 pub fn base_url_for_alias(alias: &str) -> String {
     format!("https://{alias}.myfreshworks.com/crm/sales/api")
+}
+
+/// The Freshsales API root for an account URL, if the URL is acceptable.
+pub fn api_base_for_account(account_url: &str, allow_any: bool) -> Result<String, String> {
+    let bad = || {
+        "account_url must be your Freshsales address, e.g. https://acme.myfreshworks.com"
+            .to_string()
+    };
+    let url = url::Url::parse(account_url.trim()).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?.to_ascii_lowercase();
+    let hosted = url.scheme() == "https"
+        && (host.ends_with(".myfreshworks.com") || host.ends_with(".freshsales.io"))
+        && url.port().is_none();
+    let simulated = allow_any && matches!(url.scheme(), "http" | "https");
+    if !(hosted || simulated) || url.query().is_some() || !url.username().is_empty() {
+        return Err(bad());
+    }
+    Ok(format!(
+        "{}/crm/sales/api",
+        url.as_str().trim_end_matches('/')
+    ))
 }
 
 /// The custom module holding one record per verification session.
@@ -153,11 +175,7 @@ impl FreshsalesClient {
         Self {
             base: base.trim_end_matches('/').to_string(),
             key,
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("reqwest client"),
+            http: crate::adapters::http_client(timeout),
         }
     }
 
@@ -187,7 +205,7 @@ impl FreshsalesClient {
             if e.is_timeout() {
                 FsError::Timeout
             } else {
-                FsError::Unreachable(crate::kosmos::without_url(&e))
+                FsError::Unreachable(crate::adapters::without_url(&e))
             }
         })?;
         let status = res.status();
@@ -196,7 +214,7 @@ impl FreshsalesClient {
             if e.is_timeout() {
                 FsError::Timeout
             } else {
-                FsError::Unreachable(crate::kosmos::without_url(&e))
+                FsError::Unreachable(crate::adapters::without_url(&e))
             }
         })?;
         match status {

@@ -7,7 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
+use crate::adapters::without_url;
+use crate::ports::identity::{
     CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError, ProviderSession,
     ResultFields, SessionReport,
 };
@@ -37,11 +38,7 @@ impl KosmosClient {
         Self {
             base: base.trim_end_matches('/').to_string(),
             key,
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("reqwest client"),
+            http: crate::adapters::http_client(timeout),
         }
     }
 
@@ -103,15 +100,6 @@ impl KosmosClient {
             serde_json::from_value(v).map_err(|e| ProviderError::Protocol(e.to_string()))?;
         Ok(wire.normalise())
     }
-}
-
-/// The error without the URL (an IDV link is a bearer link and must not reach a log).
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    if let Some(u) = e.url() {
-        s = s.replace(u.as_str(), "<url>");
-    }
-    s
 }
 
 fn message_of(body: &str) -> String {

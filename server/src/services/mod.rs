@@ -3,6 +3,7 @@
 
 pub mod automation;
 pub mod doctor;
+mod install;
 pub mod intake;
 pub mod metrics;
 pub mod sync;
@@ -11,12 +12,12 @@ pub mod tenant;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use idv_types::{
-    Assurance, ContactStatus, DealStatus, IdvStatus, Kind, SessionState, Stage, StartVerification,
+    Assurance, ContactStatus, DealStatus, Kind, SessionState, Stage, StartVerification,
     Verification,
 };
 use parking_lot::Mutex;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use sqlx::{any::AnyRow, Row};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -29,14 +30,14 @@ pub use self::{
 use crate::{
     clock::{self, rfc3339, DAY_MS},
     crypto::Sealer,
+    domain::status::NIST_REVISION,
     error::{AppError, Result},
-    freshsales::{FreshsalesClient, FsError},
-    kosmos::{
-        CreateIdv, CreateLiveId, IdentityProvider, KosmosClient, Outcome, ProviderError,
-        SessionReport,
+    ports::{
+        identity::{CreateIdv, CreateLiveId, Outcome, ResultFields, SessionReport},
+        Connector, Crm, CrmConnection, CrmError, IdentityProvider, ProviderConnection,
+        ProviderError,
     },
     store::{bp_to_confidence, confidence_to_bp, Store},
-    NIST_REVISION,
 };
 
 /// Tunables (tests shrink them).
@@ -89,9 +90,10 @@ impl Default for Settings {
     }
 }
 
+/// A tenant's clients, built by the [`Connector`] from its connection settings.
 struct Clients {
-    kosmos: Option<Arc<dyn IdentityProvider>>,
-    freshsales: Option<FreshsalesClient>,
+    provider: Option<Arc<dyn IdentityProvider>>,
+    crm: Option<Arc<dyn Crm>>,
 }
 
 /// Everything a request handler or worker needs.
@@ -103,6 +105,7 @@ pub struct Engine {
     pub wake_sync: Notify,
     pub wake_poll: Notify,
     limiter: sync::RateLimiter,
+    connector: Arc<dyn Connector>,
     clients: Mutex<HashMap<String, Arc<Clients>>>,
     /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
     tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
@@ -148,12 +151,19 @@ pub struct VerRow {
 }
 
 fn uid(prefix: &str) -> String {
-    crate::sim::new_id(prefix)
+    crate::domain::ids::new_id(prefix)
 }
 
 impl Engine {
-    pub fn new(store: Store, sealer: Sealer, settings: Settings) -> Self {
+    /// The services over `store`, reaching providers and CRMs through `connector`.
+    pub fn new(
+        store: Store,
+        sealer: Sealer,
+        settings: Settings,
+        connector: Arc<dyn Connector>,
+    ) -> Self {
         Self {
+            connector,
             store,
             sealer,
             settings,
@@ -211,17 +221,19 @@ impl Engine {
         if let Some(c) = self.clients.lock().get(&t.id) {
             return c.clone();
         }
-        let timeout = self.settings.http_timeout;
         let c = Arc::new(Clients {
-            kosmos: match (&t.kosmos_base_url, &t.kosmos_key) {
-                (Some(base), Some(key)) => {
-                    Some(Arc::new(KosmosClient::new(base, key.clone(), timeout))
-                        as Arc<dyn IdentityProvider>)
-                }
+            provider: match (&t.kosmos_base_url, &t.kosmos_key) {
+                (Some(base), Some(key)) => Some(self.connector.identity(&ProviderConnection {
+                    base_url: base.clone(),
+                    key: key.clone(),
+                })),
                 _ => None,
             },
-            freshsales: match (&t.freshsales_base_url, &t.freshsales_key) {
-                (Some(base), Some(key)) => Some(FreshsalesClient::new(base, key.clone(), timeout)),
+            crm: match (&t.freshsales_base_url, &t.freshsales_key) {
+                (Some(base), Some(key)) => Some(self.connector.crm(&CrmConnection {
+                    base_url: base.clone(),
+                    key: key.clone(),
+                })),
                 _ => None,
             },
         });
@@ -229,21 +241,26 @@ impl Engine {
         c
     }
 
-    pub fn freshsales(&self, t: &TenantRow) -> Option<FreshsalesClient> {
-        self.clients(t).freshsales.clone()
+    /// The tenant's CRM, if it has a connection.
+    pub fn crm(&self, t: &TenantRow) -> Option<Arc<dyn Crm>> {
+        self.clients(t).crm.clone()
+    }
+
+    /// A CRM for a connection that is not stored yet (the install checks the key first).
+    pub fn crm_for(&self, c: &CrmConnection) -> Arc<dyn Crm> {
+        self.connector.crm(c)
     }
 
     pub fn provider(&self, t: &TenantRow) -> Result<Arc<dyn IdentityProvider>> {
-        self.clients(t).kosmos.clone().ok_or_else(|| {
+        self.clients(t).provider.clone().ok_or_else(|| {
             AppError::Unprocessable("this account has no 1Kosmos connection; the operator sets it with `server tenant add`".into())
         })
     }
 
-    fn freshsales_or_err(&self, t: &TenantRow) -> Result<FreshsalesClient> {
-        self.freshsales(t).ok_or_else(|| {
+    fn crm_or_err(&self, t: &TenantRow) -> Result<Arc<dyn Crm>> {
+        self.crm(t).ok_or_else(|| {
             AppError::Unprocessable(
-                "this account has no Freshsales connection; reinstall the app with an API key"
-                    .into(),
+                "this account has no CRM connection; reinstall the app with an API key".into(),
             )
         })
     }
@@ -360,19 +377,19 @@ impl Engine {
         let status = match self.store.contact_status(&tenant.id, contact).await? {
             Some(s) => s,
             None => {
-                let Some(fs) = self.freshsales(tenant) else {
+                let Some(crm) = self.crm(tenant) else {
                     return Err(AppError::NotFound(format!(
                         "contact {contact} is not known to this account"
                     )));
                 };
-                match fs.view_contact(contact as u64).await {
+                match crm.contact(contact as u64).await {
                     Ok(_) => {}
-                    Err(FsError::NotFound(_)) => {
+                    Err(CrmError::NotFound(_)) => {
                         return Err(AppError::NotFound(format!(
-                            "contact {contact} does not exist in Freshsales"
+                            "contact {contact} does not exist in the CRM"
                         )))
                     }
-                    Err(e) => return Err(fs_unavailable(e)),
+                    Err(e) => return Err(crm_unavailable(e)),
                 }
                 self.store
                     .upsert_contact(&tenant.id, contact, false)
@@ -446,15 +463,15 @@ impl Engine {
             }
         }
         let provider = self.provider(tenant)?;
-        let fs = self.freshsales_or_err(tenant)?;
-        let person = match fs.view_contact(contact as u64).await {
+        let crm = self.crm_or_err(tenant)?;
+        let person = match crm.contact(contact as u64).await {
             Ok(c) => c,
-            Err(FsError::NotFound(_)) => {
+            Err(CrmError::NotFound(_)) => {
                 return Err(AppError::NotFound(format!(
-                    "contact {contact} does not exist in Freshsales"
+                    "contact {contact} does not exist in the CRM"
                 )))
             }
-            Err(e) => return Err(fs_unavailable(e)),
+            Err(e) => return Err(crm_unavailable(e)),
         };
         self.store.upsert_contact_keep(&tenant.id, contact).await?;
 
@@ -521,11 +538,7 @@ impl Engine {
         }
         tx.commit().await?;
 
-        let phone = person
-            .mobile_number
-            .as_deref()
-            .or(person.work_number.as_deref())
-            .and_then(|p| crate::freshsales::normalise_phone(p, None).ok());
+        let phone = person.phone.clone();
         let created = provider
             .create_idv(&CreateIdv {
                 reference: id.clone(),
@@ -809,26 +822,27 @@ impl Engine {
     ) -> Result<bool> {
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
-        let (state, fields, reason): (&str, Option<&crate::kosmos::ResultFields>, Option<&str>) =
-            match &report.outcome {
-                Outcome::Pending => {
-                    let delay = if v.kind == Kind::Stepup {
-                        self.settings.stepup_poll
-                    } else {
-                        self.idv_poll_delay(v.poll_attempts + 1)
-                    };
-                    sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
+        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) = match &report
+            .outcome
+        {
+            Outcome::Pending => {
+                let delay = if v.kind == Kind::Stepup {
+                    self.settings.stepup_poll
+                } else {
+                    self.idv_poll_delay(v.poll_attempts + 1)
+                };
+                sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
                     .bind(&v.id)
                     .bind(now + delay.as_millis() as i64)
                     .execute(&mut *tx)
                     .await?;
-                    tx.commit().await?;
-                    return Ok(false);
-                }
-                Outcome::Verified(f) => ("verified", Some(f), None),
-                Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-                Outcome::Expired => ("expired", None, None),
-            };
+                tx.commit().await?;
+                return Ok(false);
+            }
+            Outcome::Verified(f) => ("verified", Some(f), None),
+            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+            Outcome::Expired => ("expired", None, None),
+        };
         let valid_until = (state == "verified" && v.kind == Kind::Idv)
             .then(|| now + tenant.policy.validity_days * DAY_MS);
         let done = sqlx::query(
@@ -929,7 +943,7 @@ impl Engine {
             self.sealer
                 .open_opt(r.get::<Option<String>, _>(0).as_deref())
         });
-        let fields = contact_fields(&status, did);
+        let fields = crate::domain::fields::contact_fields(&status, did);
         sync::enqueue(
             conn,
             self,
@@ -1110,19 +1124,19 @@ impl Engine {
                 }
             }
         }
-        let fs = self.freshsales_or_err(tenant)?;
-        let d = match fs.view_deal(deal as u64).await {
+        let crm = self.crm_or_err(tenant)?;
+        let d = match crm.deal(deal as u64).await {
             Ok(d) => d,
-            Err(FsError::NotFound(_)) => {
+            Err(CrmError::NotFound(_)) => {
                 return Err(AppError::NotFound(format!(
-                    "deal {deal} does not exist in Freshsales"
+                    "deal {deal} does not exist in the CRM"
                 )))
             }
-            Err(e) => return Err(fs_unavailable(e)),
+            Err(e) => return Err(crm_unavailable(e)),
         };
         let info = DealInfo {
-            stage_id: d.deal_stage_id.map(|s| s as i64),
-            primary_contact: d.primary_contact().map(|c| c as i64),
+            stage_id: d.stage_id.map(|s| s as i64),
+            primary_contact: d.primary_contact.map(|c| c as i64),
         };
         sqlx::query(
             "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
@@ -1149,11 +1163,11 @@ impl Engine {
         let all = match cached {
             Some(all) => all,
             None => {
-                let fs = self.freshsales_or_err(tenant)?;
-                let all: Vec<Stage> = fs
-                    .deal_stages()
+                let crm = self.crm_or_err(tenant)?;
+                let all: Vec<Stage> = crm
+                    .stages()
                     .await
-                    .map_err(fs_unavailable)?
+                    .map_err(crm_unavailable)?
                     .into_iter()
                     .map(|s| Stage {
                         id: s.id,
@@ -1166,15 +1180,7 @@ impl Engine {
                 all
             }
         };
-        let gated =
-            all.iter()
-                .filter(|s| {
-                    tenant.policy.gated_stages.iter().any(|g| {
-                        g.trim().eq_ignore_ascii_case(&s.name) || g.trim() == s.id.to_string()
-                    })
-                })
-                .cloned()
-                .collect();
+        let gated = crate::domain::gate::gated_stages(&all, &tenant.policy.gated_stages);
         Ok((all, gated))
     }
 
@@ -1196,15 +1202,14 @@ impl Engine {
             None => None,
         };
         let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
-        let verified = primary
-            .as_ref()
-            .is_some_and(|p| p.status == IdvStatus::Verified);
+        let gate_satisfied =
+            crate::domain::gate::gate_satisfied(is_gated, primary.as_ref().map(|p| p.status));
         Ok(DealStatus {
             deal_id: deal as u64,
             stage,
             gated_stages: gated,
             gated: is_gated,
-            gate_satisfied: !is_gated || verified,
+            gate_satisfied,
             primary_contact: primary,
             stepup,
         })
@@ -1274,49 +1279,6 @@ pub struct DealInfo {
     pub primary_contact: Option<i64>,
 }
 
-/// The Freshsales contact fields for a status (`cf_` keys).
-pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Value> {
-    let status = match s.status {
-        IdvStatus::NotVerified => Value::Null,
-        other => json!(other.as_str()),
-    };
-    let date = |t: &Option<String>| {
-        t.as_deref()
-            .map(|t| json!(t.get(..10).unwrap_or(t)))
-            .unwrap_or(Value::Null)
-    };
-    let mut m = Map::new();
-    m.insert("cf_idv_status".into(), status);
-    m.insert(
-        "cf_idv_ial_level".into(),
-        s.ial
-            .as_ref()
-            .map(|a| json!(a.level))
-            .unwrap_or(Value::Null),
-    );
-    m.insert("cf_idv_liveid_enrolled".into(), json!(s.liveid_enrolled));
-    m.insert(
-        "cf_idv_credential_did".into(),
-        did.map(Value::from).unwrap_or(Value::Null),
-    );
-    m.insert("cf_idv_verified_date".into(), date(&s.verified_at));
-    m.insert(
-        "cf_idv_match_confidence".into(),
-        s.match_confidence
-            .map(|c| json!((c * 100.0).round()))
-            .unwrap_or(Value::Null),
-    );
-    m.insert(
-        "cf_idv_document_type".into(),
-        s.document_type
-            .clone()
-            .map(Value::from)
-            .unwrap_or(Value::Null),
-    );
-    m.insert("cf_idv_last_stepup_date".into(), date(&s.last_stepup_at));
-    m
-}
-
 fn parse_ts(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
@@ -1327,9 +1289,9 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-fn fs_unavailable(e: FsError) -> AppError {
+fn crm_unavailable(e: CrmError) -> AppError {
     match e {
-        FsError::Unauthorized(_) | FsError::Unprocessable(_) => {
+        CrmError::Unauthorized(_) | CrmError::Unprocessable(_) => {
             AppError::Unprocessable(e.to_string())
         }
         other => AppError::Upstream(other.to_string()),

@@ -19,7 +19,7 @@ use super::Engine;
 use crate::{
     clock,
     error::Result,
-    freshsales::{FsError, Target, HISTORY_MODULE},
+    ports::{CrmError, Record},
     store::Backend,
 };
 
@@ -70,11 +70,11 @@ impl Write {
     }
 }
 
-fn target(kind: &str, id: u64) -> Target {
+fn target(kind: &str, id: u64) -> Record {
     if kind == "deal" {
-        Target::Deal(id)
+        Record::Deal(id)
     } else {
-        Target::Contact(id)
+        Record::Contact(id)
     }
 }
 
@@ -234,7 +234,7 @@ struct Claimed {
 
 enum Sent {
     Done(Option<u64>),
-    Failed(FsError),
+    Failed(CrmError),
 }
 
 impl Engine {
@@ -304,50 +304,38 @@ impl Engine {
                     .await
             }
         };
-        let Some(fs) = self.freshsales(&tenant) else {
-            return self
-                .finish_failure(
-                    &row,
-                    &FsError::Unauthorized(0),
-                    "no Freshsales connection configured",
-                )
-                .await;
+        let Some(crm) = self.crm(&tenant) else {
+            let e = CrmError::Unauthorized("no CRM connection configured".into());
+            return self.finish_failure(&row, &e, &e.to_string()).await;
         };
         self.metrics.fs_calls.inc();
         let sent = match &write {
-            Write::ContactFields { contact_id, fields } => fs
-                .update_contact_fields(*contact_id, fields)
+            Write::ContactFields { contact_id, fields } => crm
+                .write_verification_fields(*contact_id, fields)
                 .await
                 .map(|_| None),
-            Write::History { record, .. } => match row.remote_id {
-                Some(id) => fs
-                    .update_module_record(HISTORY_MODULE, id as u64, record)
+            Write::History { record, .. } => {
+                crm.record_history(row.remote_id.map(|id| id as u64), record)
                     .await
-                    .map(|_| None),
-                None => fs
-                    .create_module_record(HISTORY_MODULE, record)
-                    .await
-                    .map(Some),
-            },
+            }
             Write::Note {
                 target: t,
                 id,
                 text,
-            } => fs.create_note(target(t, *id), text).await.map(Some),
+            } => crm.add_note(target(t, *id), text).await.map(Some),
             Write::Task {
                 target: t,
                 id,
                 title,
                 description,
                 due_date,
-            } => fs
-                .create_task(target(t, *id), title, description, due_date)
+            } => crm
+                .add_task(target(t, *id), title, description, due_date)
                 .await
                 .map(Some),
-            Write::DealStage { deal_id, stage_id } => fs
-                .update_deal_stage(*deal_id, *stage_id)
-                .await
-                .map(|_| None),
+            Write::DealStage { deal_id, stage_id } => {
+                crm.move_deal(*deal_id, *stage_id).await.map(|_| None)
+            }
         };
         let sent = match sent {
             Ok(id) => Sent::Done(id),
@@ -370,7 +358,7 @@ impl Engine {
                 self.audit_row(row.id, "crm_write", None).await
             }
             Sent::Failed(e) => {
-                if let FsError::RateLimited(secs) = e {
+                if let Some(secs) = e.retry_after() {
                     self.metrics.fs_429.inc();
                     self.limiter.pause(&tenant.id, Duration::from_secs(secs));
                 }
@@ -379,11 +367,8 @@ impl Engine {
         }
     }
 
-    async fn finish_failure(&self, row: &Claimed, e: &FsError, message: &str) -> Result<()> {
-        let permanent = matches!(
-            e,
-            FsError::NotFound(_) | FsError::Unprocessable(_) | FsError::Protocol(_)
-        );
+    async fn finish_failure(&self, row: &Claimed, e: &CrmError, message: &str) -> Result<()> {
+        let permanent = e.is_permanent();
         let attempt = row.attempts as usize;
         let schedule = &self.settings.retry_schedule;
         if permanent || attempt >= schedule.len() {

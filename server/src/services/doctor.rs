@@ -1,8 +1,8 @@
-//! `server check`: tries a tenant's Freshsales and 1Kosmos credentials with read-only calls and
-//! says, per check, OK or the exact remedy.
+//! `server check`: tries a tenant's CRM and identity-provider credentials with read-only calls
+//! and says, per check, OK or the exact remedy.
 
 use super::{Engine, TenantRow};
-use crate::{freshsales::FsError, sim::freshsales::IDV_FIELDS};
+use crate::domain::fields::missing_fields;
 
 /// One line of the doctor's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,44 +20,28 @@ impl std::fmt::Display for Check {
     }
 }
 
-fn fs_remedy(e: &FsError) -> String {
-    match e {
-        FsError::NotFound(_) => {
-            "Freshsales has no API at this address: the account URL (bundle alias) is wrong; \
-            use the address you sign in at, e.g. https://acme.myfreshworks.com"
-                .into()
-        }
-        FsError::Unreachable(_) | FsError::Timeout => {
-            format!("{e}: check the account URL and that this machine can reach it over HTTPS")
-        }
-        other => other.to_string(),
-    }
-}
-
 impl Engine {
     /// Runs every check for one tenant.
     pub async fn doctor(&self, t: &TenantRow) -> Vec<Check> {
         let mut out = Vec::new();
-        match self.freshsales(t) {
+        match self.crm(t) {
             None => out.push(Check {
-                name: "freshsales",
+                name: "crm",
                 ok: false,
-                detail: "no Freshsales connection: install the app (it registers the account URL and API key)".into(),
+                detail:
+                    "no CRM connection: install the app (it registers the account URL and API key)"
+                        .into(),
             }),
-            Some(fs) => match fs.contact_fields().await {
+            Some(crm) => match crm.contact_field_names().await {
                 Ok(fields) => {
                     out.push(Check {
-                        name: "freshsales",
+                        name: crm.name(),
                         ok: true,
-                        detail: format!("API key accepted at {}", fs.base()),
+                        detail: format!("API key accepted: {}", crm.describe()),
                     });
-                    let missing: Vec<&str> = IDV_FIELDS
-                        .iter()
-                        .filter(|f| !fields.iter().any(|x| x.name == **f))
-                        .copied()
-                        .collect();
+                    let missing = missing_fields(fields.iter().map(String::as_str));
                     out.push(Check {
-                        name: "freshsales fields",
+                        name: "crm fields",
                         ok: missing.is_empty(),
                         detail: if missing.is_empty() {
                             "every contact field the app writes exists".into()
@@ -70,9 +54,9 @@ impl Engine {
                     });
                 }
                 Err(e) => out.push(Check {
-                    name: "freshsales",
+                    name: crm.name(),
                     ok: false,
-                    detail: fs_remedy(&e),
+                    detail: e.to_string(),
                 }),
             },
         }

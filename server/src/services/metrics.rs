@@ -3,6 +3,18 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::Engine;
+use crate::error::Result;
+
+impl Engine {
+    /// The `/metrics` page: the counters, the write-back queue and the sessions by state.
+    pub async fn render_metrics(&self) -> Result<String> {
+        let outbox = self.sync_counts().await?;
+        let sessions = self.store.session_counts().await?;
+        Ok(self.metrics.render(&outbox, &sessions))
+    }
+}
+
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
 pub struct Counter(AtomicU64);

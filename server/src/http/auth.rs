@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::{
-    engine::TenantRow,
     error::{AppError, Result},
+    services::TenantRow,
     AppState,
 };
 

@@ -1,13 +1,9 @@
-//! 1Kosmos: the identity provider, behind one trait so another wire format (the real per-tenant
-//! API with encrypted `licensekey`/`requestid` headers) can be added without touching the engine.
+//! The identity-provider port: start a proofing or step-up session, read it (the provider's
+//! answer is the truth), and the callback body that only hints that a session changed.
 
-pub(crate) mod client;
-
-pub(crate) use client::without_url;
-pub use client::{KosmosClient, API_KEY_HEADER};
 use serde::{Deserialize, Serialize};
 
-/// What the engine needs from an identity provider.
+/// What the services need from an identity provider.
 #[async_trait::async_trait]
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     /// Starts document + selfie proofing; returns the hosted link.

@@ -11,7 +11,7 @@
 
 use axum::{
     body::Bytes,
-    extract::{rejection::PathRejection, Path, State},
+    extract::State,
     http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
@@ -19,17 +19,19 @@ use axum::{
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
-use crate::{
-    api::parse_json,
+use super::{
     auth::AuthTenant,
+    extract::{parse_json, TenantId},
+};
+use crate::{
     clock,
-    engine::{
+    error::{AppError, Result},
+    ports::identity::CallbackEvent,
+    services::{
         automation::{self, Handled},
         intake::{Delivery, Recorded},
         TenantRow,
     },
-    error::{AppError, Result},
-    kosmos::CallbackEvent,
     webhook, AppState,
 };
 
@@ -43,11 +45,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The tenant named in a hook's path, read through the engine's cache.
-async fn path_tenant(
-    state: &AppState,
-    raw: std::result::Result<Path<String>, PathRejection>,
-) -> Result<TenantRow> {
-    let id = tenant_param(raw)?;
+async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Result<TenantRow> {
     tracing::Span::current().record("tenant", id.as_str());
     state
         .engine
@@ -56,43 +54,10 @@ async fn path_tenant(
         .ok_or_else(|| AppError::NotFound("no such tenant".into()))
 }
 
-fn tenant_param(raw: std::result::Result<Path<String>, PathRejection>) -> Result<String> {
-    let Path(t) = raw.map_err(|e| AppError::BadRequest(format!("tenant: {e}")))?;
-    if t.is_empty()
-        || t.len() > 64
-        || !t
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(AppError::NotFound("no such tenant".into()));
-    }
-    Ok(t)
-}
-
-/// Records a delivery id; `false` if it was seen before.
-async fn first_delivery(
-    conn: &mut sqlx::AnyConnection,
-    tenant: &str,
-    source: &str,
-    id: &str,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
-    )
-    .bind(tenant)
-    .bind(source)
-    .bind(id)
-    .bind(clock::now_ms())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn kosmos(
     State(state): State<AppState>,
-    tenant: std::result::Result<Path<String>, PathRejection>,
+    tenant: TenantId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
@@ -131,14 +96,11 @@ async fn kosmos(
         ))
     };
     // Seen before: a read, no write lock.
-    let seen = sqlx::query(
-        "SELECT 1 FROM inbound_events WHERE tenant_id = $1 AND source = 'kosmos' AND event_id = $2",
-    )
-    .bind(&tenant)
-    .bind(&verified.id)
-    .fetch_optional(state.store.pool())
-    .await?;
-    if seen.is_some() {
+    if engine
+        .store
+        .delivery_seen(&tenant, "kosmos", &verified.id)
+        .await?
+    {
         return duplicate();
     }
     // Recorded with the hint in one transaction, shared with the callbacks arriving meanwhile;
@@ -181,14 +143,17 @@ async fn freshworks(
     let value: Value = parse_json(&headers, &body, false)?;
     let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
     let row = auth.0;
-    let mut conn = state.store.pool().acquire().await?;
-    if !first_delivery(&mut conn, &row.id, "freshworks", &verified.id).await? {
+    if !state
+        .engine
+        .store
+        .record_delivery(&row.id, "freshworks", &verified.id)
+        .await?
+    {
         return Ok((
             StatusCode::OK,
             Json(json!({"accepted": true, "duplicate": true})),
         ));
     }
-    drop(conn);
     let Some(event) = event else {
         return Ok((
             StatusCode::OK,
@@ -205,7 +170,7 @@ async fn freshworks(
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn workflow(
     State(state): State<AppState>,
-    tenant: std::result::Result<Path<String>, PathRejection>,
+    tenant: TenantId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
@@ -232,14 +197,11 @@ async fn act(
     match state.engine.handle_event(row, event).await {
         Ok(h) => Ok(h),
         Err(e) => {
-            sqlx::query(
-                "DELETE FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
-            )
-            .bind(&row.id)
-            .bind(source)
-            .bind(id)
-            .execute(state.store.pool())
-            .await?;
+            state
+                .engine
+                .store
+                .forget_delivery(&row.id, source, id)
+                .await?;
             Err(e)
         }
     }
