@@ -1,0 +1,128 @@
+//! Deals: stage and primary contact, the pipeline's stages, the gate read model.
+
+use idv_types::{DealStatus, Stage};
+use sqlx::Row;
+
+use super::tenant::TenantRow;
+use crate::{
+    clock::{self},
+    error::{AppError, Result},
+    ports::CrmError,
+};
+
+use super::{crm_unavailable, Engine, STAGES_TTL, VCOLS};
+
+impl Engine {
+    /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
+    pub async fn deal_info(&self, tenant: &TenantRow, deal: i64, fresh: bool) -> Result<DealInfo> {
+        let now = clock::now_ms();
+        if !fresh {
+            if let Some(r) = sqlx::query("SELECT stage_id, primary_contact, fetched_at FROM deals WHERE tenant_id = $1 AND deal_id = $2")
+                .bind(&tenant.id)
+                .bind(deal)
+                .fetch_optional(self.store.pool())
+                .await?
+            {
+                if now - r.get::<i64, _>(2) < 30_000 {
+                    return Ok(DealInfo { stage_id: r.get(0), primary_contact: r.get(1) });
+                }
+            }
+        }
+        let crm = self.crm_or_err(tenant)?;
+        let d = match crm.deal(deal as u64).await {
+            Ok(d) => d,
+            Err(CrmError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!(
+                    "deal {deal} does not exist in the CRM"
+                )))
+            }
+            Err(e) => return Err(crm_unavailable(e)),
+        };
+        let info = DealInfo {
+            stage_id: d.stage_id.map(|s| s as i64),
+            primary_contact: d.primary_contact.map(|c| c as i64),
+        };
+        sqlx::query(
+            "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET stage_id = excluded.stage_id, primary_contact = excluded.primary_contact, fetched_at = excluded.fetched_at",
+        )
+        .bind(&tenant.id)
+        .bind(deal)
+        .bind(info.stage_id)
+        .bind(info.primary_contact)
+        .bind(now)
+        .execute(self.store.pool())
+        .await?;
+        Ok(info)
+    }
+
+    /// The tenant's stages, with the gated ones resolved from names or ids.
+    pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
+        let cached = self
+            .stages
+            .lock()
+            .get(&tenant.id)
+            .filter(|(at, _)| at.elapsed() < STAGES_TTL)
+            .map(|(_, s)| s.clone());
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let crm = self.crm_or_err(tenant)?;
+                let all: Vec<Stage> = crm
+                    .stages()
+                    .await
+                    .map_err(crm_unavailable)?
+                    .into_iter()
+                    .map(|s| Stage {
+                        id: s.id,
+                        name: s.name,
+                    })
+                    .collect();
+                self.stages
+                    .lock()
+                    .insert(tenant.id.clone(), (std::time::Instant::now(), all.clone()));
+                all
+            }
+        };
+        let gated = crate::domain::gate::gated_stages(&all, &tenant.policy.gated_stages);
+        Ok((all, gated))
+    }
+
+    pub async fn deal_status(&self, tenant: &TenantRow, deal: i64) -> Result<DealStatus> {
+        let info = self.deal_info(tenant, deal, false).await?;
+        let (all, gated) = self.stages(tenant).await?;
+        let stage = info
+            .stage_id
+            .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
+        // The step-up first: a step-up shown as passed is then always in the contact's status.
+        let stepup = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
+            .bind(&tenant.id)
+            .bind(deal)
+            .fetch_optional(self.store.pool())
+            .await?
+            .map(|r| self.read_row(&r).row);
+        let primary = match info.primary_contact {
+            Some(c) => Some(self.contact_status(tenant, c).await?),
+            None => None,
+        };
+        let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
+        let gate_satisfied =
+            crate::domain::gate::gate_satisfied(is_gated, primary.as_ref().map(|p| p.status));
+        Ok(DealStatus {
+            deal_id: deal as u64,
+            stage,
+            gated_stages: gated,
+            gated: is_gated,
+            gate_satisfied,
+            primary_contact: primary,
+            stepup,
+        })
+    }
+}
+
+/// A deal's stage and primary contact.
+#[derive(Debug, Clone, Copy)]
+pub struct DealInfo {
+    pub stage_id: Option<i64>,
+    pub primary_contact: Option<i64>,
+}
