@@ -18,6 +18,8 @@ pub mod services;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "twins")]
+pub mod testkit;
 pub mod webhook;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};

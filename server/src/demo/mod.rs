@@ -25,8 +25,9 @@ use crate::{
     http::auth,
     services::{tenant, Engine, Policy, Settings},
     shutdown_signal,
-    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
+    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim},
     store::{NewVerification, Store},
+    testkit::{Backend, TwinKeys, Twins},
     AppState, Config, Running,
 };
 
@@ -444,7 +445,7 @@ pub struct RunningDemo {
     pub kosmos: KosmosSim,
     pub kosmos_url: String,
     app: Running,
-    sims: Vec<Served>,
+    twins: Twins,
 }
 
 impl RunningDemo {
@@ -459,9 +460,7 @@ impl RunningDemo {
     /// Stops serving, waits for in-flight requests and workers, stops the simulators.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.app.stop().await?;
-        for s in self.sims {
-            s.stop().await;
-        }
+        self.twins.stop().await;
         Ok(())
     }
 }
@@ -492,70 +491,63 @@ fn demo_sealer(config: &Config) -> anyhow::Result<Sealer> {
 
 /// Starts the simulators, migrates and seeds, and serves the demo on `config.bind`.
 pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let freshsales = FreshsalesSim::new();
-    freshsales.add_account(DEMO_ALIAS, DEMO_FS_KEY, 1000);
-    for c in CONTACTS {
-        freshsales.seed_contact(
-            DEMO_ALIAS,
-            c.id as u64,
-            c.first_name,
-            c.last_name,
-            c.email,
-            c.phone,
-        );
-    }
-    for (id, name, amount, stage, contact) in DEALS {
-        freshsales.seed_deal(DEMO_ALIAS, *id, name, *amount, *stage, &[*contact]);
-    }
-    let fs_served = Served::start(loopback, freshsales.router()).await?;
-    let kosmos = KosmosSim::new(DEMO_KOSMOS_KEY, DEMO_KOSMOS_SECRET.as_bytes());
-    let ks_served = Served::start(loopback, kosmos.router()).await?;
-    kosmos.set_public_base(&ks_served.url());
+    let keys = TwinKeys {
+        alias: DEMO_ALIAS.into(),
+        freshsales_key: DEMO_FS_KEY.into(),
+        hourly_limit: 1000,
+        kosmos_key: DEMO_KOSMOS_KEY.into(),
+        kosmos_webhook_secret: DEMO_KOSMOS_SECRET.into(),
+    };
+    let twins = Twins::start(keys, |fs| {
+        for c in CONTACTS {
+            fs.seed_contact(
+                DEMO_ALIAS,
+                c.id as u64,
+                c.first_name,
+                c.last_name,
+                c.email,
+                c.phone,
+            );
+        }
+        for (id, name, amount, stage, contact) in DEALS {
+            fs.seed_deal(DEMO_ALIAS, *id, name, *amount, *stage, &[*contact]);
+        }
+    })
+    .await?;
+    let (freshsales, kosmos) = (twins.freshsales.clone(), twins.kosmos.clone());
 
     let store = Store::connect(&config.database_url).await?;
     let (token, new) = seed(&store).await.context("seeding the demo tenant")?;
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
-    let addr = listener.local_addr()?;
-    let settings = Settings {
-        public_base_url: format!("http://{addr}"),
-        allow_any_account_url: true,
-        coalesce: std::time::Duration::from_millis(300),
-        idv_poll: vec![
-            std::time::Duration::from_secs(5),
-            std::time::Duration::from_secs(15),
-        ],
-        ..Settings::default()
-    };
-    let engine = crate::wire_engine(store.clone(), demo_sealer(&config)?, settings);
-    tenant::set_connections(
-        &store,
-        &engine.sealer,
-        DEMO_TENANT,
-        &tenant::Connections {
-            freshsales_base_url: Some(format!("{}/a/{DEMO_ALIAS}/crm/sales/api", fs_served.url())),
-            freshsales_key: Some(DEMO_FS_KEY.into()),
-            kosmos_base_url: Some(ks_served.url()),
-            kosmos_key: Some(DEMO_KOSMOS_KEY.into()),
-            kosmos_webhook_secret: Some(DEMO_KOSMOS_SECRET.into()),
+    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
+    let app = Backend {
+        settings: Settings {
+            allow_any_account_url: true,
+            coalesce: std::time::Duration::from_millis(300),
+            idv_poll: vec![
+                std::time::Duration::from_secs(5),
+                std::time::Duration::from_secs(15),
+            ],
+            ..Settings::default()
+        },
+        sealer: demo_sealer(&config)?,
+        tenant: DEMO_TENANT.into(),
+        connections: tenant::Connections {
             automator_secret: Some("demo-workflow-secret".into()),
             hourly_limit: Some(1000),
-            rate_window_secs: None,
+            ..twins.connections(true)
         },
-    )
-    .await?;
-    tenant::set_policy(
-        &store,
-        DEMO_TENANT,
-        &Policy {
+        policy: Some(Policy {
             gated_stages: vec!["Negotiation".into(), "Won".into()],
             revert_on_gate: true,
             ..Policy::default()
-        },
-    )
+        }),
+        extra,
+        config,
+    }
+    .serve(store.clone())
     .await?;
+    let addr = app.addr;
+    let engine = app.engine().clone();
     // Sessions left pending by an earlier run lived in that run's simulator, which is gone.
     sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE tenant_id = $1 AND state = 'pending'")
         .bind(DEMO_TENANT)
@@ -583,8 +575,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
             .map_err(|e| anyhow::anyhow!("queueing the demo's fields: {e}"))?;
     }
     drop(conn);
-    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
-    let app = Running::serve(listener, &config, engine, extra).await?;
     // Grace's verification is under way: a real session at the simulated provider.
     let req = idv_types::StartVerification {
         requested_by: Some("rep@demo.example".into()),
@@ -598,11 +588,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
         addr,
         token,
         store,
-        kosmos_url: ks_served.url(),
+        kosmos_url: twins.kosmos_url(),
         freshsales,
         kosmos,
         app,
-        sims: vec![fs_served, ks_served],
+        twins,
     })
 }
 
