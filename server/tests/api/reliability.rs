@@ -11,6 +11,7 @@ use std::{
 use futures_util::{stream, StreamExt};
 use idv_server::{
     clock,
+    services::{Policy, Settings},
     sim::{
         freshsales::FsFaults,
         kosmos::{KosmosFaults, Outcome},
@@ -129,7 +130,13 @@ both!(
 );
 async fn bulk_callbacks(db: Db) {
     let logs = capture_logs();
-    let Some(w) = spawn_world(db).await else {
+    // 500 starts, 16 at a time, each reading the contact: on a loaded 2-core machine a read
+    // can take longer than the usual test timeout, which is not what this test is about.
+    let settings = Settings {
+        http_timeout: Duration::from_secs(15),
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
         return;
     };
     w.ks.set_faults(KosmosFaults {
