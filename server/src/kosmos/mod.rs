@@ -1,6 +1,7 @@
 //! 1Kosmos: the identity provider, behind one trait so another wire format (the real per-tenant
 //! API with encrypted `licensekey`/`requestid` headers) can be added without touching the engine.
 
+pub mod blockid;
 pub(crate) mod client;
 
 pub(crate) use client::without_url;
