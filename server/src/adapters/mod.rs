@@ -1,6 +1,7 @@
 //! One adapter per vendor, each implementing a port of [`crate::ports`]. [`Adapters`] is the
 //! production [`Connector`]: it builds a tenant's clients from its connection settings.
 
+pub mod blockid;
 pub mod freshsales;
 pub mod kosmos;
 

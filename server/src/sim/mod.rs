@@ -2,6 +2,7 @@
 //! contracts the clients speak, with fault switches. The demo and every test use them; in
 //! production the same clients point at the real services.
 
+pub mod blockid;
 pub mod freshsales;
 pub mod kosmos;
 
