@@ -3,12 +3,14 @@
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
-use idv_types::{ContactStatus, DealStatus, StartStepUp, StartVerification, Verification};
+use idv_types::{
+    ApiError, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::AuthTenant,
@@ -20,19 +22,16 @@ use crate::{
     AppState,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/contacts/{id}/status", get(contact_status))
-        .route(
-            "/api/v1/contacts/{id}/verifications",
-            post(start_verification),
-        )
-        .route("/api/v1/deals/{id}/status", get(deal_status))
-        .route("/api/v1/deals/{id}/step-up", post(start_step_up))
-        .route("/api/v1/verifications/{id}", get(verification))
-        .route("/api/v1/verifications/{id}/cancel", post(cancel))
-        .route("/api/v1/install", post(install))
-        .route("/api/v1/uninstall", post(uninstall))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(contact_status))
+        .routes(routes!(start_verification))
+        .routes(routes!(deal_status))
+        .routes(routes!(start_step_up))
+        .routes(routes!(verification))
+        .routes(routes!(cancel))
+        .routes(routes!(install))
+        .routes(routes!(uninstall))
 }
 
 /// 201 for a session made by this request, 200 for the one that already stood.
@@ -45,6 +44,17 @@ fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
     (status, Json(v))
 }
 
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/status", tag = "widget", summary = "A contact's verification status",
+    params(("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses(
+        (status = 200, description = "the contact's status", body = ContactStatus),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such contact in this account", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn contact_status(
     auth: AuthTenant,
@@ -54,6 +64,25 @@ async fn contact_status(
     Ok(Json(state.engine.contact_status(&auth.0, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/verifications", tag = "widget", summary = "Verify Identity: start document and selfie proofing",
+    params(
+        ("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeats of a request with the same key return the same session", min_length = 1, max_length = 128),
+    ),
+    request_body(content = StartVerification, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new session", body = Verification),
+        (status = 200, description = "the pending or valid session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such contact in this account", body = ApiError),
+        (status = 409, description = "started at the same moment elsewhere; retry", body = ApiError),
+        (status = 415, description = "a body that is not JSON", body = ApiError),
+        (status = 422, description = "an unknown IAL or document type", body = ApiError),
+        (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn start_verification(
     auth: AuthTenant,
@@ -69,6 +98,17 @@ async fn start_verification(
     Ok(created(v, new))
 }
 
+#[utoipa::path(get, path = "/api/v1/deals/{id}/status", tag = "widget", summary = "A deal's gate and its primary contact's status",
+    params(("id" = String, Path, description = "The CRM deal id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses(
+        (status = 200, description = "the deal's gate and primary contact", body = DealStatus),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such deal in the CRM", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn deal_status(
     auth: AuthTenant,
@@ -78,6 +118,21 @@ async fn deal_status(
     Ok(Json(state.engine.deal_status(&auth.0, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/deals/{id}/step-up", tag = "widget", summary = "Step-Up Auth: a LiveID session for the deal's primary contact",
+    params(("id" = String, Path, description = "The CRM deal id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = StartStepUp, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new LiveID session", body = Verification),
+        (status = 200, description = "the live session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such deal in the CRM", body = ApiError),
+        (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`)", body = ApiError),
+        (status = 422, description = "the deal has no contact", body = ApiError),
+        (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn start_step_up(
     auth: AuthTenant,
@@ -95,6 +150,16 @@ async fn start_step_up(
     Ok(created(v, new))
 }
 
+#[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "widget", summary = "One verification session",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    responses(
+        (status = 200, description = "the session", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such session in this account", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn verification(
     auth: AuthTenant,
@@ -104,6 +169,17 @@ async fn verification(
     Ok(Json(state.engine.verification_view(&auth.0.id, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/verifications/{id}/cancel", tag = "widget", summary = "Cancel a pending session",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    responses(
+        (status = 200, description = "the canceled session", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such session in this account", body = ApiError),
+        (status = 409, description = "the session has already ended", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn cancel(
     auth: AuthTenant,
@@ -114,11 +190,14 @@ async fn cancel(
 }
 
 /// `POST /api/v1/install`: the serverless `onAppInstall` registers the account and its policy.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InstallRequest)]
 struct Install {
+    /// The account's address, e.g. `https://acme.myfreshworks.com`.
     account_url: String,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     policy: Option<Policy>,
 }
 
@@ -129,6 +208,18 @@ struct Uninstall {
     account_url: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/install", tag = "widget", summary = "Install the app on a CRM account (serverless onAppInstall)",
+    params(("x-freshsales-api-key" = String, Header, description = "The Freshsales API key of the installing admin (filled in by the platform)", min_length = 1, max_length = 256)),
+    request_body(content = Install),
+    responses(
+        (status = 200, description = "installed; the contact fields the admin still has to create"),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 422, description = "a wrong account address, key or policy", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn install(
     auth: AuthTenant,
@@ -160,6 +251,14 @@ async fn install(
     })))
 }
 
+#[utoipa::path(post, path = "/api/v1/uninstall", tag = "widget", summary = "Uninstall the app (serverless onAppUninstall)",
+    responses(
+        (status = 200, description = "uninstalled"),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn uninstall(
     auth: AuthTenant,

@@ -13,11 +13,12 @@ use axum::{
     body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
-    routing::post,
-    Json, Router,
+    Json,
 };
+use idv_types::ApiError;
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::AuthTenant,
@@ -37,11 +38,11 @@ use crate::{
 
 pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/hooks/kosmos/{tenant}", post(kosmos))
-        .route("/hooks/freshworks", post(freshworks))
-        .route("/hooks/freshsales/{tenant}", post(workflow))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(kosmos))
+        .routes(routes!(freshworks))
+        .routes(routes!(workflow))
 }
 
 /// The tenant named in a hook's path, read through the engine's cache.
@@ -54,6 +55,22 @@ async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Result<TenantR
         .ok_or_else(|| AppError::NotFound("no such tenant".into()))
 }
 
+#[utoipa::path(post, path = "/hooks/kosmos/{tenant}", tag = "hooks",
+    summary = "1Kosmos callback (Standard Webhooks signature): a hint to read the session now",
+    params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
+        ("webhook-id" = String, Header, min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, description = "Unix seconds, within 5 minutes", pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header, description = "`v1,<base64 HMAC-SHA256>`, space-separated"),
+    ),
+    request_body(content_type = "application/json", description = "`{\"type\", \"session_id\" (1–128 characters), \"reference\"?, \"status\"?}`"),
+    responses(
+        (status = 202, description = "accepted"),
+        (status = 200, description = "a duplicate delivery"),
+        (status = 400, description = "not a session event", body = ApiError),
+        (status = 401, description = "a missing, wrong or stale signature", body = ApiError),
+        (status = 404, description = "no such tenant", body = ApiError),
+    )
+)]
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn kosmos(
     State(state): State<AppState>,
@@ -125,6 +142,21 @@ async fn kosmos(
     ))
 }
 
+#[utoipa::path(post, path = "/hooks/freshworks", tag = "hooks",
+    summary = "The serverless forwarder's events (onContactCreate, onDealUpdate), signed",
+    params(
+        ("webhook-id" = String, Header, min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header),
+    ),
+    request_body(content_type = "application/json", description = "the platform's event payload"),
+    responses(
+        (status = 200, description = "handled, or a duplicate"),
+        (status = 401, description = "a wrong token or signature", body = ApiError),
+        (status = 422, description = "not an event the app handles", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
 async fn freshworks(
     auth: AuthTenant,
@@ -167,6 +199,19 @@ async fn freshworks(
     ))
 }
 
+#[utoipa::path(post, path = "/hooks/freshsales/{tenant}", tag = "hooks",
+    summary = "A Workflow Automator Trigger Webhook",
+    params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
+        ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
+    ),
+    request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?}`"),
+    responses(
+        (status = 200, description = "handled"),
+        (status = 401, description = "a missing or wrong secret", body = ApiError),
+        (status = 404, description = "no such tenant", body = ApiError),
+        (status = 422, description = "not an event the app handles", body = ApiError),
+    )
+)]
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn workflow(
     State(state): State<AppState>,

@@ -13,15 +13,51 @@ use std::time::Duration;
 
 use axum::{extract::State, http::StatusCode, middleware, response::IntoResponse, Router};
 use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{error::AppError, AppState, Config};
 
-/// The backend's routes with the common layers applied. `extra` lets the demo add its pages.
-pub fn router(state: AppState, config: &Config, extra: Router<AppState>) -> Router {
-    Router::new()
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Freshsales IDV backend",
+        description = "Identity verification for Freshworks: the widget API, the inbound hooks and the operator's endpoints. Every error is `ApiError` JSON."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// The API token of `server tenant add`, sent by the platform's request templates.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route with its description: one declaration makes both, so none can be missing.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::routes())
         .merge(api::routes())
         .merge(hooks::routes())
+        .split_for_parts()
+}
+
+/// The backend's routes with the common layers applied. `extra` lets the demo add its pages.
+pub fn router(state: AppState, config: &Config, extra: Router<AppState>) -> Router {
+    let (routes, document) = routes();
+    ops::DOCUMENT.get_or_init(|| document.to_pretty_json().unwrap_or_default());
+    routes
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
