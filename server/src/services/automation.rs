@@ -228,8 +228,8 @@ impl Engine {
         };
         let Some(contact) = contact.or(info.primary_contact) else {
             // Nobody to verify: say so on the deal, once per stage entry.
-            let mut conn = self.store.pool().acquire().await?;
-            sync::enqueue(&mut conn, self, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
+            let mut conn = self.store.acquire().await?;
+            sync::enqueue(&mut conn, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
                 target: "deal".into(),
                 id: deal as u64,
                 text: format!("Stage \"{}\" needs a verified primary contact, and this deal has no contact.", entered.name),
@@ -251,7 +251,8 @@ impl Engine {
             Some(prev) => {
                 sync::enqueue(
                     &mut tx,
-                    self,
+                    &self.sealer,
+                    self.settings.coalesce,
                     &tenant.id,
                     &format!("deal:{deal}:stage"),
                     &Write::DealStage {
@@ -261,20 +262,13 @@ impl Engine {
                 )
                 .await?;
                 // The widget reads the cached deal: show the stage it is being moved back to.
-                sqlx::query(
-                    "UPDATE deals SET stage_id = $3, fetched_at = $4 WHERE tenant_id = $1 AND deal_id = $2",
-                )
-                .bind(&tenant.id)
-                .bind(deal)
-                .bind(prev)
-                .bind(clock::now_ms())
-                .execute(&mut *tx)
-                .await?;
+                tx.set_cached_deal_stage(&tenant.id, deal, prev, clock::now_ms())
+                    .await?;
                 " The deal was moved back to its previous stage until then."
             }
             None => "",
         };
-        sync::enqueue(&mut tx, self, &tenant.id, &format!("note:{key}"), &Write::Note {
+        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
             target: "deal".into(),
             id: deal as u64,
             text: format!(
@@ -284,7 +278,7 @@ impl Engine {
         })
         .await?;
         let due = clock::rfc3339(clock::now_ms() + clock::DAY_MS);
-        sync::enqueue(&mut tx, self, &tenant.id, &format!("task:{key}"), &Write::Task {
+        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
             target: "deal".into(),
             id: deal as u64,
             title: "Get the customer's identity verified".into(),
@@ -295,8 +289,7 @@ impl Engine {
             due_date: due,
         })
         .await?;
-        self.audit(
-            &mut tx,
+        tx.audit(
             &tenant.id,
             "gate",
             &v.id,

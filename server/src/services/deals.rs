@@ -1,7 +1,6 @@
 //! Deals: stage and primary contact, the pipeline's stages, the gate read model.
 
 use idv_types::{DealStatus, Stage};
-use sqlx::Row;
 
 use super::tenant::TenantRow;
 use crate::{
@@ -10,21 +9,19 @@ use crate::{
     ports::CrmError,
 };
 
-use super::{crm_unavailable, Engine, STAGES_TTL, VCOLS};
+use super::{crm_unavailable, read_row, Engine, STAGES_TTL};
 
 impl Engine {
     /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
     pub async fn deal_info(&self, tenant: &TenantRow, deal: i64, fresh: bool) -> Result<DealInfo> {
         let now = clock::now_ms();
         if !fresh {
-            if let Some(r) = sqlx::query("SELECT stage_id, primary_contact, fetched_at FROM deals WHERE tenant_id = $1 AND deal_id = $2")
-                .bind(&tenant.id)
-                .bind(deal)
-                .fetch_optional(self.store.pool())
-                .await?
-            {
-                if now - r.get::<i64, _>(2) < 30_000 {
-                    return Ok(DealInfo { stage_id: r.get(0), primary_contact: r.get(1) });
+            if let Some(r) = self.store.cached_deal(&tenant.id, deal).await? {
+                if now - r.fetched_at < 30_000 {
+                    return Ok(DealInfo {
+                        stage_id: r.stage_id,
+                        primary_contact: r.primary_contact,
+                    });
                 }
             }
         }
@@ -42,17 +39,9 @@ impl Engine {
             stage_id: d.stage_id.map(|s| s as i64),
             primary_contact: d.primary_contact.map(|c| c as i64),
         };
-        sqlx::query(
-            "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET stage_id = excluded.stage_id, primary_contact = excluded.primary_contact, fetched_at = excluded.fetched_at",
-        )
-        .bind(&tenant.id)
-        .bind(deal)
-        .bind(info.stage_id)
-        .bind(info.primary_contact)
-        .bind(now)
-        .execute(self.store.pool())
-        .await?;
+        self.store
+            .upsert_deal(&tenant.id, deal, info.stage_id, info.primary_contact, now)
+            .await?;
         Ok(info)
     }
 
@@ -95,12 +84,11 @@ impl Engine {
             .stage_id
             .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
         // The step-up first: a step-up shown as passed is then always in the contact's status.
-        let stepup = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
-            .bind(&tenant.id)
-            .bind(deal)
-            .fetch_optional(self.store.pool())
+        let stepup = self
+            .store
+            .latest_stepup(&tenant.id, deal)
             .await?
-            .map(|r| self.read_row(&r).row);
+            .map(|r| read_row(&self.sealer, r).row);
         let primary = match info.primary_contact {
             Some(c) => Some(self.contact_status(tenant, c).await?),
             None => None,

@@ -8,20 +8,15 @@ use std::sync::OnceLock;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Engine;
-use crate::{clock, error::Result, store::Store};
+pub use crate::store::Recorded;
+use crate::{
+    error::Result,
+    store::{Callback, Store},
+};
 
 /// Most callbacks one transaction records (two bind parameters each, well under every
 /// engine's limit).
 const BATCH: usize = 128;
-
-/// What became of a callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
-    /// New: recorded, and `due` says whether it made a pending session due for a read.
-    Accepted { due: bool },
-    /// This delivery id was recorded before.
-    Duplicate,
-}
 
 /// One callback to record.
 #[derive(Debug)]
@@ -83,87 +78,16 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Two statements per batch, whatever its size: one multi-row insert of the delivery ids
-/// (`RETURNING` the new ones) and one update of the sessions they hint at.
+/// Records a batch in one transaction (two statements whatever its size: see
+/// [`Store::record_callbacks`]).
 async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>> {
-    use std::collections::HashSet;
-
-    use sqlx::Row;
-
-    let now = clock::now_ms();
-    let mut tx = store.begin().await?;
-    let mut sql = String::from(
-        "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ",
-    );
-    for i in 0..batch.len() {
-        let sep = if i == 0 { "" } else { ", " };
-        sql.push_str(&format!(
-            "{sep}(${}, 'kosmos', ${}, $1)",
-            2 * i + 2,
-            2 * i + 3
-        ));
-    }
-    sql.push_str(
-        " ON CONFLICT (tenant_id, source, event_id) DO NOTHING RETURNING tenant_id, event_id",
-    );
-    let mut q = sqlx::query(&sql).bind(now);
-    for (d, _) in batch {
-        q = q.bind(&d.tenant).bind(&d.event_id);
-    }
-    let mut new: HashSet<(String, String)> = q
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    // The first job of each new id is accepted; a twin in the same batch is a duplicate.
-    let accepted: Vec<bool> = batch
+    let callbacks: Vec<Callback<'_>> = batch
         .iter()
-        .map(|(d, _)| new.remove(&(d.tenant.clone(), d.event_id.clone())))
-        .collect();
-    let hinted: Vec<&Delivery> = batch
-        .iter()
-        .zip(&accepted)
-        .filter(|(_, a)| **a)
-        .map(|((d, _), _)| d)
-        .collect();
-    let mut due: HashSet<(String, String)> = HashSet::new();
-    if !hinted.is_empty() {
-        let mut sql = String::from(
-            "UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND (",
-        );
-        for i in 0..hinted.len() {
-            let sep = if i == 0 { "" } else { " OR " };
-            sql.push_str(&format!(
-                "{sep}(tenant_id = ${} AND provider_session_id = ${})",
-                2 * i + 2,
-                2 * i + 3
-            ));
-        }
-        sql.push_str(") RETURNING tenant_id, provider_session_id");
-        let mut q = sqlx::query(&sql).bind(now);
-        for d in &hinted {
-            q = q.bind(&d.tenant).bind(&d.provider_session);
-        }
-        due = q
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-    }
-    tx.commit().await?;
-    Ok(batch
-        .iter()
-        .zip(accepted)
-        .map(|((d, _), a)| {
-            if a {
-                Recorded::Accepted {
-                    due: due.contains(&(d.tenant.clone(), d.provider_session.clone())),
-                }
-            } else {
-                Recorded::Duplicate
-            }
+        .map(|(d, _)| Callback {
+            tenant: &d.tenant,
+            event_id: &d.event_id,
+            provider_session: &d.provider_session,
         })
-        .collect())
+        .collect();
+    store.record_callbacks(&callbacks).await
 }

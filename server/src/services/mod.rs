@@ -21,7 +21,6 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use idv_types::{Assurance, Kind, SessionState, Stage, Verification};
 use parking_lot::Mutex;
-use sqlx::{any::AnyRow, Row};
 use tokio::sync::Notify;
 
 pub use self::{
@@ -31,7 +30,7 @@ pub use self::{
     tenant::{Policy, TenantRow},
 };
 use crate::{
-    clock::{self, rfc3339},
+    clock::rfc3339,
     crypto::Sealer,
     domain::status::NIST_REVISION,
     error::{AppError, Result},
@@ -39,7 +38,7 @@ use crate::{
         Connector, Crm, CrmConnection, CrmError, IdentityProvider, ProviderConnection,
         ProviderError,
     },
-    store::{bp_to_confidence, Store},
+    store::{bp_to_confidence, Store, VerificationRow},
 };
 
 /// Tunables (tests shrink them).
@@ -131,12 +130,7 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Columns of a verification row, in the order [`Engine::view`] reads them.
-const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
-    document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
-    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts";
-
-/// A verification row.
+/// A verification row, read: its state parsed, and its wire view with the sealed values opened.
 #[derive(Debug, Clone)]
 pub struct VerRow {
     pub id: String,
@@ -267,90 +261,9 @@ impl Engine {
         })
     }
 
-    pub async fn audit(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        tenant: &str,
-        action: &str,
-        subject: &str,
-        detail: &str,
-    ) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(tenant)
-            .bind(clock::now_ms())
-            .bind(action)
-            .bind(subject)
-            .bind(detail)
-            .execute(conn)
-            .await?;
-        Ok(())
-    }
-
-    fn read_row(&self, r: &AnyRow) -> VerRow {
-        let kind = Kind::parse(&r.get::<String, _>(4)).unwrap_or(Kind::Idv);
-        let state = SessionState::parse(&r.get::<String, _>(5)).unwrap_or(SessionState::Failed);
-        let level: Option<String> = r.get(7);
-        let revision: Option<String> = r.get(8);
-        let contact_id: i64 = r.get(2);
-        let deal_id: Option<i64> = r.get(3);
-        let session_expires: Option<i64> = r.get(18);
-        let pending = state == SessionState::Pending;
-        let view = Verification {
-            id: r.get(0),
-            kind,
-            state,
-            contact_id: contact_id as u64,
-            deal_id: deal_id.map(|d| d as u64),
-            created_at: rfc3339(r.get(12)),
-            completed_at: r.get::<Option<i64>, _>(13).map(rfc3339),
-            // Links only matter while the session can still be used.
-            hosted_url: if pending {
-                self.sealer
-                    .open_opt(r.get::<Option<String>, _>(15).as_deref())
-            } else {
-                None
-            },
-            qr_payload: if pending {
-                self.sealer
-                    .open_opt(r.get::<Option<String>, _>(16).as_deref())
-            } else {
-                None
-            },
-            session_expires_at: session_expires.map(rfc3339),
-            requested_by: self
-                .sealer
-                .open_opt(r.get::<Option<String>, _>(17).as_deref()),
-            failure_reason: r.get(11),
-            ial: level.map(|level| Assurance {
-                level,
-                revision: revision.unwrap_or_else(|| NIST_REVISION.into()),
-            }),
-            document_type: r.get(9),
-            match_confidence: r.get::<Option<i64>, _>(10).map(bp_to_confidence),
-        };
-        VerRow {
-            id: r.get(0),
-            tenant_id: r.get(1),
-            contact_id,
-            deal_id,
-            kind,
-            state,
-            provider_session_id: r.get(6),
-            poll_attempts: r.get(19),
-            valid_until: r.get(14),
-            row: view,
-        }
-    }
-
     pub async fn verification(&self, tenant: &str, id: &str) -> Result<Option<VerRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await?;
-        Ok(row.map(|r| self.read_row(&r)))
+        let row = self.store.verification(tenant, id).await?;
+        Ok(row.map(|r| read_row(&self.sealer, r)))
     }
 
     pub async fn verification_view(&self, tenant: &str, id: &str) -> Result<Verification> {
@@ -363,15 +276,60 @@ impl Engine {
     }
 
     async fn sessions_of(&self, tenant: &str, contact: i64, limit: i64) -> Result<Vec<VerRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND contact_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
-        ))
-        .bind(tenant)
-        .bind(contact)
-        .bind(limit)
-        .fetch_all(self.store.pool())
-        .await?;
-        Ok(rows.iter().map(|r| self.read_row(r)).collect())
+        let rows = self.store.sessions_of(tenant, contact, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| read_row(&self.sealer, r))
+            .collect())
+    }
+}
+
+/// Reads a stored verification: its kind and state parsed, its wire view built with the sealed
+/// values opened (links only while the session is pending).
+fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
+    let kind = Kind::parse(&r.kind).unwrap_or(Kind::Idv);
+    let state = SessionState::parse(&r.state).unwrap_or(SessionState::Failed);
+    let pending = state == SessionState::Pending;
+    let view = Verification {
+        id: r.id.clone(),
+        kind,
+        state,
+        contact_id: r.contact_id as u64,
+        deal_id: r.deal_id.map(|d| d as u64),
+        created_at: rfc3339(r.created_at),
+        completed_at: r.completed_at.map(rfc3339),
+        // Links only matter while the session can still be used.
+        hosted_url: if pending {
+            sealer.open_opt(r.hosted_url_sealed.as_deref())
+        } else {
+            None
+        },
+        qr_payload: if pending {
+            sealer.open_opt(r.qr_payload_sealed.as_deref())
+        } else {
+            None
+        },
+        session_expires_at: r.session_expires_at.map(rfc3339),
+        requested_by: sealer.open_opt(r.requested_by_sealed.as_deref()),
+        failure_reason: r.failure_reason,
+        ial: r.ial_level.map(|level| Assurance {
+            level,
+            revision: r.ial_revision.unwrap_or_else(|| NIST_REVISION.into()),
+        }),
+        document_type: r.document_type,
+        match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+    };
+    VerRow {
+        id: r.id,
+        tenant_id: r.tenant_id,
+        contact_id: r.contact_id,
+        deal_id: r.deal_id,
+        kind,
+        state,
+        provider_session_id: r.provider_session_id,
+        poll_attempts: r.poll_attempts,
+        valid_until: r.valid_until,
+        row: view,
     }
 }
 
@@ -379,10 +337,6 @@ fn parse_ts(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 fn crm_unavailable(e: CrmError) -> AppError {

@@ -13,28 +13,18 @@ use crate::{
     },
 };
 
-use super::{Engine, VerRow, VCOLS};
+use super::{read_row, Engine, VerRow};
 
 impl Engine {
     /// Reads due pending sessions from the provider and applies the answers.
     pub async fn poll_once(&self) -> Result<usize> {
         let now = clock::now_ms();
-        let lock = if self.store.backend() == crate::store::Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
         // Claim with a lease so replicas do not read the same session at once.
-        let rows = sqlx::query(&format!(
-            "UPDATE verifications SET next_poll_at = $1 WHERE id IN (\
-               SELECT id FROM verifications WHERE state = 'pending' AND provider_session_id IS NOT NULL \
-               AND next_poll_at <= $2 ORDER BY next_poll_at LIMIT 32{lock}) RETURNING {VCOLS}"
-        ))
-        .bind(now + 30_000)
-        .bind(now)
-        .fetch_all(self.store.pool())
-        .await?;
-        let claimed: Vec<VerRow> = rows.iter().map(|r| self.read_row(r)).collect();
+        let rows = self.store.claim_due_polls(now + 30_000, now).await?;
+        let claimed: Vec<VerRow> = rows
+            .into_iter()
+            .map(|r| read_row(&self.sealer, r))
+            .collect();
         let n = claimed.len();
         for v in claimed {
             if let Err(e) = self.poll_one(&v).await {
@@ -75,10 +65,8 @@ impl Engine {
                     _ if v.kind == Kind::Stepup => self.settings.stepup_poll,
                     _ => self.idv_poll_delay(v.poll_attempts + 1),
                 };
-                sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
-                    .bind(&v.id)
-                    .bind(clock::now_ms() + delay.as_millis() as i64)
-                    .execute(self.store.pool())
+                self.store
+                    .record_poll(&v.id, clock::now_ms() + delay.as_millis() as i64)
                     .await?;
                 tracing::info!(verification = %v.id, error = %e, "provider read failed; will retry");
             }
@@ -88,15 +76,13 @@ impl Engine {
 
     /// A callback's hint: read this session now.
     pub async fn hint(&self, tenant: &str, provider_session: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'")
-            .bind(tenant)
-            .bind(provider_session)
-            .bind(clock::now_ms())
-            .execute(self.store.pool())
+        let due = self
+            .store
+            .hint(tenant, provider_session, clock::now_ms())
             .await?;
-        if done.rows_affected() > 0 {
+        if due {
             self.wake_poll.notify_one();
         }
-        Ok(done.rows_affected() > 0)
+        Ok(due)
     }
 }

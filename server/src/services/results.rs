@@ -2,7 +2,6 @@
 
 use idv_types::{Kind, Verification};
 use serde_json::json;
-use sqlx::Row;
 
 use super::{
     sync::{self, Write},
@@ -10,13 +9,12 @@ use super::{
 };
 use crate::{
     clock::{self, DAY_MS},
-    domain::status::NIST_REVISION,
     error::{AppError, Result},
     ports::identity::{Outcome, ResultFields, SessionReport},
-    store::confidence_to_bp,
+    store::{Conn, Finish},
 };
 
-use super::{Engine, VerRow, VCOLS};
+use super::{read_row, Engine, VerRow};
 
 impl Engine {
     /// Cancels a pending session.
@@ -26,18 +24,13 @@ impl Engine {
         })?;
         let mut tx = self.store.begin().await?;
         let now = clock::now_ms();
-        let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
+        if !tx.cancel(id, now).await? {
             return Err(AppError::Conflict(format!(
                 "verification {id} is already {} and cannot be canceled",
                 v.state.as_str()
             )));
         }
-        self.audit(&mut tx, &tenant.id, "cancel", id, "").await?;
+        tx.audit(&tenant.id, "cancel", id, "").await?;
         if v.kind == Kind::Idv {
             self.queue_contact_writes(&mut tx, tenant, v.contact_id)
                 .await?;
@@ -58,60 +51,47 @@ impl Engine {
     ) -> Result<bool> {
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
-        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) = match &report
-            .outcome
-        {
-            Outcome::Pending => {
-                let delay = if v.kind == Kind::Stepup {
-                    self.settings.stepup_poll
-                } else {
-                    self.idv_poll_delay(v.poll_attempts + 1)
-                };
-                sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
-                    .bind(&v.id)
-                    .bind(now + delay.as_millis() as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return Ok(false);
-            }
-            Outcome::Verified(f) => ("verified", Some(f), None),
-            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-            Outcome::Expired => ("expired", None, None),
-        };
+        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) =
+            match &report.outcome {
+                Outcome::Pending => {
+                    let delay = if v.kind == Kind::Stepup {
+                        self.settings.stepup_poll
+                    } else {
+                        self.idv_poll_delay(v.poll_attempts + 1)
+                    };
+                    tx.record_poll(&v.id, now + delay.as_millis() as i64)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                Outcome::Verified(f) => ("verified", Some(f), None),
+                Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+                Outcome::Expired => ("expired", None, None),
+            };
         let valid_until = (state == "verified" && v.kind == Kind::Idv)
             .then(|| now + tenant.policy.validity_days * DAY_MS);
-        let done = sqlx::query(
-            "UPDATE verifications SET state = $2, ial_level = $3, ial_revision = $4, document_type = $5, match_confidence_bp = $6, \
-             failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL \
-             WHERE id = $1 AND state = 'pending'",
-        )
-        .bind(&v.id)
-        .bind(state)
-        .bind(fields.and_then(|f| f.ial.clone()))
-        .bind(fields.and_then(|f| f.ial.as_ref()).map(|_| NIST_REVISION))
-        .bind(fields.and_then(|f| f.document_type.clone()))
-        .bind(fields.and_then(|f| f.match_confidence).map(confidence_to_bp))
-        .bind(reason)
-        .bind(now)
-        .bind(valid_until)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            self.audit(&mut tx, &tenant.id, "late_report_ignored", &v.id, state)
+        let done = tx
+            .finish(&Finish {
+                id: &v.id,
+                state,
+                ial_level: fields.and_then(|f| f.ial.clone()),
+                document_type: fields.and_then(|f| f.document_type.clone()),
+                match_confidence: fields.and_then(|f| f.match_confidence),
+                failure_reason: reason,
+                now,
+                valid_until,
+            })
+            .await?;
+        if !done {
+            tx.audit(&tenant.id, "late_report_ignored", &v.id, state)
                 .await?;
             tx.commit().await?;
             return Ok(false);
         }
-        self.audit(&mut tx, &tenant.id, "result", &v.id, state)
-            .await?;
+        tx.audit(&tenant.id, "result", &v.id, state).await?;
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
-                sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $3 WHERE tenant_id = $1 AND contact_id = $2")
-                    .bind(&tenant.id)
-                    .bind(v.contact_id)
-                    .bind(self.sealer.seal(did))
-                    .execute(&mut *tx)
+                tx.enroll_liveid(&tenant.id, v.contact_id, &self.sealer.seal(did))
                     .await?;
             }
         }
@@ -140,7 +120,8 @@ impl Engine {
         };
         sync::enqueue(
             &mut tx,
-            self,
+            &self.sealer,
+            self.settings.coalesce,
             &tenant.id,
             &format!("note:{}:{state}", v.id),
             &Write::Note {
@@ -159,30 +140,19 @@ impl Engine {
     /// Recomputes a contact's fields and upserts their desired state.
     pub async fn queue_contact_writes(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        tx: &mut dyn Conn,
         tenant: &TenantRow,
         contact: i64,
     ) -> Result<()> {
-        let status = self
-            .store
-            .contact_status_on(conn, &tenant.id, contact)
-            .await?;
+        let status = tx.contact_status(&tenant.id, contact).await?;
         let Some(status) = status else { return Ok(()) };
-        let did = sqlx::query(
-            "SELECT credential_did_sealed FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
-        )
-        .bind(&tenant.id)
-        .bind(contact)
-        .fetch_optional(&mut *conn)
-        .await?
-        .and_then(|r| {
-            self.sealer
-                .open_opt(r.get::<Option<String>, _>(0).as_deref())
-        });
+        let sealed = tx.credential_sealed(&tenant.id, contact).await?;
+        let did = self.sealer.open_opt(sealed.as_deref());
         let fields = crate::domain::fields::contact_fields(&status, did);
         sync::enqueue(
-            conn,
-            self,
+            tx,
+            &self.sealer,
+            self.settings.coalesce,
             &tenant.id,
             &format!("contact:{contact}"),
             &Write::ContactFields {
@@ -195,15 +165,12 @@ impl Engine {
 
     pub(super) async fn queue_history(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        tx: &mut dyn Conn,
         tenant: &str,
         id: &str,
     ) -> Result<()> {
-        let row = sqlx::query(&format!("SELECT {VCOLS} FROM verifications WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let v = self.read_row(&row).row;
+        let row = tx.verification_by_id(id).await?;
+        let v = read_row(&self.sealer, row).row;
         let record = json!({
             "name": format!("{} {}", if v.kind == Kind::Idv { "IDV" } else { "Step-up" }, v.id),
             "custom_field": {
@@ -221,8 +188,9 @@ impl Engine {
             }
         });
         sync::enqueue(
-            conn,
-            self,
+            tx,
+            &self.sealer,
+            self.settings.coalesce,
             tenant,
             &format!("history:{id}"),
             &Write::History {

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use idv_types::{Kind, SessionState, StartVerification, Verification};
-use sqlx::Row;
 
 use super::{
     sync::{self, Write},
@@ -13,9 +12,10 @@ use crate::{
     clock::{self},
     error::{AppError, Result},
     ports::{identity::CreateIdv, CrmError},
+    store::SessionStarted,
 };
 
-use super::{crm_unavailable, is_unique_violation, parse_ts, provider_unavailable, uid, Engine};
+use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
 
 impl Engine {
     /// Starts document + selfie proofing for a contact (idempotent: a pending or valid session
@@ -89,17 +89,10 @@ impl Engine {
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
         if let Some(key) = idempotency_key {
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (tenant_id, key, verification_id, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, key) DO NOTHING",
-            )
-            .bind(&tenant.id)
-            .bind(key)
-            .bind(&id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
+            if !tx
+                .reserve_idempotency_key(&tenant.id, key, &id, now)
+                .await?
+            {
                 drop(tx);
                 return self
                     .wait_for_idempotent(&tenant.id, key)
@@ -109,40 +102,30 @@ impl Engine {
         }
         if req.force {
             // A forced restart supersedes the pending session.
-            sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3 WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending'")
-                .bind(&tenant.id)
-                .bind(contact)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            tx.cancel_pending_idv(&tenant.id, contact, now).await?;
         }
-        let inserted = sqlx::query(
-            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed) \
-             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5)",
-        )
-        .bind(&id)
-        .bind(&tenant.id)
-        .bind(contact)
-        .bind(now)
-        .bind(req.requested_by.as_deref().map(|r| self.sealer.seal(r)))
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            if is_unique_violation(&e) {
-                drop(tx);
-                // Someone else started one a moment ago: return theirs.
-                let sessions = self.sessions_of(&tenant.id, contact, 5).await?;
-                if let Some(p) = sessions
-                    .into_iter()
-                    .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
-                {
-                    return Ok((p.row, false));
-                }
-                return Err(AppError::Conflict(
-                    "a verification for this contact was started at the same time; retry".into(),
-                ));
+        let inserted = tx
+            .insert_pending_idv(
+                &id,
+                &tenant.id,
+                contact,
+                now,
+                req.requested_by.as_deref().map(|r| self.sealer.seal(r)),
+            )
+            .await?;
+        if !inserted {
+            drop(tx);
+            // Someone else started one a moment ago: return theirs.
+            let sessions = self.sessions_of(&tenant.id, contact, 5).await?;
+            if let Some(p) = sessions
+                .into_iter()
+                .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+            {
+                return Ok((p.row, false));
             }
-            return Err(e.into());
+            return Err(AppError::Conflict(
+                "a verification for this contact was started at the same time; retry".into(),
+            ));
         }
         tx.commit().await?;
 
@@ -170,38 +153,30 @@ impl Engine {
         let session = match created {
             Ok(s) => s,
             Err(e) => {
-                let mut conn = self.store.pool().acquire().await?;
-                sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending'")
-                    .bind(&id)
-                    .bind(format!("could not start: {e}"))
-                    .bind(clock::now_ms())
-                    .execute(&mut *conn)
+                let mut conn = self.store.acquire().await?;
+                conn.fail_pending(&id, &format!("could not start: {e}"), clock::now_ms())
                     .await?;
-                self.audit(&mut conn, &tenant.id, "start_failed", &id, &e.to_string())
+                conn.audit(&tenant.id, "start_failed", &id, &e.to_string())
                     .await?;
                 return Err(provider_unavailable(e));
             }
         };
         let expires = parse_ts(&session.expires_at);
         let mut tx = self.store.begin().await?;
-        sqlx::query(
-            "UPDATE verifications SET provider_session_id = $2, hosted_url_sealed = $3, session_expires_at = $4, \
-             next_poll_at = $5, ial_level = NULL, updated_at = $6 WHERE id = $1",
-        )
-        .bind(&id)
-        .bind(&session.session_id)
-        .bind(session.url.as_deref().map(|u| self.sealer.seal(u)))
-        .bind(expires)
-        .bind(clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64)
-        .bind(clock::now_ms())
-        .execute(&mut *tx)
+        tx.idv_started(&SessionStarted {
+            id: &id,
+            provider_session_id: &session.session_id,
+            link_sealed: session.url.as_deref().map(|u| self.sealer.seal(u)),
+            session_expires_at: expires,
+            next_poll_at: clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64,
+            now: clock::now_ms(),
+        })
         .await?;
         let who = req
             .requested_by
             .clone()
             .unwrap_or_else(|| "automation".into());
-        self.audit(
-            &mut tx,
+        tx.audit(
             &tenant.id,
             "start_idv",
             &id,
@@ -211,7 +186,8 @@ impl Engine {
         self.queue_contact_writes(&mut tx, tenant, contact).await?;
         sync::enqueue(
             &mut tx,
-            self,
+            &self.sealer,
+            self.settings.coalesce,
             &tenant.id,
             &format!("note:{id}:started"),
             &Write::Note {
@@ -228,18 +204,8 @@ impl Engine {
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {
-        let row = sqlx::query(
-            "SELECT verification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
-        )
-        .bind(tenant)
-        .bind(key)
-        .fetch_optional(self.store.pool())
-        .await?;
-        match row {
-            Some(r) => Ok(self
-                .verification(tenant, &r.get::<String, _>(0))
-                .await?
-                .map(|v| v.row)),
+        match self.store.idempotent_verification(tenant, key).await? {
+            Some(id) => Ok(self.verification(tenant, &id).await?.map(|v| v.row)),
             None => Ok(None),
         }
     }

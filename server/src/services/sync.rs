@@ -9,19 +9,18 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::Engine;
+use crate::{
+    clock,
+    crypto::Sealer,
+    error::Result,
+    ports::{CrmError, Record},
+    store::{Claimed, Conn, Enqueue},
+};
 use parking_lot::Mutex;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::{AnyConnection, Row};
-
-use super::Engine;
-use crate::{
-    clock,
-    error::Result,
-    ports::{CrmError, Record},
-    store::Backend,
-};
 
 /// One remote write, as stored (sealed) in the outbox.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -78,40 +77,29 @@ fn target(kind: &str, id: u64) -> Record {
     }
 }
 
-/// Upserts a write inside the caller's transaction. `key` names the remote record.
+/// Upserts a write inside the caller's transaction (`tx`), sealed with `sealer`; a new row is
+/// due after `coalesce`. `key` names the remote record.
 pub async fn enqueue(
-    conn: &mut AnyConnection,
-    engine: &Engine,
+    tx: &mut dyn Conn,
+    sealer: &Sealer,
+    coalesce: Duration,
     tenant: &str,
     key: &str,
     write: &Write,
 ) -> Result<()> {
     let now = clock::now_ms();
-    let payload = engine
-        .sealer
-        .seal(&serde_json::to_string(write).expect("serialisable"));
-    let due = now + engine.settings.coalesce.as_millis() as i64;
-    let sql = if write.coalesces() {
-        "INSERT INTO sync_outbox (tenant_id, record_key, kind, payload, next_attempt_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (tenant_id, record_key) DO UPDATE SET payload = excluded.payload, \
-           version = sync_outbox.version + 1, attempts = 0, last_error = NULL, \
-           next_attempt_at = CASE WHEN sync_outbox.state = 'pending' THEN sync_outbox.next_attempt_at ELSE excluded.next_attempt_at END, \
-           state = 'pending', updated_at = excluded.updated_at"
-    } else {
-        "INSERT INTO sync_outbox (tenant_id, record_key, kind, payload, next_attempt_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, record_key) DO NOTHING"
-    };
-    sqlx::query(sql)
-        .bind(tenant)
-        .bind(key)
-        .bind(write.kind())
-        .bind(payload)
-        .bind(due)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    let payload = sealer.seal(&serde_json::to_string(write).expect("serialisable"));
+    let due = now + coalesce.as_millis() as i64;
+    tx.enqueue(&Enqueue {
+        tenant,
+        record_key: key,
+        kind: write.kind(),
+        payload: &payload,
+        coalesces: write.coalesces(),
+        next_attempt_at: due,
+        now,
+    })
+    .await
 }
 
 /// A token bucket: `capacity` tokens, refilled at `per_sec`.
@@ -222,16 +210,6 @@ impl RateLimiter {
     }
 }
 
-struct Claimed {
-    id: i64,
-    tenant: String,
-    kind: String,
-    payload: String,
-    version: i64,
-    remote_id: Option<i64>,
-    attempts: i64,
-}
-
 enum Sent {
     Done(Option<u64>),
     Failed(CrmError),
@@ -242,33 +220,7 @@ impl Engine {
     pub async fn sync_once(&self) -> Result<usize> {
         let now = clock::now_ms();
         let lease = now + 60_000;
-        let lock = if self.store.backend() == Backend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let rows = sqlx::query(&format!(
-            "UPDATE sync_outbox SET next_attempt_at = $1 WHERE id IN (\
-               SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT 32{lock}) \
-             RETURNING id, tenant_id, kind, payload, version, remote_id, attempts"
-        ))
-        .bind(lease)
-        .bind(now)
-        .fetch_all(self.store.pool())
-        .await?;
-        let claimed: Vec<Claimed> = rows
-            .into_iter()
-            .map(|r| Claimed {
-                id: r.get(0),
-                tenant: r.get(1),
-                kind: r.get(2),
-                payload: r.get(3),
-                version: r.get(4),
-                remote_id: r.get(5),
-                attempts: r.get(6),
-            })
-            .collect();
+        let claimed = self.store.claim_outbox(lease, now).await?;
         let n = claimed.len();
         for row in claimed {
             self.send_row(row).await?;
@@ -286,10 +238,8 @@ impl Engine {
             self.limiter
                 .take(&tenant.id, tenant.hourly_limit, tenant.rate_window_secs)
         {
-            sqlx::query("UPDATE sync_outbox SET next_attempt_at = $2 WHERE id = $1")
-                .bind(row.id)
-                .bind(clock::now_ms() + wait.as_millis() as i64 + 1)
-                .execute(self.store.pool())
+            self.store
+                .outbox_defer(row.id, clock::now_ms() + wait.as_millis() as i64 + 1)
                 .await?;
             return Ok(());
         }
@@ -344,18 +294,15 @@ impl Engine {
         match sent {
             Sent::Done(remote) => {
                 self.metrics.sync_sent.inc();
-                sqlx::query(
-                    "UPDATE sync_outbox SET sent_version = $2, remote_id = COALESCE($3, remote_id), \
-                     state = CASE WHEN version = $2 THEN 'done' ELSE 'pending' END, \
-                     next_attempt_at = $4, attempts = 0, last_error = NULL, updated_at = $4 WHERE id = $1",
-                )
-                .bind(row.id)
-                .bind(row.version)
-                .bind(remote.map(|r| r as i64))
-                .bind(clock::now_ms())
-                .execute(self.store.pool())
-                .await?;
-                self.audit_row(row.id, "crm_write", None).await
+                self.store
+                    .outbox_sent(
+                        row.id,
+                        row.version,
+                        remote.map(|r| r as i64),
+                        clock::now_ms(),
+                    )
+                    .await?;
+                self.store.audit_outbox_row(row.id, "crm_write", "").await
             }
             Sent::Failed(e) => {
                 if let Some(secs) = e.retry_after() {
@@ -379,76 +326,34 @@ impl Engine {
         let jittered = base * rand::thread_rng().gen_range(0.8..1.2);
         let floor = e.retry_after().map(|s| s as f64 * 1000.0).unwrap_or(0.0);
         let delay = jittered.max(floor) as i64;
-        sqlx::query("UPDATE sync_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, updated_at = $4 WHERE id = $1")
-            .bind(row.id)
-            .bind(clock::now_ms() + delay)
-            .bind(message)
-            .bind(clock::now_ms())
-            .execute(self.store.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// An audit line for an outbox row (its record key; never its payload).
-    async fn audit_row(&self, id: i64, action: &str, error: Option<&str>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (tenant_id, at, action, subject, detail) \
-             SELECT tenant_id, $2, $3, record_key, $4 FROM sync_outbox WHERE id = $1",
-        )
-        .bind(id)
-        .bind(clock::now_ms())
-        .bind(action)
-        .bind(error.unwrap_or(""))
-        .execute(self.store.pool())
-        .await?;
-        Ok(())
+        self.store
+            .outbox_retry(row.id, clock::now_ms() + delay, message, clock::now_ms())
+            .await
     }
 
     async fn finish_dead(&self, id: i64, message: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(message)
-        .bind(clock::now_ms())
-        .execute(self.store.pool())
-        .await?;
-        self.audit_row(id, "crm_write_dead", Some(message)).await
+        self.store.outbox_dead(id, message, clock::now_ms()).await?;
+        self.store
+            .audit_outbox_row(id, "crm_write_dead", message)
+            .await
     }
 
     /// Puts dead rows back in the queue; returns how many.
     pub async fn replay_dead(&self, tenant: Option<&str>) -> Result<u64> {
         let now = clock::now_ms();
-        let done = sqlx::query(
-            "UPDATE sync_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1 \
-             WHERE state = 'dead' AND ($2 IS NULL OR tenant_id = $2)",
-        )
-        .bind(now)
-        .bind(tenant)
-        .execute(self.store.pool())
-        .await?;
+        let done = self.store.outbox_replay(tenant, now).await?;
         self.wake_sync.notify_one();
-        Ok(done.rows_affected())
+        Ok(done)
     }
 
     /// Rows by state, for the CLI and `/metrics`.
     pub async fn sync_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows =
-            sqlx::query("SELECT state, COUNT(*) FROM sync_outbox GROUP BY state ORDER BY state")
-                .fetch_all(self.store.pool())
-                .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.store.outbox_counts().await
     }
 
     /// Dead rows with their last error (no payloads: they hold personal data).
     pub async fn dead_rows(&self) -> Result<Vec<(String, String, String, String)>> {
-        let rows = sqlx::query("SELECT tenant_id, record_key, kind, COALESCE(last_error, '') FROM sync_outbox WHERE state = 'dead' ORDER BY id")
-            .fetch_all(self.store.pool())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect())
+        self.store.dead_outbox_rows().await
     }
 }
 

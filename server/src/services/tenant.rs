@@ -2,12 +2,11 @@
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use crate::{
     crypto::Sealer,
     error::{AppError, Result},
-    store::Store,
+    store::{SealedConnections, Store},
 };
 
 /// What an admin chooses at install (iparams) or with `server tenant set-policy`.
@@ -107,46 +106,32 @@ pub struct Connections {
     pub rate_window_secs: Option<i64>,
 }
 
-const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
-    kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash";
-
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM tenants WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?;
+    let row = store.tenant_record(id).await?;
     Ok(row.map(|r| {
-        let open = |i: usize| {
-            sealer
-                .open_opt(r.get::<Option<String>, _>(i).as_deref())
-                .map(SecretString::from)
-        };
+        let open =
+            |sealed: Option<String>| sealer.open_opt(sealed.as_deref()).map(SecretString::from);
         TenantRow {
-            id: r.get(0),
-            name: r.get(1),
-            freshsales_base_url: r.get(2),
-            freshsales_key: open(3),
-            kosmos_base_url: r.get(4),
-            kosmos_key: open(5),
-            kosmos_webhook_secret: open(6),
-            automator_secret: open(7),
-            hourly_limit: r.get(8),
-            rate_window_secs: r.get(9),
-            policy: serde_json::from_str(&r.get::<String, _>(10)).unwrap_or_default(),
-            installed: r.get::<i64, _>(11) != 0,
-            token_hash: r.get(12),
+            id: r.id,
+            name: r.name,
+            freshsales_base_url: r.freshsales_base_url,
+            freshsales_key: open(r.freshsales_key_sealed),
+            kosmos_base_url: r.kosmos_base_url,
+            kosmos_key: open(r.kosmos_key_sealed),
+            kosmos_webhook_secret: open(r.kosmos_webhook_secret_sealed),
+            automator_secret: open(r.automator_secret_sealed),
+            hourly_limit: r.hourly_limit,
+            rate_window_secs: r.rate_window_secs,
+            policy: serde_json::from_str(&r.policy).unwrap_or_default(),
+            installed: r.installed != 0,
+            token_hash: r.token_hash,
         }
     }))
 }
 
+/// Every tenant: id, name, and whether the app is installed.
 pub async fn list(store: &Store) -> Result<Vec<(String, String, bool)>> {
-    let rows = sqlx::query("SELECT id, name, installed FROM tenants ORDER BY id")
-        .fetch_all(store.pool())
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) != 0))
-        .collect())
+    store.list_tenants().await
 }
 
 /// Updates whichever connection settings are given (secrets sealed).
@@ -157,59 +142,33 @@ pub async fn set_connections(
     c: &Connections,
 ) -> Result<()> {
     let seal = |v: &Option<String>| v.as_deref().map(|s| sealer.seal(s));
-    sqlx::query(
-        "UPDATE tenants SET \
-         freshsales_base_url = COALESCE($2, freshsales_base_url), \
-         freshsales_key_sealed = COALESCE($3, freshsales_key_sealed), \
-         kosmos_base_url = COALESCE($4, kosmos_base_url), \
-         kosmos_key_sealed = COALESCE($5, kosmos_key_sealed), \
-         kosmos_webhook_secret_sealed = COALESCE($6, kosmos_webhook_secret_sealed), \
-         automator_secret_sealed = COALESCE($7, automator_secret_sealed), \
-         hourly_limit = COALESCE($8, hourly_limit), \
-         rate_window_secs = COALESCE($9, rate_window_secs) \
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(c.freshsales_base_url.clone())
-    .bind(seal(&c.freshsales_key))
-    .bind(c.kosmos_base_url.clone())
-    .bind(seal(&c.kosmos_key))
-    .bind(seal(&c.kosmos_webhook_secret))
-    .bind(seal(&c.automator_secret))
-    .bind(c.hourly_limit)
-    .bind(c.rate_window_secs)
-    .execute(store.pool())
-    .await?;
-    Ok(())
+    store
+        .set_connections(
+            id,
+            &SealedConnections {
+                freshsales_base_url: c.freshsales_base_url.clone(),
+                freshsales_key_sealed: seal(&c.freshsales_key),
+                kosmos_base_url: c.kosmos_base_url.clone(),
+                kosmos_key_sealed: seal(&c.kosmos_key),
+                kosmos_webhook_secret_sealed: seal(&c.kosmos_webhook_secret),
+                automator_secret_sealed: seal(&c.automator_secret),
+                hourly_limit: c.hourly_limit,
+                rate_window_secs: c.rate_window_secs,
+            },
+        )
+        .await
 }
 
+/// Checks and stores a tenant's policy (audited).
 pub async fn set_policy(store: &Store, id: &str, policy: &Policy) -> Result<()> {
     policy.validate()?;
     let json = serde_json::to_string(policy).map_err(|e| AppError::Internal(e.into()))?;
-    let done = sqlx::query("UPDATE tenants SET policy = $2 WHERE id = $1")
-        .bind(id)
-        .bind(json)
-        .execute(store.pool())
-        .await?;
-    if done.rows_affected() == 0 {
+    if !store.set_policy(id, &json).await? {
         return Err(AppError::NotFound(format!("no tenant {id}")));
     }
-    sqlx::query(
-        "INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, 'policy', $1, $3)",
-    )
-    .bind(id)
-    .bind(crate::clock::now_ms())
-    .bind(serde_json::to_string(policy).unwrap_or_default())
-    .execute(store.pool())
-    .await?;
     Ok(())
 }
 
 pub async fn set_installed(store: &Store, id: &str, installed: bool) -> Result<()> {
-    sqlx::query("UPDATE tenants SET installed = $2 WHERE id = $1")
-        .bind(id)
-        .bind(i64::from(installed))
-        .execute(store.pool())
-        .await?;
-    Ok(())
+    store.set_installed(id, installed).await
 }
