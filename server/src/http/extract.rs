@@ -172,9 +172,14 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// Parses a CRM record id: 1–18 ASCII digits, not zero.
+/// Parses a CRM record id: 1–18 ASCII digits, no leading zero (the document's pattern
+/// `^[1-9][0-9]{0,17}$`).
 pub fn parse_record_id(what: &str, raw: &str) -> Result<i64> {
-    if raw.is_empty() || raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    if raw.is_empty()
+        || raw.len() > 18
+        || raw.starts_with('0')
+        || !raw.bytes().all(|b| b.is_ascii_digit())
+    {
         let shown: String = raw.chars().take(24).collect();
         let ellipsis = if raw.chars().count() > 24 { "…" } else { "" };
         return Err(AppError::BadRequest(format!(
@@ -199,6 +204,7 @@ mod tests {
         for bad in [
             "",
             "0",
+            "007",
             "-1",
             "12a",
             "1e5",
