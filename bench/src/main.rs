@@ -19,14 +19,15 @@ use anyhow::{bail, Context, Result};
 use axum::{routing::get, Json, Router};
 use clap::Parser;
 use idv_server::{
-    auth,
     crypto::Sealer,
-    engine::{tenant, Engine, Settings},
+    http::auth,
+    services::{tenant, Settings},
     sim::{
         freshsales::FreshsalesSim,
         kosmos::{KosmosFaults, KosmosSim, Outcome},
         Served,
     },
+    testkit::Backend,
     webhook, Config, Running, Store,
 };
 use serde_json::json;
@@ -246,32 +247,18 @@ impl Drop for ServerUnderTest {
     }
 }
 
-/// Points the bench tenant at the simulators, with a plan of `hourly` calls per `window` s.
-async fn connect_tenant(
-    store: &Store,
-    sealer: &Sealer,
-    fs: &str,
-    kosmos: &str,
-    hourly: i64,
-    window: i64,
-) -> Result<()> {
-    tenant::set_connections(
-        store,
-        sealer,
-        TENANT,
-        &tenant::Connections {
-            freshsales_base_url: Some(format!("{fs}/a/bench/crm/sales/api")),
-            freshsales_key: Some(FS_KEY.into()),
-            kosmos_base_url: Some(kosmos.into()),
-            kosmos_key: Some(KS_KEY.into()),
-            kosmos_webhook_secret: Some(KS_SECRET.into()),
-            hourly_limit: Some(hourly),
-            rate_window_secs: Some(window),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))
+/// The bench tenant's connections to the simulators, with a plan of `hourly` calls per `window` s.
+fn connections(fs: &str, kosmos: &str, hourly: i64, window: i64) -> tenant::Connections {
+    tenant::Connections {
+        freshsales_base_url: Some(format!("{fs}/a/bench/crm/sales/api")),
+        freshsales_key: Some(FS_KEY.into()),
+        kosmos_base_url: Some(kosmos.into()),
+        kosmos_key: Some(KS_KEY.into()),
+        kosmos_webhook_secret: Some(KS_SECRET.into()),
+        hourly_limit: Some(hourly),
+        rate_window_secs: Some(window),
+        ..Default::default()
+    }
 }
 
 /// Prepares a tenant in `db_url` and starts the release server on it.
@@ -288,7 +275,14 @@ async fn start_server(
     store
         .insert_tenant(TENANT, "Bench", &auth::hash_token(&token))
         .await?;
-    connect_tenant(&store, &sealer, fs, kosmos, 5000, 3600).await?;
+    tenant::set_connections(
+        &store,
+        &sealer,
+        TENANT,
+        &connections(fs, kosmos, 5000, 3600),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.upsert_contact(TENANT, 1001, true).await?;
     store.close().await;
     let port = free_port()?;
@@ -691,23 +685,21 @@ async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) -> Result<R
     store
         .insert_tenant(TENANT, "Bench", &auth::hash_token(&auth::generate_token()))
         .await?;
-    let sealer = Sealer::from_base64(&Sealer::generate_key().into())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let settings = Settings {
-        public_base_url: format!("http://{}", listener.local_addr()?),
-        coalesce: Duration::from_millis(500),
-        idv_poll: vec![Duration::from_secs(600)],
-        tick: Duration::from_millis(20),
-        ..Settings::default()
-    };
-    let engine = Engine::new(store.clone(), sealer, settings);
-    connect_tenant(&store, &engine.sealer, fs_url, ks_url, hourly, window).await?;
-    Running::serve(
-        listener,
-        &Config::for_database(db),
-        engine,
-        Default::default(),
-    )
+    Backend {
+        config: Config::for_database(db),
+        settings: Settings {
+            coalesce: Duration::from_millis(500),
+            idv_poll: vec![Duration::from_secs(600)],
+            tick: Duration::from_millis(20),
+            ..Settings::default()
+        },
+        sealer: Sealer::from_base64(&Sealer::generate_key().into())?,
+        tenant: TENANT.into(),
+        connections: connections(fs_url, ks_url, hourly, window),
+        policy: None,
+        extra: Default::default(),
+    }
+    .serve(store)
     .await
 }
 

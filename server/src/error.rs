@@ -1,14 +1,6 @@
-//! The crate's one error type and its mapping to JSON responses.
-//!
-//! Client errors say precisely what was wrong; internal errors are logged once (with their
-//! chain) and answered with a generic message, so no SQL or secret ever reaches a client.
-
-use axum::{
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    Json,
-};
-use idv_types::ApiError;
+//! The crate's one error type. Client errors say precisely what was wrong; `crate::http::error`
+//! turns each into its status and JSON body (internal errors logged once, answered generically,
+//! so no SQL or secret ever reaches a client).
 
 /// Result alias used across the crate.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -55,24 +47,26 @@ impl From<sqlx::Error> for AppError {
 }
 
 impl AppError {
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotEnrolled(_) => StatusCode::CONFLICT,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::NotFound(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge(_) => 413,
+            Self::Unsupported(_) => 415,
+            Self::Unprocessable(_) => 422,
+            Self::NotEnrolled(_) => 409,
+            Self::Upstream(_) => 502,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable `error` of the JSON body.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
@@ -87,27 +81,5 @@ impl AppError {
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = match &self {
-            Self::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
-                "internal error; the operator's log has the details".to_string()
-            }
-            Self::Unavailable(e) => {
-                tracing::warn!(error = %e, "database unavailable");
-                "the service is temporarily unavailable; retry shortly".to_string()
-            }
-            other => other.to_string(),
-        };
-        let body = ApiError {
-            error: self.code().to_string(),
-            message,
-        };
-        (status, Json(body)).into_response()
     }
 }

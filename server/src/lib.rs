@@ -3,35 +3,36 @@
 //! `build_router` assembles the HTTP surface; [`Server`] binds it (port 0 in tests) and runs it
 //! until a shutdown signal. `main.rs` only parses the command line and calls in here.
 
-pub mod api;
-pub mod auth;
+pub mod adapters;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+#[cfg(feature = "twins")]
 pub mod demo;
-pub mod engine;
+pub mod domain;
 pub mod error;
-pub mod freshsales;
-pub mod hooks;
-pub mod kosmos;
+pub mod http;
+pub mod ports;
+pub mod services;
+#[cfg(feature = "twins")]
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "twins")]
+pub mod testkit;
 pub mod webhook;
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use axum::{middleware, Router};
+use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 pub use config::Config;
-use engine::{Engine, Settings};
+use services::{Engine, Settings};
 pub use store::Store;
 use tokio_util::sync::CancellationToken;
 
-/// The NIST SP 800-63 revision our IAL values refer to (800-63-4 renumbers the levels).
-pub const NIST_REVISION: &str = "800-63-3";
+pub use domain::status::NIST_REVISION;
 
 /// Shared state handed to every handler.
 #[derive(Clone, Debug)]
@@ -69,7 +70,7 @@ impl Running {
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url).await?;
-        Self::start_with(config, Engine::new(store, sealer, settings), extra).await
+        Self::start_with(config, wire_engine(store, sealer, settings), extra).await
     }
 
     pub async fn start_with(
@@ -150,25 +151,18 @@ impl Drop for Running {
     }
 }
 
-/// The backend's routes with the common layers applied. `extra` lets the demo add its pages.
+/// The services wired to the production adapters (the real 1Kosmos and Freshsales clients; the
+/// simulators' base URLs make the same clients talk to the twins).
+pub fn wire_engine(store: Store, sealer: crypto::Sealer, settings: Settings) -> Engine {
+    let connector = std::sync::Arc::new(adapters::Adapters {
+        timeout: settings.http_timeout,
+    });
+    Engine::new(store, sealer, settings, connector)
+}
+
+/// The backend's routes with the common layers applied (see [`http::router`]).
 pub fn build_router(state: AppState, config: &Config, extra: Router<AppState>) -> Router {
-    api::routes()
-        .merge(extra)
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(RequestBodyLimitLayer::new(config.max_body))
-        // Outside the limit layer, which answers an oversized Content-Length itself.
-        .layer(middleware::from_fn(api::json_errors))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
-        .layer(TraceLayer::new_for_http())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            api::count_answers,
-        ))
-        .with_state(state)
+    http::router(state, config, extra)
 }
 
 /// A bound, not yet running, HTTP server.

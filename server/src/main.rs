@@ -4,12 +4,13 @@ use std::io::Write as _;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+#[cfg(feature = "twins")]
+use idv_server::demo;
 use idv_server::{
-    auth,
     crypto::Sealer,
-    demo,
-    engine::{tenant, Engine, Settings},
-    shutdown_signal, telemetry, Config, Running, Store,
+    http::auth,
+    services::{tenant, Engine, Settings},
+    shutdown_signal, telemetry, wire_engine, Config, Running, Store,
 };
 use secrecy::SecretString;
 
@@ -25,6 +26,7 @@ enum Command {
     /// Serve the widget API and webhooks, and run the workers.
     Serve(Config),
     /// Run the offline demo: simulators, seeded tenant, Freshsales-like pages with the widget.
+    #[cfg(feature = "twins")]
     Demo(Config),
     /// Apply database migrations and exit.
     Migrate(Config),
@@ -47,6 +49,7 @@ enum Command {
         db: Db,
     },
     /// Run one simulator alone on loopback (for manual testing).
+    #[cfg(feature = "twins")]
     Sim {
         #[arg(value_enum)]
         which: SimKind,
@@ -55,6 +58,7 @@ enum Command {
     },
 }
 
+#[cfg(feature = "twins")]
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SimKind {
     Kosmos,
@@ -143,7 +147,7 @@ enum SyncCmd {
 async fn engine(db: &Db) -> anyhow::Result<Engine> {
     let store = Store::connect(&db.database_url).await?;
     let sealer = Sealer::from_base64(&db.master_key)?;
-    Ok(Engine::new(store, sealer, Settings::default()))
+    Ok(wire_engine(store, sealer, Settings::default()))
 }
 
 #[tokio::main]
@@ -176,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
             shutdown_signal().await;
             running.stop().await?;
         }
+        #[cfg(feature = "twins")]
         Command::Demo(config) => demo::run(config).await?,
         Command::Migrate(config) => {
             let store = Store::connect(&config.database_url).await?;
@@ -260,7 +265,7 @@ async fn main() -> anyhow::Result<()> {
             db,
         }) => {
             let e = engine(&db).await?;
-            let policy = idv_server::engine::Policy {
+            let policy = idv_server::services::Policy {
                 auto_verify_on_create: auto_verify,
                 gated_stages: gated
                     .into_iter()
@@ -284,7 +289,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = Store::connect(&db.database_url).await?;
             let sealer = Sealer::from_base64(&db.master_key)?;
-            let e = Engine::new(
+            let e = wire_engine(
                 store,
                 sealer,
                 Settings {
@@ -311,6 +316,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{failed} check(s) failed");
             }
         }
+        #[cfg(feature = "twins")]
         Command::Sim { which, bind } => {
             use idv_server::sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served};
             let served = match which {

@@ -1,12 +1,14 @@
 //! The widget ⇄ backend contract: JSON shapes shared by `widget/` and `server/`.
 //!
-//! Everything here must compile for `wasm32-unknown-unknown`, so it depends on serde only.
+//! Everything here must compile for `wasm32-unknown-unknown`, so it depends on serde only; the
+//! backend turns on the `openapi` feature to describe these shapes in its API document.
 
 use serde::{Deserialize, Serialize};
 
 /// A contact's identity-verification status as shown on its badge and written to the
 /// `cf_idv_status` field in Freshsales.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IdvStatus {
     /// No IDV session was ever started for this contact.
@@ -54,8 +56,68 @@ impl IdvStatus {
     }
 }
 
+/// The NIST SP 800-63 identity assurance levels a verification can be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IalLevel {
+    IAL1,
+    IAL2,
+}
+
+impl IalLevel {
+    pub const ALL: [Self; 2] = [Self::IAL1, Self::IAL2];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IAL1 => "IAL1",
+            Self::IAL2 => "IAL2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// The identity documents the customer may present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DocumentType {
+    DriversLicense,
+    Passport,
+    NationalId,
+}
+
+impl DocumentType {
+    pub const ALL: [Self; 3] = [Self::DriversLicense, Self::Passport, Self::NationalId];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DriversLicense => "drivers_license",
+            Self::Passport => "passport",
+            Self::NationalId => "national_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DriversLicense => "Driver's license",
+            Self::Passport => "Passport",
+            Self::NationalId => "National ID",
+        }
+    }
+}
+
 /// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assurance {
     /// `IAL1` or `IAL2`.
     pub level: String,
@@ -65,6 +127,7 @@ pub struct Assurance {
 
 /// `GET /api/v1/contacts/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactStatus {
     pub contact_id: u64,
     pub status: IdvStatus,
@@ -95,6 +158,7 @@ pub struct ContactStatus {
 
 /// The two kinds of provider session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Document + selfie proofing (hosted link).
@@ -123,6 +187,7 @@ impl Kind {
 /// State of one provider session: `pending → verified | failed | expired | canceled`, and
 /// `verified → expired` when its validity runs out. Terminal states never change back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
     Pending,
@@ -162,6 +227,7 @@ impl SessionState {
 
 /// One verification session as the widget shows it (current session and history rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub id: String,
     pub kind: Kind,
@@ -197,15 +263,19 @@ pub struct Verification {
 
 /// `POST /api/v1/contacts/{id}/verifications` (header `Idempotency-Key` honoured).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartVerification {
     /// `IAL2` (default) or `IAL1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<IalLevel>))]
     pub ial: Option<String>,
     /// Subset of `drivers_license`, `passport`, `national_id`; empty means all three.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<DocumentType>))]
     pub document_types: Vec<String>,
     /// The Freshworks user's email, for the audit line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub requested_by: Option<String>,
     /// Start a new session even if one is pending or valid.
     #[serde(default)]
@@ -217,13 +287,16 @@ pub struct StartVerification {
 
 /// `POST /api/v1/deals/{id}/step-up`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartStepUp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub requested_by: Option<String>,
 }
 
 /// A deal stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stage {
     pub id: u64,
     pub name: String,
@@ -231,6 +304,7 @@ pub struct Stage {
 
 /// `GET /api/v1/deals/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DealStatus {
     pub deal_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,6 +325,7 @@ pub struct DealStatus {
 
 /// Every error the backend returns has this JSON body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `unauthorized`, `not_found`, `bad_request`,
     /// `not_enrolled` (step-up asked for a contact without LiveID: offer Verify Identity).
@@ -277,5 +352,25 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert_eq!(IdvStatus::parse("VERIFIED"), None);
+    }
+
+    #[test]
+    fn levels_and_documents_round_trip_through_their_wire_names() {
+        for l in IalLevel::ALL {
+            assert_eq!(IalLevel::parse(l.as_str()), Some(l));
+            assert_eq!(
+                serde_json::to_string(&l).unwrap(),
+                format!("\"{}\"", l.as_str())
+            );
+        }
+        assert!(IalLevel::IAL1 < IalLevel::IAL2);
+        for d in DocumentType::ALL {
+            assert_eq!(DocumentType::parse(d.as_str()), Some(d));
+            assert_eq!(
+                serde_json::to_string(&d).unwrap(),
+                format!("\"{}\"", d.as_str())
+            );
+        }
+        assert_eq!(DocumentType::parse("selfie"), None);
     }
 }

@@ -248,7 +248,10 @@ fn serverless_tests() -> Result<()> {
 fn build_release(more: &[&str]) -> Result<()> {
     eprintln!("==> building the backend (release)");
     run(cargo()
+        // The demo and the benchmarks run on the simulator twins (the `twins` feature);
+        // a production build is `cargo build --release -p idv-server`, without them.
         .args(["build", "--release", "--locked", "-p", "idv-server"])
+        .args(["--features", "idv-server/twins"])
         .args(more)
         // Every binary of the packages named (`--bin` would narrow all of them to one).
         .arg("--bins"))

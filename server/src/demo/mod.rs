@@ -19,13 +19,15 @@ use tower_http::services::ServeDir;
 use secrecy::SecretString;
 
 use crate::{
-    auth, clock,
+    clock,
     crypto::Sealer,
-    engine::{tenant, Engine, Policy, Settings},
     error::AppError,
+    http::auth,
+    services::{tenant, Engine, Policy, Settings},
     shutdown_signal,
-    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
+    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim},
     store::{NewVerification, Store},
+    testkit::{Backend, TwinKeys, Twins},
     AppState, Config, Running,
 };
 
@@ -256,7 +258,7 @@ async fn contact_page(
     demo: Arc<DemoState>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let id = crate::api::parse_record_id("contact", &id)?;
+    let id = crate::http::extract::parse_record_id("contact", &id)?;
     let contact = CONTACTS
         .iter()
         .find(|c| c.id == id)
@@ -281,35 +283,35 @@ async fn move_deal(
     Path(id): Path<String>,
     axum::Form(to): axum::Form<MoveTo>,
 ) -> Result<Response, AppError> {
-    let id = crate::api::parse_record_id("deal", &id)?;
+    let id = crate::http::extract::parse_record_id("deal", &id)?;
     let tenant = state
         .engine
         .tenant(DEMO_TENANT)
         .await?
         .ok_or_else(|| AppError::NotFound("no demo tenant".into()))?;
-    let fs = state
+    let crm = state
         .engine
-        .freshsales(&tenant)
-        .ok_or_else(|| AppError::NotFound("the demo tenant has no Freshsales".into()))?;
-    let before = fs
-        .view_deal(id as u64)
+        .crm(&tenant)
+        .ok_or_else(|| AppError::NotFound("the demo tenant has no CRM".into()))?;
+    let before = crm
+        .deal(id as u64)
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
-    fs.update_deal_stage(id as u64, to.stage)
+    crm.move_deal(id as u64, to.stage)
         .await
         .map_err(|e| AppError::Unprocessable(e.to_string()))?;
-    let event = crate::engine::automation::CrmEvent::DealStageChanged {
+    let event = crate::services::automation::CrmEvent::DealStageChanged {
         deal_id: id,
         contact_id: None,
-        stage: Some(crate::engine::automation::StageRef::Id(to.stage as i64)),
-        previous_stage_id: before.deal_stage_id.map(|s| s as i64),
+        stage: Some(crate::services::automation::StageRef::Id(to.stage as i64)),
+        previous_stage_id: before.stage_id.map(|s| s as i64),
     };
     let handled = state.engine.handle_event(&tenant, &event).await?;
     Ok(Redirect::to(&format!("/deals/{id}?gate={}", handled.outcome)).into_response())
 }
 
 async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<String>, AppError> {
-    let id = crate::api::parse_record_id("deal", &id)?;
+    let id = crate::http::extract::parse_record_id("deal", &id)?;
     let deal = demo
         .freshsales
         .deal(DEMO_ALIAS, id as u64)
@@ -382,7 +384,7 @@ fn esc(s: &str) -> String {
 }
 
 fn render_contact_page(c: &DemoContact, fields: &serde_json::Value) -> String {
-    let crm: String = crate::sim::freshsales::IDV_FIELDS
+    let crm: String = crate::domain::fields::IDV_FIELDS
         .iter()
         .map(|f| {
             let v = match fields.get(*f) {
@@ -443,7 +445,7 @@ pub struct RunningDemo {
     pub kosmos: KosmosSim,
     pub kosmos_url: String,
     app: Running,
-    sims: Vec<Served>,
+    twins: Twins,
 }
 
 impl RunningDemo {
@@ -458,9 +460,7 @@ impl RunningDemo {
     /// Stops serving, waits for in-flight requests and workers, stops the simulators.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.app.stop().await?;
-        for s in self.sims {
-            s.stop().await;
-        }
+        self.twins.stop().await;
         Ok(())
     }
 }
@@ -491,70 +491,63 @@ fn demo_sealer(config: &Config) -> anyhow::Result<Sealer> {
 
 /// Starts the simulators, migrates and seeds, and serves the demo on `config.bind`.
 pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let freshsales = FreshsalesSim::new();
-    freshsales.add_account(DEMO_ALIAS, DEMO_FS_KEY, 1000);
-    for c in CONTACTS {
-        freshsales.seed_contact(
-            DEMO_ALIAS,
-            c.id as u64,
-            c.first_name,
-            c.last_name,
-            c.email,
-            c.phone,
-        );
-    }
-    for (id, name, amount, stage, contact) in DEALS {
-        freshsales.seed_deal(DEMO_ALIAS, *id, name, *amount, *stage, &[*contact]);
-    }
-    let fs_served = Served::start(loopback, freshsales.router()).await?;
-    let kosmos = KosmosSim::new(DEMO_KOSMOS_KEY, DEMO_KOSMOS_SECRET.as_bytes());
-    let ks_served = Served::start(loopback, kosmos.router()).await?;
-    kosmos.set_public_base(&ks_served.url());
+    let keys = TwinKeys {
+        alias: DEMO_ALIAS.into(),
+        freshsales_key: DEMO_FS_KEY.into(),
+        hourly_limit: 1000,
+        kosmos_key: DEMO_KOSMOS_KEY.into(),
+        kosmos_webhook_secret: DEMO_KOSMOS_SECRET.into(),
+    };
+    let twins = Twins::start(keys, |fs| {
+        for c in CONTACTS {
+            fs.seed_contact(
+                DEMO_ALIAS,
+                c.id as u64,
+                c.first_name,
+                c.last_name,
+                c.email,
+                c.phone,
+            );
+        }
+        for (id, name, amount, stage, contact) in DEALS {
+            fs.seed_deal(DEMO_ALIAS, *id, name, *amount, *stage, &[*contact]);
+        }
+    })
+    .await?;
+    let (freshsales, kosmos) = (twins.freshsales.clone(), twins.kosmos.clone());
 
     let store = Store::connect(&config.database_url).await?;
     let (token, new) = seed(&store).await.context("seeding the demo tenant")?;
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
-    let addr = listener.local_addr()?;
-    let settings = Settings {
-        public_base_url: format!("http://{addr}"),
-        allow_any_account_url: true,
-        coalesce: std::time::Duration::from_millis(300),
-        idv_poll: vec![
-            std::time::Duration::from_secs(5),
-            std::time::Duration::from_secs(15),
-        ],
-        ..Settings::default()
-    };
-    let engine = Engine::new(store.clone(), demo_sealer(&config)?, settings);
-    tenant::set_connections(
-        &store,
-        &engine.sealer,
-        DEMO_TENANT,
-        &tenant::Connections {
-            freshsales_base_url: Some(format!("{}/a/{DEMO_ALIAS}/crm/sales/api", fs_served.url())),
-            freshsales_key: Some(DEMO_FS_KEY.into()),
-            kosmos_base_url: Some(ks_served.url()),
-            kosmos_key: Some(DEMO_KOSMOS_KEY.into()),
-            kosmos_webhook_secret: Some(DEMO_KOSMOS_SECRET.into()),
+    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
+    let app = Backend {
+        settings: Settings {
+            allow_any_account_url: true,
+            coalesce: std::time::Duration::from_millis(300),
+            idv_poll: vec![
+                std::time::Duration::from_secs(5),
+                std::time::Duration::from_secs(15),
+            ],
+            ..Settings::default()
+        },
+        sealer: demo_sealer(&config)?,
+        tenant: DEMO_TENANT.into(),
+        connections: tenant::Connections {
             automator_secret: Some("demo-workflow-secret".into()),
             hourly_limit: Some(1000),
-            rate_window_secs: None,
+            ..twins.connections(true)
         },
-    )
-    .await?;
-    tenant::set_policy(
-        &store,
-        DEMO_TENANT,
-        &Policy {
+        policy: Some(Policy {
             gated_stages: vec!["Negotiation".into(), "Won".into()],
             revert_on_gate: true,
             ..Policy::default()
-        },
-    )
+        }),
+        extra,
+        config,
+    }
+    .serve(store.clone())
     .await?;
+    let addr = app.addr;
+    let engine = app.engine().clone();
     // Sessions left pending by an earlier run lived in that run's simulator, which is gone.
     sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE tenant_id = $1 AND state = 'pending'")
         .bind(DEMO_TENANT)
@@ -582,8 +575,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
             .map_err(|e| anyhow::anyhow!("queueing the demo's fields: {e}"))?;
     }
     drop(conn);
-    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
-    let app = Running::serve(listener, &config, engine, extra).await?;
     // Grace's verification is under way: a real session at the simulated provider.
     let req = idv_types::StartVerification {
         requested_by: Some("rep@demo.example".into()),
@@ -597,11 +588,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
         addr,
         token,
         store,
-        kosmos_url: ks_served.url(),
+        kosmos_url: twins.kosmos_url(),
         freshsales,
         kosmos,
         app,
-        sims: vec![fs_served, ks_served],
+        twins,
     })
 }
 

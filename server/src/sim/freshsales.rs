@@ -19,17 +19,7 @@ use parking_lot::Mutex;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-/// The custom fields this app writes (created by the admin; listed by `/settings/contacts/fields`).
-pub const IDV_FIELDS: &[&str] = &[
-    "cf_idv_status",
-    "cf_idv_ial_level",
-    "cf_idv_liveid_enrolled",
-    "cf_idv_credential_did",
-    "cf_idv_verified_date",
-    "cf_idv_match_confidence",
-    "cf_idv_document_type",
-    "cf_idv_last_stepup_date",
-];
+use crate::domain::fields::IDV_FIELDS;
 
 #[derive(Debug, Clone, Default)]
 pub struct FsFaults {

@@ -15,7 +15,7 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{clock, kosmos::client::API_KEY_HEADER, webhook};
+use crate::{adapters::kosmos::API_KEY_HEADER, clock, domain::ids::new_id, webhook};
 
 /// Switches tests flip to make the simulator misbehave.
 #[derive(Debug, Clone, Default)]
@@ -118,7 +118,7 @@ impl KosmosSim {
 
     /// Issues a LiveID enrolment (as proofing does) so step-ups can be tested directly.
     pub fn enrol(&self) -> String {
-        format!("did:1kosmos:{}", super::new_id("u"))
+        format!("did:1kosmos:{}", new_id("u"))
     }
 
     pub fn router(&self) -> Router {
@@ -152,7 +152,7 @@ impl KosmosSim {
             match (s.kind, o.outcome.as_str()) {
                 ("idv", "verified") => {
                     s.status = "completed".into();
-                    let did = format!("did:1kosmos:{}", super::new_id("u"));
+                    let did = format!("did:1kosmos:{}", new_id("u"));
                     s.result = json!({
                         "verification": "passed", "ial": "IAL2",
                         "document_type": o.document_type.clone().unwrap_or_else(|| "passport".into()),
@@ -196,7 +196,7 @@ impl KosmosSim {
             return;
         }
         let body = serde_json::to_vec(&body).unwrap_or_default();
-        let id = super::new_id("msg");
+        let id = new_id("msg");
         for _ in 0..=faults.duplicate_callbacks {
             let jitter = if faults.callback_jitter_ms > 0 {
                 rand::thread_rng().gen_range(0..faults.callback_jitter_ms)
@@ -219,7 +219,7 @@ impl KosmosSim {
                     req = req.header(k, v);
                 }
                 if let Err(e) = req.body(body).send().await {
-                    tracing::debug!(error = %crate::kosmos::without_url(&e), "simulated callback not delivered");
+                    tracing::debug!(error = %crate::adapters::without_url(&e), "simulated callback not delivered");
                 }
             });
         }
@@ -336,7 +336,7 @@ async fn create_idv(
     if !matches!(b.get("ial").and_then(Value::as_str), Some("IAL1" | "IAL2")) {
         return bad("ial must be IAL1 or IAL2");
     }
-    let id = super::new_id("ks");
+    let id = new_id("ks");
     let expires = clock::now_ms() + 24 * 3600 * 1000;
     let url = format!("{}/hosted/verify/{id}", sim.public_base.lock());
     sim.inner.lock().sessions.insert(
@@ -386,7 +386,7 @@ async fn create_liveid(
         .and_then(Value::as_u64)
         .unwrap_or(90)
         .clamp(60, 120);
-    let id = super::new_id("ls");
+    let id = new_id("ls");
     let expires = clock::now_ms() + ttl as i64 * 1000;
     let qr = format!("{}/hosted/liveid/{id}", sim.public_base.lock());
     sim.inner.lock().sessions.insert(

@@ -2,6 +2,7 @@
 //! contracts the clients speak, with fault switches. The demo and every test use them; in
 //! production the same clients point at the real services.
 
+pub mod blockid;
 pub mod freshsales;
 pub mod kosmos;
 
@@ -58,12 +59,4 @@ impl Drop for Served {
             let _ = tx.send(());
         }
     }
-}
-
-/// A random id with a prefix.
-pub(crate) fn new_id(prefix: &str) -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut b);
-    format!("{prefix}_{}", hex::encode(b))
 }

@@ -4,8 +4,11 @@
 use std::time::{Duration, Instant};
 
 use idv_server::{
-    freshsales::{FreshsalesClient, FsError, Target},
-    kosmos::{CreateIdv, CreateLiveId, IdentityProvider, KosmosClient, Outcome, ProviderError},
+    adapters::{
+        freshsales::{FreshsalesClient, FsError, Target},
+        kosmos::KosmosClient,
+    },
+    ports::identity::{CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError},
     sim::{
         freshsales::{FreshsalesSim, FsFaults},
         kosmos::{KosmosFaults, KosmosSim, Outcome as SimOutcome},

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use idv_server::{engine::Policy, sim::kosmos::KosmosFaults, webhook};
+use idv_server::{services::Policy, sim::kosmos::KosmosFaults, webhook};
 use serde_json::{json, Value};
 
 use crate::{
@@ -195,7 +195,7 @@ async fn forged_callbacks(db: Db) {
 
 both!(lost_callbacks_are_resolved_by_polling, polling_is_truth);
 async fn polling_is_truth(db: Db) {
-    let settings = idv_server::engine::Settings {
+    let settings = idv_server::services::Settings {
         idv_poll: vec![Duration::from_millis(100)],
         ..test_settings()
     };
@@ -225,7 +225,7 @@ async fn polling_is_truth(db: Db) {
 
 both!(step_up_needs_an_enrolled_contact, step_up);
 async fn step_up(db: Db) {
-    let settings = idv_server::engine::Settings {
+    let settings = idv_server::services::Settings {
         stepup_poll: Duration::from_millis(100),
         ..test_settings()
     };
@@ -358,7 +358,7 @@ async fn gated_stage(db: Db) {
 
 both!(ten_changes_cost_one_contact_write, coalescing);
 async fn coalescing(db: Db) {
-    let settings = idv_server::engine::Settings {
+    let settings = idv_server::services::Settings {
         coalesce: Duration::from_secs(5),
         ..test_settings()
     };
@@ -514,11 +514,15 @@ async fn cross_tenant(db: Db) {
         return;
     };
     let v = w.start_idv(11).await;
-    let other = idv_server::auth::generate_token();
+    let other = idv_server::http::auth::generate_token();
     w.app
         .state
         .store
-        .insert_tenant("other", "Other", &idv_server::auth::hash_token(&other))
+        .insert_tenant(
+            "other",
+            "Other",
+            &idv_server::http::auth::hash_token(&other),
+        )
         .await
         .unwrap();
     let id = v["id"].as_str().unwrap();
@@ -551,7 +555,7 @@ async fn forwarder_events(db: Db) {
     let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
         return;
     };
-    let key = idv_server::auth::hash_token(&w.token);
+    let key = idv_server::http::auth::hash_token(&w.token);
     let body = serde_json::to_vec(
         &json!({"event": "onContactCreate", "account_url": w.account_url(),
         "data": {"contact": {"id": 12}}}),
@@ -695,7 +699,7 @@ async fn dead_rows(db: Db) {
 
 both!(the_doctor_names_the_remedy, doctor);
 async fn doctor(db: Db) {
-    use idv_server::engine::tenant;
+    use idv_server::services::tenant;
     let Some(w) = spawn_world(db).await else {
         return;
     };
@@ -788,7 +792,7 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
 
 both!(a_burst_stays_under_the_plans_rate_limit, burst);
 async fn burst(db: Db) {
-    use idv_server::engine::tenant;
+    use idv_server::services::tenant;
     let Some(w) = spawn_world(db).await else {
         return;
     };

@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 
 use idv_server::{
-    auth, build_router,
+    build_router,
     crypto::Sealer,
-    engine::{Engine, Settings},
+    http::auth,
+    services::Settings,
     store::{NewVerification, Store},
     AppState, Config, Server,
 };
@@ -125,7 +126,11 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         .await
         .unwrap();
     let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
-    let engine = std::sync::Arc::new(Engine::new(store.clone(), sealer, Settings::default()));
+    let engine = std::sync::Arc::new(idv_server::wire_engine(
+        store.clone(),
+        sealer,
+        Settings::default(),
+    ));
     let router = build_router(AppState::new(engine), &config, Default::default());
     let server = Server::bind(config.bind, router).await.unwrap();
     let addr = server.local_addr();

@@ -3,6 +3,7 @@
 mod contracts;
 mod flows;
 mod helpers;
+mod openapi;
 mod reliability;
 mod status;
 mod world;

@@ -11,6 +11,7 @@ use std::{
 use futures_util::{stream, StreamExt};
 use idv_server::{
     clock,
+    services::{Policy, Settings},
     sim::{
         freshsales::FsFaults,
         kosmos::{KosmosFaults, Outcome},
@@ -129,7 +130,13 @@ both!(
 );
 async fn bulk_callbacks(db: Db) {
     let logs = capture_logs();
-    let Some(w) = spawn_world(db).await else {
+    // 500 starts, 16 at a time, each reading the contact: on a loaded 2-core machine a read
+    // can take longer than the usual test timeout, which is not what this test is about.
+    let settings = Settings {
+        http_timeout: Duration::from_secs(15),
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
         return;
     };
     w.ks.set_faults(KosmosFaults {
@@ -310,7 +317,7 @@ both!(
     faulty_freshsales
 );
 async fn faulty_freshsales(db: Db) {
-    let settings = idv_server::engine::Settings {
+    let settings = idv_server::services::Settings {
         http_timeout: Duration::from_millis(500),
         retry_schedule: vec![Duration::from_millis(50); 3],
         ..test_settings()
@@ -576,7 +583,7 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
 
 #[tokio::test]
 async fn two_replicas_on_one_postgres_process_each_row_once() {
-    use idv_server::{crypto::Sealer, engine::Engine, Config, Running, Store};
+    use idv_server::{crypto::Sealer, Config, Running, Store};
     let Some(w) = spawn_world(Db::Postgres).await else {
         return;
     };
@@ -591,7 +598,7 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
     settings.idv_poll = vec![Duration::from_millis(100)];
     let second = Running::start_with(
         &Config::for_database(w.db_url.clone()),
-        Engine::new(store, sealer, settings),
+        idv_server::wire_engine(store, sealer, settings),
         Default::default(),
     )
     .await

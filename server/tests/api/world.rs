@@ -5,14 +5,14 @@
 use std::time::{Duration, Instant};
 
 use idv_server::{
-    auth,
     crypto::Sealer,
-    engine::{tenant, Engine, Policy, Settings},
+    http::auth,
+    services::{tenant, Policy, Settings},
     sim::{
         freshsales::FreshsalesSim,
         kosmos::{KosmosSim, Outcome},
-        Served,
     },
+    testkit::{Backend, TwinKeys, Twins},
     Config, Running, Store,
 };
 use serde_json::{json, Value};
@@ -34,7 +34,7 @@ pub struct World {
     pub ks: KosmosSim,
     pub db_url: String,
     pub master_key: String,
-    _sims: Vec<Served>,
+    pub twins: Twins,
 }
 
 /// Fast schedules so tests finish in seconds; `idv_poll` long unless a test wants polling.
@@ -55,34 +55,38 @@ pub async fn spawn_world(db: Db) -> Option<World> {
     spawn_world_with(db, test_settings(), Policy::default()).await
 }
 
-pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) -> Option<World> {
+pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Option<World> {
     let db_url = fresh_database(db).await?;
-    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let fs = FreshsalesSim::new();
-    // Plenty of budget in a one-minute "hour": the rate-limit tests set their own.
-    fs.add_account(ALIAS, FS_KEY, 1_000_000);
-    fs.with(ALIAS, |a| a.hour = Duration::from_secs(60));
-    fs.seed_contact(
-        ALIAS,
-        11,
-        "Ada",
-        "Lovelace",
-        "ada@example.com",
-        "+44 20 7946 0018",
-    );
-    fs.seed_contact(
-        ALIAS,
-        12,
-        "Grace",
-        "Hopper",
-        "grace@example.com",
-        "(415) 555-0132",
-    );
-    fs.seed_deal(ALIAS, 501, "Acme expansion", 9000, 202, &[11]);
-    let fs_served = Served::start(loopback, fs.router()).await.unwrap();
-    let ks = KosmosSim::new(KS_KEY, KS_SECRET.as_bytes());
-    let ks_served = Served::start(loopback, ks.router()).await.unwrap();
-    ks.set_public_base(&ks_served.url());
+    let keys = TwinKeys {
+        alias: ALIAS.into(),
+        freshsales_key: FS_KEY.into(),
+        hourly_limit: 1_000_000,
+        kosmos_key: KS_KEY.into(),
+        kosmos_webhook_secret: KS_SECRET.into(),
+    };
+    let twins = Twins::start(keys, |fs| {
+        // Plenty of budget in a one-minute "hour": the rate-limit tests set their own.
+        fs.with(ALIAS, |a| a.hour = Duration::from_secs(60));
+        fs.seed_contact(
+            ALIAS,
+            11,
+            "Ada",
+            "Lovelace",
+            "ada@example.com",
+            "+44 20 7946 0018",
+        );
+        fs.seed_contact(
+            ALIAS,
+            12,
+            "Grace",
+            "Hopper",
+            "grace@example.com",
+            "(415) 555-0132",
+        );
+        fs.seed_deal(ALIAS, 501, "Acme expansion", 9000, 202, &[11]);
+    })
+    .await
+    .unwrap();
 
     let store = Store::connect(&db_url).await.unwrap();
     let token = auth::generate_token();
@@ -90,40 +94,36 @@ pub async fn spawn_world_with(db: Db, mut settings: Settings, policy: Policy) ->
         .insert_tenant(TENANT, "Acme", &auth::hash_token(&token))
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind(loopback).await.unwrap();
-    settings.public_base_url = format!("http://{}", listener.local_addr().unwrap());
     let master_key = Sealer::generate_key();
     let sealer = Sealer::from_base64(&master_key.clone().into()).unwrap();
-    let engine = Engine::new(store.clone(), sealer, settings);
-    tenant::set_connections(
-        &store,
-        &engine.sealer,
-        TENANT,
-        &tenant::Connections {
-            kosmos_base_url: Some(ks_served.url()),
-            kosmos_key: Some(KS_KEY.into()),
-            kosmos_webhook_secret: Some(KS_SECRET.into()),
-            automator_secret: Some(WORKFLOW_SECRET.into()),
-            hourly_limit: Some(1_000_000),
-            rate_window_secs: Some(60),
-            ..Default::default()
-        },
-    )
+    // Freshsales comes with the install below, as in production.
+    let connections = tenant::Connections {
+        automator_secret: Some(WORKFLOW_SECRET.into()),
+        hourly_limit: Some(1_000_000),
+        rate_window_secs: Some(60),
+        ..twins.connections(false)
+    };
+    let app = Backend {
+        config: Config::for_database(db_url.clone()),
+        settings,
+        sealer,
+        tenant: TENANT.into(),
+        connections,
+        policy: None,
+        extra: Default::default(),
+    }
+    .serve(store)
     .await
     .unwrap();
-    let config = Config::for_database(db_url.clone());
-    let app = Running::serve(listener, &config, engine, Default::default())
-        .await
-        .unwrap();
     let world = World {
         app,
         http: reqwest::Client::new(),
         token,
-        fs,
-        ks,
+        fs: twins.freshsales.clone(),
+        ks: twins.kosmos.clone(),
         db_url: db_url.clone(),
         master_key,
-        _sims: vec![fs_served, ks_served],
+        twins,
     };
     // Install as the serverless onAppInstall does.
     let res = world
@@ -154,7 +154,7 @@ impl World {
     }
 
     pub fn account_url(&self) -> String {
-        format!("{}/a/{ALIAS}", self._sims[0].url())
+        self.twins.account_url()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -1,0 +1,140 @@
+//! Freshsales as the CRM port.
+
+use serde_json::{Map, Value};
+
+use super::{normalise_phone, FreshsalesClient, FsError, Target, HISTORY_MODULE};
+use crate::ports::crm::{Crm, CrmContact, CrmDeal, CrmError, CrmStage, Record};
+
+impl From<FsError> for CrmError {
+    fn from(e: FsError) -> Self {
+        let message = e.to_string();
+        match e {
+            FsError::Unauthorized(_) => Self::Unauthorized(message),
+            FsError::NotFound(_) => Self::NotFound(message),
+            FsError::Unprocessable(_) => Self::Unprocessable(message),
+            FsError::RateLimited(secs) => Self::RateLimited {
+                retry_after_secs: secs,
+                message,
+            },
+            FsError::Unavailable(_) | FsError::Timeout | FsError::Unreachable(_) => {
+                Self::Unavailable(message)
+            }
+            FsError::Protocol(_) => Self::Protocol(message),
+        }
+    }
+}
+
+fn target(r: Record) -> Target {
+    match r {
+        Record::Contact(id) => Target::Contact(id),
+        Record::Deal(id) => Target::Deal(id),
+    }
+}
+
+#[async_trait::async_trait]
+impl Crm for FreshsalesClient {
+    fn name(&self) -> &'static str {
+        "freshsales"
+    }
+
+    fn describe(&self) -> String {
+        format!("Freshsales at {}", self.base())
+    }
+
+    async fn contact(&self, id: u64) -> Result<CrmContact, CrmError> {
+        let c = self.view_contact(id).await?;
+        let phone = c
+            .mobile_number
+            .as_deref()
+            .or(c.work_number.as_deref())
+            .and_then(|p| normalise_phone(p, None).ok());
+        Ok(CrmContact {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone,
+        })
+    }
+
+    async fn write_verification_fields(
+        &self,
+        contact: u64,
+        fields: &Map<String, Value>,
+    ) -> Result<(), CrmError> {
+        self.update_contact_fields(contact, fields).await?;
+        Ok(())
+    }
+
+    async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError> {
+        Ok(self.create_note(target(on), text).await?)
+    }
+
+    async fn add_task(
+        &self,
+        on: Record,
+        title: &str,
+        description: &str,
+        due_date: &str,
+    ) -> Result<u64, CrmError> {
+        Ok(self
+            .create_task(target(on), title, description, due_date)
+            .await?)
+    }
+
+    async fn record_history(
+        &self,
+        remote_id: Option<u64>,
+        record: &Value,
+    ) -> Result<Option<u64>, CrmError> {
+        match remote_id {
+            Some(id) => {
+                self.update_module_record(HISTORY_MODULE, id, record)
+                    .await?;
+                Ok(None)
+            }
+            None => Ok(Some(
+                self.create_module_record(HISTORY_MODULE, record).await?,
+            )),
+        }
+    }
+
+    async fn deal(&self, id: u64) -> Result<CrmDeal, CrmError> {
+        let d = self.view_deal(id).await?;
+        Ok(CrmDeal {
+            stage_id: d.deal_stage_id,
+            primary_contact: d.primary_contact(),
+        })
+    }
+
+    async fn move_deal(&self, id: u64, stage_id: u64) -> Result<(), CrmError> {
+        Ok(self.update_deal_stage(id, stage_id).await?)
+    }
+
+    async fn stages(&self) -> Result<Vec<CrmStage>, CrmError> {
+        Ok(self
+            .deal_stages()
+            .await?
+            .into_iter()
+            .map(|s| CrmStage {
+                id: s.id,
+                name: s.name,
+            })
+            .collect())
+    }
+
+    /// The first call of an install and of `server check`: its errors say what to fix.
+    async fn contact_field_names(&self) -> Result<Vec<String>, CrmError> {
+        match self.contact_fields().await {
+            Ok(fields) => Ok(fields.into_iter().map(|f| f.name).collect()),
+            Err(FsError::NotFound(_)) => Err(CrmError::NotFound(
+                "Freshsales has no API at this address: the account URL (bundle alias) is wrong; \
+                 use the address you sign in at, e.g. https://acme.myfreshworks.com"
+                    .into(),
+            )),
+            Err(e @ (FsError::Unreachable(_) | FsError::Timeout)) => Err(CrmError::Unavailable(
+                format!("{e}: check the account URL and that this machine can reach it over HTTPS"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

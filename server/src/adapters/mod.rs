@@ -1,0 +1,59 @@
+//! One adapter per vendor, each implementing a port of [`crate::ports`]. [`Adapters`] is the
+//! production [`Connector`]: it builds a tenant's clients from its connection settings.
+
+pub mod blockid;
+pub mod freshsales;
+pub mod kosmos;
+
+use std::{sync::Arc, time::Duration};
+
+use crate::ports::{Connector, Crm, CrmConnection, IdentityProvider, ProviderConnection};
+
+/// The clients of the real services (and of their simulator twins, at another base URL).
+#[derive(Debug, Clone)]
+pub struct Adapters {
+    /// Timeout of every call to a provider or CRM.
+    pub timeout: Duration,
+}
+
+impl Connector for Adapters {
+    fn identity(&self, c: &ProviderConnection) -> Arc<dyn IdentityProvider> {
+        Arc::new(kosmos::KosmosClient::new(
+            &c.base_url,
+            c.key.clone(),
+            self.timeout,
+        ))
+    }
+
+    fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm> {
+        Arc::new(freshsales::FreshsalesClient::new(
+            &c.base_url,
+            c.key.clone(),
+            self.timeout,
+        ))
+    }
+
+    fn crm_base_url(&self, account_url: &str, allow_any: bool) -> Result<String, String> {
+        freshsales::api_base_for_account(account_url, allow_any)
+    }
+}
+
+/// A client for a vendor API: no redirects (a redirect would carry the API key and personal
+/// data to another host), the given timeout.
+pub(crate) fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a TLS client can be built")
+}
+
+/// The error without the URL (an IDV link is a bearer link and must not reach a log).
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), "<url>");
+    }
+    s
+}

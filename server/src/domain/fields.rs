@@ -1,0 +1,102 @@
+//! The contact fields this app writes onto the CRM record: one list, used by the mapping, the
+//! set-up check, the doctor and the simulator.
+
+use idv_types::{ContactStatus, IdvStatus};
+use serde_json::{json, Map, Value};
+
+/// The custom contact fields this app writes (API names; the admin creates them).
+pub const IDV_FIELDS: &[&str] = &[
+    "cf_idv_status",
+    "cf_idv_ial_level",
+    "cf_idv_liveid_enrolled",
+    "cf_idv_credential_did",
+    "cf_idv_verified_date",
+    "cf_idv_match_confidence",
+    "cf_idv_document_type",
+    "cf_idv_last_stepup_date",
+];
+
+/// The fields of [`IDV_FIELDS`] that `present` (the account's field names) lacks.
+pub fn missing_fields<'a>(present: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let present: Vec<&str> = present.into_iter().collect();
+    IDV_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !present.contains(f))
+        .collect()
+}
+
+/// The contact fields for a status (`cf_` keys, as the CRM's API names them).
+pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Value> {
+    let status = match s.status {
+        IdvStatus::NotVerified => Value::Null,
+        other => json!(other.as_str()),
+    };
+    let date = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| json!(t.get(..10).unwrap_or(t)))
+            .unwrap_or(Value::Null)
+    };
+    let mut m = Map::new();
+    m.insert("cf_idv_status".into(), status);
+    m.insert(
+        "cf_idv_ial_level".into(),
+        s.ial
+            .as_ref()
+            .map(|a| json!(a.level))
+            .unwrap_or(Value::Null),
+    );
+    m.insert("cf_idv_liveid_enrolled".into(), json!(s.liveid_enrolled));
+    m.insert(
+        "cf_idv_credential_did".into(),
+        did.map(Value::from).unwrap_or(Value::Null),
+    );
+    m.insert("cf_idv_verified_date".into(), date(&s.verified_at));
+    m.insert(
+        "cf_idv_match_confidence".into(),
+        s.match_confidence
+            .map(|c| json!((c * 100.0).round()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "cf_idv_document_type".into(),
+        s.document_type
+            .clone()
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+    );
+    m.insert("cf_idv_last_stepup_date".into(), date(&s.last_stepup_at));
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mapped_field_is_in_the_list_and_the_list_is_mapped() {
+        let s = ContactStatus {
+            contact_id: 1,
+            status: IdvStatus::Verified,
+            ial: None,
+            liveid_enrolled: true,
+            document_type: Some("passport".into()),
+            match_confidence: Some(0.974),
+            verified_at: Some("2030-02-03T04:05:06Z".into()),
+            expires_at: None,
+            last_stepup_at: None,
+            current: None,
+            history: Vec::new(),
+        };
+        let m = contact_fields(&s, None);
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(missing_fields(keys.iter().copied()), Vec::<&str>::new());
+        assert_eq!(m.len(), IDV_FIELDS.len());
+        assert_eq!(m["cf_idv_verified_date"], json!("2030-02-03"));
+        assert_eq!(m["cf_idv_match_confidence"], json!(97.0));
+        assert_eq!(
+            missing_fields(["cf_idv_status"]).len(),
+            IDV_FIELDS.len() - 1
+        );
+    }
+}

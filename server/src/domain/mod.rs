@@ -1,0 +1,7 @@
+//! Pure types and rules, no I/O: ids, the CRM fields and their mapping, the contact-status rule
+//! and the deal gate. Everything here is testable without a database or a network.
+
+pub mod fields;
+pub mod gate;
+pub mod ids;
+pub mod status;

@@ -1,0 +1,270 @@
+//! The widget API (`/api/v1/…`) and the app's install and uninstall.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    Json,
+};
+use idv_types::{
+    ApiError, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    auth::AuthTenant,
+    extract::{AppJson, ContactId, DealId, IdempotencyKey, OptionalJson, VerificationId},
+};
+use crate::{
+    error::{AppError, Result},
+    services::Policy,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(contact_status))
+        .routes(routes!(start_verification))
+        .routes(routes!(deal_status))
+        .routes(routes!(start_step_up))
+        .routes(routes!(verification))
+        .routes(routes!(cancel))
+        .routes(routes!(install))
+        .routes(routes!(uninstall))
+}
+
+/// 201 for a session made by this request, 200 for the one that already stood.
+fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(v))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/status", tag = "widget", summary = "A contact's verification status",
+    params(("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses(
+        (status = 200, description = "the contact's status", body = ContactStatus),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such contact in this account", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn contact_status(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    ContactId(id): ContactId,
+) -> Result<Json<ContactStatus>> {
+    Ok(Json(state.engine.contact_status(&auth.0, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/verifications", tag = "widget", summary = "Verify Identity: start document and selfie proofing",
+    params(
+        ("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeats of a request with the same key return the same session", min_length = 1, max_length = 128),
+    ),
+    request_body(content = StartVerification, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new session", body = Verification),
+        (status = 200, description = "the pending or valid session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such contact in this account", body = ApiError),
+        (status = 409, description = "started at the same moment elsewhere; retry", body = ApiError),
+        (status = 415, description = "a body that is not JSON", body = ApiError),
+        (status = 422, description = "an unknown IAL or document type", body = ApiError),
+        (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn start_verification(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    ContactId(id): ContactId,
+    IdempotencyKey(key): IdempotencyKey,
+    OptionalJson(req): OptionalJson<StartVerification>,
+) -> Result<(StatusCode, Json<Verification>)> {
+    let (v, new) = state
+        .engine
+        .start_idv(&auth.0, id, &req, key.as_deref())
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(get, path = "/api/v1/deals/{id}/status", tag = "widget", summary = "A deal's gate and its primary contact's status",
+    params(("id" = String, Path, description = "The CRM deal id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses(
+        (status = 200, description = "the deal's gate and primary contact", body = DealStatus),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such deal in the CRM", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn deal_status(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    DealId(id): DealId,
+) -> Result<Json<DealStatus>> {
+    Ok(Json(state.engine.deal_status(&auth.0, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/deals/{id}/step-up", tag = "widget", summary = "Step-Up Auth: a LiveID session for the deal's primary contact",
+    params(("id" = String, Path, description = "The CRM deal id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = StartStepUp, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new LiveID session", body = Verification),
+        (status = 200, description = "the live session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such deal in the CRM", body = ApiError),
+        (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`)", body = ApiError),
+        (status = 422, description = "the deal has no contact", body = ApiError),
+        (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn start_step_up(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    DealId(id): DealId,
+    OptionalJson(req): OptionalJson<StartStepUp>,
+) -> Result<(StatusCode, Json<Verification>)> {
+    if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
+        return Err(AppError::Unprocessable("requested_by is too long".into()));
+    }
+    let (v, new) = state
+        .engine
+        .start_stepup(&auth.0, id, req.requested_by.as_deref())
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(get, path = "/api/v1/verifications/{id}", tag = "widget", summary = "One verification session",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    responses(
+        (status = 200, description = "the session", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such session in this account", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn verification(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    VerificationId(id): VerificationId,
+) -> Result<Json<Verification>> {
+    Ok(Json(state.engine.verification_view(&auth.0.id, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/verifications/{id}/cancel", tag = "widget", summary = "Cancel a pending session",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    responses(
+        (status = 200, description = "the canceled session", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such session in this account", body = ApiError),
+        (status = 409, description = "the session has already ended", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn cancel(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    VerificationId(id): VerificationId,
+) -> Result<Json<Verification>> {
+    Ok(Json(state.engine.cancel(&auth.0, &id).await?))
+}
+
+/// `POST /api/v1/install`: the serverless `onAppInstall` registers the account and its policy.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = InstallRequest)]
+struct Install {
+    /// The account's address, e.g. `https://acme.myfreshworks.com`.
+    account_url: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    policy: Option<Policy>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Uninstall {
+    #[serde(default)]
+    #[allow(dead_code)]
+    account_url: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/install", tag = "widget", summary = "Install the app on a CRM account (serverless onAppInstall)",
+    params(("x-freshsales-api-key" = String, Header, description = "The Freshsales API key of the installing admin (filled in by the platform)", min_length = 1, max_length = 256)),
+    request_body(content = Install),
+    responses(
+        (status = 200, description = "installed; the contact fields the admin still has to create"),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 422, description = "a wrong account address, key or policy", body = ApiError),
+        (status = 502, description = "the CRM could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn install(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppJson(req): AppJson<Install>,
+) -> Result<Json<Value>> {
+    let key = headers
+        .get("x-freshsales-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 256)
+        .ok_or_else(|| {
+            AppError::Unprocessable(
+                "the Freshsales API key is missing: fill it in on the install form".into(),
+            )
+        })?
+        .to_string();
+    let policy = req.policy.unwrap_or_default();
+    let missing = state
+        .engine
+        .install(&auth.0.id, &req.account_url, key, &policy)
+        .await?;
+    Ok(Json(json!({
+        "tenant": auth.0.id,
+        "installed": true,
+        "policy": policy,
+        "missing_contact_fields": missing,
+    })))
+}
+
+#[utoipa::path(post, path = "/api/v1/uninstall", tag = "widget", summary = "Uninstall the app (serverless onAppUninstall)",
+    responses(
+        (status = 200, description = "uninstalled"),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn uninstall(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    OptionalJson(_): OptionalJson<Uninstall>,
+) -> Result<Json<Value>> {
+    state.engine.uninstall(&auth.0.id).await?;
+    Ok(Json(json!({"tenant": auth.0.id, "installed": false})))
+}

@@ -1,0 +1,272 @@
+//! Inbound webhooks, each handled as verify → dedupe → commit → 2xx.
+//!
+//! - `POST /hooks/kosmos/{tenant}`: 1Kosmos callbacks, signed the Standard Webhooks way with the
+//!   tenant's webhook secret. A callback is only a *hint*: it makes the session due for a read
+//!   now, and the engine applies what the provider's API says. A forged or stale callback
+//!   changes nothing.
+//! - `POST /hooks/freshworks`: the serverless forwarder's events (`Authorization: Bearer` token,
+//!   signed with the token's SHA-256 hex as key).
+//! - `POST /hooks/freshsales/{tenant}`: a Workflow Automator *Trigger Webhook* with the secret
+//!   header `X-IDV-Webhook-Secret`.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    Json,
+};
+use idv_types::ApiError;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    auth::AuthTenant,
+    extract::{parse_json, TenantId},
+};
+use crate::{
+    clock,
+    error::{AppError, Result},
+    ports::identity::CallbackEvent,
+    services::{
+        automation::{self, Handled},
+        intake::{Delivery, Recorded},
+        TenantRow,
+    },
+    webhook, AppState,
+};
+
+pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(kosmos))
+        .routes(routes!(freshworks))
+        .routes(routes!(workflow))
+}
+
+/// The tenant named in a hook's path, read through the engine's cache.
+async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Result<TenantRow> {
+    tracing::Span::current().record("tenant", id.as_str());
+    state
+        .engine
+        .tenant(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such tenant".into()))
+}
+
+#[utoipa::path(post, path = "/hooks/kosmos/{tenant}", tag = "hooks",
+    summary = "1Kosmos callback (Standard Webhooks signature): a hint to read the session now",
+    params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
+        ("webhook-id" = String, Header, min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, description = "Unix seconds, within 5 minutes", pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header, description = "`v1,<base64 HMAC-SHA256>`, space-separated"),
+    ),
+    request_body(content_type = "application/json", description = "`{\"type\", \"session_id\" (1–128 characters), \"reference\"?, \"status\"?}`"),
+    responses(
+        (status = 202, description = "accepted"),
+        (status = 200, description = "a duplicate delivery"),
+        (status = 400, description = "not a session event", body = ApiError),
+        (status = 401, description = "a missing, wrong or stale signature", body = ApiError),
+        (status = 404, description = "no such tenant", body = ApiError),
+    )
+)]
+#[tracing::instrument(skip_all, fields(tenant))]
+async fn kosmos(
+    State(state): State<AppState>,
+    tenant: TenantId,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let engine = &state.engine;
+    let row = path_tenant(&state, tenant).await?;
+    let tenant = row.id.clone();
+    let Some(secret) = &row.kosmos_webhook_secret else {
+        engine.metrics.callbacks_rejected.inc();
+        return Err(AppError::Unauthorized(
+            "this tenant has no 1Kosmos webhook secret configured".into(),
+        ));
+    };
+    use secrecy::ExposeSecret;
+    let verified = webhook::verify(
+        &[secret.expose_secret().as_bytes()],
+        &headers,
+        &body,
+        clock::now_secs(),
+    )
+    .map_err(|e| {
+        engine.metrics.callbacks_rejected.inc();
+        AppError::Unauthorized(format!("callback signature refused: {e}"))
+    })?;
+    let event: CallbackEvent = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("callback body is not a session event: {e}")))?;
+    if event.session_id.is_empty() || event.session_id.len() > 128 {
+        return Err(AppError::BadRequest(
+            "session_id must be 1 to 128 characters".into(),
+        ));
+    }
+    let duplicate = || {
+        engine.metrics.callbacks_duplicate.inc();
+        Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "duplicate": true})),
+        ))
+    };
+    // Seen before: a read, no write lock.
+    if engine
+        .store
+        .delivery_seen(&tenant, "kosmos", &verified.id)
+        .await?
+    {
+        return duplicate();
+    }
+    // Recorded with the hint in one transaction, shared with the callbacks arriving meanwhile;
+    // answered only once it committed.
+    let recorded = engine
+        .record_callback(Delivery {
+            tenant: tenant.clone(),
+            event_id: verified.id.clone(),
+            provider_session: event.session_id.clone(),
+        })
+        .await?;
+    let Recorded::Accepted { due } = recorded else {
+        return duplicate();
+    };
+    engine.metrics.callbacks_accepted.inc();
+    if due {
+        engine.wake_poll.notify_one();
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"accepted": true, "duplicate": false})),
+    ))
+}
+
+#[utoipa::path(post, path = "/hooks/freshworks", tag = "hooks",
+    summary = "The serverless forwarder's events (onContactCreate, onDealUpdate), signed",
+    params(
+        ("webhook-id" = String, Header, min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header),
+    ),
+    request_body(content_type = "application/json", description = "the platform's event payload"),
+    responses(
+        (status = 200, description = "handled, or a duplicate"),
+        (status = 401, description = "a wrong token or signature", body = ApiError),
+        (status = 422, description = "not an event the app handles", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn freshworks(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    // The forwarder signs with the token's hash, which is all the backend keeps of it.
+    let verified = webhook::verify(
+        &[auth.0.token_hash.as_bytes()],
+        &headers,
+        &body,
+        clock::now_secs(),
+    )
+    .map_err(|e| AppError::Unauthorized(format!("event signature refused: {e}")))?;
+    let value: Value = parse_json(&headers, &body, false)?;
+    let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
+    let row = auth.0;
+    if !state
+        .engine
+        .store
+        .record_delivery(&row.id, "freshworks", &verified.id)
+        .await?
+    {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "duplicate": true})),
+        ));
+    }
+    let Some(event) = event else {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "outcome": "no_stage_change"})),
+        ));
+    };
+    let handled = act(&state, &row, &event, "freshworks", &verified.id).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"accepted": true, "result": handled})),
+    ))
+}
+
+#[utoipa::path(post, path = "/hooks/freshsales/{tenant}", tag = "hooks",
+    summary = "A Workflow Automator Trigger Webhook",
+    params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
+        ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
+    ),
+    request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?}`"),
+    responses(
+        (status = 200, description = "handled"),
+        (status = 401, description = "a missing or wrong secret", body = ApiError),
+        (status = 404, description = "no such tenant", body = ApiError),
+        (status = 422, description = "not an event the app handles", body = ApiError),
+    )
+)]
+#[tracing::instrument(skip_all, fields(tenant))]
+async fn workflow(
+    State(state): State<AppState>,
+    tenant: TenantId,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let row = path_tenant(&state, tenant).await?;
+    check_automator_secret(&row, &headers)?;
+    let value: Value = parse_json(&headers, &body, false)?;
+    let event = automation::from_workflow(&value).map_err(AppError::Unprocessable)?;
+    let handled = state.engine.handle_event(&row, &event).await?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({"accepted": true, "result": handled})),
+    ))
+}
+
+/// Handles an event whose delivery id was recorded; forgets the id if handling failed, so the
+/// sender's retry is not mistaken for a duplicate.
+async fn act(
+    state: &AppState,
+    row: &TenantRow,
+    event: &automation::CrmEvent,
+    source: &str,
+    id: &str,
+) -> Result<Handled> {
+    match state.engine.handle_event(row, event).await {
+        Ok(h) => Ok(h),
+        Err(e) => {
+            state
+                .engine
+                .store
+                .forget_delivery(&row.id, source, id)
+                .await?;
+            Err(e)
+        }
+    }
+}
+
+fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(expected) = &row.automator_secret else {
+        return Err(AppError::Unauthorized(
+            "this tenant has no workflow webhook secret; the operator sets one with `server tenant add`".into(),
+        ));
+    };
+    let given = headers
+        .get(AUTOMATOR_SECRET_HEADER)
+        .ok_or_else(|| AppError::Unauthorized("missing X-IDV-Webhook-Secret header".into()))?
+        .as_bytes();
+    if !bool::from(given.ct_eq(expected.expose_secret().as_bytes())) {
+        return Err(AppError::Unauthorized(
+            "the X-IDV-Webhook-Secret header is wrong".into(),
+        ));
+    }
+    Ok(())
+}

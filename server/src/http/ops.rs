@@ -1,0 +1,51 @@
+//! The operator's endpoints: liveness, readiness, Prometheus metrics, the API description.
+
+use std::sync::OnceLock;
+
+use axum::{extract::State, http::header, response::IntoResponse, Json};
+use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{error::Result, AppState};
+
+/// The generated API document, rendered once when the router is built.
+pub(super) static DOCUMENT: OnceLock<String> = OnceLock::new();
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Answers while the process runs",
+    responses((status = 200, description = "`{\"status\": \"ok\", \"version\": …}`")))]
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Answers when the database does too",
+    responses((status = 200, description = "ready"), (status = 503, description = "the database is unavailable")))]
+async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    state.engine.store.ping().await?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus text: results, callbacks, CRM calls, queue and sessions by state",
+    responses((status = 200, description = "text/plain; version=0.0.4")))]
+async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.engine.render_metrics().await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", summary = "This document",
+    responses((status = 200, description = "OpenAPI 3.1, generated from the handlers and types")))]
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.get().cloned().unwrap_or_default(),
+    )
+}

@@ -1,0 +1,114 @@
+//! The CRM port: what the services read from and write to the customer's CRM. Freshsales is the
+//! first adapter; the messages of [`CrmError`] come from the adapter and say what to fix.
+
+use serde_json::{Map, Value};
+
+/// A record a note or task is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    Contact(u64),
+    Deal(u64),
+}
+
+/// A person, as the identity provider needs them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CrmContact {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// The best phone number, in E.164 when it can be read, else left out.
+    pub phone: Option<String>,
+}
+
+/// A deal's stage and primary contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CrmDeal {
+    pub stage_id: Option<u64>,
+    pub primary_contact: Option<u64>,
+}
+
+/// A stage of a deal pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmStage {
+    pub id: u64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CrmError {
+    /// The key is wrong or lacks rights.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The CRM refused this request (a missing field, a bad value): retrying will not help.
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{message}")]
+    RateLimited {
+        retry_after_secs: u64,
+        message: String,
+    },
+    /// A passing failure: 5xx, timeout, unreachable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An answer that cannot be read.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl CrmError {
+    /// The wait the CRM asked for, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// Retrying the same request later cannot succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Self::NotFound(_) | Self::Unprocessable(_) | Self::Protocol(_)
+        )
+    }
+}
+
+/// What the services need from a CRM.
+#[async_trait::async_trait]
+pub trait Crm: Send + Sync + std::fmt::Debug {
+    /// A short lowercase name for reports (`freshsales`).
+    fn name(&self) -> &'static str;
+    /// The CRM and where it is, for operators (`Freshsales at https://…`).
+    fn describe(&self) -> String;
+    async fn contact(&self, id: u64) -> Result<CrmContact, CrmError>;
+    /// Writes the verification fields (field name → value) onto a contact.
+    async fn write_verification_fields(
+        &self,
+        contact: u64,
+        fields: &Map<String, Value>,
+    ) -> Result<(), CrmError>;
+    async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError>;
+    async fn add_task(
+        &self,
+        on: Record,
+        title: &str,
+        description: &str,
+        due_date: &str,
+    ) -> Result<u64, CrmError>;
+    /// Creates (no `remote_id`) or updates the history record of a verification; returns the
+    /// id of a created record.
+    async fn record_history(
+        &self,
+        remote_id: Option<u64>,
+        record: &Value,
+    ) -> Result<Option<u64>, CrmError>;
+    async fn deal(&self, id: u64) -> Result<CrmDeal, CrmError>;
+    async fn move_deal(&self, id: u64, stage_id: u64) -> Result<(), CrmError>;
+    async fn stages(&self) -> Result<Vec<CrmStage>, CrmError>;
+    /// The API names of the contact fields the account has (to check the set-up).
+    async fn contact_field_names(&self) -> Result<Vec<String>, CrmError>;
+}

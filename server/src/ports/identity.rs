@@ -1,0 +1,129 @@
+//! The identity-provider port: start a proofing or step-up session, read it (the provider's
+//! answer is the truth), and the callback body that only hints that a session changed.
+
+use serde::{Deserialize, Serialize};
+
+/// What the services need from an identity provider.
+#[async_trait::async_trait]
+pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
+    /// Starts document + selfie proofing; returns the hosted link.
+    async fn create_idv(&self, req: &CreateIdv) -> Result<ProviderSession, ProviderError>;
+    /// Reads an IDV session: the source of truth for its result.
+    async fn get_idv(&self, session_id: &str) -> Result<SessionReport, ProviderError>;
+    /// Starts a LiveID step-up for an enrolled person.
+    async fn create_liveid(&self, req: &CreateLiveId) -> Result<ProviderSession, ProviderError>;
+    /// Reads a LiveID session.
+    async fn get_liveid(&self, session_id: &str) -> Result<SessionReport, ProviderError>;
+    /// A read-only call that proves the credentials work (for `server check`).
+    async fn check(&self) -> Result<String, ProviderError>;
+}
+
+/// `POST /v2/verify/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CreateIdv {
+    /// Our verification id (echoed back in callbacks).
+    pub reference: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub ial: String,
+    pub document_types: Vec<String>,
+    pub callback_url: Option<String>,
+    #[serde(default)]
+    pub send_email: bool,
+}
+
+/// `POST /v2/auth/liveid`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CreateLiveId {
+    pub reference: String,
+    /// The credential DID from the person's proofing (their LiveID enrolment).
+    pub did: String,
+    pub callback_url: Option<String>,
+    /// 60–120 s.
+    pub ttl_seconds: u32,
+}
+
+/// A created session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProviderSession {
+    pub session_id: String,
+    /// IDV: the hosted verification page.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// LiveID: what the QR code encodes.
+    #[serde(default)]
+    pub qr_payload: Option<String>,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// The provider's view of a session, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionReport {
+    pub session_id: String,
+    pub outcome: Outcome,
+}
+
+/// A session's outcome in our terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Pending,
+    Verified(ResultFields),
+    Failed { reason: String },
+    Expired,
+}
+
+/// Result fields only: never images or biometrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResultFields {
+    pub ial: Option<String>,
+    pub document_type: Option<String>,
+    pub match_confidence: Option<f64>,
+    pub credential_did: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("1Kosmos refused the API key (401/403): check the key configured for this tenant")]
+    Unauthorized,
+    #[error("1Kosmos has no session {0}")]
+    NotFound(String),
+    #[error("1Kosmos rejected the request: {0}")]
+    Rejected(String),
+    #[error("1Kosmos is rate limiting; retry after {0} s")]
+    RateLimited(u64),
+    #[error("1Kosmos answered {0}; retrying later")]
+    Unavailable(u16),
+    #[error("1Kosmos did not answer in time")]
+    Timeout,
+    #[error("1Kosmos could not be reached: {0}")]
+    Unreachable(String),
+    #[error("1Kosmos sent an answer we cannot read: {0}")]
+    Protocol(String),
+}
+
+impl ProviderError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited(_) | Self::Unavailable(_) | Self::Timeout | Self::Unreachable(_)
+        )
+    }
+}
+
+/// The body 1Kosmos (and our simulator) posts to the callback URL: a hint only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CallbackEvent {
+    /// `verify.session.updated` or `liveid.session.updated`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub session_id: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}

@@ -1,0 +1,116 @@
+//! Deals: stage and primary contact, the pipeline's stages, the gate read model.
+
+use idv_types::{DealStatus, Stage};
+
+use super::tenant::TenantRow;
+use crate::{
+    clock::{self},
+    error::{AppError, Result},
+    ports::CrmError,
+};
+
+use super::{crm_unavailable, read_row, Engine, STAGES_TTL};
+
+impl Engine {
+    /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
+    pub async fn deal_info(&self, tenant: &TenantRow, deal: i64, fresh: bool) -> Result<DealInfo> {
+        let now = clock::now_ms();
+        if !fresh {
+            if let Some(r) = self.store.cached_deal(&tenant.id, deal).await? {
+                if now - r.fetched_at < 30_000 {
+                    return Ok(DealInfo {
+                        stage_id: r.stage_id,
+                        primary_contact: r.primary_contact,
+                    });
+                }
+            }
+        }
+        let crm = self.crm_or_err(tenant)?;
+        let d = match crm.deal(deal as u64).await {
+            Ok(d) => d,
+            Err(CrmError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!(
+                    "deal {deal} does not exist in the CRM"
+                )))
+            }
+            Err(e) => return Err(crm_unavailable(e)),
+        };
+        let info = DealInfo {
+            stage_id: d.stage_id.map(|s| s as i64),
+            primary_contact: d.primary_contact.map(|c| c as i64),
+        };
+        self.store
+            .upsert_deal(&tenant.id, deal, info.stage_id, info.primary_contact, now)
+            .await?;
+        Ok(info)
+    }
+
+    /// The tenant's stages, with the gated ones resolved from names or ids.
+    pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
+        let cached = self
+            .stages
+            .lock()
+            .get(&tenant.id)
+            .filter(|(at, _)| at.elapsed() < STAGES_TTL)
+            .map(|(_, s)| s.clone());
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let crm = self.crm_or_err(tenant)?;
+                let all: Vec<Stage> = crm
+                    .stages()
+                    .await
+                    .map_err(crm_unavailable)?
+                    .into_iter()
+                    .map(|s| Stage {
+                        id: s.id,
+                        name: s.name,
+                    })
+                    .collect();
+                self.stages
+                    .lock()
+                    .insert(tenant.id.clone(), (std::time::Instant::now(), all.clone()));
+                all
+            }
+        };
+        let gated = crate::domain::gate::gated_stages(&all, &tenant.policy.gated_stages);
+        Ok((all, gated))
+    }
+
+    pub async fn deal_status(&self, tenant: &TenantRow, deal: i64) -> Result<DealStatus> {
+        let info = self.deal_info(tenant, deal, false).await?;
+        let (all, gated) = self.stages(tenant).await?;
+        let stage = info
+            .stage_id
+            .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
+        // The step-up first: a step-up shown as passed is then always in the contact's status.
+        let stepup = self
+            .store
+            .latest_stepup(&tenant.id, deal)
+            .await?
+            .map(|r| read_row(&self.sealer, r).row);
+        let primary = match info.primary_contact {
+            Some(c) => Some(self.contact_status(tenant, c).await?),
+            None => None,
+        };
+        let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
+        let gate_satisfied =
+            crate::domain::gate::gate_satisfied(is_gated, primary.as_ref().map(|p| p.status));
+        Ok(DealStatus {
+            deal_id: deal as u64,
+            stage,
+            gated_stages: gated,
+            gated: is_gated,
+            gate_satisfied,
+            primary_contact: primary,
+            stepup,
+        })
+    }
+}
+
+/// A deal's stage and primary contact.
+#[derive(Debug, Clone, Copy)]
+pub struct DealInfo {
+    pub stage_id: Option<i64>,
+    pub primary_contact: Option<i64>,
+}

@@ -1,0 +1,358 @@
+//! The verification engine: starting sessions, applying what the provider says (polling is the
+//! truth; callbacks are hints), deriving contact status, and queueing the CRM write-back.
+
+pub mod automation;
+mod deals;
+pub mod doctor;
+mod expiry;
+mod install;
+pub mod intake;
+pub mod metrics;
+mod poller;
+mod results;
+mod start;
+mod status;
+mod stepup;
+pub mod sync;
+pub mod tenant;
+mod workers;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use idv_types::{Assurance, Kind, SessionState, Stage, Verification};
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+pub use self::{
+    deals::DealInfo,
+    metrics::Metrics,
+    sync::Write,
+    tenant::{Policy, TenantRow},
+};
+use crate::{
+    clock::rfc3339,
+    crypto::Sealer,
+    domain::status::NIST_REVISION,
+    error::{AppError, Result},
+    ports::{
+        Connector, Crm, CrmConnection, CrmError, IdentityProvider, ProviderConnection,
+        ProviderError,
+    },
+    store::{bp_to_confidence, Store, VerificationRow},
+};
+
+/// Tunables (tests shrink them).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public base URL of this backend, for provider callbacks (`{base}/hooks/kosmos/{tenant}`).
+    pub public_base_url: String,
+    /// CRM write retry delays (the row goes dead after the last).
+    pub retry_schedule: Vec<Duration>,
+    /// How long a desired-state write waits for more changes before it is sent.
+    pub coalesce: Duration,
+    /// Poll delays for pending IDV sessions (the last repeats).
+    pub idv_poll: Vec<Duration>,
+    /// Poll delay for pending step-ups (they live 60–120 s).
+    pub stepup_poll: Duration,
+    /// LiveID session lifetime asked of the provider.
+    pub stepup_ttl_secs: u32,
+    /// Timeout of calls to 1Kosmos and Freshsales.
+    pub http_timeout: Duration,
+    /// How often the workers look for due work when not woken.
+    pub tick: Duration,
+    /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
+    /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
+    pub allow_any_account_url: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let s = Duration::from_secs;
+        Self {
+            public_base_url: "http://127.0.0.1:8080".into(),
+            retry_schedule: vec![
+                s(1),
+                s(5),
+                s(30),
+                s(120),
+                s(600),
+                s(1800),
+                s(3600),
+                s(3 * 3600),
+            ],
+            coalesce: Duration::from_secs(2),
+            idv_poll: vec![s(15), s(30), s(60), s(120), s(300)],
+            stepup_poll: s(2),
+            stepup_ttl_secs: 90,
+            http_timeout: s(10),
+            tick: Duration::from_millis(500),
+            allow_any_account_url: false,
+        }
+    }
+}
+
+/// A tenant's clients, built by the [`Connector`] from its connection settings.
+struct Clients {
+    provider: Option<Arc<dyn IdentityProvider>>,
+    crm: Option<Arc<dyn Crm>>,
+}
+
+/// Everything a request handler or worker needs.
+pub struct Engine {
+    pub store: Store,
+    pub sealer: Sealer,
+    pub settings: Settings,
+    pub metrics: Metrics,
+    pub wake_sync: Notify,
+    pub wake_poll: Notify,
+    limiter: sync::RateLimiter,
+    connector: Arc<dyn Connector>,
+    clients: Mutex<HashMap<String, Arc<Clients>>>,
+    /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
+    tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
+    /// Each tenant's deal stages, read from Freshsales at most every [`STAGES_TTL`].
+    stages: Mutex<HashMap<String, (std::time::Instant, Vec<Stage>)>>,
+    intake: intake::Intake,
+}
+
+/// Deal stages change rarely; deal pages are polled often and each read costs API budget.
+pub const STAGES_TTL: Duration = Duration::from_secs(300);
+
+/// How long a tenant's row is reused before it is read again. Changes made through this
+/// process apply at once; other replicas see them within this time.
+pub const TENANT_TTL: Duration = Duration::from_secs(2);
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A verification row, read: its state parsed, and its wire view with the sealed values opened.
+#[derive(Debug, Clone)]
+pub struct VerRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub contact_id: i64,
+    pub deal_id: Option<i64>,
+    pub kind: Kind,
+    pub state: SessionState,
+    pub provider_session_id: Option<String>,
+    pub poll_attempts: i64,
+    /// A verified IDV session counts until then (the expiry job moves it to `expired`).
+    pub valid_until: Option<i64>,
+    row: Verification,
+}
+
+fn uid(prefix: &str) -> String {
+    crate::domain::ids::new_id(prefix)
+}
+
+impl Engine {
+    /// The services over `store`, reaching providers and CRMs through `connector`.
+    pub fn new(
+        store: Store,
+        sealer: Sealer,
+        settings: Settings,
+        connector: Arc<dyn Connector>,
+    ) -> Self {
+        Self {
+            connector,
+            store,
+            sealer,
+            settings,
+            metrics: Metrics::default(),
+            wake_sync: Notify::new(),
+            wake_poll: Notify::new(),
+            limiter: sync::RateLimiter::default(),
+            clients: Mutex::default(),
+            tenants: Mutex::default(),
+            stages: Mutex::default(),
+            intake: intake::Intake::default(),
+        }
+    }
+
+    pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>> {
+        if let Some((at, row)) = self.tenants.lock().get(id) {
+            if at.elapsed() < TENANT_TTL {
+                return Ok(Some(row.clone()));
+            }
+        }
+        let row = tenant::load(&self.store, &self.sealer, id).await?;
+        if let Some(r) = &row {
+            self.tenants
+                .lock()
+                .insert(id.to_string(), (std::time::Instant::now(), r.clone()));
+        }
+        Ok(row)
+    }
+
+    /// The tenant a token hash belongs to (through the same cache).
+    pub async fn tenant_by_token_hash(&self, hash: &str) -> Result<Option<TenantRow>> {
+        let hit = self
+            .tenants
+            .lock()
+            .values()
+            .find(|(at, r)| at.elapsed() < TENANT_TTL && r.token_hash == hash)
+            .map(|(_, r)| r.clone());
+        if hit.is_some() {
+            return Ok(hit);
+        }
+        match self.store.tenant_by_token_hash(hash).await? {
+            Some(t) => self.tenant(&t.id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets cached clients and the cached row after a tenant's settings change.
+    pub fn forget_clients(&self, tenant: &str) {
+        self.clients.lock().remove(tenant);
+        self.tenants.lock().remove(tenant);
+        self.stages.lock().remove(tenant);
+    }
+
+    fn clients(&self, t: &TenantRow) -> Arc<Clients> {
+        if let Some(c) = self.clients.lock().get(&t.id) {
+            return c.clone();
+        }
+        let c = Arc::new(Clients {
+            provider: match (&t.kosmos_base_url, &t.kosmos_key) {
+                (Some(base), Some(key)) => Some(self.connector.identity(&ProviderConnection {
+                    base_url: base.clone(),
+                    key: key.clone(),
+                })),
+                _ => None,
+            },
+            crm: match (&t.freshsales_base_url, &t.freshsales_key) {
+                (Some(base), Some(key)) => Some(self.connector.crm(&CrmConnection {
+                    base_url: base.clone(),
+                    key: key.clone(),
+                })),
+                _ => None,
+            },
+        });
+        self.clients.lock().insert(t.id.clone(), c.clone());
+        c
+    }
+
+    /// The tenant's CRM, if it has a connection.
+    pub fn crm(&self, t: &TenantRow) -> Option<Arc<dyn Crm>> {
+        self.clients(t).crm.clone()
+    }
+
+    /// A CRM for a connection that is not stored yet (the install checks the key first).
+    pub fn crm_for(&self, c: &CrmConnection) -> Arc<dyn Crm> {
+        self.connector.crm(c)
+    }
+
+    pub fn provider(&self, t: &TenantRow) -> Result<Arc<dyn IdentityProvider>> {
+        self.clients(t).provider.clone().ok_or_else(|| {
+            AppError::Unprocessable("this account has no 1Kosmos connection; the operator sets it with `server tenant add`".into())
+        })
+    }
+
+    fn crm_or_err(&self, t: &TenantRow) -> Result<Arc<dyn Crm>> {
+        self.crm(t).ok_or_else(|| {
+            AppError::Unprocessable(
+                "this account has no CRM connection; reinstall the app with an API key".into(),
+            )
+        })
+    }
+
+    pub async fn verification(&self, tenant: &str, id: &str) -> Result<Option<VerRow>> {
+        let row = self.store.verification(tenant, id).await?;
+        Ok(row.map(|r| read_row(&self.sealer, r)))
+    }
+
+    pub async fn verification_view(&self, tenant: &str, id: &str) -> Result<Verification> {
+        self.verification(tenant, id)
+            .await?
+            .map(|v| v.row)
+            .ok_or_else(|| {
+                AppError::NotFound(format!("verification {id} is not known to this account"))
+            })
+    }
+
+    async fn sessions_of(&self, tenant: &str, contact: i64, limit: i64) -> Result<Vec<VerRow>> {
+        let rows = self.store.sessions_of(tenant, contact, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| read_row(&self.sealer, r))
+            .collect())
+    }
+}
+
+/// Reads a stored verification: its kind and state parsed, its wire view built with the sealed
+/// values opened (links only while the session is pending).
+fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
+    let kind = Kind::parse(&r.kind).unwrap_or(Kind::Idv);
+    let state = SessionState::parse(&r.state).unwrap_or(SessionState::Failed);
+    let pending = state == SessionState::Pending;
+    let view = Verification {
+        id: r.id.clone(),
+        kind,
+        state,
+        contact_id: r.contact_id as u64,
+        deal_id: r.deal_id.map(|d| d as u64),
+        created_at: rfc3339(r.created_at),
+        completed_at: r.completed_at.map(rfc3339),
+        // Links only matter while the session can still be used.
+        hosted_url: if pending {
+            sealer.open_opt(r.hosted_url_sealed.as_deref())
+        } else {
+            None
+        },
+        qr_payload: if pending {
+            sealer.open_opt(r.qr_payload_sealed.as_deref())
+        } else {
+            None
+        },
+        session_expires_at: r.session_expires_at.map(rfc3339),
+        requested_by: sealer.open_opt(r.requested_by_sealed.as_deref()),
+        failure_reason: r.failure_reason,
+        ial: r.ial_level.map(|level| Assurance {
+            level,
+            revision: r.ial_revision.unwrap_or_else(|| NIST_REVISION.into()),
+        }),
+        document_type: r.document_type,
+        match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+    };
+    VerRow {
+        id: r.id,
+        tenant_id: r.tenant_id,
+        contact_id: r.contact_id,
+        deal_id: r.deal_id,
+        kind,
+        state,
+        provider_session_id: r.provider_session_id,
+        poll_attempts: r.poll_attempts,
+        valid_until: r.valid_until,
+        row: view,
+    }
+}
+
+fn parse_ts(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn crm_unavailable(e: CrmError) -> AppError {
+    match e {
+        CrmError::Unauthorized(_) | CrmError::Unprocessable(_) => {
+            AppError::Unprocessable(e.to_string())
+        }
+        other => AppError::Upstream(other.to_string()),
+    }
+}
+
+fn provider_unavailable(e: ProviderError) -> AppError {
+    match e {
+        ProviderError::Unauthorized | ProviderError::Rejected(_) => {
+            AppError::Unprocessable(e.to_string())
+        }
+        other => AppError::Upstream(other.to_string()),
+    }
+}

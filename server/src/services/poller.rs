@@ -1,0 +1,88 @@
+//! The poller: reads due pending sessions from the provider (callbacks only make them due).
+
+use std::time::Duration;
+
+use idv_types::Kind;
+
+use crate::{
+    clock::{self},
+    error::Result,
+    ports::{
+        identity::{Outcome, SessionReport},
+        ProviderError,
+    },
+};
+
+use super::{read_row, Engine, VerRow};
+
+impl Engine {
+    /// Reads due pending sessions from the provider and applies the answers.
+    pub async fn poll_once(&self) -> Result<usize> {
+        let now = clock::now_ms();
+        // Claim with a lease so replicas do not read the same session at once.
+        let rows = self.store.claim_due_polls(now + 30_000, now).await?;
+        let claimed: Vec<VerRow> = rows
+            .into_iter()
+            .map(|r| read_row(&self.sealer, r))
+            .collect();
+        let n = claimed.len();
+        for v in claimed {
+            if let Err(e) = self.poll_one(&v).await {
+                tracing::warn!(verification = %v.id, error = %e, "poll failed");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn poll_one(&self, v: &VerRow) -> Result<()> {
+        let Some(tenant) = self.tenant(&v.tenant_id).await? else {
+            return Ok(());
+        };
+        let provider = self.provider(&tenant)?;
+        let session = v.provider_session_id.as_deref().unwrap_or_default();
+        self.metrics.provider_reads.inc();
+        let report = match v.kind {
+            Kind::Idv => provider.get_idv(session).await,
+            Kind::Stepup => provider.get_liveid(session).await,
+        };
+        match report {
+            Ok(r) => {
+                self.apply_report(&tenant, v, &r).await?;
+            }
+            Err(ProviderError::NotFound(_)) => {
+                // The provider no longer knows the session: it cannot finish any more.
+                let gone = SessionReport {
+                    session_id: session.to_string(),
+                    outcome: Outcome::Failed {
+                        reason: "the identity provider no longer knows this session".into(),
+                    },
+                };
+                self.apply_report(&tenant, v, &gone).await?;
+            }
+            Err(e) => {
+                let delay = match &e {
+                    ProviderError::RateLimited(s) => Duration::from_secs(*s),
+                    _ if v.kind == Kind::Stepup => self.settings.stepup_poll,
+                    _ => self.idv_poll_delay(v.poll_attempts + 1),
+                };
+                self.store
+                    .record_poll(&v.id, clock::now_ms() + delay.as_millis() as i64)
+                    .await?;
+                tracing::info!(verification = %v.id, error = %e, "provider read failed; will retry");
+            }
+        }
+        Ok(())
+    }
+
+    /// A callback's hint: read this session now.
+    pub async fn hint(&self, tenant: &str, provider_session: &str) -> Result<bool> {
+        let due = self
+            .store
+            .hint(tenant, provider_session, clock::now_ms())
+            .await?;
+        if due {
+            self.wake_poll.notify_one();
+        }
+        Ok(due)
+    }
+}

@@ -1,0 +1,232 @@
+//! Verify Identity: start document + selfie proofing, idempotently.
+
+use std::time::Duration;
+
+use idv_types::{Kind, SessionState, StartVerification, Verification};
+
+use super::{
+    sync::{self, Write},
+    tenant::TenantRow,
+};
+use crate::{
+    clock::{self},
+    error::{AppError, Result},
+    ports::{identity::CreateIdv, CrmError},
+    store::SessionStarted,
+};
+
+use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
+
+impl Engine {
+    /// Starts document + selfie proofing for a contact (idempotent: a pending or valid session
+    /// is returned instead, unless `force`). Returns the session and whether it is new.
+    pub async fn start_idv(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        req: &StartVerification,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Verification, bool)> {
+        let ial = req
+            .ial
+            .clone()
+            .unwrap_or_else(|| tenant.policy.default_ial.clone());
+        if !matches!(ial.as_str(), "IAL1" | "IAL2") {
+            return Err(AppError::Unprocessable("ial must be IAL1 or IAL2".into()));
+        }
+        const DOCS: [&str; 3] = ["drivers_license", "passport", "national_id"];
+        if let Some(bad) = req
+            .document_types
+            .iter()
+            .find(|d| !DOCS.contains(&d.as_str()))
+        {
+            return Err(AppError::Unprocessable(format!(
+                "unknown document type {:?}; use drivers_license, passport or national_id",
+                bad.chars().take(40).collect::<String>()
+            )));
+        }
+        if let Some(by) = &req.requested_by {
+            if by.len() > 254 {
+                return Err(AppError::Unprocessable("requested_by is too long".into()));
+            }
+        }
+        if let Some(key) = idempotency_key {
+            if let Some(v) = self.by_idempotency_key(&tenant.id, key).await? {
+                return Ok((v, false));
+            }
+        }
+        if !req.force {
+            let sessions = self.sessions_of(&tenant.id, contact, 10).await?;
+            let now = clock::now_ms();
+            if let Some(existing) = sessions
+                .iter()
+                .filter(|s| s.kind == Kind::Idv && s.state != SessionState::Canceled)
+                .find(|s| {
+                    s.state == SessionState::Pending
+                        || (s.state == SessionState::Verified
+                            && s.valid_until.is_none_or(|v| v > now))
+                })
+            {
+                return Ok((existing.row.clone(), false));
+            }
+        }
+        let provider = self.provider(tenant)?;
+        let crm = self.crm_or_err(tenant)?;
+        let person = match crm.contact(contact as u64).await {
+            Ok(c) => c,
+            Err(CrmError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!(
+                    "contact {contact} does not exist in the CRM"
+                )))
+            }
+            Err(e) => return Err(crm_unavailable(e)),
+        };
+        self.store.upsert_contact_keep(&tenant.id, contact).await?;
+
+        // Reserve the row (and the idempotency key) before calling the provider, so concurrent
+        // starts for one contact make one session.
+        let id = uid("ver");
+        let now = clock::now_ms();
+        let mut tx = self.store.begin().await?;
+        if let Some(key) = idempotency_key {
+            if !tx
+                .reserve_idempotency_key(&tenant.id, key, &id, now)
+                .await?
+            {
+                drop(tx);
+                return self
+                    .wait_for_idempotent(&tenant.id, key)
+                    .await
+                    .map(|v| (v, false));
+            }
+        }
+        if req.force {
+            // A forced restart supersedes the pending session.
+            tx.cancel_pending_idv(&tenant.id, contact, now).await?;
+        }
+        let inserted = tx
+            .insert_pending_idv(
+                &id,
+                &tenant.id,
+                contact,
+                now,
+                req.requested_by.as_deref().map(|r| self.sealer.seal(r)),
+            )
+            .await?;
+        if !inserted {
+            drop(tx);
+            // Someone else started one a moment ago: return theirs.
+            let sessions = self.sessions_of(&tenant.id, contact, 5).await?;
+            if let Some(p) = sessions
+                .into_iter()
+                .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+            {
+                return Ok((p.row, false));
+            }
+            return Err(AppError::Conflict(
+                "a verification for this contact was started at the same time; retry".into(),
+            ));
+        }
+        tx.commit().await?;
+
+        let phone = person.phone.clone();
+        let created = provider
+            .create_idv(&CreateIdv {
+                reference: id.clone(),
+                first_name: person.first_name.clone(),
+                last_name: person.last_name.clone(),
+                email: person.email.clone(),
+                phone,
+                ial: ial.clone(),
+                document_types: if req.document_types.is_empty() {
+                    DOCS.iter().map(|d| d.to_string()).collect()
+                } else {
+                    req.document_types.clone()
+                },
+                callback_url: Some(format!(
+                    "{}/hooks/kosmos/{}",
+                    self.settings.public_base_url, tenant.id
+                )),
+                send_email: req.send_email,
+            })
+            .await;
+        let session = match created {
+            Ok(s) => s,
+            Err(e) => {
+                let mut conn = self.store.acquire().await?;
+                conn.fail_pending(&id, &format!("could not start: {e}"), clock::now_ms())
+                    .await?;
+                conn.audit(&tenant.id, "start_failed", &id, &e.to_string())
+                    .await?;
+                return Err(provider_unavailable(e));
+            }
+        };
+        let expires = parse_ts(&session.expires_at);
+        let mut tx = self.store.begin().await?;
+        tx.idv_started(&SessionStarted {
+            id: &id,
+            provider_session_id: &session.session_id,
+            link_sealed: session.url.as_deref().map(|u| self.sealer.seal(u)),
+            session_expires_at: expires,
+            next_poll_at: clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64,
+            now: clock::now_ms(),
+        })
+        .await?;
+        let who = req
+            .requested_by
+            .clone()
+            .unwrap_or_else(|| "automation".into());
+        tx.audit(
+            &tenant.id,
+            "start_idv",
+            &id,
+            &format!("contact {contact} {ial}"),
+        )
+        .await?;
+        self.queue_contact_writes(&mut tx, tenant, contact).await?;
+        sync::enqueue(
+            &mut tx,
+            &self.sealer,
+            self.settings.coalesce,
+            &tenant.id,
+            &format!("note:{id}:started"),
+            &Write::Note {
+                target: "contact".into(),
+                id: contact as u64,
+                text: format!("Identity verification ({ial}) started by {who}. Session {id}."),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake_sync.notify_one();
+        let v = self.verification_view(&tenant.id, &id).await?;
+        Ok((v, true))
+    }
+
+    async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {
+        match self.store.idempotent_verification(tenant, key).await? {
+            Some(id) => Ok(self.verification(tenant, &id).await?.map(|v| v.row)),
+            None => Ok(None),
+        }
+    }
+
+    async fn wait_for_idempotent(&self, tenant: &str, key: &str) -> Result<Verification> {
+        for _ in 0..50 {
+            if let Some(v) = self.by_idempotency_key(tenant, key).await? {
+                return Ok(v);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(AppError::Conflict(
+            "a request with this Idempotency-Key is still being processed; retry".into(),
+        ))
+    }
+
+    pub(super) fn idv_poll_delay(&self, attempt: i64) -> Duration {
+        let s = &self.settings.idv_poll;
+        s.get(attempt as usize)
+            .or(s.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(60))
+    }
+}

@@ -1,0 +1,51 @@
+//! The contact's status read model: derived from the sessions, a new contact looked up in the CRM.
+
+use idv_types::{ContactStatus, Kind, SessionState};
+
+use super::tenant::TenantRow;
+use crate::{
+    error::{AppError, Result},
+    ports::CrmError,
+};
+
+use super::{crm_unavailable, Engine};
+
+impl Engine {
+    /// The contact's status; a contact seen for the first time is looked up in Freshsales.
+    pub async fn contact_status(&self, tenant: &TenantRow, contact: i64) -> Result<ContactStatus> {
+        let status = match self.store.contact_status(&tenant.id, contact).await? {
+            Some(s) => s,
+            None => {
+                let Some(crm) = self.crm(tenant) else {
+                    return Err(AppError::NotFound(format!(
+                        "contact {contact} is not known to this account"
+                    )));
+                };
+                match crm.contact(contact as u64).await {
+                    Ok(_) => {}
+                    Err(CrmError::NotFound(_)) => {
+                        return Err(AppError::NotFound(format!(
+                            "contact {contact} does not exist in the CRM"
+                        )))
+                    }
+                    Err(e) => return Err(crm_unavailable(e)),
+                }
+                self.store
+                    .upsert_contact(&tenant.id, contact, false)
+                    .await?;
+                self.store
+                    .contact_status(&tenant.id, contact)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("contact row vanished")))?
+            }
+        };
+        let mut status = status;
+        let sessions = self.sessions_of(&tenant.id, contact, 20).await?;
+        status.current = sessions
+            .iter()
+            .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+            .map(|s| s.row.clone());
+        status.history = sessions.into_iter().map(|s| s.row).collect();
+        Ok(status)
+    }
+}

@@ -1,0 +1,114 @@
+//! Step-Up Auth: a LiveID session for a deal's primary contact.
+
+use idv_types::Verification;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::tenant::TenantRow;
+use crate::{
+    clock::{self},
+    error::{AppError, Result},
+    ports::identity::CreateLiveId,
+    store::SessionStarted,
+};
+
+use super::{parse_ts, provider_unavailable, read_row, uid, Engine};
+
+impl Engine {
+    /// Starts a LiveID step-up for a deal's primary contact.
+    pub async fn start_stepup(
+        &self,
+        tenant: &TenantRow,
+        deal: i64,
+        requested_by: Option<&str>,
+    ) -> Result<(Verification, bool)> {
+        let info = self.deal_info(tenant, deal, true).await?;
+        let contact = info.primary_contact.ok_or_else(|| {
+            AppError::Unprocessable(
+                "this deal has no contact; add one before asking for a step-up".into(),
+            )
+        })?;
+        self.store.upsert_contact_keep(&tenant.id, contact).await?;
+        let did = self.credential_did(&tenant.id, contact).await?.ok_or_else(|| AppError::NotEnrolled(format!(
+            "contact {contact} is not enrolled in 1Kosmos LiveID yet: run Verify Identity on the contact first"
+        )))?;
+        // A pending, unexpired step-up for this deal is returned as is.
+        let now = clock::now_ms();
+        if let Some(r) = self.store.pending_stepup(&tenant.id, deal).await? {
+            let existing = read_row(&self.sealer, r);
+            let live = self
+                .store
+                .session_expires_at(&existing.id)
+                .await?
+                .is_none_or(|e| e > now);
+            if live {
+                return Ok((existing.row, false));
+            }
+            self.store.expire_pending(&existing.id, now).await?;
+        }
+        let provider = self.provider(tenant)?;
+        let id = uid("ver");
+        let inserted = self
+            .store
+            .insert_pending_stepup(
+                &id,
+                &tenant.id,
+                contact,
+                deal,
+                now,
+                requested_by.map(|r| self.sealer.seal(r)),
+            )
+            .await?;
+        if !inserted {
+            return Err(AppError::Conflict(
+                "a step-up for this deal was started at the same time; refresh".into(),
+            ));
+        }
+        let created = provider
+            .create_liveid(&CreateLiveId {
+                reference: id.clone(),
+                did: did.expose_secret().to_string(),
+                callback_url: Some(format!(
+                    "{}/hooks/kosmos/{}",
+                    self.settings.public_base_url, tenant.id
+                )),
+                ttl_seconds: self.settings.stepup_ttl_secs,
+            })
+            .await;
+        let mut conn = self.store.acquire().await?;
+        let session = match created {
+            Ok(s) => s,
+            Err(e) => {
+                conn.fail(&id, &format!("could not start: {e}"), clock::now_ms())
+                    .await?;
+                return Err(provider_unavailable(e));
+            }
+        };
+        conn.stepup_started(&SessionStarted {
+            id: &id,
+            provider_session_id: &session.session_id,
+            link_sealed: session.qr_payload.as_deref().map(|u| self.sealer.seal(u)),
+            session_expires_at: parse_ts(&session.expires_at),
+            next_poll_at: clock::now_ms() + self.settings.stepup_poll.as_millis() as i64,
+            now: clock::now_ms(),
+        })
+        .await?;
+        conn.audit(
+            &tenant.id,
+            "start_stepup",
+            &id,
+            &format!("deal {deal} contact {contact}"),
+        )
+        .await?;
+        drop(conn);
+        self.wake_poll.notify_one();
+        Ok((self.verification_view(&tenant.id, &id).await?, true))
+    }
+
+    async fn credential_did(&self, tenant: &str, contact: i64) -> Result<Option<SecretString>> {
+        let sealed = self.store.enrolled_credential(tenant, contact).await?;
+        Ok(self
+            .sealer
+            .open_opt(sealed.as_deref())
+            .map(SecretString::from))
+    }
+}

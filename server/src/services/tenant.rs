@@ -1,0 +1,174 @@
+//! Tenants: connections (sealed secrets) and policy.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    crypto::Sealer,
+    error::{AppError, Result},
+    store::{SealedConnections, Store},
+};
+
+/// What an admin chooses at install (iparams) or with `server tenant set-policy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Start IDV when a contact is created.
+    pub auto_verify_on_create: bool,
+    /// Stage names or ids that need a verified primary contact.
+    pub gated_stages: Vec<String>,
+    /// Move a deal back to its previous stage when it enters a gated one unverified.
+    pub revert_on_gate: bool,
+    /// How long a verification stays valid.
+    pub validity_days: i64,
+    /// IAL requested by automation.
+    pub default_ial: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            auto_verify_on_create: false,
+            gated_stages: Vec::new(),
+            revert_on_gate: false,
+            validity_days: 365,
+            default_ial: "IAL2".into(),
+        }
+    }
+}
+
+impl Policy {
+    /// Checks an admin's choices; the message says what to fix.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=3650).contains(&self.validity_days) {
+            return Err(AppError::Unprocessable(
+                "validity_days must be between 1 and 3650".into(),
+            ));
+        }
+        if !matches!(self.default_ial.as_str(), "IAL1" | "IAL2") {
+            return Err(AppError::Unprocessable(
+                "default_ial must be IAL1 or IAL2".into(),
+            ));
+        }
+        if self.gated_stages.len() > 50
+            || self
+                .gated_stages
+                .iter()
+                .any(|s| s.trim().is_empty() || s.len() > 100)
+        {
+            return Err(AppError::Unprocessable(
+                "gated_stages must be up to 50 non-empty stage names or ids".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A tenant with its secrets opened.
+#[derive(Clone)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub freshsales_base_url: Option<String>,
+    pub freshsales_key: Option<SecretString>,
+    pub kosmos_base_url: Option<String>,
+    pub kosmos_key: Option<SecretString>,
+    pub kosmos_webhook_secret: Option<SecretString>,
+    pub automator_secret: Option<SecretString>,
+    pub hourly_limit: i64,
+    pub rate_window_secs: i64,
+    pub policy: Policy,
+    pub installed: bool,
+    pub token_hash: String,
+}
+
+impl std::fmt::Debug for TenantRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantRow")
+            .field("id", &self.id)
+            .field("freshsales_base_url", &self.freshsales_base_url)
+            .field("kosmos_base_url", &self.kosmos_base_url)
+            .field("secrets", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Connection settings for `tenant add` / `install`.
+#[derive(Default)]
+pub struct Connections {
+    pub freshsales_base_url: Option<String>,
+    pub freshsales_key: Option<String>,
+    pub kosmos_base_url: Option<String>,
+    pub kosmos_key: Option<String>,
+    pub kosmos_webhook_secret: Option<String>,
+    pub automator_secret: Option<String>,
+    pub hourly_limit: Option<i64>,
+    pub rate_window_secs: Option<i64>,
+}
+
+pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
+    let row = store.tenant_record(id).await?;
+    Ok(row.map(|r| {
+        let open =
+            |sealed: Option<String>| sealer.open_opt(sealed.as_deref()).map(SecretString::from);
+        TenantRow {
+            id: r.id,
+            name: r.name,
+            freshsales_base_url: r.freshsales_base_url,
+            freshsales_key: open(r.freshsales_key_sealed),
+            kosmos_base_url: r.kosmos_base_url,
+            kosmos_key: open(r.kosmos_key_sealed),
+            kosmos_webhook_secret: open(r.kosmos_webhook_secret_sealed),
+            automator_secret: open(r.automator_secret_sealed),
+            hourly_limit: r.hourly_limit,
+            rate_window_secs: r.rate_window_secs,
+            policy: serde_json::from_str(&r.policy).unwrap_or_default(),
+            installed: r.installed != 0,
+            token_hash: r.token_hash,
+        }
+    }))
+}
+
+/// Every tenant: id, name, and whether the app is installed.
+pub async fn list(store: &Store) -> Result<Vec<(String, String, bool)>> {
+    store.list_tenants().await
+}
+
+/// Updates whichever connection settings are given (secrets sealed).
+pub async fn set_connections(
+    store: &Store,
+    sealer: &Sealer,
+    id: &str,
+    c: &Connections,
+) -> Result<()> {
+    let seal = |v: &Option<String>| v.as_deref().map(|s| sealer.seal(s));
+    store
+        .set_connections(
+            id,
+            &SealedConnections {
+                freshsales_base_url: c.freshsales_base_url.clone(),
+                freshsales_key_sealed: seal(&c.freshsales_key),
+                kosmos_base_url: c.kosmos_base_url.clone(),
+                kosmos_key_sealed: seal(&c.kosmos_key),
+                kosmos_webhook_secret_sealed: seal(&c.kosmos_webhook_secret),
+                automator_secret_sealed: seal(&c.automator_secret),
+                hourly_limit: c.hourly_limit,
+                rate_window_secs: c.rate_window_secs,
+            },
+        )
+        .await
+}
+
+/// Checks and stores a tenant's policy (audited).
+pub async fn set_policy(store: &Store, id: &str, policy: &Policy) -> Result<()> {
+    policy.validate()?;
+    let json = serde_json::to_string(policy).map_err(|e| AppError::Internal(e.into()))?;
+    if !store.set_policy(id, &json).await? {
+        return Err(AppError::NotFound(format!("no tenant {id}")));
+    }
+    Ok(())
+}
+
+pub async fn set_installed(store: &Store, id: &str, installed: bool) -> Result<()> {
+    store.set_installed(id, installed).await
+}

@@ -1,0 +1,65 @@
+//! The background workers: poller and expiry, CRM write-back.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::Engine;
+
+impl Engine {
+    /// Runs the poller, expiry job and CRM sync worker until `cancel` fires.
+    pub fn spawn_workers(
+        self: &Arc<Self>,
+        cancel: CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let poller = {
+            let e = self.clone();
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                loop {
+                    let busy = match e.poll_once().await {
+                        Ok(n) => n > 0,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "poller");
+                            false
+                        }
+                    };
+                    if let Err(err) = e.expire_once().await {
+                        tracing::warn!(error = %err, "expiry job");
+                    }
+                    if busy {
+                        continue;
+                    }
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = e.wake_poll.notified() => {},
+                        () = tokio::time::sleep(e.settings.tick) => {},
+                    }
+                }
+            })
+        };
+        let syncer = {
+            let e = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    let busy = match e.sync_once().await {
+                        Ok(n) => n > 0,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "sync worker");
+                            false
+                        }
+                    };
+                    if busy {
+                        continue;
+                    }
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = e.wake_sync.notified() => {},
+                        () = tokio::time::sleep(e.settings.tick) => {},
+                    }
+                }
+            })
+        };
+        vec![poller, syncer]
+    }
+}

@@ -1,0 +1,176 @@
+//! Contacts: the ones the backend has seen, their LiveID enrolment, and their derived status.
+
+use idv_types::{ContactStatus, SessionState};
+use sqlx::Row;
+
+use super::{bp_to_confidence, Conn, Store};
+use crate::{
+    clock,
+    domain::status::{self, IdvFacts},
+    error::Result,
+};
+
+/// The latest IDV session's facts, as the status rule reads them.
+#[derive(sqlx::FromRow)]
+struct IdvRow {
+    state: String,
+    ial_level: Option<String>,
+    ial_revision: Option<String>,
+    document_type: Option<String>,
+    match_confidence_bp: Option<i64>,
+    completed_at: Option<i64>,
+    valid_until: Option<i64>,
+}
+
+impl Store {
+    /// Records that a contact exists (idempotent).
+    pub async fn upsert_contact(
+        &self,
+        tenant_id: &str,
+        contact_id: i64,
+        liveid_enrolled: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO contacts (tenant_id, contact_id, liveid_enrolled, created_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, contact_id) DO UPDATE SET liveid_enrolled = excluded.liveid_enrolled",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .bind(i64::from(liveid_enrolled))
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that a contact exists, keeping its enrolment if already known.
+    pub async fn upsert_contact_keep(&self, tenant_id: &str, contact_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO contacts (tenant_id, contact_id, liveid_enrolled, created_at) \
+             VALUES ($1, $2, 0, $3) ON CONFLICT (tenant_id, contact_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The contact's derived status, or `None` if this tenant has no such contact.
+    pub async fn contact_status(
+        &self,
+        tenant_id: &str,
+        contact_id: i64,
+    ) -> Result<Option<ContactStatus>> {
+        self.acquire()
+            .await?
+            .contact_status(tenant_id, contact_id)
+            .await
+    }
+
+    /// The contact's sealed LiveID credential, if the contact is enrolled.
+    pub async fn enrolled_credential(&self, tenant: &str, contact: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT credential_did_sealed, liveid_enrolled FROM contacts WHERE tenant_id = $1 AND contact_id = $2")
+            .bind(tenant)
+            .bind(contact)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| {
+            if r.get::<i64, _>("liveid_enrolled") == 0 {
+                return None;
+            }
+            r.get::<Option<String>, _>("credential_did_sealed")
+        }))
+    }
+}
+
+impl dyn Conn + '_ {
+    /// [`Store::contact_status`] inside the caller's transaction.
+    pub async fn contact_status(
+        &mut self,
+        tenant_id: &str,
+        contact_id: i64,
+    ) -> Result<Option<ContactStatus>> {
+        let conn = self.raw();
+        let Some(contact) = sqlx::query(
+            "SELECT liveid_enrolled FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let liveid_enrolled: i64 = contact.get("liveid_enrolled");
+        // The rule (crate::domain::status) reads the latest IDV session that was not canceled.
+        let idv = sqlx::query_as::<_, IdvRow>(
+            "SELECT state, ial_level, ial_revision, document_type, match_confidence_bp, completed_at, valid_until \
+             FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state <> 'canceled' \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| IdvFacts {
+            state: SessionState::parse(&r.state).unwrap_or(SessionState::Failed),
+            ial_level: r.ial_level,
+            ial_revision: r.ial_revision,
+            document_type: r.document_type,
+            match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+            completed_at: r.completed_at,
+            valid_until: r.valid_until,
+        });
+        let stepup: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(completed_at) FROM verifications \
+             WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'stepup' AND state = 'verified'",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Some(status::contact_status(
+            contact_id as u64,
+            liveid_enrolled != 0,
+            idv.as_ref(),
+            stepup,
+            clock::now_ms(),
+        )))
+    }
+
+    /// The contact's sealed LiveID credential, whether or not it is enrolled (`None` too for
+    /// an unknown contact).
+    pub async fn credential_sealed(
+        &mut self,
+        tenant: &str,
+        contact: i64,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT credential_did_sealed FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
+        )
+        .bind(tenant)
+        .bind(contact)
+        .fetch_optional(self.raw())
+        .await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>("credential_did_sealed")))
+    }
+
+    /// Marks the contact enrolled in LiveID with its (sealed) credential.
+    pub async fn enroll_liveid(
+        &mut self,
+        tenant: &str,
+        contact: i64,
+        credential_sealed: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $3 WHERE tenant_id = $1 AND contact_id = $2")
+            .bind(tenant)
+            .bind(contact)
+            .bind(credential_sealed)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Inbound dedupe: webhook delivery ids already accepted (`inbound_events`) and the API's
+//! idempotency keys (`idempotency_keys`).
+
+use std::collections::HashSet;
+
+use sqlx::Row;
+
+use super::{Conn, Store};
+use crate::{clock, error::Result};
+
+/// One provider callback to record: its delivery id and the session it hints at.
+#[derive(Debug, Clone, Copy)]
+pub struct Callback<'a> {
+    pub tenant: &'a str,
+    pub event_id: &'a str,
+    pub provider_session: &'a str,
+}
+
+/// What became of a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// New: recorded, and `due` says whether it made a pending session due for a read.
+    Accepted { due: bool },
+    /// This delivery id was recorded before.
+    Duplicate,
+}
+
+impl Store {
+    /// Whether an inbound delivery id was recorded already (a read, no write lock).
+    pub async fn delivery_seen(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
+        let seen = sqlx::query(
+            "SELECT 1 FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some())
+    }
+
+    /// Records an inbound delivery id; `false` if it was seen before.
+    pub async fn record_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets a delivery whose handling failed, so the sender's retry is not a duplicate.
+    pub async fn forget_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a batch of provider callbacks in one transaction, with two statements whatever
+    /// its size: one multi-row insert of the delivery ids (`RETURNING` the new ones) and one
+    /// update of the pending sessions they hint at. One outcome per callback, in order.
+    pub async fn record_callbacks(&self, batch: &[Callback<'_>]) -> Result<Vec<Recorded>> {
+        let now = clock::now_ms();
+        let mut tx = self.begin().await?;
+        let mut sql = String::from(
+            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ",
+        );
+        for i in 0..batch.len() {
+            let sep = if i == 0 { "" } else { ", " };
+            sql.push_str(&format!(
+                "{sep}(${}, 'kosmos', ${}, $1)",
+                2 * i + 2,
+                2 * i + 3
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (tenant_id, source, event_id) DO NOTHING RETURNING tenant_id, event_id",
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for d in batch {
+            q = q.bind(d.tenant).bind(d.event_id);
+        }
+        let mut new: HashSet<(String, String)> = q
+            .fetch_all(tx.raw())
+            .await?
+            .into_iter()
+            .map(|r| (r.get("tenant_id"), r.get("event_id")))
+            .collect();
+        // The first callback of each new id is accepted; a twin in the same batch is a duplicate.
+        let accepted: Vec<bool> = batch
+            .iter()
+            .map(|d| new.remove(&(d.tenant.to_string(), d.event_id.to_string())))
+            .collect();
+        let hinted: Vec<&Callback<'_>> = batch
+            .iter()
+            .zip(&accepted)
+            .filter(|(_, a)| **a)
+            .map(|(d, _)| d)
+            .collect();
+        let mut due: HashSet<(String, String)> = HashSet::new();
+        if !hinted.is_empty() {
+            let mut sql = String::from(
+                "UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND (",
+            );
+            for i in 0..hinted.len() {
+                let sep = if i == 0 { "" } else { " OR " };
+                sql.push_str(&format!(
+                    "{sep}(tenant_id = ${} AND provider_session_id = ${})",
+                    2 * i + 2,
+                    2 * i + 3
+                ));
+            }
+            sql.push_str(") RETURNING tenant_id, provider_session_id");
+            let mut q = sqlx::query(&sql).bind(now);
+            for d in &hinted {
+                q = q.bind(d.tenant).bind(d.provider_session);
+            }
+            due = q
+                .fetch_all(tx.raw())
+                .await?
+                .into_iter()
+                .map(|r| (r.get("tenant_id"), r.get("provider_session_id")))
+                .collect();
+        }
+        tx.commit().await?;
+        Ok(batch
+            .iter()
+            .zip(accepted)
+            .map(|(d, a)| {
+                if a {
+                    Recorded::Accepted {
+                        due: due.contains(&(d.tenant.to_string(), d.provider_session.to_string())),
+                    }
+                } else {
+                    Recorded::Duplicate
+                }
+            })
+            .collect())
+    }
+
+    /// The session an idempotency key reserved, if any.
+    pub async fn idempotent_verification(&self, tenant: &str, key: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT verification_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+        )
+        .bind(tenant)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.get("verification_id")))
+    }
+}
+
+impl dyn Conn + '_ {
+    /// Reserves an idempotency key for a session; `false` if the key was taken.
+    pub async fn reserve_idempotency_key(
+        &mut self,
+        tenant: &str,
+        key: &str,
+        verification_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, key, verification_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, key) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(key)
+        .bind(verification_id)
+        .bind(now)
+        .execute(self.raw())
+        .await?;
+        Ok(inserted.rows_affected() != 0)
+    }
+}

@@ -1,0 +1,171 @@
+//! Tenants: one CRM account that installed the app, its connections (secrets sealed), its
+//! policy (JSON) and the hash of its widget token.
+
+use super::Store;
+use crate::{clock, error::Result};
+
+/// A tenant as the auth layer needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+}
+
+/// A tenant's row as stored: secrets sealed, the policy as JSON.
+#[derive(Clone, sqlx::FromRow)]
+pub struct TenantRecord {
+    pub id: String,
+    pub name: String,
+    pub freshsales_base_url: Option<String>,
+    pub freshsales_key_sealed: Option<String>,
+    pub kosmos_base_url: Option<String>,
+    pub kosmos_key_sealed: Option<String>,
+    pub kosmos_webhook_secret_sealed: Option<String>,
+    pub automator_secret_sealed: Option<String>,
+    pub hourly_limit: i64,
+    pub rate_window_secs: i64,
+    pub policy: String,
+    pub installed: i64,
+    pub token_hash: String,
+}
+
+impl std::fmt::Debug for TenantRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantRecord")
+            .field("id", &self.id)
+            .field("freshsales_base_url", &self.freshsales_base_url)
+            .field("kosmos_base_url", &self.kosmos_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connection settings to change (`None` keeps the stored value); secrets already sealed.
+#[derive(Debug, Clone, Default)]
+pub struct SealedConnections {
+    pub freshsales_base_url: Option<String>,
+    pub freshsales_key_sealed: Option<String>,
+    pub kosmos_base_url: Option<String>,
+    pub kosmos_key_sealed: Option<String>,
+    pub kosmos_webhook_secret_sealed: Option<String>,
+    pub automator_secret_sealed: Option<String>,
+    pub hourly_limit: Option<i64>,
+    pub rate_window_secs: Option<i64>,
+}
+
+const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
+    kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash";
+
+impl Store {
+    pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tenants (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(clock::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a tenant's token hash; `false` if there is no such tenant.
+    pub async fn rotate_token(&self, tenant_id: &str, token_hash: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE tenants SET token_hash = $1 WHERE id = $2")
+            .bind(token_hash)
+            .bind(tenant_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn tenant_by_token_hash(&self, token_hash: &str) -> Result<Option<Tenant>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, token_hash FROM tenants WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A tenant's whole row.
+    pub async fn tenant_record(&self, id: &str) -> Result<Option<TenantRecord>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {COLS} FROM tenants WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Every tenant: id, name, and whether the app is installed.
+    pub async fn list_tenants(&self) -> Result<Vec<(String, String, bool)>> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, name, installed FROM tenants ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, installed)| (id, name, installed != 0))
+            .collect())
+    }
+
+    /// Updates whichever connection settings are given.
+    pub async fn set_connections(&self, id: &str, c: &SealedConnections) -> Result<()> {
+        sqlx::query(
+            "UPDATE tenants SET \
+             freshsales_base_url = COALESCE($2, freshsales_base_url), \
+             freshsales_key_sealed = COALESCE($3, freshsales_key_sealed), \
+             kosmos_base_url = COALESCE($4, kosmos_base_url), \
+             kosmos_key_sealed = COALESCE($5, kosmos_key_sealed), \
+             kosmos_webhook_secret_sealed = COALESCE($6, kosmos_webhook_secret_sealed), \
+             automator_secret_sealed = COALESCE($7, automator_secret_sealed), \
+             hourly_limit = COALESCE($8, hourly_limit), \
+             rate_window_secs = COALESCE($9, rate_window_secs) \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(c.freshsales_base_url.clone())
+        .bind(c.freshsales_key_sealed.clone())
+        .bind(c.kosmos_base_url.clone())
+        .bind(c.kosmos_key_sealed.clone())
+        .bind(c.kosmos_webhook_secret_sealed.clone())
+        .bind(c.automator_secret_sealed.clone())
+        .bind(c.hourly_limit)
+        .bind(c.rate_window_secs)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a tenant's policy (JSON) and audits it; `false` if there is no such tenant.
+    pub async fn set_policy(&self, id: &str, policy_json: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE tenants SET policy = $2 WHERE id = $1")
+            .bind(id)
+            .bind(policy_json)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, 'policy', $1, $3)",
+        )
+        .bind(id)
+        .bind(clock::now_ms())
+        .bind(policy_json)
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    pub async fn set_installed(&self, id: &str, installed: bool) -> Result<()> {
+        sqlx::query("UPDATE tenants SET installed = $2 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(installed))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

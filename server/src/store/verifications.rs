@@ -1,0 +1,403 @@
+//! Verifications: one provider session each (IDV or LiveID step-up). A contact's status is
+//! derived from these rows.
+
+use super::{confidence_to_bp, is_unique_violation, Conn, Store};
+use crate::{clock, domain::status::NIST_REVISION, error::Result};
+
+/// The columns of a [`VerificationRow`].
+const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
+    document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
+    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts";
+
+/// A verification row as stored (links and requester sealed, confidence in basis points).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerificationRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub contact_id: i64,
+    pub deal_id: Option<i64>,
+    pub kind: String,
+    pub state: String,
+    pub provider_session_id: Option<String>,
+    pub ial_level: Option<String>,
+    pub ial_revision: Option<String>,
+    pub document_type: Option<String>,
+    pub match_confidence_bp: Option<i64>,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub valid_until: Option<i64>,
+    pub hosted_url_sealed: Option<String>,
+    pub qr_payload_sealed: Option<String>,
+    pub requested_by_sealed: Option<String>,
+    pub session_expires_at: Option<i64>,
+    pub poll_attempts: i64,
+}
+
+/// A verification row to insert.
+#[derive(Debug, Clone)]
+pub struct NewVerification {
+    pub id: String,
+    pub tenant_id: String,
+    pub contact_id: i64,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub ial_level: Option<String>,
+    pub document_type: Option<String>,
+    pub match_confidence: Option<f64>,
+    pub completed_at: Option<i64>,
+    pub valid_until: Option<i64>,
+}
+
+/// A session the provider created, recorded on its pending row.
+#[derive(Debug, Clone)]
+pub struct SessionStarted<'a> {
+    pub id: &'a str,
+    pub provider_session_id: &'a str,
+    /// The sealed hosted URL (IDV) or QR payload (step-up).
+    pub link_sealed: Option<String>,
+    pub session_expires_at: Option<i64>,
+    pub next_poll_at: i64,
+    pub now: i64,
+}
+
+/// A pending session's terminal state.
+#[derive(Debug, Clone)]
+pub struct Finish<'a> {
+    pub id: &'a str,
+    pub state: &'a str,
+    pub ial_level: Option<String>,
+    pub document_type: Option<String>,
+    pub match_confidence: Option<f64>,
+    pub failure_reason: Option<&'a str>,
+    pub now: i64,
+    pub valid_until: Option<i64>,
+}
+
+/// A verified session the expiry job moved to `expired`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Expired {
+    pub id: String,
+    pub tenant_id: String,
+    pub contact_id: i64,
+}
+
+impl Store {
+    pub async fn insert_verification(&self, v: &NewVerification) -> Result<()> {
+        let now = clock::now_ms();
+        sqlx::query(
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, ial_revision, \
+             document_type, match_confidence_bp, created_at, updated_at, completed_at, valid_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
+        )
+        .bind(&v.id)
+        .bind(&v.tenant_id)
+        .bind(v.contact_id)
+        .bind(v.kind)
+        .bind(v.state)
+        .bind(v.ial_level.as_deref())
+        .bind(v.ial_level.as_ref().map(|_| NIST_REVISION))
+        .bind(v.document_type.as_deref())
+        .bind(v.match_confidence.map(confidence_to_bp))
+        .bind(now)
+        .bind(v.completed_at)
+        .bind(v.valid_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sessions by kind and state, for `/metrics`.
+    pub async fn session_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT kind, state, COUNT(*) FROM verifications GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn verification(&self, tenant: &str, id: &str) -> Result<Option<VerificationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// A contact's latest sessions, newest first.
+    pub async fn sessions_of(
+        &self,
+        tenant: &str,
+        contact: i64,
+        limit: i64,
+    ) -> Result<Vec<VerificationRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND contact_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(tenant)
+        .bind(contact)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The deal's pending step-up, if any.
+    pub async fn pending_stepup(&self, tenant: &str, deal: i64) -> Result<Option<VerificationRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' AND state = 'pending'"))
+            .bind(tenant)
+            .bind(deal)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The deal's latest step-up, if any.
+    pub async fn latest_stepup(&self, tenant: &str, deal: i64) -> Result<Option<VerificationRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
+            .bind(tenant)
+            .bind(deal)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// When a session's provider link expires (`None`: no known expiry).
+    pub async fn session_expires_at(&self, id: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT session_expires_at FROM verifications WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Moves a pending session whose link ran out to `expired`.
+    pub async fn expire_pending(&self, id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE verifications SET state = 'expired', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts a pending step-up for a deal; `false` if the deal has one already (one was
+    /// started at the same time).
+    pub async fn insert_pending_stepup(
+        &self,
+        id: &str,
+        tenant: &str,
+        contact: i64,
+        deal: i64,
+        now: i64,
+        requested_by_sealed: Option<String>,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO verifications (id, tenant_id, contact_id, deal_id, kind, state, created_at, updated_at, requested_by_sealed) \
+             VALUES ($1, $2, $3, $4, 'stepup', 'pending', $5, $5, $6)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(contact)
+        .bind(deal)
+        .bind(now)
+        .bind(requested_by_sealed)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Claims up to 32 pending sessions due for a provider read, leased until `lease` so
+    /// replicas do not read the same session at once.
+    pub async fn claim_due_polls(&self, lease: i64, now: i64) -> Result<Vec<VerificationRow>> {
+        let lock = self.backend.claim_lock();
+        Ok(sqlx::query_as(&format!(
+            "UPDATE verifications SET next_poll_at = $1 WHERE id IN (\
+               SELECT id FROM verifications WHERE state = 'pending' AND provider_session_id IS NOT NULL \
+               AND next_poll_at <= $2 ORDER BY next_poll_at LIMIT 32{lock}) RETURNING {VCOLS}"
+        ))
+        .bind(lease)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Counts a provider read of a pending session (on the pool, outside any transaction) and
+    /// sets when to read it next.
+    pub async fn record_poll(&self, id: &str, next_poll_at: i64) -> Result<()> {
+        self.acquire().await?.record_poll(id, next_poll_at).await
+    }
+
+    /// Makes the pending session a provider session id names due now; `false` if none is.
+    pub async fn hint(&self, tenant: &str, provider_session: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE verifications SET next_poll_at = $3 WHERE tenant_id = $1 AND provider_session_id = $2 AND state = 'pending'")
+            .bind(tenant)
+            .bind(provider_session)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Moves verified sessions past their validity to `expired`; returns them.
+    pub async fn expire_verified(&self, now: i64) -> Result<Vec<Expired>> {
+        Ok(sqlx::query_as(
+            "UPDATE verifications SET state = 'expired', updated_at = $1 WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
+             RETURNING id, tenant_id, contact_id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl dyn Conn + '_ {
+    pub async fn verification_by_id(&mut self, id: &str) -> Result<VerificationRow> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE id = $1"))
+                .bind(id)
+                .fetch_one(self.raw())
+                .await?,
+        )
+    }
+
+    /// Cancels the contact's pending IDV session (a forced restart supersedes it).
+    pub async fn cancel_pending_idv(&mut self, tenant: &str, contact: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3 WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending'")
+            .bind(tenant)
+            .bind(contact)
+            .bind(now)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts a pending IDV session; `false` if the contact has one already (one was started
+    /// at the same time). After `false` the transaction is unusable: drop it.
+    pub async fn insert_pending_idv(
+        &mut self,
+        id: &str,
+        tenant: &str,
+        contact: i64,
+        now: i64,
+        requested_by_sealed: Option<String>,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed) \
+             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(contact)
+        .bind(now)
+        .bind(requested_by_sealed)
+        .execute(self.raw())
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records the provider's IDV session on its pending row.
+    pub async fn idv_started(&mut self, s: &SessionStarted<'_>) -> Result<()> {
+        sqlx::query(
+            "UPDATE verifications SET provider_session_id = $2, hosted_url_sealed = $3, session_expires_at = $4, \
+             next_poll_at = $5, ial_level = NULL, updated_at = $6 WHERE id = $1",
+        )
+        .bind(s.id)
+        .bind(s.provider_session_id)
+        .bind(s.link_sealed.as_deref())
+        .bind(s.session_expires_at)
+        .bind(s.next_poll_at)
+        .bind(s.now)
+        .execute(self.raw())
+        .await?;
+        Ok(())
+    }
+
+    /// Records the provider's LiveID session on its pending row.
+    pub async fn stepup_started(&mut self, s: &SessionStarted<'_>) -> Result<()> {
+        sqlx::query(
+            "UPDATE verifications SET provider_session_id = $2, qr_payload_sealed = $3, session_expires_at = $4, next_poll_at = $5, updated_at = $6 WHERE id = $1",
+        )
+        .bind(s.id)
+        .bind(s.provider_session_id)
+        .bind(s.link_sealed.as_deref())
+        .bind(s.session_expires_at)
+        .bind(s.next_poll_at)
+        .bind(s.now)
+        .execute(self.raw())
+        .await?;
+        Ok(())
+    }
+
+    /// Fails a session the provider would not start, if it is still pending.
+    pub async fn fail_pending(&mut self, id: &str, reason: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+
+    /// Fails a session the provider would not start.
+    pub async fn fail(&mut self, id: &str, reason: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+
+    /// Cancels a pending session; `false` if it is no longer pending.
+    pub async fn cancel(&mut self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(now)
+            .execute(self.raw())
+            .await?;
+        Ok(done.rows_affected() != 0)
+    }
+
+    /// Counts a provider read of a pending session and sets when to read it next.
+    pub async fn record_poll(&mut self, id: &str, next_poll_at: i64) -> Result<()> {
+        sqlx::query("UPDATE verifications SET poll_attempts = poll_attempts + 1, next_poll_at = $2 WHERE id = $1 AND state = 'pending'")
+            .bind(id)
+            .bind(next_poll_at)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a pending session to its terminal state; `false` if it was no longer pending
+    /// (terminal states never change back).
+    pub async fn finish(&mut self, f: &Finish<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE verifications SET state = $2, ial_level = $3, ial_revision = $4, document_type = $5, match_confidence_bp = $6, \
+             failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL \
+             WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(f.id)
+        .bind(f.state)
+        .bind(f.ial_level.clone())
+        .bind(f.ial_level.as_ref().map(|_| NIST_REVISION))
+        .bind(f.document_type.clone())
+        .bind(f.match_confidence.map(confidence_to_bp))
+        .bind(f.failure_reason)
+        .bind(f.now)
+        .bind(f.valid_until)
+        .execute(self.raw())
+        .await?;
+        Ok(done.rows_affected() != 0)
+    }
+}

@@ -1,0 +1,161 @@
+//! The API document at `/api/v1/openapi.json` is generated from the handlers: every route the
+//! backend serves is in it, and its constraints are the ones the server enforces.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::{
+    both,
+    helpers::{spawn_app, Db, TestApp},
+};
+
+/// Every route the backend serves (the demo's pages aside).
+const SERVED: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/contacts/{id}/status"),
+    ("post", "/api/v1/contacts/{id}/verifications"),
+    ("get", "/api/v1/deals/{id}/status"),
+    ("post", "/api/v1/deals/{id}/step-up"),
+    ("get", "/api/v1/verifications/{id}"),
+    ("post", "/api/v1/verifications/{id}/cancel"),
+    ("post", "/api/v1/install"),
+    ("post", "/api/v1/uninstall"),
+    ("post", "/hooks/kosmos/{tenant}"),
+    ("post", "/hooks/freshworks"),
+    ("post", "/hooks/freshsales/{tenant}"),
+];
+
+async fn document(app: &TestApp) -> Value {
+    let res = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn operations(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            out.insert((method.clone(), path.clone()));
+        }
+    }
+    out
+}
+
+both!(every_route_is_in_the_document, every_route);
+async fn every_route(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented = operations(&doc);
+    let served: BTreeSet<(String, String)> = SERVED
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, served, "the document and the routes differ");
+    // And the server really serves each one: no "no route" 404 and no 405.
+    for (method, path) in &documented {
+        let url = app.url(&path.replace("{id}", "1").replace("{tenant}", "nobody"));
+        let req = if method == "get" {
+            app.http.get(&url)
+        } else {
+            app.http.post(&url)
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap_or_default();
+        assert!(
+            status != 405 && !body.contains("no route for"),
+            "{method} {path} is documented but not served: {status} {body}"
+        );
+    }
+}
+
+both!(
+    the_documented_constraints_are_the_enforced_ones,
+    constraints
+);
+async fn constraints(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    let params = &doc["paths"]["/api/v1/contacts/{id}/status"]["get"]["parameters"];
+    let pattern = params
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "id")
+        .and_then(|p| p["schema"]["pattern"].as_str())
+        .expect("the contact id states its pattern");
+    let pattern = regex::Regex::new(pattern).unwrap();
+    for id in [
+        "1",
+        "42",
+        "999999999999999999",
+        "0",
+        "007",
+        "1234567890123456789",
+        "12a",
+        "-1",
+        "%C3%9Dg",
+        "%EF%BC%91",
+    ] {
+        let decoded = percent(id);
+        let res = app
+            .http
+            .get(app.url(&format!("/api/v1/contacts/{id}/status")))
+            .bearer_auth(&app.token)
+            .send()
+            .await
+            .unwrap();
+        let refused = res.status() == 400;
+        assert_eq!(
+            refused,
+            !pattern.is_match(&decoded),
+            "{decoded:?}: the document and the server disagree ({})",
+            res.status()
+        );
+    }
+    let key = &doc["paths"]["/api/v1/contacts/{id}/verifications"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .expect("the Idempotency-Key is documented")["schema"];
+    assert_eq!(key["maxLength"], 128);
+    let ial = &doc["components"]["schemas"]["IalLevel"]["enum"];
+    assert_eq!(ial, &serde_json::json!(["IAL1", "IAL2"]));
+    let docs = &doc["components"]["schemas"]["DocumentType"]["enum"];
+    assert_eq!(
+        docs,
+        &serde_json::json!(["drivers_license", "passport", "national_id"])
+    );
+}
+
+/// Decodes the two percent-encoded samples above (UTF-8).
+fn percent(s: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut it = s.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hi = it.next().unwrap();
+            let lo = it.next().unwrap();
+            let hex = |c: u8| (c as char).to_digit(16).unwrap() as u8;
+            bytes.push(hex(hi) * 16 + hex(lo));
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
