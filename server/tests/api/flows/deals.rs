@@ -143,3 +143,34 @@ async fn gated_stage(db: Db) {
         "not_gated"
     );
 }
+
+both!(no_request_goes_below_the_accounts_minimum_ial, minimum_ial);
+async fn minimum_ial(db: Db) {
+    let policy = Policy {
+        min_ial: "IAL2".into(),
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let res = w
+        .post("/api/v1/contacts/11/verifications", json!({"ial": "IAL1"}))
+        .await;
+    assert_error(res, 422, "unprocessable").await;
+    let res = w
+        .post("/api/v1/contacts/11/verifications", json!({"ial": "IAL2"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    // A policy whose default is below its minimum is refused.
+    let bad = json!({"account_url": w.account_url(), "policy": {"default_ial": "IAL1", "min_ial": "IAL2"}});
+    let res = w
+        .http
+        .post(w.url("/api/v1/install"))
+        .bearer_auth(&w.token)
+        .header("x-freshsales-api-key", crate::world::FS_KEY)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 422, "unprocessable").await;
+}
