@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::{
     both,
     helpers::Db,
-    world::{spawn_world, ALIAS, TENANT, WORKFLOW_SECRET},
+    world::{spawn_world, test_settings, ALIAS, TENANT, WORKFLOW_SECRET},
 };
 
 both!(dead_writes_are_replayed, dead_rows);
@@ -236,5 +238,38 @@ async fn burst(db: Db) {
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "60 calls at 20/s cannot take under 2 s"
+    );
+}
+
+both!(a_reinstalled_key_reaches_every_replica, reinstalled_key);
+async fn reinstalled_key(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // A second replica on the same database reads the tenant and builds its CRM client.
+    let store = idv_server::Store::connect(&w.db_url).await.unwrap();
+    let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
+    let other = idv_server::wire_engine(store, sealer, test_settings());
+    let t = other.tenant(TENANT).await.unwrap().unwrap();
+    assert!(other.crm(&t).unwrap().contact(11).await.is_ok());
+    // The admin reinstalls through the first replica with a new key; the old key stops working.
+    w.fs.with(ALIAS, |a| a.api_keys = vec!["fs-key-rotated".into()]);
+    let res = w
+        .http
+        .post(w.url("/api/v1/install"))
+        .bearer_auth(&w.token)
+        .header("x-freshsales-api-key", "fs-key-rotated")
+        .json(&json!({"account_url": w.account_url()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Once the other replica reads the tenant again, it writes with the new key.
+    tokio::time::sleep(idv_server::services::TENANT_TTL + Duration::from_millis(100)).await;
+    let t = other.tenant(TENANT).await.unwrap().unwrap();
+    let read = other.crm(&t).unwrap().contact(11).await;
+    assert!(
+        read.is_ok(),
+        "the other replica still uses the old key: {read:?}"
     );
 }
