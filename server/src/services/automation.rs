@@ -6,7 +6,7 @@
 //! back. Both are idempotent: the engine never starts a second session while one is pending or
 //! still valid, and notes and tasks are keyed so a repeated event adds none.
 
-use idv_types::{IdvStatus, StartVerification};
+use idv_types::StartVerification;
 use serde_json::Value;
 
 use super::{sync, Engine, TenantRow, Write};
@@ -239,7 +239,7 @@ impl Engine {
             return Ok(Handled::just("no_contact"));
         };
         let status = self.contact_status(tenant, contact).await?;
-        if status.status == IdvStatus::Verified {
+        if crate::domain::gate::meets(&status, tenant.policy.minimum()) {
             return Ok(Handled::just("gate_satisfied"));
         }
         let (v, _new) = self.start_idv(tenant, contact, &automatic(), None).await?;

@@ -94,8 +94,11 @@ impl Engine {
             None => None,
         };
         let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
-        let gate_satisfied =
-            crate::domain::gate::gate_satisfied(is_gated, primary.as_ref().map(|p| p.status));
+        let gate_satisfied = crate::domain::gate::gate_satisfied(
+            is_gated,
+            primary.as_ref(),
+            tenant.policy.minimum(),
+        );
         Ok(DealStatus {
             deal_id: deal as u64,
             stage,

@@ -107,7 +107,9 @@ pub struct Engine {
     pub wake_poll: Notify,
     limiter: sync::RateLimiter,
     connector: Arc<dyn Connector>,
-    clients: Mutex<HashMap<String, Arc<Clients>>>,
+    /// Each tenant's clients, with the fingerprint of the connection they were built for: a
+    /// key changed on another replica is picked up as soon as the tenant row is read again.
+    clients: Mutex<HashMap<String, (String, Arc<Clients>)>>,
     /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
     tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
     /// Each tenant's deal stages, read from Freshsales at most every [`STAGES_TTL`].
@@ -214,8 +216,11 @@ impl Engine {
     }
 
     fn clients(&self, t: &TenantRow) -> Arc<Clients> {
-        if let Some(c) = self.clients.lock().get(&t.id) {
-            return c.clone();
+        let fingerprint = connection_fingerprint(t);
+        if let Some((f, c)) = self.clients.lock().get(&t.id) {
+            if *f == fingerprint {
+                return c.clone();
+            }
         }
         let c = Arc::new(Clients {
             provider: match (&t.kosmos_base_url, &t.kosmos_key) {
@@ -233,7 +238,9 @@ impl Engine {
                 _ => None,
             },
         });
-        self.clients.lock().insert(t.id.clone(), c.clone());
+        self.clients
+            .lock()
+            .insert(t.id.clone(), (fingerprint, c.clone()));
         c
     }
 
@@ -355,4 +362,22 @@ fn provider_unavailable(e: ProviderError) -> AppError {
         }
         other => AppError::Upstream(other.to_string()),
     }
+}
+
+/// A digest of the connection settings a tenant's clients are built from (never the keys
+/// themselves: they stay sealed and only their hash is kept in memory).
+fn connection_fingerprint(t: &TenantRow) -> String {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        t.kosmos_base_url.as_deref(),
+        t.kosmos_key.as_ref().map(|k| k.expose_secret()),
+        t.freshsales_base_url.as_deref(),
+        t.freshsales_key.as_ref().map(|k| k.expose_secret()),
+    ] {
+        h.update(part.unwrap_or("\u{0}").as_bytes());
+        h.update([0xff]);
+    }
+    hex::encode(h.finalize())
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use idv_types::{Kind, SessionState, StartVerification, Verification};
+use idv_types::{DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification};
 
 use super::{
     sync::{self, Write},
@@ -31,14 +31,21 @@ impl Engine {
             .ial
             .clone()
             .unwrap_or_else(|| tenant.policy.default_ial.clone());
-        if !matches!(ial.as_str(), "IAL1" | "IAL2") {
+        let Some(level) = IalLevel::parse(&ial) else {
             return Err(AppError::Unprocessable("ial must be IAL1 or IAL2".into()));
+        };
+        let min = tenant.policy.minimum();
+        if level < min {
+            return Err(AppError::Unprocessable(format!(
+                "this account accepts no verification below {}; ask for {} or higher",
+                min.as_str(),
+                min.as_str()
+            )));
         }
-        const DOCS: [&str; 3] = ["drivers_license", "passport", "national_id"];
         if let Some(bad) = req
             .document_types
             .iter()
-            .find(|d| !DOCS.contains(&d.as_str()))
+            .find(|d| DocumentType::parse(d).is_none())
         {
             return Err(AppError::Unprocessable(format!(
                 "unknown document type {:?}; use drivers_license, passport or national_id",
@@ -62,8 +69,16 @@ impl Engine {
                 .iter()
                 .filter(|s| s.kind == Kind::Idv && s.state != SessionState::Canceled)
                 .find(|s| {
+                    // A valid result counts only if it is at the level asked for.
+                    let enough = s
+                        .row
+                        .ial
+                        .as_ref()
+                        .and_then(|a| IalLevel::parse(&a.level))
+                        .is_some_and(|l| l >= level);
                     s.state == SessionState::Pending
                         || (s.state == SessionState::Verified
+                            && enough
                             && s.valid_until.is_none_or(|v| v > now))
                 })
             {
@@ -139,7 +154,10 @@ impl Engine {
                 phone,
                 ial: ial.clone(),
                 document_types: if req.document_types.is_empty() {
-                    DOCS.iter().map(|d| d.to_string()).collect()
+                    DocumentType::ALL
+                        .iter()
+                        .map(|d| d.as_str().to_string())
+                        .collect()
                 } else {
                     req.document_types.clone()
                 },

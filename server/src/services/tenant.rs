@@ -1,5 +1,6 @@
 //! Tenants: connections (sealed secrets) and policy.
 
+use idv_types::IalLevel;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,9 @@ pub struct Policy {
     pub validity_days: i64,
     /// IAL requested by automation.
     pub default_ial: String,
+    /// The lowest IAL this account accepts: no request may ask for less, and a gate is passed
+    /// only by a valid verification at or above it.
+    pub min_ial: String,
 }
 
 impl Default for Policy {
@@ -33,11 +37,17 @@ impl Default for Policy {
             revert_on_gate: false,
             validity_days: 365,
             default_ial: "IAL2".into(),
+            min_ial: "IAL1".into(),
         }
     }
 }
 
 impl Policy {
+    /// The lowest IAL this account accepts (IAL1 when unreadable: `validate` refuses that).
+    pub fn minimum(&self) -> IalLevel {
+        IalLevel::parse(&self.min_ial).unwrap_or(IalLevel::IAL1)
+    }
+
     /// Checks an admin's choices; the message says what to fix.
     pub fn validate(&self) -> Result<()> {
         if !(1..=3650).contains(&self.validity_days) {
@@ -45,10 +55,20 @@ impl Policy {
                 "validity_days must be between 1 and 3650".into(),
             ));
         }
-        if !matches!(self.default_ial.as_str(), "IAL1" | "IAL2") {
+        let (Some(default), Some(min)) = (
+            IalLevel::parse(&self.default_ial),
+            IalLevel::parse(&self.min_ial),
+        ) else {
             return Err(AppError::Unprocessable(
-                "default_ial must be IAL1 or IAL2".into(),
+                "default_ial and min_ial must be IAL1 or IAL2".into(),
             ));
+        };
+        if default < min {
+            return Err(AppError::Unprocessable(format!(
+                "default_ial {} is below min_ial {}",
+                default.as_str(),
+                min.as_str()
+            )));
         }
         if self.gated_stages.len() > 50
             || self

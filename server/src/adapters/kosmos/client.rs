@@ -98,7 +98,7 @@ impl KosmosClient {
             })?;
         let wire: WireSession =
             serde_json::from_value(v).map_err(|e| ProviderError::Protocol(e.to_string()))?;
-        Ok(wire.normalise())
+        Ok(wire.normalise(path == "/v2/verify/sessions"))
     }
 }
 
@@ -139,28 +139,48 @@ struct WireResult {
 }
 
 impl WireSession {
-    fn normalise(self) -> SessionReport {
+    /// The verdict, failing closed: Verified only on an explicit `passed` with the result the
+    /// product needs (for document proofing, the IAL and the document type); a missing, unknown
+    /// or `review` verdict of a finished session is a failure with the provider's words, and an
+    /// unknown status is never read as a pass.
+    fn normalise(self, document_proofing: bool) -> SessionReport {
         let r = self.result.unwrap_or_default();
+        let verdict = r.verification.as_deref().unwrap_or("");
         let outcome = match self.status.as_str() {
             "pending" | "in_progress" => Outcome::Pending,
-            "completed" | "approved" if r.verification.as_deref() != Some("failed") => {
-                Outcome::Verified(ResultFields {
-                    ial: r.ial,
-                    document_type: r.document_type,
-                    match_confidence: r.match_confidence,
-                    credential_did: r.credential_did,
-                })
+            "completed" | "approved" if verdict == "passed" => {
+                let complete = !document_proofing || (r.ial.is_some() && r.document_type.is_some());
+                if complete {
+                    Outcome::Verified(ResultFields {
+                        ial: r.ial,
+                        document_type: r.document_type,
+                        match_confidence: r.match_confidence,
+                        credential_did: r.credential_did,
+                    })
+                } else {
+                    Outcome::Failed {
+                        reason: "the provider passed the session without its IAL or document type"
+                            .into(),
+                    }
+                }
             }
             "completed" | "approved" => Outcome::Failed {
-                reason: r
-                    .failure_reason
-                    .unwrap_or_else(|| "verification failed".into()),
+                reason: r.failure_reason.unwrap_or_else(|| match verdict {
+                    "failed" => "verification failed".into(),
+                    "" => "the provider gave no verdict".into(),
+                    other => format!("the provider's verdict is {other:?}, not a pass"),
+                }),
             },
             "declined" | "denied" => Outcome::Failed {
                 reason: r.failure_reason.unwrap_or_else(|| self.status.clone()),
             },
-            // expired, abandoned, and anything unknown that is final for the provider
-            _ => Outcome::Expired,
+            "expired" | "abandoned" => Outcome::Expired,
+            other => Outcome::Failed {
+                reason: format!(
+                    "the provider reports an unknown status {:?}",
+                    other.chars().take(40).collect::<String>()
+                ),
+            },
         };
         SessionReport {
             session_id: self.session_id,
@@ -221,5 +241,52 @@ impl IdentityProvider for KosmosClient {
             .and_then(|t| t.as_str())
             .unwrap_or("1Kosmos tenant")
             .to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(status: &str, result: serde_json::Value, document_proofing: bool) -> Outcome {
+        let wire: WireSession = serde_json::from_value(json!({
+            "session_id": "s1", "status": status, "result": result,
+        }))
+        .unwrap();
+        wire.normalise(document_proofing).outcome
+    }
+
+    #[test]
+    fn only_an_explicit_pass_with_the_needed_result_is_verified() {
+        let full = json!({"verification": "passed", "ial": "IAL2", "document_type": "passport"});
+        assert!(matches!(
+            read("completed", full, true),
+            Outcome::Verified(_)
+        ));
+        let liveid = json!({"verification": "passed", "match_confidence": 0.99});
+        assert!(matches!(
+            read("approved", liveid, false),
+            Outcome::Verified(_)
+        ));
+        for result in [
+            json!({}),
+            json!({"verification": "review", "ial": "IAL2", "document_type": "passport"}),
+            json!({"verification": "PASSED", "ial": "IAL2", "document_type": "passport"}),
+            json!({"verification": "passed"}),
+            json!({"verification": "passed", "ial": "IAL2"}),
+            json!({"ial": "IAL2", "document_type": "passport"}),
+        ] {
+            let outcome = read("completed", result.clone(), true);
+            assert!(
+                matches!(outcome, Outcome::Failed { .. }),
+                "{result} must not verify: {outcome:?}"
+            );
+        }
+        assert!(matches!(
+            read("reviewing", json!({"verification": "passed"}), false),
+            Outcome::Failed { .. }
+        ));
+        assert_eq!(read("in_progress", json!({}), true), Outcome::Pending);
+        assert_eq!(read("abandoned", json!({}), true), Outcome::Expired);
     }
 }

@@ -1,0 +1,170 @@
+//! In-process worlds: CRM calls per verification and a burst against the plan's budget.
+
+use super::*;
+
+/// An in-process backend on both simulators with a fresh SQLite database.
+pub(crate) async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) -> Result<Running> {
+    let dir = std::env::temp_dir().join(format!(
+        "idv-bench-world-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let db = format!("sqlite://{}?mode=rwc", dir.join("w.db").display());
+    let store = Store::connect(&db).await?;
+    store
+        .insert_tenant(TENANT, "Bench", &auth::hash_token(&auth::generate_token()))
+        .await?;
+    Backend {
+        config: Config::for_database(db),
+        settings: Settings {
+            coalesce: Duration::from_millis(500),
+            idv_poll: vec![Duration::from_secs(600)],
+            tick: Duration::from_millis(20),
+            ..Settings::default()
+        },
+        sealer: Sealer::from_base64(&Sealer::generate_key().into())?,
+        tenant: TENANT.into(),
+        connections: connections(fs_url, ks_url, hourly, window),
+        policy: None,
+        extra: Default::default(),
+    }
+    .serve(store)
+    .await
+}
+
+pub(crate) async fn calls_per_verification(
+    fs: &FreshsalesSim,
+    ks: &KosmosSim,
+    fs_served: &Served,
+    ks_served: &Served,
+) -> Result<(f64, String)> {
+    let w = world(&fs_served.url(), &ks_served.url(), 1_000_000, 3600).await?;
+    ks.set_faults(KosmosFaults::default());
+    let before = fs.calls("bench").len();
+    let t = w.engine().tenant(TENANT).await?.context("tenant")?;
+    let n = 20u64;
+    for i in 0..n {
+        let id = 7000 + i;
+        fs.seed_contact(
+            "bench",
+            id,
+            "Bench",
+            &format!("Person{i}"),
+            &format!("b{i}@example.com"),
+            "+1 415 555 0100",
+        );
+        let req = idv_types::StartVerification::default();
+        let (v, _) = w
+            .engine()
+            .start_idv(&t, id as i64, &req, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let session = ks
+            .sessions()
+            .into_iter()
+            .find(|s| s.reference == v.id)
+            .context("provider session")?;
+        ks.complete(
+            &session.id,
+            &Outcome {
+                outcome: "verified".into(),
+                document_type: None,
+                confidence: None,
+                reason: None,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let counts = w
+            .engine()
+            .sync_counts()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let done = w.engine().metrics.results.get() == n
+            && counts.iter().all(|(s, c)| s != "pending" || *c == 0);
+        if done {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("verifications did not complete");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let calls: Vec<_> = fs.calls("bench").into_iter().skip(before).collect();
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for c in &calls {
+        let p = c.path.trim_start_matches("/a/bench/crm/sales/api/");
+        let what = format!("{} {}", c.method, p.split('/').next().unwrap_or(""));
+        *kinds.entry(what).or_default() += 1;
+    }
+    let breakdown = kinds
+        .iter()
+        .map(|(k, v)| format!("{k}: {:.1}", *v as f64 / n as f64))
+        .collect::<Vec<_>>()
+        .join(", ");
+    w.stop().await?;
+    Ok((calls.len() as f64 / n as f64, breakdown))
+}
+
+pub(crate) async fn burst(fs_served: &Served) -> Result<(usize, f64, usize, usize)> {
+    // A separate account with a small budget in a 3-second "hour" (its "minute" is 50 ms).
+    let fs = FreshsalesSim::new();
+    let budget = 100usize;
+    fs.add_account("bench", FS_KEY, budget);
+    fs.with("bench", |a| a.hour = Duration::from_secs(3));
+    let served = Served::start(([127, 0, 0, 1], 0).into(), fs.router()).await?;
+    let _ = fs_served;
+    let w = world(&served.url(), "http://127.0.0.1:9", budget as i64, 3).await?;
+    let t = w.engine().tenant(TENANT).await?.context("tenant")?;
+    let writes = 10 * budget;
+    for i in 0..writes as u64 {
+        let id = 9000 + i;
+        fs.seed_contact(
+            "bench",
+            id,
+            "Burst",
+            &format!("P{i}"),
+            &format!("burst{i}@example.com"),
+            "+1 415 555 0100",
+        );
+        w.engine()
+            .store
+            .upsert_contact(TENANT, id as i64, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let started = Instant::now();
+    {
+        let mut conn = w.engine().store.pool().acquire().await?;
+        for i in 0..writes as i64 {
+            w.engine()
+                .queue_contact_writes(&mut conn, &t, 9000 + i)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    w.engine().wake_sync.notify_one();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let counts = w
+            .engine()
+            .sync_counts()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if counts.iter().all(|(s, c)| s == "done" || *c == 0) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the burst did not drain: {counts:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let r429 = fs.calls("bench").iter().filter(|c| c.status == 429).count();
+    w.stop().await?;
+    served.stop().await;
+    Ok((r429, secs, writes, budget))
+}

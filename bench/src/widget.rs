@@ -1,0 +1,77 @@
+//! The widget: its transfer size and its first status paint in headless Chromium.
+
+use super::*;
+
+pub(crate) fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+/// gzip -9 and brotli -q 11 sizes of the widget's files.
+pub(crate) fn transfer_size(app: &Path) -> Result<(usize, usize, usize, Vec<String>)> {
+    let (mut raw, mut gz, mut br) = (0, 0, 0);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(app)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if !(name.ends_with(".wasm")
+            || name.ends_with(".js")
+            || name.ends_with(".css")
+            || name == "index.html")
+        {
+            continue;
+        }
+        let data = std::fs::read(&path)?;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&data)?;
+        let g = e.finish()?.len();
+        let mut b = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut b, 4096, 11, 22);
+            w.write_all(&data)?;
+        }
+        files.push(format!(
+            "{name}: {} raw, {} gzip, {} brotli",
+            kb(data.len()),
+            kb(g),
+            kb(b.len())
+        ));
+        raw += data.len();
+        gz += g;
+        br += b.len();
+    }
+    files.sort();
+    Ok((raw, gz, br, files))
+}
+
+/// Median ms from navigation start until `selector` shows `text`, over `runs` loads.
+pub(crate) async fn paint_ms(
+    browser: &idv_e2e::Browser,
+    url: &str,
+    selector: &str,
+    text: &str,
+    runs: usize,
+) -> Result<f64> {
+    let script = r#"
+        const [sel, want, done] = arguments;
+        (function poll() {
+            const e = document.querySelector(sel);
+            if (e && e.textContent.trim() === want) { done(performance.now()); }
+            else { requestAnimationFrame(poll); }
+        })();"#;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        browser.client.goto("about:blank").await?;
+        browser.client.goto(url).await?;
+        let v = browser
+            .client
+            .execute_async(script, vec![json!(selector), json!(text)])
+            .await?;
+        times.push(v.as_f64().context("a time")?);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}

@@ -1,0 +1,8 @@
+//! The product loop through the engine: Verify Identity, results by callback and by polling,
+//! CRM write-back, step-up, automation, and the bad input each endpoint refuses.
+
+mod coalescing;
+mod deals;
+mod input;
+mod operations;
+mod verify;

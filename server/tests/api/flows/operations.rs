@@ -1,0 +1,275 @@
+//! Operating it: dead writes replayed, the doctor, no plaintext secret at rest, the plan's rate limit.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::{
+    both,
+    helpers::Db,
+    world::{spawn_world, test_settings, ALIAS, TENANT, WORKFLOW_SECRET},
+};
+
+both!(dead_writes_are_replayed, dead_rows);
+async fn dead_rows(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    w.fs.set_faults(idv_server::sim::freshsales::FsFaults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    let engine = w.app.engine().clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let dead = engine
+            .sync_counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(s, _)| s == "dead")
+            .map_or(0, |x| x.1);
+        if dead > 0
+            && engine
+                .sync_counts()
+                .await
+                .unwrap()
+                .iter()
+                .all(|(s, n)| s != "pending" || *n == 0)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "rows never went dead");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = w
+        .http
+        .get(w.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("idv_outbox_rows{state=\"dead\"} 0"),
+        "{metrics}"
+    );
+    w.fs.set_faults(Default::default());
+    assert!(engine.replay_dead(Some(TENANT)).await.unwrap() > 0);
+    w.until_crm("the replayed write", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+    })
+    .await;
+}
+
+both!(the_doctor_names_the_remedy, doctor);
+async fn doctor(db: Db) {
+    use idv_server::services::tenant;
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let engine = w.app.engine().clone();
+    let report = |base: String, key: &'static str| {
+        let engine = engine.clone();
+        let store = w.app.state.store.clone();
+        async move {
+            tenant::set_connections(
+                &store,
+                &engine.sealer,
+                TENANT,
+                &tenant::Connections {
+                    freshsales_base_url: Some(base),
+                    freshsales_key: Some(key.into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            engine.forget_clients(TENANT);
+            let t = engine.tenant(TENANT).await.unwrap().unwrap();
+            engine.doctor(&t).await
+        }
+    };
+    let api = format!("{}/crm/sales/api", w.account_url());
+    let good = report(api.clone(), crate::world::FS_KEY).await;
+    assert!(
+        good.iter().find(|c| c.name == "freshsales").unwrap().ok,
+        "{good:?}"
+    );
+    assert!(
+        good.iter().find(|c| c.name == "1kosmos").unwrap().ok,
+        "{good:?}"
+    );
+    let bearer = report(api.clone(), "Bearer fs-key-acme").await;
+    let c = bearer.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("Token token="), "{c:?}");
+    let alias = report(api.replace("/a/acme/", "/a/nope/"), crate::world::FS_KEY).await;
+    let c = alias.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("bundle alias"), "{c:?}");
+    let down = report(
+        "http://127.0.0.1:9/crm/sales/api".into(),
+        crate::world::FS_KEY,
+    )
+    .await;
+    let c = down.iter().find(|c| c.name == "freshsales").unwrap();
+    assert!(!c.ok && c.detail.contains("reach"), "{c:?}");
+}
+
+/// The SQLite file (and its WAL) never holds a key, token, secret, email or hosted link.
+#[tokio::test]
+async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
+    let Some(w) = spawn_world(Db::Sqlite).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    w.until_crm("fields", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+    })
+    .await;
+    let did = w.fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_credential_did"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = w.db_file();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.extend(std::fs::read(format!("{}-wal", file.display())).unwrap_or_default());
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in [
+        crate::world::FS_KEY,
+        crate::world::KS_KEY,
+        crate::world::KS_SECRET,
+        WORKFLOW_SECRET,
+        w.token.as_str(),
+        "ada@example.com",
+        "Lovelace",
+        did.as_str(),
+        v["hosted_url"].as_str().unwrap(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} is in the database file in plain text"
+        );
+    }
+}
+
+both!(a_burst_stays_under_the_plans_rate_limit, burst);
+async fn burst(db: Db) {
+    use idv_server::services::tenant;
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let engine = w.app.engine().clone();
+    // A plan of 20 calls per (scaled) hour of one second; the simulator allows two more, for
+    // the timing between the two clocks on a loaded machine.
+    tenant::set_connections(
+        &w.app.state.store,
+        &engine.sealer,
+        TENANT,
+        &tenant::Connections {
+            hourly_limit: Some(20),
+            rate_window_secs: Some(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    engine.forget_clients(TENANT);
+    w.fs.with(ALIAS, |a| {
+        a.hourly_limit = 22;
+        a.hour = Duration::from_secs(1);
+    });
+    let t = engine.tenant(TENANT).await.unwrap().unwrap();
+    for id in 100..160u64 {
+        w.fs.seed_contact(
+            ALIAS,
+            id,
+            "B",
+            "Urst",
+            &format!("b{id}@example.com"),
+            "+1 415 555 0100",
+        );
+        w.app
+            .state
+            .store
+            .upsert_contact(TENANT, id as i64, false)
+            .await
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    {
+        let mut tx = w.app.state.store.begin().await.unwrap();
+        for id in 100..160i64 {
+            engine.queue_contact_writes(&mut tx, &t, id).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    engine.wake_sync.notify_one();
+    let deadline = started + Duration::from_secs(20);
+    loop {
+        let counts = engine.sync_counts().await.unwrap();
+        if counts.iter().all(|(s, n)| s == "done" || *n == 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the burst did not drain: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let calls = w.fs.calls(ALIAS);
+    assert_eq!(
+        calls.iter().filter(|c| c.status == 429).count(),
+        0,
+        "no call over the limit"
+    );
+    assert_eq!(
+        w.crm_calls("PUT", "/contacts/1"),
+        60,
+        "every record written once"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "60 calls at 20/s cannot take under 2 s"
+    );
+}
+
+both!(a_reinstalled_key_reaches_every_replica, reinstalled_key);
+async fn reinstalled_key(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // A second replica on the same database reads the tenant and builds its CRM client.
+    let store = idv_server::Store::connect(&w.db_url).await.unwrap();
+    let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
+    let other = idv_server::wire_engine(store, sealer, test_settings());
+    let t = other.tenant(TENANT).await.unwrap().unwrap();
+    assert!(other.crm(&t).unwrap().contact(11).await.is_ok());
+    // The admin reinstalls through the first replica with a new key; the old key stops working.
+    w.fs.with(ALIAS, |a| a.api_keys = vec!["fs-key-rotated".into()]);
+    let res = w
+        .http
+        .post(w.url("/api/v1/install"))
+        .bearer_auth(&w.token)
+        .header("x-freshsales-api-key", "fs-key-rotated")
+        .json(&json!({"account_url": w.account_url()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Once the other replica reads the tenant again, it writes with the new key.
+    tokio::time::sleep(idv_server::services::TENANT_TTL + Duration::from_millis(100)).await;
+    let t = other.tenant(TENANT).await.unwrap().unwrap();
+    let read = other.crm(&t).unwrap().contact(11).await;
+    assert!(
+        read.is_ok(),
+        "the other replica still uses the old key: {read:?}"
+    );
+}

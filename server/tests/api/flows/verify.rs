@@ -1,0 +1,223 @@
+//! Verify Identity to the CRM record: results by callback and by polling, idempotent starts, forged callbacks, coalesced writes.
+
+use std::time::Duration;
+
+use idv_server::{services::Policy, sim::kosmos::KosmosFaults, webhook};
+use serde_json::{json, Value};
+
+use crate::{
+    both,
+    helpers::{assert_error, Db},
+    world::{spawn_world, spawn_world_with, test_settings, ALIAS, TENANT},
+};
+
+both!(verify_identity_lands_on_the_crm_record, verify_identity);
+async fn verify_identity(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let status = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(status["status"], "not_verified");
+
+    let v = w.start_idv(11).await;
+    assert_eq!(v["state"], "pending");
+    let link = v["hosted_url"].as_str().unwrap();
+    assert!(link.contains("/hosted/verify/"), "{link}");
+    let pending = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["current"]["id"], v["id"]);
+
+    // The customer passes; the signed callback makes the engine read the session.
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    let done = w
+        .until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    assert_eq!(done["ial"]["level"], "IAL2");
+    assert_eq!(done["document_type"], "drivers_license");
+    assert_eq!(done["liveid_enrolled"], true);
+    assert!(done["current"].is_null());
+    assert_eq!(done["history"][0]["state"], "verified");
+
+    // The record in Freshsales gets the fields, the history module a record, the contact notes.
+    w.until_crm("contact fields", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+    })
+    .await;
+    let cf = w.fs.contact(ALIAS, 11).unwrap()["custom_field"].clone();
+    assert_eq!(cf["cf_idv_ial_level"], "IAL2");
+    assert_eq!(cf["cf_idv_document_type"], "drivers_license");
+    assert_eq!(cf["cf_idv_liveid_enrolled"], true);
+    assert_eq!(cf["cf_idv_match_confidence"], 94.0);
+    assert!(cf["cf_idv_credential_did"]
+        .as_str()
+        .unwrap()
+        .starts_with("did:"));
+    w.until_crm("two notes", |fs| {
+        fs.with(ALIAS, |a| a.notes.len()).unwrap() == 2
+    })
+    .await;
+    let notes: Vec<String> =
+        w.fs.with(ALIAS, |a| {
+            a.notes
+                .iter()
+                .map(|n| n["description"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("Identity verified (IAL2")),
+        "{notes:?}"
+    );
+    w.until_crm("history record", |fs| {
+        fs.with(ALIAS, |a| {
+            a.modules
+                .values()
+                .flat_map(|m| m.values())
+                .any(|r| r["custom_field"]["cf_state"] == "verified")
+        })
+        .unwrap()
+    })
+    .await;
+}
+
+both!(a_second_start_returns_the_same_session, idempotent_start);
+async fn idempotent_start(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let start = |key: &'static str| {
+        w.http
+            .post(w.url("/api/v1/contacts/12/verifications"))
+            .bearer_auth(&w.token)
+            .header("idempotency-key", key)
+            .json(&json!({"ial": "IAL2", "document_types": ["passport"], "requested_by": "rep@acme.example"}))
+            .send()
+    };
+    let (a, b) = tokio::join!(start("k-1"), start("k-1"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [200, 201],
+        "one creates, the other gets the same session"
+    );
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a["id"], b["id"]);
+    // Another key while one is pending: the pending one, not a second session.
+    let c = start("k-2").await.unwrap();
+    assert_eq!(c.status(), 200);
+    assert_eq!(c.json::<Value>().await.unwrap()["id"], a["id"]);
+    assert_eq!(w.ks.sessions().len(), 1, "the provider saw one session");
+    // `force` supersedes it.
+    let res = w
+        .post("/api/v1/contacts/12/verifications", json!({"force": true}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let forced: Value = res.json().await.unwrap();
+    assert_ne!(forced["id"], a["id"]);
+    let old = w
+        .json(&format!(
+            "/api/v1/verifications/{}",
+            a["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(old["state"], "canceled");
+}
+
+both!(
+    forged_and_replayed_callbacks_change_nothing,
+    forged_callbacks
+);
+async fn forged_callbacks(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    let id = v["id"].as_str().unwrap();
+    let session = w.provider_session(id);
+    let hook = w.url(&format!("/hooks/kosmos/{TENANT}"));
+    let body = serde_json::to_vec(
+        &json!({"type": "verify.session.updated", "session_id": session, "status": "completed"}),
+    )
+    .unwrap();
+    let now = idv_server::clock::now_secs();
+    let send = |key: &[u8], msg: &str, ts: i64| {
+        let mut req = w
+            .http
+            .post(&hook)
+            .header("content-type", "application/json");
+        for (k, v) in webhook::headers(key, msg, ts, &body) {
+            req = req.header(k, v);
+        }
+        req.body(body.clone()).send()
+    };
+    // Wrong key, stale timestamp, no signature at all: 401, nothing applied.
+    assert_error(
+        send(b"not-the-secret", "m1", now).await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        send(b"ks-webhook-secret", "m2", now - 3600).await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let unsigned = w.http.post(&hook).body(body.clone()).send().await.unwrap();
+    assert_error(unsigned, 401, "unauthorized").await;
+    // A correctly signed callback for a session still pending at the provider: read, still pending.
+    let ok = send(b"ks-webhook-secret", "m3", now).await.unwrap();
+    assert_eq!(ok.status(), 202);
+    let dup = send(b"ks-webhook-secret", "m3", now).await.unwrap();
+    assert_eq!(dup.status(), 200);
+    assert_eq!(dup.json::<Value>().await.unwrap()["duplicate"], true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(
+        s["status"], "pending",
+        "the provider says pending, so pending it stays"
+    );
+    // Unknown tenant: 404; malformed body under a good signature: 400.
+    let res = w
+        .http
+        .post(w.url("/hooks/kosmos/nobody"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 404, "not_found").await;
+}
+
+both!(lost_callbacks_are_resolved_by_polling, polling_is_truth);
+async fn polling_is_truth(db: Db) {
+    let settings = idv_server::services::Settings {
+        idv_poll: vec![Duration::from_millis(100)],
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
+        return;
+    };
+    w.ks.set_faults(KosmosFaults {
+        drop_callbacks: true,
+        read_error_rate: 0.3,
+        ..Default::default()
+    });
+    let v = w.start_idv(11).await;
+    w.customer(v["id"].as_str().unwrap(), "failed");
+    let s = w
+        .until("/api/v1/contacts/11/status", |s| s["status"] == "failed")
+        .await;
+    assert_eq!(s["history"][0]["failure_reason"], "document expired");
+    // A late verified report cannot move a terminal state: the provider still says failed.
+    let again = w
+        .json(&format!(
+            "/api/v1/verifications/{}",
+            v["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(again["state"], "failed");
+}

@@ -1,0 +1,103 @@
+//! A Freshsales failing often: every write lands, dead rows replay, no note twice.
+
+use std::time::{Duration, Instant};
+
+use idv_server::sim::freshsales::FsFaults;
+use serde_json::{json, Value};
+
+use crate::{
+    both,
+    helpers::Db,
+    world::{spawn_world_with, test_settings, ALIAS, TENANT},
+};
+
+use super::*;
+
+both!(
+    every_write_lands_through_a_faulty_freshsales,
+    faulty_freshsales
+);
+async fn faulty_freshsales(db: Db) {
+    let settings = idv_server::services::Settings {
+        http_timeout: Duration::from_millis(500),
+        retry_schedule: vec![Duration::from_millis(50); 3],
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Default::default()).await else {
+        return;
+    };
+    let contacts = seed_contacts(&w, 40);
+    w.fs.set_faults(FsFaults {
+        error_rate: 0.30,
+        rate_429: 0.10,
+        timeout_rate: 0.05,
+        hang: Duration::from_secs(2),
+        ..Default::default()
+    });
+    // Starting reads the contact from Freshsales: retry a start the faults refused.
+    let mut sessions = Vec::new();
+    for c in &contacts {
+        loop {
+            let res = w
+                .post(&format!("/api/v1/contacts/{c}/verifications"), json!({}))
+                .await;
+            if res.status().is_success() {
+                let v: Value = res.json().await.unwrap();
+                sessions.push((*c, v["id"].as_str().unwrap().to_string()));
+                break;
+            }
+            assert_eq!(
+                res.status(),
+                502,
+                "an unavailable Freshsales is a 502, not a 500"
+            );
+        }
+    }
+    for (_, v) in &sessions {
+        w.customer(v, "verified");
+    }
+    // Some rows exhaust the short schedule and go dead; `server sync replay` puts them back.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut replays = 0;
+    loop {
+        let done = contacts.iter().all(|c| {
+            w.fs.contact(ALIAS, *c).unwrap()["custom_field"]["cf_idv_status"] == "verified"
+        }) && w.fs.with(ALIAS, |a| a.notes.len()).unwrap() >= 2 * contacts.len();
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "writes did not all land");
+        let counts = w.app.engine().sync_counts().await.unwrap();
+        let dead = counts.iter().find(|(s, _)| s == "dead").map_or(0, |x| x.1);
+        let pending = counts
+            .iter()
+            .find(|(s, _)| s == "pending")
+            .map_or(0, |x| x.1);
+        if dead > 0 && pending == 0 {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+                .args(["sync", "replay", "--tenant", TENANT])
+                .env("DATABASE_URL", &w.db_url)
+                .env("IDV_MASTER_KEY", &w.master_key)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("queued again"));
+            replays += 1;
+            w.app.engine().wake_sync.notify_one();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    w.fs.set_faults(Default::default());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Exactly one result note per session, whatever the retries.
+    let notes = w.fs.with(ALIAS, |a| a.notes.len()).unwrap();
+    assert_eq!(
+        notes,
+        2 * contacts.len(),
+        "retries never duplicate a note (replays: {replays})"
+    );
+}

@@ -1,0 +1,72 @@
+//! Property-based hostile input on every endpoint: never a 5xx, always JSON.
+
+use crate::{helpers::Db, world::spawn_world};
+
+mod hostile_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            "\\PC{0,200}".prop_map(String::into_bytes),
+            (1usize..3000).prop_map(|d| format!("{}{}", "[".repeat(d), "]".repeat(d)).into_bytes()),
+            Just(br#"{"force": [], "ial": {"x": 1}, "document_types": "passport"}"#.to_vec()),
+            Just(br#"{"event": "deal_stage_changed", "deal_id": 1e400, "stage": null}"#.to_vec()),
+            Just(br#"{"account_url": "<script>alert(1)</script>"}"#.to_vec()),
+        ]
+    }
+
+    fn id() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,30}",
+            "\\PC{1,40}"
+                .prop_map(|s| s.replace(['/', '?', '#'], ""))
+                .prop_filter("non-empty", |s| !s.trim().is_empty()),
+            Just("9".repeat(10_000)),
+            Just("-1".into()),
+            Just("%00".into()),
+        ]
+    }
+
+    /// Every public endpoint, any body, any id: a JSON 4xx (or a 2xx), never a 5xx.
+    #[test]
+    fn no_endpoint_answers_hostile_input_with_a_5xx() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let w = rt.block_on(spawn_world(Db::Sqlite)).unwrap();
+        let cfg = ProptestConfig {
+            cases: 96,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(cfg, |(body in body(), id in id(), route in 0usize..10, auth in 0usize..3)| {
+            let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+            let (method, path) = match route {
+                0 => ("GET", format!("/api/v1/contacts/{enc}/status")),
+                1 => ("POST", format!("/api/v1/contacts/{enc}/verifications")),
+                2 => ("GET", format!("/api/v1/deals/{enc}/status")),
+                3 => ("POST", format!("/api/v1/deals/{enc}/step-up")),
+                4 => ("GET", format!("/api/v1/verifications/{enc}")),
+                5 => ("POST", format!("/api/v1/verifications/{enc}/cancel")),
+                6 => ("POST", "/api/v1/install".to_string()),
+                7 => ("POST", format!("/hooks/kosmos/{enc}")),
+                8 => ("POST", "/hooks/freshworks".to_string()),
+                _ => ("POST", format!("/hooks/freshsales/{enc}")),
+            };
+            let (code, ct) = rt.block_on(async {
+                let mut req = if method == "GET" { w.http.get(w.url(&path)) } else { w.http.post(w.url(&path)) };
+                req = match auth {
+                    0 => req.bearer_auth(&w.token),
+                    1 => req.header("authorization", "Bearer nope"),
+                    _ => req,
+                };
+                let res = req.header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+                let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+                (res.status().as_u16(), ct)
+            });
+            prop_assert!(code < 500 || code == 502, "{method} {path} answered {code}");
+            prop_assert!(ct.starts_with("application/json"), "{method} {path} answered {code} as {ct:?}");
+        });
+    }
+}
