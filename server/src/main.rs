@@ -77,18 +77,46 @@ struct Db {
     master_key: SecretString,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ProviderKind {
+    Kosmos,
+    Blockid,
+}
+
 #[derive(Subcommand)]
 enum TenantCmd {
     /// Create a tenant; prints its id, the app's API token and the workflow webhook secret.
     Add {
         /// A name for the operator's eyes, e.g. the account's domain.
         name: String,
-        /// 1Kosmos API base URL for this tenant.
-        #[arg(long)]
+        /// The 1Kosmos wire format: `blockid` (the real platform) or `kosmos` (the design
+        /// contract's `/v2/verify/sessions`).
+        #[arg(long, value_enum, default_value = "kosmos")]
+        provider: ProviderKind,
+        /// Design contract: the 1Kosmos API base URL for this tenant.
+        #[arg(long, required_if_eq("provider", "kosmos"))]
         kosmos_url: Option<String>,
-        /// 1Kosmos API key (read from the environment so it stays out of shell history).
+        /// Design contract: the 1Kosmos API key (from the environment, out of shell history).
         #[arg(long, env = "IDV_KOSMOS_API_KEY", hide_env_values = true)]
         kosmos_key: Option<String>,
+        /// BlockID: the tenant's host, e.g. `acme.1kosmos.net`.
+        #[arg(long, required_if_eq("provider", "blockid"))]
+        kosmos_dns: Option<String>,
+        /// BlockID: the community.
+        #[arg(long, default_value = "default")]
+        community: String,
+        /// BlockID: the tenant's curve, `secp256k1` or `prime256v1` (FedRAMP tenants).
+        #[arg(long, default_value = "secp256k1")]
+        curve: String,
+        /// BlockID: the document-share result path, `legacy` or `v3`.
+        #[arg(long, default_value = "legacy")]
+        result_path: String,
+        /// BlockID: the licence key.
+        #[arg(long, env = "IDV_BLOCKID_LICENSE_KEY", hide_env_values = true)]
+        licence_key: Option<String>,
+        /// BlockID: the dvcID (IDVerify key) for document verification.
+        #[arg(long, env = "IDV_BLOCKID_DVC_ID", hide_env_values = true)]
+        dvc_id: Option<String>,
         /// Secret 1Kosmos signs callbacks with.
         #[arg(long, env = "IDV_KOSMOS_WEBHOOK_SECRET", hide_env_values = true)]
         kosmos_webhook_secret: Option<String>,
@@ -190,12 +218,35 @@ async fn main() -> anyhow::Result<()> {
         Command::Keygen => writeln!(out, "{}", Sealer::generate_key())?,
         Command::Tenant(TenantCmd::Add {
             name,
+            provider,
             kosmos_url,
             kosmos_key,
+            kosmos_dns,
+            community,
+            curve,
+            result_path,
+            licence_key,
+            dvc_id,
             kosmos_webhook_secret,
             hourly_limit,
             db,
         }) => {
+            let (kosmos_url, kosmos_key, provider_settings, provider_secret) = match provider {
+                ProviderKind::Kosmos => (kosmos_url, kosmos_key, None, None),
+                ProviderKind::Blockid => {
+                    let licence = licence_key.context(
+                        "the BlockID licence key is missing: set IDV_BLOCKID_LICENSE_KEY",
+                    )?;
+                    let dvc =
+                        dvc_id.context("the BlockID dvcID is missing: set IDV_BLOCKID_DVC_ID")?;
+                    let settings = tenant::ProviderSettings::Blockid {
+                        community,
+                        curve,
+                        result_path: Some(result_path),
+                    };
+                    (kosmos_dns, Some(licence), Some(settings), Some(dvc))
+                }
+            };
             let e = engine(&db).await?;
             let id = format!("t{}", &auth::hash_token(&auth::generate_token())[..12]);
             let token = auth::generate_token();
@@ -213,10 +264,18 @@ async fn main() -> anyhow::Result<()> {
                     kosmos_webhook_secret,
                     automator_secret: Some(automator.clone()),
                     hourly_limit: Some(hourly_limit),
+                    provider_settings,
+                    provider_secret,
                     ..Default::default()
                 },
             )
             .await?;
+            // Say at once when the provider settings cannot make a client (a wrong curve…).
+            if let Some(t) = e.tenant(&id).await? {
+                if let Err(err) = e.provider(&t) {
+                    writeln!(out, "warning:         {err}")?;
+                }
+            }
             writeln!(out, "tenant id:       {id}")?;
             writeln!(
                 out,

@@ -24,6 +24,16 @@ pub enum SignatureError {
     BadId,
 }
 
+/// The key bytes of a secret: Standard Webhooks secrets `whsec_<base64>` are the base64-decoded
+/// bytes after the prefix (as the spec and its libraries read them); any other secret, or a
+/// `whsec_` one that is not base64, is used as its raw bytes.
+pub fn secret_bytes(secret: &str) -> Vec<u8> {
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| B64.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
 /// `v1,<base64>` for one message.
 pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     format!(
@@ -159,6 +169,31 @@ mod tests {
         assert_eq!(
             verify(&[b"key"], &no_sig, body, 1_000),
             Err(SignatureError::Missing("webhook-signature"))
+        );
+    }
+
+    #[test]
+    fn whsec_secrets_are_base64_and_raw_secrets_keep_working() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let whsec = format!("whsec_{}", B64.encode(key));
+        assert_eq!(secret_bytes(&whsec), key.to_vec());
+        assert_eq!(secret_bytes("plain-secret"), b"plain-secret".to_vec());
+        assert_eq!(
+            secret_bytes("whsec_not base64!"),
+            b"whsec_not base64!".to_vec()
+        );
+        // A delivery signed with the decoded key verifies against the whsec_ secret.
+        let body = br#"{"type":"verify.session.updated","session_id":"s1"}"#;
+        let mut h = HeaderMap::new();
+        for (name, value) in headers(key, "msg_1", 1_000, body) {
+            h.insert(name, value.parse().unwrap());
+        }
+        let decoded = secret_bytes(&whsec);
+        assert!(verify(&[&decoded], &h, body, 1_000).is_ok());
+        assert_eq!(
+            verify(&[whsec.as_bytes()], &h, body, 1_000),
+            Err(SignatureError::Mismatch),
+            "the secret's text is not its key"
         );
     }
 }

@@ -130,7 +130,11 @@ mod blockid_contract {
                 assert_eq!(f.document_type.as_deref(), Some("passport"));
                 assert_eq!(f.match_confidence, Some(0.97));
                 assert_eq!(f.credential_did, Some(sim_session.did));
-                assert_eq!(f.ial, None, "no source gives an IAL for a document share");
+                assert_eq!(
+                    f.ial.as_deref(),
+                    Some(wire::IAL_OF_DOCUMENT_AND_SELFIE),
+                    "a passed document matched to a live selfie is IAL2 evidence"
+                );
             }
         }
     }

@@ -7,7 +7,9 @@ pub mod kosmos;
 
 use std::{sync::Arc, time::Duration};
 
-use crate::ports::{Connector, Crm, CrmConnection, IdentityProvider, ProviderConnection};
+use crate::ports::{
+    Connector, Crm, CrmConnection, IdentityProvider, ProviderConnection, ProviderSettings,
+};
 
 /// The clients of the real services (and of their simulator twins, at another base URL).
 #[derive(Debug, Clone)]
@@ -17,12 +19,32 @@ pub struct Adapters {
 }
 
 impl Connector for Adapters {
-    fn identity(&self, c: &ProviderConnection) -> Arc<dyn IdentityProvider> {
-        Arc::new(kosmos::KosmosClient::new(
-            &c.base_url,
-            c.key.clone(),
-            self.timeout,
-        ))
+    fn identity(&self, c: &ProviderConnection) -> Result<Arc<dyn IdentityProvider>, String> {
+        match &c.settings {
+            None => Ok(Arc::new(kosmos::KosmosClient::new(
+                &c.base_url,
+                c.key.clone(),
+                self.timeout,
+            ))),
+            Some(ProviderSettings::Blockid {
+                community,
+                curve,
+                result_path,
+            }) => {
+                let dvc_id = c.secret.clone().ok_or_else(|| {
+                    "the BlockID connection has no dvcID: set IDV_BLOCKID_DVC_ID and run `server tenant add` again".to_string()
+                })?;
+                let mut cfg =
+                    blockid::BlockIdConfig::new(&c.base_url, community, c.key.clone(), dvc_id);
+                cfg.curve = curve.parse()?;
+                if let Some(path) = result_path {
+                    cfg.result_path = path.parse()?;
+                }
+                cfg.timeout = self.timeout;
+                let client = blockid::BlockIdClient::new(cfg).map_err(|e| e.to_string())?;
+                Ok(Arc::new(client))
+            }
+        }
     }
 
     fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm> {

@@ -19,9 +19,11 @@ pub struct IdvFacts {
     pub valid_until: Option<i64>,
 }
 
-/// A contact's status: the latest IDV session that was not canceled decides (a canceled one
-/// leaves the previous verdict standing); a verified session past its validity reads expired.
-/// The latest passed step-up gives `last_stepup_at`.
+/// A contact's status from its decisive IDV session: a verified session still inside its
+/// validity wins (a later failed, abandoned or pending attempt does not hide it); otherwise the
+/// latest IDV session that was not canceled decides (a canceled one leaves the previous verdict
+/// standing); a verified session past its validity reads expired. The store picks the decisive
+/// session in that order. The latest passed step-up gives `last_stepup_at`.
 pub fn contact_status(
     contact_id: u64,
     liveid_enrolled: bool,

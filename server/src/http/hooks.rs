@@ -88,13 +88,8 @@ async fn kosmos(
         ));
     };
     use secrecy::ExposeSecret;
-    let verified = webhook::verify(
-        &[secret.expose_secret().as_bytes()],
-        &headers,
-        &body,
-        clock::now_secs(),
-    )
-    .map_err(|e| {
+    let key = webhook::secret_bytes(secret.expose_secret());
+    let verified = webhook::verify(&[&key], &headers, &body, clock::now_secs()).map_err(|e| {
         engine.metrics.callbacks_rejected.inc();
         AppError::Unauthorized(format!("callback signature refused: {e}"))
     })?;

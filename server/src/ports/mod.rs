@@ -7,17 +7,38 @@ pub mod identity;
 use std::sync::Arc;
 
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 
 pub use self::{
     crm::{Crm, CrmError, Record},
     identity::{IdentityProvider, ProviderError},
 };
 
+/// A provider's wire format when it is not the 1Kosmos design contract, with its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProviderSettings {
+    /// 1Kosmos BlockID: the tenant's community, curve (`secp256k1` or `prime256v1`) and the
+    /// document-share result path (`legacy` or `v3`).
+    Blockid {
+        community: String,
+        curve: String,
+        #[serde(default)]
+        result_path: Option<String>,
+    },
+}
+
 /// Where and how to reach one tenant's identity provider.
 #[derive(Debug, Clone)]
 pub struct ProviderConnection {
+    /// The design contract's base URL, or BlockID's tenant host (`acme.1kosmos.net`).
     pub base_url: String,
+    /// The API key, or BlockID's licence key.
     pub key: SecretString,
+    /// `None`: the design contract.
+    pub settings: Option<ProviderSettings>,
+    /// BlockID's dvcID.
+    pub secret: Option<SecretString>,
 }
 
 /// Where and how to reach one tenant's CRM.
@@ -29,7 +50,8 @@ pub struct CrmConnection {
 
 /// Builds the clients of a tenant's connections (`main` and the testkit pick the adapters).
 pub trait Connector: Send + Sync + std::fmt::Debug {
-    fn identity(&self, c: &ProviderConnection) -> Arc<dyn IdentityProvider>;
+    /// The client of a provider connection, or what is wrong with its settings.
+    fn identity(&self, c: &ProviderConnection) -> Result<Arc<dyn IdentityProvider>, String>;
     fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm>;
     /// The CRM's API root for the account address an admin gives at install, or what is wrong
     /// with that address. `allow_any` accepts any http(s) URL (simulators on loopback).

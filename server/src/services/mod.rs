@@ -93,7 +93,8 @@ impl Default for Settings {
 
 /// A tenant's clients, built by the [`Connector`] from its connection settings.
 struct Clients {
-    provider: Option<Arc<dyn IdentityProvider>>,
+    /// The provider's client, or why there is none.
+    provider: std::result::Result<Arc<dyn IdentityProvider>, String>,
     crm: Option<Arc<dyn Crm>>,
 }
 
@@ -224,11 +225,13 @@ impl Engine {
         }
         let c = Arc::new(Clients {
             provider: match (&t.kosmos_base_url, &t.kosmos_key) {
-                (Some(base), Some(key)) => Some(self.connector.identity(&ProviderConnection {
+                (Some(base), Some(key)) => self.connector.identity(&ProviderConnection {
                     base_url: base.clone(),
                     key: key.clone(),
-                })),
-                _ => None,
+                    settings: t.provider_settings.clone(),
+                    secret: t.provider_secret.clone(),
+                }),
+                _ => Err("this account has no 1Kosmos connection; the operator sets it with `server tenant add`".into()),
             },
             crm: match (&t.freshsales_base_url, &t.freshsales_key) {
                 (Some(base), Some(key)) => Some(self.connector.crm(&CrmConnection {
@@ -255,9 +258,10 @@ impl Engine {
     }
 
     pub fn provider(&self, t: &TenantRow) -> Result<Arc<dyn IdentityProvider>> {
-        self.clients(t).provider.clone().ok_or_else(|| {
-            AppError::Unprocessable("this account has no 1Kosmos connection; the operator sets it with `server tenant add`".into())
-        })
+        self.clients(t)
+            .provider
+            .clone()
+            .map_err(AppError::Unprocessable)
     }
 
     fn crm_or_err(&self, t: &TenantRow) -> Result<Arc<dyn Crm>> {
@@ -370,9 +374,15 @@ fn connection_fingerprint(t: &TenantRow) -> String {
     use secrecy::ExposeSecret;
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
+    let settings = t
+        .provider_settings
+        .as_ref()
+        .and_then(|p| serde_json::to_string(p).ok());
     for part in [
         t.kosmos_base_url.as_deref(),
         t.kosmos_key.as_ref().map(|k| k.expose_secret()),
+        settings.as_deref(),
+        t.provider_secret.as_ref().map(|k| k.expose_secret()),
         t.freshsales_base_url.as_deref(),
         t.freshsales_key.as_ref().map(|k| k.expose_secret()),
     ] {

@@ -1,6 +1,8 @@
 //! Tenants: connections (sealed secrets) and policy.
 
 use idv_types::IalLevel;
+
+pub use crate::ports::ProviderSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +102,10 @@ pub struct TenantRow {
     pub policy: Policy,
     pub installed: bool,
     pub token_hash: String,
+    /// The provider's wire format and settings when it is not the design contract.
+    pub provider_settings: Option<ProviderSettings>,
+    /// The provider's second secret (BlockID's dvcID).
+    pub provider_secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -124,6 +130,8 @@ pub struct Connections {
     pub automator_secret: Option<String>,
     pub hourly_limit: Option<i64>,
     pub rate_window_secs: Option<i64>,
+    pub provider_settings: Option<ProviderSettings>,
+    pub provider_secret: Option<String>,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -145,6 +153,11 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
             policy: serde_json::from_str(&r.policy).unwrap_or_default(),
             installed: r.installed != 0,
             token_hash: r.token_hash,
+            provider_settings: r
+                .provider_settings
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            provider_secret: open(r.provider_secret_sealed),
         }
     }))
 }
@@ -174,6 +187,11 @@ pub async fn set_connections(
                 automator_secret_sealed: seal(&c.automator_secret),
                 hourly_limit: c.hourly_limit,
                 rate_window_secs: c.rate_window_secs,
+                provider_settings: c
+                    .provider_settings
+                    .as_ref()
+                    .and_then(|p| serde_json::to_string(p).ok()),
+                provider_secret_sealed: seal(&c.provider_secret),
             },
         )
         .await

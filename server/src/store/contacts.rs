@@ -105,14 +105,18 @@ impl dyn Conn + '_ {
             return Ok(None);
         };
         let liveid_enrolled: i64 = contact.get("liveid_enrolled");
-        // The rule (crate::domain::status) reads the latest IDV session that was not canceled.
+        // The decisive session of the rule (crate::domain::status): a verified session still
+        // inside its validity wins; otherwise the latest IDV session that was not canceled.
+        let now = clock::now_ms();
         let idv = sqlx::query_as::<_, IdvRow>(
             "SELECT state, ial_level, ial_revision, document_type, match_confidence_bp, completed_at, valid_until \
              FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state <> 'canceled' \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
+             ORDER BY CASE WHEN state = 'verified' AND (valid_until IS NULL OR valid_until > $3) THEN 0 ELSE 1 END, \
+             created_at DESC, id DESC LIMIT 1",
         )
         .bind(tenant_id)
         .bind(contact_id)
+        .bind(now)
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| IdvFacts {
@@ -137,7 +141,7 @@ impl dyn Conn + '_ {
             liveid_enrolled != 0,
             idv.as_ref(),
             stepup,
-            clock::now_ms(),
+            now,
         )))
     }
 

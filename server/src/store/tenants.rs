@@ -28,6 +28,8 @@ pub struct TenantRecord {
     pub policy: String,
     pub installed: i64,
     pub token_hash: String,
+    pub provider_settings: Option<String>,
+    pub provider_secret_sealed: Option<String>,
 }
 
 impl std::fmt::Debug for TenantRecord {
@@ -51,10 +53,13 @@ pub struct SealedConnections {
     pub automator_secret_sealed: Option<String>,
     pub hourly_limit: Option<i64>,
     pub rate_window_secs: Option<i64>,
+    pub provider_settings: Option<String>,
+    pub provider_secret_sealed: Option<String>,
 }
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
-    kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash";
+    kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
+    provider_settings, provider_secret_sealed";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -122,7 +127,9 @@ impl Store {
              kosmos_webhook_secret_sealed = COALESCE($6, kosmos_webhook_secret_sealed), \
              automator_secret_sealed = COALESCE($7, automator_secret_sealed), \
              hourly_limit = COALESCE($8, hourly_limit), \
-             rate_window_secs = COALESCE($9, rate_window_secs) \
+             rate_window_secs = COALESCE($9, rate_window_secs), \
+             provider_settings = COALESCE($10, provider_settings), \
+             provider_secret_sealed = COALESCE($11, provider_secret_sealed) \
              WHERE id = $1",
         )
         .bind(id)
@@ -134,6 +141,8 @@ impl Store {
         .bind(c.automator_secret_sealed.clone())
         .bind(c.hourly_limit)
         .bind(c.rate_window_secs)
+        .bind(c.provider_settings.clone())
+        .bind(c.provider_secret_sealed.clone())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -316,7 +316,13 @@ impl IdentityProvider for BlockIdClient {
                 };
                 match confidence {
                     Ok(match_confidence) => Outcome::Verified(ResultFields {
-                        ial,
+                        // A document checked and its photo matched to a live selfie is the
+                        // evidence of IAL2; without the face comparison, only what 1Kosmos says.
+                        ial: ial.or_else(|| {
+                            self.cfg
+                                .face_compare
+                                .then(|| super::wire::IAL_OF_DOCUMENT_AND_SELFIE.to_string())
+                        }),
                         document_type: Some(kind.product().into()),
                         match_confidence,
                         credential_did: did,

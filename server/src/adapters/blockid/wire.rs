@@ -12,6 +12,11 @@ use super::cipher::{KeyPair, SharedKey};
 pub use super::verdict::*;
 
 // Paths (from the helpers).
+/// The assurance level of a document-share session whose document passed and whose photo
+/// matched the live selfie (1Kosmos is certified for NIST 800-63-3 IAL2 with document and
+/// selfie). UNCONFIRMED: the result carries no IAL field we could read it from.
+pub const IAL_OF_DOCUMENT_AND_SELFIE: &str = "IAL2";
+
 pub const COMMUNITY_INFO_PATH: &str = "/api/r1/system/community_info/fetch";
 pub const SERVICE_DIRECTORY_PATH: &str = "/caas/sd";
 pub const PUBLIC_KEYS_PATH: &str = "/publickeys";

@@ -221,3 +221,32 @@ async fn polling_is_truth(db: Db) {
         .await;
     assert_eq!(again["state"], "failed");
 }
+
+both!(
+    a_valid_verification_is_not_hidden_by_a_failed_retry,
+    valid_verification_wins
+);
+async fn valid_verification_wins(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    // A forced re-verification that the customer fails…
+    let res = w
+        .post("/api/v1/contacts/11/verifications", json!({"force": true}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let again: Value = res.json().await.unwrap();
+    w.customer(again["id"].as_str().unwrap(), "failed");
+    w.until("/api/v1/contacts/11/status", |s| {
+        s["history"][0]["state"] == "failed"
+    })
+    .await;
+    // …leaves the contact verified until the first verification lapses.
+    let status = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(status["status"], "verified", "{status}");
+    assert_eq!(status["ial"]["level"], "IAL2");
+}
