@@ -290,12 +290,13 @@ pub fn doctor() -> Result<()> {
     let wb = locked_wasm_bindgen()?;
     let mut missing = 0;
     let mut line = |name: &str, found: Option<String>, wanted: &str, ok: bool, why: &str| {
+        let optional = wanted == "optional" || why.contains("benchmarks only");
         let state = match (&found, ok) {
             (Some(_), true) => "ok     ",
             (Some(_), false) => "WRONG  ",
             (None, _) => "MISSING",
         };
-        if !ok {
+        if !ok && !optional {
             missing += 1;
         }
         let found = found.unwrap_or_else(|| "-".into());
@@ -367,7 +368,7 @@ pub fn doctor() -> Result<()> {
         pg,
         "else the suite runs on SQLite only",
     );
-    eprintln!("{missing} missing or at the wrong version; `cargo xtask setup` installs them");
+    eprintln!("{missing} needed tool(s) missing or at the wrong version; `cargo xtask setup` installs them");
     Ok(())
 }
 
