@@ -78,7 +78,7 @@ impl Engine {
         let session = match created {
             Ok(s) => s,
             Err(e) => {
-                conn.fail(&id, &format!("could not start: {e}"), clock::now_ms())
+                conn.fail_pending(&id, &format!("could not start: {e}"), clock::now_ms())
                     .await?;
                 return Err(provider_unavailable(e));
             }

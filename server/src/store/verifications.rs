@@ -348,17 +348,6 @@ impl dyn Conn + '_ {
         Ok(())
     }
 
-    /// Fails a session the provider would not start.
-    pub async fn fail(&mut self, id: &str, reason: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(reason)
-            .bind(now)
-            .execute(self.raw())
-            .await?;
-        Ok(())
-    }
-
     /// Cancels a pending session; `false` if it is no longer pending.
     pub async fn cancel(&mut self, id: &str, now: i64) -> Result<bool> {
         let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
