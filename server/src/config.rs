@@ -5,6 +5,9 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::Args;
 use secrecy::SecretString;
 
+/// The production default database (the demo never uses it: see `demo::DEMO_DATABASE_URL`).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/idv.db?mode=rwc";
+
 /// Settings shared by `serve` and `demo`.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -12,11 +15,7 @@ pub struct Config {
     #[arg(long, env = "IDV_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// `sqlite://path?mode=rwc` (the embedded default) or `postgres://…`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/idv.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// The Freshworks app folder holding the built widget.
     #[arg(long, env = "IDV_APP_DIR", default_value = "app")]

@@ -26,6 +26,8 @@ mod pages;
 use pages::routes;
 
 pub const DEMO_TENANT: &str = "demo";
+/// The demo's own database, used when `DATABASE_URL` is left at the production default.
+pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.db?mode=rwc";
 /// The simulated Freshsales account's bundle alias and its user's API key.
 pub const DEMO_ALIAS: &str = "demo";
 const DEMO_FS_KEY: &str = "demo-freshsales-key";
@@ -108,6 +110,21 @@ pub const CONTACTS: &[DemoContact] = &[
 /// Seeds (or refreshes) the demo tenant and returns a fresh API token for it. Returns whether
 /// the tenant was new.
 pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
+    // The demo's tenant and its public keys belong in a database of their own.
+    let real: Vec<String> = store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .filter(|id| id != DEMO_TENANT)
+        .collect();
+    if !real.is_empty() {
+        anyhow::bail!(
+            "this database holds real tenants ({}); the demo seeds only a database of its own: \
+             leave DATABASE_URL unset (the demo uses {DEMO_DATABASE_URL}) or point it at another file",
+            real.join(", ")
+        );
+    }
     let token = auth::generate_token();
     let hash = auth::hash_token(&token);
     if store.rotate_token(DEMO_TENANT, &hash).await? {
@@ -213,7 +230,10 @@ fn demo_sealer(config: &Config) -> anyhow::Result<Sealer> {
 }
 
 /// Starts the simulators, migrates and seeds, and serves the demo on `config.bind`.
-pub async fn start(config: Config) -> anyhow::Result<RunningDemo> {
+pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
+    if config.database_url == crate::config::DEFAULT_DATABASE_URL {
+        config.database_url = DEMO_DATABASE_URL.into();
+    }
     let keys = TwinKeys {
         alias: DEMO_ALIAS.into(),
         freshsales_key: DEMO_FS_KEY.into(),

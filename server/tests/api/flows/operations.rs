@@ -273,3 +273,24 @@ async fn reinstalled_key(db: Db) {
         "the other replica still uses the old key: {read:?}"
     );
 }
+
+both!(
+    the_demo_refuses_to_seed_a_database_with_real_tenants,
+    demo_keeps_to_its_own_database
+);
+async fn demo_keeps_to_its_own_database(db: Db) {
+    let Some(url) = crate::helpers::fresh_database(db).await else {
+        return;
+    };
+    let store = idv_server::Store::connect(&url).await.unwrap();
+    // A fresh database takes the demo's seed, and takes it again on the next run.
+    idv_server::demo::seed(&store).await.unwrap();
+    idv_server::demo::seed(&store).await.unwrap();
+    // A database holding a real tenant does not.
+    store.insert_tenant("acme", "Acme", "hash").await.unwrap();
+    let err = idv_server::demo::seed(&store)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("real tenants (acme)"), "{err}");
+}
