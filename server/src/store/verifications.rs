@@ -243,19 +243,35 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Moves verified sessions past their validity to `expired`; returns them.
-    pub async fn expire_verified(&self, now: i64) -> Result<Vec<Expired>> {
+    /// Verified sessions past their validity (at most `limit`), for the expiry job.
+    pub async fn due_for_expiry(&self, now: i64, limit: i64) -> Result<Vec<Expired>> {
         Ok(sqlx::query_as(
-            "UPDATE verifications SET state = 'expired', updated_at = $1 WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
-             RETURNING id, tenant_id, contact_id",
+            "SELECT id, tenant_id, contact_id FROM verifications \
+             WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
+             ORDER BY valid_until LIMIT $2",
         )
         .bind(now)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }
 }
 
 impl dyn Conn + '_ {
+    /// Moves one verified session past its validity to `expired`, inside the caller's
+    /// transaction; `false` if it is no longer due (another replica got there first).
+    pub async fn expire_verified(&mut self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE verifications SET state = 'expired', updated_at = $2 \
+             WHERE id = $1 AND state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $2",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn verification_by_id(&mut self, id: &str) -> Result<VerificationRow> {
         Ok(
             sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE id = $1"))

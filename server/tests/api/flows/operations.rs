@@ -294,3 +294,47 @@ async fn demo_keeps_to_its_own_database(db: Db) {
         .to_string();
     assert!(err.contains("real tenants (acme)"), "{err}");
 }
+
+both!(
+    an_expiry_that_fails_midway_loses_no_crm_write,
+    expiry_in_one_transaction
+);
+async fn expiry_in_one_transaction(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    let id = v["id"].as_str().unwrap().to_string();
+    w.customer(&id, "verified");
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
+    let pool = w.app.engine().store.pool().clone();
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(q).execute(&pool).await.unwrap() }
+    };
+    // The write-back queue is unavailable while the validity runs out…
+    sql("ALTER TABLE sync_outbox RENAME TO sync_outbox_away").await;
+    sqlx::query("UPDATE verifications SET valid_until = $1 WHERE id = $2")
+        .bind(idv_server::clock::now_ms() - 1_000)
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // …so the session is not expired without its CRM write…
+    let state: String = sqlx::query_scalar("SELECT state FROM verifications WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "verified", "expired, but its CRM write was lost");
+    // …and once the queue is back, it expires and the CRM record says so.
+    sql("ALTER TABLE sync_outbox_away RENAME TO sync_outbox").await;
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "expired")
+        .await;
+    w.until_crm("expired on the record", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "expired"
+    })
+    .await;
+}
