@@ -57,7 +57,13 @@ pub(crate) async fn calls_per_verification(
         let req = idv_types::StartVerification::default();
         let (v, _) = w
             .engine()
-            .start_idv(&t, id as i64, &req, None)
+            .start_idv(
+                &t,
+                id as i64,
+                &req,
+                None,
+                idv_server::services::Origin::Widget,
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let session = ks

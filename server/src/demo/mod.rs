@@ -324,7 +324,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
         ..Default::default()
     };
     app.engine()
-        .start_idv(&t, 1002, &req, None)
+        .start_idv(&t, 1002, &req, None, crate::services::Origin::Widget)
         .await
         .map_err(|e| anyhow::anyhow!("starting the demo's pending verification: {e}"))?;
     Ok(RunningDemo {

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     error::{AppError, Result},
-    services::Policy,
+    services::{Origin, Policy},
     AppState,
 };
 
@@ -93,7 +93,7 @@ async fn start_verification(
 ) -> Result<(StatusCode, Json<Verification>)> {
     let (v, new) = state
         .engine
-        .start_idv(&auth.0, id, &req, key.as_deref())
+        .start_idv(&auth.0, id, &req, key.as_deref(), Origin::Widget)
         .await?;
     Ok(created(v, new))
 }

@@ -9,7 +9,7 @@
 use idv_types::StartVerification;
 use serde_json::Value;
 
-use super::{sync, Engine, TenantRow, Write};
+use super::{sync, Engine, Origin, TenantRow, Write};
 use crate::{clock, error::Result};
 
 /// A CRM event in our terms.
@@ -170,7 +170,7 @@ impl Engine {
                     return Ok(Handled::just("policy_off"));
                 }
                 let (v, new) = self
-                    .start_idv(tenant, *contact_id, &automatic(), None)
+                    .start_idv(tenant, *contact_id, &automatic(), None, Origin::Automation)
                     .await?;
                 Ok(Handled {
                     outcome: if new {
@@ -242,7 +242,9 @@ impl Engine {
         if crate::domain::gate::meets(&status, tenant.policy.minimum()) {
             return Ok(Handled::just("gate_satisfied"));
         }
-        let (v, _new) = self.start_idv(tenant, contact, &automatic(), None).await?;
+        let (v, _new) = self
+            .start_idv(tenant, contact, &automatic(), None, Origin::Automation)
+            .await?;
         let revert_to =
             previous.filter(|p| tenant.policy.revert_on_gate && *p != entered.id as i64);
         let mut tx = self.store.begin().await?;

@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 pub use self::{
     deals::DealInfo,
     metrics::Metrics,
+    start::Origin,
     sync::Write,
     tenant::{Policy, TenantRow},
 };

@@ -17,6 +17,27 @@ use crate::{
 
 use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
 
+/// Who started a session, as far as the backend can know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The backend's own automation (an event, a workflow, a policy).
+    Automation,
+    /// A request of the widget: the user it names is its claim, not a verified identity (the
+    /// platform's request templates carry the account's token, not the user's).
+    Widget,
+}
+
+impl Origin {
+    /// The actor as notes and the audit log name it.
+    pub fn actor(self, requested_by: Option<&str>) -> String {
+        match (self, requested_by) {
+            (Self::Automation, _) => "automation".into(),
+            (Self::Widget, Some(who)) => format!("{who} (as the widget reports)"),
+            (Self::Widget, None) => "a user of the widget".into(),
+        }
+    }
+}
+
 impl Engine {
     /// Starts document + selfie proofing for a contact (idempotent: a pending or valid session
     /// is returned instead, unless `force`). Returns the session and whether it is new.
@@ -26,6 +47,7 @@ impl Engine {
         contact: i64,
         req: &StartVerification,
         idempotency_key: Option<&str>,
+        origin: Origin,
     ) -> Result<(Verification, bool)> {
         let ial = req
             .ial
@@ -190,15 +212,12 @@ impl Engine {
             now: clock::now_ms(),
         })
         .await?;
-        let who = req
-            .requested_by
-            .clone()
-            .unwrap_or_else(|| "automation".into());
+        let who = origin.actor(req.requested_by.as_deref());
         tx.audit(
             &tenant.id,
             "start_idv",
             &id,
-            &format!("contact {contact} {ial}"),
+            &format!("contact {contact} {ial} by {who}"),
         )
         .await?;
         self.queue_contact_writes(&mut tx, tenant, contact).await?;

@@ -250,3 +250,30 @@ async fn valid_verification_wins(db: Db) {
     assert_eq!(status["status"], "verified", "{status}");
     assert_eq!(status["ial"]["level"], "IAL2");
 }
+
+both!(
+    a_user_named_by_the_widget_is_labelled_as_its_claim,
+    claimed_actor
+);
+async fn claimed_actor(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // The widget can name anyone, "automation" included: the note says whose word it is.
+    let res = w
+        .post(
+            "/api/v1/contacts/11/verifications",
+            json!({"requested_by": "automation"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    w.until_crm("the start note", |fs| {
+        fs.with(ALIAS, |a| a.notes.len()).unwrap() == 1
+    })
+    .await;
+    let note = w.fs.with(ALIAS, |a| a.notes[0].to_string()).unwrap();
+    assert!(
+        note.contains("started by automation (as the widget reports)"),
+        "{note}"
+    );
+}
