@@ -33,13 +33,15 @@ pub(crate) async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) 
     .await
 }
 
-pub(crate) async fn calls_per_verification(
-    fs: &FreshsalesSim,
-    ks: &KosmosSim,
-    fs_served: &Served,
-    ks_served: &Served,
-) -> Result<(f64, String)> {
-    let w = world(&fs_served.url(), &ks_served.url(), 1_000_000, 3600).await?;
+pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String)> {
+    let (fs, ks) = (&twins.freshsales, &twins.kosmos);
+    let w = world(
+        &twins.freshsales_api(),
+        &twins.kosmos_url(),
+        1_000_000,
+        3600,
+    )
+    .await?;
     ks.set_faults(KosmosFaults::default());
     let before = fs.calls("bench").len();
     let t = w.engine().tenant(TENANT).await?.context("tenant")?;
@@ -115,15 +117,21 @@ pub(crate) async fn calls_per_verification(
     Ok((calls.len() as f64 / n as f64, breakdown))
 }
 
-pub(crate) async fn burst(fs_served: &Served) -> Result<(usize, f64, usize, usize)> {
+pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
     // A separate account with a small budget in a 3-second "hour" (its "minute" is 50 ms).
-    let fs = FreshsalesSim::new();
     let budget = 100usize;
-    fs.add_account("bench", FS_KEY, budget);
-    fs.with("bench", |a| a.hour = Duration::from_secs(3));
-    let served = Served::start(([127, 0, 0, 1], 0).into(), fs.router()).await?;
-    let _ = fs_served;
-    let w = world(&served.url(), "http://127.0.0.1:9", budget as i64, 3).await?;
+    let twins = Twins::start(twin_keys(budget), |fs| {
+        fs.with("bench", |a| a.hour = Duration::from_secs(3));
+    })
+    .await?;
+    let fs = twins.freshsales.clone();
+    let w = world(
+        &twins.freshsales_api(),
+        &twins.kosmos_url(),
+        budget as i64,
+        3,
+    )
+    .await?;
     let t = w.engine().tenant(TENANT).await?.context("tenant")?;
     let writes = 10 * budget;
     for i in 0..writes as u64 {
@@ -171,6 +179,6 @@ pub(crate) async fn burst(fs_served: &Served) -> Result<(usize, f64, usize, usiz
     let secs = started.elapsed().as_secs_f64();
     let r429 = fs.calls("bench").iter().filter(|c| c.status == 429).count();
     w.stop().await?;
-    served.stop().await;
+    twins.stop().await;
     Ok((r429, secs, writes, budget))
 }

@@ -28,11 +28,10 @@ use idv_server::{
     http::auth,
     services::{tenant, Settings},
     sim::{
-        freshsales::FreshsalesSim,
-        kosmos::{KosmosFaults, KosmosSim, Outcome},
+        kosmos::{KosmosFaults, Outcome},
         Served,
     },
-    testkit::Backend,
+    testkit::{Backend, TwinKeys, Twins},
     webhook, Config, Running, Store,
 };
 use serde_json::json;
@@ -77,12 +76,7 @@ async fn main() -> Result<()> {
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
 
     // Simulators (generous limits: the ingest and read loads never reach Freshsales).
-    let fs = FreshsalesSim::new();
-    fs.add_account("bench", FS_KEY, 1_000_000);
-    let fs_served = Served::start(loopback, fs.router()).await?;
-    let ks = KosmosSim::new(KS_KEY, KS_SECRET.as_bytes());
-    let ks_served = Served::start(loopback, ks.router()).await?;
-    ks.set_public_base(&ks_served.url());
+    let twins = Twins::start(twin_keys(1_000_000), |_| {}).await?;
 
     // Floors.
     let floor = floor().await?;
@@ -118,7 +112,14 @@ async fn main() -> Result<()> {
     }
     for (engine_name, db_url) in &dbs {
         eprintln!("{engine_name}: callback ingest and status reads");
-        let server = start_server(&args, db_url, &key, &ks_served.url(), &fs_served.url()).await?;
+        let server = start_server(
+            &args,
+            db_url,
+            &key,
+            &twins.kosmos_url(),
+            &twins.freshsales_api(),
+        )
+        .await?;
         let pid = server.child.id();
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_kb(pid);
@@ -268,8 +269,7 @@ async fn main() -> Result<()> {
 
     // Freshsales calls per completed verification, and a burst of 10× the hourly budget.
     eprintln!("Freshsales calls per verification; burst against the rate limit");
-    let (per_verification, breakdown) =
-        calls_per_verification(&fs, &ks, &fs_served, &ks_served).await?;
+    let (per_verification, breakdown) = calls_per_verification(&twins).await?;
     rows.push(Row {
         what: "Freshsales calls per completed verification (20 verifications)".into(),
         value: format!("{per_verification:.2} ({breakdown})"),
@@ -277,7 +277,7 @@ async fn main() -> Result<()> {
         target: "≤ 2".into(),
         verdict: verdict(per_verification <= 2.0),
     });
-    let (r429, secs, writes, budget) = burst(&fs_served).await?;
+    let (r429, secs, writes, budget) = burst().await?;
     rows.push(Row {
         what: format!(
             "burst of {writes} contact writes = 10× a {budget}-call budget (window scaled to 3 s)"
@@ -338,8 +338,7 @@ async fn main() -> Result<()> {
     let _ = std::io::stderr().write_all(md.as_bytes());
     let _ = std::fs::remove_dir_all(&tmp);
     static_served.stop().await;
-    fs_served.stop().await;
-    ks_served.stop().await;
+    twins.stop().await;
     floor.stop().await;
     Ok(())
 }

@@ -39,9 +39,14 @@ impl Drop for ServerUnderTest {
 }
 
 /// The bench tenant's connections to the simulators, with a plan of `hourly` calls per `window` s.
-pub(crate) fn connections(fs: &str, kosmos: &str, hourly: i64, window: i64) -> tenant::Connections {
+pub(crate) fn connections(
+    fs_api: &str,
+    kosmos: &str,
+    hourly: i64,
+    window: i64,
+) -> tenant::Connections {
     tenant::Connections {
-        freshsales_base_url: Some(format!("{fs}/a/bench/crm/sales/api")),
+        freshsales_base_url: Some(fs_api.into()),
         freshsales_key: Some(FS_KEY.into()),
         kosmos_base_url: Some(kosmos.into()),
         kosmos_key: Some(KS_KEY.into()),
@@ -109,4 +114,15 @@ pub(crate) fn signed_requests(dir: &Path, n: usize) -> Result<PathBuf> {
     }
     f.flush()?;
     Ok(path)
+}
+
+/// The bench account's credentials at the twins, with a plan of `hourly` calls.
+pub(crate) fn twin_keys(hourly: usize) -> TwinKeys {
+    TwinKeys {
+        alias: "bench".into(),
+        freshsales_key: FS_KEY.into(),
+        hourly_limit: hourly,
+        kosmos_key: KS_KEY.into(),
+        kosmos_webhook_secret: KS_SECRET.into(),
+    }
 }

@@ -9,7 +9,7 @@ use crate::{
     ports::CrmError,
 };
 
-use super::{crm_unavailable, read_row, Engine, STAGES_TTL};
+use super::{crm_unavailable, read_row, Engine};
 
 impl Engine {
     /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
@@ -47,12 +47,7 @@ impl Engine {
 
     /// The tenant's stages, with the gated ones resolved from names or ids.
     pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
-        let cached = self
-            .stages
-            .lock()
-            .get(&tenant.id)
-            .filter(|(at, _)| at.elapsed() < STAGES_TTL)
-            .map(|(_, s)| s.clone());
+        let cached = self.stages.get(&tenant.id);
         let all = match cached {
             Some(all) => all,
             None => {
@@ -67,9 +62,7 @@ impl Engine {
                         name: s.name,
                     })
                     .collect();
-                self.stages
-                    .lock()
-                    .insert(tenant.id.clone(), (std::time::Instant::now(), all.clone()));
+                self.stages.insert(tenant.id.clone(), all.clone());
                 all
             }
         };

@@ -113,9 +113,11 @@ pub struct Engine {
     /// key changed on another replica is picked up as soon as the tenant row is read again.
     clients: Mutex<HashMap<String, (String, Arc<Clients>)>>,
     /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
-    tenants: Mutex<HashMap<String, (std::time::Instant, TenantRow)>>,
-    /// Each tenant's deal stages, read from Freshsales at most every [`STAGES_TTL`].
-    stages: Mutex<HashMap<String, (std::time::Instant, Vec<Stage>)>>,
+    tenants: moka::sync::Cache<String, TenantRow>,
+    /// Token hash → tenant id, for the same time.
+    by_token: moka::sync::Cache<String, String>,
+    /// Each tenant's deal stages, read from the CRM at most every [`STAGES_TTL`].
+    stages: moka::sync::Cache<String, Vec<Stage>>,
     intake: intake::Intake,
 }
 
@@ -172,37 +174,34 @@ impl Engine {
             wake_poll: Notify::new(),
             limiter: sync::RateLimiter::default(),
             clients: Mutex::default(),
-            tenants: Mutex::default(),
-            stages: Mutex::default(),
+            tenants: ttl_cache(TENANT_TTL),
+            by_token: ttl_cache(TENANT_TTL),
+            stages: ttl_cache(STAGES_TTL),
             intake: intake::Intake::default(),
         }
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>> {
-        if let Some((at, row)) = self.tenants.lock().get(id) {
-            if at.elapsed() < TENANT_TTL {
-                return Ok(Some(row.clone()));
-            }
+        if let Some(row) = self.tenants.get(id) {
+            return Ok(Some(row));
         }
         let row = tenant::load(&self.store, &self.sealer, id).await?;
         if let Some(r) = &row {
-            self.tenants
-                .lock()
-                .insert(id.to_string(), (std::time::Instant::now(), r.clone()));
+            self.tenants.insert(id.to_string(), r.clone());
+            self.by_token.insert(r.token_hash.clone(), r.id.clone());
         }
         Ok(row)
     }
 
     /// The tenant a token hash belongs to (through the same cache).
     pub async fn tenant_by_token_hash(&self, hash: &str) -> Result<Option<TenantRow>> {
-        let hit = self
-            .tenants
-            .lock()
-            .values()
-            .find(|(at, r)| at.elapsed() < TENANT_TTL && r.token_hash == hash)
-            .map(|(_, r)| r.clone());
-        if hit.is_some() {
-            return Ok(hit);
+        if let Some(id) = self.by_token.get(hash) {
+            if let Some(row) = self.tenant(&id).await? {
+                // A rotated token: the cached hash no longer belongs to the tenant.
+                if row.token_hash == hash {
+                    return Ok(Some(row));
+                }
+            }
         }
         match self.store.tenant_by_token_hash(hash).await? {
             Some(t) => self.tenant(&t.id).await,
@@ -213,8 +212,8 @@ impl Engine {
     /// Forgets cached clients and the cached row after a tenant's settings change.
     pub fn forget_clients(&self, tenant: &str) {
         self.clients.lock().remove(tenant);
-        self.tenants.lock().remove(tenant);
-        self.stages.lock().remove(tenant);
+        self.tenants.invalidate(tenant);
+        self.stages.invalidate(tenant);
     }
 
     fn clients(&self, t: &TenantRow) -> Arc<Clients> {
@@ -391,4 +390,12 @@ fn connection_fingerprint(t: &TenantRow) -> String {
         h.update([0xff]);
     }
     hex::encode(h.finalize())
+}
+
+/// A bounded cache whose entries are read again after `ttl`.
+fn ttl_cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(ttl)
+        .build()
 }
