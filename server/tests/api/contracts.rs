@@ -309,3 +309,52 @@ async fn kosmos_client_speaks_the_contract() {
         Err(ProviderError::Unreachable(_))
     ));
 }
+
+/// A redirect must not carry the API key and personal data to another host: the Freshsales
+/// and 1Kosmos clients answer it as an error and never call the target.
+#[tokio::test]
+async fn no_client_follows_a_redirect() {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let target = axum::Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { "{}" }
+    });
+    let target = Served::start(([127, 0, 0, 1], 0).into(), target)
+        .await
+        .unwrap();
+    let to = target.url();
+    let redirector = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let location = format!("{to}{}", uri.path());
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    let redirector = Served::start(([127, 0, 0, 1], 0).into(), redirector)
+        .await
+        .unwrap();
+    let fs = FreshsalesClient::new(
+        &redirector.url(),
+        "key".to_string().into(),
+        Duration::from_secs(2),
+    );
+    assert!(fs.view_contact(1).await.is_err());
+    let ks = KosmosClient::new(
+        &redirector.url(),
+        "key".to_string().into(),
+        Duration::from_secs(2),
+    );
+    assert!(ks.get_idv("ks_1").await.is_err());
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a client followed the redirect"
+    );
+}
