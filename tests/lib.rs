@@ -50,7 +50,7 @@ pub async fn start_demo() -> Result<demo::RunningDemo> {
     let _ = std::fs::remove_file(&db);
     let mut config = Config::for_database(format!("sqlite://{}?mode=rwc", db.display()));
     config.app_dir = app_dir;
-    demo::start(config).await
+    demo::start(config, demo::DemoProvider::Kosmos).await
 }
 
 /// A ChromeDriver process and a WebDriver session on headless Chromium.

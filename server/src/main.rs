@@ -27,7 +27,13 @@ enum Command {
     Serve(Config),
     /// Run the offline demo: simulators, seeded tenant, Freshsales-like pages with the widget.
     #[cfg(feature = "twins")]
-    Demo(Config),
+    Demo {
+        #[command(flatten)]
+        config: Config,
+        /// Which 1Kosmos wire format the demo tenant speaks.
+        #[arg(long, value_enum, default_value = "kosmos")]
+        provider: demo::DemoProvider,
+    },
     /// Apply database migrations and exit.
     Migrate(Config),
     /// Print a new master key for IDV_MASTER_KEY.
@@ -209,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
             running.stop().await?;
         }
         #[cfg(feature = "twins")]
-        Command::Demo(config) => demo::run(config).await?,
+        Command::Demo { config, provider } => demo::run(config, provider).await?,
         Command::Migrate(config) => {
             let store = Store::connect(&config.database_url).await?;
             store.close().await;

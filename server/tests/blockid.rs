@@ -17,6 +17,7 @@ use idv_server::{
         Served,
     },
 };
+use idv_types::Delivery;
 use secrecy::SecretString;
 
 const LICENCE: &str = "lic-3f9a-sim";
@@ -54,6 +55,10 @@ async fn twin() -> Twin {
 }
 
 fn idv(phone: Option<&str>) -> CreateIdv {
+    idv_by(phone, Delivery::Show)
+}
+
+fn idv_by(phone: Option<&str>, delivery: Delivery) -> CreateIdv {
     CreateIdv {
         reference: "ver_1".into(),
         first_name: Some("Jane".into()),
@@ -63,7 +68,7 @@ fn idv(phone: Option<&str>) -> CreateIdv {
         ial: "IAL2".into(),
         document_types: vec!["passport".into(), "drivers_license".into()],
         callback_url: None,
-        send_email: false,
+        delivery,
     }
 }
 
@@ -104,12 +109,13 @@ mod blockid_contract {
                     .contains("community default"));
                 let s = t
                     .client
-                    .create_idv(&idv(Some("+14155550123")))
+                    .create_idv(&idv_by(Some("+14155550123"), Delivery::Sms))
                     .await
                     .unwrap();
                 let url = s.url.clone().unwrap();
                 assert!(url.starts_with(&t.served.url()) && s.qr_payload.is_none());
                 assert!(s.expires_at > clock::rfc3339(clock::now_ms()));
+                assert_eq!(s.delivery_error, None);
                 // The link went out by SMS through messaging, with the tenant's name.
                 let sms = t.sim.sms_outbox();
                 assert_eq!(sms.len(), 1);
@@ -142,8 +148,29 @@ mod blockid_contract {
     #[tokio::test]
     async fn the_capture_page_plays_the_customer() {
         let t = twin().await;
-        let s = t.client.create_idv(&idv(None)).await.unwrap();
+        let shown = t
+            .client
+            .create_idv(&idv(Some("+14155550123")))
+            .await
+            .unwrap();
+        assert!(shown.delivery_error.is_none());
+        assert!(
+            t.sim.sms_outbox().is_empty(),
+            "a link to show is not texted"
+        );
+        let s = t
+            .client
+            .create_idv(&idv_by(None, Delivery::Sms))
+            .await
+            .unwrap();
         assert!(t.sim.sms_outbox().is_empty(), "no phone, no SMS");
+        assert!(
+            s.delivery_error
+                .as_deref()
+                .is_some_and(|e| e.contains("no phone number")),
+            "the rep learns why: {:?}",
+            s.delivery_error
+        );
         let http = reqwest::Client::new();
         let url = s.url.clone().unwrap();
         let page = http.get(&url).send().await.unwrap().text().await.unwrap();

@@ -115,6 +115,46 @@ impl DocumentType {
     }
 }
 
+/// How the hosted verification link reaches the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Delivery {
+    /// The rep shows or copies the link (QR code in the widget).
+    #[default]
+    Show,
+    /// The identity provider emails the link to the contact.
+    Email,
+    /// The identity provider texts the link to the contact's phone (E.164).
+    Sms,
+}
+
+impl Delivery {
+    pub const ALL: [Self; 3] = [Self::Show, Self::Email, Self::Sms];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Show => "show",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// What a rep reads in the form.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Show => "Show the link here",
+            Self::Email => "Email it to the contact",
+            Self::Sms => "Text it to the contact (SMS)",
+        }
+    }
+}
+
 /// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -154,6 +194,13 @@ pub struct ContactStatus {
     /// Past sessions, newest first.
     #[serde(default)]
     pub history: Vec<Verification>,
+    /// How this account can deliver a link (its identity provider's abilities); `show` always.
+    #[serde(default = "only_show")]
+    pub deliveries: Vec<Delivery>,
+}
+
+fn only_show() -> Vec<Delivery> {
+    vec![Delivery::Show]
 }
 
 /// The two kinds of provider session.
@@ -259,6 +306,12 @@ pub struct Verification {
     pub document_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_confidence: Option<f64>,
+    /// IDV: how the link was to reach the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    /// IDV: why the provider could not deliver the link as asked (show it, or resend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
 }
 
 /// `POST /api/v1/contacts/{id}/verifications` (header `Idempotency-Key` honoured).
@@ -280,9 +333,23 @@ pub struct StartVerification {
     /// Start a new session even if one is pending or valid.
     #[serde(default)]
     pub force: bool,
-    /// Also have the provider email the link to the contact.
-    #[serde(default)]
+    /// How the link reaches the customer (default `show`; the account's provider must offer it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    /// Older spelling of `"delivery": "email"`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_email: bool,
+}
+
+impl StartVerification {
+    /// The delivery asked for, reading the older `send_email` too.
+    pub fn delivery(&self) -> Delivery {
+        match (self.delivery, self.send_email) {
+            (Some(d), _) => d,
+            (None, true) => Delivery::Email,
+            (None, false) => Delivery::Show,
+        }
+    }
 }
 
 /// `POST /api/v1/deals/{id}/step-up`.

@@ -35,6 +35,10 @@ enum Cmd {
         /// Address to serve on.
         #[arg(long, env = "IDV_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Which 1Kosmos the demo tenant speaks: `kosmos` (the design contract) or `blockid`
+        /// (the real BlockID wire format), each against its own simulator.
+        #[arg(long, default_value = "kosmos", value_parser = ["kosmos", "blockid"])]
+        provider: String,
     },
     /// Install what the tests need, then run formatting, lints and every test.
     Test,
@@ -64,7 +68,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     std::env::set_current_dir(root())?;
     match cli.command {
-        Cmd::Demo { bind } => demo(&bind),
+        Cmd::Demo { bind, provider } => demo(&bind, &provider),
         Cmd::Test => test(),
         Cmd::Setup => {
             let started = Instant::now();
@@ -191,7 +195,7 @@ fn timed_step(
     result
 }
 
-fn demo(bind: &str) -> Result<()> {
+fn demo(bind: &str, provider: &str) -> Result<()> {
     let started = Instant::now();
     let mut timings = tools::ensure_tools(false)?;
     timed_step(&mut timings, "widget release build (trunk)", build_widget)?;
@@ -204,7 +208,15 @@ fn demo(bind: &str) -> Result<()> {
     print_timings("demo", started, &timings);
     let server = root().join("target/release/server");
     let mut cmd = Command::new(server);
-    cmd.args(["demo", "--bind", bind, "--app-dir", "app"]);
+    cmd.args([
+        "demo",
+        "--bind",
+        bind,
+        "--app-dir",
+        "app",
+        "--provider",
+        provider,
+    ]);
     // Hand the terminal to the server so Ctrl-C reaches it alone and it shuts down cleanly.
     #[cfg(unix)]
     {

@@ -11,12 +11,14 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::{
+    adapters::blockid::Curve,
     clock,
     crypto::Sealer,
     http::auth,
+    services::tenant::ProviderSettings,
     services::{tenant, Engine, Policy, Settings},
     shutdown_signal,
-    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim},
+    sim::{blockid::BlockIdSim, freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
     store::{NewVerification, Store},
     testkit::{Backend, TwinKeys, Twins},
     Config, Running,
@@ -33,6 +35,24 @@ pub const DEMO_ALIAS: &str = "demo";
 const DEMO_FS_KEY: &str = "demo-freshsales-key";
 const DEMO_KOSMOS_KEY: &str = "demo-kosmos-key";
 const DEMO_KOSMOS_SECRET: &str = "demo-kosmos-webhook-secret";
+const DEMO_BLOCKID_LICENCE: &str = "demo-blockid-licence";
+const DEMO_BLOCKID_DVC: &str = "demo-blockid-dvc";
+
+/// Which 1Kosmos wire format the demo tenant speaks (each to its own simulator twin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DemoProvider {
+    /// The 1Kosmos design contract (`/v2/verify/sessions`, callbacks).
+    #[default]
+    Kosmos,
+    /// The real BlockID platform: discovery, ECDH-encrypted calls, polled results, SMS.
+    Blockid,
+}
+
+/// The BlockID twin of a demo on that provider.
+struct BlockIdTwin {
+    sim: BlockIdSim,
+    served: Served,
+}
 
 /// A seeded deal: id, name, amount, stage id, primary contact.
 pub const DEALS: &[(u64, &str, u64, u64, u64)] = &[
@@ -183,9 +203,13 @@ pub struct RunningDemo {
     pub store: Store,
     pub freshsales: FreshsalesSim,
     pub kosmos: KosmosSim,
+    /// The simulated 1Kosmos the tenant talks to (either twin).
     pub kosmos_url: String,
+    /// The BlockID twin, when the demo runs on BlockID.
+    pub blockid: Option<BlockIdSim>,
     app: Running,
     twins: Twins,
+    blockid_served: Option<Served>,
 }
 
 impl RunningDemo {
@@ -201,6 +225,9 @@ impl RunningDemo {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.app.stop().await?;
         self.twins.stop().await;
+        if let Some(served) = self.blockid_served {
+            served.stop().await;
+        }
         Ok(())
     }
 }
@@ -230,7 +257,7 @@ fn demo_sealer(config: &Config) -> anyhow::Result<Sealer> {
 }
 
 /// Starts the simulators, migrates and seeds, and serves the demo on `config.bind`.
-pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
+pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result<RunningDemo> {
     if config.database_url == crate::config::DEFAULT_DATABASE_URL {
         config.database_url = DEMO_DATABASE_URL.into();
     }
@@ -258,6 +285,36 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
     })
     .await?;
     let (freshsales, kosmos) = (twins.freshsales.clone(), twins.kosmos.clone());
+    let blockid = match provider {
+        DemoProvider::Kosmos => None,
+        DemoProvider::Blockid => {
+            let sim = BlockIdSim::new(
+                DEMO_BLOCKID_LICENCE,
+                DEMO_BLOCKID_DVC,
+                "default",
+                Curve::Secp256k1,
+            );
+            let served = sim
+                .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await?;
+            Some(BlockIdTwin { sim, served })
+        }
+    };
+    let provider_connection = match &blockid {
+        None => twins.connections(true),
+        Some(b) => tenant::Connections {
+            kosmos_base_url: Some(b.served.url()),
+            kosmos_key: Some(DEMO_BLOCKID_LICENCE.into()),
+            kosmos_webhook_secret: None,
+            provider_settings: Some(ProviderSettings::Blockid {
+                community: "default".into(),
+                curve: Curve::Secp256k1.to_string(),
+                result_path: None,
+            }),
+            provider_secret: Some(DEMO_BLOCKID_DVC.into()),
+            ..twins.connections(true)
+        },
+    };
 
     let store = Store::connect(&config.database_url).await?;
     let (token, new) = seed(&store).await.context("seeding the demo tenant")?;
@@ -277,7 +334,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
         connections: tenant::Connections {
             automator_secret: Some("demo-workflow-secret".into()),
             hourly_limit: Some(1000),
-            ..twins.connections(true)
+            ..provider_connection
         },
         policy: Some(Policy {
             gated_stages: vec!["Negotiation".into(), "Won".into()],
@@ -297,11 +354,16 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
         .bind(clock::now_ms())
         .execute(store.pool())
         .await?;
-    if new {
-        // Ada is enrolled in LiveID (her seeded proofing issued a credential).
+    if new || blockid.is_some() {
+        // Ada is enrolled in LiveID (her seeded proofing issued a credential). BlockID's twin
+        // knows only the people it enrolled itself, so she is enrolled there on each run.
+        let did = match &blockid {
+            Some(b) => b.sim.enrol(),
+            None => kosmos.enrol(),
+        };
         sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $2 WHERE tenant_id = $1 AND contact_id = 1001")
             .bind(DEMO_TENANT)
-            .bind(engine.sealer.seal(&kosmos.enrol()))
+            .bind(engine.sealer.seal(&did))
             .execute(store.pool())
             .await?;
     }
@@ -331,25 +393,33 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningDemo> {
         addr,
         token,
         store,
-        kosmos_url: twins.kosmos_url(),
+        kosmos_url: blockid
+            .as_ref()
+            .map_or_else(|| twins.kosmos_url(), |b| b.served.url()),
         freshsales,
         kosmos,
         app,
         twins,
+        blockid: blockid.as_ref().map(|b| b.sim.clone()),
+        blockid_served: blockid.map(|b| b.served),
     })
 }
 
 /// `server demo`: serve until Ctrl-C.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, provider: DemoProvider) -> anyhow::Result<()> {
     if !config.app_dir.join("index.html").exists() {
         tracing::warn!(
             app_dir = %config.app_dir.display(),
             "the widget is not built; run `cargo xtask demo` to build it"
         );
     }
-    let demo = start(config).await?;
+    let demo = start(config, provider).await?;
+    let wire = match provider {
+        DemoProvider::Kosmos => "design contract",
+        DemoProvider::Blockid => "BlockID",
+    };
     eprintln!(
-        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001\n  simulated 1Kosmos: {}\n  (Ctrl-C stops it)\n",
+        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001\n  simulated 1Kosmos ({wire}): {}\n  (Ctrl-C stops it)\n",
         demo.url(),
         demo.kosmos_url
     );

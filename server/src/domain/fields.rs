@@ -87,6 +87,7 @@ mod tests {
             last_stepup_at: None,
             current: None,
             history: Vec::new(),
+            deliveries: vec![idv_types::Delivery::Show],
         };
         let m = contact_fields(&s, None);
         let keys: Vec<&str> = m.keys().map(String::as_str).collect();

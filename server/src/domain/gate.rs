@@ -67,6 +67,7 @@ mod tests {
             last_stepup_at: None,
             current: None,
             history: Vec::new(),
+            deliveries: vec![idv_types::Delivery::Show],
         }
     }
 

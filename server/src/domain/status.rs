@@ -43,6 +43,7 @@ pub fn contact_status(
         last_stepup_at: last_stepup_at.map(clock::rfc3339),
         current: None,
         history: Vec::new(),
+        deliveries: vec![idv_types::Delivery::Show],
     };
     if let Some(f) = latest_idv {
         status.status = match f.state {

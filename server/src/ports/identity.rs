@@ -1,6 +1,7 @@
 //! The identity-provider port: start a proofing or step-up session, read it (the provider's
 //! answer is the truth), and the callback body that only hints that a session changed.
 
+use idv_types::Delivery;
 use serde::{Deserialize, Serialize};
 
 /// What the services need from an identity provider.
@@ -16,6 +17,10 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     async fn get_liveid(&self, session_id: &str) -> Result<SessionReport, ProviderError>;
     /// A read-only call that proves the credentials work (for `server check`).
     async fn check(&self) -> Result<String, ProviderError>;
+    /// How this provider can deliver a hosted link besides showing it (`show` is always first).
+    fn deliveries(&self) -> Vec<Delivery> {
+        vec![Delivery::Show]
+    }
 }
 
 /// `POST /v2/verify/sessions`.
@@ -31,8 +36,9 @@ pub struct CreateIdv {
     pub ial: String,
     pub document_types: Vec<String>,
     pub callback_url: Option<String>,
+    /// How the provider sends the link (only one of [`IdentityProvider::deliveries`]).
     #[serde(default)]
-    pub send_email: bool,
+    pub delivery: Delivery,
 }
 
 /// `POST /v2/auth/liveid`.
@@ -58,6 +64,10 @@ pub struct ProviderSession {
     pub qr_payload: Option<String>,
     /// RFC 3339.
     pub expires_at: String,
+    /// The session exists but the provider could not deliver the link as asked (why, for the
+    /// rep: show the link instead, or resend).
+    #[serde(default)]
+    pub delivery_error: Option<String>,
 }
 
 /// The provider's view of a session, normalised.

@@ -19,7 +19,7 @@ mod workers;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use idv_types::{Assurance, Kind, SessionState, Stage, Verification};
+use idv_types::{Assurance, Delivery, Kind, SessionState, Stage, Verification};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -329,6 +329,8 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         }),
         document_type: r.document_type,
         match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+        delivery: r.delivery.as_deref().and_then(Delivery::parse),
+        delivery_error: if pending { r.delivery_error } else { None },
     };
     VerRow {
         id: r.id,

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use idv_types::{DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification};
+use idv_types::{
+    Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification,
+};
 
 use super::{
     sync::{self, Write},
@@ -108,6 +110,19 @@ impl Engine {
             }
         }
         let provider = self.provider(tenant)?;
+        let delivery = req.delivery();
+        if !provider.deliveries().contains(&delivery) {
+            return Err(AppError::Unprocessable(format!(
+                "this account's 1Kosmos connection cannot send the link by {}; choose one of: {}",
+                delivery.as_str(),
+                provider
+                    .deliveries()
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let crm = self.crm_or_err(tenant)?;
         let person = match crm.contact(contact as u64).await {
             Ok(c) => c,
@@ -118,6 +133,22 @@ impl Engine {
             }
             Err(e) => return Err(crm_unavailable(e)),
         };
+        match delivery {
+            Delivery::Sms if person.phone.is_none() => {
+                return Err(AppError::Unprocessable(
+                    "the contact has no phone number that reads as an international (E.164) \
+                     number; add one in Freshsales or choose another delivery"
+                        .into(),
+                ))
+            }
+            Delivery::Email if person.email.is_none() => {
+                return Err(AppError::Unprocessable(
+                    "the contact has no email address; add one in Freshsales or choose another delivery"
+                        .into(),
+                ))
+            }
+            _ => {}
+        }
         self.store.upsert_contact_keep(&tenant.id, contact).await?;
 
         // Reserve the row (and the idempotency key) before calling the provider, so concurrent
@@ -148,6 +179,7 @@ impl Engine {
                 contact,
                 now,
                 req.requested_by.as_deref().map(|r| self.sealer.seal(r)),
+                delivery.as_str(),
             )
             .await?;
         if !inserted {
@@ -187,7 +219,7 @@ impl Engine {
                     "{}/hooks/kosmos/{}",
                     self.settings.public_base_url, tenant.id
                 )),
-                send_email: req.send_email,
+                delivery,
             })
             .await;
         let session = match created {
@@ -207,6 +239,7 @@ impl Engine {
             id: &id,
             provider_session_id: &session.session_id,
             link_sealed: session.url.as_deref().map(|u| self.sealer.seal(u)),
+            delivery_error: session.delivery_error.as_deref(),
             session_expires_at: expires,
             next_poll_at: clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64,
             now: clock::now_ms(),
@@ -217,7 +250,10 @@ impl Engine {
             &tenant.id,
             "start_idv",
             &id,
-            &format!("contact {contact} {ial} by {who}"),
+            &format!(
+                "contact {contact} {ial} by {who}, link by {}",
+                delivery.as_str()
+            ),
         )
         .await?;
         self.queue_contact_writes(&mut tx, tenant, contact).await?;

@@ -1,6 +1,6 @@
 //! The contact's status read model: derived from the sessions, a new contact looked up in the CRM.
 
-use idv_types::{ContactStatus, Kind, SessionState};
+use idv_types::{ContactStatus, Delivery, Kind, SessionState};
 
 use super::tenant::TenantRow;
 use crate::{
@@ -46,6 +46,10 @@ impl Engine {
             .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
             .map(|s| s.row.clone());
         status.history = sessions.into_iter().map(|s| s.row).collect();
+        status.deliveries = self
+            .provider(tenant)
+            .map(|p| p.deliveries())
+            .unwrap_or_else(|_| vec![Delivery::Show]);
         Ok(status)
     }
 }

@@ -87,6 +87,7 @@ impl Engine {
             id: &id,
             provider_session_id: &session.session_id,
             link_sealed: session.qr_payload.as_deref().map(|u| self.sealer.seal(u)),
+            delivery_error: None,
             session_expires_at: parse_ts(&session.expires_at),
             next_poll_at: clock::now_ms() + self.settings.stepup_poll.as_millis() as i64,
             now: clock::now_ms(),

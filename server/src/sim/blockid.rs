@@ -123,6 +123,8 @@ struct Inner {
     enrolled: Vec<String>,
     /// Calls to community info, the directory and the public keys (clients cache them).
     discovery_calls: u64,
+    /// Every image (base64) handed out in a result, for tests that follow where they go.
+    images: Vec<String>,
 }
 
 struct Tenant {
@@ -228,6 +230,18 @@ impl BlockIdSim {
 
     fn count_discovery(&self) {
         self.inner.lock().discovery_calls += 1;
+    }
+
+    /// Every document image and face (base64) this twin put into a result.
+    pub fn images_handed_out(&self) -> Vec<String> {
+        self.inner.lock().images.clone()
+    }
+
+    /// Enrols a person in LiveID as a finished proofing would, and returns their DID.
+    pub fn enrol(&self) -> String {
+        let did = uuid::Uuid::new_v4().to_string();
+        self.inner.lock().enrolled.push(did.clone());
+        did
     }
 
     pub fn enrolled(&self) -> Vec<String> {
@@ -378,8 +392,13 @@ impl BlockIdSim {
                 json!({"responseStatus": result})
             }
         };
-        let blob = || STANDARD.encode(rand::thread_rng().gen::<[u8; 32]>());
-        Some(match &s.state {
+        let mut handed_out = Vec::new();
+        let mut blob = || {
+            let b = STANDARD.encode(rand::thread_rng().gen::<[u8; 32]>());
+            handed_out.push(b.clone());
+            b
+        };
+        let answer = match &s.state {
             IdvState::InProgress => json!({"responseStatus": "INPROGRESS"}),
             IdvState::Done(IdvOutcome::Expired) => finished("EXPIRED"),
             IdvState::Done(IdvOutcome::Abandoned) => finished("ABANDONED"),
@@ -402,8 +421,11 @@ impl BlockIdSim {
                     "id": format!("liveid-{}", s.id), "type": "liveid", "proofedBy": "blockid",
                     "face": s.faces.1,
                 });
+                handed_out.extend([s.faces.0.clone(), s.faces.1.clone()]);
                 v
             }
-        })
+        };
+        g.images.extend(handed_out);
+        Some(answer)
     }
 }

@@ -7,7 +7,7 @@ use crate::{clock, domain::status::NIST_REVISION, error::Result};
 /// The columns of a [`VerificationRow`].
 const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
     document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
-    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts";
+    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error";
 
 /// A verification row as stored (links and requester sealed, confidence in basis points).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -32,6 +32,9 @@ pub struct VerificationRow {
     pub requested_by_sealed: Option<String>,
     pub session_expires_at: Option<i64>,
     pub poll_attempts: i64,
+    /// `show`, `email` or `sms` (IDV only).
+    pub delivery: Option<String>,
+    pub delivery_error: Option<String>,
 }
 
 /// A verification row to insert.
@@ -56,6 +59,8 @@ pub struct SessionStarted<'a> {
     pub provider_session_id: &'a str,
     /// The sealed hosted URL (IDV) or QR payload (step-up).
     pub link_sealed: Option<String>,
+    /// Why the provider could not deliver the link as asked.
+    pub delivery_error: Option<&'a str>,
     pub session_expires_at: Option<i64>,
     pub next_poll_at: i64,
     pub now: i64,
@@ -301,16 +306,18 @@ impl dyn Conn + '_ {
         contact: i64,
         now: i64,
         requested_by_sealed: Option<String>,
+        delivery: &str,
     ) -> Result<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed) \
-             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5)",
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery) \
+             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6)",
         )
         .bind(id)
         .bind(tenant)
         .bind(contact)
         .bind(now)
         .bind(requested_by_sealed)
+        .bind(delivery)
         .execute(self.raw())
         .await;
         match inserted {
@@ -324,7 +331,7 @@ impl dyn Conn + '_ {
     pub async fn idv_started(&mut self, s: &SessionStarted<'_>) -> Result<()> {
         sqlx::query(
             "UPDATE verifications SET provider_session_id = $2, hosted_url_sealed = $3, session_expires_at = $4, \
-             next_poll_at = $5, ial_level = NULL, updated_at = $6 WHERE id = $1",
+             next_poll_at = $5, ial_level = NULL, updated_at = $6, delivery_error = $7 WHERE id = $1",
         )
         .bind(s.id)
         .bind(s.provider_session_id)
@@ -332,6 +339,7 @@ impl dyn Conn + '_ {
         .bind(s.session_expires_at)
         .bind(s.next_poll_at)
         .bind(s.now)
+        .bind(s.delivery_error)
         .execute(self.raw())
         .await?;
         Ok(())

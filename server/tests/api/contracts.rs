@@ -205,7 +205,7 @@ async fn kosmos_client_speaks_the_contract() {
             ial: "IAL2".into(),
             document_types: vec!["passport".into()],
             callback_url: None,
-            send_email: false,
+            delivery: Default::default(),
         })
         .await
         .unwrap();

@@ -1,5 +1,6 @@
 //! The Verify Identity form, then the link while the customer has not finished.
 
+use idv_types::Delivery;
 use leptos::{html, prelude::*};
 
 use super::qr::Qr;
@@ -60,6 +61,32 @@ fn VerifyForm(d: Driver) -> impl IntoView {
             }
         })
         .collect_view();
+    let offered = Memo::new(move |_| {
+        form.with(|o| o.as_ref().map(|f| f.deliveries.clone()).unwrap_or_default())
+    });
+    let delivery_radios = move || {
+        offered
+            .get()
+            .into_iter()
+            .map(|choice| {
+                let checked =
+                    move || form.with(|o| o.as_ref().is_some_and(|f| f.delivery == choice));
+                view! {
+                    <label class="check">
+                        <input
+                            type="radio"
+                            name="idv-delivery"
+                            value=choice.as_str()
+                            prop:checked=checked
+                            disabled=busy
+                            on:change=move |_| d.send(Msg::SetDelivery(choice))
+                        />
+                        {choice.label()}
+                    </label>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <form
             class="panel"
@@ -86,15 +113,12 @@ fn VerifyForm(d: Driver) -> impl IntoView {
                 <legend>"Accepted documents"</legend>
                 {doc_boxes}
             </fieldset>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    prop:checked=field(|f| f.send_email)
-                    disabled=busy
-                    on:change=move |ev| d.send(Msg::SetSendEmail(event_target_checked(&ev)))
-                />
-                "Email the link to the contact"
-            </label>
+            {move || (offered.with(Vec::len) > 1).then(|| view! {
+                <fieldset data-testid="idv-delivery">
+                    <legend>"Send the link"</legend>
+                    {delivery_radios}
+                </fieldset>
+            })}
             {move || (!valid()).then(|| view! { <p class="hint">"Choose at least one document."</p> })}
             {move || {
                 form.with(|o| o.as_ref().and_then(|f| f.error.clone()))
@@ -128,6 +152,35 @@ fn LinkPanel(d: Driver) -> impl IntoView {
             })
         })
     });
+    let sent = Memo::new(move |_| {
+        watch.with(|w| {
+            w.as_ref().map(|w| {
+                (
+                    w.session.delivery.unwrap_or_default(),
+                    w.session.delivery_error.clone(),
+                )
+            })
+        })
+    });
+    let delivery_note = move || {
+        sent.get().and_then(|(how, error)| match (how, error) {
+            (_, Some(e)) => Some(view! {
+                <p class="error" role="alert" data-testid="idv-delivery-error">
+                    {format!("The link was not sent ({e}). Show or copy it instead.")}
+                </p>
+            }
+            .into_any()),
+            (Delivery::Email, None) => Some(
+                view! { <p class="muted" data-testid="idv-delivered">"Emailed to the contact."</p> }
+                    .into_any(),
+            ),
+            (Delivery::Sms, None) => Some(
+                view! { <p class="muted" data-testid="idv-delivered">"Texted to the contact's phone."</p> }
+                    .into_any(),
+            ),
+            (Delivery::Show, None) => None,
+        })
+    };
     let cancelling = move || watch.with(|w| w.as_ref().is_some_and(|w| w.cancelling));
     let trouble = move || watch.with(|w| w.as_ref().and_then(|w| w.trouble.clone()));
     let copied = RwSignal::new(false);
@@ -153,6 +206,7 @@ fn LinkPanel(d: Driver) -> impl IntoView {
                 "The customer opens this link, or scans the code, to show a document and take a selfie. "
                 "Share it with them only."
             </p>
+            {delivery_note}
             <div class="linkrow">
                 <input
                     class="link"

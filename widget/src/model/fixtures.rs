@@ -23,6 +23,8 @@ pub fn session(id: &str, kind: Kind, state: SessionState) -> Verification {
         ial: None,
         document_type: None,
         match_confidence: None,
+        delivery: None,
+        delivery_error: None,
     }
 }
 
@@ -39,6 +41,7 @@ pub fn contact(status: IdvStatus) -> ContactStatus {
         last_stepup_at: None,
         current: None,
         history: vec![],
+        deliveries: vec![idv_types::Delivery::Show, idv_types::Delivery::Email],
     }
 }
 

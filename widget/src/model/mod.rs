@@ -77,7 +77,7 @@ pub enum Msg {
     CloseVerify,
     SetIal(String),
     ToggleDocument(usize),
-    SetSendEmail(bool),
+    SetDelivery(idv_types::Delivery),
     SubmitVerify {
         idempotency_key: String,
     },
@@ -213,7 +213,7 @@ impl Model {
             Msg::CloseVerify => self.close_verify(),
             Msg::SetIal(ial) => self.set_ial(ial),
             Msg::ToggleDocument(i) => self.toggle_document(i),
-            Msg::SetSendEmail(on) => self.set_send_email(on),
+            Msg::SetDelivery(d) => self.set_delivery(d),
             Msg::SubmitVerify { idempotency_key } => self.submit_verify(idempotency_key, out),
             Msg::VerifyStarted(session) => self.verify_started(session, out),
             Msg::VerifyFailed(failure) => self.verify_failed(failure, out),

@@ -1,7 +1,7 @@
 //! The ID check: the *Verify Identity* form, then the link while the customer has not finished
 //! (contact page; deal page for the primary contact).
 
-use idv_types::{IdvStatus, Kind, SessionState, StartVerification, Verification};
+use idv_types::{Delivery, IdvStatus, Kind, SessionState, StartVerification, Verification};
 
 use super::{
     watch::{session_state_label, tone_of},
@@ -26,7 +26,10 @@ pub struct VerifyForm {
     pub ial: String,
     /// Allowed document types, in [`DOCUMENTS`] order.
     pub documents: [bool; DOCUMENTS.len()],
-    pub send_email: bool,
+    /// How the link reaches the customer, one of `deliveries`.
+    pub delivery: Delivery,
+    /// What this account's provider offers (`show` first).
+    pub deliveries: Vec<Delivery>,
     /// Start a new session even though the contact is verified.
     pub force: bool,
     /// The request is in flight.
@@ -35,12 +38,13 @@ pub struct VerifyForm {
 }
 
 impl VerifyForm {
-    pub fn new(contact_id: u64, force: bool) -> Self {
+    pub fn new(contact_id: u64, force: bool, deliveries: Vec<Delivery>) -> Self {
         Self {
             contact_id,
             ial: IAL_LEVELS[0].into(),
             documents: [true; DOCUMENTS.len()],
-            send_email: false,
+            delivery: Delivery::Show,
+            deliveries,
             force,
             busy: false,
             error: None,
@@ -63,7 +67,8 @@ impl VerifyForm {
                 .collect(),
             requested_by,
             force: self.force,
-            send_email: self.send_email,
+            delivery: (self.delivery != Delivery::Show).then_some(self.delivery),
+            send_email: false,
         }
     }
 }
@@ -105,7 +110,11 @@ impl Model {
         };
         if self.verify == Verify::Closed {
             let force = contact.status == IdvStatus::Verified;
-            self.verify = Verify::Form(VerifyForm::new(contact.contact_id, force));
+            self.verify = Verify::Form(VerifyForm::new(
+                contact.contact_id,
+                force,
+                contact.deliveries.clone(),
+            ));
             self.focus(Focus::Form);
         }
     }
@@ -136,11 +145,11 @@ impl Model {
         }
     }
 
-    /// `Msg::SetSendEmail`.
-    pub(super) fn set_send_email(&mut self, on: bool) {
+    /// `Msg::SetDelivery`: only a delivery the account offers.
+    pub(super) fn set_delivery(&mut self, delivery: Delivery) {
         if let Verify::Form(f) = &mut self.verify {
-            if !f.busy {
-                f.send_email = on;
+            if !f.busy && f.deliveries.contains(&delivery) {
+                f.delivery = delivery;
             }
         }
     }
@@ -183,13 +192,24 @@ impl Model {
                 c.current = Some(session.clone());
             }
         }
-        let emailed = matches!(&self.verify, Verify::Form(f) if f.send_email);
+        let asked = match &self.verify {
+            Verify::Form(f) => f.delivery,
+            _ => Delivery::Show,
+        };
+        let announcement = match (session.delivery.unwrap_or(asked), &session.delivery_error) {
+            (_, Some(_)) => {
+                "Verification link ready, but it could not be sent: show or copy it. Status: Pending."
+            }
+            (Delivery::Email, None) => {
+                "Verification link ready and emailed to the contact. Status: Pending."
+            }
+            (Delivery::Sms, None) => {
+                "Verification link ready and texted to the contact. Status: Pending."
+            }
+            _ => "Verification link ready. Status: Pending.",
+        };
         self.watch_idv(session, cmds);
-        self.announce(if emailed {
-            "Verification link ready and emailed to the contact. Status: Pending."
-        } else {
-            "Verification link ready. Status: Pending."
-        });
+        self.announce(announcement);
         self.focus(Focus::Copy);
     }
 
@@ -289,7 +309,7 @@ impl Model {
 
 #[cfg(test)]
 mod tests {
-    use idv_types::{IdvStatus, Kind, SessionState, StartVerification};
+    use idv_types::{Delivery, IdvStatus, Kind, SessionState, StartVerification};
 
     use crate::model::{
         fixtures::{contact, failure, loaded_contact, session, toasts, T0},
@@ -306,7 +326,9 @@ mod tests {
         m.update(Msg::SetIal("IAL1".into()), T0);
         m.update(Msg::SetIal("IAL9".into()), T0); // ignored
         m.update(Msg::ToggleDocument(1), T0); // no passport
-        m.update(Msg::SetSendEmail(true), T0);
+        m.update(Msg::SetDelivery(Delivery::Sms), T0); // not offered by this account: ignored
+        assert!(matches!(&m.verify, Verify::Form(f) if f.delivery == Delivery::Show));
+        m.update(Msg::SetDelivery(Delivery::Email), T0);
         let cmds = m.update(
             Msg::SubmitVerify {
                 idempotency_key: "k1".into(),
@@ -323,7 +345,8 @@ mod tests {
                     document_types: vec!["drivers_license".into(), "national_id".into()],
                     requested_by: Some("rep@example.com".into()),
                     force: false,
-                    send_email: true,
+                    delivery: Some(Delivery::Email),
+                    send_email: false,
                 },
             }]
         );

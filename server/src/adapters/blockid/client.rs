@@ -8,6 +8,7 @@ mod transport;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
+use idv_types::Delivery;
 use parking_lot::Mutex;
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
@@ -250,13 +251,26 @@ impl IdentityProvider for BlockIdClient {
                 "the new session has no usable id or link".into(),
             ));
         }
-        if let (Some(template), Some(phone)) = (&self.cfg.sms_template, &req.phone) {
+        let mut delivery_error = None;
+        if req.delivery == Delivery::Sms {
             let tenant = info.tenant.name.as_deref().unwrap_or(&info.community.name);
+            let template = self
+                .cfg
+                .sms_template
+                .as_deref()
+                .unwrap_or(DEFAULT_SMS_TEMPLATE);
             let text = template
                 .replace("<tenantname>", tenant)
                 .replace("<link>", &created.url);
-            if let Err(e) = self.send_sms(phone, &text).await {
+            let sent = match &req.phone {
+                Some(phone) => self.send_sms(phone, &text).await,
+                None => Err(ProviderError::Rejected(
+                    "the contact has no phone number in international (E.164) form".into(),
+                )),
+            };
+            if let Err(e) = sent {
                 tracing::warn!(error = %e, "the 1Kosmos SMS with the verification link was not sent");
+                delivery_error = Some(format!("the SMS was not sent: {e}"));
             }
         }
         Ok(ProviderSession {
@@ -264,6 +278,7 @@ impl IdentityProvider for BlockIdClient {
             url: Some(created.url),
             qr_payload: None,
             expires_at: clock::rfc3339((clock::now_secs() + IDV_SESSION_LIFETIME_S) * 1000),
+            delivery_error,
         })
     }
 
@@ -378,6 +393,7 @@ impl IdentityProvider for BlockIdClient {
             url: None,
             qr_payload: Some(uwl_qr_payload(&sessions, &created.session_id)),
             expires_at: clock::rfc3339(expires * 1000),
+            delivery_error: None,
         })
     }
 
@@ -423,5 +439,10 @@ impl IdentityProvider for BlockIdClient {
             info.community.name,
             self.cfg.curve
         ))
+    }
+
+    /// BlockID sends links by SMS through its messaging service; it has no email of its own.
+    fn deliveries(&self) -> Vec<Delivery> {
+        vec![Delivery::Show, Delivery::Sms]
     }
 }

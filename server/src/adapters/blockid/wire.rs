@@ -26,6 +26,10 @@ pub const IDV_RESULT_V3_PATH: &str = "/v3/document_share_session/result";
 pub const VERIFY_PATH: &str = "/verify";
 pub const UWL_CREATE_PATH: &str = "/session/new";
 pub const SMS_PATH: &str = "/api/r2/messaging/schedule";
+/// The text of the SMS when the tenant configures none (`<tenantname>` and `<link>` are
+/// replaced, as in the helper's templates).
+pub const DEFAULT_SMS_TEMPLATE: &str =
+    "<tenantname> asks you to verify your identity. Open this secure link: <link>";
 
 pub fn uwl_response_path(session_id: &str) -> String {
     format!("/session/{session_id}/response")

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use idv_types::Delivery;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -202,7 +203,7 @@ impl IdentityProvider for KosmosClient {
             "ial": req.ial,
             "document_types": req.document_types,
             "callback_url": req.callback_url,
-            "send_email": req.send_email,
+            "send_email": req.delivery == Delivery::Email,
         });
         let v = self
             .send(
@@ -241,6 +242,11 @@ impl IdentityProvider for KosmosClient {
             .and_then(|t| t.as_str())
             .unwrap_or("1Kosmos tenant")
             .to_string())
+    }
+
+    /// The design contract's `send_email` has 1Kosmos email the link.
+    fn deliveries(&self) -> Vec<Delivery> {
+        vec![Delivery::Show, Delivery::Email]
     }
 }
 

@@ -94,7 +94,7 @@ async fn states(w: &World) -> HashMap<String, String> {
 }
 
 /// Captures every log line of this test process (debug level) for the secrets check.
-fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+pub(crate) fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
     #[derive(Clone)]
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Sink {
