@@ -27,6 +27,9 @@ impl Engine {
                     if let Err(err) = e.expire_once().await {
                         tracing::warn!(error = %err, "expiry job");
                     }
+                    if let Err(err) = e.sweep_unstarted_once().await {
+                        tracing::warn!(error = %err, "unstarted sessions sweep");
+                    }
                     if busy {
                         continue;
                     }

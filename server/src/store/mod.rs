@@ -10,6 +10,7 @@
 //! [`Tx`] from [`Store::begin`] or a [`Pooled`] connection from [`Store::acquire`].
 
 mod audit;
+mod budget;
 mod contacts;
 mod deals;
 mod inbound;
@@ -27,6 +28,7 @@ use sqlx::{
 };
 
 pub use self::{
+    budget::{BucketShape, BudgetRow, BudgetShape},
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},

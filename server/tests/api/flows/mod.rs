@@ -5,5 +5,7 @@ mod blockid;
 mod coalescing;
 mod deals;
 mod input;
+mod install;
 mod operations;
+mod starts;
 mod verify;
