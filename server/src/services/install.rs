@@ -77,6 +77,8 @@ impl Engine {
             self.same_account(tenant_id, a).await?;
         }
         tenant::set_installed(&self.store, tenant_id, false).await?;
+        // The key the install brought goes with the app (a reinstall brings one again).
+        self.store.wipe_tenant_keys(tenant_id).await?;
         self.forget_clients(tenant_id);
         self.store
             .acquire()

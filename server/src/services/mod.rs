@@ -10,6 +10,7 @@ pub mod intake;
 pub mod metrics;
 mod poller;
 mod results;
+pub mod retention;
 mod start;
 mod status;
 mod stepup;
@@ -68,6 +69,8 @@ pub struct Settings {
     /// short by a crash) is failed, so it no longer blocks a new start. Never less than three
     /// HTTP timeouts.
     pub start_deadline: Duration,
+    /// How long each kind of row is kept (the retention job deletes older ones).
+    pub retention: retention::Retention,
     /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
     /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
     pub allow_any_account_url: bool,
@@ -96,6 +99,7 @@ impl Default for Settings {
             tick: Duration::from_millis(500),
             sync_lease: s(60),
             start_deadline: s(120),
+            retention: retention::Retention::default(),
             allow_any_account_url: false,
         }
     }

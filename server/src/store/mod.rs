@@ -15,6 +15,7 @@ mod contacts;
 mod deals;
 mod inbound;
 mod outbox;
+mod retention;
 mod tenants;
 mod verifications;
 

@@ -7,5 +7,6 @@ mod deals;
 mod input;
 mod install;
 mod operations;
+mod retention;
 mod starts;
 mod verify;
