@@ -147,21 +147,21 @@ function eventBody(eventName, payload) {
   return { event: eventName, account_url: accountUrl(payload), data: eventData(data) };
 }
 
-/* Invokes a request template with `body` signed under the API token's key. */
-function invokeSigned(template, payload, body) {
+/* The options of a request template call with `body` signed under the API token's key. */
+function signed(payload, body) {
   var id = crypto.randomUUID();
   var timestamp = String(Math.floor(Date.now() / 1000));
   var signature = sign(signingKey(iparamsOf(payload).api_token), id, timestamp, body);
-  return $request.invokeTemplate(template, {
+  return {
     context: { webhook_id: id, webhook_timestamp: timestamp, webhook_signature: signature },
     body: body
-  });
+  };
 }
 
 function forward(eventName, payload) {
   return Promise.resolve()
     .then(function () {
-      return invokeSigned('forwardEvent', payload, JSON.stringify(eventBody(eventName, payload)));
+      return $request.invokeTemplate('forwardEvent', signed(payload, JSON.stringify(eventBody(eventName, payload))));
     })
     .then(
       function (answer) {
@@ -179,7 +179,7 @@ exports = {
   onAppInstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        return invokeSigned('registerInstall', payload, JSON.stringify(registration(payload)));
+        return $request.invokeTemplate('registerInstall', signed(payload, JSON.stringify(registration(payload))));
       })
       .then(
         function (answer) {
@@ -198,7 +198,10 @@ exports = {
   onAppUninstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        return invokeSigned('unregisterInstall', payload, JSON.stringify({ account_url: accountUrl(payload) }));
+        return $request.invokeTemplate(
+          'unregisterInstall',
+          signed(payload, JSON.stringify({ account_url: accountUrl(payload) }))
+        );
       })
       .then(
         function (answer) {
