@@ -5,8 +5,12 @@
  *  - onAppInstall registers this Freshsales account with the backend and blocks the install with
  *    the backend's own message when it refuses (wrong key, unknown token, bad policy).
  *  - onAppUninstall tells the backend; it never blocks the uninstall.
- *  - onContactCreate and onDealUpdate forward the event, signed the Standard Webhooks way, through
- *    the forwardEvent request template.
+ *  - onContactCreate and onDealUpdate forward the event (ids and changes only, no personal data)
+ *    through the forwardEvent request template.
+ *
+ * Every call is signed the Standard Webhooks way with a key derived from the API token, which
+ * only this serverless code can read: the widget can invoke the same templates but cannot sign,
+ * so the backend takes install and uninstall from here only.
  *
  * The backend is reached only through request templates (config/requests.json). The platform
  * forbids timers here, and every promise below is handled. Node's built-in crypto only.
@@ -137,26 +141,27 @@ function eventData(data) {
   return out;
 }
 
+/* The event with ids only: who acted is not needed by the backend and stays in Freshsales. */
 function eventBody(eventName, payload) {
   var data = (payload && payload.data) || {};
-  var body = { event: eventName, account_url: accountUrl(payload), data: eventData(data) };
-  if (data.actor && data.actor.email) {
-    body.actor = { email: data.actor.email };
-  }
-  return body;
+  return { event: eventName, account_url: accountUrl(payload), data: eventData(data) };
+}
+
+/* The options of a request template call with `body` signed under the API token's key. */
+function signed(payload, body) {
+  var id = crypto.randomUUID();
+  var timestamp = String(Math.floor(Date.now() / 1000));
+  var signature = sign(signingKey(iparamsOf(payload).api_token), id, timestamp, body);
+  return {
+    context: { webhook_id: id, webhook_timestamp: timestamp, webhook_signature: signature },
+    body: body
+  };
 }
 
 function forward(eventName, payload) {
   return Promise.resolve()
     .then(function () {
-      var body = JSON.stringify(eventBody(eventName, payload));
-      var id = crypto.randomUUID();
-      var timestamp = String(Math.floor(Date.now() / 1000));
-      var signature = sign(signingKey(iparamsOf(payload).api_token), id, timestamp, body);
-      return $request.invokeTemplate('forwardEvent', {
-        context: { webhook_id: id, webhook_timestamp: timestamp, webhook_signature: signature },
-        body: body
-      });
+      return $request.invokeTemplate('forwardEvent', signed(payload, JSON.stringify(eventBody(eventName, payload))));
     })
     .then(
       function (answer) {
@@ -174,7 +179,7 @@ exports = {
   onAppInstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        return $request.invokeTemplate('registerInstall', { body: JSON.stringify(registration(payload)) });
+        return $request.invokeTemplate('registerInstall', signed(payload, JSON.stringify(registration(payload))));
       })
       .then(
         function (answer) {
@@ -193,9 +198,10 @@ exports = {
   onAppUninstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        return $request.invokeTemplate('unregisterInstall', {
-          body: JSON.stringify({ account_url: accountUrl(payload) })
-        });
+        return $request.invokeTemplate(
+          'unregisterInstall',
+          signed(payload, JSON.stringify({ account_url: accountUrl(payload) }))
+        );
       })
       .then(
         function (answer) {

@@ -91,7 +91,7 @@ impl Running {
         engine: Engine,
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
-        let engine = Arc::new(engine);
+        let engine = engine.shared();
         let state = AppState::new(engine.clone());
         let cancel = CancellationToken::new();
         let workers = if config.no_workers {

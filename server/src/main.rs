@@ -44,6 +44,9 @@ enum Command {
     /// Inspect and replay the CRM write-back queue.
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// A person's data: `forget` erases it here and queues clearing their CRM fields.
+    #[command(subcommand)]
+    Contact(ContactCmd),
     /// Try each tenant's Freshsales and 1Kosmos credentials (read-only) and print remedies.
     Check {
         /// Only this tenant.
@@ -173,6 +176,20 @@ enum SyncCmd {
     Replay {
         #[arg(long)]
         tenant: Option<String>,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactCmd {
+    /// Erase a contact's sessions, links and audit lines here, and queue clearing their
+    /// `cf_idv_*` fields in Freshsales (a running `server serve` sends it).
+    Forget {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        contact: i64,
         #[command(flatten)]
         db: Db,
     },
@@ -420,6 +437,22 @@ async fn main() -> anyhow::Result<()> {
             for (tenant, key, kind, error) in e.dead_rows().await? {
                 writeln!(out, "dead\t{tenant}\t{key}\t{kind}\t{error}")?;
             }
+            e.store.close().await;
+        }
+        Command::Contact(ContactCmd::Forget {
+            tenant,
+            contact,
+            db,
+        }) => {
+            let e = engine(&db).await?;
+            if e.tenant(&tenant).await?.is_none() {
+                anyhow::bail!("no tenant {tenant}");
+            }
+            let n = e.forget_contact(&tenant, contact).await?;
+            writeln!(
+                out,
+                "contact {contact}: {n} session(s) erased; clearing its CRM fields is queued"
+            )?;
             e.store.close().await;
         }
         Command::Sync(SyncCmd::Replay { tenant, db }) => {

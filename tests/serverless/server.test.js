@@ -84,6 +84,19 @@ describe('onAppInstall', () => {
     expect(fw.renderData.mock.calls[0]).toEqual([]);
   });
 
+  test('the registration is signed with the API token, which the widget cannot do', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
+    const before = Math.floor(Date.now() / 1000);
+    await fw.exports.onAppInstallHandler(fixture('onAppInstall'));
+    const { context, body } = fw.$request.invokeTemplate.mock.calls[0][1];
+    expect(Object.keys(context).sort()).toEqual(['webhook_id', 'webhook_signature', 'webhook_timestamp']);
+    expect(Number(context.webhook_timestamp)).toBeGreaterThanOrEqual(before);
+    expect(context.webhook_signature).toBe(
+      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+    );
+    expect(context.webhook_signature).not.toContain('idv_tok_');
+  });
+
   test('the secrets travel only in the template headers, never in the body', async () => {
     fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
     await fw.exports.onAppInstallHandler(fixture('onAppInstall'));
@@ -179,9 +192,14 @@ describe('onAppUninstall', () => {
   test('tells the backend and allows the uninstall', async () => {
     fw.$request.invokeTemplate.mockResolvedValue(answer(204, ''));
     await fw.exports.onAppUninstallHandler(fixture('onAppUninstall'));
-    expect(fw.$request.invokeTemplate).toHaveBeenCalledWith('unregisterInstall', {
-      body: JSON.stringify({ account_url: 'https://acme.myfreshworks.com' })
-    });
+    expect(fw.$request.invokeTemplate).toHaveBeenCalledTimes(1);
+    const [name, { context, body }] = fw.$request.invokeTemplate.mock.calls[0];
+    expect(name).toBe('unregisterInstall');
+    expect(body).toBe(JSON.stringify({ account_url: 'https://acme.myfreshworks.com' }));
+    // Signed like the install: a rep cannot uninstall the app through the widget's templates.
+    expect(context.webhook_signature).toBe(
+      expectedSignature(fixture('onAppUninstall').iparams.api_token, context.webhook_id, context.webhook_timestamp, body)
+    );
     expect(fw.renderData.mock.calls).toEqual([[]]);
     expect(fw.console.error).not.toHaveBeenCalled();
   });
@@ -219,8 +237,7 @@ describe('event forwarding', () => {
     expect(JSON.parse(body)).toEqual({
       event: 'onContactCreate',
       account_url: 'https://acme.myfreshworks.com',
-      data: { contact: { id: 1234 }, changes: { model_changes: { first_name: [null, 'Jane'] } } },
-      actor: { email: 'riley@acme.example' }
+      data: { contact: { id: 1234 }, changes: { model_changes: { first_name: [null, 'Jane'] } } }
     });
     // Personal data of the contact stays in Freshsales.
     expect(body).not.toContain('jane@customer.example');
@@ -245,8 +262,7 @@ describe('event forwarding', () => {
     expect(JSON.parse(body)).toEqual({
       event: 'onDealUpdate',
       account_url: 'https://acme.myfreshworks.com',
-      data: { deal: { id: 88, deal_stage_id: 4 }, changes: { model_changes: { deal_stage_id: [3, 4] } } },
-      actor: { email: 'riley@acme.example' }
+      data: { deal: { id: 88, deal_stage_id: 4 }, changes: { model_changes: { deal_stage_id: [3, 4] } } }
     });
     expect(body).not.toContain('12000');
     expect(context.webhook_signature).toBe(
@@ -272,6 +288,16 @@ describe('event forwarding', () => {
         }
       }
     });
+  });
+
+  test("events carry ids only: the acting user's email is not sent", async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, '{}'));
+    await fw.exports.onContactCreateHandler(fixture('onContactCreate'));
+    await fw.exports.onDealUpdateHandler(fixture('onDealUpdate'));
+    for (const [, { body }] of fw.$request.invokeTemplate.mock.calls) {
+      expect(JSON.parse(body)).not.toHaveProperty('actor');
+      expect(body).not.toContain('riley@acme.example');
+    }
   });
 
   test('every forward has a fresh id', async () => {

@@ -1,6 +1,7 @@
 //! The widget API (`/api/v1/…`) and the app's install and uninstall.
 
 use axum::{
+    body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode},
     Json,
@@ -14,12 +15,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::AuthTenant,
-    extract::{AppJson, ContactId, DealId, IdempotencyKey, OptionalJson, VerificationId},
+    extract::{parse_json, ContactId, DealId, IdempotencyKey, OptionalJson, VerificationId},
 };
 use crate::{
+    clock,
     error::{AppError, Result},
     services::{Origin, Policy},
-    AppState,
+    webhook, AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -203,18 +205,58 @@ struct Install {
 
 #[derive(Debug, Deserialize)]
 struct Uninstall {
+    /// The account being uninstalled; refused if it is not the one installed.
     #[serde(default)]
-    #[allow(dead_code)]
     account_url: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/install", tag = "widget", summary = "Install the app on a CRM account (serverless onAppInstall)",
-    params(("x-freshsales-api-key" = String, Header, description = "The Freshsales API key of the installing admin (filled in by the platform)", min_length = 1, max_length = 256)),
+/// Proves an install or uninstall came from the app's serverless code: signed the Standard
+/// Webhooks way with the token's hash (the widget's templates carry the token but cannot sign),
+/// never seen before. The widget's token alone is refused with 403 and changes nothing.
+async fn signed_by_the_app(
+    state: &AppState,
+    tenant: &crate::services::TenantRow,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<()> {
+    let verified = webhook::verify(
+        &[tenant.token_hash.as_bytes()],
+        headers,
+        body,
+        clock::now_secs(),
+    )
+    .map_err(|e| {
+        AppError::Forbidden(format!(
+            "install and uninstall are accepted only from the app's serverless code, signed: {e}"
+        ))
+    })?;
+    if !state
+        .engine
+        .store
+        .record_delivery(&tenant.id, "install", &verified.id)
+        .await?
+    {
+        return Err(AppError::Conflict(
+            "this signed request was received before; the app signs each one afresh".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/install", tag = "widget", summary = "Install the app on a CRM account (serverless onAppInstall, signed)",
+    params(
+        ("x-freshsales-api-key" = String, Header, description = "The Freshsales API key of the installing admin (filled in by the platform)", min_length = 1, max_length = 256),
+        ("webhook-id" = String, Header, description = "The request's id (a replay is refused)", min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, description = "Seconds since the epoch", pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with the API token's SHA-256 hex"),
+    ),
     request_body(content = Install),
     responses(
         (status = 200, description = "installed; the contact fields the admin still has to create"),
         (status = 400, description = "a malformed id, header or body", body = ApiError),
         (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 403, description = "not signed by the app's serverless code, or another account than the one first installed", body = ApiError),
+        (status = 409, description = "a replayed request", body = ApiError),
         (status = 422, description = "a wrong account address, key or policy", body = ApiError),
         (status = 502, description = "the CRM could not be reached", body = ApiError),
     ),
@@ -225,8 +267,10 @@ async fn install(
     auth: AuthTenant,
     State(state): State<AppState>,
     headers: HeaderMap,
-    AppJson(req): AppJson<Install>,
+    body: Bytes,
 ) -> Result<Json<Value>> {
+    signed_by_the_app(&state, &auth.0, &headers, &body).await?;
+    let req: Install = parse_json(&headers, &body, false)?;
     let key = headers
         .get("x-freshsales-api-key")
         .and_then(|v| v.to_str().ok())
@@ -251,11 +295,18 @@ async fn install(
     })))
 }
 
-#[utoipa::path(post, path = "/api/v1/uninstall", tag = "widget", summary = "Uninstall the app (serverless onAppUninstall)",
+#[utoipa::path(post, path = "/api/v1/uninstall", tag = "widget", summary = "Uninstall the app (serverless onAppUninstall, signed)",
+    params(
+        ("webhook-id" = String, Header, description = "The request's id (a replay is refused)", min_length = 1, max_length = 256),
+        ("webhook-timestamp" = String, Header, description = "Seconds since the epoch", pattern = r"^[0-9]{1,12}$"),
+        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with the API token's SHA-256 hex"),
+    ),
     responses(
         (status = 200, description = "uninstalled"),
         (status = 400, description = "a malformed id, header or body", body = ApiError),
         (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 403, description = "not signed by the app's serverless code, or another account than the one installed", body = ApiError),
+        (status = 409, description = "a replayed request", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -263,8 +314,14 @@ async fn install(
 async fn uninstall(
     auth: AuthTenant,
     State(state): State<AppState>,
-    OptionalJson(_): OptionalJson<Uninstall>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Json<Value>> {
-    state.engine.uninstall(&auth.0.id).await?;
+    signed_by_the_app(&state, &auth.0, &headers, &body).await?;
+    let req: Uninstall = parse_json(&headers, &body, true)?;
+    state
+        .engine
+        .uninstall(&auth.0.id, req.account_url.as_deref())
+        .await?;
     Ok(Json(json!({"tenant": auth.0.id, "installed": false})))
 }

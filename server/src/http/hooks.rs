@@ -122,6 +122,10 @@ async fn kosmos(
             tenant: tenant.clone(),
             event_id: verified.id.clone(),
             provider_session: event.session_id.clone(),
+            // Our own ids only: anything else cannot name a row.
+            reference: event.reference.clone().filter(|r| {
+                r.len() <= 64 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            }),
         })
         .await?;
     let Recorded::Accepted { due } = recorded else {

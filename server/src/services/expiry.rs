@@ -1,4 +1,5 @@
-//! The expiry job: verified sessions past their validity become expired.
+//! The expiry job: verified sessions past their validity become expired, and pending sessions
+//! whose start never reached the provider fail once their deadline passed.
 
 use crate::{
     clock::{self},
@@ -35,5 +36,43 @@ impl Engine {
             self.wake_sync.notify_one();
         }
         Ok(expired)
+    }
+
+    /// Fails pending sessions that have had no provider session for longer than the start
+    /// deadline (the process crashed mid start), so they no longer block a new start.
+    pub async fn sweep_unstarted_once(&self) -> Result<usize> {
+        let deadline = self
+            .settings
+            .start_deadline
+            .max(self.settings.http_timeout * 3);
+        let now = clock::now_ms();
+        let stuck = self
+            .store
+            .unstarted_before(now - deadline.as_millis() as i64, 100)
+            .await?;
+        let mut failed = 0;
+        for (id, tenant) in &stuck {
+            let mut tx = self.store.begin().await?;
+            if !tx
+                .fail_unstarted(
+                    id,
+                    "the identity provider never confirmed this session; start a new one",
+                    now,
+                )
+                .await?
+            {
+                continue;
+            }
+            tx.audit(
+                tenant,
+                "start_failed",
+                id,
+                "no provider session before the deadline",
+            )
+            .await?;
+            tx.commit().await?;
+            failed += 1;
+        }
+        Ok(failed)
     }
 }

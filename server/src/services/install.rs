@@ -23,6 +23,8 @@ impl Engine {
             .connector
             .crm_base_url(account_url, self.settings.allow_any_account_url)
             .map_err(AppError::Unprocessable)?;
+        let account = normalise_account(account_url);
+        self.same_account(tenant_id, &account).await?;
         // Prove the key works (and see which of our fields the admin has created).
         let crm = self.crm_for(&CrmConnection {
             base_url: base_url.clone(),
@@ -46,17 +48,68 @@ impl Engine {
             },
         )
         .await?;
+        if !self.store.pin_account_url(tenant_id, &account).await? {
+            return Err(another_account());
+        }
         tenant::set_policy(&self.store, tenant_id, policy).await?;
         tenant::set_installed(&self.store, tenant_id, true).await?;
         self.forget_clients(tenant_id);
+        let policy_json = serde_json::to_string(policy).unwrap_or_default();
+        self.store
+            .acquire()
+            .await?
+            .audit(
+                tenant_id,
+                "install",
+                &account,
+                &format!("by the app's signed serverless onAppInstall; policy {policy_json}"),
+            )
+            .await?;
         tracing::info!(missing_fields = missing.len(), "installed");
         Ok(missing)
     }
 
-    /// Marks the app uninstalled for `tenant_id`.
-    pub async fn uninstall(&self, tenant_id: &str) -> Result<()> {
+    /// Marks the app uninstalled for `tenant_id` (refused when `account_url` names another
+    /// account than the one installed).
+    pub async fn uninstall(&self, tenant_id: &str, account_url: Option<&str>) -> Result<()> {
+        let account = account_url.map(normalise_account).filter(|a| !a.is_empty());
+        if let Some(a) = &account {
+            self.same_account(tenant_id, a).await?;
+        }
         tenant::set_installed(&self.store, tenant_id, false).await?;
+        // The key the install brought goes with the app (a reinstall brings one again).
+        self.store.wipe_tenant_keys(tenant_id).await?;
         self.forget_clients(tenant_id);
+        self.store
+            .acquire()
+            .await?
+            .audit(
+                tenant_id,
+                "uninstall",
+                account.as_deref().unwrap_or(""),
+                "by the app's signed serverless onAppUninstall",
+            )
+            .await?;
         Ok(())
     }
+
+    /// Refuses an account other than the one the tenant was first installed on.
+    async fn same_account(&self, tenant_id: &str, account: &str) -> Result<()> {
+        match self.store.account_url(tenant_id).await? {
+            Some(pinned) if pinned != account => Err(another_account()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn another_account() -> AppError {
+    AppError::Forbidden(
+        "this tenant belongs to another Freshsales account; the operator creates a tenant per account"
+            .into(),
+    )
+}
+
+/// An account URL as pinned: trimmed, lower case, without a trailing slash.
+fn normalise_account(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_ascii_lowercase()
 }

@@ -24,6 +24,8 @@ pub struct Delivery {
     pub tenant: String,
     pub event_id: String,
     pub provider_session: String,
+    /// The verification id the callback names (`reference`), if any.
+    pub reference: Option<String>,
 }
 
 type Job = (
@@ -87,6 +89,7 @@ async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>> {
             tenant: &d.tenant,
             event_id: &d.event_id,
             provider_session: &d.provider_session,
+            reference: d.reference.as_deref(),
         })
         .collect();
     store.record_callbacks(&callbacks).await

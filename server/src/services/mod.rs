@@ -10,6 +10,7 @@ pub mod intake;
 pub mod metrics;
 mod poller;
 mod results;
+pub mod retention;
 mod start;
 mod status;
 mod stepup;
@@ -61,6 +62,15 @@ pub struct Settings {
     pub http_timeout: Duration,
     /// How often the workers look for due work when not woken.
     pub tick: Duration,
+    /// How long a claimed write-back row is reserved for its claimant (kept above
+    /// `http_timeout`: a send that outlives it may be repeated by another replica).
+    pub sync_lease: Duration,
+    /// A pending session whose provider session was not recorded by then (the start was cut
+    /// short by a crash) is failed, so it no longer blocks a new start. Never less than three
+    /// HTTP timeouts.
+    pub start_deadline: Duration,
+    /// How long each kind of row is kept (the retention job deletes older ones).
+    pub retention: retention::Retention,
     /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
     /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
     pub allow_any_account_url: bool,
@@ -87,6 +97,9 @@ impl Default for Settings {
             stepup_ttl_secs: 90,
             http_timeout: s(10),
             tick: Duration::from_millis(500),
+            sync_lease: s(60),
+            start_deadline: s(120),
+            retention: retention::Retention::default(),
             allow_any_account_url: false,
         }
     }
@@ -107,7 +120,6 @@ pub struct Engine {
     pub metrics: Metrics,
     pub wake_sync: Notify,
     pub wake_poll: Notify,
-    limiter: sync::RateLimiter,
     connector: Arc<dyn Connector>,
     /// Each tenant's clients, with the fingerprint of the connection they were built for: a
     /// key changed on another replica is picked up as soon as the tenant row is read again.
@@ -119,6 +131,9 @@ pub struct Engine {
     /// Each tenant's deal stages, read from the CRM at most every [`STAGES_TTL`].
     stages: moka::sync::Cache<String, Vec<Stage>>,
     intake: intake::Intake,
+    /// This engine, once shared ([`Engine::shared`]): work that must outlive the request that
+    /// began it (the provider call of a start) runs as a task of its own.
+    me: std::sync::OnceLock<std::sync::Weak<Engine>>,
 }
 
 /// Deal stages change rarely; deal pages are polled often and each read costs API budget.
@@ -172,13 +187,26 @@ impl Engine {
             metrics: Metrics::default(),
             wake_sync: Notify::new(),
             wake_poll: Notify::new(),
-            limiter: sync::RateLimiter::default(),
             clients: Mutex::default(),
             tenants: ttl_cache(TENANT_TTL),
             by_token: ttl_cache(TENANT_TTL),
             stages: ttl_cache(STAGES_TTL),
             intake: intake::Intake::default(),
+            me: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Shares the engine, so it can hand work to tasks that outlive a request.
+    pub fn shared(self) -> Arc<Self> {
+        Arc::new_cyclic(|me| {
+            let _ = self.me.set(me.clone());
+            self
+        })
+    }
+
+    /// This engine as an `Arc`, if it was made with [`Engine::shared`].
+    fn arc(&self) -> Option<Arc<Self>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>> {

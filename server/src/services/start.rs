@@ -1,6 +1,6 @@
 //! Verify Identity: start document + selfie proofing, idempotently.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use idv_types::{
     Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification,
@@ -13,7 +13,7 @@ use super::{
 use crate::{
     clock::{self},
     error::{AppError, Result},
-    ports::{identity::CreateIdv, CrmError},
+    ports::{crm::CrmContact, identity::CreateIdv, CrmError, IdentityProvider},
     store::SessionStarted,
 };
 
@@ -38,6 +38,18 @@ impl Origin {
             (Self::Widget, None) => "a user of the widget".into(),
         }
     }
+}
+
+/// A reserved session, before the provider is asked for it.
+struct Unstarted {
+    tenant: TenantRow,
+    contact: i64,
+    id: String,
+    ial: String,
+    req: StartVerification,
+    person: CrmContact,
+    origin: Origin,
+    provider: Arc<dyn IdentityProvider>,
 }
 
 impl Engine {
@@ -198,6 +210,41 @@ impl Engine {
         }
         tx.commit().await?;
 
+        // The provider call and its recording run as a task of their own: a request dropped
+        // meanwhile (the platform's proxy gives up at 15 s) still ends in a usable session or
+        // a failed one, never in a pending row without a provider session.
+        let job = Unstarted {
+            tenant: tenant.clone(),
+            contact,
+            id,
+            ial,
+            req: req.clone(),
+            person,
+            origin,
+            provider,
+        };
+        let v = match self.arc() {
+            Some(engine) => tokio::spawn(async move { engine.create_session(job).await })
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("the start task failed: {e}")))??,
+            None => self.create_session(job).await?,
+        };
+        Ok((v, true))
+    }
+
+    /// Asks the provider for the reserved session and records it (or fails the row).
+    async fn create_session(&self, job: Unstarted) -> Result<Verification> {
+        let Unstarted {
+            tenant,
+            contact,
+            id,
+            ial,
+            req,
+            person,
+            origin,
+            provider,
+        } = job;
+        let tenant = &tenant;
         let phone = person.phone.clone();
         let created = provider
             .create_idv(&CreateIdv {
@@ -272,8 +319,7 @@ impl Engine {
         .await?;
         tx.commit().await?;
         self.wake_sync.notify_one();
-        let v = self.verification_view(&tenant.id, &id).await?;
-        Ok((v, true))
+        self.verification_view(&tenant.id, &id).await
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {

@@ -4,20 +4,16 @@
 //! success. Retries follow a schedule with jitter and honour `Retry-After`; a per-tenant token
 //! bucket keeps under the plan's limits; exhausted rows go dead until replayed.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
-use super::Engine;
+use super::{uid, Engine};
 use crate::{
     clock,
     crypto::Sealer,
     error::Result,
     ports::{CrmError, Record},
-    store::{Claimed, Conn, Enqueue},
+    store::{BucketShape, BudgetShape, Claimed, Conn, Enqueue},
 };
-use parking_lot::Mutex;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -102,111 +98,22 @@ pub async fn enqueue(
     .await
 }
 
-/// A token bucket: `capacity` tokens, refilled at `per_sec`.
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    capacity: f64,
-    per_sec: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(limit: f64, window: Duration) -> Self {
-        // A sliding window of `limit` calls admits at most capacity + refill·window calls:
-        // keep that sum at the limit (10 % burst, 90 % steady refill).
+/// A tenant's budget as two token buckets: the plan's hourly limit over its window, and 400 per
+/// minute (1/60 of the window). A sliding window of `limit` calls admits at most
+/// capacity + refill·window calls: keep that sum at the limit (10 % burst, 90 % steady refill).
+/// The buckets live in the database, so every replica spends from the same budget.
+pub fn budget_shape(hourly: i64, window_secs: i64) -> BudgetShape {
+    let bucket = |limit: f64, window_ms: f64| {
         let capacity = (limit * 0.1).max(1.0);
-        Self {
-            tokens: capacity,
+        BucketShape {
             capacity,
-            per_sec: (limit - capacity).max(0.1) / window.as_secs_f64(),
-            last: Instant::now(),
+            per_ms: (limit - capacity).max(0.1) / window_ms,
         }
-    }
-
-    fn refill(&mut self) {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_sec)
-            .min(self.capacity);
-        self.last = now;
-    }
-
-    fn wait(&mut self) -> Duration {
-        self.refill();
-        if self.tokens >= 1.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - self.tokens) / self.per_sec)
-        }
-    }
-}
-
-/// Per-tenant limits: the plan's hourly budget and 400 per minute, plus a pause after a 429.
-#[derive(Debug)]
-struct TenantLimits {
-    hour: Bucket,
-    minute: Bucket,
-    paused_until: Option<Instant>,
-    shape: (i64, i64),
-}
-
-/// The "minute" of a rate window: 1/60 of the plan's hour (an hour unless tests shrink it).
-fn minute_of(window_secs: i64) -> Duration {
-    Duration::from_secs_f64(window_secs.max(1) as f64 / 60.0)
-}
-
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    tenants: Mutex<HashMap<String, TenantLimits>>,
-}
-
-impl RateLimiter {
-    /// Takes a token, or says how long to wait.
-    pub fn take(
-        &self,
-        tenant: &str,
-        hourly: i64,
-        window_secs: i64,
-    ) -> std::result::Result<(), Duration> {
-        let mut g = self.tenants.lock();
-        let shape = (hourly, window_secs);
-        let t = g.entry(tenant.to_string()).or_insert_with(|| TenantLimits {
-            hour: Bucket::new(
-                hourly as f64,
-                Duration::from_secs(window_secs.max(1) as u64),
-            ),
-            minute: Bucket::new(400.0, minute_of(window_secs)),
-            paused_until: None,
-            shape,
-        });
-        if t.shape != shape {
-            t.hour = Bucket::new(
-                hourly as f64,
-                Duration::from_secs(window_secs.max(1) as u64),
-            );
-            t.shape = shape;
-        }
-        if let Some(until) = t.paused_until {
-            let now = Instant::now();
-            if until > now {
-                return Err(until - now);
-            }
-            t.paused_until = None;
-        }
-        let wait = t.hour.wait().max(t.minute.wait());
-        if wait > Duration::ZERO {
-            return Err(wait);
-        }
-        t.hour.tokens -= 1.0;
-        t.minute.tokens -= 1.0;
-        Ok(())
-    }
-
-    /// After a 429: nobody sends for this tenant until `after` passes.
-    pub fn pause(&self, tenant: &str, after: Duration) {
-        if let Some(t) = self.tenants.lock().get_mut(tenant) {
-            t.paused_until = Some(Instant::now() + after);
-        }
+    };
+    let window_ms = window_secs.max(1) as f64 * 1000.0;
+    BudgetShape {
+        hour: bucket(hourly as f64, window_ms),
+        minute: bucket(400.0, window_ms / 60.0),
     }
 }
 
@@ -216,31 +123,37 @@ enum Sent {
 }
 
 impl Engine {
-    /// Claims due rows and sends them; returns how many rows were handled.
+    /// Claims due rows one at a time and sends them (at most 32 per call); returns how many
+    /// rows were handled. Each claim has its own lease and token, so a slow send never lets
+    /// another replica take the rows queued behind it.
     pub async fn sync_once(&self) -> Result<usize> {
-        let now = clock::now_ms();
-        let lease = now + 60_000;
-        let claimed = self.store.claim_outbox(lease, now).await?;
-        let n = claimed.len();
-        for row in claimed {
+        let token = uid("claim");
+        let mut n = 0;
+        while n < 32 {
+            let now = clock::now_ms();
+            let lease = now + self.sync_lease().as_millis() as i64;
+            let Some(row) = self.store.claim_outbox_row(&token, lease, now).await? else {
+                break;
+            };
+            n += 1;
             self.send_row(row).await?;
         }
         Ok(n)
     }
 
+    /// A claim's lease: the setting, and never less than two HTTP timeouts.
+    fn sync_lease(&self) -> Duration {
+        self.settings.sync_lease.max(self.settings.http_timeout * 2)
+    }
+
     async fn send_row(&self, row: Claimed) -> Result<()> {
         let Some(tenant) = self.tenant(&row.tenant).await? else {
-            return self
-                .finish_dead(row.id, "the tenant no longer exists")
-                .await;
+            return self.finish_dead(&row, "the tenant no longer exists").await;
         };
-        if let Err(wait) =
-            self.limiter
-                .take(&tenant.id, tenant.hourly_limit, tenant.rate_window_secs)
-        {
-            self.store
-                .outbox_defer(row.id, clock::now_ms() + wait.as_millis() as i64 + 1)
-                .await?;
+        let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
+        let now = clock::now_ms();
+        if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
+            self.store.outbox_defer(&row, now + wait + 1).await?;
             return Ok(());
         }
         let write: Write = match self.sealer.open(&row.payload).ok().and_then(|p| {
@@ -250,7 +163,7 @@ impl Engine {
             Some(w) => w,
             None => {
                 return self
-                    .finish_dead(row.id, "the queued write could not be read")
+                    .finish_dead(&row, "the queued write could not be read")
                     .await
             }
         };
@@ -294,20 +207,25 @@ impl Engine {
         match sent {
             Sent::Done(remote) => {
                 self.metrics.sync_sent.inc();
-                self.store
-                    .outbox_sent(
-                        row.id,
-                        row.version,
-                        remote.map(|r| r as i64),
-                        clock::now_ms(),
-                    )
+                let mine = self
+                    .store
+                    .outbox_sent(&row, remote.map(|r| r as i64), clock::now_ms())
                     .await?;
+                if !mine {
+                    tracing::warn!(
+                        row = row.id,
+                        "a write-back claim ran out before the send finished"
+                    );
+                    return Ok(());
+                }
                 self.store.audit_outbox_row(row.id, "crm_write", "").await
             }
             Sent::Failed(e) => {
                 if let Some(secs) = e.retry_after() {
                     self.metrics.fs_429.inc();
-                    self.limiter.pause(&tenant.id, Duration::from_secs(secs));
+                    self.store
+                        .pause_budget(&tenant.id, clock::now_ms() + secs as i64 * 1000)
+                        .await?;
                 }
                 self.finish_failure(&row, &e, &e.to_string()).await
             }
@@ -320,21 +238,28 @@ impl Engine {
         let schedule = &self.settings.retry_schedule;
         if permanent || attempt >= schedule.len() {
             tracing::warn!(row = row.id, kind = %row.kind, error = %message, "CRM write gave up; `server sync replay` retries it");
-            return self.finish_dead(row.id, message).await;
+            return self.finish_dead(row, message).await;
         }
         let base = schedule[attempt].as_millis() as f64;
         let jittered = base * rand::thread_rng().gen_range(0.8..1.2);
         let floor = e.retry_after().map(|s| s as f64 * 1000.0).unwrap_or(0.0);
         let delay = jittered.max(floor) as i64;
         self.store
-            .outbox_retry(row.id, clock::now_ms() + delay, message, clock::now_ms())
-            .await
+            .outbox_retry(row, clock::now_ms() + delay, message, clock::now_ms())
+            .await?;
+        Ok(())
     }
 
-    async fn finish_dead(&self, id: i64, message: &str) -> Result<()> {
-        self.store.outbox_dead(id, message, clock::now_ms()).await?;
+    async fn finish_dead(&self, row: &Claimed, message: &str) -> Result<()> {
+        if !self
+            .store
+            .outbox_dead(row, message, clock::now_ms())
+            .await?
+        {
+            return Ok(());
+        }
         self.store
-            .audit_outbox_row(id, "crm_write_dead", message)
+            .audit_outbox_row(row.id, "crm_write_dead", message)
             .await
     }
 
@@ -360,27 +285,40 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::BudgetRow;
 
     #[test]
-    fn the_bucket_never_admits_more_than_the_limit_per_window() {
-        let mut b = Bucket::new(100.0, Duration::from_secs(3600));
-        let mut admitted = 0;
-        while b.wait() == Duration::ZERO {
-            b.tokens -= 1.0;
-            admitted += 1;
-        }
-        assert_eq!(admitted, 10, "the burst is 10 % of the limit");
+    fn the_budget_never_admits_more_than_the_limit_per_window() {
+        let shape = budget_shape(100, 3600);
+        assert_eq!(shape.hour.capacity, 10.0, "the burst is 10 % of the limit");
         // What remains of the window refills at most the other 90 %.
-        assert!((b.per_sec * 3600.0 - 90.0).abs() < 1e-6);
+        assert!((shape.hour.per_ms * 3_600_000.0 - 90.0).abs() < 1e-6);
+        assert!((shape.minute.capacity - 40.0).abs() < 1e-9);
     }
 
     #[test]
-    fn a_pause_after_429_blocks_the_tenant() {
-        let l = RateLimiter::default();
-        assert!(l.take("t", 1000, 3600).is_ok());
-        l.pause("t", Duration::from_secs(5));
-        let wait = l.take("t", 1000, 3600).unwrap_err();
-        assert!(wait > Duration::from_secs(4));
-        assert!(l.take("other", 1000, 3600).is_ok());
+    fn an_empty_bucket_or_a_pause_after_429_says_how_long_to_wait() {
+        let shape = budget_shape(1000, 3600);
+        let full = BudgetRow {
+            hour_tokens: 100.0,
+            minute_tokens: 40.0,
+            updated_at: 0,
+            paused_until: 0,
+        };
+        assert_eq!(full.wait_ms(&shape, 0), 0);
+        let paused = BudgetRow {
+            paused_until: 5_000,
+            ..full
+        };
+        assert_eq!(paused.wait_ms(&shape, 1_000), 4_000);
+        let empty = BudgetRow {
+            hour_tokens: 0.0,
+            ..full
+        };
+        let wait = empty.wait_ms(&shape, 0);
+        assert!(
+            wait > 3_000 && wait < 5_000,
+            "one token refills in ~4 s: {wait}"
+        );
     }
 }

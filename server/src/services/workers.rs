@@ -1,4 +1,4 @@
-//! The background workers: poller and expiry, CRM write-back.
+//! The background workers: poller and expiry, CRM write-back, retention.
 
 use std::sync::Arc;
 
@@ -27,6 +27,9 @@ impl Engine {
                     if let Err(err) = e.expire_once().await {
                         tracing::warn!(error = %err, "expiry job");
                     }
+                    if let Err(err) = e.sweep_unstarted_once().await {
+                        tracing::warn!(error = %err, "unstarted sessions sweep");
+                    }
                     if busy {
                         continue;
                     }
@@ -40,6 +43,7 @@ impl Engine {
         };
         let syncer = {
             let e = self.clone();
+            let cancel = cancel.clone();
             tokio::spawn(async move {
                 loop {
                     let busy = match e.sync_once().await {
@@ -60,6 +64,20 @@ impl Engine {
                 }
             })
         };
-        vec![poller, syncer]
+        let retention = {
+            let e = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(err) = e.retention_once().await {
+                        tracing::warn!(error = %err, "retention job");
+                    }
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = tokio::time::sleep(e.settings.retention.every) => {},
+                    }
+                }
+            })
+        };
+        vec![poller, syncer, retention]
     }
 }

@@ -32,6 +32,8 @@ pub struct KosmosFaults {
     pub read_error_rate: f64,
     /// Share of session reads that hang (the client times out).
     pub read_timeout_rate: f64,
+    /// How long creating an IDV session takes.
+    pub create_latency: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,7 @@ struct Inner {
     sessions: HashMap<String, SimSession>,
     faults: KosmosFaults,
     callbacks_sent: u64,
+    creates_received: u64,
 }
 
 /// Shared simulator state (cheap to clone).
@@ -110,6 +113,11 @@ impl KosmosSim {
 
     pub fn sessions(&self) -> Vec<SimSession> {
         self.inner.lock().sessions.values().cloned().collect()
+    }
+
+    /// IDV session creations received (counted on arrival, before any latency).
+    pub fn creates_received(&self) -> u64 {
+        self.inner.lock().creates_received
     }
 
     pub fn callbacks_sent(&self) -> u64 {
@@ -326,6 +334,14 @@ async fn create_idv(
 ) -> Response {
     if let Err(r) = sim.authorised(&h) {
         return r.into_response();
+    }
+    let latency = {
+        let mut g = sim.inner.lock();
+        g.creates_received += 1;
+        g.faults.create_latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let Some(Json(b)) = body else {
         return bad("the body must be JSON");

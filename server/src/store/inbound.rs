@@ -14,6 +14,9 @@ pub struct Callback<'a> {
     pub tenant: &'a str,
     pub event_id: &'a str,
     pub provider_session: &'a str,
+    /// Our verification id, as the provider echoes it: a pending row whose provider session
+    /// was never recorded (the start was cut short) is found by it.
+    pub reference: Option<&'a str>,
 }
 
 /// What became of a callback.
@@ -132,6 +135,30 @@ impl Store {
                 .into_iter()
                 .map(|r| (r.get("tenant_id"), r.get("provider_session_id")))
                 .collect();
+            for d in hinted {
+                let key = (d.tenant.to_string(), d.provider_session.to_string());
+                let Some(reference) = d.reference else {
+                    continue;
+                };
+                if due.contains(&key) {
+                    continue;
+                }
+                // The provider's session for a row that never learnt it: adopt it, read it now
+                // (the read, not this callback, decides the outcome).
+                let adopted = sqlx::query(
+                    "UPDATE verifications SET provider_session_id = $3, next_poll_at = $4 \
+                     WHERE tenant_id = $1 AND id = $2 AND state = 'pending' AND provider_session_id IS NULL",
+                )
+                .bind(d.tenant)
+                .bind(reference)
+                .bind(d.provider_session)
+                .bind(now)
+                .execute(tx.raw())
+                .await?;
+                if adopted.rows_affected() == 1 {
+                    due.insert(key);
+                }
+            }
         }
         tx.commit().await?;
         Ok(batch

@@ -10,10 +10,12 @@
 //! [`Tx`] from [`Store::begin`] or a [`Pooled`] connection from [`Store::acquire`].
 
 mod audit;
+mod budget;
 mod contacts;
 mod deals;
 mod inbound;
 mod outbox;
+mod retention;
 mod tenants;
 mod verifications;
 
@@ -27,6 +29,7 @@ use sqlx::{
 };
 
 pub use self::{
+    budget::{BucketShape, BudgetRow, BudgetShape},
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},

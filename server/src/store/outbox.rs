@@ -29,6 +29,8 @@ pub struct Claimed {
     pub version: i64,
     pub remote_id: Option<i64>,
     pub attempts: i64,
+    /// The claimant's token: finishing the row needs it.
+    pub claim_token: Option<String>,
 }
 
 impl dyn Conn + '_ {
@@ -59,90 +61,111 @@ impl dyn Conn + '_ {
 }
 
 impl Store {
-    /// Claims up to 32 due rows for `lease` (a later `next_attempt_at`, so no other worker
-    /// takes them meanwhile).
-    pub async fn claim_outbox(&self, lease: i64, now: i64) -> Result<Vec<Claimed>> {
+    /// Claims the next due row for `lease` under `token`: until the lease ends no other worker
+    /// takes it, and only the holder of `token` can finish it (one row at a time, so a lease
+    /// never has to cover a queue of slow sends).
+    pub async fn claim_outbox_row(
+        &self,
+        token: &str,
+        lease: i64,
+        now: i64,
+    ) -> Result<Option<Claimed>> {
         let lock = self.backend.claim_lock();
         Ok(sqlx::query_as(&format!(
-            "UPDATE sync_outbox SET next_attempt_at = $1 WHERE id IN (\
+            "UPDATE sync_outbox SET next_attempt_at = $1, claim_token = $3 WHERE id IN (\
                SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT 32{lock}) \
-             RETURNING id, tenant_id, kind, payload, version, remote_id, attempts"
+               ORDER BY next_attempt_at LIMIT 1{lock}) \
+             RETURNING id, tenant_id, kind, payload, version, remote_id, attempts, claim_token"
         ))
         .bind(lease)
         .bind(now)
-        .fetch_all(&self.pool)
+        .bind(token)
+        .fetch_optional(&self.pool)
         .await?)
     }
 
-    /// Puts a claimed row back until `at` (the tenant's rate limit said wait).
-    pub async fn outbox_defer(&self, id: i64, at: i64) -> Result<()> {
-        sqlx::query("UPDATE sync_outbox SET next_attempt_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Marks `version` of a row sent: done unless a newer version was queued meanwhile.
-    pub async fn outbox_sent(
-        &self,
-        id: i64,
-        version: i64,
-        remote_id: Option<i64>,
-        now: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE sync_outbox SET sent_version = $2, remote_id = COALESCE($3, remote_id), \
-             state = CASE WHEN version = $2 THEN 'done' ELSE 'pending' END, \
-             next_attempt_at = $4, attempts = 0, last_error = NULL, updated_at = $4 WHERE id = $1",
+    /// Puts a claimed row back until `at` (the tenant's rate limit said wait); `false` if the
+    /// claim was lost.
+    pub async fn outbox_defer(&self, row: &Claimed, at: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_outbox SET next_attempt_at = $2, claim_token = NULL \
+             WHERE id = $1 AND claim_token = $3",
         )
-        .bind(id)
-        .bind(version)
-        .bind(remote_id)
-        .bind(now)
+        .bind(row.id)
+        .bind(at)
+        .bind(&row.claim_token)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Counts a failed attempt and schedules the next at `next_attempt_at`.
+    /// Marks `version` of a claimed row sent: done unless a newer version was queued
+    /// meanwhile; `false` if the claim was lost.
+    pub async fn outbox_sent(
+        &self,
+        row: &Claimed,
+        remote_id: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_outbox SET sent_version = $2, remote_id = COALESCE($3, remote_id), \
+             state = CASE WHEN version = $2 THEN 'done' ELSE 'pending' END, claim_token = NULL, \
+             next_attempt_at = $4, attempts = 0, last_error = NULL, updated_at = $4 \
+             WHERE id = $1 AND claim_token = $5",
+        )
+        .bind(row.id)
+        .bind(row.version)
+        .bind(remote_id)
+        .bind(now)
+        .bind(&row.claim_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts a failed attempt of a claimed row and schedules the next at `next_attempt_at`;
+    /// `false` if the claim was lost.
     pub async fn outbox_retry(
         &self,
-        id: i64,
+        row: &Claimed,
         next_attempt_at: i64,
         error: &str,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query("UPDATE sync_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, updated_at = $4 WHERE id = $1")
-            .bind(id)
-            .bind(next_attempt_at)
-            .bind(error)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Gives a row up until it is replayed.
-    pub async fn outbox_dead(&self, id: i64, error: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3 WHERE id = $1",
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+             updated_at = $4, claim_token = NULL WHERE id = $1 AND claim_token = $5",
         )
-        .bind(id)
+        .bind(row.id)
+        .bind(next_attempt_at)
         .bind(error)
         .bind(now)
+        .bind(&row.claim_token)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed row up until it is replayed; `false` if the claim was lost.
+    pub async fn outbox_dead(&self, row: &Claimed, error: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_outbox SET state = 'dead', last_error = $2, updated_at = $3, claim_token = NULL \
+             WHERE id = $1 AND claim_token = $4",
+        )
+        .bind(row.id)
+        .bind(error)
+        .bind(now)
+        .bind(&row.claim_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Puts dead rows (of one tenant, or all) back in the queue; returns how many.
     pub async fn outbox_replay(&self, tenant: Option<&str>, now: i64) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE sync_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1 \
-             WHERE state = 'dead' AND ($2 IS NULL OR tenant_id = $2)",
+            "UPDATE sync_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, updated_at = $1, \
+             claim_token = NULL WHERE state = 'dead' AND ($2 IS NULL OR tenant_id = $2)",
         )
         .bind(now)
         .bind(tenant)

@@ -177,4 +177,27 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Pins the account a tenant is installed on at its first install; `false` if another
+    /// account is pinned.
+    pub async fn pin_account_url(&self, id: &str, account_url: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tenants SET account_url = $2 WHERE id = $1 AND (account_url IS NULL OR account_url = $2)",
+        )
+        .bind(id)
+        .bind(account_url)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The account a tenant was first installed on, if any.
+    pub async fn account_url(&self, id: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT account_url FROM tenants WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|r| r.0))
+    }
 }

@@ -248,6 +248,20 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Pending sessions created before `cutoff` that never got a provider session (a start cut
+    /// short by a crash): their ids and tenants, at most `limit`.
+    pub async fn unstarted_before(&self, cutoff: i64, limit: i64) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, tenant_id FROM verifications \
+             WHERE state = 'pending' AND provider_session_id IS NULL AND created_at <= $1 \
+             ORDER BY created_at LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Verified sessions past their validity (at most `limit`), for the expiry job.
     pub async fn due_for_expiry(&self, now: i64, limit: i64) -> Result<Vec<Expired>> {
         Ok(sqlx::query_as(
@@ -370,6 +384,18 @@ impl dyn Conn + '_ {
             .execute(self.raw())
             .await?;
         Ok(())
+    }
+
+    /// Fails a pending session that still has no provider session; `false` if it has one now
+    /// or is no longer pending.
+    pub async fn fail_unstarted(&mut self, id: &str, reason: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending' AND provider_session_id IS NULL")
+            .bind(id)
+            .bind(reason)
+            .bind(now)
+            .execute(self.raw())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Cancels a pending session; `false` if it is no longer pending.

@@ -127,14 +127,11 @@ pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Opt
     };
     // Install as the serverless onAppInstall does.
     let res = world
-        .http
-        .post(world.url("/api/v1/install"))
-        .bearer_auth(&world.token)
-        .header("x-freshsales-api-key", FS_KEY)
-        .json(&json!({"account_url": world.account_url(), "policy": policy}))
-        .send()
-        .await
-        .unwrap();
+        .install(
+            FS_KEY,
+            &json!({"account_url": world.account_url(), "policy": policy}),
+        )
+        .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     Some(world)
 }
@@ -155,6 +152,41 @@ impl World {
 
     pub fn account_url(&self) -> String {
         self.twins.account_url()
+    }
+
+    /// Posts to `path` as the app's serverless code does: the token, and the body signed with
+    /// the token's hash (a fresh delivery id each time).
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &Value,
+    ) -> reqwest::Response {
+        let body = serde_json::to_vec(body).unwrap();
+        let id = idv_server::domain::ids::new_id("msg");
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json");
+        for (k, v) in idv_server::webhook::headers(
+            auth::hash_token(&self.token).as_bytes(),
+            &id,
+            idv_server::clock::now_secs(),
+            &body,
+        ) {
+            req = req.header(k, v);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.body(body).send().await.unwrap()
+    }
+
+    /// The serverless onAppInstall: signed, with the admin's Freshsales API key.
+    pub async fn install(&self, key: &str, body: &Value) -> reqwest::Response {
+        self.post_signed("/api/v1/install", &[("x-freshsales-api-key", key)], body)
+            .await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

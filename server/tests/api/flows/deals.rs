@@ -163,14 +163,6 @@ async fn minimum_ial(db: Db) {
     assert_eq!(res.status(), 201);
     // A policy whose default is below its minimum is refused.
     let bad = json!({"account_url": w.account_url(), "policy": {"default_ial": "IAL1", "min_ial": "IAL2"}});
-    let res = w
-        .http
-        .post(w.url("/api/v1/install"))
-        .bearer_auth(&w.token)
-        .header("x-freshsales-api-key", crate::world::FS_KEY)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let res = w.install(crate::world::FS_KEY, &bad).await;
     assert_error(res, 422, "unprocessable").await;
 }

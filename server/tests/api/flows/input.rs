@@ -104,25 +104,11 @@ async fn bad_input(db: Db) {
     assert_error(w.get("/api/v1/deals/abc/status").await, 400, "bad_request").await;
     // Install with a key Freshsales refuses: the admin reads why.
     let res = w
-        .http
-        .post(w.url("/api/v1/install"))
-        .bearer_auth(&w.token)
-        .header("x-freshsales-api-key", "wrong")
-        .json(&json!({"account_url": w.account_url()}))
-        .send()
-        .await
-        .unwrap();
+        .install("wrong", &json!({"account_url": w.account_url()}))
+        .await;
     let msg = assert_error(res, 422, "unprocessable").await;
     assert!(msg.contains("Token token="), "{msg}");
-    let res = w
-        .http
-        .post(w.url("/api/v1/install"))
-        .bearer_auth(&w.token)
-        .header("x-freshsales-api-key", "k")
-        .json(&json!({"account_url": "ftp://acme"}))
-        .send()
-        .await
-        .unwrap();
+    let res = w.install("k", &json!({"account_url": "ftp://acme"})).await;
     assert_error(res, 422, "unprocessable").await;
 }
 

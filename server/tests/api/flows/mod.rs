@@ -5,5 +5,8 @@ mod blockid;
 mod coalescing;
 mod deals;
 mod input;
+mod install;
 mod operations;
+mod retention;
+mod starts;
 mod verify;

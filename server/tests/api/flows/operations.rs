@@ -255,14 +255,8 @@ async fn reinstalled_key(db: Db) {
     // The admin reinstalls through the first replica with a new key; the old key stops working.
     w.fs.with(ALIAS, |a| a.api_keys = vec!["fs-key-rotated".into()]);
     let res = w
-        .http
-        .post(w.url("/api/v1/install"))
-        .bearer_auth(&w.token)
-        .header("x-freshsales-api-key", "fs-key-rotated")
-        .json(&json!({"account_url": w.account_url()}))
-        .send()
-        .await
-        .unwrap();
+        .install("fs-key-rotated", &json!({"account_url": w.account_url()}))
+        .await;
     assert_eq!(res.status(), 200);
     // Once the other replica reads the tenant again, it writes with the new key.
     tokio::time::sleep(idv_server::services::TENANT_TTL + Duration::from_millis(100)).await;

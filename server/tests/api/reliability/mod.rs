@@ -6,6 +6,7 @@ mod bulk;
 mod faults;
 mod hostile;
 mod processes;
+mod replicas;
 
 use std::{
     collections::HashMap,

@@ -1,0 +1,107 @@
+//! Retention: how long each kind of row is kept (one place, [`Retention`]), the job that
+//! deletes what is older, and the erasure of one person's data on request.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::{sync, Engine, Write};
+use crate::{clock, domain::fields::IDV_FIELDS, error::Result};
+
+/// How long rows are kept before the retention job deletes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Inbound webhook delivery ids (dedupe only needs the senders' retry window).
+    pub inbound_events: Duration,
+    /// The API's idempotency keys (a client retries within minutes).
+    pub idempotency_keys: Duration,
+    /// Audit lines.
+    pub audit_log: Duration,
+    /// Sessions that ended without a valid result (failed, expired, canceled).
+    pub finished_verifications: Duration,
+    /// How often the job runs.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        let days = |d: u64| Duration::from_secs(d * 24 * 3600);
+        Self {
+            inbound_events: days(7),
+            idempotency_keys: days(2),
+            audit_log: days(400),
+            finished_verifications: days(400),
+            every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Rows one run of the retention job deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub inbound_events: u64,
+    pub idempotency_keys: u64,
+    pub audit_log: u64,
+    pub verifications: u64,
+}
+
+impl Engine {
+    /// Deletes rows older than their retention.
+    pub async fn retention_once(&self) -> Result<Deleted> {
+        let r = &self.settings.retention;
+        let now = clock::now_ms();
+        let cutoff = |d: Duration| now - d.as_millis() as i64;
+        let deleted = Deleted {
+            inbound_events: self
+                .store
+                .delete_inbound_before(cutoff(r.inbound_events))
+                .await?,
+            idempotency_keys: self
+                .store
+                .delete_idempotency_before(cutoff(r.idempotency_keys))
+                .await?,
+            audit_log: self.store.delete_audit_before(cutoff(r.audit_log)).await?,
+            verifications: self
+                .store
+                .delete_finished_verifications_before(cutoff(r.finished_verifications))
+                .await?,
+        };
+        if deleted != Deleted::default() {
+            tracing::info!(?deleted, "retention job");
+        }
+        Ok(deleted)
+    }
+
+    /// Erases a person's data here and queues clearing their `cf_idv_*` fields in the CRM;
+    /// returns how many sessions were erased.
+    pub async fn forget_contact(&self, tenant: &str, contact: i64) -> Result<u64> {
+        let mut tx = self.store.begin().await?;
+        let erased = tx.forget_contact(tenant, contact).await?;
+        let cleared: Map<String, Value> = IDV_FIELDS
+            .iter()
+            .map(|f| (f.to_string(), Value::Null))
+            .collect();
+        sync::enqueue(
+            &mut tx,
+            &self.sealer,
+            Duration::ZERO,
+            tenant,
+            &format!("contact:{contact}"),
+            &Write::ContactFields {
+                contact_id: contact as u64,
+                fields: cleared,
+            },
+        )
+        .await?;
+        tx.audit(
+            tenant,
+            "contact_forgotten",
+            &format!("contact:{contact}"),
+            &format!("{erased} sessions erased; CRM fields queued for clearing"),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake_sync.notify_one();
+        Ok(erased)
+    }
+}

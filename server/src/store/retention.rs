@@ -1,0 +1,102 @@
+//! Retention: rows past their keep-until are deleted, one person's data is erased on request,
+//! and an uninstalled tenant's sealed keys are wiped.
+
+use super::{Conn, Store};
+use crate::error::Result;
+
+impl Store {
+    /// Deletes inbound delivery ids received before `cutoff`; returns how many.
+    pub async fn delete_inbound_before(&self, cutoff: i64) -> Result<u64> {
+        self.delete_before("DELETE FROM inbound_events WHERE received_at < $1", cutoff)
+            .await
+    }
+
+    /// Deletes idempotency keys created before `cutoff`; returns how many.
+    pub async fn delete_idempotency_before(&self, cutoff: i64) -> Result<u64> {
+        self.delete_before("DELETE FROM idempotency_keys WHERE created_at < $1", cutoff)
+            .await
+    }
+
+    /// Deletes audit lines written before `cutoff`; returns how many.
+    pub async fn delete_audit_before(&self, cutoff: i64) -> Result<u64> {
+        self.delete_before("DELETE FROM audit_log WHERE at < $1", cutoff)
+            .await
+    }
+
+    /// Deletes sessions that ended (failed, expired, canceled) before `cutoff`; pending and
+    /// verified sessions stay (a verified one counts until the expiry job moves it on).
+    pub async fn delete_finished_verifications_before(&self, cutoff: i64) -> Result<u64> {
+        self.delete_before(
+            "DELETE FROM verifications WHERE state IN ('failed', 'expired', 'canceled') \
+             AND COALESCE(completed_at, updated_at) < $1",
+            cutoff,
+        )
+        .await
+    }
+
+    async fn delete_before(&self, sql: &str, cutoff: i64) -> Result<u64> {
+        let _gate = self.write_gate().await;
+        let done = sqlx::query(sql).bind(cutoff).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Wipes what an uninstalled tenant's app brought: the sealed Freshsales key, and the
+    /// sealed links of its sessions.
+    pub async fn wipe_tenant_keys(&self, tenant: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE tenants SET freshsales_key_sealed = NULL WHERE id = $1")
+            .bind(tenant)
+            .execute(tx.raw())
+            .await?;
+        sqlx::query(
+            "UPDATE verifications SET hosted_url_sealed = NULL, qr_payload_sealed = NULL WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .execute(tx.raw())
+        .await?;
+        tx.commit().await
+    }
+}
+
+impl dyn Conn + '_ {
+    /// Erases one contact's data inside the caller's transaction: their sessions, the
+    /// idempotency keys, audit lines and queued writes that name them, their contact row, and
+    /// the deals' link to them. Returns how many sessions were erased.
+    pub async fn forget_contact(&mut self, tenant: &str, contact: i64) -> Result<u64> {
+        let theirs = "SELECT id FROM verifications WHERE tenant_id = $1 AND contact_id = $2";
+        for sql in [
+            format!("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND verification_id IN ({theirs})"),
+            format!("DELETE FROM audit_log WHERE tenant_id = $1 AND subject IN ({theirs})"),
+            "DELETE FROM sync_outbox WHERE tenant_id = $1 AND (record_key = 'contact:' || CAST($2 AS TEXT) \
+             OR EXISTS (SELECT 1 FROM verifications v WHERE v.tenant_id = $1 AND v.contact_id = $2 \
+             AND sync_outbox.record_key LIKE '%' || v.id || '%'))"
+                .to_string(),
+        ] {
+            sqlx::query(&sql)
+                .bind(tenant)
+                .bind(contact)
+                .execute(self.raw())
+                .await?;
+        }
+        let erased =
+            sqlx::query("DELETE FROM verifications WHERE tenant_id = $1 AND contact_id = $2")
+                .bind(tenant)
+                .bind(contact)
+                .execute(self.raw())
+                .await?
+                .rows_affected();
+        sqlx::query("DELETE FROM contacts WHERE tenant_id = $1 AND contact_id = $2")
+            .bind(tenant)
+            .bind(contact)
+            .execute(self.raw())
+            .await?;
+        sqlx::query(
+            "UPDATE deals SET primary_contact = NULL WHERE tenant_id = $1 AND primary_contact = $2",
+        )
+        .bind(tenant)
+        .bind(contact)
+        .execute(self.raw())
+        .await?;
+        Ok(erased)
+    }
+}

@@ -1,0 +1,145 @@
+//! Who may change a tenant: install and uninstall only from the app's serverless code (signed),
+//! on the account first installed.
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::{
+    both,
+    helpers::Db,
+    world::{spawn_world, World, FS_KEY, TENANT},
+};
+
+/// The tenant's stored policy and whether it is installed.
+async fn tenant_state(w: &World) -> (String, i64) {
+    let row = sqlx::query("SELECT policy, installed FROM tenants WHERE id = $1")
+        .bind(TENANT)
+        .fetch_one(w.app.state.store.pool())
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+async fn error_of(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "{status} as {ct}");
+    (status, res.json().await.unwrap())
+}
+
+both!(
+    an_install_with_only_the_api_token_is_refused_and_changes_nothing,
+    unsigned_install
+);
+async fn unsigned_install(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let before = tenant_state(&w).await;
+    // What a rep can send through the widget's templates: the token, a body of their choice.
+    let res = w
+        .http
+        .post(w.url("/api/v1/install"))
+        .bearer_auth(&w.token)
+        .header("x-freshsales-api-key", FS_KEY)
+        .json(&json!({"account_url": w.account_url(), "policy": {"gated_stages": [], "revert_on_gate": false}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "forbidden");
+    let res = w
+        .http
+        .post(w.url("/api/v1/uninstall"))
+        .bearer_auth(&w.token)
+        .json(&json!({"account_url": w.account_url()}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(tenant_state(&w).await, before, "nothing changed");
+}
+
+both!(
+    a_signed_install_and_uninstall_work_once_and_replays_are_refused,
+    signed_install
+);
+async fn signed_install(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let policy = json!({"gated_stages": ["Won"], "revert_on_gate": true});
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": w.account_url(), "policy": policy}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (stored, installed) = tenant_state(&w).await;
+    assert!(stored.contains("Won"), "{stored}");
+    assert_eq!(installed, 1);
+    let audit: String = sqlx::query(
+        "SELECT detail FROM audit_log WHERE tenant_id = $1 AND action = 'install' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(TENANT)
+    .fetch_one(w.app.state.store.pool())
+    .await
+    .unwrap()
+    .get(0);
+    assert!(audit.contains("signed serverless"), "{audit}");
+
+    // The same signed request again (a replay) is refused.
+    let body = serde_json::to_vec(&json!({"account_url": w.account_url()})).unwrap();
+    let hash = idv_server::http::auth::hash_token(&w.token);
+    let headers = idv_server::webhook::headers(
+        hash.as_bytes(),
+        "msg_replayed",
+        idv_server::clock::now_secs(),
+        &body,
+    );
+    let send = || {
+        let mut req = w
+            .http
+            .post(w.url("/api/v1/uninstall"))
+            .bearer_auth(&w.token)
+            .header("content-type", "application/json");
+        for (k, v) in &headers {
+            req = req.header(*k, v);
+        }
+        req.body(body.clone()).send()
+    };
+    assert_eq!(send().await.unwrap().status(), 200);
+    assert_eq!(tenant_state(&w).await.1, 0, "uninstalled");
+    let (status, _) = error_of(send().await.unwrap()).await;
+    assert_eq!(status, 409);
+}
+
+both!(an_install_for_another_account_url_is_refused, other_account);
+async fn other_account(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let before = tenant_state(&w).await;
+    let other = w.account_url().replace("/a/acme", "/a/other");
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": other, "policy": {"gated_stages": []}}),
+        )
+        .await;
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 403, "{body}");
+    let res = w
+        .post_signed("/api/v1/uninstall", &[], &json!({"account_url": other}))
+        .await;
+    let (status, _) = error_of(res).await;
+    assert_eq!(status, 403);
+    assert_eq!(tenant_state(&w).await, before, "nothing changed");
+}

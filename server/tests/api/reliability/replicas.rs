@@ -1,0 +1,207 @@
+//! Two engines on one PostgreSQL database: write-back claims and the shared Freshsales budget.
+
+use std::time::Duration;
+
+use idv_server::{
+    crypto::Sealer,
+    services::{sync, Policy, Settings, Write},
+    sim::freshsales::FsFaults,
+    Config, Running, Store,
+};
+use sqlx::Row;
+
+use crate::{
+    helpers::Db,
+    world::{spawn_world_with, test_settings, World, ALIAS, TENANT},
+};
+
+use super::eventually;
+
+/// A second replica on the world's database and master key, with its own workers.
+async fn second_replica(w: &World, settings: Settings) -> Running {
+    let store = Store::connect(&w.db_url).await.unwrap();
+    let sealer = Sealer::from_base64(&w.master_key.clone().into()).unwrap();
+    Running::start_with(
+        &Config::for_database(w.db_url.clone()),
+        idv_server::wire_engine(store, sealer, settings),
+        Default::default(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn outbox_count(w: &World, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .bind(TENANT)
+        .fetch_one(w.app.state.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
+    // A lease shorter than the queue takes to drain one row after another.
+    let settings = Settings {
+        sync_lease: Duration::from_secs(3),
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(Db::Postgres, settings.clone(), Policy::default()).await else {
+        return;
+    };
+    let second = second_replica(&w, settings).await;
+    w.fs.set_faults(FsFaults {
+        latency: Duration::from_millis(700),
+        ..Default::default()
+    });
+    let engine = w.app.engine();
+    let mut tx = engine.store.begin().await.unwrap();
+    for i in 0..8 {
+        let note = Write::Note {
+            target: "contact".into(),
+            id: 11,
+            text: format!("replica note {i}"),
+        };
+        sync::enqueue(
+            &mut tx,
+            &engine.sealer,
+            Duration::ZERO,
+            TENANT,
+            &format!("note:replica:{i}"),
+            &note,
+        )
+        .await
+        .unwrap();
+    }
+    for i in 0..4 {
+        let task = Write::Task {
+            target: "contact".into(),
+            id: 11,
+            title: format!("replica task {i}"),
+            description: "follow up".into(),
+            due_date: "2030-01-01T00:00:00Z".into(),
+        };
+        sync::enqueue(
+            &mut tx,
+            &engine.sealer,
+            Duration::ZERO,
+            TENANT,
+            &format!("task:replica:{i}"),
+            &task,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    engine.wake_sync.notify_one();
+    second.engine().wake_sync.notify_one();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while outbox_count(
+        &w,
+        "SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND state = 'done' \
+         AND (record_key LIKE 'note:replica:%' OR record_key LIKE 'task:replica:%')",
+    )
+    .await
+        < 12
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue did not drain"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let any second send in flight land before counting.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (notes, tasks) =
+        w.fs.with(ALIAS, |a| {
+            let notes: Vec<String> = a
+                .notes
+                .iter()
+                .filter_map(|n| n["description"].as_str().map(str::to_string))
+                .filter(|d| d.starts_with("replica note"))
+                .collect();
+            let tasks: Vec<String> = a
+                .tasks
+                .iter()
+                .filter_map(|t| t["title"].as_str().map(str::to_string))
+                .filter(|d| d.starts_with("replica task"))
+                .collect();
+            (notes, tasks)
+        })
+        .unwrap();
+    assert_eq!(notes.len(), 8, "each note posted once: {notes:?}");
+    assert_eq!(tasks.len(), 4, "each task posted once: {tasks:?}");
+    second.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
+    let Some(w) = spawn_world_with(Db::Postgres, test_settings(), Policy::default()).await else {
+        return;
+    };
+    let second = second_replica(&w, test_settings()).await;
+    // The account answers 429 past 20 calls in any 4 s; the tenant's budget is 16 per 4 s.
+    w.fs.with(ALIAS, |a| {
+        a.hourly_limit = 20;
+        a.hour = Duration::from_secs(4);
+    })
+    .unwrap();
+    sqlx::query("UPDATE tenants SET hourly_limit = 16, rate_window_secs = 4 WHERE id = $1")
+        .bind(TENANT)
+        .execute(w.app.state.store.pool())
+        .await
+        .unwrap();
+    w.app.engine().forget_clients(TENANT);
+    second.engine().forget_clients(TENANT);
+    let before = w.fs.calls(ALIAS).len();
+
+    let engine = w.app.engine();
+    let mut tx = engine.store.begin().await.unwrap();
+    for i in 0..40 {
+        let note = Write::Note {
+            target: "contact".into(),
+            id: 11,
+            text: format!("budget note {i}"),
+        };
+        sync::enqueue(
+            &mut tx,
+            &engine.sealer,
+            Duration::ZERO,
+            TENANT,
+            &format!("note:budget:{i}"),
+            &note,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    engine.wake_sync.notify_one();
+    second.engine().wake_sync.notify_one();
+
+    eventually("every budget note sent", 120, || {
+        w.fs.with(ALIAS, |a| {
+            a.notes
+                .iter()
+                .filter(|n| {
+                    n["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("budget note"))
+                })
+                .count()
+        })
+        .unwrap()
+            >= 40
+    })
+    .await;
+    let calls = w.fs.calls(ALIAS);
+    let limited = calls[before..].iter().filter(|c| c.status == 429).count();
+    assert_eq!(
+        limited, 0,
+        "the replicas together overspent the tenant's budget ({limited} calls answered 429)"
+    );
+    let sent: u64 =
+        w.app.engine().metrics.sync_sent.get() + second.engine().metrics.sync_sent.get();
+    assert!(sent >= 40, "both replicas sent from one queue ({sent})");
+    second.stop().await.unwrap();
+}
