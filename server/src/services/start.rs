@@ -245,6 +245,7 @@ impl Engine {
             provider,
         } = job;
         let tenant = &tenant;
+        let delivery = req.delivery();
         let phone = person.phone.clone();
         let created = provider
             .create_idv(&CreateIdv {
