@@ -22,7 +22,7 @@ pub enum IdvStatus {
 
 impl IdvStatus {
     /// The wire / database spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::NotVerified => "not_verified",
             Self::Pending => "pending",
@@ -67,7 +67,7 @@ pub enum IalLevel {
 impl IalLevel {
     pub const ALL: [Self; 2] = [Self::IAL1, Self::IAL2];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::IAL1 => "IAL1",
             Self::IAL2 => "IAL2",
@@ -93,7 +93,7 @@ impl DocumentType {
     pub const ALL: [Self; 3] = [Self::DriversLicense, Self::Passport, Self::NationalId];
 
     /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::DriversLicense => "drivers_license",
             Self::Passport => "passport",
@@ -133,7 +133,7 @@ impl Delivery {
     pub const ALL: [Self; 3] = [Self::Show, Self::Email, Self::Sms];
 
     /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Show => "show",
             Self::Email => "email",
@@ -153,6 +153,37 @@ impl Delivery {
             Self::Sms => "Text it to the contact (SMS)",
         }
     }
+}
+
+/// Something the CRM account lacks for this app to write its results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetupGap {
+    /// `contact field`, `custom module`, `module field`, `deal stage` or `CRM write`.
+    pub what: String,
+    /// What an admin sees in the CRM's settings (e.g. `IDV Status`).
+    pub label: String,
+    /// The API name (e.g. `cf_idv_status`), or the stage name as the policy spells it.
+    pub name: String,
+    /// The type to create it with (e.g. `dropdown: pending, verified, failed, expired`).
+    pub expected: String,
+    /// What is wrong: `missing`, `has type text`, `no stage of this name in any pipeline`…
+    pub problem: String,
+}
+
+/// Whether the CRM account is set up for this app: complete, or exactly what an admin must
+/// still create (by label and type). Writes that need a missing piece wait until it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetupReport {
+    pub complete: bool,
+    /// RFC 3339.
+    pub checked_at: String,
+    #[serde(default)]
+    pub gaps: Vec<SetupGap>,
+    /// What the last check created by itself (e.g. the history module).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
 }
 
 /// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).
@@ -197,6 +228,9 @@ pub struct ContactStatus {
     /// How this account can deliver a link (its identity provider's abilities); `show` always.
     #[serde(default = "only_show")]
     pub deliveries: Vec<Delivery>,
+    /// Present while the CRM account is not set up for this app (the rep asks an admin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupReport>,
 }
 
 fn only_show() -> Vec<Delivery> {
@@ -215,7 +249,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Idv => "idv",
             Self::Stepup => "stepup",
@@ -245,7 +279,7 @@ pub enum SessionState {
 }
 
 impl SessionState {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Verified => "verified",
@@ -388,6 +422,9 @@ pub struct DealStatus {
     /// The latest step-up for this deal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stepup: Option<Verification>,
+    /// Present while the CRM account is not set up for this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupReport>,
 }
 
 /// Every error the backend returns has this JSON body.

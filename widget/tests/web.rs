@@ -205,6 +205,63 @@ async fn verify_identity_shows_the_link_and_its_qr_code() {
 }
 
 #[wasm_bindgen_test]
+async fn an_incomplete_setup_shows_a_banner_and_the_link_can_go_by_sms() {
+    let (root, calls) = mount(Subject::Contact(7), |call| {
+        match &call.endpoint {
+        Endpoint::ContactStatus { .. } => ok(serde_json::json!({
+            "contact_id": 7, "status": "not_verified", "liveid_enrolled": false, "history": [],
+            "deliveries": ["show", "sms"],
+            "setup": {"complete": false, "checked_at": iso_from_now(0.0), "gaps": [
+                {"what": "contact field", "label": "IDV Status", "name": "cf_idv_status",
+                 "expected": "dropdown: pending, verified, failed, expired", "problem": "missing"}]}})),
+        Endpoint::StartVerification { .. } => Reply {
+            status: 201,
+            body: serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
+                "created_at": iso_from_now(0.0), "hosted_url": "https://verify.example/s/abc",
+                "delivery": "sms", "session_expires_at": iso_from_now(DAY)}).to_string(),
+        },
+        _ => ok(serde_json::json!({"id": "ver_9", "kind": "idv", "state": "pending", "contact_id": 7,
+            "created_at": iso_from_now(-1000.0), "hosted_url": "https://verify.example/s/abc",
+            "delivery": "sms"})),
+    }
+    });
+    let banner = find(&root, "[data-testid=setup-banner]").await;
+    let text = banner.text_content().unwrap();
+    assert!(
+        text.contains("Ask your admin") && text.contains("IDV Status") && text.contains("dropdown"),
+        "{text}"
+    );
+    let open: web_sys::HtmlElement = find(&root, ".actions .btn-primary").await.unchecked_into();
+    open.click();
+    // Email is not offered by this account's provider; SMS is.
+    let choices = find(&root, "[data-testid=idv-delivery]").await;
+    assert!(choices
+        .query_selector("input[value=email]")
+        .unwrap()
+        .is_none());
+    let sms: web_sys::HtmlInputElement = choices
+        .query_selector("input[value=sms]")
+        .unwrap()
+        .expect("an SMS choice")
+        .unchecked_into();
+    sms.click();
+    let submit: web_sys::HtmlElement = find(&root, "[data-testid=idv-form] button[type=submit]")
+        .await
+        .unchecked_into();
+    submit.click();
+    let note = find(&root, "[data-testid=idv-delivered]").await;
+    assert!(note.text_content().unwrap().contains("Texted"));
+    let started = calls
+        .borrow()
+        .iter()
+        .find(|c| matches!(c.endpoint, Endpoint::StartVerification { .. }))
+        .cloned()
+        .expect("a start call");
+    let body = started.body.unwrap();
+    assert!(body.contains(r#""delivery":"sms""#), "{body}");
+}
+
+#[wasm_bindgen_test]
 async fn step_up_for_an_unenrolled_contact_says_what_to_do() {
     let (root, _) = mount(Subject::Deal(5), |call| {
         match &call.endpoint {

@@ -1,5 +1,5 @@
-//! The contact fields this app writes onto the CRM record: one list, used by the mapping, the
-//! set-up check, the doctor and the simulator.
+//! The contact fields this app writes onto the CRM record and their mapping from a status (their
+//! types and labels are in [`super::setup`]).
 
 use idv_types::{ContactStatus, IdvStatus};
 use serde_json::{json, Map, Value};
@@ -15,16 +15,6 @@ pub const IDV_FIELDS: &[&str] = &[
     "cf_idv_document_type",
     "cf_idv_last_stepup_date",
 ];
-
-/// The fields of [`IDV_FIELDS`] that `present` (the account's field names) lacks.
-pub fn missing_fields<'a>(present: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
-    let present: Vec<&str> = present.into_iter().collect();
-    IDV_FIELDS
-        .iter()
-        .copied()
-        .filter(|f| !present.contains(f))
-        .collect()
-}
 
 /// The contact fields for a status (`cf_` keys, as the CRM's API names them).
 pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Value> {
@@ -46,7 +36,11 @@ pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Val
             .map(|a| json!(a.level))
             .unwrap_or(Value::Null),
     );
-    m.insert("cf_idv_liveid_enrolled".into(), json!(s.liveid_enrolled));
+    // A dropdown of `true` / `false`, so that views and lists can filter on it.
+    m.insert(
+        "cf_idv_liveid_enrolled".into(),
+        json!(if s.liveid_enrolled { "true" } else { "false" }),
+    );
     m.insert(
         "cf_idv_credential_did".into(),
         did.map(Value::from).unwrap_or(Value::Null),
@@ -88,16 +82,13 @@ mod tests {
             current: None,
             history: Vec::new(),
             deliveries: vec![idv_types::Delivery::Show],
+            setup: None,
         };
         let m = contact_fields(&s, None);
         let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-        assert_eq!(missing_fields(keys.iter().copied()), Vec::<&str>::new());
+        assert!(IDV_FIELDS.iter().all(|f| keys.contains(f)));
         assert_eq!(m.len(), IDV_FIELDS.len());
         assert_eq!(m["cf_idv_verified_date"], json!("2030-02-03"));
         assert_eq!(m["cf_idv_match_confidence"], json!(97.0));
-        assert_eq!(
-            missing_fields(["cf_idv_status"]).len(),
-            IDV_FIELDS.len() - 1
-        );
     }
 }

@@ -4,4 +4,5 @@
 pub mod fields;
 pub mod gate;
 pub mod ids;
+pub mod setup;
 pub mod status;

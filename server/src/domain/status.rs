@@ -44,6 +44,7 @@ pub fn contact_status(
         current: None,
         history: Vec::new(),
         deliveries: vec![idv_types::Delivery::Show],
+        setup: None,
     };
     if let Some(f) = latest_idv {
         status.status = match f.state {

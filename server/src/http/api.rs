@@ -283,15 +283,22 @@ async fn install(
         })?
         .to_string();
     let policy = req.policy.unwrap_or_default();
-    let missing = state
+    let setup = state
         .engine
         .install(&auth.0.id, &req.account_url, key, &policy)
         .await?;
+    let missing: Vec<&str> = setup
+        .gaps
+        .iter()
+        .filter(|g| g.what == "contact field")
+        .map(|g| g.name.as_str())
+        .collect();
     Ok(Json(json!({
         "tenant": auth.0.id,
         "installed": true,
         "policy": policy,
         "missing_contact_fields": missing,
+        "setup": setup,
     })))
 }
 

@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+pub use crate::domain::setup::{FieldSpec, HaveField, ModuleSpec};
+
 /// A record a note or task is attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Record {
@@ -55,6 +57,10 @@ pub enum CrmError {
     /// An answer that cannot be read.
     #[error("{0}")]
     Protocol(String),
+    /// The account lacks a field or module this write needs: the write waits until the
+    /// set-up is complete.
+    #[error("{0}")]
+    NotSetUp(String),
 }
 
 impl CrmError {
@@ -111,4 +117,21 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     async fn stages(&self) -> Result<Vec<CrmStage>, CrmError>;
     /// The API names of the contact fields the account has (to check the set-up).
     async fn contact_field_names(&self) -> Result<Vec<String>, CrmError>;
+    /// What the account has of what this app needs: contact fields with their types, custom
+    /// modules with their fields, the names of its deal stages.
+    async fn setup_facts(&self) -> Result<SetupFacts, CrmError>;
+    /// Creates a custom module with its fields.
+    async fn create_module(&self, spec: &ModuleSpec) -> Result<(), CrmError>;
+    /// Creates a contact field; `Err(Unprocessable)` where the CRM's API does not offer it.
+    async fn create_contact_field(&self, spec: &FieldSpec) -> Result<(), CrmError>;
+}
+
+/// An account's set-up, as [`Crm::setup_facts`] reads it.
+#[derive(Debug, Clone, Default)]
+pub struct SetupFacts {
+    pub contact_fields: Vec<HaveField>,
+    /// Module API name → its fields.
+    pub modules: Vec<(String, Vec<HaveField>)>,
+    pub stage_names: Vec<String>,
+    pub stage_ids: Vec<u64>,
 }

@@ -100,6 +100,7 @@ impl Engine {
             gate_satisfied,
             primary_contact: primary,
             stepup,
+            setup: self.setup_gaps(&tenant.id).await?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! and says, per check, OK or the exact remedy.
 
 use super::{Engine, TenantRow};
-use crate::domain::fields::missing_fields;
+use idv_types::SetupReport;
 
 /// One line of the doctor's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,23 +33,22 @@ impl Engine {
                         .into(),
             }),
             Some(crm) => match crm.contact_field_names().await {
-                Ok(fields) => {
+                Ok(_) => {
                     out.push(Check {
                         name: crm.name(),
                         ok: true,
                         detail: format!("API key accepted: {}", crm.describe()),
                     });
-                    let missing = missing_fields(fields.iter().map(String::as_str));
-                    out.push(Check {
-                        name: "crm fields",
-                        ok: missing.is_empty(),
-                        detail: if missing.is_empty() {
-                            "every contact field the app writes exists".into()
-                        } else {
-                            format!(
-                                "create these contact custom fields (Admin Settings → Contact fields): {}",
-                                missing.join(", ")
-                            )
+                    out.push(match self.check_setup(t).await {
+                        Ok(r) => Check {
+                            name: "crm set-up",
+                            ok: r.complete,
+                            detail: setup_detail(&r),
+                        },
+                        Err(e) => Check {
+                            name: "crm set-up",
+                            ok: false,
+                            detail: format!("could not be read: {e}"),
                         },
                     });
                 }
@@ -94,4 +93,30 @@ impl Engine {
         });
         out
     }
+}
+
+/// A set-up report as `server check` prints it: each gap by label, type and problem.
+fn setup_detail(r: &SetupReport) -> String {
+    let created = if r.created.is_empty() {
+        String::new()
+    } else {
+        format!(" (created now: {})", r.created.join(", "))
+    };
+    if r.complete {
+        return format!("every field, module and gated stage the app needs exists{created}");
+    }
+    let gaps: Vec<String> = r
+        .gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {:?} [{}]: {}, expected {}",
+                g.what, g.label, g.name, g.problem, g.expected
+            )
+        })
+        .collect();
+    format!(
+        "an admin must still create or fix (Admin Settings → Module customization){created}:\n      {}",
+        gaps.join("\n      ")
+    )
 }

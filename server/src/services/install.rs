@@ -1,23 +1,24 @@
 //! Install and uninstall of the app on a CRM account: prove the key, record the connection and
-//! the policy, and say which contact fields the admin still has to create.
+//! the policy, and check the account's set-up (what the app cannot create, an admin must).
+
+use idv_types::SetupReport;
 
 use super::{tenant, Engine, Policy};
 use crate::{
-    domain::fields::missing_fields,
     error::{AppError, Result},
     ports::{CrmConnection, CrmError},
 };
 
 impl Engine {
     /// Installs the app for `tenant_id` on the account at `account_url` with its API `key`;
-    /// returns the contact fields the account still lacks.
+    /// returns the account's set-up report.
     pub async fn install(
         &self,
         tenant_id: &str,
         account_url: &str,
         key: String,
         policy: &Policy,
-    ) -> Result<Vec<&'static str>> {
+    ) -> Result<SetupReport> {
         policy.validate()?;
         let base_url = self
             .connector
@@ -30,13 +31,12 @@ impl Engine {
             base_url: base_url.clone(),
             key: key.clone().into(),
         });
-        let fields = crm.contact_field_names().await.map_err(|e| match e {
+        crm.contact_field_names().await.map_err(|e| match e {
             CrmError::Unauthorized(_) | CrmError::NotFound(_) | CrmError::Unprocessable(_) => {
                 AppError::Unprocessable(e.to_string())
             }
             other => AppError::Upstream(other.to_string()),
         })?;
-        let missing = missing_fields(fields.iter().map(String::as_str));
         tenant::set_connections(
             &self.store,
             &self.sealer,
@@ -65,8 +65,13 @@ impl Engine {
                 &format!("by the app's signed serverless onAppInstall; policy {policy_json}"),
             )
             .await?;
-        tracing::info!(missing_fields = missing.len(), "installed");
-        Ok(missing)
+        let tenant = self
+            .tenant(tenant_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("tenant {tenant_id} vanished")))?;
+        let setup = self.check_setup(&tenant).await?;
+        tracing::info!(gaps = setup.gaps.len(), "installed");
+        Ok(setup)
     }
 
     /// Marks the app uninstalled for `tenant_id` (refused when `account_url` names another

@@ -11,6 +11,7 @@ pub mod metrics;
 mod poller;
 mod results;
 pub mod retention;
+mod setup;
 mod start;
 mod status;
 mod stepup;
@@ -71,6 +72,9 @@ pub struct Settings {
     pub start_deadline: Duration,
     /// How long each kind of row is kept (the retention job deletes older ones).
     pub retention: retention::Retention,
+    /// How often an account whose set-up was incomplete is read again (its waiting writes go
+    /// out once it is complete).
+    pub setup_recheck: Duration,
     /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
     /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
     pub allow_any_account_url: bool,
@@ -100,6 +104,7 @@ impl Default for Settings {
             sync_lease: s(60),
             start_deadline: s(120),
             retention: retention::Retention::default(),
+            setup_recheck: s(600),
             allow_any_account_url: false,
         }
     }

@@ -46,6 +46,7 @@ impl Engine {
             .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
             .map(|s| s.row.clone());
         status.history = sessions.into_iter().map(|s| s.row).collect();
+        status.setup = self.setup_gaps(&tenant.id).await?;
         status.deliveries = self
             .provider(tenant)
             .map(|p| p.deliveries())

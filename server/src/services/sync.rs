@@ -220,6 +220,15 @@ impl Engine {
                 }
                 self.store.audit_outbox_row(row.id, "crm_write", "").await
             }
+            Sent::Failed(e @ CrmError::NotSetUp(_)) => {
+                // Not the write's fault: the account lacks a field or module. It waits.
+                tracing::warn!(row = row.id, kind = %row.kind, "a CRM write waits for the account's set-up");
+                self.setup_refused(&tenant.id, &e).await?;
+                self.store
+                    .outbox_park_for_setup(&row, &e.to_string(), clock::now_ms())
+                    .await?;
+                Ok(())
+            }
             Sent::Failed(e) => {
                 if let Some(secs) = e.retry_after() {
                     self.metrics.fs_429.inc();

@@ -1,4 +1,4 @@
-//! The background workers: poller and expiry, CRM write-back, retention.
+//! The background workers: poller and expiry, CRM write-back, the set-up re-check, retention.
 
 use std::sync::Arc;
 
@@ -64,6 +64,21 @@ impl Engine {
                 }
             })
         };
+        let setup = {
+            let e = self.clone();
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = tokio::time::sleep(e.settings.setup_recheck) => {},
+                    }
+                    if let Err(err) = e.recheck_incomplete_setups().await {
+                        tracing::warn!(error = %err, "set-up check");
+                    }
+                }
+            })
+        };
         let retention = {
             let e = self.clone();
             tokio::spawn(async move {
@@ -78,6 +93,6 @@ impl Engine {
                 }
             })
         };
-        vec![poller, syncer, retention]
+        vec![poller, syncer, setup, retention]
     }
 }

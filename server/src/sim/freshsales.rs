@@ -19,7 +19,8 @@ use parking_lot::Mutex;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-use crate::domain::fields::IDV_FIELDS;
+mod setup;
+pub use setup::def_of;
 
 #[derive(Debug, Clone, Default)]
 pub struct FsFaults {
@@ -55,6 +56,10 @@ pub struct Account {
     pub notes: Vec<Value>,
     pub tasks: Vec<Value>,
     pub modules: HashMap<String, BTreeMap<u64, Value>>,
+    /// Custom contact field definitions (`{name, label, type, choices}`).
+    pub contact_fields: Vec<Value>,
+    /// Custom module definitions by API name (`{name, label, fields}`).
+    pub module_defs: BTreeMap<String, Value>,
     pub calls: Vec<Call>,
     window: VecDeque<Instant>,
     next_id: u64,
@@ -90,17 +95,30 @@ impl FreshsalesSim {
             .enumerate()
             .map(|(i, n)| json!({"id": 201 + i as u64, "name": n, "position": i + 1, "deal_pipeline_id": 1}))
             .collect();
-        self.inner.lock().accounts.insert(
-            alias.into(),
-            Account {
-                hourly_limit,
-                hour: Duration::from_secs(3600),
-                api_keys: vec![api_key.into()],
-                stages,
-                next_id: 5000,
-                ..Default::default()
-            },
-        );
+        let mut account = Account {
+            hourly_limit,
+            hour: Duration::from_secs(3600),
+            api_keys: vec![api_key.into()],
+            stages,
+            next_id: 5000,
+            ..Default::default()
+        };
+        setup::complete(&mut account);
+        self.inner.lock().accounts.insert(alias.into(), account);
+    }
+
+    /// Removes what an admin would have created for this app: the `cf_idv_*` contact fields
+    /// and every custom module (an account that never prepared for the app).
+    pub fn unprovision(&self, alias: &str) {
+        self.with(alias, |a| {
+            a.contact_fields.clear();
+            a.module_defs.clear();
+        });
+    }
+
+    /// Creates a custom contact field as an admin does in the settings.
+    pub fn add_contact_field(&self, alias: &str, def: Value) {
+        self.with(alias, |a| a.contact_fields.push(def));
     }
 
     pub fn set_faults(&self, f: FsFaults) {
@@ -295,6 +313,7 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
             None => err(StatusCode::NOT_FOUND, "Contact not found"),
         },
         ("PUT", ["contacts", id]) => {
+            let defs = a.contact_fields.clone();
             let Some(c) = num(id).and_then(|id| a.contacts.get_mut(&id)) else {
                 return err(StatusCode::NOT_FOUND, "Contact not found");
             };
@@ -302,11 +321,8 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
                 return err(StatusCode::BAD_REQUEST, "contact is required");
             };
             if let Some(cf) = update.get("custom_field").and_then(Value::as_object) {
-                if let Some(bad) = cf.keys().find(|k| !IDV_FIELDS.contains(&k.as_str())) {
-                    return err(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &format!("Custom field {bad} does not exist"),
-                    );
+                if let Some(refusal) = setup::check_custom_fields(&defs, cf) {
+                    return refusal;
                 }
                 let target = c["custom_field"]
                     .as_object_mut()
@@ -404,9 +420,11 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
                 .iter()
                 .map(|n| json!({"name": n, "label": n}))
                 .collect();
-            fields.extend(IDV_FIELDS.iter().map(|n| json!({"name": n, "label": n})));
+            fields.extend(a.contact_fields.iter().cloned());
             (StatusCode::OK, json!({"fields": fields}))
         }
+        ("GET", ["settings", "module_customizations"]) => setup::list_modules(a),
+        ("POST", ["settings", "module_customizations"]) => setup::create_module(a, body),
         ("POST", ["notes"]) | ("POST", ["tasks"]) => {
             let key = if parts[0] == "notes" { "note" } else { "task" };
             let Some(mut item) = body.get(key).and_then(Value::as_object).cloned() else {
@@ -444,6 +462,10 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
             let Some(mut rec) = body.get(*module).and_then(Value::as_object).cloned() else {
                 return err(StatusCode::BAD_REQUEST, &format!("{module} is required"));
             };
+            if let Some(refusal) = setup::check_module_write(a, module, &Value::Object(rec.clone()))
+            {
+                return refusal;
+            }
             let id = a.id();
             rec.insert("id".into(), json!(id));
             a.modules
@@ -453,6 +475,12 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
             (StatusCode::CREATED, json!({ *module: rec }))
         }
         ("PUT", ["custom_module", module, id]) => {
+            if let Some(refusal) = body
+                .get(*module)
+                .and_then(|r| setup::check_module_write(a, module, r))
+            {
+                return refusal;
+            }
             let Some(rec) = num(id).and_then(|id| a.modules.get_mut(*module)?.get_mut(&id)) else {
                 return err(StatusCode::NOT_FOUND, "Record not found");
             };

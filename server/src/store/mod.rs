@@ -16,6 +16,7 @@ mod deals;
 mod inbound;
 mod outbox;
 mod retention;
+mod setup;
 mod tenants;
 mod verifications;
 

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ActionBar, Facts, History, StaleNote, VerifyPanel};
+use super::{ActionBar, Facts, History, SetupBanner, StaleNote, VerifyPanel};
 use crate::{model::Record, Driver};
 
 /// The contact page.
@@ -11,6 +11,7 @@ pub fn ContactBody(d: Driver) -> impl IntoView {
     let model = d.model;
     let contact = Memo::new(move |_| model.with(|m| m.record().and_then(Record::contact).cloned()));
     view! {
+        <SetupBanner d=d />
         <StaleNote d=d />
         {move || contact.get().map(|c| view! { <Facts contact=c /> })}
         <ActionBar d=d />

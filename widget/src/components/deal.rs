@@ -3,7 +3,7 @@
 use idv_types::DealStatus;
 use leptos::prelude::*;
 
-use super::{ActionBar, Facts, StaleNote, StepUpPanel, StepUpResult, VerifyPanel};
+use super::{ActionBar, Facts, SetupBanner, StaleNote, StepUpPanel, StepUpResult, VerifyPanel};
 use crate::{
     model::{Record, StepUp},
     Driver,
@@ -51,6 +51,7 @@ pub fn DealBody(d: Driver) -> impl IntoView {
         })
     });
     view! {
+        <SetupBanner d=d />
         <StaleNote d=d />
         {move || deal.get().map(|deal| view! { <Gate deal=*deal /> })}
         <section class="contact-box">

@@ -22,6 +22,7 @@ mod error;
 mod facts;
 mod history;
 mod qr;
+mod setup;
 mod stepup;
 mod verify;
 
@@ -35,6 +36,7 @@ pub use self::{
     error::ErrorBox,
     facts::{document_label, Facts, Skeleton},
     history::History,
+    setup::SetupBanner,
     stepup::StepUpPanel,
     verify::VerifyPanel,
 };

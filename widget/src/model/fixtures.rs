@@ -42,6 +42,7 @@ pub fn contact(status: IdvStatus) -> ContactStatus {
         current: None,
         history: vec![],
         deliveries: vec![idv_types::Delivery::Show, idv_types::Delivery::Email],
+        setup: None,
     }
 }
 
@@ -60,6 +61,7 @@ pub fn deal(primary: Option<ContactStatus>) -> DealStatus {
         gate_satisfied: false,
         primary_contact: primary,
         stepup: None,
+        setup: None,
     }
 }
 

@@ -19,6 +19,17 @@ pub enum Record {
 }
 
 impl Record {
+    /// The account's set-up while it is incomplete (a deal's own, else its primary contact's).
+    pub fn setup(&self) -> Option<&idv_types::SetupReport> {
+        match self {
+            Self::Contact(c) => c.setup.as_ref(),
+            Self::Deal(d) => d
+                .setup
+                .as_ref()
+                .or_else(|| d.primary_contact.as_ref()?.setup.as_ref()),
+        }
+    }
+
     /// The contact whose status the badge shows (a deal's primary contact).
     pub fn contact(&self) -> Option<&ContactStatus> {
         match self {

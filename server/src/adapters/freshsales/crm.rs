@@ -3,7 +3,22 @@
 use serde_json::{Map, Value};
 
 use super::{normalise_phone, FreshsalesClient, FsError, Target, HISTORY_MODULE};
-use crate::ports::crm::{Crm, CrmContact, CrmDeal, CrmError, CrmStage, Record};
+use crate::ports::crm::{
+    Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec, Record, SetupFacts,
+};
+
+/// A refusal of a write that names a field or module the account lacks.
+fn not_set_up(e: FsError, what: &str) -> CrmError {
+    match &e {
+        FsError::Unprocessable(m) if m.to_ascii_lowercase().contains("field") => {
+            CrmError::NotSetUp(format!("Freshsales refused the {what}: {m}"))
+        }
+        FsError::NotFound(_) if what.contains("module") => CrmError::NotSetUp(format!(
+            "the custom module {HISTORY_MODULE} does not exist in this account"
+        )),
+        _ => e.into(),
+    }
+}
 
 impl From<FsError> for CrmError {
     fn from(e: FsError) -> Self {
@@ -61,8 +76,9 @@ impl Crm for FreshsalesClient {
         contact: u64,
         fields: &Map<String, Value>,
     ) -> Result<(), CrmError> {
-        self.update_contact_fields(contact, fields).await?;
-        Ok(())
+        self.update_contact_fields(contact, fields)
+            .await
+            .map_err(|e| not_set_up(e, "contact fields"))
     }
 
     async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError> {
@@ -89,11 +105,14 @@ impl Crm for FreshsalesClient {
         match remote_id {
             Some(id) => {
                 self.update_module_record(HISTORY_MODULE, id, record)
-                    .await?;
+                    .await
+                    .map_err(|e| not_set_up(e, "history module record"))?;
                 Ok(None)
             }
             None => Ok(Some(
-                self.create_module_record(HISTORY_MODULE, record).await?,
+                self.create_module_record(HISTORY_MODULE, record)
+                    .await
+                    .map_err(|e| not_set_up(e, "history module record"))?,
             )),
         }
     }
@@ -136,5 +155,32 @@ impl Crm for FreshsalesClient {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn setup_facts(&self) -> Result<SetupFacts, CrmError> {
+        let contact_fields = self.contact_fields().await?;
+        let modules = self.custom_modules().await?;
+        let stages = self.deal_stages().await?;
+        Ok(SetupFacts {
+            contact_fields: contact_fields.into_iter().map(Into::into).collect(),
+            modules,
+            stage_ids: stages.iter().map(|s| s.id).collect(),
+            stage_names: stages.into_iter().map(|s| s.name).collect(),
+        })
+    }
+
+    async fn create_module(&self, spec: &ModuleSpec) -> Result<(), CrmError> {
+        Ok(self.create_custom_module(spec).await?)
+    }
+
+    async fn create_contact_field(&self, spec: &FieldSpec) -> Result<(), CrmError> {
+        if !super::CONTACT_FIELDS_BY_API {
+            return Err(CrmError::Unprocessable(format!(
+                "Freshsales offers apps no way to create contact fields: an admin creates {:?} \
+                 in Admin Settings → Module customization → Contacts",
+                spec.label
+            )));
+        }
+        Ok(self.create_contact_field_def(spec).await?)
     }
 }

@@ -4,6 +4,7 @@
 
 mod crm;
 mod phone;
+mod setup;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+pub use setup::CONTACT_FIELDS_BY_API;
 
 /// The API root for a bundle alias. Hosted accounts live at `{alias}.myfreshworks.com`.
 pub fn base_url_for_alias(alias: &str) -> String {
@@ -41,7 +43,7 @@ pub fn api_base_for_account(account_url: &str, allow_any: bool) -> Result<String
 
 /// The custom module holding one record per verification session.
 /// UNCONFIRMED: the admin creates it; its API name is set here.
-pub const HISTORY_MODULE: &str = "cm_identity_verifications";
+pub const HISTORY_MODULE: &str = crate::domain::setup::HISTORY_MODULE.name;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum FsError {
@@ -129,6 +131,17 @@ pub struct Field {
     pub name: String,
     #[serde(default)]
     pub label: Option<String>,
+    /// The field's type (`dropdown`, `date`, `number`, `text`…).
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+}
+
+/// A dropdown choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
 }
 
 /// A note or task target.

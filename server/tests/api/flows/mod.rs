@@ -8,5 +8,6 @@ mod input;
 mod install;
 mod operations;
 mod retention;
+mod setup;
 mod starts;
 mod verify;

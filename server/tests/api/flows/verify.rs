@@ -46,7 +46,7 @@ async fn verify_identity(db: Db) {
     let cf = w.fs.contact(ALIAS, 11).unwrap()["custom_field"].clone();
     assert_eq!(cf["cf_idv_ial_level"], "IAL2");
     assert_eq!(cf["cf_idv_document_type"], "drivers_license");
-    assert_eq!(cf["cf_idv_liveid_enrolled"], true);
+    assert_eq!(cf["cf_idv_liveid_enrolled"], "true");
     assert_eq!(cf["cf_idv_match_confidence"], 94.0);
     assert!(cf["cf_idv_credential_did"]
         .as_str()
