@@ -377,7 +377,8 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
                     c.insert("email".into(), json!(email));
                     c.entry("custom_field").or_insert(json!({}));
                     a.contacts.insert(id, Value::Object(c.clone()));
-                    (StatusCode::OK, json!({"contact": c}))
+                    // A created contact answers 201, an updated one 200.
+                    (StatusCode::CREATED, json!({"contact": c}))
                 }
                 [id] => {
                     let c = a.contacts.get_mut(id).expect("just found");
