@@ -27,8 +27,10 @@ impl Store {
     /// verified sessions stay (a verified one counts until the expiry job moves it on).
     pub async fn delete_finished_verifications_before(&self, cutoff: i64) -> Result<u64> {
         self.delete_before(
+            // Counted from when the row last changed: a verification that lapsed yesterday
+            // after a year of validity is kept (its contact still shows Expired).
             "DELETE FROM verifications WHERE state IN ('failed', 'expired', 'canceled') \
-             AND COALESCE(completed_at, updated_at) < $1",
+             AND updated_at < $1",
             cutoff,
         )
         .await

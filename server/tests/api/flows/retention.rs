@@ -55,6 +55,9 @@ async fn retention_job(db: Db) {
         exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
                   VALUES ($3, $1, 12, 'stepup', 'verified', $2, $2, $2)", at, &format!("ver_ok_{tag}")).await;
     }
+    // Verified two years ago, lapsed yesterday: its contact still shows Expired, so it stays.
+    exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
+              VALUES ($3, $1, 12, 'idv', 'expired', $2, $2 + 63158400000 - 86400000, $2)", year_ago * 2 - now, "ver_lapsed").await;
     let deleted = w.app.engine().retention_once().await.unwrap();
     assert_eq!(deleted.inbound_events, 1);
     assert_eq!(deleted.idempotency_keys, 1);
@@ -83,8 +86,8 @@ async fn retention_job(db: Db) {
     );
     assert_eq!(
         left("SELECT COUNT(*) FROM verifications WHERE tenant_id = $1 AND contact_id = 12").await,
-        3,
-        "the recent ones and the verified one stay"
+        4,
+        "the recent ones, the verified one and the one that lapsed yesterday stay"
     );
 }
 
