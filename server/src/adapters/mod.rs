@@ -2,6 +2,7 @@
 //! production [`Connector`]: it builds a tenant's clients from its connection settings.
 
 pub mod blockid;
+pub mod freshdesk;
 pub mod freshsales;
 pub mod kosmos;
 

@@ -10,6 +10,8 @@ pub use crate::domain::setup::{FieldSpec, HaveField, ModuleSpec};
 pub enum Record {
     Contact(u64),
     Deal(u64),
+    /// A help-desk ticket (Freshdesk): notes on it are private to agents.
+    Ticket(u64),
 }
 
 /// A person, as the identity provider needs them.
@@ -124,6 +126,10 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     async fn create_module(&self, spec: &ModuleSpec) -> Result<(), CrmError>;
     /// Creates a contact field; `Err(Unprocessable)` where the CRM's API does not offer it.
     async fn create_contact_field(&self, spec: &FieldSpec) -> Result<(), CrmError>;
+    /// Whether the CRM has custom modules (where the history of verifications is kept).
+    fn has_custom_modules(&self) -> bool {
+        true
+    }
 }
 
 /// An account's set-up, as [`Crm::setup_facts`] reads it.

@@ -22,8 +22,10 @@ impl Engine {
         let mut created = Vec::new();
         let mut gaps = Vec::new();
 
-        // The history module: created by the app when it is missing.
+        // The history module: created by the app when it is missing (a CRM without custom
+        // modules keeps the history in its notes instead).
         match facts.modules.iter().find(|(n, _)| n == HISTORY_MODULE.name) {
+            _ if !crm.has_custom_modules() => {}
             Some((_, fields)) => {
                 gaps.extend(field_gaps("module field", HISTORY_MODULE.fields, fields))
             }

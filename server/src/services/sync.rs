@@ -66,10 +66,10 @@ impl Write {
 }
 
 fn target(kind: &str, id: u64) -> Record {
-    if kind == "deal" {
-        Record::Deal(id)
-    } else {
-        Record::Contact(id)
+    match kind {
+        "deal" => Record::Deal(id),
+        "ticket" => Record::Ticket(id),
+        _ => Record::Contact(id),
     }
 }
 

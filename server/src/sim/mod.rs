@@ -3,6 +3,7 @@
 //! production the same clients point at the real services.
 
 pub mod blockid;
+pub mod freshdesk;
 pub mod freshsales;
 pub mod kosmos;
 

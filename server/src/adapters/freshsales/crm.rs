@@ -39,10 +39,13 @@ impl From<FsError> for CrmError {
     }
 }
 
-fn target(r: Record) -> Target {
+fn target(r: Record) -> Result<Target, CrmError> {
     match r {
-        Record::Contact(id) => Target::Contact(id),
-        Record::Deal(id) => Target::Deal(id),
+        Record::Contact(id) => Ok(Target::Contact(id)),
+        Record::Deal(id) => Ok(Target::Deal(id)),
+        Record::Ticket(id) => Err(CrmError::Unprocessable(format!(
+            "Freshsales has no tickets (ticket {id}): notes on tickets go to Freshdesk"
+        ))),
     }
 }
 
@@ -82,7 +85,7 @@ impl Crm for FreshsalesClient {
     }
 
     async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError> {
-        Ok(self.create_note(target(on), text).await?)
+        Ok(self.create_note(target(on)?, text).await?)
     }
 
     async fn add_task(
@@ -93,7 +96,7 @@ impl Crm for FreshsalesClient {
         due_date: &str,
     ) -> Result<u64, CrmError> {
         Ok(self
-            .create_task(target(on), title, description, due_date)
+            .create_task(target(on)?, title, description, due_date)
             .await?)
     }
 
