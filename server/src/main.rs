@@ -70,8 +70,12 @@ enum Command {
 #[cfg(feature = "twins")]
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SimKind {
+    /// 1Kosmos, the design contract.
     Kosmos,
+    /// 1Kosmos BlockID (secp256k1; licence `demo-blockid-licence`, dvcID `demo-blockid-dvc`).
+    Blockid,
     Freshsales,
+    Freshdesk,
 }
 
 #[derive(Args)]
@@ -400,8 +404,38 @@ async fn main() -> anyhow::Result<()> {
         }
         #[cfg(feature = "twins")]
         Command::Sim { which, bind } => {
-            use idv_server::sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served};
+            use idv_server::sim::{
+                blockid::BlockIdSim, freshdesk::FreshdeskSim, freshsales::FreshsalesSim,
+                kosmos::KosmosSim, Served,
+            };
             let served = match which {
+                SimKind::Blockid => {
+                    let sim = BlockIdSim::new(
+                        "demo-blockid-licence",
+                        "demo-blockid-dvc",
+                        "default",
+                        idv_server::adapters::blockid::Curve::Secp256k1,
+                    );
+                    let s = sim.start(bind).await?;
+                    writeln!(
+                        out,
+                        "1Kosmos BlockID simulator: {} (community default, secp256k1, licence \
+                         demo-blockid-licence, dvcID demo-blockid-dvc)",
+                        s.url()
+                    )?;
+                    s
+                }
+                SimKind::Freshdesk => {
+                    let sim = FreshdeskSim::new();
+                    sim.add_account("demo", "demo-agent-key", "demo-admin-key", 200);
+                    let s = Served::start(bind, sim.router()).await?;
+                    writeln!(
+                        out,
+                        "Freshdesk simulator: {}/d/demo/api/v2 (agent key demo-agent-key, admin key demo-admin-key)",
+                        s.url()
+                    )?;
+                    s
+                }
                 SimKind::Freshsales => {
                     let sim = FreshsalesSim::new();
                     sim.add_account("demo", "demo-freshsales-key", 1000);
