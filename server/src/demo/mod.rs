@@ -372,7 +372,7 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         .tenant(DEMO_TENANT)
         .await?
         .context("the demo tenant vanished")?;
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.writer().await?;
     for c in CONTACTS {
         engine
             .queue_contact_writes(&mut conn, &t, c.id)

@@ -228,7 +228,7 @@ impl Engine {
         };
         let Some(contact) = contact.or(info.primary_contact) else {
             // Nobody to verify: say so on the deal, once per stage entry.
-            let mut conn = self.store.acquire().await?;
+            let mut conn = self.store.writer().await?;
             sync::enqueue(&mut conn, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
                 target: "deal".into(),
                 id: deal as u64,

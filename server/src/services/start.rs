@@ -273,7 +273,7 @@ impl Engine {
         let session = match created {
             Ok(s) => s,
             Err(e) => {
-                let mut conn = self.store.acquire().await?;
+                let mut conn = self.store.writer().await?;
                 conn.fail_pending(&id, &format!("could not start: {e}"), clock::now_ms())
                     .await?;
                 conn.audit(&tenant.id, "start_failed", &id, &e.to_string())

@@ -74,7 +74,7 @@ impl Engine {
                 ttl_seconds: self.settings.stepup_ttl_secs,
             })
             .await;
-        let mut conn = self.store.acquire().await?;
+        let mut conn = self.store.writer().await?;
         let session = match created {
             Ok(s) => s,
             Err(e) => {

@@ -35,7 +35,7 @@ impl Store {
         .bind(clock::now_ms())
         .bind(action)
         .bind(detail)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }

@@ -39,7 +39,7 @@ impl Store {
         .bind(contact_id)
         .bind(i64::from(liveid_enrolled))
         .bind(clock::now_ms())
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }
@@ -53,7 +53,7 @@ impl Store {
         .bind(tenant_id)
         .bind(contact_id)
         .bind(clock::now_ms())
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }

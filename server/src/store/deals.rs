@@ -38,7 +38,7 @@ impl Store {
         .bind(stage_id)
         .bind(primary_contact)
         .bind(fetched_at)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }

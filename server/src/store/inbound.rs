@@ -52,7 +52,7 @@ impl Store {
         .bind(source)
         .bind(id)
         .bind(clock::now_ms())
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -65,7 +65,7 @@ impl Store {
         .bind(tenant)
         .bind(source)
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }

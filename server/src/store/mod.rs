@@ -159,24 +159,28 @@ impl std::ops::DerefMut for Tx {
 }
 
 /// One connection from the pool, outside any transaction: each statement commits on its own.
-pub struct Pooled(sqlx::pool::PoolConnection<sqlx::Any>);
+/// From [`Store::writer`] it holds the SQLite write gate until dropped.
+pub struct Pooled {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
 
 impl Conn for Pooled {
     fn raw(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.0
+        &mut self.conn
     }
 }
 
 impl std::ops::Deref for Pooled {
     type Target = dyn Conn;
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for Pooled {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+        &mut self.conn
     }
 }
 
@@ -201,11 +205,13 @@ impl Store {
                 Backend::Postgres => 16,
             });
         if backend == Backend::Sqlite {
+            // FULL: an acknowledged commit (a callback answered 2xx, a started session)
+            // survives a power loss, not only a crash of the process.
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
                     )
                     .await?;
                     Ok(())
@@ -255,9 +261,24 @@ impl Store {
         })
     }
 
-    /// One connection for a few statements that each commit on their own.
+    /// One connection for a few reads that each commit on their own (writes take
+    /// [`Store::writer`]).
     pub async fn acquire(&self) -> Result<Pooled> {
-        Ok(Pooled(self.pool.acquire().await?))
+        Ok(Pooled {
+            conn: self.pool.acquire().await?,
+            _gate: None,
+        })
+    }
+
+    /// One connection for writes that each commit on their own, holding the SQLite write gate
+    /// until it is dropped: every write of the process, in a transaction or not, takes its turn
+    /// at the one gate.
+    pub async fn writer(&self) -> Result<Pooled> {
+        let gate = self.write_gate().await;
+        Ok(Pooled {
+            conn: self.pool.acquire().await?,
+            _gate: gate,
+        })
     }
 
     /// The pool, for tools and tests that run their own SQL.

@@ -80,7 +80,7 @@ impl Store {
         .bind(lease)
         .bind(now)
         .bind(token)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer().await?.raw())
         .await?)
     }
 
@@ -94,7 +94,7 @@ impl Store {
         .bind(row.id)
         .bind(at)
         .bind(&row.claim_token)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -118,7 +118,7 @@ impl Store {
         .bind(remote_id)
         .bind(now)
         .bind(&row.claim_token)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -141,7 +141,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(&row.claim_token)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -156,7 +156,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(&row.claim_token)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -169,7 +169,7 @@ impl Store {
         )
         .bind(now)
         .bind(tenant)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected())
     }

@@ -1,7 +1,7 @@
 //! Tenants: one CRM account that installed the app, its connections (secrets sealed), its
 //! policy (JSON) and the hash of its widget token.
 
-use super::Store;
+use super::{Conn, Store};
 use crate::{clock, error::Result};
 
 /// A tenant as the auth layer needs it.
@@ -70,7 +70,7 @@ impl Store {
         .bind(name)
         .bind(token_hash)
         .bind(clock::now_ms())
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }
@@ -80,7 +80,7 @@ impl Store {
         let done = sqlx::query("UPDATE tenants SET token_hash = $1 WHERE id = $2")
             .bind(token_hash)
             .bind(tenant_id)
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -143,7 +143,7 @@ impl Store {
         .bind(c.rate_window_secs)
         .bind(c.provider_settings.clone())
         .bind(c.provider_secret_sealed.clone())
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }
@@ -153,7 +153,7 @@ impl Store {
         let done = sqlx::query("UPDATE tenants SET policy = $2 WHERE id = $1")
             .bind(id)
             .bind(policy_json)
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
@@ -164,7 +164,7 @@ impl Store {
         .bind(id)
         .bind(clock::now_ms())
         .bind(policy_json)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(true)
     }
@@ -173,7 +173,7 @@ impl Store {
         sqlx::query("UPDATE tenants SET installed = $2 WHERE id = $1")
             .bind(id)
             .bind(i64::from(installed))
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         Ok(())
     }

@@ -107,7 +107,7 @@ impl Store {
         .bind(now)
         .bind(v.completed_at)
         .bind(v.valid_until)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }
@@ -181,7 +181,7 @@ impl Store {
         sqlx::query("UPDATE verifications SET state = 'expired', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
             .bind(id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         Ok(())
     }
@@ -207,7 +207,7 @@ impl Store {
         .bind(deal)
         .bind(now)
         .bind(requested_by_sealed)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await;
         match inserted {
             Ok(_) => Ok(true),
@@ -227,14 +227,14 @@ impl Store {
         ))
         .bind(lease)
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer().await?.raw())
         .await?)
     }
 
     /// Counts a provider read of a pending session (on the pool, outside any transaction) and
     /// sets when to read it next.
     pub async fn record_poll(&self, id: &str, next_poll_at: i64) -> Result<()> {
-        self.acquire().await?.record_poll(id, next_poll_at).await
+        self.writer().await?.record_poll(id, next_poll_at).await
     }
 
     /// Makes the pending session a provider session id names due now; `false` if none is.
@@ -243,7 +243,7 @@ impl Store {
             .bind(tenant)
             .bind(provider_session)
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         Ok(done.rows_affected() > 0)
     }

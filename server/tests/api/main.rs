@@ -6,4 +6,5 @@ mod helpers;
 mod openapi;
 mod reliability;
 mod status;
+mod trust;
 mod world;

@@ -1,0 +1,63 @@
+//! SQLite durability: `synchronous = FULL` on every connection the server opens, and every
+//! write taking its turn at the one write gate.
+
+use std::time::Duration;
+
+use idv_server::Store;
+
+use crate::{
+    helpers::{fresh_database, Db},
+    world::spawn_world,
+};
+
+#[tokio::test]
+async fn sqlite_pool_of_the_server_commits_with_synchronous_full() {
+    let Some(w) = spawn_world(Db::Sqlite).await else {
+        return;
+    };
+    let pool = w.app.state.store.pool().clone();
+    // Hold several connections at once, so more than the first one is checked.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, 2, "PRAGMA synchronous is FULL (2) on every connection");
+        held.push(conn);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_writes_outside_transactions_wait_for_the_write_gate() {
+    let url = fresh_database(Db::Sqlite).await.unwrap();
+    let store = Store::connect(&url).await.unwrap();
+    store.insert_tenant("t1", "T1", "hash-1").await.unwrap();
+    let gate = store.write_gate().await.expect("SQLite has a write gate");
+    let writes = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store.rotate_token("t1", "hash-2").await.unwrap();
+            store.upsert_contact("t1", 7, false).await.unwrap();
+            store.record_delivery("t1", "kosmos", "msg-1").await.unwrap();
+        })
+    };
+    // While another writer holds the gate, none of these writes may run.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !writes.is_finished(),
+        "a write ran while another writer held the gate"
+    );
+    let token: String = sqlx::query_scalar("SELECT token_hash FROM tenants WHERE id = 't1'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(token, "hash-1");
+    drop(gate);
+    tokio::time::timeout(Duration::from_secs(30), writes)
+        .await
+        .expect("the writes run once the gate is free")
+        .unwrap();
+    assert!(store.tenant_by_token_hash("hash-2").await.unwrap().is_some());
+}
