@@ -150,6 +150,26 @@ enum TenantCmd {
         #[command(flatten)]
         db: Db,
     },
+    /// Issue a new webhook secret: the workflow header secret (`--workflow`) or the secret
+    /// 1Kosmos signs callbacks with (`--kosmos`). The old one keeps working for `--grace-hours`.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["workflow", "kosmos"])))]
+    RotateSecret {
+        id: String,
+        /// The Workflow Automator's `X-IDV-Webhook-Secret` (a new one is generated).
+        #[arg(long)]
+        workflow: bool,
+        /// The 1Kosmos callback secret: `IDV_NEW_KOSMOS_WEBHOOK_SECRET` if 1Kosmos issued one,
+        /// else a new `whsec_` secret is generated to register with 1Kosmos.
+        #[arg(long)]
+        kosmos: bool,
+        #[arg(long, env = "IDV_NEW_KOSMOS_WEBHOOK_SECRET", hide_env_values = true)]
+        new_kosmos_secret: Option<String>,
+        /// How long the replaced secret is still accepted.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
+        #[command(flatten)]
+        db: Db,
+    },
     /// Set a tenant's policy (what the install form sets).
     SetPolicy {
         id: String,
@@ -339,6 +359,49 @@ async fn main() -> anyhow::Result<()> {
             writeln!(
                 out,
                 "API token:       {token}   (update the app's install form)"
+            )?;
+            e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::RotateSecret {
+            id,
+            workflow,
+            kosmos: _,
+            new_kosmos_secret,
+            grace_hours,
+            db,
+        }) => {
+            use idv_server::store::WebhookSecret;
+            let (which, secret, shown) = if workflow {
+                (WebhookSecret::Workflow, auth::generate_token(), true)
+            } else {
+                match new_kosmos_secret.filter(|s| !s.trim().is_empty()) {
+                    Some(given) => (WebhookSecret::Kosmos, given.trim().to_string(), false),
+                    None => (WebhookSecret::Kosmos, idv_server::webhook::generate_secret(), true),
+                }
+            };
+            let e = engine(&db).await?;
+            let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
+            tenant::rotate_webhook_secret(&e.store, &e.sealer, &id, which, &secret, grace)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            let (what, header) = match which {
+                WebhookSecret::Workflow => (
+                    "webhook secret: ",
+                    "(workflow header X-IDV-Webhook-Secret)",
+                ),
+                WebhookSecret::Kosmos => (
+                    "1Kosmos secret: ",
+                    "(register it with 1Kosmos for this tenant's callbacks)",
+                ),
+            };
+            if shown {
+                writeln!(out, "{what} {secret}   {header}")?;
+            } else {
+                writeln!(out, "1Kosmos secret:  set from IDV_NEW_KOSMOS_WEBHOOK_SECRET")?;
+            }
+            writeln!(
+                out,
+                "The previous secret is accepted for {grace_hours} more hour(s)."
             )?;
             e.store.close().await;
         }

@@ -34,6 +34,14 @@ pub fn secret_bytes(secret: &str) -> Vec<u8> {
         .unwrap_or_else(|| secret.as_bytes().to_vec())
 }
 
+/// A new Standard Webhooks secret: `whsec_` and 32 random bytes, base64.
+pub fn generate_secret() -> String {
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    format!("whsec_{}", B64.encode(key))
+}
+
 /// `v1,<base64>` for one message.
 pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     format!(

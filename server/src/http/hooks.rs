@@ -88,8 +88,13 @@ async fn kosmos(
         ));
     };
     use secrecy::ExposeSecret;
-    let key = webhook::secret_bytes(secret.expose_secret());
-    let verified = webhook::verify(&[&key], &headers, &body, clock::now_secs()).map_err(|e| {
+    // The secret before the last rotation still verifies while its grace period lasts.
+    let keys: Vec<Vec<u8>> = std::iter::once(secret)
+        .chain(row.kosmos_webhook_secret_previous.as_ref())
+        .map(|s| webhook::secret_bytes(s.expose_secret()))
+        .collect();
+    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let verified = webhook::verify(&keys, &headers, &body, clock::now_secs()).map_err(|e| {
         engine.metrics.callbacks_rejected.inc();
         AppError::Unauthorized(format!("callback signature refused: {e}"))
     })?;
@@ -262,7 +267,13 @@ fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
         .get(AUTOMATOR_SECRET_HEADER)
         .ok_or_else(|| AppError::Unauthorized("missing X-IDV-Webhook-Secret header".into()))?
         .as_bytes();
-    if !bool::from(given.ct_eq(expected.expose_secret().as_bytes())) {
+    // The secret before the last rotation is still accepted while its grace period lasts.
+    let matches = std::iter::once(expected)
+        .chain(row.automator_secret_previous.as_ref())
+        .fold(subtle::Choice::from(0), |any, s| {
+            any | given.ct_eq(s.expose_secret().as_bytes())
+        });
+    if !bool::from(matches) {
         return Err(AppError::Unauthorized(
             "the X-IDV-Webhook-Secret header is wrong".into(),
         ));

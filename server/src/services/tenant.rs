@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     crypto::Sealer,
     error::{AppError, Result},
-    store::{SealedConnections, Store},
+    store::{SealedConnections, Store, WebhookSecret},
 };
 
 /// What an admin chooses at install (iparams) or with `server tenant set-policy`.
@@ -106,6 +106,10 @@ pub struct TenantRow {
     pub provider_settings: Option<ProviderSettings>,
     /// The provider's second secret (BlockID's dvcID).
     pub provider_secret: Option<SecretString>,
+    /// The 1Kosmos webhook secret before the last rotation, while its grace period lasts.
+    pub kosmos_webhook_secret_previous: Option<SecretString>,
+    /// The workflow webhook secret before the last rotation, while its grace period lasts.
+    pub automator_secret_previous: Option<SecretString>,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -136,9 +140,14 @@ pub struct Connections {
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
     let row = store.tenant_record(id).await?;
+    let now = crate::clock::now_ms();
     Ok(row.map(|r| {
         let open =
             |sealed: Option<String>| sealer.open_opt(sealed.as_deref()).map(SecretString::from);
+        // A previous secret counts only until its grace period ends.
+        let previous = |sealed: Option<String>, until: Option<i64>| {
+            until.filter(|u| *u > now).and_then(|_| open(sealed))
+        };
         TenantRow {
             id: r.id,
             name: r.name,
@@ -158,6 +167,14 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
             provider_secret: open(r.provider_secret_sealed),
+            kosmos_webhook_secret_previous: previous(
+                r.kosmos_webhook_secret_prev_sealed,
+                r.kosmos_webhook_secret_prev_until,
+            ),
+            automator_secret_previous: previous(
+                r.automator_secret_prev_sealed,
+                r.automator_secret_prev_until,
+            ),
         }
     }))
 }
@@ -195,6 +212,35 @@ pub async fn set_connections(
             },
         )
         .await
+}
+
+/// Replaces one of a tenant's webhook secrets with `new`; the secret it replaces is still
+/// accepted for `grace` (deliveries signed or workflows configured with it meanwhile).
+pub async fn rotate_webhook_secret(
+    store: &Store,
+    sealer: &Sealer,
+    id: &str,
+    which: WebhookSecret,
+    new: &str,
+    grace: std::time::Duration,
+) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(current) = load(store, sealer, id).await? else {
+        return Err(AppError::NotFound(format!("no tenant {id}")));
+    };
+    let previous = match which {
+        WebhookSecret::Kosmos => current.kosmos_webhook_secret,
+        WebhookSecret::Workflow => current.automator_secret,
+    };
+    let until = crate::clock::now_ms() + grace.as_millis() as i64;
+    let previous = previous.map(|p| sealer.seal(p.expose_secret()));
+    if !store
+        .rotate_webhook_secret(id, which, &sealer.seal(new), previous.as_deref(), until)
+        .await?
+    {
+        return Err(AppError::NotFound(format!("no tenant {id}")));
+    }
+    Ok(())
 }
 
 /// Checks and stores a tenant's policy (audited).

@@ -34,7 +34,7 @@ pub use self::{
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},
-    tenants::{SealedConnections, Tenant, TenantRecord},
+    tenants::{SealedConnections, Tenant, TenantRecord, WebhookSecret},
     verifications::{Expired, Finish, NewVerification, SessionStarted, VerificationRow},
 };
 use crate::error::Result;

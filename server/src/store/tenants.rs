@@ -30,6 +30,44 @@ pub struct TenantRecord {
     pub token_hash: String,
     pub provider_settings: Option<String>,
     pub provider_secret_sealed: Option<String>,
+    pub kosmos_webhook_secret_prev_sealed: Option<String>,
+    pub kosmos_webhook_secret_prev_until: Option<i64>,
+    pub automator_secret_prev_sealed: Option<String>,
+    pub automator_secret_prev_until: Option<i64>,
+}
+
+/// The two webhook secrets a tenant can rotate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookSecret {
+    /// The secret 1Kosmos signs callbacks with (`kosmos_webhook_secret_sealed`).
+    Kosmos,
+    /// The workflow webhook's `X-IDV-Webhook-Secret` (`automator_secret_sealed`).
+    Workflow,
+}
+
+impl WebhookSecret {
+    /// The column of the secret; its previous value and the end of that value's grace period
+    /// are in the two columns below.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Kosmos => "kosmos_webhook_secret_sealed",
+            Self::Workflow => "automator_secret_sealed",
+        }
+    }
+
+    pub fn previous_column(self) -> &'static str {
+        match self {
+            Self::Kosmos => "kosmos_webhook_secret_prev_sealed",
+            Self::Workflow => "automator_secret_prev_sealed",
+        }
+    }
+
+    pub fn previous_until_column(self) -> &'static str {
+        match self {
+            Self::Kosmos => "kosmos_webhook_secret_prev_until",
+            Self::Workflow => "automator_secret_prev_until",
+        }
+    }
 }
 
 impl std::fmt::Debug for TenantRecord {
@@ -59,7 +97,8 @@ pub struct SealedConnections {
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
     kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
-    provider_settings, provider_secret_sealed";
+    provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
+    automator_secret_prev_sealed, automator_secret_prev_until";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -146,6 +185,33 @@ impl Store {
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())
+    }
+
+    /// Replaces one webhook secret, keeping the previous one (sealed for its own column) until
+    /// `previous_until`; `false` if there is no such tenant.
+    pub async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        which: WebhookSecret,
+        new_sealed: &str,
+        previous_sealed: Option<&str>,
+        previous_until: i64,
+    ) -> Result<bool> {
+        let (current, previous, until) = (
+            which.column(),
+            which.previous_column(),
+            which.previous_until_column(),
+        );
+        let done = sqlx::query(&format!(
+            "UPDATE tenants SET {current} = $2, {previous} = $3, {until} = $4 WHERE id = $1"
+        ))
+        .bind(id)
+        .bind(new_sealed)
+        .bind(previous_sealed)
+        .bind(previous_until)
+        .execute(self.writer().await?.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Stores a tenant's policy (JSON) and audits it; `false` if there is no such tenant.
