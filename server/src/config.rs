@@ -33,6 +33,12 @@ pub struct Config {
     /// Run no background workers (poller, expiry, CRM write-back) in this process.
     #[arg(long, env = "IDV_NO_WORKERS", default_value_t = false)]
     pub no_workers: bool,
+    /// Seconds a client has to send a request's headers before its connection is closed.
+    #[arg(long, env = "IDV_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Connections served at once; more are answered 503 and closed.
+    #[arg(long, env = "IDV_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -46,6 +52,16 @@ impl Config {
             master_key: None,
             public_url: "http://127.0.0.1:8080".into(),
             no_workers: false,
+            header_timeout_secs: 10,
+            max_connections: 1024,
+        }
+    }
+
+    /// The HTTP server's header-read timeout and connection cap.
+    pub fn conn_limits(&self) -> crate::ConnLimits {
+        crate::ConnLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
         }
     }
 }

@@ -99,10 +99,8 @@ impl Running {
         } else {
             engine.spawn_workers(cancel.clone())
         };
-        let server = Server {
-            listener,
-            router: build_router(state.clone(), config, extra),
-        };
+        let server = Server::new(listener, build_router(state.clone(), config, extra))
+            .with_limits(config.conn_limits());
         let addr = server.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(server.run(async {
@@ -165,10 +163,39 @@ pub fn build_router(state: AppState, config: &Config, extra: Router<AppState>) -
     http::router(state, config, extra)
 }
 
+/// What one HTTP server admits: how long a client may take to send a request's headers, and
+/// how many connections it holds at once (one more is answered 503 and closed at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnLimits {
+    pub header_read_timeout: std::time::Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
 /// A bound, not yet running, HTTP server.
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    limits: ConnLimits,
+}
+
+/// The answer to a connection over the cap, written before it is closed.
+fn over_capacity() -> Vec<u8> {
+    let body = r#"{"error":"unavailable","message":"the server is at its connection limit; retry shortly"}"#;
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\n\
+         retry-after: 1\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 impl Server {
@@ -176,7 +203,21 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-        Ok(Self { listener, router })
+        Ok(Self::new(listener, router))
+    }
+
+    /// A server on a listener the caller bound, with the default [`ConnLimits`].
+    pub fn new(listener: TcpListener, router: Router) -> Self {
+        Self {
+            listener,
+            router,
+            limits: ConnLimits::default(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: ConnLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -185,14 +226,57 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish. A connection that
+    /// has not sent a request's headers within the header-read timeout is closed (slow clients
+    /// cannot hold connections open), and connections over the cap are refused at once.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        use hyper_util::{
+            rt::{TokioIo, TokioTimer},
+            server::graceful::GracefulShutdown,
+            service::TowerToHyperService,
+        };
+        let Self {
+            listener,
+            router,
+            limits,
+        } = self;
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        let refusal = over_capacity();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(error = %e, "accepting a connection");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                let _ = stream.try_write(&refusal);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                let _ = conn.await;
+                drop(slot);
+            });
+        }
+        drop(listener);
+        graceful.shutdown().await;
         Ok(())
     }
 }

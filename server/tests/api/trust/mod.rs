@@ -2,4 +2,5 @@
 //! server's timeouts and connection cap, secret rotation, sealed values and SQLite durability.
 
 mod rotation;
+mod server;
 mod storage;
