@@ -87,6 +87,7 @@ pub(crate) async fn start_server(
         .env("DATABASE_URL", db_url)
         .env("IDV_MASTER_KEY", key)
         .env("IDV_BIND", format!("127.0.0.1:{port}"))
+        .env("IDV_OPS_BIND", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -14,6 +14,10 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "IDV_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// The operator's address: `/metrics` (and `/healthz`, `/readyz`) are served only here.
+    /// Keep it on loopback or a private network; port 0 picks a free port.
+    #[arg(long, env = "IDV_OPS_BIND", default_value = "127.0.0.1:9090")]
+    pub ops_bind: SocketAddr,
     /// `sqlite://path?mode=rwc` (the embedded default) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
@@ -46,6 +50,7 @@ impl Config {
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ops_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.into(),
             app_dir: PathBuf::from("app"),
             max_body: 64 * 1024,

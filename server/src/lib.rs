@@ -53,10 +53,13 @@ impl AppState {
 /// A backend process: store, engine, workers and HTTP server, running until stopped.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The operator's address (`/metrics`).
+    pub ops_addr: SocketAddr,
     pub state: AppState,
     cancel: CancellationToken,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    ops: tokio::task::JoinHandle<anyhow::Result<()>>,
     workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -91,6 +94,9 @@ impl Running {
         engine: Engine,
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
+        let ops_listener = TcpListener::bind(config.ops_bind).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on the operator's address {}: {e}", config.ops_bind)
+        })?;
         let engine = engine.shared();
         let state = AppState::new(engine.clone());
         let cancel = CancellationToken::new();
@@ -102,12 +108,25 @@ impl Running {
         let server = Server::new(listener, build_router(state.clone(), config, extra))
             .with_limits(config.conn_limits());
         let addr = server.local_addr();
+        let ops = Server::new(ops_listener, http::ops::ops_router(state.clone()))
+            .with_limits(ConnLimits {
+                max_connections: 64,
+                ..config.conn_limits()
+            });
+        let ops_addr = ops.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (ops_tx, ops_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(server.run(async {
             let _ = rx.await;
+            let _ = ops_tx.send(());
+        }));
+        let ops = tokio::spawn(ops.run(async {
+            let _ = ops_rx.await;
         }));
         Ok(Self {
             addr,
+            ops_addr,
+            ops,
             state,
             cancel,
             shutdown: Some(tx),
@@ -120,6 +139,11 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
+    /// The operator's address as a URL (`{ops_url}/metrics`).
+    pub fn ops_url(&self) -> String {
+        format!("http://{}", self.ops_addr)
+    }
+
     pub fn engine(&self) -> &Arc<Engine> {
         &self.state.engine
     }
@@ -130,6 +154,7 @@ impl Running {
             let _ = tx.send(());
         }
         let served = (&mut self.server).await;
+        let _ = (&mut self.ops).await;
         self.cancel.cancel();
         for w in self.workers.drain(..) {
             let _ = w.await;

@@ -1,4 +1,5 @@
-//! The operator's endpoints: liveness, readiness, Prometheus metrics, the API description.
+//! The operator's endpoints: liveness, readiness and the API description on the public address;
+//! the metrics only on the operator's address ([`ops_router`], `IDV_OPS_BIND`).
 
 use std::sync::OnceLock;
 
@@ -8,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{error::Result, AppState};
 
+
 /// The generated API document, rendered once when the router is built.
 pub(super) static DOCUMENT: OnceLock<String> = OnceLock::new();
 
@@ -15,7 +17,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .routes(routes!(metrics))
         .routes(routes!(openapi))
 }
 
@@ -32,13 +33,21 @@ async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse> {
     Ok(Json(json!({ "status": "ready" })))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus text: results, callbacks, CRM calls, queue and sessions by state",
-    responses((status = 200, description = "text/plain; version=0.0.4")))]
-async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.engine.render_metrics().await?,
-    ))
+/// The operator's address: the metrics, and liveness and readiness for probes there too.
+pub fn ops_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .with_state(state)
+}
+
+/// The counters and gauges as they stand (no database access per scrape).
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, crate::services::metrics::CONTENT_TYPE)],
+        state.engine.render_metrics(),
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", summary = "This document",

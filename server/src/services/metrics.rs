@@ -1,37 +1,61 @@
-//! Process counters, served in the Prometheus text format at `/metrics` (no labels that could
-//! carry personal data: counts only).
+//! Process counters and gauges, served in the OpenMetrics text format at `/metrics` on the
+//! operator's address (no labels that could carry personal data: counts only). A scrape reads
+//! only these values: the gauges of the write-back queue and of pending sessions are refreshed
+//! by the write-back worker as it changes rows (and every [`GAUGE_REFRESH`] when idle), from
+//! indexed counts of the live rows, never a scan of the whole history.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
 
 use super::Engine;
 use crate::error::Result;
 
+/// How often the gauges are refreshed when nothing changes.
+pub const GAUGE_REFRESH: Duration = Duration::from_secs(15);
+
+type Labels = [(&'static str, &'static str); 1];
+type KindState = [(&'static str, &'static str); 2];
+
 impl Engine {
-    /// The `/metrics` page: the counters, the write-back queue and the sessions by state.
-    pub async fn render_metrics(&self) -> Result<String> {
-        let outbox = self.sync_counts().await?;
-        let sessions = self.store.session_counts().await?;
-        Ok(self.metrics.render(&outbox, &sessions))
+    /// Rereads the write-back queue's live rows and the pending sessions into the gauges.
+    pub async fn refresh_gauges(&self) -> Result<()> {
+        let outbox = self.store.outbox_live_counts().await?;
+        for state in ["pending", "dead"] {
+            let n = outbox
+                .iter()
+                .find(|(s, _)| s == state)
+                .map_or(0, |(_, n)| *n);
+            self.metrics.outbox_rows.get_or_create(&[("state", state)]).set(n);
+        }
+        let sessions = self.store.pending_session_counts().await?;
+        for kind in ["idv", "stepup"] {
+            let n = sessions
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            self.metrics
+                .sessions
+                .get_or_create(&[("kind", kind), ("state", "pending")])
+                .set(n);
+        }
+        Ok(())
     }
-}
 
-/// A monotonically increasing counter.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+    /// The `/metrics` page (no database access).
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render()
     }
 }
 
 /// What the operator watches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
+    registry: Registry,
     /// Terminal results applied to sessions.
     pub results: Counter,
     /// Session reads from the identity provider.
@@ -50,106 +74,85 @@ pub struct Metrics {
     pub fs_429: Counter,
     /// CRM events (serverless forwarder and Workflow Automator) accepted.
     pub events_accepted: Counter,
+    /// Start requests refused by a tenant's or a contact's limit.
+    pub starts_limited: Counter,
     /// HTTP answers by class: 2xx (and 1xx/3xx), 4xx, 5xx.
-    pub http_ok: Counter,
-    pub http_4xx: Counter,
-    pub http_5xx: Counter,
+    pub http: Family<Labels, Counter>,
+    /// Write-back rows by state (pending, dead).
+    pub outbox_rows: Family<Labels, Gauge>,
+    /// Sessions by kind and state (pending).
+    pub sessions: Family<KindState, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("idv");
+        let m = Self {
+            results: Counter::default(),
+            provider_reads: Counter::default(),
+            callbacks_accepted: Counter::default(),
+            callbacks_rejected: Counter::default(),
+            callbacks_duplicate: Counter::default(),
+            fs_calls: Counter::default(),
+            sync_sent: Counter::default(),
+            fs_429: Counter::default(),
+            events_accepted: Counter::default(),
+            starts_limited: Counter::default(),
+            http: Family::default(),
+            outbox_rows: Family::default(),
+            sessions: Family::default(),
+            registry: Registry::default(),
+        };
+        let counters: [(&str, &str, &Counter); 10] = [
+            ("results", "Terminal session results applied.", &m.results),
+            ("provider_reads", "Session reads from 1Kosmos.", &m.provider_reads),
+            ("callbacks_accepted", "Provider callbacks accepted.", &m.callbacks_accepted),
+            ("callbacks_rejected", "Provider callbacks refused (signature, age, tenant).", &m.callbacks_rejected),
+            ("callbacks_duplicate", "Provider callbacks already seen.", &m.callbacks_duplicate),
+            ("freshsales_calls", "Calls made to Freshsales by the write-back worker.", &m.fs_calls),
+            ("freshsales_writes", "Writes Freshsales accepted.", &m.sync_sent),
+            ("freshsales_429", "Rate-limit answers from Freshsales.", &m.fs_429),
+            ("crm_events", "CRM events accepted (forwarder and workflows).", &m.events_accepted),
+            ("starts_limited", "Start requests refused by a tenant's or a contact's limit.", &m.starts_limited),
+        ];
+        for (name, help, c) in counters {
+            registry.register(name, help, c.clone());
+        }
+        registry.register("http_requests", "HTTP answers by status class.", m.http.clone());
+        registry.register("outbox_rows", "CRM write-back rows by state.", m.outbox_rows.clone());
+        registry.register("sessions", "Verification sessions by kind and state.", m.sessions.clone());
+        for state in ["pending", "dead"] {
+            let _ = m.outbox_rows.get_or_create(&[("state", state)]);
+        }
+        for class in ["2xx", "4xx", "5xx"] {
+            let _ = m.http.get_or_create(&[("class", class)]);
+        }
+        Self { registry, ..m }
+    }
 }
 
 impl Metrics {
     /// Counts one HTTP answer.
     pub fn answered(&self, status: u16) {
-        match status {
-            500.. => self.http_5xx.inc(),
-            400..=499 => self.http_4xx.inc(),
-            _ => self.http_ok.inc(),
-        }
+        let class = match status {
+            500.. => "5xx",
+            400..=499 => "4xx",
+            _ => "2xx",
+        };
+        self.http.get_or_create(&[("class", class)]).inc();
     }
 
-    /// The counters plus the outbox and session gauges, as Prometheus text.
-    pub fn render(&self, outbox: &[(String, i64)], sessions: &[(String, String, i64)]) -> String {
+    /// Every metric in the OpenMetrics text format.
+    pub fn render(&self) -> String {
         let mut out = String::new();
-        let mut counter = |name: &str, help: &str, c: &Counter| {
-            out.push_str(&format!(
-                "# HELP idv_{name} {help}\n# TYPE idv_{name} counter\nidv_{name} {}\n",
-                c.get()
-            ));
-        };
-        counter(
-            "results_total",
-            "Terminal session results applied.",
-            &self.results,
-        );
-        counter(
-            "provider_reads_total",
-            "Session reads from 1Kosmos.",
-            &self.provider_reads,
-        );
-        counter(
-            "callbacks_accepted_total",
-            "Provider callbacks accepted.",
-            &self.callbacks_accepted,
-        );
-        counter(
-            "callbacks_rejected_total",
-            "Provider callbacks refused (signature, age, tenant).",
-            &self.callbacks_rejected,
-        );
-        counter(
-            "callbacks_duplicate_total",
-            "Provider callbacks already seen.",
-            &self.callbacks_duplicate,
-        );
-        counter(
-            "freshsales_calls_total",
-            "Calls made to Freshsales by the write-back worker.",
-            &self.fs_calls,
-        );
-        counter(
-            "freshsales_writes_total",
-            "Writes Freshsales accepted.",
-            &self.sync_sent,
-        );
-        counter(
-            "freshsales_429_total",
-            "Rate-limit answers from Freshsales.",
-            &self.fs_429,
-        );
-        counter(
-            "crm_events_total",
-            "CRM events accepted (forwarder and workflows).",
-            &self.events_accepted,
-        );
-        out.push_str("# HELP idv_http_requests_total HTTP answers by status class.\n# TYPE idv_http_requests_total counter\n");
-        for (class, c) in [
-            ("2xx", &self.http_ok),
-            ("4xx", &self.http_4xx),
-            ("5xx", &self.http_5xx),
-        ] {
-            out.push_str(&format!(
-                "idv_http_requests_total{{class=\"{class}\"}} {}\n",
-                c.get()
-            ));
-        }
-        out.push_str("# HELP idv_sessions Verification sessions by kind and state.\n# TYPE idv_sessions gauge\n");
-        for (kind, state, n) in sessions {
-            out.push_str(&format!(
-                "idv_sessions{{kind=\"{kind}\",state=\"{state}\"}} {n}\n"
-            ));
-        }
-        out.push_str(
-            "# HELP idv_outbox_rows CRM write-back rows by state.\n# TYPE idv_outbox_rows gauge\n",
-        );
-        for state in ["pending", "done", "dead"] {
-            let n = outbox
-                .iter()
-                .find(|(s, _)| s == state)
-                .map_or(0, |(_, n)| *n);
-            out.push_str(&format!("idv_outbox_rows{{state=\"{state}\"}} {n}\n"));
-        }
+        // Writing to a String does not fail.
+        let _ = encode(&mut out, &self.registry);
         out
     }
 }
+
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {
@@ -161,14 +164,16 @@ mod tests {
         m.results.inc();
         m.results.inc();
         m.answered(404);
-        let text = m.render(
-            &[("dead".into(), 3)],
-            &[("idv".into(), "pending".into(), 2)],
-        );
-        assert!(text.contains("idv_http_requests_total{class=\"4xx\"} 1\n"));
-        assert!(text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 2\n"));
-        assert!(text.contains("idv_results_total 2\n"));
-        assert!(text.contains("idv_outbox_rows{state=\"dead\"} 3\n"));
-        assert!(text.contains("idv_outbox_rows{state=\"pending\"} 0\n"));
+        m.outbox_rows.get_or_create(&[("state", "dead")]).set(3);
+        m.sessions
+            .get_or_create(&[("kind", "idv"), ("state", "pending")])
+            .set(2);
+        let text = m.render();
+        assert!(text.contains("idv_http_requests_total{class=\"4xx\"} 1\n"), "{text}");
+        assert!(text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 2\n"), "{text}");
+        assert!(text.contains("idv_results_total 2\n"), "{text}");
+        assert!(text.contains("idv_outbox_rows{state=\"dead\"} 3\n"), "{text}");
+        assert!(text.contains("idv_outbox_rows{state=\"pending\"} 0\n"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

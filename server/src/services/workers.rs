@@ -45,6 +45,9 @@ impl Engine {
             let e = self.clone();
             let cancel = cancel.clone();
             tokio::spawn(async move {
+                // The gauges follow the rows this worker changes (and what woke it).
+                let mut stale = true;
+                let mut refreshed = std::time::Instant::now();
                 loop {
                     let busy = match e.sync_once().await {
                         Ok(n) => n > 0,
@@ -53,12 +56,19 @@ impl Engine {
                             false
                         }
                     };
+                    if busy || stale || refreshed.elapsed() >= super::metrics::GAUGE_REFRESH {
+                        if let Err(err) = e.refresh_gauges().await {
+                            tracing::warn!(error = %err, "metrics gauges");
+                        }
+                        refreshed = std::time::Instant::now();
+                    }
+                    stale = busy;
                     if busy {
                         continue;
                     }
                     tokio::select! {
                         () = cancel.cancelled() => break,
-                        () = e.wake_sync.notified() => {},
+                        () = e.wake_sync.notified() => stale = true,
                         () = tokio::time::sleep(e.settings.tick) => {},
                     }
                 }

@@ -183,6 +183,16 @@ impl Store {
         )
     }
 
+    /// Live rows (pending, dead) by state, for the gauges: an index range, never the done
+    /// rows of the whole history.
+    pub async fn outbox_live_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT state, COUNT(*) FROM sync_outbox WHERE state IN ('pending', 'dead') GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Dead rows: tenant, record key, kind and last error (no payloads: they hold personal data).
     pub async fn dead_outbox_rows(&self) -> Result<Vec<(String, String, String, String)>> {
         Ok(sqlx::query_as("SELECT tenant_id, record_key, kind, COALESCE(last_error, '') FROM sync_outbox WHERE state = 'dead' ORDER BY id")

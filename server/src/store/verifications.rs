@@ -112,10 +112,10 @@ impl Store {
         Ok(())
     }
 
-    /// Sessions by kind and state, for `/metrics`.
-    pub async fn session_counts(&self) -> Result<Vec<(String, String, i64)>> {
+    /// Pending sessions by kind, for the gauges (an index range over the pending rows only).
+    pub async fn pending_session_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
-            "SELECT kind, state, COUNT(*) FROM verifications GROUP BY kind, state ORDER BY kind, state",
+            "SELECT kind, COUNT(*) FROM verifications WHERE state = 'pending' GROUP BY kind",
         )
         .fetch_all(&self.pool)
         .await?)

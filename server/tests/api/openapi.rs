@@ -14,7 +14,6 @@ use crate::{
 const SERVED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
-    ("get", "/metrics"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/contacts/{id}/status"),
     ("post", "/api/v1/contacts/{id}/verifications"),

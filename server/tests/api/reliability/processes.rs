@@ -34,6 +34,7 @@ fn spawn_server(db_url: &str, key: &str) -> Child {
         .env("DATABASE_URL", db_url)
         .env("IDV_MASTER_KEY", key)
         .env("IDV_BIND", format!("127.0.0.1:{port}"))
+        .env("IDV_OPS_BIND", "127.0.0.1:0")
         .env("IDV_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())

@@ -1,0 +1,64 @@
+//! `/metrics` is the operator's: served only on `IDV_OPS_BIND`, from counters and gauges that
+//! a scrape reads without touching the database.
+
+use crate::{both, helpers::Db, world::spawn_world};
+
+both!(
+    metrics_are_served_on_the_operator_address_and_not_on_the_public_one,
+    operator_only
+);
+async fn operator_only(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let public = w.http.get(w.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "the public address has no /metrics");
+    assert_ne!(w.app.ops_addr.port(), w.app.addr.port());
+    let ops = w
+        .http
+        .get(format!("{}/metrics", w.app.ops_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ops.status(), 200);
+    assert!(ops.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = ops.text().await.unwrap();
+    for line in [
+        "idv_results_total 0",
+        "idv_outbox_rows{state=\"pending\"}",
+        "idv_http_requests_total{class=\"4xx\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+}
+
+both!(
+    a_metrics_scrape_answers_from_memory_without_the_database,
+    no_query_per_scrape
+);
+async fn no_query_per_scrape(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    assert_eq!(v["state"], "pending");
+    // The gauges follow the rows: the pending session shows without a query per scrape.
+    let url = format!("{}/metrics", w.app.ops_url());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = w.http.get(&url).send().await.unwrap().text().await.unwrap();
+        if text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 1") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // With the database gone, a scrape still answers: it reads no rows.
+    w.app.state.store.close().await;
+    let res = w.http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("idv_results_total"));
+}
