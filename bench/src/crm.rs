@@ -15,6 +15,18 @@ pub(crate) async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) 
     store
         .insert_tenant(TENANT, "Bench", &auth::hash_token(&auth::generate_token()))
         .await?;
+    // The bench measures the backend, not the account's start limits.
+    idv_server::services::tenant::set_start_limits(
+        &store,
+        TENANT,
+        &idv_server::services::tenant::StartLimits {
+            tenant_per_minute: 100_000,
+            contact_per_hour: 100_000,
+            forced_per_hour: 100_000,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Backend {
         config: Config::for_database(db),
         settings: Settings {

@@ -29,6 +29,9 @@ pub enum AppError {
     /// Step-up asked for a contact without a LiveID enrolment: the widget offers Verify Identity.
     #[error("{0}")]
     NotEnrolled(String),
+    /// A limit of the account was reached: the message says which; retry after the seconds.
+    #[error("{0}")]
+    TooManyRequests(String, u64),
     /// 1Kosmos or Freshsales could not be reached or refused for a passing reason.
     #[error("{0}")]
     Upstream(String),
@@ -63,6 +66,7 @@ impl AppError {
             Self::Unsupported(_) => 415,
             Self::Unprocessable(_) => 422,
             Self::NotEnrolled(_) => 409,
+            Self::TooManyRequests(..) => 429,
             Self::Upstream(_) => 502,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -82,6 +86,7 @@ impl AppError {
             Self::Unsupported(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable",
             Self::NotEnrolled(_) => "not_enrolled",
+            Self::TooManyRequests(..) => "rate_limited",
             Self::Upstream(_) => "upstream_unavailable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",

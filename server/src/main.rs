@@ -170,6 +170,22 @@ enum TenantCmd {
         #[command(flatten)]
         db: Db,
     },
+    /// Set how many sessions a tenant may start (each is billable); unset options keep their
+    /// current value. Refusals are 429 with `Retry-After`.
+    SetLimits {
+        id: String,
+        /// New sessions per tenant per minute (default 60).
+        #[arg(long)]
+        per_minute: Option<u32>,
+        /// New sessions per contact per hour (default 10).
+        #[arg(long)]
+        per_contact_hour: Option<u32>,
+        /// Forced restarts per contact per hour (default 3).
+        #[arg(long)]
+        forced_per_hour: Option<u32>,
+        #[command(flatten)]
+        db: Db,
+    },
     /// Set a tenant's policy (what the install form sets).
     SetPolicy {
         id: String,
@@ -402,6 +418,29 @@ async fn main() -> anyhow::Result<()> {
             writeln!(
                 out,
                 "The previous secret is accepted for {grace_hours} more hour(s)."
+            )?;
+            e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::SetLimits {
+            id,
+            per_minute,
+            per_contact_hour,
+            forced_per_hour,
+            db,
+        }) => {
+            let e = engine(&db).await?;
+            let t = e.tenant(&id).await?.context(format!("no tenant {id}"))?;
+            let mut limits = t.start_limits;
+            limits.tenant_per_minute = per_minute.unwrap_or(limits.tenant_per_minute);
+            limits.contact_per_hour = per_contact_hour.unwrap_or(limits.contact_per_hour);
+            limits.forced_per_hour = forced_per_hour.unwrap_or(limits.forced_per_hour);
+            tenant::set_start_limits(&e.store, &id, &limits)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            writeln!(
+                out,
+                "start limits of {id}: {} per minute, {} per contact per hour, {} forced restarts per contact per hour",
+                limits.tenant_per_minute, limits.contact_per_hour, limits.forced_per_hour
             )?;
             e.store.close().await;
         }

@@ -53,6 +53,7 @@ fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
         (status = 400, description = "a malformed id, header or body", body = ApiError),
         (status = 401, description = "no or an unknown API token", body = ApiError),
         (status = 404, description = "no such contact in this account", body = ApiError),
+        (status = 429, description = "the account's Freshsales API budget is spent; see `Retry-After`", body = ApiError),
         (status = 502, description = "the CRM could not be reached", body = ApiError),
     ),
     security(("bearer" = []))
@@ -81,6 +82,7 @@ async fn contact_status(
         (status = 409, description = "started at the same moment elsewhere; retry", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
         (status = 422, description = "an unknown IAL or document type", body = ApiError),
+        (status = 429, description = "a start or Freshsales limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
         (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
     ),
     security(("bearer" = []))
@@ -107,6 +109,7 @@ async fn start_verification(
         (status = 400, description = "a malformed id, header or body", body = ApiError),
         (status = 401, description = "no or an unknown API token", body = ApiError),
         (status = 404, description = "no such deal in the CRM", body = ApiError),
+        (status = 429, description = "the account's Freshsales API budget is spent; see `Retry-After`", body = ApiError),
         (status = 502, description = "the CRM could not be reached", body = ApiError),
     ),
     security(("bearer" = []))
@@ -131,6 +134,7 @@ async fn deal_status(
         (status = 404, description = "no such deal in the CRM", body = ApiError),
         (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`)", body = ApiError),
         (status = 422, description = "the deal has no contact", body = ApiError),
+        (status = 429, description = "a start or Freshsales limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
         (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
     ),
     security(("bearer" = []))

@@ -28,6 +28,11 @@ impl IntoResponse for AppError {
             error: self.code().to_string(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests(_, secs) = &self {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+        }
+        res
     }
 }

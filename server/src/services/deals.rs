@@ -26,6 +26,7 @@ impl Engine {
             }
         }
         let crm = self.crm_or_err(tenant)?;
+        self.spend_crm_read(tenant).await?;
         let d = match crm.deal(deal as u64).await {
             Ok(d) => d,
             Err(CrmError::NotFound(_)) => {
@@ -52,6 +53,7 @@ impl Engine {
             Some(all) => all,
             None => {
                 let crm = self.crm_or_err(tenant)?;
+                self.spend_crm_read(tenant).await?;
                 let all: Vec<Stage> = crm
                     .stages()
                     .await

@@ -7,6 +7,7 @@ pub mod doctor;
 mod expiry;
 mod install;
 pub mod intake;
+pub mod limits;
 pub mod metrics;
 mod poller;
 mod results;
@@ -125,6 +126,7 @@ pub struct Engine {
     pub metrics: Metrics,
     pub wake_sync: Notify,
     pub wake_poll: Notify,
+    start_limiter: limits::StartLimiter,
     connector: Arc<dyn Connector>,
     /// Each tenant's clients, with the fingerprint of the connection they were built for: a
     /// key changed on another replica is picked up as soon as the tenant row is read again.
@@ -192,6 +194,7 @@ impl Engine {
             metrics: Metrics::default(),
             wake_sync: Notify::new(),
             wake_poll: Notify::new(),
+            start_limiter: limits::StartLimiter::default(),
             clients: Mutex::default(),
             tenants: ttl_cache(TENANT_TTL),
             by_token: ttl_cache(TENANT_TTL),

@@ -7,6 +7,7 @@ use idv_types::{
 };
 
 use super::{
+    limits::Spend,
     sync::{self, Write},
     tenant::TenantRow,
 };
@@ -136,6 +137,16 @@ impl Engine {
             )));
         }
         let crm = self.crm_or_err(tenant)?;
+        // A new, billable session: within the account's and the contact's limits.
+        self.spend_start(tenant, Spend::Tenant)?;
+        self.spend_start(
+            tenant,
+            Spend::Contact {
+                contact,
+                forced: req.force,
+            },
+        )?;
+        self.spend_crm_read(tenant).await?;
         let person = match crm.contact(contact as u64).await {
             Ok(c) => c,
             Err(CrmError::NotFound(_)) => {

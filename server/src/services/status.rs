@@ -21,6 +21,7 @@ impl Engine {
                         "contact {contact} is not known to this account"
                     )));
                 };
+                self.spend_crm_read(tenant).await?;
                 match crm.contact(contact as u64).await {
                     Ok(_) => {}
                     Err(CrmError::NotFound(_)) => {

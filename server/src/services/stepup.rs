@@ -3,7 +3,7 @@
 use idv_types::Verification;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::tenant::TenantRow;
+use super::{limits::Spend, tenant::TenantRow};
 use crate::{
     clock::{self},
     error::{AppError, Result},
@@ -21,6 +21,8 @@ impl Engine {
         deal: i64,
         requested_by: Option<&str>,
     ) -> Result<(Verification, bool)> {
+        // Every step-up start reads the deal: within the account's start limit first.
+        self.spend_start(tenant, Spend::Tenant)?;
         let info = self.deal_info(tenant, deal, true).await?;
         let contact = info.primary_contact.ok_or_else(|| {
             AppError::Unprocessable(
@@ -45,6 +47,13 @@ impl Engine {
             }
             self.store.expire_pending(&existing.id, now).await?;
         }
+        self.spend_start(
+            tenant,
+            Spend::Contact {
+                contact,
+                forced: false,
+            },
+        )?;
         let provider = self.provider(tenant)?;
         let id = uid("ver");
         let inserted = self

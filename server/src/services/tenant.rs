@@ -6,6 +6,7 @@ pub use crate::ports::ProviderSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+pub use super::limits::StartLimits;
 use crate::{
     crypto::Sealer,
     error::{AppError, Result},
@@ -110,6 +111,8 @@ pub struct TenantRow {
     pub kosmos_webhook_secret_previous: Option<SecretString>,
     /// The workflow webhook secret before the last rotation, while its grace period lasts.
     pub automator_secret_previous: Option<SecretString>,
+    /// How many sessions the account may start (the defaults unless the operator set them).
+    pub start_limits: StartLimits,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -175,6 +178,11 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 r.automator_secret_prev_sealed,
                 r.automator_secret_prev_until,
             ),
+            start_limits: r
+                .start_limits
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default(),
         }
     }))
 }
@@ -238,6 +246,16 @@ pub async fn rotate_webhook_secret(
         .rotate_webhook_secret(id, which, &sealer.seal(new), previous.as_deref(), until)
         .await?
     {
+        return Err(AppError::NotFound(format!("no tenant {id}")));
+    }
+    Ok(())
+}
+
+/// Checks and stores a tenant's start limits.
+pub async fn set_start_limits(store: &Store, id: &str, limits: &StartLimits) -> Result<()> {
+    limits.validate()?;
+    let json = serde_json::to_string(limits).map_err(|e| AppError::Internal(e.into()))?;
+    if !store.set_start_limits(id, &json).await? {
         return Err(AppError::NotFound(format!("no tenant {id}")));
     }
     Ok(())

@@ -34,6 +34,7 @@ pub struct TenantRecord {
     pub kosmos_webhook_secret_prev_until: Option<i64>,
     pub automator_secret_prev_sealed: Option<String>,
     pub automator_secret_prev_until: Option<i64>,
+    pub start_limits: Option<String>,
 }
 
 /// The two webhook secrets a tenant can rotate.
@@ -98,7 +99,7 @@ pub struct SealedConnections {
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
     kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
     provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
-    automator_secret_prev_sealed, automator_secret_prev_until";
+    automator_secret_prev_sealed, automator_secret_prev_until, start_limits";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -211,6 +212,16 @@ impl Store {
         .bind(previous_until)
         .execute(self.writer().await?.raw())
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a tenant's start limits (JSON); `false` if there is no such tenant.
+    pub async fn set_start_limits(&self, id: &str, limits_json: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE tenants SET start_limits = $2 WHERE id = $1")
+            .bind(id)
+            .bind(limits_json)
+            .execute(self.writer().await?.raw())
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

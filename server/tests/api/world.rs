@@ -51,6 +51,15 @@ pub fn test_settings() -> Settings {
     }
 }
 
+/// Start limits no ordinary test reaches.
+pub fn generous_start_limits() -> tenant::StartLimits {
+    tenant::StartLimits {
+        tenant_per_minute: 100_000,
+        contact_per_hour: 100_000,
+        forced_per_hour: 100_000,
+    }
+}
+
 pub async fn spawn_world(db: Db) -> Option<World> {
     spawn_world_with(db, test_settings(), Policy::default()).await
 }
@@ -115,6 +124,11 @@ pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Opt
     .serve(store)
     .await
     .unwrap();
+    // Tests start many sessions; the limit tests set their own.
+    tenant::set_start_limits(&app.state.store, TENANT, &generous_start_limits())
+        .await
+        .unwrap();
+    app.engine().forget_clients(TENANT);
     let world = World {
         app,
         http: reqwest::Client::new(),
