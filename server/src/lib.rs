@@ -95,7 +95,10 @@ impl Running {
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
         let ops_listener = TcpListener::bind(config.ops_bind).await.map_err(|e| {
-            anyhow::anyhow!("cannot listen on the operator's address {}: {e}", config.ops_bind)
+            anyhow::anyhow!(
+                "cannot listen on the operator's address {}: {e}",
+                config.ops_bind
+            )
         })?;
         let engine = engine.shared();
         let state = AppState::new(engine.clone());
@@ -108,11 +111,12 @@ impl Running {
         let server = Server::new(listener, build_router(state.clone(), config, extra))
             .with_limits(config.conn_limits());
         let addr = server.local_addr();
-        let ops = Server::new(ops_listener, http::ops::ops_router(state.clone()))
-            .with_limits(ConnLimits {
+        let ops = Server::new(ops_listener, http::ops::ops_router(state.clone())).with_limits(
+            ConnLimits {
                 max_connections: 64,
                 ..config.conn_limits()
-            });
+            },
+        );
         let ops_addr = ops.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ops_tx, ops_rx) = tokio::sync::oneshot::channel::<()>();

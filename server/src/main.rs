@@ -38,6 +38,9 @@ enum Command {
     Migrate(Config),
     /// Print a new master key for IDV_MASTER_KEY.
     Keygen,
+    /// Master keys: re-seal every sealed value under a new one.
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Manage tenants (one per Freshsales account).
     #[command(subcommand)]
     Tenant(TenantCmd),
@@ -206,6 +209,20 @@ enum TenantCmd {
 }
 
 #[derive(Subcommand)]
+enum KeysCmd {
+    /// Re-seal every sealed value (tenant secrets, links, credential DIDs, queued writes) under
+    /// a new master key, in one transaction. The old key is IDV_MASTER_KEY; stop the servers
+    /// first and restart them with the new key.
+    Rotate {
+        /// The new master key (`server keygen`); better from the environment.
+        #[arg(long, env = "IDV_NEW_MASTER_KEY", hide_env_values = true)]
+        new_key: SecretString,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
 enum SyncCmd {
     /// Rows by state, and the dead rows with their last error.
     Status {
@@ -279,6 +296,27 @@ async fn main() -> anyhow::Result<()> {
             writeln!(out, "migrations applied")?;
         }
         Command::Keygen => writeln!(out, "{}", Sealer::generate_key())?,
+        Command::Keys(KeysCmd::Rotate { new_key, db }) => {
+            let store = Store::connect(&db.database_url).await?;
+            let old = Sealer::from_base64(&db.master_key)?;
+            let new = Sealer::from_base64(&new_key)?;
+            if old.key_id() == new.key_id() {
+                anyhow::bail!(
+                    "the new master key is the old one: generate one with `server keygen`"
+                );
+            }
+            let done = idv_server::services::keys::rotate(&store, &old, &new)
+                .await
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            store.close().await;
+            writeln!(
+                out,
+                "{} value(s) re-sealed under key {} ({} already were); restart the servers with the new IDV_MASTER_KEY",
+                done.resealed,
+                new.key_id(),
+                done.already
+            )?;
+        }
         Command::Tenant(TenantCmd::Add {
             name,
             provider,
@@ -392,7 +430,11 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 match new_kosmos_secret.filter(|s| !s.trim().is_empty()) {
                     Some(given) => (WebhookSecret::Kosmos, given.trim().to_string(), false),
-                    None => (WebhookSecret::Kosmos, idv_server::webhook::generate_secret(), true),
+                    None => (
+                        WebhookSecret::Kosmos,
+                        idv_server::webhook::generate_secret(),
+                        true,
+                    ),
                 }
             };
             let e = engine(&db).await?;
@@ -401,10 +443,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|err| anyhow::anyhow!("{err}"))?;
             let (what, header) = match which {
-                WebhookSecret::Workflow => (
-                    "webhook secret: ",
-                    "(workflow header X-IDV-Webhook-Secret)",
-                ),
+                WebhookSecret::Workflow => {
+                    ("webhook secret: ", "(workflow header X-IDV-Webhook-Secret)")
+                }
                 WebhookSecret::Kosmos => (
                     "1Kosmos secret: ",
                     "(register it with 1Kosmos for this tenant's callbacks)",
@@ -413,7 +454,10 @@ async fn main() -> anyhow::Result<()> {
             if shown {
                 writeln!(out, "{what} {secret}   {header}")?;
             } else {
-                writeln!(out, "1Kosmos secret:  set from IDV_NEW_KOSMOS_WEBHOOK_SECRET")?;
+                writeln!(
+                    out,
+                    "1Kosmos secret:  set from IDV_NEW_KOSMOS_WEBHOOK_SECRET"
+                )?;
             }
             writeln!(
                 out,

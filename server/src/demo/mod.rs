@@ -363,7 +363,14 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         };
         sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $2 WHERE tenant_id = $1 AND contact_id = 1001")
             .bind(DEMO_TENANT)
-            .bind(engine.sealer.seal(&did))
+            .bind(engine.sealer.seal(
+                crate::crypto::at(
+                    "contacts",
+                    "credential_did_sealed",
+                    &crate::services::contact_row(DEMO_TENANT, 1001),
+                ),
+                &did,
+            ))
             .execute(store.pool())
             .await?;
     }

@@ -9,7 +9,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{error::Result, AppState};
 
-
 /// The generated API document, rendered once when the router is built.
 pub(super) static DOCUMENT: OnceLock<String> = OnceLock::new();
 

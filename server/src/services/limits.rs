@@ -38,8 +38,7 @@ impl StartLimits {
     /// Checks an operator's choice.
     pub fn validate(&self) -> Result<()> {
         let ok = |n: u32| (1..=100_000).contains(&n);
-        if !(ok(self.tenant_per_minute) && ok(self.contact_per_hour) && ok(self.forced_per_hour))
-        {
+        if !(ok(self.tenant_per_minute) && ok(self.contact_per_hour) && ok(self.forced_per_hour)) {
             return Err(AppError::Unprocessable(
                 "every start limit must be between 1 and 100000".into(),
             ));
@@ -230,7 +229,10 @@ mod tests {
             l.check("t", lim, Spend::Tenant).unwrap();
         }
         let secs = retry_after(l.check("t", lim, Spend::Tenant));
-        assert!((1..=20).contains(&secs), "one token comes back in 20 s: {secs}");
+        assert!(
+            (1..=20).contains(&secs),
+            "one token comes back in 20 s: {secs}"
+        );
         // Another tenant has its own bucket.
         l.check("other", lim, Spend::Tenant).unwrap();
     }

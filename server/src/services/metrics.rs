@@ -30,7 +30,10 @@ impl Engine {
                 .iter()
                 .find(|(s, _)| s == state)
                 .map_or(0, |(_, n)| *n);
-            self.metrics.outbox_rows.get_or_create(&[("state", state)]).set(n);
+            self.metrics
+                .outbox_rows
+                .get_or_create(&[("state", state)])
+                .set(n);
         }
         let sessions = self.store.pending_session_counts().await?;
         for kind in ["idv", "stepup"] {
@@ -105,22 +108,70 @@ impl Default for Metrics {
         };
         let counters: [(&str, &str, &Counter); 10] = [
             ("results", "Terminal session results applied.", &m.results),
-            ("provider_reads", "Session reads from 1Kosmos.", &m.provider_reads),
-            ("callbacks_accepted", "Provider callbacks accepted.", &m.callbacks_accepted),
-            ("callbacks_rejected", "Provider callbacks refused (signature, age, tenant).", &m.callbacks_rejected),
-            ("callbacks_duplicate", "Provider callbacks already seen.", &m.callbacks_duplicate),
-            ("freshsales_calls", "Calls made to Freshsales by the write-back worker.", &m.fs_calls),
-            ("freshsales_writes", "Writes Freshsales accepted.", &m.sync_sent),
-            ("freshsales_429", "Rate-limit answers from Freshsales.", &m.fs_429),
-            ("crm_events", "CRM events accepted (forwarder and workflows).", &m.events_accepted),
-            ("starts_limited", "Start requests refused by a tenant's or a contact's limit.", &m.starts_limited),
+            (
+                "provider_reads",
+                "Session reads from 1Kosmos.",
+                &m.provider_reads,
+            ),
+            (
+                "callbacks_accepted",
+                "Provider callbacks accepted.",
+                &m.callbacks_accepted,
+            ),
+            (
+                "callbacks_rejected",
+                "Provider callbacks refused (signature, age, tenant).",
+                &m.callbacks_rejected,
+            ),
+            (
+                "callbacks_duplicate",
+                "Provider callbacks already seen.",
+                &m.callbacks_duplicate,
+            ),
+            (
+                "freshsales_calls",
+                "Calls made to Freshsales by the write-back worker.",
+                &m.fs_calls,
+            ),
+            (
+                "freshsales_writes",
+                "Writes Freshsales accepted.",
+                &m.sync_sent,
+            ),
+            (
+                "freshsales_429",
+                "Rate-limit answers from Freshsales.",
+                &m.fs_429,
+            ),
+            (
+                "crm_events",
+                "CRM events accepted (forwarder and workflows).",
+                &m.events_accepted,
+            ),
+            (
+                "starts_limited",
+                "Start requests refused by a tenant's or a contact's limit.",
+                &m.starts_limited,
+            ),
         ];
         for (name, help, c) in counters {
             registry.register(name, help, c.clone());
         }
-        registry.register("http_requests", "HTTP answers by status class.", m.http.clone());
-        registry.register("outbox_rows", "CRM write-back rows by state.", m.outbox_rows.clone());
-        registry.register("sessions", "Verification sessions by kind and state.", m.sessions.clone());
+        registry.register(
+            "http_requests",
+            "HTTP answers by status class.",
+            m.http.clone(),
+        );
+        registry.register(
+            "outbox_rows",
+            "CRM write-back rows by state.",
+            m.outbox_rows.clone(),
+        );
+        registry.register(
+            "sessions",
+            "Verification sessions by kind and state.",
+            m.sessions.clone(),
+        );
         for state in ["pending", "dead"] {
             let _ = m.outbox_rows.get_or_create(&[("state", state)]);
         }
@@ -169,11 +220,23 @@ mod tests {
             .get_or_create(&[("kind", "idv"), ("state", "pending")])
             .set(2);
         let text = m.render();
-        assert!(text.contains("idv_http_requests_total{class=\"4xx\"} 1\n"), "{text}");
-        assert!(text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 2\n"), "{text}");
+        assert!(
+            text.contains("idv_http_requests_total{class=\"4xx\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("idv_sessions{kind=\"idv\",state=\"pending\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("idv_results_total 2\n"), "{text}");
-        assert!(text.contains("idv_outbox_rows{state=\"dead\"} 3\n"), "{text}");
-        assert!(text.contains("idv_outbox_rows{state=\"pending\"} 0\n"), "{text}");
+        assert!(
+            text.contains("idv_outbox_rows{state=\"dead\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("idv_outbox_rows{state=\"pending\"} 0\n"),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

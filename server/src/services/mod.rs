@@ -7,6 +7,7 @@ pub mod doctor;
 mod expiry;
 mod install;
 pub mod intake;
+pub mod keys;
 pub mod limits;
 pub mod metrics;
 mod poller;
@@ -35,7 +36,7 @@ pub use self::{
 };
 use crate::{
     clock::rfc3339,
-    crypto::Sealer,
+    crypto::{at, Sealer},
     domain::status::NIST_REVISION,
     error::{AppError, Result},
     ports::{
@@ -347,17 +348,26 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         completed_at: r.completed_at.map(rfc3339),
         // Links only matter while the session can still be used.
         hosted_url: if pending {
-            sealer.open_opt(r.hosted_url_sealed.as_deref())
+            sealer.open_opt(
+                at("verifications", "hosted_url_sealed", &r.id),
+                r.hosted_url_sealed.as_deref(),
+            )
         } else {
             None
         },
         qr_payload: if pending {
-            sealer.open_opt(r.qr_payload_sealed.as_deref())
+            sealer.open_opt(
+                at("verifications", "qr_payload_sealed", &r.id),
+                r.qr_payload_sealed.as_deref(),
+            )
         } else {
             None
         },
         session_expires_at: r.session_expires_at.map(rfc3339),
-        requested_by: sealer.open_opt(r.requested_by_sealed.as_deref()),
+        requested_by: sealer.open_opt(
+            at("verifications", "requested_by_sealed", &r.id),
+            r.requested_by_sealed.as_deref(),
+        ),
         failure_reason: r.failure_reason,
         ial: r.ial_level.map(|level| Assurance {
             level,
@@ -380,6 +390,11 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         valid_until: r.valid_until,
         row: view,
     }
+}
+
+/// The row of a contact's sealed values: its tenant and contact id.
+pub fn contact_row(tenant: &str, contact: i64) -> String {
+    format!("{tenant}/{contact}")
 }
 
 fn parse_ts(s: &str) -> Option<i64> {

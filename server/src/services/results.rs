@@ -91,8 +91,12 @@ impl Engine {
         tx.audit(&tenant.id, "result", &v.id, state).await?;
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
-                tx.enroll_liveid(&tenant.id, v.contact_id, &self.sealer.seal(did))
-                    .await?;
+                let row = super::contact_row(&tenant.id, v.contact_id);
+                let sealed = self.sealer.seal(
+                    crate::crypto::at("contacts", "credential_did_sealed", &row),
+                    did,
+                );
+                tx.enroll_liveid(&tenant.id, v.contact_id, &sealed).await?;
             }
         }
         self.queue_contact_writes(&mut tx, tenant, v.contact_id)
@@ -147,7 +151,11 @@ impl Engine {
         let status = tx.contact_status(&tenant.id, contact).await?;
         let Some(status) = status else { return Ok(()) };
         let sealed = tx.credential_sealed(&tenant.id, contact).await?;
-        let did = self.sealer.open_opt(sealed.as_deref());
+        let row = super::contact_row(&tenant.id, contact);
+        let did = self.sealer.open_opt(
+            crate::crypto::at("contacts", "credential_did_sealed", &row),
+            sealed.as_deref(),
+        );
         let fields = crate::domain::fields::contact_fields(&status, did);
         sync::enqueue(
             tx,

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     clock::{self},
+    crypto::at,
     error::{AppError, Result},
     ports::{crm::CrmContact, identity::CreateIdv, CrmError, IdentityProvider},
     store::SessionStarted,
@@ -201,7 +202,10 @@ impl Engine {
                 &tenant.id,
                 contact,
                 now,
-                req.requested_by.as_deref().map(|r| self.sealer.seal(r)),
+                req.requested_by.as_deref().map(|r| {
+                    self.sealer
+                        .seal(at("verifications", "requested_by_sealed", &id), r)
+                }),
                 delivery.as_str(),
             )
             .await?;
@@ -297,7 +301,10 @@ impl Engine {
         tx.idv_started(&SessionStarted {
             id: &id,
             provider_session_id: &session.session_id,
-            link_sealed: session.url.as_deref().map(|u| self.sealer.seal(u)),
+            link_sealed: session.url.as_deref().map(|u| {
+                self.sealer
+                    .seal(at("verifications", "hosted_url_sealed", &id), u)
+            }),
             delivery_error: session.delivery_error.as_deref(),
             session_expires_at: expires,
             next_poll_at: clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64,

@@ -6,12 +6,13 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{limits::Spend, tenant::TenantRow};
 use crate::{
     clock::{self},
+    crypto::at,
     error::{AppError, Result},
     ports::identity::CreateLiveId,
     store::SessionStarted,
 };
 
-use super::{parse_ts, provider_unavailable, read_row, uid, Engine};
+use super::{contact_row, parse_ts, provider_unavailable, read_row, uid, Engine};
 
 impl Engine {
     /// Starts a LiveID step-up for a deal's primary contact.
@@ -64,7 +65,10 @@ impl Engine {
                 contact,
                 deal,
                 now,
-                requested_by.map(|r| self.sealer.seal(r)),
+                requested_by.map(|r| {
+                    self.sealer
+                        .seal(at("verifications", "requested_by_sealed", &id), r)
+                }),
             )
             .await?;
         if !inserted {
@@ -95,7 +99,10 @@ impl Engine {
         conn.stepup_started(&SessionStarted {
             id: &id,
             provider_session_id: &session.session_id,
-            link_sealed: session.qr_payload.as_deref().map(|u| self.sealer.seal(u)),
+            link_sealed: session.qr_payload.as_deref().map(|u| {
+                self.sealer
+                    .seal(at("verifications", "qr_payload_sealed", &id), u)
+            }),
             delivery_error: None,
             session_expires_at: parse_ts(&session.expires_at),
             next_poll_at: clock::now_ms() + self.settings.stepup_poll.as_millis() as i64,
@@ -116,9 +123,13 @@ impl Engine {
 
     async fn credential_did(&self, tenant: &str, contact: i64) -> Result<Option<SecretString>> {
         let sealed = self.store.enrolled_credential(tenant, contact).await?;
+        let row = contact_row(tenant, contact);
         Ok(self
             .sealer
-            .open_opt(sealed.as_deref())
+            .open_opt(
+                at("contacts", "credential_did_sealed", &row),
+                sealed.as_deref(),
+            )
             .map(SecretString::from))
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{uid, Engine};
 use crate::{
     clock,
-    crypto::Sealer,
+    crypto::{at, Sealer},
     error::Result,
     ports::{CrmError, Record},
     store::{BucketShape, BudgetShape, Claimed, Conn, Enqueue},
@@ -84,7 +84,11 @@ pub async fn enqueue(
     write: &Write,
 ) -> Result<()> {
     let now = clock::now_ms();
-    let payload = sealer.seal(&serde_json::to_string(write).expect("serialisable"));
+    let row = outbox_row(tenant, key);
+    let payload = sealer.seal(
+        at("sync_outbox", "payload", &row),
+        &serde_json::to_string(write).expect("serialisable"),
+    );
     let due = now + coalesce.as_millis() as i64;
     tx.enqueue(&Enqueue {
         tenant,
@@ -96,6 +100,11 @@ pub async fn enqueue(
         now,
     })
     .await
+}
+
+/// The row of an outbox payload's seal: its tenant and record key (the row's unique key).
+pub fn outbox_row(tenant: &str, record_key: &str) -> String {
+    format!("{tenant}/{record_key}")
 }
 
 /// A tenant's budget as two token buckets: the plan's hourly limit over its window, and 400 per
@@ -156,7 +165,11 @@ impl Engine {
             self.store.outbox_defer(&row, now + wait + 1).await?;
             return Ok(());
         }
-        let write: Write = match self.sealer.open(&row.payload).ok().and_then(|p| {
+        let place = outbox_row(&row.tenant, &row.record_key);
+        let opened = self
+            .sealer
+            .open(at("sync_outbox", "payload", &place), &row.payload);
+        let write: Write = match opened.ok().and_then(|p| {
             use secrecy::ExposeSecret;
             serde_json::from_str(p.expose_secret()).ok()
         }) {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::limits::StartLimits;
 use crate::{
-    crypto::Sealer,
+    crypto::{at, Sealer},
     error::{AppError, Result},
     store::{SealedConnections, Store, WebhookSecret},
 };
@@ -145,21 +145,30 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
     let row = store.tenant_record(id).await?;
     let now = crate::clock::now_ms();
     Ok(row.map(|r| {
-        let open =
-            |sealed: Option<String>| sealer.open_opt(sealed.as_deref()).map(SecretString::from);
+        let id = r.id.clone();
+        let open = |column: &'static str, sealed: Option<String>| {
+            sealer
+                .open_opt(at("tenants", column, &id), sealed.as_deref())
+                .map(SecretString::from)
+        };
         // A previous secret counts only until its grace period ends.
-        let previous = |sealed: Option<String>, until: Option<i64>| {
-            until.filter(|u| *u > now).and_then(|_| open(sealed))
+        let previous = |column: &'static str, sealed: Option<String>, until: Option<i64>| {
+            until
+                .filter(|u| *u > now)
+                .and_then(|_| open(column, sealed))
         };
         TenantRow {
             id: r.id,
             name: r.name,
             freshsales_base_url: r.freshsales_base_url,
-            freshsales_key: open(r.freshsales_key_sealed),
+            freshsales_key: open("freshsales_key_sealed", r.freshsales_key_sealed),
             kosmos_base_url: r.kosmos_base_url,
-            kosmos_key: open(r.kosmos_key_sealed),
-            kosmos_webhook_secret: open(r.kosmos_webhook_secret_sealed),
-            automator_secret: open(r.automator_secret_sealed),
+            kosmos_key: open("kosmos_key_sealed", r.kosmos_key_sealed),
+            kosmos_webhook_secret: open(
+                "kosmos_webhook_secret_sealed",
+                r.kosmos_webhook_secret_sealed,
+            ),
+            automator_secret: open("automator_secret_sealed", r.automator_secret_sealed),
             hourly_limit: r.hourly_limit,
             rate_window_secs: r.rate_window_secs,
             policy: serde_json::from_str(&r.policy).unwrap_or_default(),
@@ -169,12 +178,14 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .provider_settings
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok()),
-            provider_secret: open(r.provider_secret_sealed),
+            provider_secret: open("provider_secret_sealed", r.provider_secret_sealed),
             kosmos_webhook_secret_previous: previous(
+                "kosmos_webhook_secret_prev_sealed",
                 r.kosmos_webhook_secret_prev_sealed,
                 r.kosmos_webhook_secret_prev_until,
             ),
             automator_secret_previous: previous(
+                "automator_secret_prev_sealed",
                 r.automator_secret_prev_sealed,
                 r.automator_secret_prev_until,
             ),
@@ -199,24 +210,30 @@ pub async fn set_connections(
     id: &str,
     c: &Connections,
 ) -> Result<()> {
-    let seal = |v: &Option<String>| v.as_deref().map(|s| sealer.seal(s));
+    let seal = |column: &'static str, v: &Option<String>| {
+        v.as_deref()
+            .map(|s| sealer.seal(at("tenants", column, id), s))
+    };
     store
         .set_connections(
             id,
             &SealedConnections {
                 freshsales_base_url: c.freshsales_base_url.clone(),
-                freshsales_key_sealed: seal(&c.freshsales_key),
+                freshsales_key_sealed: seal("freshsales_key_sealed", &c.freshsales_key),
                 kosmos_base_url: c.kosmos_base_url.clone(),
-                kosmos_key_sealed: seal(&c.kosmos_key),
-                kosmos_webhook_secret_sealed: seal(&c.kosmos_webhook_secret),
-                automator_secret_sealed: seal(&c.automator_secret),
+                kosmos_key_sealed: seal("kosmos_key_sealed", &c.kosmos_key),
+                kosmos_webhook_secret_sealed: seal(
+                    "kosmos_webhook_secret_sealed",
+                    &c.kosmos_webhook_secret,
+                ),
+                automator_secret_sealed: seal("automator_secret_sealed", &c.automator_secret),
                 hourly_limit: c.hourly_limit,
                 rate_window_secs: c.rate_window_secs,
                 provider_settings: c
                     .provider_settings
                     .as_ref()
                     .and_then(|p| serde_json::to_string(p).ok()),
-                provider_secret_sealed: seal(&c.provider_secret),
+                provider_secret_sealed: seal("provider_secret_sealed", &c.provider_secret),
             },
         )
         .await
@@ -241,9 +258,15 @@ pub async fn rotate_webhook_secret(
         WebhookSecret::Workflow => current.automator_secret,
     };
     let until = crate::clock::now_ms() + grace.as_millis() as i64;
-    let previous = previous.map(|p| sealer.seal(p.expose_secret()));
+    let previous = previous.map(|p| {
+        sealer.seal(
+            at("tenants", which.previous_column(), id),
+            p.expose_secret(),
+        )
+    });
+    let new = sealer.seal(at("tenants", which.column(), id), new);
     if !store
-        .rotate_webhook_secret(id, which, &sealer.seal(new), previous.as_deref(), until)
+        .rotate_webhook_secret(id, which, &new, previous.as_deref(), until)
         .await?
     {
         return Err(AppError::NotFound(format!("no tenant {id}")));

@@ -16,6 +16,7 @@ mod deals;
 mod inbound;
 mod outbox;
 mod retention;
+mod sealed_values;
 mod setup;
 mod tenants;
 mod verifications;
@@ -34,6 +35,7 @@ pub use self::{
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},
+    sealed_values::{RowKey, SealedCell},
     tenants::{SealedConnections, Tenant, TenantRecord, WebhookSecret},
     verifications::{Expired, Finish, NewVerification, SessionStarted, VerificationRow},
 };

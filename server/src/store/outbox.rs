@@ -24,6 +24,7 @@ pub struct Claimed {
     pub id: i64,
     #[sqlx(rename = "tenant_id")]
     pub tenant: String,
+    pub record_key: String,
     pub kind: String,
     pub payload: String,
     pub version: i64,
@@ -75,7 +76,7 @@ impl Store {
             "UPDATE sync_outbox SET next_attempt_at = $1, claim_token = $3 WHERE id IN (\
                SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
                ORDER BY next_attempt_at LIMIT 1{lock}) \
-             RETURNING id, tenant_id, kind, payload, version, remote_id, attempts, claim_token"
+             RETURNING id, tenant_id, record_key, kind, payload, version, remote_id, attempts, claim_token"
         ))
         .bind(lease)
         .bind(now)

@@ -130,7 +130,14 @@ async fn kosmos_rotation(db: Db) {
     );
     assert!(!out.contains(&whsec), "a given secret is not echoed: {out}");
     eventually("callbacks signed with the new secret verify", || async {
-        callback(&w, new_key, &format!("m-new-{}", rand::random::<u32>()), &session).await != 401
+        callback(
+            &w,
+            new_key,
+            &format!("m-new-{}", rand::random::<u32>()),
+            &session,
+        )
+        .await
+            != 401
     })
     .await;
     assert_eq!(
@@ -154,5 +161,8 @@ async fn kosmos_rotation(db: Db) {
     .unwrap();
     engine.forget_clients(TENANT);
     assert_eq!(callback(&w, new_key, "m-new-late", &session).await, 401);
-    assert_eq!(callback(&w, b"ks-third-secret", "m-third", &session).await, 202);
+    assert_eq!(
+        callback(&w, b"ks-third-secret", "m-third", &session).await,
+        202
+    );
 }

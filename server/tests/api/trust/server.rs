@@ -39,7 +39,8 @@ async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Option<S
         }
     })
     .await;
-    read.ok().map(|()| String::from_utf8_lossy(&got).into_owned())
+    read.ok()
+        .map(|()| String::from_utf8_lossy(&got).into_owned())
 }
 
 #[tokio::test]
@@ -126,5 +127,8 @@ async fn connections_over_the_cap_are_refused_at_once_and_served_again_when_slot
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(served, "connections are served again once the held ones close");
+    assert!(
+        served,
+        "connections are served again once the held ones close"
+    );
 }

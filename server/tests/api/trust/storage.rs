@@ -24,7 +24,10 @@ async fn sqlite_pool_of_the_server_commits_with_synchronous_full() {
             .fetch_one(&mut *conn)
             .await
             .unwrap();
-        assert_eq!(mode, 2, "PRAGMA synchronous is FULL (2) on every connection");
+        assert_eq!(
+            mode, 2,
+            "PRAGMA synchronous is FULL (2) on every connection"
+        );
         held.push(conn);
     }
 }
@@ -40,7 +43,10 @@ async fn sqlite_writes_outside_transactions_wait_for_the_write_gate() {
         tokio::spawn(async move {
             store.rotate_token("t1", "hash-2").await.unwrap();
             store.upsert_contact("t1", 7, false).await.unwrap();
-            store.record_delivery("t1", "kosmos", "msg-1").await.unwrap();
+            store
+                .record_delivery("t1", "kosmos", "msg-1")
+                .await
+                .unwrap();
         })
     };
     // While another writer holds the gate, none of these writes may run.
@@ -59,5 +65,9 @@ async fn sqlite_writes_outside_transactions_wait_for_the_write_gate() {
         .await
         .expect("the writes run once the gate is free")
         .unwrap();
-    assert!(store.tenant_by_token_hash("hash-2").await.unwrap().is_some());
+    assert!(store
+        .tenant_by_token_hash("hash-2")
+        .await
+        .unwrap()
+        .is_some());
 }
