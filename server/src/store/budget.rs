@@ -1,7 +1,7 @@
 //! Each tenant's Freshsales budget (`rate_buckets`), shared by every replica: two token buckets
 //! in one row, refilled by elapsed time and taken with one atomic `UPDATE`.
 
-use super::{Backend, Store};
+use super::{Backend, Conn, Store};
 use crate::error::Result;
 
 /// A bucket's size and refill rate.
@@ -73,7 +73,7 @@ impl Store {
                 .bind(shape.minute.capacity)
                 .bind(shape.minute.per_ms)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(self.writer().await?.raw())
                 .await?;
             if done.rows_affected() == 1 {
                 return Ok(Ok(()));
@@ -96,7 +96,7 @@ impl Store {
                     .bind(shape.hour.capacity)
                     .bind(shape.minute.capacity)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.writer().await?.raw())
                     .await?;
                 }
             }
@@ -115,7 +115,7 @@ impl Store {
         ))
         .bind(tenant)
         .bind(until)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(())
     }

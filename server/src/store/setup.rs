@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Claimed, Store};
+use super::{Claimed, Conn, Store};
 use crate::error::Result;
 
 /// Where a parked row's next attempt sits: never, until the set-up is complete.
@@ -15,7 +15,7 @@ impl Store {
             .bind(tenant)
             .bind(report)
             .bind(i64::from(complete))
-            .execute(&self.pool)
+            .execute(self.writer().await?.raw())
             .await?;
         Ok(())
     }
@@ -57,7 +57,7 @@ impl Store {
         .bind(error)
         .bind(now)
         .bind(&row.claim_token)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -70,7 +70,7 @@ impl Store {
         )
         .bind(tenant)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected())
     }

@@ -263,7 +263,7 @@ impl Store {
         )
         .bind(id)
         .bind(account_url)
-        .execute(&self.pool)
+        .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
     }
