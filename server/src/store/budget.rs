@@ -65,7 +65,7 @@ impl Store {
              updated_at = {greatest}(updated_at, $6) \
              WHERE tenant_id = $1 AND paused_until <= $6 AND {hour} >= 1 AND {minute} >= 1"
         );
-        for _ in 0..2 {
+        for _ in 0..3 {
             let done = sqlx::query(&take)
                 .bind(tenant)
                 .bind(shape.hour.capacity)
@@ -85,6 +85,8 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
             match row {
+                // A row a concurrent first call just made (or refilled): take from it.
+                Some(r) if r.wait_ms(shape, now) == 0 => {}
                 Some(r) => return Ok(Err(r.wait_ms(shape, now).max(1))),
                 None => {
                     // A tenant's first call: a full bucket, then take from it.

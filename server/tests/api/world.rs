@@ -229,13 +229,27 @@ impl World {
     }
 
     /// Starts IDV for a contact and returns the session as the widget sees it.
+    /// A client that honours a 429's `Retry-After` (the account's Freshsales budget is shared
+    /// with the write-back worker), for at most a minute.
     pub async fn start_idv(&self, contact: u64) -> Value {
-        let res = self
-            .post(
-                &format!("/api/v1/contacts/{contact}/verifications"),
-                json!({}),
-            )
-            .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let res = loop {
+            let res = self
+                .post(
+                    &format!("/api/v1/contacts/{contact}/verifications"),
+                    json!({}),
+                )
+                .await;
+            if res.status() != 429 || Instant::now() > deadline {
+                break res;
+            }
+            let wait = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait.min(5))).await;
+        };
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
         res.json().await.unwrap()
     }
