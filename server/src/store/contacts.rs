@@ -94,17 +94,6 @@ impl dyn Conn + '_ {
         contact_id: i64,
     ) -> Result<Option<ContactStatus>> {
         let conn = self.raw();
-        let Some(contact) = sqlx::query(
-            "SELECT liveid_enrolled FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
-        )
-        .bind(tenant_id)
-        .bind(contact_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let liveid_enrolled: i64 = contact.get("liveid_enrolled");
         // The decisive session of the rule (crate::domain::status): a verified session still
         // inside its validity wins; otherwise the latest IDV session that was not canceled.
         let now = clock::now_ms();
@@ -136,6 +125,20 @@ impl dyn Conn + '_ {
         .bind(contact_id)
         .fetch_one(&mut *conn)
         .await?;
+        // Read after the sessions: a result and the enrolment it brings commit together, so a
+        // session read as verified is never shown with the enrolment of before (each statement
+        // sees what was committed when it began).
+        let Some(contact) = sqlx::query(
+            "SELECT liveid_enrolled FROM contacts WHERE tenant_id = $1 AND contact_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let liveid_enrolled: i64 = contact.get("liveid_enrolled");
         Ok(Some(status::contact_status(
             contact_id as u64,
             liveid_enrolled != 0,
