@@ -14,6 +14,8 @@ use idv_server::{
 };
 use secrecy::SecretString;
 
+mod admin;
+
 #[derive(Parser)]
 #[command(name = "server", version, about = "Freshsales IDV backend")]
 struct Cli {
@@ -297,25 +299,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keygen => writeln!(out, "{}", Sealer::generate_key())?,
         Command::Keys(KeysCmd::Rotate { new_key, db }) => {
-            let store = Store::connect(&db.database_url).await?;
-            let old = Sealer::from_base64(&db.master_key)?;
-            let new = Sealer::from_base64(&new_key)?;
-            if old.key_id() == new.key_id() {
-                anyhow::bail!(
-                    "the new master key is the old one: generate one with `server keygen`"
-                );
-            }
-            let done = idv_server::services::keys::rotate(&store, &old, &new)
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}"))?;
-            store.close().await;
-            writeln!(
-                out,
-                "{} value(s) re-sealed under key {} ({} already were); restart the servers with the new IDV_MASTER_KEY",
-                done.resealed,
-                new.key_id(),
-                done.already
-            )?;
+            admin::keys_rotate(&mut out, &new_key, &db).await?
         }
         Command::Tenant(TenantCmd::Add {
             name,
@@ -424,46 +408,8 @@ async fn main() -> anyhow::Result<()> {
             grace_hours,
             db,
         }) => {
-            use idv_server::store::WebhookSecret;
-            let (which, secret, shown) = if workflow {
-                (WebhookSecret::Workflow, auth::generate_token(), true)
-            } else {
-                match new_kosmos_secret.filter(|s| !s.trim().is_empty()) {
-                    Some(given) => (WebhookSecret::Kosmos, given.trim().to_string(), false),
-                    None => (
-                        WebhookSecret::Kosmos,
-                        idv_server::webhook::generate_secret(),
-                        true,
-                    ),
-                }
-            };
-            let e = engine(&db).await?;
-            let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
-            tenant::rotate_webhook_secret(&e.store, &e.sealer, &id, which, &secret, grace)
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}"))?;
-            let (what, header) = match which {
-                WebhookSecret::Workflow => {
-                    ("webhook secret: ", "(workflow header X-IDV-Webhook-Secret)")
-                }
-                WebhookSecret::Kosmos => (
-                    "1Kosmos secret: ",
-                    "(register it with 1Kosmos for this tenant's callbacks)",
-                ),
-            };
-            if shown {
-                writeln!(out, "{what} {secret}   {header}")?;
-            } else {
-                writeln!(
-                    out,
-                    "1Kosmos secret:  set from IDV_NEW_KOSMOS_WEBHOOK_SECRET"
-                )?;
-            }
-            writeln!(
-                out,
-                "The previous secret is accepted for {grace_hours} more hour(s)."
-            )?;
-            e.store.close().await;
+            admin::rotate_secret(&mut out, &id, workflow, new_kosmos_secret, grace_hours, &db)
+                .await?
         }
         Command::Tenant(TenantCmd::SetLimits {
             id,
@@ -472,21 +418,8 @@ async fn main() -> anyhow::Result<()> {
             forced_per_hour,
             db,
         }) => {
-            let e = engine(&db).await?;
-            let t = e.tenant(&id).await?.context(format!("no tenant {id}"))?;
-            let mut limits = t.start_limits;
-            limits.tenant_per_minute = per_minute.unwrap_or(limits.tenant_per_minute);
-            limits.contact_per_hour = per_contact_hour.unwrap_or(limits.contact_per_hour);
-            limits.forced_per_hour = forced_per_hour.unwrap_or(limits.forced_per_hour);
-            tenant::set_start_limits(&e.store, &id, &limits)
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}"))?;
-            writeln!(
-                out,
-                "start limits of {id}: {} per minute, {} per contact per hour, {} forced restarts per contact per hour",
-                limits.tenant_per_minute, limits.contact_per_hour, limits.forced_per_hour
-            )?;
-            e.store.close().await;
+            let limits = (per_minute, per_contact_hour, forced_per_hour);
+            admin::set_limits(&mut out, &id, limits, &db).await?
         }
         Command::Tenant(TenantCmd::SetPolicy {
             id,
