@@ -373,6 +373,29 @@ pub struct StartVerification {
     /// Older spelling of `"delivery": "email"`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_email: bool,
+    /// What the page already shows about the contact (the Freshworks client's record data):
+    /// given, the backend does not read the contact from the CRM to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactData>,
+}
+
+/// A contact's name, email and phone as the CRM page shows them (`POST …/verifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: Option<String>,
+    /// Any spelling; read as E.164 (an unreadable number is left out, as when read from the CRM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub phone: Option<String>,
 }
 
 impl StartVerification {

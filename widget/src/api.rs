@@ -87,6 +87,15 @@ impl Api {
         self.send(endpoint, Some(wire::encode(body))).await
     }
 
+    pub async fn start_contact_step_up(
+        &self,
+        contact_id: u64,
+        body: &StartStepUp,
+    ) -> Result<Verification, Failure> {
+        let endpoint = Endpoint::StartContactStepUp { contact_id };
+        self.send(endpoint, Some(wire::encode(body))).await
+    }
+
     pub async fn verification(&self, id: String) -> Result<Verification, Failure> {
         self.send(
             Endpoint::Verification {

@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(contact_status))
         .routes(routes!(start_verification))
+        .routes(routes!(start_contact_step_up))
         .routes(routes!(deal_status))
         .routes(routes!(start_step_up))
         .routes(routes!(verification))
@@ -96,6 +97,38 @@ async fn start_verification(
     let (v, new) = state
         .engine
         .start_idv(&auth.0, id, &req, key.as_deref(), Origin::Widget)
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/step-up", tag = "widget", summary = "Step-Up Auth on the contact page: a LiveID session for an enrolled contact",
+    params(("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = StartStepUp, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new LiveID session", body = Verification),
+        (status = 200, description = "the live session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`), or a step-up was started at the same moment", body = ApiError),
+        (status = 415, description = "a body that is not JSON", body = ApiError),
+        (status = 422, description = "`requested_by` is too long", body = ApiError),
+        (status = 502, description = "the provider could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn start_contact_step_up(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    ContactId(id): ContactId,
+    OptionalJson(req): OptionalJson<StartStepUp>,
+) -> Result<(StatusCode, Json<Verification>)> {
+    if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
+        return Err(AppError::Unprocessable("requested_by is too long".into()));
+    }
+    let (v, new) = state
+        .engine
+        .start_contact_stepup(&auth.0, id, req.requested_by.as_deref())
         .await?;
     Ok(created(v, new))
 }

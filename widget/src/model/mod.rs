@@ -11,7 +11,7 @@
 //! - `record.rs`: the record the widget sits on (contact or deal), loading and refreshing it;
 //! - `actions.rs`: the buttons offered in each state;
 //! - `verify.rs`: the *Verify Identity* form and the link the customer opens;
-//! - `stepup.rs`: the LiveID step-up on a deal, with its countdown;
+//! - `stepup.rs`: the LiveID step-up (on a deal, or on an enrolled contact), with its countdown;
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
 //! - `history.rs`: past sessions, newest first.
@@ -27,13 +27,13 @@ mod watch;
 #[cfg(test)]
 mod fixtures;
 
-use idv_types::{StartStepUp, StartVerification, Verification};
+use idv_types::{ContactData, StartStepUp, StartVerification, Verification};
 
 pub use self::{
     actions::Action,
     failure::Failure,
     history::sort_newest_first,
-    record::{Load, Phase, Record, Subject},
+    record::{page_contact, Load, Phase, Record, Subject},
     stepup::{StepUp, StepUpPhase, DEFAULT_STEPUP_MS, STEPUP_GRACE_MS},
     verify::{Verify, VerifyForm, VerifyPhase, DOCUMENTS, IAL_LEVELS},
     watch::Watch,
@@ -140,6 +140,11 @@ pub enum Cmd {
         deal_id: u64,
         body: StartStepUp,
     },
+    /// Step-up on the contact page (an enrolled contact).
+    StartContactStepUp {
+        contact_id: u64,
+        body: StartStepUp,
+    },
     /// Send `Msg::PollDue { gen }` after `delay_ms`.
     Schedule {
         gen: u32,
@@ -176,6 +181,9 @@ pub struct Model {
     pub announcement: String,
     /// The Freshworks user's email (`requested_by`).
     pub user: Option<String>,
+    /// What the contact page already shows about its contact (name, email, phone), sent with a
+    /// start so the backend need not read the contact from the CRM. See [`page_contact`].
+    pub contact_data: Option<ContactData>,
     /// Bumped with each focus request, so asking twice for the same place still moves focus.
     pub focus: (u32, Focus),
     next_gen: u32,
@@ -193,6 +201,7 @@ impl Model {
             now: 0.0,
             announcement: String::new(),
             user,
+            contact_data: None,
             focus: (0, Focus::None),
             next_gen: 1,
         }

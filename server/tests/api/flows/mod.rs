@@ -3,6 +3,8 @@
 
 mod blockid;
 mod coalescing;
+mod contact_stepup;
+mod crm_calls;
 mod deals;
 mod input;
 mod install;
