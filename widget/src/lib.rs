@@ -130,7 +130,7 @@ pub fn Widget(
     /// The Freshworks user's email, recorded as `requested_by`.
     user: Option<String>,
     /// What the contact page shows about its contact, sent with a start.
-    #[prop(optional)]
+    #[prop(default = None)]
     contact: Option<idv_types::ContactData>,
 ) -> impl IntoView {
     let mut initial = Model::new(subject, user);

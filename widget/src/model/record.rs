@@ -184,7 +184,7 @@ mod tests {
         };
         assert_eq!(page_contact(long), None);
         let odd = ContactData {
-            email: Some("ada@example.com\n".into()),
+            email: Some("ada@exa\u{7}mple.com".into()),
             ..raw
         };
         assert_eq!(page_contact(odd), None);
