@@ -450,6 +450,57 @@ pub struct DealStatus {
     pub setup: Option<SetupReport>,
 }
 
+/// One line of a contact's audit trail: who started what, how the link went out, the results,
+/// the CRM writes (`GET /api/v1/contacts/{id}/audit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// `start_idv`, `start_stepup`, `start_failed`, `result`, `cancel`, `expired`, `gate`,
+    /// `crm_write`, `crm_write_dead`, `late_report_ignored`, …
+    pub action: String,
+    /// The session the line is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// For CRM writes: which record (`contact`, `note`, `history`, `task`, `deal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// What happened, in words (e.g. `contact 11 IAL2 by …, link by email`, a result's state, the
+    /// CRM's reason for refusing a write).
+    #[serde(default)]
+    pub detail: String,
+}
+
+impl AuditEntry {
+    /// What a rep reads for the action.
+    pub fn label(&self) -> &str {
+        match self.action.as_str() {
+            "start_idv" => "Verification started",
+            "start_stepup" => "Step-up started",
+            "start_failed" => "Start failed",
+            "result" => "Result",
+            "cancel" => "Canceled",
+            "expired" => "Validity ran out",
+            "gate" => "Gated stage",
+            "crm_write" => "Written to Freshsales",
+            "crm_write_dead" => "Freshsales write gave up",
+            "late_report_ignored" => "Late report ignored",
+            other => other,
+        }
+    }
+}
+
+/// A page of a contact's audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
+}
+
 /// Every error the backend returns has this JSON body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
