@@ -105,6 +105,12 @@ impl Driver {
                     Err(failure) => Msg::CancelFailed { id, failure },
                 })
             }),
+            Cmd::FetchAudit { contact_id } => spawn_local(async move {
+                self.send(match api.contact_audit(contact_id).await {
+                    Ok(page) => Msg::ActivityLoaded(page),
+                    Err(f) => Msg::ActivityFailed(f),
+                })
+            }),
             Cmd::Toast {
                 tone,
                 title,

@@ -27,6 +27,8 @@ pub const TEMPLATE_GET_DEAL_STATUS: &str = "getDealStatus";
 pub const TEMPLATE_START_STEP_UP: &str = "startStepUp";
 /// `POST /api/v1/contacts/{contact_id}/step-up`, context `{contact_id}`.
 pub const TEMPLATE_START_CONTACT_STEP_UP: &str = "startContactStepUp";
+/// `GET /api/v1/contacts/{contact_id}/audit`, context `{contact_id}`.
+pub const TEMPLATE_GET_CONTACT_AUDIT: &str = "getContactAudit";
 /// `GET /api/v1/verifications/{verification_id}`, context `{verification_id}`.
 pub const TEMPLATE_GET_VERIFICATION: &str = "getVerification";
 /// `POST /api/v1/verifications/{verification_id}/cancel`, context `{verification_id}`.
@@ -39,6 +41,7 @@ pub const TEMPLATES: &[&str] = &[
     TEMPLATE_GET_DEAL_STATUS,
     TEMPLATE_START_STEP_UP,
     TEMPLATE_START_CONTACT_STEP_UP,
+    TEMPLATE_GET_CONTACT_AUDIT,
     TEMPLATE_GET_VERIFICATION,
     TEMPLATE_CANCEL_VERIFICATION,
 ];
@@ -63,6 +66,9 @@ pub enum Endpoint {
     StartContactStepUp {
         contact_id: u64,
     },
+    ContactAudit {
+        contact_id: u64,
+    },
     Verification {
         verification_id: String,
     },
@@ -80,6 +86,7 @@ impl Endpoint {
             Self::DealStatus { .. } => TEMPLATE_GET_DEAL_STATUS,
             Self::StartStepUp { .. } => TEMPLATE_START_STEP_UP,
             Self::StartContactStepUp { .. } => TEMPLATE_START_CONTACT_STEP_UP,
+            Self::ContactAudit { .. } => TEMPLATE_GET_CONTACT_AUDIT,
             Self::Verification { .. } => TEMPLATE_GET_VERIFICATION,
             Self::CancelVerification { .. } => TEMPLATE_CANCEL_VERIFICATION,
         }
@@ -107,6 +114,7 @@ impl Endpoint {
             Self::StartContactStepUp { contact_id } => {
                 ("contacts/", contact_id.to_string(), "/step-up")
             }
+            Self::ContactAudit { contact_id } => ("contacts/", contact_id.to_string(), "/audit"),
             Self::Verification { verification_id } => {
                 ("verifications/", path_segment(verification_id), "")
             }
@@ -124,7 +132,9 @@ impl Endpoint {
     /// The template's `context`.
     pub fn context(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::ContactStatus { contact_id } | Self::StartContactStepUp { contact_id } => {
+            Self::ContactStatus { contact_id }
+            | Self::StartContactStepUp { contact_id }
+            | Self::ContactAudit { contact_id } => {
                 vec![("contact_id", contact_id.to_string())]
             }
             Self::StartVerification {
@@ -354,6 +364,13 @@ mod tests {
                 "startContactStepUp",
                 true,
                 "/api/v1/contacts/1001/step-up",
+                vec![("contact_id", "1001")],
+            ),
+            (
+                Endpoint::ContactAudit { contact_id: 1001 },
+                "getContactAudit",
+                false,
+                "/api/v1/contacts/1001/audit",
                 vec![("contact_id", "1001")],
             ),
             (

@@ -460,3 +460,51 @@ async fn a_contact_without_liveid_gets_no_step_up_button() {
         .collect();
     assert_eq!(labels, ["Verify Identity"]);
 }
+
+#[wasm_bindgen_test]
+async fn the_history_panel_shows_the_contact_s_activity_on_demand() {
+    let (root, calls) = mount(Subject::Contact(6), |call| match &call.endpoint {
+        Endpoint::ContactAudit { .. } => ok(serde_json::json!({"entries": [
+            {"at": iso_from_now(-60_000.0), "action": "crm_write", "session_id": "ver_a", "record": "note"},
+            {"at": iso_from_now(-120_000.0), "action": "result", "session_id": "ver_a", "detail": "verified"},
+            {"at": iso_from_now(-300_000.0), "action": "start_idv", "session_id": "ver_a",
+             "detail": "contact 6 IAL2 by rep@example.com (as the widget reports), link by email"}
+        ]})),
+        _ => ok(serde_json::json!({"contact_id": 6, "status": "verified", "history": []})),
+    });
+    find(&root, "[data-testid=idv-badge].badge-verified").await;
+    assert!(
+        !calls
+            .borrow()
+            .iter()
+            .any(|c| matches!(c.endpoint, Endpoint::ContactAudit { .. })),
+        "loaded only when asked"
+    );
+    let show: web_sys::HtmlElement = find(&root, "[data-testid=idv-activity] button")
+        .await
+        .unchecked_into();
+    assert_eq!(show.text_content().unwrap(), "Show activity");
+    show.click();
+    find(&root, "[data-testid=idv-activity] li").await;
+    let items = root
+        .query_selector_all("[data-testid=idv-activity] li")
+        .unwrap();
+    let texts: Vec<String> = (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter_map(|n| n.text_content())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[0].starts_with("Written to Freshsales (note)"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains("Result") && texts[1].contains("verified"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2].starts_with("Verification started") && texts[2].contains("link by email"),
+        "{texts:?}"
+    );
+    assert_eq!(show.text_content().unwrap(), "Hide activity");
+}

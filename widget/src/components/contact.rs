@@ -1,8 +1,11 @@
-//! The contact page: facts, Verify Identity and (for an enrolled contact) Step-Up Auth, history.
+//! The contact page: facts, Verify Identity and (for an enrolled contact) Step-Up Auth, history
+//! and activity.
 
 use leptos::prelude::*;
 
-use super::{ActionBar, Facts, History, SetupBanner, StaleNote, StepUpPanel, VerifyPanel};
+use super::{
+    ActionBar, ActivityList, Facts, History, SetupBanner, StaleNote, StepUpPanel, VerifyPanel,
+};
 use crate::{model::Record, Driver};
 
 /// The contact page.
@@ -18,5 +21,6 @@ pub fn ContactBody(d: Driver) -> impl IntoView {
         <ActionBar d=d />
         <VerifyPanel d=d />
         {move || contact.get().map(|c| view! { <History items=c.history /> })}
+        <ActivityList d=d />
     }
 }

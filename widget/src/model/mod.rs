@@ -14,9 +14,11 @@
 //! - `stepup.rs`: the LiveID step-up (on a deal, or on an enrolled contact), with its countdown;
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
-//! - `history.rs`: past sessions, newest first.
+//! - `history.rs`: past sessions, newest first;
+//! - `activity.rs`: the contact's audit trail in the history panel.
 
 mod actions;
+mod activity;
 mod failure;
 mod history;
 mod record;
@@ -31,6 +33,7 @@ use idv_types::{ContactData, StartStepUp, StartVerification, Verification};
 
 pub use self::{
     actions::Action,
+    activity::Activity,
     failure::Failure,
     history::sort_newest_first,
     record::{page_contact, Load, Phase, Record, Subject},
@@ -107,6 +110,11 @@ pub enum Msg {
     },
     /// The clock moved (every second while a step-up runs).
     Tick,
+    /// The history panel's activity list (the contact's audit trail).
+    ShowActivity,
+    HideActivity,
+    ActivityLoaded(idv_types::AuditPage),
+    ActivityFailed(Failure),
 }
 
 /// Toast kinds of `client.interface.trigger("showNotify")`.
@@ -157,6 +165,9 @@ pub enum Cmd {
     Cancel {
         id: String,
     },
+    FetchAudit {
+        contact_id: u64,
+    },
     Toast {
         tone: Tone,
         title: &'static str,
@@ -175,6 +186,8 @@ pub struct Model {
     pub stale: Option<Failure>,
     pub verify: Verify,
     pub stepup: StepUp,
+    /// The contact's activity in the history panel.
+    pub activity: Activity,
     /// The clock at the last message.
     pub now: f64,
     /// The latest status change, for the `aria-live` region.
@@ -198,6 +211,7 @@ impl Model {
             stale: None,
             verify: Verify::Closed,
             stepup: StepUp::Idle,
+            activity: Activity::Hidden,
             now: 0.0,
             announcement: String::new(),
             user,
@@ -239,6 +253,11 @@ impl Model {
             Msg::PollDue { gen } => self.poll_due(gen, out),
             Msg::Polled { gen, session } => self.polled(gen, session, out),
             Msg::PollFailed { gen, failure } => self.poll_failed(gen, failure, out),
+            // The activity list (activity.rs).
+            Msg::ShowActivity => self.show_activity(out),
+            Msg::HideActivity => self.hide_activity(),
+            Msg::ActivityLoaded(page) => self.activity_loaded(page),
+            Msg::ActivityFailed(failure) => self.activity_failed(failure),
         }
         cmds
     }

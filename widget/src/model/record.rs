@@ -122,6 +122,7 @@ impl Model {
         let before = self.status();
         self.resume_idv(&record, cmds);
         self.resume_stepup(&record, cmds);
+        self.refresh_activity(cmds);
         self.load = Load::Ready(record);
         let after = self.status();
         if let (Some(a), true) = (after, before.is_some() && before != after) {
