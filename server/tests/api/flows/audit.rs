@@ -73,10 +73,14 @@ async fn contact_audit(db: Db) {
         .iter()
         .any(|e| e["action"] == "result" && e["session_id"] == id && e["detail"] == "verified"));
     // Newest first.
-    let ats: Vec<&str> = entries.iter().map(|e| e["at"].as_str().unwrap()).collect();
-    let mut sorted = ats.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(ats, sorted);
+    let ats: Vec<time::OffsetDateTime> = entries
+        .iter()
+        .map(|e| {
+            let at = e["at"].as_str().unwrap();
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap()
+        })
+        .collect();
+    assert!(ats.windows(2).all(|p| p[0] >= p[1]), "{ats:?}");
     // Neither links nor the contact's personal data, nor another contact's session.
     let link = v["hosted_url"].as_str().unwrap();
     for secret in [
