@@ -68,7 +68,16 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
             &format!("b{i}@example.com"),
             "+1 415 555 0100",
         );
-        let req = idv_types::StartVerification::default();
+        // As the widget on a contact page starts it: with the record data the page has.
+        let req = idv_types::StartVerification {
+            contact: Some(idv_types::ContactData {
+                first_name: Some("Bench".into()),
+                last_name: Some(format!("Person{i}")),
+                email: Some(format!("b{i}@example.com")),
+                phone: Some("+1 415 555 0100".into()),
+            }),
+            ..Default::default()
+        };
         let (v, _) = w
             .engine()
             .start_idv(

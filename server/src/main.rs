@@ -9,8 +9,10 @@ use idv_server::demo;
 use idv_server::{
     crypto::Sealer,
     http::auth,
-    services::{tenant, Engine, Settings},
-    shutdown_signal, telemetry, wire_engine, Config, Running, Store,
+    services::{audit, tenant, Engine, Settings},
+    shutdown_signal,
+    store::AuditQuery,
+    telemetry, wire_engine, Config, Running, Store,
 };
 use secrecy::SecretString;
 
@@ -52,6 +54,28 @@ enum Command {
     /// A person's data: `forget` erases it here and queues clearing their CRM fields.
     #[command(subcommand)]
     Contact(ContactCmd),
+    /// Print the audit trail, oldest first: who started what, which delivery, results, CRM
+    /// writes (time, tenant, action, subject, detail; tab-separated).
+    Audit {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only lines about this contact (its sessions, and CRM writes for it).
+        #[arg(long)]
+        contact: Option<i64>,
+        /// From this time on: RFC 3339 (2026-12-01T09:00:00Z) or a duration back (30m, 12h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many lines (the newest that match).
+        #[arg(long, default_value_t = 10_000)]
+        limit: i64,
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            default_value = "sqlite://data/idv.db?mode=rwc"
+        )]
+        database_url: String,
+    },
     /// Try each tenant's Freshsales and 1Kosmos credentials (read-only) and print remedies.
     Check {
         /// Only this tenant.
@@ -567,6 +591,31 @@ async fn main() -> anyhow::Result<()> {
                 "contact {contact}: {n} session(s) erased; clearing its CRM fields is queued"
             )?;
             e.store.close().await;
+        }
+        Command::Audit {
+            tenant,
+            contact,
+            since,
+            limit,
+            database_url,
+        } => {
+            let since = since
+                .map(|s| audit::parse_since(&s, idv_server::clock::now_ms()))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(limit > 0, "--limit must be at least 1");
+            let store = Store::connect(&database_url).await?;
+            let q = AuditQuery {
+                tenant: tenant.as_deref(),
+                contact,
+                since,
+                before: None,
+                limit,
+            };
+            for line in audit::cli_lines(&store, &q).await? {
+                writeln!(out, "{line}")?;
+            }
+            store.close().await;
         }
         Command::Sync(SyncCmd::Replay { tenant, db }) => {
             let e = engine(&db).await?;

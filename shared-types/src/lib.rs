@@ -373,6 +373,29 @@ pub struct StartVerification {
     /// Older spelling of `"delivery": "email"`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_email: bool,
+    /// What the page already shows about the contact (the Freshworks client's record data):
+    /// given, the backend does not read the contact from the CRM to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactData>,
+}
+
+/// A contact's name, email and phone as the CRM page shows them (`POST …/verifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: Option<String>,
+    /// Any spelling; read as E.164 (an unreadable number is left out, as when read from the CRM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub phone: Option<String>,
 }
 
 impl StartVerification {
@@ -425,6 +448,57 @@ pub struct DealStatus {
     /// Present while the CRM account is not set up for this app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<SetupReport>,
+}
+
+/// One line of a contact's audit trail: who started what, how the link went out, the results,
+/// the CRM writes (`GET /api/v1/contacts/{id}/audit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// `start_idv`, `start_stepup`, `start_failed`, `result`, `cancel`, `expired`, `gate`,
+    /// `crm_write`, `crm_write_dead`, `late_report_ignored`, …
+    pub action: String,
+    /// The session the line is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// For CRM writes: which record (`contact`, `note`, `history`, `task`, `deal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// What happened, in words (e.g. `contact 11 IAL2 by …, link by email`, a result's state, the
+    /// CRM's reason for refusing a write).
+    #[serde(default)]
+    pub detail: String,
+}
+
+impl AuditEntry {
+    /// What a rep reads for the action.
+    pub fn label(&self) -> &str {
+        match self.action.as_str() {
+            "start_idv" => "Verification started",
+            "start_stepup" => "Step-up started",
+            "start_failed" => "Start failed",
+            "result" => "Result",
+            "cancel" => "Canceled",
+            "expired" => "Validity ran out",
+            "gate" => "Gated stage",
+            "crm_write" => "Written to Freshsales",
+            "crm_write_dead" => "Freshsales write gave up",
+            "late_report_ignored" => "Late report ignored",
+            other => other,
+        }
+    }
+}
+
+/// A page of a contact's audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
 }
 
 /// Every error the backend returns has this JSON body.

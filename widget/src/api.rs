@@ -3,7 +3,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use idv_types::{
-    ApiError, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+    ApiError, AuditPage, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
 };
 use serde::de::DeserializeOwned;
 
@@ -85,6 +85,20 @@ impl Api {
     ) -> Result<Verification, Failure> {
         let endpoint = Endpoint::StartStepUp { deal_id };
         self.send(endpoint, Some(wire::encode(body))).await
+    }
+
+    pub async fn start_contact_step_up(
+        &self,
+        contact_id: u64,
+        body: &StartStepUp,
+    ) -> Result<Verification, Failure> {
+        let endpoint = Endpoint::StartContactStepUp { contact_id };
+        self.send(endpoint, Some(wire::encode(body))).await
+    }
+
+    /// The newest page of a contact's audit trail.
+    pub async fn contact_audit(&self, contact_id: u64) -> Result<AuditPage, Failure> {
+        self.send(Endpoint::ContactAudit { contact_id }, None).await
     }
 
     pub async fn verification(&self, id: String) -> Result<Verification, Failure> {

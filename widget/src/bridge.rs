@@ -135,6 +135,29 @@ impl Bridge {
         get(&user, "email").and_then(|e| e.as_string())
     }
 
+    /// The contact this page shows, as the client gives it (`client.data.get("contact")`:
+    /// name, email, mobile or work number). `None` where the platform does not give it; the
+    /// backend then reads the contact itself.
+    pub async fn contact_data(&self) -> Option<idv_types::ContactData> {
+        let c = self.data("contact").await.ok()?;
+        let text = |k: &str| get(&c, k).and_then(|v| v.as_string());
+        let email = text("email").or_else(|| {
+            // Freshsales lists several addresses under `emails`: the primary one, else the first.
+            let list: js_sys::Array = get(&c, "emails")?.dyn_into().ok()?;
+            let primary = list
+                .iter()
+                .find(|e| get(e, "is_primary").and_then(|p| p.as_bool()) == Some(true))
+                .or_else(|| list.iter().next())?;
+            get(&primary, "value").and_then(|v| v.as_string())
+        });
+        crate::model::page_contact(idv_types::ContactData {
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            email,
+            phone: text("mobile_number").or_else(|| text("work_number")),
+        })
+    }
+
     /// `client.interface.trigger("showNotify", {type, title, message})`; a no-op outside
     /// Freshworks.
     pub fn notify(&self, kind: &str, title: &str, message: &str) {

@@ -83,6 +83,12 @@ impl Driver {
                     Err(f) => Msg::StepUpFailed(f),
                 })
             }),
+            Cmd::StartContactStepUp { contact_id, body } => spawn_local(async move {
+                self.send(match api.start_contact_step_up(contact_id, &body).await {
+                    Ok(v) => Msg::StepUpStarted(v),
+                    Err(f) => Msg::StepUpFailed(f),
+                })
+            }),
             Cmd::Schedule { gen, delay_ms } => set_timeout(
                 move || self.send(Msg::PollDue { gen }),
                 Duration::from_millis(delay_ms.into()),
@@ -97,6 +103,12 @@ impl Driver {
                 self.send(match api.cancel(id.clone()).await {
                     Ok(v) => Msg::Canceled(v),
                     Err(failure) => Msg::CancelFailed { id, failure },
+                })
+            }),
+            Cmd::FetchAudit { contact_id } => spawn_local(async move {
+                self.send(match api.contact_audit(contact_id).await {
+                    Ok(page) => Msg::ActivityLoaded(page),
+                    Err(f) => Msg::ActivityFailed(f),
                 })
             }),
             Cmd::Toast {
@@ -123,8 +135,13 @@ pub fn Widget(
     bridge: Bridge,
     /// The Freshworks user's email, recorded as `requested_by`.
     user: Option<String>,
+    /// What the contact page shows about its contact, sent with a start.
+    #[prop(default = None)]
+    contact: Option<idv_types::ContactData>,
 ) -> impl IntoView {
-    let model = RwSignal::new(Model::new(subject, user));
+    let mut initial = Model::new(subject, user);
+    initial.contact_data = contact;
+    let model = RwSignal::new(initial);
     let d = Driver {
         model,
         env: StoredValue::new_local(Env {
@@ -234,6 +251,7 @@ struct Setup {
     api: Api,
     bridge: Bridge,
     user: Option<String>,
+    contact: Option<idv_types::ContactData>,
 }
 
 async fn setup() -> Result<Setup, String> {
@@ -241,11 +259,16 @@ async fn setup() -> Result<Setup, String> {
     let subject = bridge.subject().await?;
     let transport = transport::pick(bridge.client())?;
     let user = bridge.user_email().await;
+    let contact = match subject {
+        Subject::Contact(_) => bridge.contact_data().await,
+        Subject::Deal(_) => None,
+    };
     Ok(Setup {
         subject,
         api: Api::new(Rc::from(transport)),
         bridge,
         user,
+        contact,
     })
 }
 
@@ -258,9 +281,10 @@ pub fn App() -> impl IntoView {
         ready.set(Some(s));
     });
     move || match ready.get() {
-        Some(Ok(s)) => {
-            view! { <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user /> }.into_any()
+        Some(Ok(s)) => view! {
+            <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user contact=s.contact />
         }
+        .into_any(),
         Some(Err(e)) => view! {
             <main class="idv">
                 <header class="idv-head">

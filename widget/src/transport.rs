@@ -25,6 +25,10 @@ pub const TEMPLATE_START_VERIFICATION: &str = "startVerification";
 pub const TEMPLATE_GET_DEAL_STATUS: &str = "getDealStatus";
 /// `POST /api/v1/deals/{deal_id}/step-up`, context `{deal_id}`.
 pub const TEMPLATE_START_STEP_UP: &str = "startStepUp";
+/// `POST /api/v1/contacts/{contact_id}/step-up`, context `{contact_id}`.
+pub const TEMPLATE_START_CONTACT_STEP_UP: &str = "startContactStepUp";
+/// `GET /api/v1/contacts/{contact_id}/audit`, context `{contact_id}`.
+pub const TEMPLATE_GET_CONTACT_AUDIT: &str = "getContactAudit";
 /// `GET /api/v1/verifications/{verification_id}`, context `{verification_id}`.
 pub const TEMPLATE_GET_VERIFICATION: &str = "getVerification";
 /// `POST /api/v1/verifications/{verification_id}/cancel`, context `{verification_id}`.
@@ -36,6 +40,8 @@ pub const TEMPLATES: &[&str] = &[
     TEMPLATE_START_VERIFICATION,
     TEMPLATE_GET_DEAL_STATUS,
     TEMPLATE_START_STEP_UP,
+    TEMPLATE_START_CONTACT_STEP_UP,
+    TEMPLATE_GET_CONTACT_AUDIT,
     TEMPLATE_GET_VERIFICATION,
     TEMPLATE_CANCEL_VERIFICATION,
 ];
@@ -57,6 +63,12 @@ pub enum Endpoint {
     StartStepUp {
         deal_id: u64,
     },
+    StartContactStepUp {
+        contact_id: u64,
+    },
+    ContactAudit {
+        contact_id: u64,
+    },
     Verification {
         verification_id: String,
     },
@@ -73,6 +85,8 @@ impl Endpoint {
             Self::StartVerification { .. } => TEMPLATE_START_VERIFICATION,
             Self::DealStatus { .. } => TEMPLATE_GET_DEAL_STATUS,
             Self::StartStepUp { .. } => TEMPLATE_START_STEP_UP,
+            Self::StartContactStepUp { .. } => TEMPLATE_START_CONTACT_STEP_UP,
+            Self::ContactAudit { .. } => TEMPLATE_GET_CONTACT_AUDIT,
             Self::Verification { .. } => TEMPLATE_GET_VERIFICATION,
             Self::CancelVerification { .. } => TEMPLATE_CANCEL_VERIFICATION,
         }
@@ -83,6 +97,7 @@ impl Endpoint {
             self,
             Self::StartVerification { .. }
                 | Self::StartStepUp { .. }
+                | Self::StartContactStepUp { .. }
                 | Self::CancelVerification { .. }
         )
     }
@@ -96,6 +111,10 @@ impl Endpoint {
             }
             Self::DealStatus { deal_id } => ("deals/", deal_id.to_string(), "/status"),
             Self::StartStepUp { deal_id } => ("deals/", deal_id.to_string(), "/step-up"),
+            Self::StartContactStepUp { contact_id } => {
+                ("contacts/", contact_id.to_string(), "/step-up")
+            }
+            Self::ContactAudit { contact_id } => ("contacts/", contact_id.to_string(), "/audit"),
             Self::Verification { verification_id } => {
                 ("verifications/", path_segment(verification_id), "")
             }
@@ -113,7 +132,11 @@ impl Endpoint {
     /// The template's `context`.
     pub fn context(&self) -> Vec<(&'static str, String)> {
         match self {
-            Self::ContactStatus { contact_id } => vec![("contact_id", contact_id.to_string())],
+            Self::ContactStatus { contact_id }
+            | Self::StartContactStepUp { contact_id }
+            | Self::ContactAudit { contact_id } => {
+                vec![("contact_id", contact_id.to_string())]
+            }
             Self::StartVerification {
                 contact_id,
                 idempotency_key,
@@ -335,6 +358,20 @@ mod tests {
                 true,
                 "/api/v1/deals/5/step-up",
                 vec![("deal_id", "5")],
+            ),
+            (
+                Endpoint::StartContactStepUp { contact_id: 1001 },
+                "startContactStepUp",
+                true,
+                "/api/v1/contacts/1001/step-up",
+                vec![("contact_id", "1001")],
+            ),
+            (
+                Endpoint::ContactAudit { contact_id: 1001 },
+                "getContactAudit",
+                false,
+                "/api/v1/contacts/1001/audit",
+                vec![("contact_id", "1001")],
             ),
             (
                 Endpoint::Verification {

@@ -383,3 +383,128 @@ async fn a_step_up_shows_its_qr_code_and_counts_down() {
     }
     assert_ne!(first, later, "the countdown ticks");
 }
+
+#[wasm_bindgen_test]
+async fn step_up_on_an_enrolled_contact_page_shows_its_qr_code_and_counts_down() {
+    let (root, calls) = mount(Subject::Contact(4), |call| {
+        match &call.endpoint {
+        Endpoint::ContactStatus { .. } => ok(serde_json::json!({
+            "contact_id": 4, "status": "verified", "liveid_enrolled": true, "history": []})),
+        _ => Reply {
+            status: 201,
+            body: serde_json::json!({"id": "ver_c", "kind": "stepup", "state": "pending", "contact_id": 4,
+                "created_at": iso_from_now(0.0), "qr_payload": "https://liveid.example/q/2",
+                "session_expires_at": iso_from_now(90_000.0)})
+            .to_string(),
+        },
+    }
+    });
+    find(&root, "[data-testid=idv-badge].badge-verified").await;
+    find(&root, ".actions .btn").await;
+    let buttons = root.query_selector_all(".actions .btn").unwrap();
+    let labels: Vec<String> = (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .filter_map(|n| n.text_content())
+        .collect();
+    assert_eq!(labels, ["Verify again", "Step-Up Auth"], "both buttons");
+    let step_up = (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .map(|n| n.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap() == "Step-Up Auth")
+        .expect("a Step-Up Auth button");
+    step_up.click();
+    find(&root, "[data-testid=idv-stepup] [data-testid=idv-qr] svg").await;
+    assert!(
+        calls
+            .borrow()
+            .iter()
+            .any(|c| c.endpoint == Endpoint::StartContactStepUp { contact_id: 4 }),
+        "the contact's own step-up route was called"
+    );
+    let first = find(&root, "[data-testid=idv-countdown]")
+        .await
+        .text_content()
+        .unwrap();
+    assert!(
+        first.starts_with("1:2") || first.starts_with("1:3"),
+        "about a minute and a half left: {first}"
+    );
+    let mut later = first.clone();
+    for _ in 0..300 {
+        tick().await;
+        later = root
+            .query_selector("[data-testid=idv-countdown]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap();
+        if later != first {
+            break;
+        }
+    }
+    assert_ne!(first, later, "the countdown ticks");
+}
+
+#[wasm_bindgen_test]
+async fn a_contact_without_liveid_gets_no_step_up_button() {
+    let (root, _) = mount(Subject::Contact(5), |_| {
+        ok(serde_json::json!({
+            "contact_id": 5, "status": "not_verified", "liveid_enrolled": false, "history": []}))
+    });
+    find(&root, "[data-testid=idv-badge]").await;
+    find(&root, ".actions .btn").await;
+    let buttons = root.query_selector_all(".actions .btn").unwrap();
+    let labels: Vec<String> = (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .filter_map(|n| n.text_content())
+        .collect();
+    assert_eq!(labels, ["Verify Identity"]);
+}
+
+#[wasm_bindgen_test]
+async fn the_history_panel_shows_the_contact_s_activity_on_demand() {
+    let (root, calls) = mount(Subject::Contact(6), |call| match &call.endpoint {
+        Endpoint::ContactAudit { .. } => ok(serde_json::json!({"entries": [
+            {"at": iso_from_now(-60_000.0), "action": "crm_write", "session_id": "ver_a", "record": "note"},
+            {"at": iso_from_now(-120_000.0), "action": "result", "session_id": "ver_a", "detail": "verified"},
+            {"at": iso_from_now(-300_000.0), "action": "start_idv", "session_id": "ver_a",
+             "detail": "contact 6 IAL2 by rep@example.com (as the widget reports), link by email"}
+        ]})),
+        _ => ok(serde_json::json!({"contact_id": 6, "status": "verified", "history": []})),
+    });
+    find(&root, "[data-testid=idv-badge].badge-verified").await;
+    assert!(
+        !calls
+            .borrow()
+            .iter()
+            .any(|c| matches!(c.endpoint, Endpoint::ContactAudit { .. })),
+        "loaded only when asked"
+    );
+    let show: web_sys::HtmlElement = find(&root, "[data-testid=idv-activity] button")
+        .await
+        .unchecked_into();
+    assert_eq!(show.text_content().unwrap(), "Show activity");
+    show.click();
+    find(&root, "[data-testid=idv-activity] li").await;
+    let items = root
+        .query_selector_all("[data-testid=idv-activity] li")
+        .unwrap();
+    let texts: Vec<String> = (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter_map(|n| n.text_content())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[0].starts_with("Written to Freshsales (note)"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains("Result") && texts[1].contains("verified"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2].starts_with("Verification started") && texts[2].contains("link by email"),
+        "{texts:?}"
+    );
+    assert_eq!(show.text_content().unwrap(), "Hide activity");
+}

@@ -2,12 +2,12 @@
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     Json,
 };
 use idv_types::{
-    ApiError, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+    ApiError, AuditPage, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ use super::{
 use crate::{
     clock,
     error::{AppError, Result},
-    services::{Origin, Policy},
+    services::{audit, Origin, Policy},
     webhook, AppState,
 };
 
@@ -28,6 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(contact_status))
         .routes(routes!(start_verification))
+        .routes(routes!(start_contact_step_up))
+        .routes(routes!(contact_audit))
         .routes(routes!(deal_status))
         .routes(routes!(start_step_up))
         .routes(routes!(verification))
@@ -100,6 +102,88 @@ async fn start_verification(
         .start_idv(&auth.0, id, &req, key.as_deref(), Origin::Widget)
         .await?;
     Ok(created(v, new))
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/step-up", tag = "widget", summary = "Step-Up Auth on the contact page: a LiveID session for an enrolled contact",
+    params(("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = StartStepUp, description = "may be empty"),
+    responses(
+        (status = 201, description = "a new LiveID session", body = Verification),
+        (status = 200, description = "the live session that already stood", body = Verification),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`), or a step-up was started at the same moment", body = ApiError),
+        (status = 415, description = "a body that is not JSON", body = ApiError),
+        (status = 422, description = "`requested_by` is too long", body = ApiError),
+        (status = 502, description = "the provider could not be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn start_contact_step_up(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    ContactId(id): ContactId,
+    OptionalJson(req): OptionalJson<StartStepUp>,
+) -> Result<(StatusCode, Json<Verification>)> {
+    if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
+        return Err(AppError::Unprocessable("requested_by is too long".into()));
+    }
+    let (v, new) = state
+        .engine
+        .start_contact_stepup(&auth.0, id, req.requested_by.as_deref())
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/audit", tag = "widget", summary = "A contact's audit trail for the history panel, newest first",
+    params(
+        ("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$"),
+        ("limit" = Option<u32>, Query, description = "Lines per page (default 50)", minimum = 1, maximum = 100),
+        ("before" = Option<u64>, Query, description = "The `next_before` of the previous page", minimum = 1),
+    ),
+    responses(
+        (status = 200, description = "a page of the contact's audit lines", body = AuditPage),
+        (status = 400, description = "a malformed id, header or query", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such contact in this account", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn contact_audit(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    ContactId(id): ContactId,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AuditPage>> {
+    let (mut limit, mut before) = (audit::PAGE, None);
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let number = |max: i64| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n) && !v.starts_with('+'))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!("{k} must be a whole number from 1 to {max}"))
+                })
+        };
+        match k.as_ref() {
+            "limit" => limit = number(audit::MAX_PAGE)?,
+            "before" => before = Some(number(i64::MAX)?),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter {:?}; use limit and before",
+                    k.chars().take(40).collect::<String>()
+                )))
+            }
+        }
+    }
+    Ok(Json(
+        state
+            .engine
+            .contact_audit(&auth.0, id, before, limit)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/status", tag = "widget", summary = "A deal's gate and its primary contact's status",

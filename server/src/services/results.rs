@@ -1,4 +1,5 @@
-//! Applying what the provider says (and cancels), and queueing the CRM writes that follow.
+//! Applying what the provider says (and cancels), and queueing the CRM writes that follow: the
+//! contact's fields, the history record, and one note that tells the start and the result.
 
 use idv_types::{Kind, Verification};
 use serde_json::json;
@@ -14,7 +15,7 @@ use crate::{
     store::{Conn, Finish},
 };
 
-use super::{read_row, Engine, VerRow};
+use super::{read_row, Engine, Origin, VerRow};
 
 impl Engine {
     /// Cancels a pending session.
@@ -118,6 +119,24 @@ impl Engine {
             (None, Some(r)) => format!(": {r}"),
             _ => String::new(),
         };
+        // The note tells the start too (sessions started before the origin was kept had a
+        // start note of their own).
+        let started = match tx.origin(&v.id).await?.as_deref() {
+            Some(origin) => {
+                let who = if origin == Origin::Automation.as_str() {
+                    Origin::Automation.actor(None)
+                } else {
+                    Origin::Widget.actor(v.row.requested_by.as_deref())
+                };
+                let link = v
+                    .row
+                    .delivery
+                    .map(|d| format!(", link by {}", d.as_str()))
+                    .unwrap_or_default();
+                format!(" Started {} by {who}{link}.", v.row.created_at)
+            }
+            None => String::new(),
+        };
         let (target, target_id) = match (v.kind, v.deal_id) {
             (Kind::Stepup, Some(d)) => ("deal", d),
             _ => ("contact", v.contact_id),
@@ -131,7 +150,7 @@ impl Engine {
             &Write::Note {
                 target: target.into(),
                 id: target_id as u64,
-                text: format!("{what}{detail}. Session {}.", v.id),
+                text: format!("{what}{detail}.{started} Session {}.", v.id),
             },
         )
         .await?;

@@ -3,14 +3,11 @@
 use std::{sync::Arc, time::Duration};
 
 use idv_types::{
-    Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification,
+    ContactData, Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification,
+    Verification,
 };
 
-use super::{
-    limits::Spend,
-    sync::{self, Write},
-    tenant::TenantRow,
-};
+use super::{limits::Spend, tenant::TenantRow};
 use crate::{
     clock::{self},
     crypto::at,
@@ -32,6 +29,14 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The stored spelling (`verifications.origin`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automation => "automation",
+            Self::Widget => "widget",
+        }
+    }
+
     /// The actor as notes and the audit log name it.
     pub fn actor(self, requested_by: Option<&str>) -> String {
         match (self, requested_by) {
@@ -40,6 +45,48 @@ impl Origin {
             (Self::Widget, None) => "a user of the widget".into(),
         }
     }
+}
+
+/// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
+/// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
+/// names nobody (no name, no email): the CRM is read then. Too long or malformed: 422.
+fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
+    fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>> {
+        let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if v.chars().count() > max {
+            return Err(AppError::Unprocessable(format!(
+                "contact.{field} is longer than {max} characters"
+            )));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(AppError::Unprocessable(format!(
+                "contact.{field} holds control characters"
+            )));
+        }
+        Ok(Some(v.to_string()))
+    }
+    let email = text("email", &data.email, 254)?;
+    if let Some(e) = &email {
+        let well_formed = e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        }) && !e.chars().any(char::is_whitespace);
+        if !well_formed {
+            return Err(AppError::Unprocessable(
+                "contact.email is not an email address".into(),
+            ));
+        }
+    }
+    let person = CrmContact {
+        first_name: text("first_name", &data.first_name, 255)?,
+        last_name: text("last_name", &data.last_name, 255)?,
+        email,
+        phone: text("phone", &data.phone, 64)?
+            .and_then(|p| crate::domain::phone::normalise_phone(&p, None).ok()),
+    };
+    let names = person.first_name.is_some() || person.last_name.is_some();
+    Ok((names || person.email.is_some()).then_some(person))
 }
 
 /// A reserved session, before the provider is asked for it.
@@ -137,7 +184,6 @@ impl Engine {
                     .join(", ")
             )));
         }
-        let crm = self.crm_or_err(tenant)?;
         // A new, billable session: within the account's and the contact's limits.
         self.spend_start(tenant, Spend::Tenant)?;
         self.spend_start(
@@ -147,15 +193,12 @@ impl Engine {
                 forced: req.force,
             },
         )?;
-        self.spend_crm_read(tenant).await?;
-        let person = match crm.contact(contact as u64).await {
-            Ok(c) => c,
-            Err(CrmError::NotFound(_)) => {
-                return Err(AppError::NotFound(format!(
-                    "contact {contact} does not exist in the CRM"
-                )))
-            }
-            Err(e) => return Err(crm_unavailable(e)),
+        // The record data the widget's page already has spares reading the contact; without
+        // it (automation, older widgets) the CRM is read.
+        let given = req.contact.as_ref().map(person_from_page).transpose()?;
+        let person = match given.flatten() {
+            Some(p) => p,
+            None => self.read_person(tenant, contact).await?,
         };
         match delivery {
             Delivery::Sms if person.phone.is_none() => {
@@ -311,6 +354,7 @@ impl Engine {
             now: clock::now_ms(),
         })
         .await?;
+        tx.set_origin(&id, origin.as_str()).await?;
         let who = origin.actor(req.requested_by.as_deref());
         tx.audit(
             &tenant.id,
@@ -322,23 +366,25 @@ impl Engine {
             ),
         )
         .await?;
+        // No note yet: the result's note says who started it and how the link went out (one
+        // CRM call per verification instead of two).
         self.queue_contact_writes(&mut tx, tenant, contact).await?;
-        sync::enqueue(
-            &mut tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("note:{id}:started"),
-            &Write::Note {
-                target: "contact".into(),
-                id: contact as u64,
-                text: format!("Identity verification ({ial}) started by {who}. Session {id}."),
-            },
-        )
-        .await?;
         tx.commit().await?;
         self.wake_sync.notify_one();
         self.verification_view(&tenant.id, &id).await
+    }
+
+    /// The contact as the CRM has it.
+    async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
+        let crm = self.crm_or_err(tenant)?;
+        self.spend_crm_read(tenant).await?;
+        match crm.contact(contact as u64).await {
+            Ok(c) => Ok(c),
+            Err(CrmError::NotFound(_)) => Err(AppError::NotFound(format!(
+                "contact {contact} does not exist in the CRM"
+            ))),
+            Err(e) => Err(crm_unavailable(e)),
+        }
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {

@@ -1,4 +1,5 @@
-//! Step-Up Auth: a LiveID session for a deal's primary contact.
+//! Step-Up Auth: a LiveID session for a deal's primary contact, or for a contact on its own
+//! page.
 
 use idv_types::Verification;
 use secrecy::{ExposeSecret, SecretString};
@@ -12,7 +13,7 @@ use crate::{
     store::SessionStarted,
 };
 
-use super::{contact_row, parse_ts, provider_unavailable, read_row, uid, Engine};
+use super::{contact_row, parse_ts, provider_unavailable, read_row, uid, Engine, Origin};
 
 impl Engine {
     /// Starts a LiveID step-up for a deal's primary contact.
@@ -31,12 +32,44 @@ impl Engine {
             )
         })?;
         self.store.upsert_contact_keep(&tenant.id, contact).await?;
+        self.stepup_for(tenant, contact, Some(deal), requested_by)
+            .await
+    }
+
+    /// Starts a LiveID step-up for a contact from its own page (the 1Kosmos design puts Step-Up
+    /// Auth beside Verify Identity in the contact sidebar). Only an enrolled contact can be
+    /// asked: the backend knows the enrolment, so no CRM call is made.
+    pub async fn start_contact_stepup(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        requested_by: Option<&str>,
+    ) -> Result<(Verification, bool)> {
+        self.stepup_for(tenant, contact, None, requested_by).await
+    }
+
+    /// The step-up itself: for `deal`'s primary contact, or for the contact alone.
+    async fn stepup_for(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        deal: Option<i64>,
+        requested_by: Option<&str>,
+    ) -> Result<(Verification, bool)> {
         let did = self.credential_did(&tenant.id, contact).await?.ok_or_else(|| AppError::NotEnrolled(format!(
             "contact {contact} is not enrolled in 1Kosmos LiveID yet: run Verify Identity on the contact first"
         )))?;
-        // A pending, unexpired step-up for this deal is returned as is.
+        // A pending, unexpired step-up for this deal (or contact page) is returned as is.
         let now = clock::now_ms();
-        if let Some(r) = self.store.pending_stepup(&tenant.id, deal).await? {
+        let pending = match deal {
+            Some(deal) => self.store.pending_stepup(&tenant.id, deal).await?,
+            None => {
+                self.store
+                    .pending_contact_stepup(&tenant.id, contact)
+                    .await?
+            }
+        };
+        if let Some(r) = pending {
             let existing = read_row(&self.sealer, r);
             let live = self
                 .store
@@ -73,7 +106,7 @@ impl Engine {
             .await?;
         if !inserted {
             return Err(AppError::Conflict(
-                "a step-up for this deal was started at the same time; refresh".into(),
+                "a step-up for this record was started at the same time; refresh".into(),
             ));
         }
         let created = provider
@@ -109,11 +142,14 @@ impl Engine {
             now: clock::now_ms(),
         })
         .await?;
+        conn.set_origin(&id, Origin::Widget.as_str()).await?;
+        let who = Origin::Widget.actor(requested_by);
+        let on = deal.map_or_else(String::new, |d| format!("deal {d} "));
         conn.audit(
             &tenant.id,
             "start_stepup",
             &id,
-            &format!("deal {deal} contact {contact}"),
+            &format!("{on}contact {contact} by {who}"),
         )
         .await?;
         drop(conn);

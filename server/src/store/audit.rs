@@ -1,4 +1,5 @@
-//! The audit log: who did what to which session or record (never personal data).
+//! The audit log: who did what to which session or record (never personal data), and reading it
+//! back (`server audit`, the widget's history panel).
 
 use super::{Conn, Store};
 use crate::{clock, error::Result};
@@ -38,5 +39,74 @@ impl Store {
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())
+    }
+}
+
+/// One audit line as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub tenant_id: String,
+    pub at: i64,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// Which audit lines to read: newest first, `limit` of them, older than `before` (a line id).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery<'a> {
+    pub tenant: Option<&'a str>,
+    /// Lines about this contact: its sessions, and CRM writes to it or for its sessions.
+    pub contact: Option<i64>,
+    /// Lines at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Audit lines, newest first.
+    pub async fn audit_lines(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
+        let mut sql = String::from(
+            "SELECT a.id, a.tenant_id, a.at, a.action, a.subject, a.detail FROM audit_log a WHERE 1 = 1",
+        );
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if q.tenant.is_some() {
+            sql.push_str(&format!(" AND a.tenant_id = {}", next()));
+        }
+        if q.contact.is_some() {
+            let (key, id) = (next(), next());
+            sql.push_str(&format!(
+                " AND (a.subject = {key} OR EXISTS (SELECT 1 FROM verifications v \
+                 WHERE v.tenant_id = a.tenant_id AND v.contact_id = {id} \
+                 AND (a.subject = v.id OR a.subject LIKE '%:' || v.id || '%')))"
+            ));
+        }
+        if q.since.is_some() {
+            sql.push_str(&format!(" AND a.at >= {}", next()));
+        }
+        if q.before.is_some() {
+            sql.push_str(&format!(" AND a.id < {}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY a.id DESC LIMIT {}", next()));
+        let mut query = sqlx::query_as::<_, AuditRow>(&sql);
+        if let Some(t) = q.tenant {
+            query = query.bind(t);
+        }
+        if let Some(c) = q.contact {
+            query = query.bind(format!("contact:{c}")).bind(c);
+        }
+        if let Some(s) = q.since {
+            query = query.bind(s);
+        }
+        if let Some(b) = q.before {
+            query = query.bind(b);
+        }
+        Ok(query.bind(q.limit).fetch_all(&self.pool).await?)
     }
 }

@@ -31,6 +31,7 @@ use sqlx::{
 };
 
 pub use self::{
+    audit::{AuditQuery, AuditRow},
     budget::{BucketShape, BudgetRow, BudgetShape},
     deals::CachedDeal,
     inbound::{Callback, Recorded},

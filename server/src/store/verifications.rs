@@ -157,6 +157,19 @@ impl Store {
             .await?)
     }
 
+    /// The pending step-up asked for on the contact's own page (no deal), if any.
+    pub async fn pending_contact_stepup(
+        &self,
+        tenant: &str,
+        contact: i64,
+    ) -> Result<Option<VerificationRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND deal_id IS NULL AND kind = 'stepup' AND state = 'pending'"))
+            .bind(tenant)
+            .bind(contact)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// The deal's latest step-up, if any.
     pub async fn latest_stepup(&self, tenant: &str, deal: i64) -> Result<Option<VerificationRow>> {
         Ok(sqlx::query_as(&format!("SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND deal_id = $2 AND kind = 'stepup' ORDER BY created_at DESC LIMIT 1"))
@@ -186,14 +199,14 @@ impl Store {
         Ok(())
     }
 
-    /// Inserts a pending step-up for a deal; `false` if the deal has one already (one was
-    /// started at the same time).
+    /// Inserts a pending step-up for a deal, or for the contact alone (`deal` `None`); `false`
+    /// if the deal (or the contact's page) has one already (one was started at the same time).
     pub async fn insert_pending_stepup(
         &self,
         id: &str,
         tenant: &str,
         contact: i64,
-        deal: i64,
+        deal: Option<i64>,
         now: i64,
         requested_by_sealed: Option<String>,
     ) -> Result<bool> {
@@ -357,6 +370,27 @@ impl dyn Conn + '_ {
         .execute(self.raw())
         .await?;
         Ok(())
+    }
+
+    /// Records who started a session: `automation` or `widget`.
+    pub async fn set_origin(&mut self, id: &str, origin: &str) -> Result<()> {
+        sqlx::query("UPDATE verifications SET origin = $2 WHERE id = $1")
+            .bind(id)
+            .bind(origin)
+            .execute(self.raw())
+            .await?;
+        Ok(())
+    }
+
+    /// Who started a session (`None`: started before this was kept).
+    pub async fn origin(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT origin FROM verifications WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.raw())
+                .await?
+                .flatten(),
+        )
     }
 
     /// Records the provider's LiveID session on its pending row.

@@ -17,6 +17,8 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/contacts/{id}/status"),
     ("post", "/api/v1/contacts/{id}/verifications"),
+    ("post", "/api/v1/contacts/{id}/step-up"),
+    ("get", "/api/v1/contacts/{id}/audit"),
     ("get", "/api/v1/deals/{id}/status"),
     ("post", "/api/v1/deals/{id}/step-up"),
     ("get", "/api/v1/verifications/{id}"),

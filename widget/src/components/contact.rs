@@ -1,8 +1,11 @@
-//! The contact page.
+//! The contact page: facts, Verify Identity and (for an enrolled contact) Step-Up Auth, history
+//! and activity.
 
 use leptos::prelude::*;
 
-use super::{ActionBar, Facts, History, SetupBanner, StaleNote, VerifyPanel};
+use super::{
+    ActionBar, ActivityList, Facts, History, SetupBanner, StaleNote, StepUpPanel, VerifyPanel,
+};
 use crate::{model::Record, Driver};
 
 /// The contact page.
@@ -14,8 +17,10 @@ pub fn ContactBody(d: Driver) -> impl IntoView {
         <SetupBanner d=d />
         <StaleNote d=d />
         {move || contact.get().map(|c| view! { <Facts contact=c /> })}
+        <StepUpPanel d=d />
         <ActionBar d=d />
         <VerifyPanel d=d />
         {move || contact.get().map(|c| view! { <History items=c.history /> })}
+        <ActivityList d=d />
     }
 }

@@ -12,9 +12,11 @@
 //! - `verify.rs`: the Verify Identity form and the link;
 //! - `stepup.rs`: the step-up panel;
 //! - `history.rs`: past sessions;
+//! - `activity.rs`: the contact's activity (audit trail), on demand;
 //! - `qr.rs`: a QR code.
 
 mod actions;
+mod activity;
 mod badge;
 mod contact;
 mod deal;
@@ -30,6 +32,7 @@ use wasm_bindgen::JsCast;
 
 pub use self::{
     actions::ActionBar,
+    activity::ActivityList,
     badge::{BadgeState, StatusBadge},
     contact::ContactBody,
     deal::DealBody,

@@ -86,25 +86,25 @@ impl Model {
             if contact.is_none() {
                 return out;
             }
-            match &self.stepup {
-                StepUp::Idle | StepUp::Failed(_) => out.push(Action::StepUp),
-                StepUp::Done(v) if v.state == SessionState::Verified => out.push(Action::StepUp),
-                StepUp::Done(_) => out.push(Action::RestartStepUp),
-                StepUp::Active { .. } => out.push(Action::CancelStepUp),
-                StepUp::Starting | StepUp::NotEnrolled(_) => {}
-            }
+            self.push_stepup_action(&mut out);
             let offer_verify = matches!(self.stepup, StepUp::NotEnrolled(_))
                 || (deal.gated && !deal.gate_satisfied);
             if offer_verify && self.verify == Verify::Closed {
                 out.push(Action::VerifyPrimaryContact);
             }
-        } else if self.verify == Verify::Closed {
-            let verified = contact.is_some_and(|c| c.status == IdvStatus::Verified);
-            out.push(if verified {
-                Action::VerifyAgain
-            } else {
-                Action::VerifyIdentity
-            });
+        } else {
+            if self.verify == Verify::Closed {
+                let verified = contact.is_some_and(|c| c.status == IdvStatus::Verified);
+                out.push(if verified {
+                    Action::VerifyAgain
+                } else {
+                    Action::VerifyIdentity
+                });
+            }
+            // Both buttons in the contact sidebar: Step-Up Auth for an enrolled contact.
+            if self.can_step_up() {
+                self.push_stepup_action(&mut out);
+            }
         }
         match &self.verify {
             Verify::Closed => {}
@@ -117,6 +117,17 @@ impl Model {
             }
         }
         out
+    }
+
+    /// The step-up button for the step-up's state.
+    fn push_stepup_action(&self, out: &mut Vec<Action>) {
+        match &self.stepup {
+            StepUp::Idle | StepUp::Failed(_) => out.push(Action::StepUp),
+            StepUp::Done(v) if v.state == SessionState::Verified => out.push(Action::StepUp),
+            StepUp::Done(_) => out.push(Action::RestartStepUp),
+            StepUp::Active { .. } => out.push(Action::CancelStepUp),
+            StepUp::Starting | StepUp::NotEnrolled(_) => {}
+        }
     }
 }
 

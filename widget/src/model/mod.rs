@@ -11,12 +11,14 @@
 //! - `record.rs`: the record the widget sits on (contact or deal), loading and refreshing it;
 //! - `actions.rs`: the buttons offered in each state;
 //! - `verify.rs`: the *Verify Identity* form and the link the customer opens;
-//! - `stepup.rs`: the LiveID step-up on a deal, with its countdown;
+//! - `stepup.rs`: the LiveID step-up (on a deal, or on an enrolled contact), with its countdown;
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
-//! - `history.rs`: past sessions, newest first.
+//! - `history.rs`: past sessions, newest first;
+//! - `activity.rs`: the contact's audit trail in the history panel.
 
 mod actions;
+mod activity;
 mod failure;
 mod history;
 mod record;
@@ -27,13 +29,14 @@ mod watch;
 #[cfg(test)]
 mod fixtures;
 
-use idv_types::{StartStepUp, StartVerification, Verification};
+use idv_types::{ContactData, StartStepUp, StartVerification, Verification};
 
 pub use self::{
     actions::Action,
+    activity::Activity,
     failure::Failure,
     history::sort_newest_first,
-    record::{Load, Phase, Record, Subject},
+    record::{page_contact, Load, Phase, Record, Subject},
     stepup::{StepUp, StepUpPhase, DEFAULT_STEPUP_MS, STEPUP_GRACE_MS},
     verify::{Verify, VerifyForm, VerifyPhase, DOCUMENTS, IAL_LEVELS},
     watch::Watch,
@@ -107,6 +110,11 @@ pub enum Msg {
     },
     /// The clock moved (every second while a step-up runs).
     Tick,
+    /// The history panel's activity list (the contact's audit trail).
+    ShowActivity,
+    HideActivity,
+    ActivityLoaded(idv_types::AuditPage),
+    ActivityFailed(Failure),
 }
 
 /// Toast kinds of `client.interface.trigger("showNotify")`.
@@ -140,6 +148,11 @@ pub enum Cmd {
         deal_id: u64,
         body: StartStepUp,
     },
+    /// Step-up on the contact page (an enrolled contact).
+    StartContactStepUp {
+        contact_id: u64,
+        body: StartStepUp,
+    },
     /// Send `Msg::PollDue { gen }` after `delay_ms`.
     Schedule {
         gen: u32,
@@ -151,6 +164,9 @@ pub enum Cmd {
     },
     Cancel {
         id: String,
+    },
+    FetchAudit {
+        contact_id: u64,
     },
     Toast {
         tone: Tone,
@@ -170,12 +186,17 @@ pub struct Model {
     pub stale: Option<Failure>,
     pub verify: Verify,
     pub stepup: StepUp,
+    /// The contact's activity in the history panel.
+    pub activity: Activity,
     /// The clock at the last message.
     pub now: f64,
     /// The latest status change, for the `aria-live` region.
     pub announcement: String,
     /// The Freshworks user's email (`requested_by`).
     pub user: Option<String>,
+    /// What the contact page already shows about its contact (name, email, phone), sent with a
+    /// start so the backend need not read the contact from the CRM. See [`page_contact`].
+    pub contact_data: Option<ContactData>,
     /// Bumped with each focus request, so asking twice for the same place still moves focus.
     pub focus: (u32, Focus),
     next_gen: u32,
@@ -190,9 +211,11 @@ impl Model {
             stale: None,
             verify: Verify::Closed,
             stepup: StepUp::Idle,
+            activity: Activity::Hidden,
             now: 0.0,
             announcement: String::new(),
             user,
+            contact_data: None,
             focus: (0, Focus::None),
             next_gen: 1,
         }
@@ -230,6 +253,11 @@ impl Model {
             Msg::PollDue { gen } => self.poll_due(gen, out),
             Msg::Polled { gen, session } => self.polled(gen, session, out),
             Msg::PollFailed { gen, failure } => self.poll_failed(gen, failure, out),
+            // The activity list (activity.rs).
+            Msg::ShowActivity => self.show_activity(out),
+            Msg::HideActivity => self.hide_activity(),
+            Msg::ActivityLoaded(page) => self.activity_loaded(page),
+            Msg::ActivityFailed(failure) => self.activity_failed(failure),
         }
         cmds
     }

@@ -1,6 +1,6 @@
 //! The record the widget sits on (a contact or a deal), and loading it.
 
-use idv_types::{ContactStatus, DealStatus, IdvStatus};
+use idv_types::{ContactData, ContactStatus, DealStatus, IdvStatus};
 
 use super::{history::sort_newest_first, Cmd, Failure, Model, Tone};
 
@@ -46,6 +46,26 @@ impl Record {
     }
 }
 
+/// The page's record data as a start may carry it: trimmed, empty values left out; `None` when
+/// nothing is left or a value is longer than the backend accepts (the backend then reads the
+/// contact from the CRM itself).
+pub fn page_contact(raw: ContactData) -> Option<ContactData> {
+    fn clean(v: Option<String>, max: usize) -> Result<Option<String>, ()> {
+        match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+            Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => Err(()),
+            other => Ok(other),
+        }
+    }
+    let data = ContactData {
+        first_name: clean(raw.first_name, 255).ok()?,
+        last_name: clean(raw.last_name, 255).ok()?,
+        email: clean(raw.email, 254).ok()?,
+        phone: clean(raw.phone, 64).ok()?,
+    };
+    let named = data.first_name.is_some() || data.last_name.is_some();
+    (named || data.email.is_some()).then_some(data)
+}
+
 /// The load state of the record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Load {
@@ -83,13 +103,6 @@ impl Model {
         self.record()?.contact().map(|c| c.status)
     }
 
-    pub(super) fn deal_id(&self) -> Option<u64> {
-        match self.subject {
-            Subject::Deal(id) => Some(id),
-            Subject::Contact(_) => None,
-        }
-    }
-
     /// `Msg::Refresh`, and after a session ended.
     pub(super) fn refresh(&mut self, cmds: &mut Vec<Cmd>) {
         match self.load {
@@ -109,6 +122,7 @@ impl Model {
         let before = self.status();
         self.resume_idv(&record, cmds);
         self.resume_stepup(&record, cmds);
+        self.refresh_activity(cmds);
         self.load = Load::Ready(record);
         let after = self.status();
         if let (Some(a), true) = (after, before.is_some() && before != after) {
@@ -141,6 +155,41 @@ mod tests {
         fixtures::{contact, failure, loaded_contact, toasts, T0},
         Action, Cmd, Model, Msg, Phase, Record, Subject,
     };
+
+    #[test]
+    fn the_page_s_contact_data_is_trimmed_or_left_out() {
+        use idv_types::ContactData;
+
+        use crate::model::page_contact;
+        let raw = ContactData {
+            first_name: Some(" Ada ".into()),
+            last_name: Some("Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            phone: Some("   ".into()),
+        };
+        let clean = page_contact(raw.clone()).unwrap();
+        assert_eq!(clean.first_name.as_deref(), Some("Ada"));
+        assert_eq!(clean.phone, None);
+        // Nothing that names the person: the backend reads the CRM instead.
+        assert_eq!(
+            page_contact(ContactData {
+                phone: Some("+1 415 555 0100".into()),
+                ..ContactData::default()
+            }),
+            None
+        );
+        // Too long, or with control characters: left out as a whole.
+        let long = ContactData {
+            last_name: Some("x".repeat(256)),
+            ..raw.clone()
+        };
+        assert_eq!(page_contact(long), None);
+        let odd = ContactData {
+            email: Some("ada@exa\u{7}mple.com".into()),
+            ..raw
+        };
+        assert_eq!(page_contact(odd), None);
+    }
 
     #[test]
     fn loading_then_error_then_retry_then_loaded() {

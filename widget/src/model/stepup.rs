@@ -1,10 +1,11 @@
-//! The LiveID step-up on a deal: start, countdown, polls, outcome.
+//! The LiveID step-up, on a deal (its primary contact) or on an enrolled contact's own page:
+//! start, countdown, polls, outcome.
 
-use idv_types::{SessionState, StartStepUp, Verification};
+use idv_types::{Kind, SessionState, StartStepUp, Verification};
 
 use super::{
     watch::{session_state_label, tone_of},
-    Cmd, Failure, Focus, Model, Record, Tone, Watch,
+    Cmd, Failure, Focus, Model, Record, Subject, Tone, Watch,
 };
 use crate::time;
 
@@ -13,7 +14,7 @@ pub const DEFAULT_STEPUP_MS: f64 = 90_000.0;
 /// How long past its deadline a step-up is still polled, for the provider's last word.
 pub const STEPUP_GRACE_MS: f64 = 10_000.0;
 
-/// The step-up flow (deal page).
+/// The step-up flow (deal page, or the page of a contact enrolled in LiveID).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepUp {
     Idle,
@@ -75,19 +76,31 @@ impl Model {
         matches!(self.stepup, StepUp::Active { .. })
     }
 
-    /// `Msg::StartStepUp`: on a deal with a primary contact, unless one is running.
-    pub(super) fn start_stepup(&mut self, cmds: &mut Vec<Cmd>) {
-        let ready = self.record().and_then(Record::contact).is_some();
-        let idle = !matches!(self.stepup, StepUp::Starting | StepUp::Active { .. });
-        if let (Some(deal_id), true, true) = (self.deal_id(), ready, idle) {
-            self.stepup = StepUp::Starting;
-            cmds.push(Cmd::StartStepUp {
-                deal_id,
-                body: StartStepUp {
-                    requested_by: self.user.clone(),
-                },
-            });
+    /// Whether Step-Up Auth can be offered: on a deal with a primary contact, or on the page of
+    /// a contact enrolled in LiveID.
+    pub(super) fn can_step_up(&self) -> bool {
+        match self.record() {
+            Some(Record::Deal(d)) => d.primary_contact.is_some(),
+            Some(Record::Contact(c)) => c.liveid_enrolled,
+            None => false,
         }
+    }
+
+    /// `Msg::StartStepUp`: on a deal with a primary contact or an enrolled contact, unless one
+    /// is running.
+    pub(super) fn start_stepup(&mut self, cmds: &mut Vec<Cmd>) {
+        let idle = !matches!(self.stepup, StepUp::Starting | StepUp::Active { .. });
+        if !idle || !self.can_step_up() {
+            return;
+        }
+        let body = StartStepUp {
+            requested_by: self.user.clone(),
+        };
+        self.stepup = StepUp::Starting;
+        cmds.push(match self.subject {
+            Subject::Deal(deal_id) => Cmd::StartStepUp { deal_id, body },
+            Subject::Contact(contact_id) => Cmd::StartContactStepUp { contact_id, body },
+        });
     }
 
     /// `Msg::StepUpStarted`: the countdown starts from the answer's arrival.
@@ -145,16 +158,17 @@ impl Model {
         }
     }
 
-    /// A running step-up found on a reopened deal page: resume it, unless long expired.
+    /// A running step-up found on a reopened deal or contact page: resume it, unless long
+    /// expired. On a contact page only the step-ups asked for there (no deal) count.
     pub(super) fn resume_stepup(&mut self, record: &Record, cmds: &mut Vec<Cmd>) {
-        let Record::Deal(deal) = record else {
-            return;
+        let running = match record {
+            Record::Deal(deal) => deal.stepup.as_ref(),
+            Record::Contact(c) => c
+                .history
+                .iter()
+                .find(|v| v.kind == Kind::Stepup && v.deal_id.is_none()),
         };
-        if let Some(v) = deal
-            .stepup
-            .as_ref()
-            .filter(|v| v.state == SessionState::Pending)
-        {
+        if let Some(v) = running.filter(|v| v.state == SessionState::Pending) {
             let watched =
                 matches!(&self.stepup, StepUp::Active { watch, .. } if watch.session.id == v.id);
             let busy = self.stepup == StepUp::Starting;
@@ -240,7 +254,7 @@ impl Model {
         });
         self.stepup = StepUp::Done(session);
         if state == SessionState::Verified {
-            // The primary contact's last step-up date changed.
+            // The (primary) contact's last step-up date changed.
             self.refresh(cmds);
         }
     }
@@ -251,7 +265,7 @@ mod tests {
     use idv_types::{IdvStatus, Kind, SessionState, StartStepUp};
 
     use crate::model::{
-        fixtures::{contact, deal, failure, loaded_deal, session, toasts, T0},
+        fixtures::{contact, deal, failure, loaded_contact, loaded_deal, session, toasts, T0},
         Action, Cmd, Focus, Model, Msg, Record, StepUp, Subject, Verify,
     };
 
@@ -373,6 +387,80 @@ mod tests {
         let cmds = m.update(Msg::StepUpFailed(failure(502, "provider")), T0);
         assert_eq!(toasts(&cmds), 1);
         assert_eq!(m.actions()[0], Action::StepUp);
+    }
+
+    #[test]
+    fn an_enrolled_contact_page_offers_step_up_beside_verify_identity() {
+        // Not enrolled: no Step-Up Auth, and the message changes nothing.
+        let mut m = loaded_contact(IdvStatus::Verified);
+        assert_eq!(m.actions(), [Action::VerifyAgain]);
+        assert!(m.update(Msg::StartStepUp, T0).is_empty());
+
+        let mut c = contact(IdvStatus::Verified);
+        c.liveid_enrolled = true;
+        let mut m = Model::new(Subject::Contact(7), Some("rep@example.com".into()));
+        m.update(Msg::Loaded(Record::Contact(Box::new(c))), T0);
+        assert_eq!(m.actions(), [Action::VerifyAgain, Action::StepUp]);
+        assert_eq!(
+            m.update(Msg::StartStepUp, T0),
+            [Cmd::StartContactStepUp {
+                contact_id: 7,
+                body: StartStepUp {
+                    requested_by: Some("rep@example.com".into())
+                }
+            }]
+        );
+        assert_eq!(m.actions(), [Action::VerifyAgain]);
+        let cmds = m.update(
+            Msg::StepUpStarted(session("s1", Kind::Stepup, SessionState::Pending)),
+            T0,
+        );
+        let Cmd::Schedule { gen, .. } = cmds[0] else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(m.stepup_seconds_left(), Some(90));
+        assert_eq!(m.actions(), [Action::VerifyAgain, Action::CancelStepUp]);
+        let cmds = m.update(
+            Msg::Polled {
+                gen,
+                session: session("s1", Kind::Stepup, SessionState::Verified),
+            },
+            T0 + 4_000.0,
+        );
+        assert!(cmds.contains(&Cmd::Fetch(Subject::Contact(7))));
+        assert_eq!(m.announcement, "Step-up verified.");
+        assert_eq!(m.actions(), [Action::VerifyAgain, Action::StepUp]);
+    }
+
+    #[test]
+    fn a_contact_step_up_refused_as_not_enrolled_offers_verify_identity() {
+        let mut c = contact(IdvStatus::Expired);
+        c.liveid_enrolled = true;
+        let mut m = Model::new(Subject::Contact(7), None);
+        m.update(Msg::Loaded(Record::Contact(Box::new(c))), T0);
+        m.update(Msg::StartStepUp, T0);
+        m.update(Msg::StepUpFailed(failure(409, "not_enrolled")), T0);
+        assert!(matches!(m.stepup, StepUp::NotEnrolled(_)));
+        assert_eq!(m.actions(), [Action::VerifyIdentity]);
+    }
+
+    #[test]
+    fn a_running_contact_step_up_is_resumed_but_not_a_deal_s() {
+        let mut c = contact(IdvStatus::Verified);
+        c.liveid_enrolled = true;
+        let mut on_deal = session("d1", Kind::Stepup, SessionState::Pending);
+        on_deal.deal_id = Some(3);
+        c.history = vec![on_deal];
+        let mut m = Model::new(Subject::Contact(7), None);
+        assert!(m
+            .update(Msg::Loaded(Record::Contact(Box::new(c.clone()))), T0)
+            .is_empty());
+        assert_eq!(m.stepup, StepUp::Idle);
+        c.history = vec![session("c1", Kind::Stepup, SessionState::Pending)];
+        let mut m = Model::new(Subject::Contact(7), None);
+        let cmds = m.update(Msg::Loaded(Record::Contact(Box::new(c))), T0 + 30_000.0);
+        assert!(matches!(cmds.as_slice(), [Cmd::Schedule { .. }]));
+        assert_eq!(m.stepup_seconds_left(), Some(60));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use idv_types::{Delivery, IdvStatus, Kind, SessionState, StartVerification, Veri
 
 use super::{
     watch::{session_state_label, tone_of},
-    Cmd, Failure, Focus, Load, Model, Record, Tone, Watch,
+    Cmd, Failure, Focus, Load, Model, Record, Subject, Tone, Watch,
 };
 use crate::time;
 
@@ -69,6 +69,7 @@ impl VerifyForm {
             force: self.force,
             delivery: (self.delivery != Delivery::Show).then_some(self.delivery),
             send_email: false,
+            contact: None,
         }
     }
 }
@@ -157,14 +158,21 @@ impl Model {
     /// `Msg::SubmitVerify`: one request per form, and only a valid one.
     pub(super) fn submit_verify(&mut self, idempotency_key: String, cmds: &mut Vec<Cmd>) {
         let user = self.user.clone();
+        let subject = self.subject;
+        let page = self.contact_data.clone();
         if let Verify::Form(f) = &mut self.verify {
             if !f.busy && f.is_valid() {
                 f.busy = true;
                 f.error = None;
+                let mut body = f.request(user);
+                // The page's record data describes this contact only on its own page.
+                if subject == Subject::Contact(f.contact_id) {
+                    body.contact = page;
+                }
                 cmds.push(Cmd::StartVerification {
                     contact_id: f.contact_id,
                     idempotency_key,
-                    body: f.request(user),
+                    body,
                 });
             }
         }
@@ -317,6 +325,43 @@ mod tests {
     };
 
     #[test]
+    fn a_start_on_the_contact_page_carries_the_page_s_record_data() {
+        let data = idv_types::ContactData {
+            first_name: Some("Ada".into()),
+            email: Some("ada@example.com".into()),
+            ..Default::default()
+        };
+        let mut m = loaded_contact(IdvStatus::NotVerified);
+        m.contact_data = Some(data.clone());
+        m.update(Msg::OpenVerify, T0);
+        let cmds = m.update(
+            Msg::SubmitVerify {
+                idempotency_key: "k1".into(),
+            },
+            T0,
+        );
+        let [Cmd::StartVerification { body, .. }] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(body.contact.as_ref(), Some(&data));
+
+        // On a deal page the page's data is the deal's, not the primary contact's.
+        let mut m = crate::model::fixtures::loaded_deal(Some(contact(IdvStatus::NotVerified)));
+        m.contact_data = Some(data);
+        m.update(Msg::OpenVerify, T0);
+        let cmds = m.update(
+            Msg::SubmitVerify {
+                idempotency_key: "k2".into(),
+            },
+            T0,
+        );
+        let [Cmd::StartVerification { body, .. }] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(body.contact, None);
+    }
+
+    #[test]
     fn verify_identity_from_form_to_link_to_verified() {
         let mut m = loaded_contact(IdvStatus::NotVerified);
         m.update(Msg::OpenVerify, T0);
@@ -347,6 +392,7 @@ mod tests {
                     force: false,
                     delivery: Some(Delivery::Email),
                     send_email: false,
+                    contact: None,
                 },
             }]
         );

@@ -3,12 +3,11 @@
 //! can act on.
 
 mod crm;
-mod phone;
 mod setup;
 
 use std::time::Duration;
 
-pub use phone::{normalise_phone, PhoneError};
+pub use crate::domain::phone::{normalise_phone, PhoneError};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};

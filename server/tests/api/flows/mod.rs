@@ -1,8 +1,11 @@
 //! The product loop through the engine: Verify Identity, results by callback and by polling,
 //! CRM write-back, step-up, automation, and the bad input each endpoint refuses.
 
+mod audit;
 mod blockid;
 mod coalescing;
+mod contact_stepup;
+mod crm_calls;
 mod deals;
 mod input;
 mod install;

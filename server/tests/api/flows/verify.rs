@@ -38,7 +38,8 @@ async fn verify_identity(db: Db) {
     assert!(done["current"].is_null());
     assert_eq!(done["history"][0]["state"], "verified");
 
-    // The record in Freshsales gets the fields, the history module a record, the contact notes.
+    // The record in Freshsales gets the fields, the history module a record, the contact one
+    // note that tells the start and the result.
     w.until_crm("contact fields", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
     })
@@ -52,8 +53,8 @@ async fn verify_identity(db: Db) {
         .as_str()
         .unwrap()
         .starts_with("did:"));
-    w.until_crm("two notes", |fs| {
-        fs.with(ALIAS, |a| a.notes.len()).unwrap() == 2
+    w.until_crm("the result note", |fs| {
+        fs.with(ALIAS, |a| a.notes.len()).unwrap() == 1
     })
     .await;
     let notes: Vec<String> =
@@ -64,10 +65,10 @@ async fn verify_identity(db: Db) {
                 .collect()
         })
         .unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("Identity verified (IAL2"), "{notes:?}");
     assert!(
-        notes
-            .iter()
-            .any(|n| n.starts_with("Identity verified (IAL2")),
+        notes[0].contains("by a user of the widget, link by show."),
         "{notes:?}"
     );
     w.until_crm("history record", |fs| {
@@ -267,13 +268,15 @@ async fn claimed_actor(db: Db) {
         )
         .await;
     assert_eq!(res.status(), 201);
-    w.until_crm("the start note", |fs| {
+    let v: Value = res.json().await.unwrap();
+    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.until_crm("the result note", |fs| {
         fs.with(ALIAS, |a| a.notes.len()).unwrap() == 1
     })
     .await;
     let note = w.fs.with(ALIAS, |a| a.notes[0].to_string()).unwrap();
     assert!(
-        note.contains("started by automation (as the widget reports)"),
+        note.contains("by automation (as the widget reports)"),
         "{note}"
     );
 }
