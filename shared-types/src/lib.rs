@@ -17,7 +17,11 @@ pub enum IdvStatus {
     Pending,
     Verified,
     Failed,
+    /// The last link ran out before the customer finished it (no verification was made).
     Expired,
+    /// A verification was made, and its validity ran out (or a change of the contact's name,
+    /// email or phone ended it): verify again.
+    Lapsed,
 }
 
 impl IdvStatus {
@@ -29,6 +33,7 @@ impl IdvStatus {
             Self::Verified => "verified",
             Self::Failed => "failed",
             Self::Expired => "expired",
+            Self::Lapsed => "lapsed",
         }
     }
 
@@ -40,6 +45,7 @@ impl IdvStatus {
             "verified" => Self::Verified,
             "failed" => Self::Failed,
             "expired" => Self::Expired,
+            "lapsed" => Self::Lapsed,
             _ => return None,
         })
     }
@@ -51,7 +57,8 @@ impl IdvStatus {
             Self::Pending => "Pending",
             Self::Verified => "Verified",
             Self::Failed => "Failed",
-            Self::Expired => "Expired",
+            Self::Expired => "Link expired unused",
+            Self::Lapsed => "Verification lapsed",
         }
     }
 }
@@ -265,8 +272,10 @@ impl Kind {
     }
 }
 
-/// State of one provider session: `pending → verified | failed | expired | canceled`, and
-/// `verified → expired` when its validity runs out. Terminal states never change back.
+/// State of one provider session: `pending → verified | failed | expired | canceled`
+/// (`expired`: the link or LiveID session ran out unused), and `verified → lapsed` when its
+/// validity runs out or a change of the contact's identity ends it. Terminal states never
+/// change back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -276,6 +285,7 @@ pub enum SessionState {
     Failed,
     Expired,
     Canceled,
+    Lapsed,
 }
 
 impl SessionState {
@@ -286,6 +296,7 @@ impl SessionState {
             Self::Failed => "failed",
             Self::Expired => "expired",
             Self::Canceled => "canceled",
+            Self::Lapsed => "lapsed",
         }
     }
 
@@ -296,6 +307,7 @@ impl SessionState {
             "failed" => Self::Failed,
             "expired" => Self::Expired,
             "canceled" => Self::Canceled,
+            "lapsed" => Self::Lapsed,
             _ => return None,
         })
     }
@@ -524,6 +536,7 @@ mod tests {
             IdvStatus::Verified,
             IdvStatus::Failed,
             IdvStatus::Expired,
+            IdvStatus::Lapsed,
         ] {
             assert_eq!(IdvStatus::parse(s.as_str()), Some(s));
             let json = serde_json::to_string(&s).unwrap();

@@ -7,6 +7,17 @@ use crate::clock;
 /// The NIST SP 800-63 revision our IAL values refer to (800-63-4 renumbers the levels).
 pub const NIST_REVISION: &str = "800-63-3";
 
+/// A session's state as stored. A verification whose validity lapsed is stored as `expired`
+/// with the validity it had (`valid_until`), a link that ran out unused as `expired` without
+/// one, so every row, old or new, reads as the state it is: `lapsed` or `expired`.
+pub fn stored_state(state: &str, valid_until: Option<i64>) -> SessionState {
+    match SessionState::parse(state) {
+        Some(SessionState::Expired) if valid_until.is_some() => SessionState::Lapsed,
+        Some(s) => s,
+        None => SessionState::Failed,
+    }
+}
+
 /// The facts of one IDV session the rule reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdvFacts {
@@ -50,13 +61,14 @@ pub fn contact_status(
         status.status = match f.state {
             SessionState::Pending => IdvStatus::Pending,
             SessionState::Verified if f.valid_until.is_some_and(|v| v <= now_ms) => {
-                IdvStatus::Expired
+                IdvStatus::Lapsed
             }
             SessionState::Verified => IdvStatus::Verified,
             SessionState::Failed => IdvStatus::Failed,
-            _ => IdvStatus::Expired,
+            SessionState::Lapsed => IdvStatus::Lapsed,
+            SessionState::Expired | SessionState::Canceled => IdvStatus::Expired,
         };
-        if matches!(status.status, IdvStatus::Verified | IdvStatus::Expired) {
+        if matches!(status.status, IdvStatus::Verified | IdvStatus::Lapsed) {
             status.ial = f.ial_level.clone().map(|level| Assurance {
                 level,
                 revision: f
@@ -99,8 +111,31 @@ mod tests {
         assert_eq!(s.status, IdvStatus::Verified);
         assert_eq!(s.ial.unwrap().revision, NIST_REVISION);
         let later = contact_status(7, true, Some(&v), None, now + DAY);
-        assert_eq!(later.status, IdvStatus::Expired);
+        assert_eq!(later.status, IdvStatus::Lapsed);
         assert_eq!(later.document_type.as_deref(), Some("passport"));
+    }
+
+    #[test]
+    fn an_abandoned_link_and_a_lapsed_verification_are_different_states() {
+        assert_eq!(stored_state("expired", None), SessionState::Expired);
+        assert_eq!(stored_state("expired", Some(5)), SessionState::Lapsed);
+        assert_eq!(stored_state("lapsed", Some(5)), SessionState::Lapsed);
+        assert_eq!(stored_state("verified", Some(5)), SessionState::Verified);
+        let abandoned = IdvFacts {
+            state: SessionState::Expired,
+            valid_until: None,
+            ..verified(1, 2)
+        };
+        let s = contact_status(7, false, Some(&abandoned), None, 10);
+        assert_eq!(s.status, IdvStatus::Expired);
+        let lapsed = IdvFacts {
+            state: SessionState::Lapsed,
+            ..verified(1, 2)
+        };
+        let s = contact_status(7, false, Some(&lapsed), None, 10);
+        assert_eq!(s.status, IdvStatus::Lapsed);
+        assert_eq!(s.ial.unwrap().level, "IAL2");
+        assert_ne!(IdvStatus::Expired.as_str(), IdvStatus::Lapsed.as_str());
     }
 
     #[test]

@@ -30,6 +30,7 @@ use crate::{
     ports::identity::CallbackEvent,
     services::{
         automation::{self, Handled},
+        workflow,
         intake::{Delivery, Recorded},
         TenantRow,
     },
@@ -37,6 +38,10 @@ use crate::{
 };
 
 pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
+/// A workflow call's own id, for deduplication.
+pub const DELIVERY_ID_HEADER: &str = "x-idv-delivery-id";
+/// A workflow call without an id repeats an earlier one if its body is the same within this.
+const REPEAT_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -204,16 +209,18 @@ async fn freshworks(
 }
 
 #[utoipa::path(post, path = "/hooks/freshsales/{tenant}", tag = "hooks",
-    summary = "A Workflow Automator Trigger Webhook",
+    summary = "A Workflow Automator Trigger Webhook: starts a verification on the workflow's own authority",
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
+        ("x-idv-delivery-id" = Option<String>, Header, min_length = 1, max_length = 256,
+            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 10 minutes is)"),
     ),
-    request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?}`"),
+    request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?, \"previous_stage_id\"?, \"ial\"?: \"IAL1\" | \"IAL2\", \"document_types\"?: [..] or \"a,b\", \"delivery\"?: \"show\" | \"email\" | \"sms\", \"force\"?: bool, \"test\"?: bool}`; values that are unexpanded `{{placeholders}}` make it the editor's test call"),
     responses(
-        (status = 200, description = "handled"),
+        (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate, or the editor's test call (`test`: true, `message`), which starts nothing"),
         (status = 401, description = "a missing or wrong secret", body = ApiError),
-        (status = 404, description = "no such tenant", body = ApiError),
-        (status = 422, description = "not an event the app handles", body = ApiError),
+        (status = 404, description = "no such tenant or record", body = ApiError),
+        (status = 422, description = "an input that cannot be used, with the reason", body = ApiError),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant))]
@@ -226,11 +233,60 @@ async fn workflow(
     let row = path_tenant(&state, tenant).await?;
     check_automator_secret(&row, &headers)?;
     let value: Value = parse_json(&headers, &body, false)?;
-    let event = automation::from_workflow(&value).map_err(AppError::Unprocessable)?;
-    let handled = state.engine.handle_event(&row, &event).await?;
+    let call = workflow::from_workflow(&value).map_err(AppError::Unprocessable)?;
+    if call.test {
+        let delivery = state.engine.workflow_delivery(&row, &call.options)?;
+        return Ok((StatusCode::OK, Json(workflow::test_answer(&row, &call, delivery))));
+    }
+    // A repeated call (the sender's retry, a replay) starts and moves nothing twice.
+    let engine = &state.engine;
+    let (key, fresh) = match headers.get(DELIVERY_ID_HEADER) {
+        Some(id) => {
+            let id = id
+                .to_str()
+                .ok()
+                .filter(|s| !s.is_empty() && s.len() <= 256)
+                .ok_or_else(|| {
+                    AppError::BadRequest(
+                        "X-IDV-Delivery-Id must be 1 to 256 visible characters".into(),
+                    )
+                })?;
+            let key = format!("id:{id}");
+            let fresh = engine.store.record_delivery(&row.id, "workflow", &key).await?;
+            (key, fresh)
+        }
+        None => {
+            use sha2::{Digest, Sha256};
+            let key = format!("body:{}", hex::encode(Sha256::digest(&body)));
+            let fresh = engine
+                .store
+                .record_delivery_within(&row.id, "workflow", &key, clock::now_ms(), REPEAT_WINDOW_MS)
+                .await?;
+            (key, fresh)
+        }
+    };
+    if !fresh {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"accepted": true, "duplicate": true})),
+        ));
+    }
+    let handled = match engine.handle_workflow(&row, &call).await {
+        Ok(h) => h,
+        Err(e) => {
+            engine.store.forget_delivery(&row.id, "workflow", &key).await?;
+            return Err(e);
+        }
+    };
     Ok((
         StatusCode::OK,
-        Json(json!({"accepted": true, "result": handled})),
+        Json(json!({
+            "accepted": true,
+            "duplicate": false,
+            "verification_id": handled.verification_id,
+            "state": handled.state,
+            "result": handled,
+        })),
     ))
 }
 

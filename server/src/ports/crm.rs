@@ -22,13 +22,17 @@ pub struct CrmContact {
     pub email: Option<String>,
     /// The best phone number, in E.164 when it can be read, else left out.
     pub phone: Option<String>,
+    /// The CRM user who owns the contact (automation's tasks are assigned to them).
+    pub owner_id: Option<u64>,
 }
 
-/// A deal's stage and primary contact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A deal's stage and contacts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CrmDeal {
     pub stage_id: Option<u64>,
     pub primary_contact: Option<u64>,
+    /// Every contact on the deal (the primary first).
+    pub contact_ids: Vec<u64>,
 }
 
 /// A stage of a deal pipeline.
@@ -100,12 +104,14 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
         fields: &Map<String, Value>,
     ) -> Result<(), CrmError>;
     async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError>;
+    /// Adds a task, assigned to `owner` when given (else to the key's user).
     async fn add_task(
         &self,
         on: Record,
         title: &str,
         description: &str,
         due_date: &str,
+        owner: Option<u64>,
     ) -> Result<u64, CrmError>;
     /// Creates (no `remote_id`) or updates the history record of a verification; returns the
     /// id of a created record.

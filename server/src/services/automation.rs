@@ -1,16 +1,28 @@
 //! Automation: what a CRM event sets in motion, whichever way it arrived (the serverless
-//! forwarder's `onContactCreate` / `onDealUpdate`, or a Workflow Automator *Trigger Webhook*).
+//! forwarder's `onContactCreate` / `onContactUpdate` / `onDealUpdate`, or a Workflow Automator
+//! *Trigger Webhook*).
 //!
-//! Contact created → start IDV if the tenant's policy says so. Deal moved into a gated stage with
-//! an unverified primary contact → start IDV, add a note and a task, and (policy) move the deal
-//! back. Both are idempotent: the engine never starts a second session while one is pending or
-//! still valid, and notes and tasks are keyed so a repeated event adds none.
+//! Contact created → start IDV: for a forwarded event if the tenant's policy says so, for a
+//! workflow always (a workflow is its own opt-in). Contact's name, email or phone changed →
+//! (policy) end a valid verification. Deal moved into a gated stage with an unverified primary
+//! contact → start IDV, add a note and a task, and (policy) move the deal back to the stage the
+//! backend last saw it in. Starts by automation send the link by the policy's automation
+//! delivery and give the contact's owner a task and the contact a note. All of it is
+//! idempotent: the engine never starts a second session while one is pending or still valid,
+//! and notes and tasks are keyed so a repeated event adds none.
 
-use idv_types::StartVerification;
+use idv_types::{Delivery, SessionState, Verification};
 use serde_json::Value;
 
-use super::{sync, Engine, Origin, TenantRow, Write};
-use crate::{clock, error::Result};
+use super::{
+    sync,
+    workflow::{StartOptions, WorkflowCall},
+    Engine, Origin, TenantRow, Write,
+};
+use crate::{
+    clock,
+    error::{AppError, Result},
+};
 
 /// A CRM event in our terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,13 +30,18 @@ pub enum CrmEvent {
     ContactCreated {
         contact_id: i64,
     },
+    /// A contact's identity fields changed: `name`, `email` and/or `phone`.
+    ContactUpdated {
+        contact_id: i64,
+        changed: Vec<&'static str>,
+    },
     DealStageChanged {
         deal_id: i64,
-        /// The primary contact, when the sender knows it (else read from Freshsales).
+        /// The contact to verify, when the sender names one (used only if it is on the deal).
         contact_id: Option<i64>,
         /// The stage entered: an id, or a name from a workflow's placeholder.
         stage: Option<StageRef>,
-        /// The stage left, when known (needed to move the deal back).
+        /// The stage left, as the sender claims it (checked against the deal's history).
         previous_stage_id: Option<i64>,
     },
 }
@@ -35,23 +52,47 @@ pub enum StageRef {
     Name(String),
 }
 
+/// Who asks: the app's own forwarded events follow the policy's switches; a workflow is its
+/// own opt-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    Forwarded,
+    Workflow,
+}
+
 /// What an event did, for the sender's 2xx body and the tests.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Handled {
     /// `started`, `already_pending_or_valid`, `not_gated`, `gate_satisfied`, `policy_off`,
-    /// `no_contact`, `uninstalled`.
+    /// `no_contact`, `uninstalled`, `invalidated`, `nothing_to_invalidate`.
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_id: Option<String>,
+    /// The session's state (a workflow can log it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<SessionState>,
     pub deal_moved_back: bool,
+    /// Inputs of the sender that were not used, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 impl Handled {
-    fn just(outcome: &'static str) -> Self {
+    pub(super) fn just(outcome: &'static str) -> Self {
         Self {
             outcome,
             verification_id: None,
+            state: None,
             deal_moved_back: false,
+            ignored: Vec::new(),
+        }
+    }
+
+    pub(super) fn session(outcome: &'static str, v: &Verification) -> Self {
+        Self {
+            verification_id: Some(v.id.clone()),
+            state: Some(v.state),
+            ..Self::just(outcome)
         }
     }
 }
@@ -71,10 +112,39 @@ fn change_pair(v: Option<&Value>) -> Option<(Option<i64>, Option<i64>)> {
     (arr.len() == 2).then(|| (id_of(arr.first()), id_of(arr.get(1))))
 }
 
+/// The contact fields that make up a person's identity, and what they are.
+const IDENTITY_FIELDS: [(&str, &str); 8] = [
+    ("first_name", "name"),
+    ("last_name", "name"),
+    ("display_name", "name"),
+    ("email", "email"),
+    ("emails", "email"),
+    ("mobile_number", "phone"),
+    ("work_number", "phone"),
+    ("phone_numbers", "phone"),
+];
+
+/// Which identity fields a contact update changed (`name`, `email`, `phone`), read from
+/// `data.changes.model_changes` and the older `data.contact.changes`.
+fn identity_changes(data: &Value) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for at in ["/changes/model_changes", "/contact/changes"] {
+        let Some(changes) = data.pointer(at).and_then(Value::as_object) else {
+            continue;
+        };
+        for (field, what) in IDENTITY_FIELDS {
+            if changes.contains_key(field) && !out.contains(&what) {
+                out.push(what);
+            }
+        }
+    }
+    out
+}
+
 /// Reads the serverless forwarder's body: `{event, data: {contact|deal, changes}}`. Stage
 /// changes are read from `data.changes.model_changes.deal_stage_id` and from the older
 /// `data.deal.changes.deal_stage_id`. `Ok(None)` for an event that needs no action (a deal
-/// update that did not change the stage).
+/// update that did not change the stage, a contact update that changed no identity field).
 pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, String> {
     let event = body
         .get("event")
@@ -86,6 +156,15 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
             let id = id_of(data.pointer("/contact/id"))
                 .ok_or("data.contact.id must be a positive integer")?;
             Ok(Some(CrmEvent::ContactCreated { contact_id: id }))
+        }
+        "onContactUpdate" => {
+            let id = id_of(data.pointer("/contact/id"))
+                .ok_or("data.contact.id must be a positive integer")?;
+            let changed = identity_changes(data);
+            Ok((!changed.is_empty()).then_some(CrmEvent::ContactUpdated {
+                contact_id: id,
+                changed,
+            }))
         }
         "onDealUpdate" => {
             let deal_id =
@@ -104,82 +183,87 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
             }))
         }
         other => Err(format!(
-            "unknown event {:?}; expected onContactCreate or onDealUpdate",
-            other.chars().take(40).collect::<String>()
-        )),
-    }
-}
-
-/// Reads a Workflow Automator body: `{"event": "contact_created", "contact_id": …}` or
-/// `{"event": "deal_stage_changed", "deal_id": …, "contact_id": …, "stage": …}`.
-pub fn from_workflow(body: &Value) -> std::result::Result<CrmEvent, String> {
-    let event = body
-        .get("event")
-        .and_then(Value::as_str)
-        .ok_or("the body needs an \"event\": \"contact_created\" or \"deal_stage_changed\"")?;
-    match event {
-        "contact_created" => Ok(CrmEvent::ContactCreated {
-            contact_id: id_of(body.get("contact_id"))
-                .ok_or("contact_id must be a positive integer")?,
-        }),
-        "deal_stage_changed" => {
-            let stage = match body.get("stage") {
-                None | Some(Value::Null) => None,
-                Some(v) => match id_of(Some(v)) {
-                    Some(id) => Some(StageRef::Id(id)),
-                    None => match v.as_str().map(str::trim) {
-                        Some(name) if !name.is_empty() && name.len() <= 100 => {
-                            Some(StageRef::Name(name.to_string()))
-                        }
-                        _ => {
-                            return Err(
-                                "stage must be a stage id or a name of at most 100 characters"
-                                    .into(),
-                            )
-                        }
-                    },
-                },
-            };
-            Ok(CrmEvent::DealStageChanged {
-                deal_id: id_of(body.get("deal_id")).ok_or("deal_id must be a positive integer")?,
-                contact_id: match body.get("contact_id") {
-                    None | Some(Value::Null) => None,
-                    v => Some(id_of(v).ok_or("contact_id must be a positive integer")?),
-                },
-                stage,
-                previous_stage_id: id_of(body.get("previous_stage_id")),
-            })
-        }
-        other => Err(format!(
-            "unknown event {:?}; expected contact_created or deal_stage_changed",
+            "unknown event {:?}; expected onContactCreate, onContactUpdate or onDealUpdate",
             other.chars().take(40).collect::<String>()
         )),
     }
 }
 
 impl Engine {
-    /// Acts on a CRM event per the tenant's policy.
+    /// Acts on an event the app's serverless forwarder sent, per the tenant's policy.
     pub async fn handle_event(&self, tenant: &TenantRow, event: &CrmEvent) -> Result<Handled> {
+        self.handle(tenant, event, Authority::Forwarded, &StartOptions::default())
+            .await
+    }
+
+    /// Acts on a workflow's call (not its editor's test: see [`Engine::workflow_delivery`]).
+    pub async fn handle_workflow(&self, tenant: &TenantRow, call: &WorkflowCall) -> Result<Handled> {
+        self.workflow_delivery(tenant, &call.options)?;
+        self.handle(tenant, &call.event, Authority::Workflow, &call.options)
+            .await
+    }
+
+    /// The delivery a workflow's start would use; a 422 if it asks for one the account's
+    /// provider does not offer.
+    pub fn workflow_delivery(&self, tenant: &TenantRow, options: &StartOptions) -> Result<Delivery> {
+        let offers = self
+            .provider(tenant)
+            .map(|p| p.deliveries())
+            .unwrap_or_else(|_| vec![Delivery::Show]);
+        match options.delivery {
+            Some(d) if !offers.contains(&d) => Err(AppError::Unprocessable(format!(
+                "delivery {} is not offered by this account's 1Kosmos connection; choose one of: {}",
+                d.as_str(),
+                offers.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+            Some(d) => Ok(d),
+            None => Ok(tenant.policy.automation_delivery(&offers)),
+        }
+    }
+
+    async fn handle(
+        &self,
+        tenant: &TenantRow,
+        event: &CrmEvent,
+        authority: Authority,
+        options: &StartOptions,
+    ) -> Result<Handled> {
         self.metrics.events_accepted.inc();
         if !tenant.installed {
             return Ok(Handled::just("uninstalled"));
         }
         match event {
             CrmEvent::ContactCreated { contact_id } => {
-                if !tenant.policy.auto_verify_on_create {
+                if authority == Authority::Forwarded && !tenant.policy.auto_verify_on_create {
                     return Ok(Handled::just("policy_off"));
                 }
                 let (v, new) = self
-                    .start_idv(tenant, *contact_id, &automatic(), None, Origin::Automation)
+                    .start_automatic(tenant, *contact_id, options, Origin::Automation)
                     .await?;
-                Ok(Handled {
-                    outcome: if new {
-                        "started"
-                    } else {
-                        "already_pending_or_valid"
+                let outcome = if new {
+                    "started"
+                } else {
+                    "already_pending_or_valid"
+                };
+                Ok(Handled::session(outcome, &v))
+            }
+            CrmEvent::ContactUpdated {
+                contact_id,
+                changed,
+            } => {
+                if !tenant.policy.invalidate_on_identity_change {
+                    return Ok(Handled::just("policy_off"));
+                }
+                let ended = self
+                    .invalidate_on_change(tenant, *contact_id, changed)
+                    .await?;
+                Ok(match ended {
+                    Some(id) => Handled {
+                        verification_id: Some(id),
+                        state: Some(SessionState::Lapsed),
+                        ..Handled::just("invalidated")
                     },
-                    verification_id: Some(v.id),
-                    deal_moved_back: false,
+                    None => Handled::just("nothing_to_invalidate"),
                 })
             }
             CrmEvent::DealStageChanged {
@@ -188,132 +272,123 @@ impl Engine {
                 stage,
                 previous_stage_id,
             } => {
+                if authority == Authority::Forwarded {
+                    // The platform's own report of the move: the deal's history.
+                    if let Some(StageRef::Id(to)) = stage {
+                        self.store
+                            .saw_deal_stage(&tenant.id, *deal_id, *previous_stage_id, *to)
+                            .await?;
+                    }
+                }
                 self.deal_entered_stage(
                     tenant,
-                    *deal_id,
-                    *contact_id,
-                    stage.as_ref(),
-                    *previous_stage_id,
+                    &super::gate::Entry {
+                        deal: *deal_id,
+                        contact: *contact_id,
+                        stage: stage.as_ref(),
+                        claimed_previous: match authority {
+                            Authority::Forwarded => None,
+                            Authority::Workflow => *previous_stage_id,
+                        },
+                        authority,
+                    },
+                    options,
                 )
                 .await
             }
         }
     }
 
-    async fn deal_entered_stage(
+    /// Starts a verification for automation: the workflow's inputs, else the policy's; the
+    /// link goes out by the requested delivery, else the policy's automation delivery (which
+    /// falls back to `show` for a contact without the email or phone it needs). An automation
+    /// start gives the contact's owner a task (see [`Origin`]).
+    pub(super) async fn start_automatic(
         &self,
         tenant: &TenantRow,
-        deal: i64,
-        contact: Option<i64>,
-        stage: Option<&StageRef>,
-        previous: Option<i64>,
-    ) -> Result<Handled> {
-        if tenant.policy.gated_stages.is_empty() {
-            return Ok(Handled::just("not_gated"));
-        }
-        let info = self.deal_info(tenant, deal, true).await?;
-        let (all, gated) = self.stages(tenant).await?;
-        let entered = match stage {
-            Some(StageRef::Id(id)) => all.iter().find(|s| s.id as i64 == *id).cloned(),
-            Some(StageRef::Name(name)) => all
-                .iter()
-                .find(|s| s.name.eq_ignore_ascii_case(name))
-                .cloned(),
-            None => info
-                .stage_id
-                .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned()),
-        };
-        let Some(entered) = entered.filter(|s| gated.contains(s)) else {
-            return Ok(Handled::just("not_gated"));
-        };
-        let Some(contact) = contact.or(info.primary_contact) else {
-            // Nobody to verify: say so on the deal, once per stage entry.
-            let mut conn = self.store.writer().await?;
-            sync::enqueue(&mut conn, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
-                target: "deal".into(),
-                id: deal as u64,
-                text: format!("Stage \"{}\" needs a verified primary contact, and this deal has no contact.", entered.name),
-            })
-            .await?;
-            self.wake_sync.notify_one();
-            return Ok(Handled::just("no_contact"));
-        };
-        let status = self.contact_status(tenant, contact).await?;
-        if crate::domain::gate::meets(&status, tenant.policy.minimum()) {
-            return Ok(Handled::just("gate_satisfied"));
-        }
-        let (v, _new) = self
-            .start_idv(tenant, contact, &automatic(), None, Origin::Automation)
-            .await?;
-        let revert_to =
-            previous.filter(|p| tenant.policy.revert_on_gate && *p != entered.id as i64);
-        let mut tx = self.store.begin().await?;
-        let key = format!("gate:{deal}:{}:{}", entered.id, v.id);
-        let moved = match revert_to {
-            Some(prev) => {
-                sync::enqueue(
-                    &mut tx,
-                    &self.sealer,
-                    self.settings.coalesce,
-                    &tenant.id,
-                    &format!("deal:{deal}:stage"),
-                    &Write::DealStage {
-                        deal_id: deal as u64,
-                        stage_id: prev as u64,
-                    },
+        contact: i64,
+        options: &StartOptions,
+        origin: Origin,
+    ) -> Result<(Verification, bool)> {
+        let delivery = self.workflow_delivery(tenant, options)?;
+        let started = self
+            .start_idv(tenant, contact, &options.request(delivery), None, origin)
+            .await;
+        match started {
+            Err(AppError::Unprocessable(m))
+                if options.delivery.is_none()
+                    && delivery != Delivery::Show
+                    && m.starts_with("the contact has no") =>
+            {
+                self.start_idv(
+                    tenant,
+                    contact,
+                    &options.request(Delivery::Show),
+                    None,
+                    origin,
                 )
-                .await?;
-                // The widget reads the cached deal: show the stage it is being moved back to.
-                tx.set_cached_deal_stage(&tenant.id, deal, prev, clock::now_ms())
-                    .await?;
-                " The deal was moved back to its previous stage until then."
+                .await
             }
-            None => "",
+            other => other,
+        }
+    }
+
+    /// Queues, in the start's transaction, the owner's task for a start made by automation: how
+    /// the link reaches the customer, and what to do if it does not. The task carries the start;
+    /// the contact's one note comes with the result.
+    pub(super) async fn queue_automation_followup(
+        &self,
+        tx: &mut dyn crate::store::Conn,
+        tenant: &TenantRow,
+        contact: i64,
+        link: &LinkSent<'_>,
+    ) -> Result<()> {
+        let until = link
+            .expires_at
+            .map(|t| format!(" The link works until {}.", clock::rfc3339(t)))
+            .unwrap_or_default();
+        let id = link.id;
+        let owner = link.owner;
+        let link = match (link.delivery, link.delivery_error) {
+            (_, Some(e)) => format!(
+                "1Kosmos could not send the link ({e}): copy it from the contact's IDV panel and send it yourself."
+            ),
+            (Delivery::Show, None) => {
+                "The link was not sent: copy it from the contact's IDV panel and send it to the customer."
+                    .to_string()
+            }
+            (Delivery::Email, None) => "1Kosmos emailed the link to the contact.".to_string(),
+            (Delivery::Sms, None) => "1Kosmos texted the link to the contact's phone.".to_string(),
         };
-        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
-            target: "deal".into(),
-            id: deal as u64,
-            text: format!(
-                "Stage \"{}\" needs a verified primary contact. Identity verification started for contact {contact} (session {}).{moved}",
-                entered.name, v.id
-            ),
-        })
-        .await?;
-        let due = clock::rfc3339(clock::now_ms() + clock::DAY_MS);
-        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
-            target: "deal".into(),
-            id: deal as u64,
-            title: "Get the customer's identity verified".into(),
-            description: format!(
-                "The deal entered \"{}\", which needs a verified primary contact. Send the customer the verification link from the contact's Freshsales IDV panel.",
-                entered.name
-            ),
-            due_date: due,
-        })
-        .await?;
-        tx.audit(
+        sync::enqueue(
+            tx,
+            &self.sealer,
+            self.settings.coalesce,
             &tenant.id,
-            "gate",
-            &v.id,
-            &format!("deal {deal} entered stage {}", entered.id),
+            &format!("task:{id}:owner"),
+            &Write::Task {
+                target: "contact".into(),
+                id: contact as u64,
+                title: "Identity verification requested".into(),
+                description: format!(
+                    "Automation started an identity verification (session {id}). {link}{until} Resend it from the IDV panel if the customer does not finish."
+                ),
+                due_date: clock::rfc3339(clock::now_ms() + clock::DAY_MS),
+                owner_id: owner,
+            },
         )
-        .await?;
-        tx.commit().await?;
-        self.wake_sync.notify_one();
-        Ok(Handled {
-            outcome: "started",
-            verification_id: Some(v.id),
-            deal_moved_back: revert_to.is_some(),
-        })
+        .await
     }
 }
 
-/// The request automation makes: the tenant's default IAL, all document types.
-fn automatic() -> StartVerification {
-    StartVerification {
-        requested_by: Some("automation".into()),
-        ..Default::default()
-    }
+/// A link automation just had sent, for the owner's task and the contact's note.
+pub(super) struct LinkSent<'a> {
+    pub id: &'a str,
+    pub delivery: Delivery,
+    pub delivery_error: Option<&'a str>,
+    pub expires_at: Option<i64>,
+    /// The contact's owner in the CRM.
+    pub owner: Option<u64>,
 }
 
 #[cfg(test)]
@@ -359,22 +434,5 @@ mod tests {
         .is_err());
         assert!(from_forwarder(&json!({"event": "onTicketCreate", "data": {}})).is_err());
         assert!(from_forwarder(&json!({"data": {}})).is_err());
-        assert!(from_workflow(
-            &json!({"event": "deal_stage_changed", "deal_id": 5, "stage": {"x": 1}})
-        )
-        .is_err());
-        assert!(from_workflow(&json!({"event": "contact_created", "contact_id": "abc"})).is_err());
-    }
-
-    #[test]
-    fn reads_workflow_bodies_with_ids_as_strings_or_numbers() {
-        assert_eq!(
-            from_workflow(&json!({"event": "deal_stage_changed", "deal_id": "77", "contact_id": 12, "stage": "Negotiation"})).unwrap(),
-            CrmEvent::DealStageChanged { deal_id: 77, contact_id: Some(12), stage: Some(StageRef::Name("Negotiation".into())), previous_stage_id: None }
-        );
-        assert_eq!(
-            from_workflow(&json!({"event": "contact_created", "contact_id": "12"})).unwrap(),
-            CrmEvent::ContactCreated { contact_id: 12 }
-        );
     }
 }

@@ -21,6 +21,7 @@ impl Engine {
                     return Ok(DealInfo {
                         stage_id: r.stage_id,
                         primary_contact: r.primary_contact,
+                        contacts: r.primary_contact.into_iter().collect(),
                     });
                 }
             }
@@ -39,6 +40,7 @@ impl Engine {
         let info = DealInfo {
             stage_id: d.stage_id.map(|s| s as i64),
             primary_contact: d.primary_contact.map(|c| c as i64),
+            contacts: d.contact_ids.iter().map(|c| *c as i64).collect(),
         };
         self.store
             .upsert_deal(&tenant.id, deal, info.stage_id, info.primary_contact, now)
@@ -107,9 +109,11 @@ impl Engine {
     }
 }
 
-/// A deal's stage and primary contact.
-#[derive(Debug, Clone, Copy)]
+/// A deal's stage and contacts.
+#[derive(Debug, Clone)]
 pub struct DealInfo {
     pub stage_id: Option<i64>,
     pub primary_contact: Option<i64>,
+    /// Every contact on the deal as the CRM last said (only the primary one from the cache).
+    pub contacts: Vec<i64>,
 }

@@ -1,17 +1,22 @@
-//! The expiry job: verified sessions past their validity become expired, and pending sessions
-//! whose start never reached the provider fail once their deadline passed.
+//! Expiry and freshness. The expiry job: verified sessions past their validity lapse (a note
+//! and a task for the contact's owner, and with the policy's `reverify_on_expiry` a new
+//! verification by the automation delivery), and pending sessions whose start never reached the
+//! provider fail once their deadline passed. A change of the contact's name, email or phone
+//! ends a valid verification when the policy's `invalidate_on_identity_change` says so.
 
+use idv_types::{Kind, SessionState};
+
+use super::{sync, workflow::StartOptions, Engine, Origin, TenantRow, Write};
 use crate::{
     clock::{self},
     error::Result,
 };
 
-use super::Engine;
-
 impl Engine {
-    /// Moves verified sessions past their validity to `expired` and queues the writes: each
-    /// session is flipped and its writes queued in one transaction, so a failure in between
-    /// leaves it verified-and-due for the next run instead of expired with its writes lost.
+    /// Lapses verified sessions past their validity and queues the writes: each session is
+    /// flipped and its writes (fields, history, a note, a task for the contact's owner) queued
+    /// in one transaction, so a failure in between leaves it verified-and-due for the next run
+    /// instead of lapsed with its writes lost. Then (policy) a new verification starts.
     pub async fn expire_once(&self) -> Result<usize> {
         let now = clock::now_ms();
         let due = self.store.due_for_expiry(now, 100).await?;
@@ -20,6 +25,7 @@ impl Engine {
             let Some(tenant) = self.tenant(&r.tenant_id).await? else {
                 continue;
             };
+            let owner = self.contact_owner(&tenant, r.contact_id).await;
             let mut tx = self.store.begin().await?;
             if !tx.expire_verified(&r.id, now).await? {
                 continue;
@@ -29,13 +35,92 @@ impl Engine {
             self.queue_contact_writes(&mut tx, &tenant, r.contact_id)
                 .await?;
             self.queue_history(&mut tx, &r.tenant_id, &r.id).await?;
+            let since = r.valid_until.map(clock::rfc3339).unwrap_or_default();
+            let again = if tenant.policy.reverify_on_expiry {
+                " A new verification was started."
+            } else {
+                " Start a new one from the contact's IDV panel."
+            };
+            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{}:lapsed", r.id), &Write::Note {
+                target: "contact".into(),
+                id: r.contact_id as u64,
+                text: format!("The identity verification (session {}) lapsed: its validity ended {since}.{again}", r.id),
+            })
+            .await?;
+            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("task:{}:lapsed", r.id), &Write::Task {
+                target: "contact".into(),
+                id: r.contact_id as u64,
+                title: "Identity verification lapsed".into(),
+                description: format!("The contact's identity verification (session {}) is no longer valid.{again}", r.id),
+                due_date: clock::rfc3339(now + clock::DAY_MS),
+                owner_id: owner,
+            })
+            .await?;
             tx.commit().await?;
             expired += 1;
+            if tenant.policy.reverify_on_expiry && tenant.installed {
+                let started = self
+                    .start_automatic(&tenant, r.contact_id, &StartOptions::default(), Origin::Automation)
+                    .await;
+                if let Err(e) = started {
+                    tracing::warn!(tenant = %tenant.id, verification = %r.id, error = %e, "re-verification after expiry not started");
+                }
+            }
         }
         if expired > 0 {
             self.wake_sync.notify_one();
         }
         Ok(expired)
+    }
+
+    /// The contact's owner in the CRM (`None` if it cannot be read now: the task then goes to
+    /// the API key's user).
+    async fn contact_owner(&self, tenant: &TenantRow, contact: i64) -> Option<u64> {
+        let crm = self.crm(tenant)?;
+        crm.contact(contact as u64).await.ok()?.owner_id
+    }
+
+    /// Ends the contact's valid verification after a change of its `changed` identity fields
+    /// (`name`, `email`, `phone`): it reads as lapsed, the CRM fields follow, and the contact
+    /// gets a note. The id of the session ended, if there was one.
+    pub(super) async fn invalidate_on_change(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        changed: &[&str],
+    ) -> Result<Option<String>> {
+        let now = clock::now_ms();
+        let sessions = self.sessions_of(&tenant.id, contact, 20).await?;
+        let valid = sessions.iter().filter(|s| {
+            s.kind == Kind::Idv
+                && s.state == SessionState::Verified
+                && s.valid_until.is_none_or(|v| v > now)
+        });
+        let what = changed.join(", ");
+        let mut ended = None;
+        for s in valid {
+            let mut tx = self.store.begin().await?;
+            let reason = format!("the contact's {what} changed after the verification");
+            if !tx.end_verified(&s.id, &reason, now).await? {
+                continue;
+            }
+            tx.audit(&tenant.id, "invalidated", &s.id, &format!("{what} changed"))
+                .await?;
+            self.queue_contact_writes(&mut tx, tenant, contact).await?;
+            self.queue_history(&mut tx, &tenant.id, &s.id).await?;
+            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{}:invalidated", s.id), &Write::Note {
+                target: "contact".into(),
+                id: contact as u64,
+                text: format!("The identity verification (session {}) no longer counts: the contact's {what} changed. Verify the customer again.", s.id),
+            })
+            .await?;
+            tx.commit().await?;
+            ended.get_or_insert_with(|| s.id.clone());
+        }
+        if ended.is_some() {
+            self.wake_sync.notify_one();
+        }
+        Ok(ended)
     }
 
     /// Fails pending sessions that have had no provider session for longer than the start

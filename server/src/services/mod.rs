@@ -6,6 +6,7 @@ pub mod automation;
 mod deals;
 pub mod doctor;
 mod expiry;
+mod gate;
 mod install;
 pub mod intake;
 pub mod keys;
@@ -21,6 +22,7 @@ mod stepup;
 pub mod sync;
 pub mod tenant;
 mod workers;
+pub mod workflow;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -337,7 +339,7 @@ impl Engine {
 /// values opened (links only while the session is pending).
 fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
     let kind = Kind::parse(&r.kind).unwrap_or(Kind::Idv);
-    let state = SessionState::parse(&r.state).unwrap_or(SessionState::Failed);
+    let state = crate::domain::status::stored_state(&r.state, r.valid_until);
     let pending = state == SessionState::Pending;
     let view = Verification {
         id: r.id.clone(),

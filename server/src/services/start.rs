@@ -21,8 +21,11 @@ use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
 /// Who started a session, as far as the backend can know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// The backend's own automation (an event, a workflow, a policy).
+    /// The backend's own automation (an event, a workflow, a policy): the contact's owner
+    /// gets a task saying how the link went out.
     Automation,
+    /// The deal gate's automation: the deal gets the note and the task.
+    Gate,
     /// A request of the widget: the user it names is its claim, not a verified identity (the
     /// platform's request templates carry the account's token, not the user's).
     Widget,
@@ -32,7 +35,7 @@ impl Origin {
     /// The stored spelling (`verifications.origin`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Automation => "automation",
+            Self::Automation | Self::Gate => "automation",
             Self::Widget => "widget",
         }
     }
@@ -40,7 +43,7 @@ impl Origin {
     /// The actor as notes and the audit log name it.
     pub fn actor(self, requested_by: Option<&str>) -> String {
         match (self, requested_by) {
-            (Self::Automation, _) => "automation".into(),
+            (Self::Automation | Self::Gate, _) => "automation".into(),
             (Self::Widget, Some(who)) => format!("{who} (as the widget reports)"),
             (Self::Widget, None) => "a user of the widget".into(),
         }
@@ -84,6 +87,7 @@ fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
         email,
         phone: text("phone", &data.phone, 64)?
             .and_then(|p| crate::domain::phone::normalise_phone(&p, None).ok()),
+        owner_id: None,
     };
     let names = person.first_name.is_some() || person.last_name.is_some();
     Ok((names || person.email.is_some()).then_some(person))
@@ -305,6 +309,7 @@ impl Engine {
         let tenant = &tenant;
         let delivery = req.delivery();
         let phone = person.phone.clone();
+        let owner = person.owner_id;
         let created = provider
             .create_idv(&CreateIdv {
                 reference: id.clone(),
@@ -369,6 +374,17 @@ impl Engine {
         // No note yet: the result's note says who started it and how the link went out (one
         // CRM call per verification instead of two).
         self.queue_contact_writes(&mut tx, tenant, contact).await?;
+        if origin == Origin::Automation {
+            let link = super::automation::LinkSent {
+                id: &id,
+                delivery,
+                delivery_error: session.delivery_error.as_deref(),
+                expires_at: expires,
+                owner,
+            };
+            self.queue_automation_followup(&mut tx, tenant, contact, &link)
+                .await?;
+        }
         tx.commit().await?;
         self.wake_sync.notify_one();
         self.verification_view(&tenant.id, &id).await

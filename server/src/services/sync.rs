@@ -41,6 +41,9 @@ pub enum Write {
         title: String,
         description: String,
         due_date: String,
+        /// The CRM user the task is for (the contact's owner), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner_id: Option<u64>,
     },
     DealStage {
         deal_id: u64,
@@ -205,8 +208,9 @@ impl Engine {
                 title,
                 description,
                 due_date,
+                owner_id,
             } => crm
-                .add_task(target(t, *id), title, description, due_date)
+                .add_task(target(t, *id), title, description, due_date, *owner_id)
                 .await
                 .map(Some),
             Write::DealStage { deal_id, stage_id } => {

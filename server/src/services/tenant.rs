@@ -1,6 +1,6 @@
 //! Tenants: connections (sealed secrets) and policy.
 
-use idv_types::IalLevel;
+use idv_types::{Delivery, IalLevel};
 
 pub use crate::ports::ProviderSettings;
 use secrecy::SecretString;
@@ -30,6 +30,13 @@ pub struct Policy {
     /// The lowest IAL this account accepts: no request may ask for less, and a gate is passed
     /// only by a valid verification at or above it.
     pub min_ial: String,
+    /// How a link started by automation reaches the customer; unset: `email` when the
+    /// account's provider offers it, else `show`.
+    pub automation_delivery: Option<Delivery>,
+    /// When a verification lapses, start a new one (with the automation delivery).
+    pub reverify_on_expiry: bool,
+    /// A change of the contact's name, email or phone ends a valid verification.
+    pub invalidate_on_identity_change: bool,
 }
 
 impl Default for Policy {
@@ -41,6 +48,9 @@ impl Default for Policy {
             validity_days: 365,
             default_ial: "IAL2".into(),
             min_ial: "IAL1".into(),
+            automation_delivery: None,
+            reverify_on_expiry: false,
+            invalidate_on_identity_change: false,
         }
     }
 }
@@ -49,6 +59,16 @@ impl Policy {
     /// The lowest IAL this account accepts (IAL1 when unreadable: `validate` refuses that).
     pub fn minimum(&self) -> IalLevel {
         IalLevel::parse(&self.min_ial).unwrap_or(IalLevel::IAL1)
+    }
+
+    /// How automation sends a link, given what the provider `offers`: the policy's choice if
+    /// the provider offers it, else `email` if offered, else `show`.
+    pub fn automation_delivery(&self, offers: &[Delivery]) -> Delivery {
+        [self.automation_delivery, Some(Delivery::Email)]
+            .into_iter()
+            .flatten()
+            .find(|d| offers.contains(d))
+            .unwrap_or(Delivery::Show)
     }
 
     /// Checks an admin's choices; the message says what to fix.

@@ -1,6 +1,6 @@
 //! Contacts: the ones the backend has seen, their LiveID enrolment, and their derived status.
 
-use idv_types::{ContactStatus, SessionState};
+use idv_types::ContactStatus;
 use sqlx::Row;
 
 use super::{bp_to_confidence, Conn, Store};
@@ -109,7 +109,7 @@ impl dyn Conn + '_ {
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| IdvFacts {
-            state: SessionState::parse(&r.state).unwrap_or(SessionState::Failed),
+            state: status::stored_state(&r.state, r.valid_until),
             ial_level: r.ial_level,
             ial_revision: r.ial_revision,
             document_type: r.document_type,

@@ -57,6 +57,31 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Records an inbound delivery key unless it was recorded less than `window_ms` ago;
+    /// `false` for such a repeat (an older record is renewed and counts as new).
+    pub async fn record_delivery_within(
+        &self,
+        tenant: &str,
+        source: &str,
+        id: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, source, event_id) DO UPDATE SET received_at = excluded.received_at \
+             WHERE inbound_events.received_at <= $5",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .bind(now)
+        .bind(now - window_ms)
+        .execute(self.writer().await?.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Forgets a delivery whose handling failed, so the sender's retry is not a duplicate.
     pub async fn forget_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<()> {
         sqlx::query(

@@ -79,12 +79,13 @@ pub struct Finish<'a> {
     pub valid_until: Option<i64>,
 }
 
-/// A verified session the expiry job moved to `expired`.
+/// A verified session the expiry job moves to lapsed (stored as `expired` with its validity).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Expired {
     pub id: String,
     pub tenant_id: String,
     pub contact_id: i64,
+    pub valid_until: Option<i64>,
 }
 
 impl Store {
@@ -278,7 +279,7 @@ impl Store {
     /// Verified sessions past their validity (at most `limit`), for the expiry job.
     pub async fn due_for_expiry(&self, now: i64, limit: i64) -> Result<Vec<Expired>> {
         Ok(sqlx::query_as(
-            "SELECT id, tenant_id, contact_id FROM verifications \
+            "SELECT id, tenant_id, contact_id, valid_until FROM verifications \
              WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
              ORDER BY valid_until LIMIT $2",
         )
@@ -299,6 +300,21 @@ impl dyn Conn + '_ {
         )
         .bind(id)
         .bind(now)
+        .execute(self.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a verified session before its validity ran out (the contact's identity changed):
+    /// it reads as lapsed from now on. `false` if it is no longer verified.
+    pub async fn end_verified(&mut self, id: &str, reason: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE verifications SET state = 'expired', valid_until = $2, failure_reason = $3, updated_at = $2 \
+             WHERE id = $1 AND state = 'verified'",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(reason)
         .execute(self.raw())
         .await?;
         Ok(done.rows_affected() == 1)

@@ -64,7 +64,7 @@ async fn freshsales_client_speaks_the_contract() {
     assert_eq!(fs.deal_stages().await.unwrap().len(), 6);
     assert!(fs.create_note(Target::Contact(1), "hello").await.unwrap() > 0);
     assert!(
-        fs.create_task(Target::Deal(10), "t", "d", "2026-12-01T00:00:00Z")
+        fs.create_task(Target::Deal(10), "t", "d", "2026-12-01T00:00:00Z", Some(7))
             .await
             .unwrap()
             > 0

@@ -90,6 +90,7 @@ impl Crm for FreshdeskClient {
             last_name: last,
             email: c.email,
             phone,
+            owner_id: None,
         })
     }
 
@@ -131,6 +132,7 @@ impl Crm for FreshdeskClient {
         _title: &str,
         _description: &str,
         _due_date: &str,
+        _owner: Option<u64>,
     ) -> Result<u64, CrmError> {
         Err(CrmError::Unprocessable(
             "Freshdesk has no tasks: the ticket's private note carries the result".into(),

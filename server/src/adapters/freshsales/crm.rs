@@ -71,6 +71,7 @@ impl Crm for FreshsalesClient {
             last_name: c.last_name,
             email: c.email,
             phone,
+            owner_id: c.owner_id,
         })
     }
 
@@ -94,9 +95,10 @@ impl Crm for FreshsalesClient {
         title: &str,
         description: &str,
         due_date: &str,
+        owner: Option<u64>,
     ) -> Result<u64, CrmError> {
         Ok(self
-            .create_task(target(on)?, title, description, due_date)
+            .create_task(target(on)?, title, description, due_date, owner)
             .await?)
     }
 
@@ -125,6 +127,7 @@ impl Crm for FreshsalesClient {
         Ok(CrmDeal {
             stage_id: d.deal_stage_id,
             primary_contact: d.primary_contact(),
+            contact_ids: d.contact_ids,
         })
     }
 

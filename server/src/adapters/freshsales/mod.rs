@@ -97,6 +97,8 @@ pub struct Contact {
     pub work_number: Option<String>,
     #[serde(default)]
     pub custom_field: Map<String, Value>,
+    #[serde(default)]
+    pub owner_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -362,12 +364,16 @@ impl FreshsalesClient {
         title: &str,
         description: &str,
         due_date: &str,
+        owner: Option<u64>,
     ) -> Result<u64, FsError> {
         let (t, id) = target.parts();
-        let body = json!({ "task": {
+        let mut body = json!({ "task": {
             "title": title, "description": description, "due_date": due_date,
             "targetable_type": t, "targetable_id": id,
         } });
+        if let Some(owner) = owner {
+            body["task"]["owner_id"] = json!(owner);
+        }
         let v = self
             .call(Method::POST, "/tasks", Some(body), "task")
             .await?;
