@@ -41,7 +41,7 @@ pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
 /// A workflow call's own id, for deduplication.
 pub const DELIVERY_ID_HEADER: &str = "x-idv-delivery-id";
 /// A workflow call without an id repeats an earlier one if its body is the same within this.
-const REPEAT_WINDOW_MS: i64 = 10 * 60 * 1000;
+const REPEAT_WINDOW_MS: i64 = 2 * 60 * 1000;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -152,7 +152,7 @@ async fn kosmos(
 }
 
 #[utoipa::path(post, path = "/hooks/freshworks", tag = "hooks",
-    summary = "The serverless forwarder's events (onContactCreate, onDealUpdate), signed",
+    summary = "The serverless forwarder's events (onContactCreate, onContactUpdate, onDealUpdate), signed",
     params(
         ("webhook-id" = String, Header, min_length = 1, max_length = 256),
         ("webhook-timestamp" = String, Header, pattern = r"^[0-9]{1,12}$"),
@@ -196,9 +196,14 @@ async fn freshworks(
         ));
     }
     let Some(event) = event else {
+        let outcome = if value.get("event").and_then(Value::as_str) == Some("onContactUpdate") {
+            "no_identity_change"
+        } else {
+            "no_stage_change"
+        };
         return Ok((
             StatusCode::OK,
-            Json(json!({"accepted": true, "outcome": "no_stage_change"})),
+            Json(json!({"accepted": true, "outcome": outcome})),
         ));
     };
     let handled = act(&state, &row, &event, "freshworks", &verified.id).await?;
@@ -213,7 +218,7 @@ async fn freshworks(
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
         ("x-idv-delivery-id" = Option<String>, Header, min_length = 1, max_length = 256,
-            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 10 minutes is)"),
+            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is)"),
     ),
     request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?, \"previous_stage_id\"?, \"ial\"?: \"IAL1\" | \"IAL2\", \"document_types\"?: [..] or \"a,b\", \"delivery\"?: \"show\" | \"email\" | \"sms\", \"force\"?: bool, \"test\"?: bool}`; values that are unexpanded `{{placeholders}}` make it the editor's test call"),
     responses(

@@ -427,6 +427,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_which_identity_fields_a_contact_update_changed() {
+        let update = json!({"event": "onContactUpdate", "data": {"contact": {"id": 7},
+            "changes": {"model_changes": {"first_name": ["A", "B"], "mobile_number": ["1", "2"], "job_title": ["x", "y"]}}}});
+        assert_eq!(
+            from_forwarder(&update).unwrap(),
+            Some(CrmEvent::ContactUpdated {
+                contact_id: 7,
+                changed: vec!["name", "phone"]
+            })
+        );
+        let classic = json!({"event": "onContactUpdate", "data": {"contact": {"id": 7,
+            "changes": {"email": ["a@x", "b@x"]}}}});
+        assert_eq!(
+            from_forwarder(&classic).unwrap(),
+            Some(CrmEvent::ContactUpdated {
+                contact_id: 7,
+                changed: vec!["email"]
+            })
+        );
+        let other = json!({"event": "onContactUpdate", "data": {"contact": {"id": 7},
+            "changes": {"model_changes": {"job_title": ["x", "y"]}}}});
+        assert_eq!(from_forwarder(&other).unwrap(), None);
+    }
+
+    #[test]
     fn refuses_malformed_events_with_a_reason() {
         assert!(from_forwarder(
             &json!({"event": "onContactCreate", "data": {"contact": {"id": -1}}})

@@ -46,6 +46,8 @@ pub struct SimSession {
     pub callback_url: Option<String>,
     pub expires_at_ms: i64,
     pub did: Option<String>,
+    /// The create request as received (IDV: `ial`, `document_types`, `send_email`…).
+    pub request: Value,
 }
 
 #[derive(Debug, Default)]
@@ -369,6 +371,7 @@ async fn create_idv(
                 .map(str::to_string),
             expires_at_ms: expires,
             did: None,
+            request: b.clone(),
         },
     );
     (StatusCode::CREATED, Json(json!({
@@ -419,6 +422,7 @@ async fn create_liveid(
                 .map(str::to_string),
             expires_at_ms: expires,
             did: Some(did.into()),
+            request: b.clone(),
         },
     );
     (StatusCode::CREATED, Json(json!({

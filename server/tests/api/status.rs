@@ -89,10 +89,10 @@ async fn derived_status(db: Db) {
         .await;
     assert_eq!(status(3).await, "failed");
 
-    // Verified, but its validity ran out: expired even before the expiry job runs.
+    // Verified, but its validity ran out: lapsed even before the expiry job runs.
     app.add_verification(&app.tenant, 4, "idv", "verified", Some(now_ms() - 1))
         .await;
-    assert_eq!(status(4).await, "expired");
+    assert_eq!(status(4).await, "lapsed");
 
     // A canceled session leaves the previous verdict standing; a step-up does not count as IDV.
     app.add_verification(&app.tenant, 5, "idv", "failed", None)

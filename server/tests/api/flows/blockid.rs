@@ -190,20 +190,25 @@ async fn stepup_and_gate_on_blockid(db: Db) {
     };
     let hook = w.url(&format!("/hooks/freshsales/{TENANT}"));
     let gate = json!({"event": "deal_stage_changed", "deal_id": 501, "stage": "Negotiation", "previous_stage_id": 202});
-    let send_gate = || async {
+    // Each call its own delivery id: the second is a new stage entry, not a replay.
+    let send_gate = |delivery: &'static str| {
+        let (w, hook, gate) = (&w, &hook, &gate);
+        async move {
         let res = w
             .http
-            .post(&hook)
+            .post(hook)
             .header("x-idv-webhook-secret", WORKFLOW_SECRET)
-            .json(&gate)
+            .header("x-idv-delivery-id", delivery)
+            .json(gate)
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
         res.json::<Value>().await.unwrap()
+        }
     };
     // An unverified primary contact: the gate starts a BlockID session.
-    let first = send_gate().await;
+    let first = send_gate("entry-1").await;
     assert_eq!(first["result"]["outcome"], "started", "{first}");
     let id = first["result"]["verification_id"].as_str().unwrap();
     let session = provider_session(&w, id).await;
@@ -219,7 +224,7 @@ async fn stepup_and_gate_on_blockid(db: Db) {
         .await;
     assert_eq!(verified["ial"]["level"], "IAL2");
     // The same stage again is satisfied by the BlockID result.
-    let again = send_gate().await;
+    let again = send_gate("entry-2").await;
     assert_eq!(again["result"]["outcome"], "gate_satisfied", "{again}");
 
     // Step-Up Auth: a UWL session the customer's BlockID app approves.

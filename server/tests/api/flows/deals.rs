@@ -112,7 +112,7 @@ async fn gated_stage(db: Db) {
         .unwrap()
     })
     .await;
-    // The same event again: no second session, no second task.
+    // The same call again (a retry, a replay): a duplicate that starts and moves nothing.
     let res = w
         .http
         .post(&hook)
@@ -121,10 +121,7 @@ async fn gated_stage(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["result"]["outcome"],
-        "started"
-    );
+    assert_eq!(res.json::<Value>().await.unwrap()["duplicate"], true);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(w.ks.sessions().len(), 1);
     assert_eq!(w.fs.with(ALIAS, |a| a.tasks.len()).unwrap(), 1);

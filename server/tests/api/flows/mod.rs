@@ -2,11 +2,13 @@
 //! CRM write-back, step-up, automation, and the bad input each endpoint refuses.
 
 mod audit;
+mod automation;
 mod blockid;
 mod coalescing;
 mod contact_stepup;
 mod crm_calls;
 mod deals;
+mod expiry;
 mod input;
 mod install;
 mod operations;

@@ -333,12 +333,12 @@ async fn expiry_in_one_transaction(db: Db) {
         .await
         .unwrap();
     assert_eq!(state, "verified", "expired, but its CRM write was lost");
-    // …and once the queue is back, it expires and the CRM record says so.
+    // …and once the queue is back, it lapses and the CRM record says so.
     sql("ALTER TABLE sync_outbox_away RENAME TO sync_outbox").await;
-    w.until("/api/v1/contacts/11/status", |s| s["status"] == "expired")
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "lapsed")
         .await;
-    w.until_crm("expired on the record", |fs| {
-        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "expired"
+    w.until_crm("lapsed on the record", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "lapsed"
     })
     .await;
 }
