@@ -6,7 +6,8 @@
  *    the backend's own message when it refuses (wrong key, unknown token, bad policy).
  *  - onAppUninstall tells the backend; it never blocks the uninstall.
  *  - onContactCreate and onDealUpdate forward the event (ids and changes only, no personal data)
- *    through the forwardEvent request template.
+ *    through the forwardEvent request template; onContactUpdate forwards the contact's id and the
+ *    names of the fields that changed, never their values.
  *
  * Every call is signed the Standard Webhooks way with a key derived from the API token, which
  * only this serverless code can read: the widget can invoke the same templates but cannot sign,
@@ -141,10 +142,20 @@ function eventData(data) {
   return out;
 }
 
+/* A contact update: its id and the names of the changed fields (their values are personal data). */
+function contactUpdateData(data) {
+  var changes = (data.changes && data.changes.model_changes) || (data.contact && data.contact.changes) || {};
+  return {
+    contact: { id: data.contact ? data.contact.id : undefined },
+    changed_fields: Object.keys(changes).sort()
+  };
+}
+
 /* The event with ids only: who acted is not needed by the backend and stays in Freshsales. */
 function eventBody(eventName, payload) {
   var data = (payload && payload.data) || {};
-  return { event: eventName, account_url: accountUrl(payload), data: eventData(data) };
+  var trimmed = eventName === 'onContactUpdate' ? contactUpdateData(data) : eventData(data);
+  return { event: eventName, account_url: accountUrl(payload), data: trimmed };
 }
 
 /* The options of a request template call with `body` signed under the API token's key. */
@@ -220,6 +231,10 @@ exports = {
 
   onContactCreateHandler: function (payload) {
     return forward('onContactCreate', payload);
+  },
+
+  onContactUpdateHandler: function (payload) {
+    return forward('onContactUpdate', payload);
   },
 
   onDealUpdateHandler: function (payload) {

@@ -55,7 +55,13 @@ describe('exports', () => {
       Object.values(m.events || {}).map((e) => e.handler)
     );
     expect(handlers.sort()).toEqual(
-      ['onAppInstallHandler', 'onAppUninstallHandler', 'onContactCreateHandler', 'onDealUpdateHandler'].sort()
+      [
+        'onAppInstallHandler',
+        'onAppUninstallHandler',
+        'onContactCreateHandler',
+        'onContactUpdateHandler',
+        'onDealUpdateHandler'
+      ].sort()
     );
     for (const name of handlers) {
       expect(typeof fw.exports[name]).toBe('function');
@@ -249,6 +255,24 @@ describe('event forwarding', () => {
     expect(context.webhook_timestamp).toMatch(/^\d+$/);
     expect(Number(context.webhook_timestamp)).toBeGreaterThanOrEqual(before);
     expect(Number(context.webhook_timestamp)).toBeLessThanOrEqual(after);
+    expect(context.webhook_signature).toBe(
+      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+    );
+    expect(fw.console.error).not.toHaveBeenCalled();
+  });
+
+  test('onContactUpdate is forwarded signed with the changed field names, never their values', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, '{}'));
+    await fw.exports.onContactUpdateHandler(fixture('onContactUpdate'));
+    const { context, body } = sent();
+    expect(JSON.parse(body)).toEqual({
+      event: 'onContactUpdate',
+      account_url: 'https://acme.myfreshworks.com',
+      data: { contact: { id: 1234 }, changed_fields: ['email', 'last_name'] }
+    });
+    expect(body).not.toContain('Sampleton');
+    expect(body).not.toContain('King');
+    expect(body).not.toContain('customer.example');
     expect(context.webhook_signature).toBe(
       expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );

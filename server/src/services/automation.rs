@@ -124,10 +124,19 @@ const IDENTITY_FIELDS: [(&str, &str); 8] = [
     ("phone_numbers", "phone"),
 ];
 
-/// Which identity fields a contact update changed (`name`, `email`, `phone`), read from
-/// `data.changes.model_changes` and the older `data.contact.changes`.
+/// Which identity fields a contact update changed (`name`, `email`, `phone`), read from the
+/// forwarder's `data.changed_fields` (names only), or the platform's `data.changes.model_changes`
+/// and the older `data.contact.changes`.
 fn identity_changes(data: &Value) -> Vec<&'static str> {
     let mut out = Vec::new();
+    let named = data.get("changed_fields").and_then(Value::as_array);
+    for field in named.into_iter().flatten().filter_map(Value::as_str) {
+        if let Some((_, what)) = IDENTITY_FIELDS.iter().find(|(f, _)| *f == field) {
+            if !out.contains(what) {
+                out.push(*what);
+            }
+        }
+    }
     for at in ["/changes/model_changes", "/contact/changes"] {
         let Some(changes) = data.pointer(at).and_then(Value::as_object) else {
             continue;
@@ -444,6 +453,15 @@ mod tests {
             Some(CrmEvent::ContactUpdated {
                 contact_id: 7,
                 changed: vec!["email"]
+            })
+        );
+        let forwarded = json!({"event": "onContactUpdate", "data": {"contact": {"id": 7},
+            "changed_fields": ["job_title", "last_name"]}});
+        assert_eq!(
+            from_forwarder(&forwarded).unwrap(),
+            Some(CrmEvent::ContactUpdated {
+                contact_id: 7,
+                changed: vec!["name"]
             })
         );
         let other = json!({"event": "onContactUpdate", "data": {"contact": {"id": 7},
