@@ -75,7 +75,8 @@ async fn badge_shows_every_state_and_announces_changes() {
         (IdvStatus::Pending, "Pending", "badge-pending"),
         (IdvStatus::Verified, "Verified", "badge-verified"),
         (IdvStatus::Failed, "Failed", "badge-failed"),
-        (IdvStatus::Expired, "Expired", "badge-expired"),
+        (IdvStatus::Expired, "Link expired unused", "badge-expired"),
+        (IdvStatus::Lapsed, "Verification lapsed", "badge-expired"),
     ] {
         state.set(BadgeState::Status(s));
         tick().await;

@@ -20,7 +20,7 @@ impl BadgeState {
             Self::Status(IdvStatus::Pending) => "badge badge-pending",
             Self::Status(IdvStatus::Verified) => "badge badge-verified",
             Self::Status(IdvStatus::Failed) => "badge badge-failed",
-            Self::Status(IdvStatus::Expired) => "badge badge-expired",
+            Self::Status(IdvStatus::Expired | IdvStatus::Lapsed) => "badge badge-expired",
         }
     }
 

@@ -13,8 +13,10 @@ pub(super) fn session_label(s: SessionState) -> &'static str {
         SessionState::Pending => "Pending",
         SessionState::Verified => "Verified",
         SessionState::Failed => "Failed",
-        SessionState::Expired => "Expired",
+        // The link ran out unused, versus a verification whose validity ended.
+        SessionState::Expired => "Expired unused",
         SessionState::Canceled => "Canceled",
+        SessionState::Lapsed => "Validity lapsed",
     }
 }
 
@@ -23,7 +25,9 @@ pub(super) fn session_class(s: SessionState) -> &'static str {
         SessionState::Pending => "chip chip-pending",
         SessionState::Verified => "chip chip-verified",
         SessionState::Failed => "chip chip-failed",
-        SessionState::Expired | SessionState::Canceled => "chip chip-expired",
+        SessionState::Expired | SessionState::Canceled | SessionState::Lapsed => {
+            "chip chip-expired"
+        }
     }
 }
 

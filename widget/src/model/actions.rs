@@ -146,6 +146,7 @@ mod tests {
             (IdvStatus::NotVerified, Action::VerifyIdentity),
             (IdvStatus::Failed, Action::VerifyIdentity),
             (IdvStatus::Expired, Action::VerifyIdentity),
+            (IdvStatus::Lapsed, Action::VerifyIdentity),
             (IdvStatus::Verified, Action::VerifyAgain),
         ] {
             assert_eq!(loaded_contact(status).actions(), [action], "{status:?}");

@@ -79,6 +79,7 @@ pub(super) fn session_state_label(s: SessionState) -> &'static str {
         SessionState::Failed => "failed",
         SessionState::Expired => "expired",
         SessionState::Canceled => "canceled",
+        SessionState::Lapsed => "lapsed",
     }
 }
 
