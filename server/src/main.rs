@@ -229,6 +229,16 @@ enum TenantCmd {
         revert: bool,
         #[arg(long, default_value_t = 365)]
         validity_days: i64,
+        /// How automation sends links: show, email or sms (default: email if the provider
+        /// offers it, else show).
+        #[arg(long, value_parser = ["show", "email", "sms"])]
+        automation_delivery: Option<String>,
+        /// Start a new verification when one lapses.
+        #[arg(long, default_value_t = false)]
+        reverify_on_expiry: bool,
+        /// A change of the contact's name, email or phone ends a valid verification.
+        #[arg(long, default_value_t = false)]
+        invalidate_on_identity_change: bool,
         #[command(flatten)]
         db: Db,
     },
@@ -451,6 +461,9 @@ async fn main() -> anyhow::Result<()> {
             gated,
             revert,
             validity_days,
+            automation_delivery,
+            reverify_on_expiry,
+            invalidate_on_identity_change,
             db,
         }) => {
             let e = engine(&db).await?;
@@ -463,6 +476,11 @@ async fn main() -> anyhow::Result<()> {
                     .collect(),
                 revert_on_gate: revert,
                 validity_days,
+                automation_delivery: automation_delivery
+                    .as_deref()
+                    .and_then(idv_types::Delivery::parse),
+                reverify_on_expiry,
+                invalidate_on_identity_change,
                 ..Default::default()
             };
             tenant::set_policy(&e.store, &id, &policy)
