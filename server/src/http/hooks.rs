@@ -30,9 +30,8 @@ use crate::{
     ports::identity::CallbackEvent,
     services::{
         automation::{self, Handled},
-        workflow,
         intake::{Delivery, Recorded},
-        TenantRow,
+        workflow, TenantRow,
     },
     webhook, AppState,
 };
@@ -241,7 +240,10 @@ async fn workflow(
     let call = workflow::from_workflow(&value).map_err(AppError::Unprocessable)?;
     if call.test {
         let delivery = state.engine.workflow_delivery(&row, &call.options)?;
-        return Ok((StatusCode::OK, Json(workflow::test_answer(&row, &call, delivery))));
+        return Ok((
+            StatusCode::OK,
+            Json(workflow::test_answer(&row, &call, delivery)),
+        ));
     }
     // A repeated call (the sender's retry, a replay) starts and moves nothing twice.
     let engine = &state.engine;
@@ -257,7 +259,10 @@ async fn workflow(
                     )
                 })?;
             let key = format!("id:{id}");
-            let fresh = engine.store.record_delivery(&row.id, "workflow", &key).await?;
+            let fresh = engine
+                .store
+                .record_delivery(&row.id, "workflow", &key)
+                .await?;
             (key, fresh)
         }
         None => {
@@ -265,7 +270,13 @@ async fn workflow(
             let key = format!("body:{}", hex::encode(Sha256::digest(&body)));
             let fresh = engine
                 .store
-                .record_delivery_within(&row.id, "workflow", &key, clock::now_ms(), REPEAT_WINDOW_MS)
+                .record_delivery_within(
+                    &row.id,
+                    "workflow",
+                    &key,
+                    clock::now_ms(),
+                    REPEAT_WINDOW_MS,
+                )
                 .await?;
             (key, fresh)
         }
@@ -279,7 +290,10 @@ async fn workflow(
     let handled = match engine.handle_workflow(&row, &call).await {
         Ok(h) => h,
         Err(e) => {
-            engine.store.forget_delivery(&row.id, "workflow", &key).await?;
+            engine
+                .store
+                .forget_delivery(&row.id, "workflow", &key)
+                .await?;
             return Err(e);
         }
     };

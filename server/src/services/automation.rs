@@ -201,12 +201,21 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
 impl Engine {
     /// Acts on an event the app's serverless forwarder sent, per the tenant's policy.
     pub async fn handle_event(&self, tenant: &TenantRow, event: &CrmEvent) -> Result<Handled> {
-        self.handle(tenant, event, Authority::Forwarded, &StartOptions::default())
-            .await
+        self.handle(
+            tenant,
+            event,
+            Authority::Forwarded,
+            &StartOptions::default(),
+        )
+        .await
     }
 
     /// Acts on a workflow's call (not its editor's test: see [`Engine::workflow_delivery`]).
-    pub async fn handle_workflow(&self, tenant: &TenantRow, call: &WorkflowCall) -> Result<Handled> {
+    pub async fn handle_workflow(
+        &self,
+        tenant: &TenantRow,
+        call: &WorkflowCall,
+    ) -> Result<Handled> {
         self.workflow_delivery(tenant, &call.options)?;
         self.handle(tenant, &call.event, Authority::Workflow, &call.options)
             .await
@@ -214,7 +223,11 @@ impl Engine {
 
     /// The delivery a workflow's start would use; a 422 if it asks for one the account's
     /// provider does not offer.
-    pub fn workflow_delivery(&self, tenant: &TenantRow, options: &StartOptions) -> Result<Delivery> {
+    pub fn workflow_delivery(
+        &self,
+        tenant: &TenantRow,
+        options: &StartOptions,
+    ) -> Result<Delivery> {
         let offers = self
             .provider(tenant)
             .map(|p| p.deliveries())

@@ -60,7 +60,12 @@ impl Engine {
             expired += 1;
             if tenant.policy.reverify_on_expiry && tenant.installed {
                 let started = self
-                    .start_automatic(&tenant, r.contact_id, &StartOptions::default(), Origin::Automation)
+                    .start_automatic(
+                        &tenant,
+                        r.contact_id,
+                        &StartOptions::default(),
+                        Origin::Automation,
+                    )
                     .await;
                 if let Err(e) = started {
                     tracing::warn!(tenant = %tenant.id, verification = %r.id, error = %e, "re-verification after expiry not started");

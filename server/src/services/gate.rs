@@ -120,7 +120,13 @@ impl Engine {
             });
         }
         let revert_to = self
-            .revert_target(tenant, deal, entered.id as i64, e.claimed_previous, &mut ignored)
+            .revert_target(
+                tenant,
+                deal,
+                entered.id as i64,
+                e.claimed_previous,
+                &mut ignored,
+            )
             .await?
             .filter(|_| tenant.policy.revert_on_gate && info.stage_id == Some(entered.id as i64));
         let (v, _new) = self

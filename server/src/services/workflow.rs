@@ -97,7 +97,12 @@ fn read_options(body: &Value) -> Result<StartOptions, String> {
         .map(|v| {
             v.as_str()
                 .and_then(|s| IalLevel::parse(s.trim()))
-                .ok_or_else(|| format!("ial must be \"IAL1\" or \"IAL2\", not {}", short(&v.to_string())))
+                .ok_or_else(|| {
+                    format!(
+                        "ial must be \"IAL1\" or \"IAL2\", not {}",
+                        short(&v.to_string())
+                    )
+                })
         })
         .transpose()?;
     // A list, or one comma-separated string (what a workflow's text field can hold).
@@ -305,8 +310,10 @@ mod tests {
 
     #[test]
     fn reads_the_start_inputs_and_refuses_bad_ones_with_a_reason() {
-        let call = from_workflow(&json!({"event": "contact_created", "contact_id": 5, "ial": "IAL1",
-            "document_types": "passport, national_id", "delivery": "sms", "force": "true"}))
+        let call = from_workflow(
+            &json!({"event": "contact_created", "contact_id": 5, "ial": "IAL1",
+            "document_types": "passport, national_id", "delivery": "sms", "force": "true"}),
+        )
         .unwrap();
         assert_eq!(
             call.options,
@@ -329,7 +336,10 @@ mod tests {
         assert!(bad(json!({"delivery": "pigeon"})).contains("delivery"));
         assert!(bad(json!({"force": 2})).contains("force"));
         assert!(bad(json!({"contact_id": "abc"})).contains("contact_id"));
-        assert!(from_workflow(&json!({"event": "deal_stage_changed", "deal_id": 5, "stage": {"x": 1}})).is_err());
+        assert!(from_workflow(
+            &json!({"event": "deal_stage_changed", "deal_id": 5, "stage": {"x": 1}})
+        )
+        .is_err());
         assert!(from_workflow(&json!([1])).is_err());
     }
 

@@ -15,7 +15,8 @@ pub struct CachedDeal {
 }
 
 /// Keeps the stage left as `previous_stage_id` when `stage_id` changes to another stage.
-const SHIFT_STAGE: &str = "previous_stage_id = CASE WHEN deals.stage_id IS NOT NULL AND excluded.stage_id IS NOT NULL \
+const SHIFT_STAGE: &str =
+    "previous_stage_id = CASE WHEN deals.stage_id IS NOT NULL AND excluded.stage_id IS NOT NULL \
      AND deals.stage_id <> excluded.stage_id THEN deals.stage_id ELSE deals.previous_stage_id END";
 
 impl Store {

@@ -178,7 +178,8 @@ async fn workflow_test_call(db: Db) {
     let Some(w) = spawn_world_with(db, test_settings(), gate_policy()).await else {
         return;
     };
-    let body = json!({"event": "contact_created", "contact_id": "{{contact.id}}", "delivery": "email"});
+    let body =
+        json!({"event": "contact_created", "contact_id": "{{contact.id}}", "delivery": "email"});
     let r = ok(call(&w, &body, None).await).await;
     assert_eq!(r["test"], true, "{r}");
     let msg = r["message"].as_str().unwrap();
@@ -193,7 +194,13 @@ async fn workflow_test_call(db: Db) {
     )
     .await)
     .await;
-    assert!(r["message"].as_str().unwrap().contains("move the deal back"), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("move the deal back"),
+        "{r}"
+    );
     // A wrong secret is still refused.
     let res = w
         .http
@@ -253,11 +260,13 @@ async fn claimed_contact(db: Db) {
         return;
     };
     // Deal 501's only contact is 11; the caller names 12.
-    let body =
-        json!({"event": "deal_stage_changed", "deal_id": 501, "stage": "Negotiation", "contact_id": 12});
+    let body = json!({"event": "deal_stage_changed", "deal_id": 501, "stage": "Negotiation", "contact_id": 12});
     let r = ok(call(&w, &body, None).await).await;
     assert_eq!(r["result"]["outcome"], "started", "{r}");
-    assert!(r["result"]["ignored"].to_string().contains("contact_id 12"), "{r}");
+    assert!(
+        r["result"]["ignored"].to_string().contains("contact_id 12"),
+        "{r}"
+    );
     let eleven = w.json("/api/v1/contacts/11/status").await;
     assert_eq!(eleven["current"]["id"], r["verification_id"]);
     let twelve = w.json("/api/v1/contacts/12/status").await;
@@ -286,7 +295,10 @@ async fn replayed_call(db: Db) {
     assert_eq!(first["result"]["deal_moved_back"], true);
     // The same delivery id, even with another body: a duplicate.
     let other = json!({"event": "contact_created", "contact_id": 12});
-    assert_eq!(ok(call(&w, &other, Some("wf-1")).await).await["duplicate"], true);
+    assert_eq!(
+        ok(call(&w, &other, Some("wf-1")).await).await["duplicate"],
+        true
+    );
     // Without an id, the same body twice: the second is a duplicate.
     let plain = json!({"event": "contact_created", "contact_id": 11, "force": true});
     assert_eq!(ok(call(&w, &plain, None).await).await["duplicate"], false);
@@ -300,7 +312,11 @@ async fn replayed_call(db: Db) {
     assert_eq!(w.ks.sessions().len(), 2, "one gate start, one forced start");
     assert_eq!(w.crm_calls("PUT", "/deals/501"), 1, "one move back");
     assert_eq!(
-        w.fs.with(ALIAS, |a| a.tasks.iter().filter(|t| t["targetable_id"] == 501).count()),
+        w.fs.with(ALIAS, |a| a
+            .tasks
+            .iter()
+            .filter(|t| t["targetable_id"] == 501)
+            .count()),
         Some(1)
     );
     let twelve = w.json("/api/v1/contacts/12/status").await;

@@ -194,17 +194,17 @@ async fn stepup_and_gate_on_blockid(db: Db) {
     let send_gate = |delivery: &'static str| {
         let (w, hook, gate) = (&w, &hook, &gate);
         async move {
-        let res = w
-            .http
-            .post(hook)
-            .header("x-idv-webhook-secret", WORKFLOW_SECRET)
-            .header("x-idv-delivery-id", delivery)
-            .json(gate)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()
+            let res = w
+                .http
+                .post(hook)
+                .header("x-idv-webhook-secret", WORKFLOW_SECRET)
+                .header("x-idv-delivery-id", delivery)
+                .json(gate)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
         }
     };
     // An unverified primary contact: the gate starts a BlockID session.

@@ -65,9 +65,9 @@ async fn lapse(db: Db) {
             a.notes
                 .iter()
                 .any(|n| text_of(n).contains(&id) && text_of(n).contains("lapsed"))
-                && a.tasks.iter().any(|t| {
-                    t["title"] == "Identity verification lapsed" && t["owner_id"] == 42
-                })
+                && a.tasks
+                    .iter()
+                    .any(|t| t["title"] == "Identity verification lapsed" && t["owner_id"] == 42)
         })
         .unwrap()
     })
@@ -141,7 +141,10 @@ async fn identity_change(db: Db) {
     assert_eq!(res.status(), 200);
     let r: Value = res.json().await.unwrap();
     assert_eq!(r["result"]["outcome"], "policy_off", "{r}");
-    assert_eq!(w.json("/api/v1/contacts/11/status").await["status"], "verified");
+    assert_eq!(
+        w.json("/api/v1/contacts/11/status").await["status"],
+        "verified"
+    );
 
     // Policy on: a change that is not the name, email or phone does nothing…
     let policy = json!({"invalidate_on_identity_change": true});
@@ -161,7 +164,10 @@ async fn identity_change(db: Db) {
         .await;
     let r: Value = res.json().await.unwrap();
     assert_eq!(r["outcome"], "no_identity_change", "{r}");
-    assert_eq!(w.json("/api/v1/contacts/11/status").await["status"], "verified");
+    assert_eq!(
+        w.json("/api/v1/contacts/11/status").await["status"],
+        "verified"
+    );
     // …a name change ends the verification, on the API and on the record.
     let res = w
         .post_signed(
@@ -183,7 +189,9 @@ async fn identity_change(db: Db) {
     w.until_crm("lapsed on the record, with a note", |fs| {
         fs.with(ALIAS, |a| {
             a.contacts[&11]["custom_field"]["cf_idv_status"] == "lapsed"
-                && a.notes.iter().any(|n| text_of(n).contains("no longer counts"))
+                && a.notes
+                    .iter()
+                    .any(|n| text_of(n).contains("no longer counts"))
         })
         .unwrap()
     })
