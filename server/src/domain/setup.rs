@@ -56,6 +56,7 @@ const STATUS_CHOICES: &[&str] = &[
     IdvStatus::Verified.as_str(),
     IdvStatus::Failed.as_str(),
     IdvStatus::Expired.as_str(),
+    IdvStatus::Lapsed.as_str(),
 ];
 const IAL_CHOICES: &[&str] = &["IAL1", "IAL2"];
 const ENROLLED_CHOICES: &[&str] = &["true", "false"];
@@ -71,6 +72,7 @@ const STATE_CHOICES: &[&str] = &[
     SessionState::Failed.as_str(),
     SessionState::Expired.as_str(),
     SessionState::Canceled.as_str(),
+    SessionState::Lapsed.as_str(),
 ];
 
 /// The contact fields this app writes, with their types.
@@ -327,7 +329,7 @@ mod tests {
         );
         assert_eq!(
             gaps[0].expected,
-            "dropdown: pending, verified, failed, expired"
+            "dropdown: pending, verified, failed, expired, lapsed"
         );
     }
 

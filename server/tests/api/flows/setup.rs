@@ -57,7 +57,7 @@ async fn writes_wait_for_setup(db: Db) {
     assert_eq!(gaps[0]["label"], "IDV Status");
     assert_eq!(
         gaps[0]["expected"],
-        "dropdown: pending, verified, failed, expired"
+        "dropdown: pending, verified, failed, expired, lapsed"
     );
     assert_eq!(installed["missing_contact_fields"][0], "cf_idv_status");
 
