@@ -397,6 +397,7 @@ impl Engine {
                 ),
                 due_date: clock::rfc3339(clock::now_ms() + clock::DAY_MS),
                 owner_id: owner,
+                owner_of_contact: None,
             },
         )
         .await

@@ -25,7 +25,6 @@ impl Engine {
             let Some(tenant) = self.tenant(&r.tenant_id).await? else {
                 continue;
             };
-            let owner = self.contact_owner(&tenant, r.contact_id).await;
             let mut tx = self.store.begin().await?;
             if !tx.expire_verified(&r.id, now).await? {
                 continue;
@@ -53,7 +52,8 @@ impl Engine {
                 title: "Identity verification lapsed".into(),
                 description: format!("The contact's identity verification (session {}) is no longer valid.{again}", r.id),
                 due_date: clock::rfc3339(now + clock::DAY_MS),
-                owner_id: owner,
+                owner_id: None,
+                owner_of_contact: Some(r.contact_id as u64),
             })
             .await?;
             tx.commit().await?;
@@ -76,13 +76,6 @@ impl Engine {
             self.wake_sync.notify_one();
         }
         Ok(expired)
-    }
-
-    /// The contact's owner in the CRM (`None` if it cannot be read now: the task then goes to
-    /// the API key's user).
-    async fn contact_owner(&self, tenant: &TenantRow, contact: i64) -> Option<u64> {
-        let crm = self.crm(tenant)?;
-        crm.contact(contact as u64).await.ok()?.owner_id
     }
 
     /// Ends the contact's valid verification after a change of its `changed` identity fields

@@ -175,6 +175,7 @@ impl Engine {
             ),
             due_date: due,
             owner_id: None,
+            owner_of_contact: None,
         })
         .await?;
         tx.audit(

@@ -44,6 +44,10 @@ pub enum Write {
         /// The CRM user the task is for (the contact's owner), when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owner_id: Option<u64>,
+        /// Assign the task to this contact's owner, read when the task is sent (a worker
+        /// that queues a task reads nothing from the CRM in its transaction).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner_of_contact: Option<u64>,
     },
     DealStage {
         deal_id: u64,
@@ -209,10 +213,21 @@ impl Engine {
                 description,
                 due_date,
                 owner_id,
-            } => crm
-                .add_task(target(t, *id), title, description, due_date, *owner_id)
-                .await
-                .map(Some),
+                owner_of_contact,
+            } => {
+                let owner = match (owner_id, owner_of_contact) {
+                    (Some(o), _) => Ok(Some(*o)),
+                    (None, Some(c)) => crm.contact(*c).await.map(|p| p.owner_id),
+                    (None, None) => Ok(None),
+                };
+                match owner {
+                    Ok(owner) => crm
+                        .add_task(target(t, *id), title, description, due_date, owner)
+                        .await
+                        .map(Some),
+                    Err(e) => Err(e),
+                }
+            }
             Write::DealStage { deal_id, stage_id } => {
                 crm.move_deal(*deal_id, *stage_id).await.map(|_| None)
             }

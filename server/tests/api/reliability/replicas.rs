@@ -81,6 +81,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
             description: "follow up".into(),
             due_date: "2030-01-01T00:00:00Z".into(),
             owner_id: None,
+            owner_of_contact: None,
         };
         sync::enqueue(
             &mut tx,
