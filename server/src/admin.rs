@@ -1,5 +1,6 @@
-//! The `server` command's secret, key and limit administration: `keys rotate`,
-//! `tenant rotate-secret` and `tenant set-limits` (a module of the binary, not of the library).
+//! The `server` command's secret, key, limit and policy administration: `keys rotate`,
+//! `tenant rotate-secret`, `tenant set-limits` and `tenant set-policy` (a module of the binary,
+//! not of the library).
 
 use std::io::Write;
 
@@ -112,6 +113,63 @@ pub async fn set_limits(
         "start limits of {id}: {} per minute, {} per contact per hour, {} forced restarts per contact per hour",
         limits.tenant_per_minute, limits.contact_per_hour, limits.forced_per_hour
     )?;
+    e.store.close().await;
+    Ok(())
+}
+
+/// `server tenant set-policy`: what the install form sets.
+#[derive(clap::Args)]
+pub struct PolicyArgs {
+    id: String,
+    /// Start IDV when a contact is created.
+    #[arg(long, default_value_t = false)]
+    auto_verify: bool,
+    /// Comma-separated gated stage names or ids.
+    #[arg(long, value_delimiter = ',')]
+    gated: Vec<String>,
+    /// Move a deal back when it enters a gated stage unverified.
+    #[arg(long, default_value_t = false)]
+    revert: bool,
+    #[arg(long, default_value_t = 365)]
+    validity_days: i64,
+    /// How automation sends links: show, email or sms (default: email if the provider offers
+    /// it, else show).
+    #[arg(long, value_parser = ["show", "email", "sms"])]
+    automation_delivery: Option<String>,
+    /// Start a new verification when one lapses.
+    #[arg(long, default_value_t = false)]
+    reverify_on_expiry: bool,
+    /// A change of the contact's name, email or phone ends a valid verification.
+    #[arg(long, default_value_t = false)]
+    invalidate_on_identity_change: bool,
+    #[command(flatten)]
+    db: Db,
+}
+
+pub async fn set_policy(out: &mut impl Write, a: PolicyArgs) -> anyhow::Result<()> {
+    let e = engine(&a.db).await?;
+    let policy = idv_server::services::Policy {
+        auto_verify_on_create: a.auto_verify,
+        gated_stages: a
+            .gated
+            .into_iter()
+            .map(|g| g.trim().to_string())
+            .filter(|g| !g.is_empty())
+            .collect(),
+        revert_on_gate: a.revert,
+        validity_days: a.validity_days,
+        automation_delivery: a
+            .automation_delivery
+            .as_deref()
+            .and_then(idv_types::Delivery::parse),
+        reverify_on_expiry: a.reverify_on_expiry,
+        invalidate_on_identity_change: a.invalidate_on_identity_change,
+        ..Default::default()
+    };
+    tenant::set_policy(&e.store, &a.id, &policy)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    writeln!(out, "policy of {} set", a.id)?;
     e.store.close().await;
     Ok(())
 }

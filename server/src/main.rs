@@ -108,7 +108,7 @@ enum SimKind {
 }
 
 #[derive(Args)]
-struct Db {
+pub(crate) struct Db {
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -216,32 +216,7 @@ enum TenantCmd {
         db: Db,
     },
     /// Set a tenant's policy (what the install form sets).
-    SetPolicy {
-        id: String,
-        /// Start IDV when a contact is created.
-        #[arg(long, default_value_t = false)]
-        auto_verify: bool,
-        /// Comma-separated gated stage names or ids.
-        #[arg(long, value_delimiter = ',')]
-        gated: Vec<String>,
-        /// Move a deal back when it enters a gated stage unverified.
-        #[arg(long, default_value_t = false)]
-        revert: bool,
-        #[arg(long, default_value_t = 365)]
-        validity_days: i64,
-        /// How automation sends links: show, email or sms (default: email if the provider
-        /// offers it, else show).
-        #[arg(long, value_parser = ["show", "email", "sms"])]
-        automation_delivery: Option<String>,
-        /// Start a new verification when one lapses.
-        #[arg(long, default_value_t = false)]
-        reverify_on_expiry: bool,
-        /// A change of the contact's name, email or phone ends a valid verification.
-        #[arg(long, default_value_t = false)]
-        invalidate_on_identity_change: bool,
-        #[command(flatten)]
-        db: Db,
-    },
+    SetPolicy(admin::PolicyArgs),
 }
 
 #[derive(Subcommand)]
@@ -455,40 +430,7 @@ async fn main() -> anyhow::Result<()> {
             let limits = (per_minute, per_contact_hour, forced_per_hour);
             admin::set_limits(&mut out, &id, limits, &db).await?
         }
-        Command::Tenant(TenantCmd::SetPolicy {
-            id,
-            auto_verify,
-            gated,
-            revert,
-            validity_days,
-            automation_delivery,
-            reverify_on_expiry,
-            invalidate_on_identity_change,
-            db,
-        }) => {
-            let e = engine(&db).await?;
-            let policy = idv_server::services::Policy {
-                auto_verify_on_create: auto_verify,
-                gated_stages: gated
-                    .into_iter()
-                    .map(|g| g.trim().to_string())
-                    .filter(|g| !g.is_empty())
-                    .collect(),
-                revert_on_gate: revert,
-                validity_days,
-                automation_delivery: automation_delivery
-                    .as_deref()
-                    .and_then(idv_types::Delivery::parse),
-                reverify_on_expiry,
-                invalidate_on_identity_change,
-                ..Default::default()
-            };
-            tenant::set_policy(&e.store, &id, &policy)
-                .await
-                .map_err(|err| anyhow::anyhow!("{err}"))?;
-            writeln!(out, "policy of {id} set")?;
-            e.store.close().await;
-        }
+        Command::Tenant(TenantCmd::SetPolicy(args)) => admin::set_policy(&mut out, args).await?,
         Command::Check {
             tenant: only,
             public_url,
