@@ -234,10 +234,9 @@ fn esc(s: &str) -> String {
 }
 
 fn render_contact_page(c: &DemoContact, fields: &serde_json::Value) -> String {
-    let crm: String = crate::domain::fields::IDV_FIELDS
-        .iter()
+    let crm: String = crate::domain::fields::field_names()
         .map(|f| {
-            let v = match fields.get(*f) {
+            let v = match fields.get(f) {
                 None | Some(serde_json::Value::Null) => "—".to_string(),
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),

@@ -4,17 +4,12 @@
 use idv_types::{ContactStatus, IdvStatus};
 use serde_json::{json, Map, Value};
 
-/// The custom contact fields this app writes (API names; the admin creates them).
-pub const IDV_FIELDS: &[&str] = &[
-    "cf_idv_status",
-    "cf_idv_ial_level",
-    "cf_idv_liveid_enrolled",
-    "cf_idv_credential_did",
-    "cf_idv_verified_date",
-    "cf_idv_match_confidence",
-    "cf_idv_document_type",
-    "cf_idv_last_stepup_date",
-];
+use super::setup::CONTACT_FIELDS;
+
+/// The API names of the contact fields this app writes, in [`CONTACT_FIELDS`] order.
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    CONTACT_FIELDS.iter().map(|f| f.name)
+}
 
 /// The contact fields for a status (`cf_` keys, as the CRM's API names them).
 pub fn contact_fields(s: &ContactStatus, did: Option<String>) -> Map<String, Value> {
@@ -86,8 +81,9 @@ mod tests {
         };
         let m = contact_fields(&s, None);
         let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-        assert!(IDV_FIELDS.iter().all(|f| keys.contains(f)));
-        assert_eq!(m.len(), IDV_FIELDS.len());
+        // The mapping writes exactly the fields the set-up provisions.
+        let written: std::collections::BTreeSet<&str> = keys.into_iter().collect();
+        assert_eq!(written, field_names().collect());
         assert_eq!(m["cf_idv_verified_date"], json!("2030-02-03"));
         assert_eq!(m["cf_idv_match_confidence"], json!(97.0));
     }

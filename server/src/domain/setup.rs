@@ -352,10 +352,4 @@ mod tests {
         assert!(gaps[0].problem.contains("did you mean \"Negotiation\""));
         assert!(gaps[1].problem.contains("gates nothing"));
     }
-
-    #[test]
-    fn the_contact_field_list_and_the_mapping_agree() {
-        let names: Vec<&str> = CONTACT_FIELDS.iter().map(|f| f.name).collect();
-        assert_eq!(names, super::super::fields::IDV_FIELDS);
-    }
 }

@@ -96,6 +96,11 @@ impl Engine {
             primary.as_ref(),
             tenant.policy.minimum(),
         );
+        // The primary contact's answer already carries the set-up state.
+        let setup = match &primary {
+            Some(p) => p.setup.clone(),
+            None => self.setup_gaps(&tenant.id).await?,
+        };
         Ok(DealStatus {
             deal_id: deal as u64,
             stage,
@@ -104,7 +109,7 @@ impl Engine {
             gate_satisfied,
             primary_contact: primary,
             stepup,
-            setup: self.setup_gaps(&tenant.id).await?,
+            setup,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::{sync, Engine, Write};
-use crate::{clock, domain::fields::IDV_FIELDS, error::Result};
+use crate::{clock, domain::fields::field_names, error::Result};
 
 /// How long rows are kept before the retention job deletes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +77,7 @@ impl Engine {
     pub async fn forget_contact(&self, tenant: &str, contact: i64) -> Result<u64> {
         let mut tx = self.store.begin().await?;
         let erased = tx.forget_contact(tenant, contact).await?;
-        let cleared: Map<String, Value> = IDV_FIELDS
-            .iter()
+        let cleared: Map<String, Value> = field_names()
             .map(|f| (f.to_string(), Value::Null))
             .collect();
         sync::enqueue(
