@@ -8,6 +8,8 @@
  *  - onContactCreate and onDealUpdate forward the event (ids and changes only, no personal data)
  *    through the forwardEvent request template; onContactUpdate forwards the contact's id and the
  *    names of the fields that changed, never their values.
+ *  - Installed in Freshdesk, onAppInstall registers the Freshdesk account (its own template sends
+ *    the Freshdesk key), and onTicketCreate forwards the ticket's id, requester id, type and group.
  *
  * Every call is signed the Standard Webhooks way with a key derived from the API token, which
  * only this serverless code can read: the widget can invoke the same templates but cannot sign,
@@ -30,10 +32,25 @@ function iparamsOf(payload) {
   return (payload && payload.iparams) || {};
 }
 
-/* The account's Freshsales Suite URL, e.g. https://acme.myfreshworks.com. */
+/* Which product this installation is in: Freshdesk when the host subscribes to its modules
+ * (or names only a Freshdesk endpoint), else Freshsales. */
+function productOf(payload) {
+  var host = (payload && payload.currentHost) || {};
+  var modules = host.subscribed_modules || [];
+  var urls = host.endpoint_urls || {};
+  var desk = modules.indexOf('support_ticket') >= 0 || modules.indexOf('support_contact') >= 0;
+  var sales = Boolean(urls.freshworks_crm || urls.freshsales);
+  return desk || (urls.freshdesk && !sales) ? 'freshdesk' : 'freshsales';
+}
+
+/* The account's URL: Freshsales Suite (https://acme.myfreshworks.com) or Freshdesk
+ * (https://acme.freshdesk.com). */
 function accountUrl(payload) {
   var host = (payload && payload.currentHost) || {};
   var urls = host.endpoint_urls || {};
+  if (productOf(payload) === 'freshdesk') {
+    return urls.freshdesk || '';
+  }
   return urls.freshworks_crm || urls.freshsales || '';
 }
 
@@ -60,8 +77,27 @@ function asDays(value) {
   return Number(value);
 }
 
+function asMinutes(value) {
+  if (value === undefined || value === null || String(value).trim() === '') {
+    return 30;
+  }
+  return Number(value);
+}
+
 function registration(payload) {
   var iparams = iparamsOf(payload);
+  if (productOf(payload) === 'freshdesk') {
+    return {
+      account_url: accountUrl(payload),
+      product: 'freshdesk',
+      policy: {
+        verify_new_tickets: asBool(iparams.verify_new_tickets),
+        ticket_types: asList(iparams.ticket_types),
+        fresh_minutes: asMinutes(iparams.fresh_minutes),
+        validity_days: asDays(iparams.validity_days)
+      }
+    };
+  }
   return {
     account_url: accountUrl(payload),
     policy: {
@@ -106,7 +142,7 @@ function installRefusal(answer, payload) {
   var host = iparamsOf(payload).backend_host || 'the configured host';
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return 'The Freshsales IDV backend at ' + host + ' refused the installation (HTTP ' + status + '). ' +
-      'Check the backend API token and the Freshsales API key, then try again.';
+      'Check the backend API token and the API key, then try again.';
   }
   return 'Could not reach the Freshsales IDV backend at ' + host + ' (' + describe(answer) + '). ' +
     'Check the backend host name and that the backend is running, then try again.';
@@ -138,6 +174,14 @@ function eventData(data) {
   }
   if (data.changes && data.changes.model_changes !== undefined) {
     out.changes = { model_changes: data.changes.model_changes };
+  }
+  if (data.ticket) {
+    out.ticket = {
+      id: data.ticket.id,
+      requester_id: data.ticket.requester_id !== undefined ? data.ticket.requester_id : (data.requester || {}).id,
+      type: data.ticket.type,
+      group_id: data.ticket.group_id
+    };
   }
   return out;
 }
@@ -190,7 +234,11 @@ exports = {
   onAppInstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        return $request.invokeTemplate('registerInstall', signed(payload, JSON.stringify(registration(payload))));
+        var options = signed(payload, JSON.stringify(registration(payload)));
+        if (productOf(payload) === 'freshdesk') {
+          return $request.invokeTemplate('registerDeskInstall', options);
+        }
+        return $request.invokeTemplate('registerInstall', options);
       })
       .then(
         function (answer) {
@@ -239,5 +287,9 @@ exports = {
 
   onDealUpdateHandler: function (payload) {
     return forward('onDealUpdate', payload);
+  },
+
+  onTicketCreateHandler: function (payload) {
+    return forward('onTicketCreate', payload);
   }
 };

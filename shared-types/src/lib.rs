@@ -191,6 +191,13 @@ pub struct SetupReport {
     /// What the last check created by itself (e.g. the history module).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<String>,
+    /// The product whose account this is (`Freshsales` or `Freshdesk`), for the banner.
+    #[serde(default = "freshsales")]
+    pub product: String,
+}
+
+fn freshsales() -> String {
+    "Freshsales".into()
 }
 
 /// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).
@@ -238,6 +245,10 @@ pub struct ContactStatus {
     /// Present while the CRM account is not set up for this app (the rep asks an admin).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<SetupReport>,
+    /// Help desks (Freshdesk): how many minutes a verification counts as fresh enough for
+    /// account changes; the agent's sidebar says whether the requester verified within them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_minutes: Option<u32>,
 }
 
 fn only_show() -> Vec<Delivery> {
@@ -328,6 +339,9 @@ pub struct Verification {
     pub contact_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deal_id: Option<u64>,
+    /// The help-desk ticket it was started from (Freshdesk): its result note goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<u64>,
     /// RFC 3339.
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -389,6 +403,11 @@ pub struct StartVerification {
     /// given, the backend does not read the contact from the CRM to start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactData>,
+    /// The Freshdesk ticket the agent started it from (the contact is its requester): the
+    /// result is noted on the ticket, privately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub ticket_id: Option<u64>,
 }
 
 /// A contact's name, email and phone as the CRM page shows them (`POST …/verifications`).

@@ -60,7 +60,8 @@ describe('exports', () => {
         'onAppUninstallHandler',
         'onContactCreateHandler',
         'onContactUpdateHandler',
-        'onDealUpdateHandler'
+        'onDealUpdateHandler',
+        'onTicketCreateHandler'
       ].sort()
     );
     for (const name of handlers) {
@@ -194,6 +195,48 @@ describe('onAppInstall', () => {
   });
 });
 
+describe('onAppInstall in Freshdesk', () => {
+  test('registers the Freshdesk account through its own template, with the help-desk policy', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, { installed: true }));
+    await fw.exports.onAppInstallHandler(fixture('onAppInstall.freshdesk'));
+
+    expect(fw.$request.invokeTemplate).toHaveBeenCalledTimes(1);
+    const [name, options] = fw.$request.invokeTemplate.mock.calls[0];
+    expect(name).toBe('registerDeskInstall');
+    expect(JSON.parse(options.body)).toEqual({
+      account_url: 'https://acmehelp.freshdesk.com',
+      product: 'freshdesk',
+      policy: {
+        verify_new_tickets: true,
+        ticket_types: ['Account change', 'Refund'],
+        fresh_minutes: 15,
+        validity_days: 365
+      }
+    });
+    // The Freshdesk key travels in the template's header only.
+    expect(options.body).not.toContain('fd_key_');
+    expect(options.context.webhook_signature).toBe(
+      expectedSignature('idv_tok_0123456789abcdef', options.context.webhook_id, options.context.webhook_timestamp, options.body)
+    );
+    expect(fw.renderData.mock.calls[0]).toEqual([]);
+  });
+
+  test('the Freshdesk template sends the Freshdesk key, the Freshsales one the Freshsales key', () => {
+    const templates = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/requests.json'), 'utf8'));
+    expect(templates.registerDeskInstall.schema.headers['X-Freshdesk-Api-Key']).toBe('<%= iparam.freshdesk_api_key %>');
+    expect(templates.registerDeskInstall.schema.headers['X-Freshsales-Api-Key']).toBeUndefined();
+    expect(templates.registerInstall.schema.headers['X-Freshsales-Api-Key']).toBe('<%= iparam.freshsales_api_key %>');
+  });
+
+  test('a refusal blocks the install with the backend\'s message', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(
+      answer(422, { error: 'unprocessable', message: 'Freshdesk refused the API key (HTTP 401)' })
+    );
+    await fw.exports.onAppInstallHandler(fixture('onAppInstall.freshdesk'));
+    expect(fw.renderData).toHaveBeenCalledWith({ message: 'Freshdesk refused the API key (HTTP 401)' });
+  });
+});
+
 describe('onAppUninstall', () => {
   test('tells the backend and allows the uninstall', async () => {
     fw.$request.invokeTemplate.mockResolvedValue(answer(204, ''));
@@ -273,6 +316,24 @@ describe('event forwarding', () => {
     expect(body).not.toContain('Sampleton');
     expect(body).not.toContain('King');
     expect(body).not.toContain('customer.example');
+    expect(context.webhook_signature).toBe(
+      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+    );
+    expect(fw.console.error).not.toHaveBeenCalled();
+  });
+
+  test('onTicketCreate carries the ticket, its requester id, type and group, no personal data', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, '{}'));
+    await fw.exports.onTicketCreateHandler(fixture('onTicketCreate'));
+    const { context, body } = sent();
+    expect(JSON.parse(body)).toEqual({
+      event: 'onTicketCreate',
+      account_url: 'https://acmehelp.freshdesk.com',
+      data: { ticket: { id: 500, requester_id: 70, type: 'Account change', group_id: 4 } }
+    });
+    for (const personal of ['jane@customer.example', '+15555550100', 'Jane', 'bank details', 'DE89', 'sam@']) {
+      expect(body).not.toContain(personal);
+    }
     expect(context.webhook_signature).toBe(
       expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );

@@ -103,30 +103,56 @@ impl Bridge {
         Ok(get(&value, name).unwrap_or(value))
     }
 
-    /// The record this widget instance shows.
-    pub async fn subject(&self) -> Result<Subject, String> {
+    /// The record this widget instance shows, and the help-desk ticket it sits on, if any.
+    ///
+    /// Freshsales pages name their record in `currentEntityInfo`. On Freshdesk that call fails
+    /// by design: a ticket's sidebar reads its requester from `contact` and itself from
+    /// `ticket`, a contact's sidebar has `contact` only. Outside Freshworks the query string
+    /// says it (`?entity=contact&id=70&ticket=500`).
+    pub async fn page(&self) -> Result<(Subject, Option<u64>), String> {
+        let whole = |v: Option<f64>| {
+            v.filter(|n| *n >= 1.0 && n.fract() == 0.0 && *n < 9.0e15)
+                .map(|n| n as u64)
+        };
         if self.client.is_some() {
-            let info = self.data("currentEntityInfo").await?;
-            return subject_from_info(
+            let info = match self.data("currentEntityInfo").await {
+                Ok(info) => info,
+                Err(crm) => {
+                    let contact = self.data("contact").await.map_err(|_| crm)?;
+                    let subject = subject_from_info(
+                        get(&contact, "id").and_then(|v| v.as_f64()),
+                        Some("contact"),
+                    )?;
+                    let ticket = match self.data("ticket").await {
+                        Ok(t) => whole(get(&t, "id").and_then(|v| v.as_f64())),
+                        Err(_) => None,
+                    };
+                    return Ok((subject, ticket));
+                }
+            };
+            let subject = subject_from_info(
                 get(&info, "currentEntityId").and_then(|v| v.as_f64()),
                 get(&info, "currentEntityType")
                     .and_then(|v| v.as_string())
                     .as_deref(),
-            );
+            )?;
+            return Ok((subject, None));
         }
         let search = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
         let mut id = None;
         let mut kind = None;
+        let mut ticket = None;
         for pair in search.trim_start_matches('?').split('&') {
             match pair.split_once('=') {
                 Some(("id", v)) => id = v.parse::<f64>().ok(),
                 Some(("entity", v)) => kind = Some(v.to_string()),
+                Some(("ticket", v)) => ticket = whole(v.parse::<f64>().ok()),
                 _ => {}
             }
         }
-        subject_from_info(id, kind.as_deref())
+        Ok((subject_from_info(id, kind.as_deref())?, ticket))
     }
 
     /// `loggedInUser.email`, for the audit line (`requested_by`).
@@ -150,11 +176,23 @@ impl Bridge {
                 .or_else(|| list.iter().next())?;
             get(&primary, "value").and_then(|v| v.as_string())
         });
+        // Freshdesk gives one `name`: the last word is the last name.
+        let (first, last) = match (text("first_name"), text("last_name"), text("name")) {
+            (None, None, Some(name)) => match name.trim().rsplit_once(' ') {
+                Some((f, l)) => (Some(f.trim().to_string()), Some(l.to_string())),
+                None => (Some(name), None),
+            },
+            (f, l, _) => (f, l),
+        };
         crate::model::page_contact(idv_types::ContactData {
-            first_name: text("first_name"),
-            last_name: text("last_name"),
+            first_name: first,
+            last_name: last,
             email,
-            phone: text("mobile_number").or_else(|| text("work_number")),
+            // Freshsales: mobile, else work number; Freshdesk: mobile, else phone.
+            phone: text("mobile_number")
+                .or_else(|| text("work_number"))
+                .or_else(|| text("mobile"))
+                .or_else(|| text("phone")),
         })
     }
 

@@ -138,9 +138,13 @@ pub fn Widget(
     /// What the contact page shows about its contact, sent with a start.
     #[prop(default = None)]
     contact: Option<idv_types::ContactData>,
+    /// The help-desk ticket the widget sits on (its requester is the contact).
+    #[prop(default = None)]
+    ticket: Option<u64>,
 ) -> impl IntoView {
     let mut initial = Model::new(subject, user);
     initial.contact_data = contact;
+    initial.ticket = ticket;
     let model = RwSignal::new(initial);
     let d = Driver {
         model,
@@ -198,9 +202,9 @@ pub fn Widget(
                 {move || model.with(|m| m.announcement.clone())}
             </p>
             <header class="idv-head">
-                <h1>{match subject {
-                    Subject::Contact(_) => "Identity",
-                    Subject::Deal(_) => "Identity",
+                <h1>{match (subject, ticket) {
+                    (Subject::Contact(_), Some(_)) => "Requester identity",
+                    _ => "Identity",
                 }}</h1>
                 <StatusBadge state=badge />
             </header>
@@ -252,11 +256,12 @@ struct Setup {
     bridge: Bridge,
     user: Option<String>,
     contact: Option<idv_types::ContactData>,
+    ticket: Option<u64>,
 }
 
 async fn setup() -> Result<Setup, String> {
     let bridge = Bridge::init().await;
-    let subject = bridge.subject().await?;
+    let (subject, ticket) = bridge.page().await?;
     let transport = transport::pick(bridge.client())?;
     let user = bridge.user_email().await;
     let contact = match subject {
@@ -269,6 +274,7 @@ async fn setup() -> Result<Setup, String> {
         bridge,
         user,
         contact,
+        ticket,
     })
 }
 
@@ -280,9 +286,10 @@ pub fn App() -> impl IntoView {
         let s = setup().await;
         ready.set(Some(s));
     });
-    move || match ready.get() {
+    move || {
+        match ready.get() {
         Some(Ok(s)) => view! {
-            <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user contact=s.contact />
+            <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user contact=s.contact ticket=s.ticket />
         }
         .into_any(),
         Some(Err(e)) => view! {
@@ -305,5 +312,6 @@ pub fn App() -> impl IntoView {
             </main>
         }
         .into_any(),
+    }
     }
 }

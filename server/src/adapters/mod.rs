@@ -9,7 +9,7 @@ pub mod kosmos;
 use std::{sync::Arc, time::Duration};
 
 use crate::ports::{
-    Connector, Crm, CrmConnection, IdentityProvider, ProviderConnection, ProviderSettings,
+    Connector, Crm, CrmConnection, CrmKind, IdentityProvider, ProviderConnection, ProviderSettings,
 };
 
 /// The clients of the real services (and of their simulator twins, at another base URL).
@@ -49,15 +49,30 @@ impl Connector for Adapters {
     }
 
     fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm> {
-        Arc::new(freshsales::FreshsalesClient::new(
-            &c.base_url,
-            c.key.clone(),
-            self.timeout,
-        ))
+        match c.kind {
+            CrmKind::Freshsales => Arc::new(freshsales::FreshsalesClient::new(
+                &c.base_url,
+                c.key.clone(),
+                self.timeout,
+            )),
+            CrmKind::Freshdesk => Arc::new(freshdesk::FreshdeskClient::new(
+                &c.base_url,
+                c.key.clone(),
+                self.timeout,
+            )),
+        }
     }
 
-    fn crm_base_url(&self, account_url: &str, allow_any: bool) -> Result<String, String> {
-        freshsales::api_base_for_account(account_url, allow_any)
+    fn crm_base_url(
+        &self,
+        kind: CrmKind,
+        account_url: &str,
+        allow_any: bool,
+    ) -> Result<String, String> {
+        match kind {
+            CrmKind::Freshsales => freshsales::api_base_for_account(account_url, allow_any),
+            CrmKind::Freshdesk => freshdesk::api_base_for_account(account_url, allow_any),
+        }
     }
 }
 

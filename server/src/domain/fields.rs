@@ -77,6 +77,7 @@ mod tests {
             current: None,
             history: Vec::new(),
             deliveries: vec![idv_types::Delivery::Show],
+            fresh_minutes: None,
             setup: None,
         };
         let m = contact_fields(&s, None);

@@ -55,6 +55,7 @@ pub fn contact_status(
         current: None,
         history: Vec::new(),
         deliveries: vec![idv_types::Delivery::Show],
+        fresh_minutes: None,
         setup: None,
     };
     if let Some(f) = latest_idv {

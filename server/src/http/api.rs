@@ -20,7 +20,7 @@ use super::{
 use crate::{
     clock,
     error::{AppError, Result},
-    services::{audit, Origin, Policy},
+    services::{audit, tenant::CrmKind, Origin, Policy},
     webhook, AppState,
 };
 
@@ -284,8 +284,12 @@ async fn cancel(
 #[serde(deny_unknown_fields)]
 #[schema(as = InstallRequest)]
 struct Install {
-    /// The account's address, e.g. `https://acme.myfreshworks.com`.
+    /// The account's address, e.g. `https://acme.myfreshworks.com` or `https://acme.freshdesk.com`.
     account_url: String,
+    /// The product the app is installed in: `freshsales` (default) or `freshdesk`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "freshdesk")]
+    product: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     policy: Option<Policy>,
@@ -333,7 +337,8 @@ async fn signed_by_the_app(
 
 #[utoipa::path(post, path = "/api/v1/install", tag = "widget", summary = "Install the app on a CRM account (serverless onAppInstall, signed)",
     params(
-        ("x-freshsales-api-key" = String, Header, description = "The Freshsales API key of the installing admin (filled in by the platform)", min_length = 1, max_length = 256),
+        ("x-freshsales-api-key" = Option<String>, Header, description = "The Freshsales API key of the installing admin (filled in by the platform), for a Freshsales install", min_length = 1, max_length = 256),
+        ("x-freshdesk-api-key" = Option<String>, Header, description = "The Freshdesk API key of the installing admin, for a Freshdesk install", min_length = 1, max_length = 256),
         ("webhook-id" = String, Header, description = "The request's id (a replay is refused)", min_length = 1, max_length = 256),
         ("webhook-timestamp" = String, Header, description = "Seconds since the epoch", pattern = r"^[0-9]{1,12}$"),
         ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with the API token's SHA-256 hex"),
@@ -359,21 +364,32 @@ async fn install(
 ) -> Result<Json<Value>> {
     signed_by_the_app(&state, &auth.0, &headers, &body).await?;
     let req: Install = parse_json(&headers, &body, false)?;
+    let product = match req.product.as_deref() {
+        None => CrmKind::Freshsales,
+        Some(p) => CrmKind::parse(p).ok_or_else(|| {
+            AppError::Unprocessable("product must be freshsales or freshdesk".into())
+        })?,
+    };
+    let key_header = match product {
+        CrmKind::Freshsales => "x-freshsales-api-key",
+        CrmKind::Freshdesk => "x-freshdesk-api-key",
+    };
     let key = headers
-        .get("x-freshsales-api-key")
+        .get(key_header)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 256)
         .ok_or_else(|| {
-            AppError::Unprocessable(
-                "the Freshsales API key is missing: fill it in on the install form".into(),
-            )
+            AppError::Unprocessable(format!(
+                "the {} API key is missing: fill it in on the install form",
+                product.product()
+            ))
         })?
         .to_string();
     let policy = req.policy.unwrap_or_default();
     let setup = state
         .engine
-        .install(&auth.0.id, &req.account_url, key, &policy)
+        .install(&auth.0.id, product, &req.account_url, key, &policy)
         .await?;
     let missing: Vec<&str> = setup
         .gaps

@@ -41,9 +41,47 @@ pub struct ProviderConnection {
     pub secret: Option<SecretString>,
 }
 
+/// Which CRM product a tenant's account is: the app is installed per product account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmKind {
+    /// Freshsales (contacts, deals, tasks, custom modules).
+    #[default]
+    Freshsales,
+    /// Freshdesk (contacts and tickets; a ticket's requester is verified).
+    Freshdesk,
+}
+
+impl CrmKind {
+    /// The stored and wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Freshsales => "freshsales",
+            Self::Freshdesk => "freshdesk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "freshsales" => Some(Self::Freshsales),
+            "freshdesk" => Some(Self::Freshdesk),
+            _ => None,
+        }
+    }
+
+    /// The product's name, for messages.
+    pub const fn product(self) -> &'static str {
+        match self {
+            Self::Freshsales => "Freshsales",
+            Self::Freshdesk => "Freshdesk",
+        }
+    }
+}
+
 /// Where and how to reach one tenant's CRM.
 #[derive(Debug, Clone)]
 pub struct CrmConnection {
+    pub kind: CrmKind,
     pub base_url: String,
     pub key: SecretString,
 }
@@ -55,5 +93,10 @@ pub trait Connector: Send + Sync + std::fmt::Debug {
     fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm>;
     /// The CRM's API root for the account address an admin gives at install, or what is wrong
     /// with that address. `allow_any` accepts any http(s) URL (simulators on loopback).
-    fn crm_base_url(&self, account_url: &str, allow_any: bool) -> Result<String, String>;
+    fn crm_base_url(
+        &self,
+        kind: CrmKind,
+        account_url: &str,
+        allow_any: bool,
+    ) -> Result<String, String>;
 }

@@ -22,6 +22,7 @@ use super::{
 use crate::{
     clock,
     error::{AppError, Result},
+    ports::CrmKind,
 };
 
 /// A CRM event in our terms.
@@ -43,6 +44,13 @@ pub enum CrmEvent {
         stage: Option<StageRef>,
         /// The stage left, as the sender claims it (checked against the deal's history).
         previous_stage_id: Option<i64>,
+    },
+    /// A help-desk ticket was created (Freshdesk): its requester may be verified by policy.
+    TicketCreated {
+        ticket_id: i64,
+        requester_id: i64,
+        ticket_type: Option<String>,
+        group_id: Option<i64>,
     },
 }
 
@@ -191,8 +199,25 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
                 previous_stage_id: old,
             }))
         }
+        "onTicketCreate" => {
+            let ticket_id = id_of(data.pointer("/ticket/id"))
+                .ok_or("data.ticket.id must be a positive integer")?;
+            let requester_id = id_of(data.pointer("/ticket/requester_id"))
+                .or_else(|| id_of(data.pointer("/requester/id")))
+                .ok_or("data.ticket.requester_id must be a positive integer")?;
+            let ticket_type = data
+                .pointer("/ticket/type")
+                .and_then(Value::as_str)
+                .map(|t| t.chars().take(100).collect());
+            Ok(Some(CrmEvent::TicketCreated {
+                ticket_id,
+                requester_id,
+                ticket_type,
+                group_id: id_of(data.pointer("/ticket/group_id")),
+            }))
+        }
         other => Err(format!(
-            "unknown event {:?}; expected onContactCreate, onContactUpdate or onDealUpdate",
+            "unknown event {:?}; expected onContactCreate, onContactUpdate, onDealUpdate or onTicketCreate",
             other.chars().take(40).collect::<String>()
         )),
     }
@@ -318,6 +343,38 @@ impl Engine {
                 )
                 .await
             }
+            CrmEvent::TicketCreated {
+                ticket_id,
+                requester_id,
+                ticket_type,
+                group_id,
+            } => {
+                if tenant.crm_kind != CrmKind::Freshdesk {
+                    return Err(AppError::Unprocessable(
+                        "onTicketCreate comes from Freshdesk; this account is installed in Freshsales"
+                            .into(),
+                    ));
+                }
+                if !tenant
+                    .policy
+                    .verifies_ticket(ticket_type.as_deref(), *group_id)
+                {
+                    return Ok(Handled::just("policy_off"));
+                }
+                let options = StartOptions {
+                    ticket: Some(*ticket_id as u64),
+                    ..options.clone()
+                };
+                let (v, new) = self
+                    .start_automatic(tenant, *requester_id, &options, Origin::Automation)
+                    .await?;
+                let outcome = if new {
+                    "started"
+                } else {
+                    "already_pending_or_valid"
+                };
+                Ok(Handled::session(outcome, &v))
+            }
         }
     }
 
@@ -371,6 +428,7 @@ impl Engine {
             .unwrap_or_default();
         let id = link.id;
         let owner = link.owner;
+        let ticket = link.ticket;
         let link = match (link.delivery, link.delivery_error) {
             (_, Some(e)) => format!(
                 "1Kosmos could not send the link ({e}): copy it from the contact's IDV panel and send it yourself."
@@ -382,6 +440,25 @@ impl Engine {
             (Delivery::Email, None) => "1Kosmos emailed the link to the contact.".to_string(),
             (Delivery::Sms, None) => "1Kosmos texted the link to the contact's phone.".to_string(),
         };
+        if tenant.crm_kind == CrmKind::Freshdesk {
+            // A help desk has no tasks: the agents read it on the ticket, privately.
+            let Some(ticket) = ticket else { return Ok(()) };
+            return sync::enqueue(
+                tx,
+                &self.sealer,
+                self.settings.coalesce,
+                &tenant.id,
+                &format!("note:{id}:started"),
+                &Write::Note {
+                    target: "ticket".into(),
+                    id: ticket as u64,
+                    text: format!(
+                        "Identity verification requested for the requester (session {id}). {link}{until}"
+                    ),
+                },
+            )
+            .await;
+        }
         sync::enqueue(
             tx,
             &self.sealer,
@@ -412,6 +489,8 @@ pub(super) struct LinkSent<'a> {
     pub expires_at: Option<i64>,
     /// The contact's owner in the CRM.
     pub owner: Option<u64>,
+    /// The help-desk ticket it was started from.
+    pub ticket: Option<i64>,
 }
 
 #[cfg(test)]

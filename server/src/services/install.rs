@@ -6,15 +6,16 @@ use idv_types::SetupReport;
 use super::{tenant, Engine, Policy};
 use crate::{
     error::{AppError, Result},
-    ports::{CrmConnection, CrmError},
+    ports::{CrmConnection, CrmError, CrmKind},
 };
 
 impl Engine {
-    /// Installs the app for `tenant_id` on the account at `account_url` with its API `key`;
-    /// returns the account's set-up report.
+    /// Installs the app for `tenant_id` on the `product` account at `account_url` with its API
+    /// `key`; returns the account's set-up report.
     pub async fn install(
         &self,
         tenant_id: &str,
+        product: CrmKind,
         account_url: &str,
         key: String,
         policy: &Policy,
@@ -22,12 +23,13 @@ impl Engine {
         policy.validate()?;
         let base_url = self
             .connector
-            .crm_base_url(account_url, self.settings.allow_any_account_url)
+            .crm_base_url(product, account_url, self.settings.allow_any_account_url)
             .map_err(AppError::Unprocessable)?;
         let account = normalise_account(account_url);
         self.same_account(tenant_id, &account).await?;
         // Prove the key works (and see which of our fields the admin has created).
         let crm = self.crm_for(&CrmConnection {
+            kind: product,
             base_url: base_url.clone(),
             key: key.clone().into(),
         });
@@ -44,6 +46,7 @@ impl Engine {
             &tenant::Connections {
                 freshsales_base_url: Some(base_url),
                 freshsales_key: Some(key),
+                crm_kind: Some(product),
                 ..Default::default()
             },
         )
@@ -62,7 +65,10 @@ impl Engine {
                 tenant_id,
                 "install",
                 &account,
-                &format!("by the app's signed serverless onAppInstall; policy {policy_json}"),
+                &format!(
+                    "{} account, by the app's signed serverless onAppInstall; policy {policy_json}",
+                    product.product()
+                ),
             )
             .await?;
         let tenant = self
@@ -109,7 +115,7 @@ impl Engine {
 
 fn another_account() -> AppError {
     AppError::Forbidden(
-        "this tenant belongs to another Freshsales account; the operator creates a tenant per account"
+        "this tenant belongs to another account; the operator creates a tenant per account (and per product)"
             .into(),
     )
 }

@@ -169,6 +169,8 @@ pub struct VerRow {
     pub tenant_id: String,
     pub contact_id: i64,
     pub deal_id: Option<i64>,
+    /// The help-desk ticket it was started from.
+    pub ticket_id: Option<i64>,
     pub kind: Kind,
     pub state: SessionState,
     pub provider_session_id: Option<String>,
@@ -275,6 +277,7 @@ impl Engine {
             },
             crm: match (&t.freshsales_base_url, &t.freshsales_key) {
                 (Some(base), Some(key)) => Some(self.connector.crm(&CrmConnection {
+                    kind: t.crm_kind,
                     base_url: base.clone(),
                     key: key.clone(),
                 })),
@@ -347,6 +350,7 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         state,
         contact_id: r.contact_id as u64,
         deal_id: r.deal_id.map(|d| d as u64),
+        ticket_id: r.ticket_id.map(|t| t as u64),
         created_at: rfc3339(r.created_at),
         completed_at: r.completed_at.map(rfc3339),
         // Links only matter while the session can still be used.
@@ -386,6 +390,7 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         tenant_id: r.tenant_id,
         contact_id: r.contact_id,
         deal_id: r.deal_id,
+        ticket_id: r.ticket_id,
         kind,
         state,
         provider_session_id: r.provider_session_id,
@@ -435,6 +440,7 @@ fn connection_fingerprint(t: &TenantRow) -> String {
         .as_ref()
         .and_then(|p| serde_json::to_string(p).ok());
     for part in [
+        Some(t.crm_kind.as_str()),
         t.kosmos_base_url.as_deref(),
         t.kosmos_key.as_ref().map(|k| k.expose_secret()),
         settings.as_deref(),

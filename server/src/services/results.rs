@@ -11,7 +11,10 @@ use super::{
 use crate::{
     clock::{self, DAY_MS},
     error::{AppError, Result},
-    ports::identity::{Outcome, ResultFields, SessionReport},
+    ports::{
+        identity::{Outcome, ResultFields, SessionReport},
+        CrmKind,
+    },
     store::{Conn, Finish},
 };
 
@@ -137,10 +140,19 @@ impl Engine {
             }
             None => String::new(),
         };
-        let (target, target_id) = match (v.kind, v.deal_id) {
-            (Kind::Stepup, Some(d)) => ("deal", d),
+        let (target, target_id) = match (v.kind, v.deal_id, v.ticket_id) {
+            (Kind::Stepup, Some(d), _) => ("deal", d),
+            // Started from a help-desk ticket: the agents working it read the result there.
+            (_, _, Some(t)) => ("ticket", t),
             _ => ("contact", v.contact_id),
         };
+        if target == "contact" && tenant.crm_kind == CrmKind::Freshdesk {
+            // Freshdesk contacts take no notes: the result is in the contact's fields.
+            tx.commit().await?;
+            self.metrics.results.inc();
+            self.wake_sync.notify_one();
+            return Ok(true);
+        }
         sync::enqueue(
             &mut tx,
             &self.sealer,

@@ -68,6 +68,7 @@ impl Engine {
             checked_at: clock::rfc3339(clock::now_ms()),
             gaps,
             created,
+            product: tenant.crm_kind.product().into(),
         };
         self.record_setup(&tenant.id, &report).await?;
         Ok(report)
@@ -110,12 +111,13 @@ impl Engine {
 
     /// A write the CRM refused for a missing field or module: the set-up is incomplete. The
     /// refusal is kept as a gap until the next check reads the account again.
-    pub(super) async fn setup_refused(&self, tenant: &str, e: &CrmError) -> Result<()> {
-        let mut report = self.setup_gaps(tenant).await?.unwrap_or(SetupReport {
+    pub(super) async fn setup_refused(&self, tenant: &TenantRow, e: &CrmError) -> Result<()> {
+        let mut report = self.setup_gaps(&tenant.id).await?.unwrap_or(SetupReport {
             complete: false,
             checked_at: clock::rfc3339(clock::now_ms()),
             gaps: Vec::new(),
             created: Vec::new(),
+            product: tenant.crm_kind.product().into(),
         });
         let problem = e.to_string();
         if !report.gaps.iter().any(|g| g.problem == problem) {
@@ -129,7 +131,7 @@ impl Engine {
         }
         report.complete = false;
         let json = serde_json::to_string(&report).unwrap_or_default();
-        self.store.save_setup(tenant, &json, false).await
+        self.store.save_setup(&tenant.id, &json, false).await
     }
 
     /// The periodic check: tenants whose set-up was incomplete are read again.

@@ -12,8 +12,8 @@ use crate::{
     clock::{self},
     crypto::at,
     error::{AppError, Result},
-    ports::{crm::CrmContact, identity::CreateIdv, CrmError, IdentityProvider},
-    store::SessionStarted,
+    ports::{crm::CrmContact, identity::CreateIdv, CrmError, CrmKind, IdentityProvider},
+    store::{PendingIdv, SessionStarted},
 };
 
 use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
@@ -93,6 +93,21 @@ fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
     Ok((names || person.email.is_some()).then_some(person))
 }
 
+/// The ticket a start names: only a help desk has tickets.
+fn ticket_of(tenant: &TenantRow, ticket: Option<u64>) -> Result<Option<i64>> {
+    match ticket {
+        None => Ok(None),
+        Some(_) if tenant.crm_kind != CrmKind::Freshdesk => Err(AppError::Unprocessable(
+            "ticket_id is for accounts installed in Freshdesk; this account has no tickets".into(),
+        )),
+        Some(t) => i64::try_from(t)
+            .ok()
+            .filter(|t| *t > 0)
+            .map(Some)
+            .ok_or_else(|| AppError::Unprocessable("ticket_id must be a positive id".into())),
+    }
+}
+
 /// A reserved session, before the provider is asked for it.
 struct Unstarted {
     tenant: TenantRow,
@@ -146,6 +161,7 @@ impl Engine {
                 return Err(AppError::Unprocessable("requested_by is too long".into()));
             }
         }
+        let ticket = ticket_of(tenant, req.ticket_id)?;
         if let Some(key) = idempotency_key {
             if let Some(v) = self.by_idempotency_key(&tenant.id, key).await? {
                 return Ok((v, false));
@@ -244,17 +260,18 @@ impl Engine {
             tx.cancel_pending_idv(&tenant.id, contact, now).await?;
         }
         let inserted = tx
-            .insert_pending_idv(
-                &id,
-                &tenant.id,
+            .insert_pending_idv(&PendingIdv {
+                id: &id,
+                tenant: &tenant.id,
                 contact,
                 now,
-                req.requested_by.as_deref().map(|r| {
+                requested_by_sealed: req.requested_by.as_deref().map(|r| {
                     self.sealer
                         .seal(at("verifications", "requested_by_sealed", &id), r)
                 }),
-                delivery.as_str(),
-            )
+                delivery: delivery.as_str(),
+                ticket,
+            })
             .await?;
         if !inserted {
             drop(tx);
@@ -308,6 +325,7 @@ impl Engine {
         } = job;
         let tenant = &tenant;
         let delivery = req.delivery();
+        let ticket = req.ticket_id.map(|t| t as i64);
         let phone = person.phone.clone();
         let owner = person.owner_id;
         let created = provider
@@ -381,6 +399,7 @@ impl Engine {
                 delivery_error: session.delivery_error.as_deref(),
                 expires_at: expires,
                 owner,
+                ticket,
             };
             self.queue_automation_followup(&mut tx, tenant, contact, &link)
                 .await?;

@@ -5,7 +5,7 @@ use idv_types::{ContactStatus, Delivery, Kind, SessionState};
 use super::tenant::TenantRow;
 use crate::{
     error::{AppError, Result},
-    ports::CrmError,
+    ports::{CrmError, CrmKind},
 };
 
 use super::{crm_unavailable, Engine};
@@ -52,6 +52,8 @@ impl Engine {
             .provider(tenant)
             .map(|p| p.deliveries())
             .unwrap_or_else(|_| vec![Delivery::Show]);
+        status.fresh_minutes = (tenant.crm_kind == CrmKind::Freshdesk)
+            .then(|| u32::try_from(tenant.policy.fresh_minutes).unwrap_or(30));
         Ok(status)
     }
 }

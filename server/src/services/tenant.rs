@@ -2,7 +2,7 @@
 
 use idv_types::{Delivery, IalLevel};
 
-pub use crate::ports::ProviderSettings;
+pub use crate::ports::{CrmKind, ProviderSettings};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,15 @@ pub struct Policy {
     pub reverify_on_expiry: bool,
     /// A change of the contact's name, email or phone ends a valid verification.
     pub invalidate_on_identity_change: bool,
+    /// Freshdesk: when a ticket is created, verify its requester (with the automation delivery).
+    pub verify_new_tickets: bool,
+    /// Freshdesk: only tickets of these types (empty: any type).
+    pub ticket_types: Vec<String>,
+    /// Freshdesk: only tickets of these groups (empty: any group).
+    pub ticket_group_ids: Vec<i64>,
+    /// Freshdesk: how many minutes a verification counts as fresh enough for account changes
+    /// (the ticket sidebar says whether the requester verified within them).
+    pub fresh_minutes: i64,
 }
 
 impl Default for Policy {
@@ -51,6 +60,10 @@ impl Default for Policy {
             automation_delivery: None,
             reverify_on_expiry: false,
             invalidate_on_identity_change: false,
+            verify_new_tickets: false,
+            ticket_types: Vec::new(),
+            ticket_group_ids: Vec::new(),
+            fresh_minutes: 30,
         }
     }
 }
@@ -69,6 +82,19 @@ impl Policy {
             .flatten()
             .find(|d| offers.contains(d))
             .unwrap_or(Delivery::Show)
+    }
+
+    /// Whether the requester of a new ticket of `ticket_type` in `group` is verified.
+    pub fn verifies_ticket(&self, ticket_type: Option<&str>, group: Option<i64>) -> bool {
+        let type_ok = self.ticket_types.is_empty()
+            || ticket_type.is_some_and(|t| {
+                self.ticket_types
+                    .iter()
+                    .any(|want| want.trim().eq_ignore_ascii_case(t.trim()))
+            });
+        let group_ok = self.ticket_group_ids.is_empty()
+            || group.is_some_and(|g| self.ticket_group_ids.contains(&g));
+        self.verify_new_tickets && type_ok && group_ok
     }
 
     /// Checks an admin's choices; the message says what to fix.
@@ -103,6 +129,26 @@ impl Policy {
                 "gated_stages must be up to 50 non-empty stage names or ids".into(),
             ));
         }
+        if !(1..=10_080).contains(&self.fresh_minutes) {
+            return Err(AppError::Unprocessable(
+                "fresh_minutes must be between 1 and 10080 (a week)".into(),
+            ));
+        }
+        if self.ticket_types.len() > 50
+            || self
+                .ticket_types
+                .iter()
+                .any(|t| t.trim().is_empty() || t.len() > 100)
+        {
+            return Err(AppError::Unprocessable(
+                "ticket_types must be up to 50 non-empty ticket type names".into(),
+            ));
+        }
+        if self.ticket_group_ids.len() > 50 || self.ticket_group_ids.iter().any(|g| *g < 1) {
+            return Err(AppError::Unprocessable(
+                "ticket_group_ids must be up to 50 positive group ids".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -133,6 +179,8 @@ pub struct TenantRow {
     pub automator_secret_previous: Option<SecretString>,
     /// How many sessions the account may start (the defaults unless the operator set them).
     pub start_limits: StartLimits,
+    /// The product the app is installed in (its CRM connection speaks that product's API).
+    pub crm_kind: CrmKind,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -159,6 +207,7 @@ pub struct Connections {
     pub rate_window_secs: Option<i64>,
     pub provider_settings: Option<ProviderSettings>,
     pub provider_secret: Option<String>,
+    pub crm_kind: Option<CrmKind>,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -214,6 +263,7 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            crm_kind: CrmKind::parse(&r.crm_kind).unwrap_or_default(),
         }
     }))
 }
@@ -254,6 +304,7 @@ pub async fn set_connections(
                     .as_ref()
                     .and_then(|p| serde_json::to_string(p).ok()),
                 provider_secret_sealed: seal("provider_secret_sealed", &c.provider_secret),
+                crm_kind: c.crm_kind.map(|k| k.as_str().to_string()),
             },
         )
         .await

@@ -19,6 +19,8 @@ pub struct StartOptions {
     pub document_types: Vec<DocumentType>,
     pub delivery: Option<Delivery>,
     pub force: bool,
+    /// The help-desk ticket the start comes from.
+    pub ticket: Option<u64>,
 }
 
 impl StartOptions {
@@ -36,6 +38,7 @@ impl StartOptions {
             delivery: Some(delivery),
             send_email: false,
             contact: None,
+            ticket_id: self.ticket,
         }
     }
 }
@@ -162,6 +165,7 @@ fn read_options(body: &Value) -> Result<StartOptions, String> {
         document_types,
         delivery,
         force,
+        ticket: None,
     })
 }
 
@@ -255,7 +259,9 @@ pub fn test_answer(tenant: &TenantRow, call: &WorkflowCall, delivery: Delivery) 
         "unless one is pending or still valid"
     };
     let what = match &call.event {
-        CrmEvent::ContactCreated { .. } | CrmEvent::ContactUpdated { .. } => format!(
+        CrmEvent::ContactCreated { .. }
+        | CrmEvent::ContactUpdated { .. }
+        | CrmEvent::TicketCreated { .. } => format!(
             "start a verification ({ial}, {docs}) of the contact {unless}; the link is {link}, and the contact's owner gets a task"
         ),
         CrmEvent::DealStageChanged { .. } => {
@@ -321,7 +327,8 @@ mod tests {
                 ial: Some(IalLevel::IAL1),
                 document_types: vec![DocumentType::Passport, DocumentType::NationalId],
                 delivery: Some(Delivery::Sms),
-                force: true
+                force: true,
+                ticket: None,
             }
         );
         let bad = |extra: Value| {

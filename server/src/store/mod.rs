@@ -38,7 +38,9 @@ pub use self::{
     outbox::{Claimed, Enqueue},
     sealed_values::{RowKey, SealedCell},
     tenants::{SealedConnections, Tenant, TenantRecord, WebhookSecret},
-    verifications::{Expired, Finish, NewVerification, SessionStarted, VerificationRow},
+    verifications::{
+        Expired, Finish, NewVerification, PendingIdv, SessionStarted, VerificationRow,
+    },
 };
 use crate::error::Result;
 

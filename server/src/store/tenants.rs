@@ -35,6 +35,8 @@ pub struct TenantRecord {
     pub automator_secret_prev_sealed: Option<String>,
     pub automator_secret_prev_until: Option<i64>,
     pub start_limits: Option<String>,
+    /// `freshsales` or `freshdesk`.
+    pub crm_kind: String,
 }
 
 /// The two webhook secrets a tenant can rotate.
@@ -94,12 +96,14 @@ pub struct SealedConnections {
     pub rate_window_secs: Option<i64>,
     pub provider_settings: Option<String>,
     pub provider_secret_sealed: Option<String>,
+    /// `freshsales` or `freshdesk`.
+    pub crm_kind: Option<String>,
 }
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
     kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
     provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
-    automator_secret_prev_sealed, automator_secret_prev_until, start_limits";
+    automator_secret_prev_sealed, automator_secret_prev_until, start_limits, crm_kind";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -169,7 +173,8 @@ impl Store {
              hourly_limit = COALESCE($8, hourly_limit), \
              rate_window_secs = COALESCE($9, rate_window_secs), \
              provider_settings = COALESCE($10, provider_settings), \
-             provider_secret_sealed = COALESCE($11, provider_secret_sealed) \
+             provider_secret_sealed = COALESCE($11, provider_secret_sealed), \
+             crm_kind = COALESCE($12, crm_kind) \
              WHERE id = $1",
         )
         .bind(id)
@@ -183,6 +188,7 @@ impl Store {
         .bind(c.rate_window_secs)
         .bind(c.provider_settings.clone())
         .bind(c.provider_secret_sealed.clone())
+        .bind(c.crm_kind.clone())
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())

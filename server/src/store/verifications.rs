@@ -7,7 +7,7 @@ use crate::{clock, domain::status::NIST_REVISION, error::Result};
 /// The columns of a [`VerificationRow`].
 const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
     document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
-    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error";
+    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error, ticket_id";
 
 /// A verification row as stored (links and requester sealed, confidence in basis points).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -35,6 +35,8 @@ pub struct VerificationRow {
     /// `show`, `email` or `sms` (IDV only).
     pub delivery: Option<String>,
     pub delivery_error: Option<String>,
+    /// The help-desk ticket it was started from.
+    pub ticket_id: Option<i64>,
 }
 
 /// A verification row to insert.
@@ -50,6 +52,20 @@ pub struct NewVerification {
     pub match_confidence: Option<f64>,
     pub completed_at: Option<i64>,
     pub valid_until: Option<i64>,
+}
+
+/// An IDV session reserved before the provider is asked for it.
+#[derive(Debug, Clone)]
+pub struct PendingIdv<'a> {
+    pub id: &'a str,
+    pub tenant: &'a str,
+    pub contact: i64,
+    pub now: i64,
+    pub requested_by_sealed: Option<String>,
+    /// `show`, `email` or `sms`.
+    pub delivery: &'a str,
+    /// The help-desk ticket it is started from.
+    pub ticket: Option<i64>,
 }
 
 /// A session the provider created, recorded on its pending row.
@@ -342,25 +358,18 @@ impl dyn Conn + '_ {
 
     /// Inserts a pending IDV session; `false` if the contact has one already (one was started
     /// at the same time). After `false` the transaction is unusable: drop it.
-    pub async fn insert_pending_idv(
-        &mut self,
-        id: &str,
-        tenant: &str,
-        contact: i64,
-        now: i64,
-        requested_by_sealed: Option<String>,
-        delivery: &str,
-    ) -> Result<bool> {
+    pub async fn insert_pending_idv(&mut self, p: &PendingIdv<'_>) -> Result<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery) \
-             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6)",
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery, ticket_id) \
+             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6, $7)",
         )
-        .bind(id)
-        .bind(tenant)
-        .bind(contact)
-        .bind(now)
-        .bind(requested_by_sealed)
-        .bind(delivery)
+        .bind(p.id)
+        .bind(p.tenant)
+        .bind(p.contact)
+        .bind(p.now)
+        .bind(p.requested_by_sealed.as_deref())
+        .bind(p.delivery)
+        .bind(p.ticket)
         .execute(self.raw())
         .await;
         match inserted {

@@ -176,15 +176,26 @@ impl World {
         extra: &[(&str, &str)],
         body: &Value,
     ) -> reqwest::Response {
+        self.post_signed_as(&self.token, path, extra, body).await
+    }
+
+    /// [`World::post_signed`] for the tenant of another API `token`.
+    pub async fn post_signed_as(
+        &self,
+        token: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: &Value,
+    ) -> reqwest::Response {
         let body = serde_json::to_vec(body).unwrap();
         let id = idv_server::domain::ids::new_id("msg");
         let mut req = self
             .http
             .post(self.url(path))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .header("content-type", "application/json");
         for (k, v) in idv_server::webhook::headers(
-            auth::hash_token(&self.token).as_bytes(),
+            auth::hash_token(token).as_bytes(),
             &id,
             idv_server::clock::now_secs(),
             &body,

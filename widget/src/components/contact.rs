@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use super::{
-    ActionBar, ActivityList, Facts, History, SetupBanner, StaleNote, StepUpPanel, VerifyPanel,
+    ActionBar, ActivityList, Facts, FreshNote, History, SetupBanner, StaleNote, StepUpPanel,
+    VerifyPanel,
 };
 use crate::{model::Record, Driver};
 
@@ -17,6 +18,7 @@ pub fn ContactBody(d: Driver) -> impl IntoView {
         <SetupBanner d=d />
         <StaleNote d=d />
         {move || contact.get().map(|c| view! { <Facts contact=c /> })}
+        <FreshNote d=d />
         <StepUpPanel d=d />
         <ActionBar d=d />
         <VerifyPanel d=d />

@@ -6,6 +6,7 @@
 //!
 //! - `badge.rs`: the status badge;
 //! - `facts.rs`: what is known about the contact, and the loading placeholder;
+//! - `fresh.rs`: on a ticket, whether the requester verified recently enough;
 //! - `error.rs`: a failed load, and the note over stale data;
 //! - `actions.rs`: the action bar;
 //! - `contact.rs` and `deal.rs`: the two pages;
@@ -22,6 +23,7 @@ mod contact;
 mod deal;
 mod error;
 mod facts;
+mod fresh;
 mod history;
 mod qr;
 mod setup;
@@ -38,6 +40,7 @@ pub use self::{
     deal::DealBody,
     error::ErrorBox,
     facts::{document_label, Facts, Skeleton},
+    fresh::FreshNote,
     history::History,
     setup::SetupBanner,
     stepup::StepUpPanel,

@@ -26,13 +26,16 @@ pub fn SetupBanner(d: Driver) -> impl IntoView {
                     }
                 })
                 .collect_view();
+            let title = format!("This {} account is not fully set up", s.product);
+            let body = format!(
+                "Verification results cannot all be saved to {} yet; they wait and are saved \
+                 once an admin has fixed the following. Ask your admin:",
+                s.product
+            );
             view! {
                 <section class="banner warn" role="status" data-testid="setup-banner">
-                    <h2>"This Freshsales account is not fully set up"</h2>
-                    <p>
-                        "Verification results cannot all be saved to Freshsales yet; they wait "
-                        "and are saved once an admin has fixed the following. Ask your admin:"
-                    </p>
+                    <h2>{title}</h2>
+                    <p>{body}</p>
                     <ul>{items}</ul>
                 </section>
             }

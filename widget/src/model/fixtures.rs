@@ -13,6 +13,7 @@ pub fn session(id: &str, kind: Kind, state: SessionState) -> Verification {
         state,
         contact_id: 7,
         deal_id: None,
+        ticket_id: None,
         created_at: "2026-11-22T10:00:00Z".into(),
         completed_at: None,
         hosted_url: (kind == Kind::Idv).then(|| "https://verify.example/s/secret".into()),
@@ -42,6 +43,7 @@ pub fn contact(status: IdvStatus) -> ContactStatus {
         current: None,
         history: vec![],
         deliveries: vec![idv_types::Delivery::Show, idv_types::Delivery::Email],
+        fresh_minutes: None,
         setup: None,
     }
 }

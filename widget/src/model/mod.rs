@@ -15,11 +15,13 @@
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
 //! - `history.rs`: past sessions, newest first;
+//! - `fresh.rs`: on a help-desk ticket, whether the requester verified recently enough;
 //! - `activity.rs`: the contact's audit trail in the history panel.
 
 mod actions;
 mod activity;
 mod failure;
+mod fresh;
 mod history;
 mod record;
 mod stepup;
@@ -35,6 +37,7 @@ pub use self::{
     actions::Action,
     activity::Activity,
     failure::Failure,
+    fresh::{freshness, Freshness},
     history::sort_newest_first,
     record::{page_contact, Load, Phase, Record, Subject},
     stepup::{StepUp, StepUpPhase, DEFAULT_STEPUP_MS, STEPUP_GRACE_MS},
@@ -197,6 +200,9 @@ pub struct Model {
     /// What the contact page already shows about its contact (name, email, phone), sent with a
     /// start so the backend need not read the contact from the CRM. See [`page_contact`].
     pub contact_data: Option<ContactData>,
+    /// The help-desk ticket the widget sits on (Freshdesk): a start names it, so the result is
+    /// noted on the ticket.
+    pub ticket: Option<u64>,
     /// Bumped with each focus request, so asking twice for the same place still moves focus.
     pub focus: (u32, Focus),
     next_gen: u32,
@@ -216,6 +222,7 @@ impl Model {
             announcement: String::new(),
             user,
             contact_data: None,
+            ticket: None,
             focus: (0, Focus::None),
             next_gen: 1,
         }

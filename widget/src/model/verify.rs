@@ -70,6 +70,7 @@ impl VerifyForm {
             delivery: (self.delivery != Delivery::Show).then_some(self.delivery),
             send_email: false,
             contact: None,
+            ticket_id: None,
         }
     }
 }
@@ -160,14 +161,17 @@ impl Model {
         let user = self.user.clone();
         let subject = self.subject;
         let page = self.contact_data.clone();
+        let ticket = self.ticket;
         if let Verify::Form(f) = &mut self.verify {
             if !f.busy && f.is_valid() {
                 f.busy = true;
                 f.error = None;
                 let mut body = f.request(user);
-                // The page's record data describes this contact only on its own page.
+                // The page's record data describes this contact only on its own page (a
+                // ticket's page shows its requester).
                 if subject == Subject::Contact(f.contact_id) {
                     body.contact = page;
+                    body.ticket_id = ticket;
                 }
                 cmds.push(Cmd::StartVerification {
                     contact_id: f.contact_id,
@@ -362,6 +366,39 @@ mod tests {
     }
 
     #[test]
+    fn a_start_on_a_ticket_names_the_ticket_so_its_result_is_noted_there() {
+        let mut m = loaded_contact(IdvStatus::NotVerified);
+        m.ticket = Some(500);
+        m.update(Msg::OpenVerify, T0);
+        let cmds = m.update(
+            Msg::SubmitVerify {
+                idempotency_key: "k1".into(),
+            },
+            T0,
+        );
+        let [Cmd::StartVerification {
+            contact_id, body, ..
+        }] = cmds.as_slice()
+        else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!((*contact_id, body.ticket_id), (7, Some(500)));
+        // Without a ticket (a contact page) none is named.
+        let mut m = loaded_contact(IdvStatus::NotVerified);
+        m.update(Msg::OpenVerify, T0);
+        let cmds = m.update(
+            Msg::SubmitVerify {
+                idempotency_key: "k2".into(),
+            },
+            T0,
+        );
+        let [Cmd::StartVerification { body, .. }] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(body.ticket_id, None);
+    }
+
+    #[test]
     fn verify_identity_from_form_to_link_to_verified() {
         let mut m = loaded_contact(IdvStatus::NotVerified);
         m.update(Msg::OpenVerify, T0);
@@ -393,6 +430,7 @@ mod tests {
                     delivery: Some(Delivery::Email),
                     send_email: false,
                     contact: None,
+                    ticket_id: None,
                 },
             }]
         );

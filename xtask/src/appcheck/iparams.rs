@@ -16,6 +16,8 @@ use super::{
 pub(super) struct Iparams {
     pub(super) all: BTreeSet<String>,
     pub(super) secure: BTreeSet<String>,
+    /// Iparams shown only where some modules are installed: name → its `modules`.
+    pub(super) scoped: Vec<(String, Vec<String>)>,
 }
 
 impl Checker {
@@ -65,6 +67,26 @@ impl Checker {
                     ),
                 );
             }
+            match spec.get("modules") {
+                None => {}
+                Some(Value::Array(list))
+                    if !list.is_empty() && list.iter().all(|m| m.as_str().is_some()) =>
+                {
+                    out.scoped.push((
+                        name.clone(),
+                        list.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect(),
+                    ));
+                }
+                Some(other) => self.error(
+                    r,
+                    format!(
+                        "{at}: \"modules\" must be a non-empty list of module names, not {other}"
+                    ),
+                ),
+            }
             match spec.get("secure") {
                 None | Some(Value::Bool(false)) => {}
                 Some(Value::Bool(true)) => {
@@ -77,6 +99,30 @@ impl Checker {
             }
         }
         out
+    }
+
+    /// An iparam scoped with `modules` names product modules the manifest declares (else the
+    /// install page never shows it).
+    pub(super) fn iparam_modules(&mut self, m: &Value, iparams: &Iparams) {
+        let declared: Vec<String> = self
+            .modules(m)
+            .into_iter()
+            .map(|(name, _)| name.clone())
+            .filter(|name| name != "common")
+            .collect();
+        for (name, modules) in &iparams.scoped {
+            for module in modules {
+                if !declared.contains(module) {
+                    self.error(
+                        "iparams",
+                        format!(
+                            "config/iparams.json: {name}: module {module:?} is not a product module of manifest.json ({})",
+                            declared.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     pub(super) fn secure_in_templates(&mut self, requests: &Value, iparams: &Iparams) {
@@ -199,6 +245,22 @@ mod tests {
         );
         let report = check(&dir.0);
         assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    }
+
+    #[test]
+    fn scoped_iparams_name_the_manifest_s_modules() {
+        breaks(
+            |r| {
+                edit_json(r, "config/iparams.json", |p| {
+                    p["freshdesk_api_key"]["modules"] = serde_json::json!(["support_tickets"]);
+                    p["freshsales_api_key"]["modules"] = "contact".into();
+                })
+            },
+            &[
+                "config/iparams.json: freshdesk_api_key: module \"support_tickets\" is not a product module of manifest.json",
+                "config/iparams.json: freshsales_api_key: \"modules\" must be a non-empty list",
+            ],
+        );
     }
 
     #[test]

@@ -21,8 +21,9 @@
 //!   plus any `invoke_template("name"` call with a literal name.
 //! - `[secure-iparams]` secure iparams appear in request templates only inside `schema.headers`,
 //!   and never in front-end code.
-//! - `[iparams]` config/iparams.json entries have a display name and a known type; the app has
-//!   either iparams.json or iparams.html, not both.
+//! - `[iparams]` config/iparams.json entries have a display name and a known type, and those
+//!   scoped with `modules` name product modules of the manifest; the app has either
+//!   iparams.json or iparams.html, not both.
 //! - `[appclient]` every HTML page loads `{{{appclient}}}` (outside comments), none the old
 //!   `fresh_client.js`.
 //! - `[no-eval]`, `[no-unpkg]`, `[no-direct-fetch]`, `[no-timers]`: no `eval`/`new Function`, no
@@ -167,6 +168,7 @@ impl Checker {
             self.whitelisted_domains(m, "manifest.json");
             self.locations(m);
             self.events(m, server_code.as_deref());
+            self.iparam_modules(m, &iparams);
         }
         let uses = self.uses(server_code.as_deref());
         if let (Some(m), Some(r)) = (&manifest, &requests) {

@@ -11,13 +11,19 @@ pub(super) const TOP_LEVEL_KEYS: &[&str] =
 /// Keys a module may have; templates and functions belong to `common` only.
 pub(super) const COMMON_KEYS: &[&str] = &["location", "requests", "functions", "events"];
 pub(super) const PRODUCT_MODULE_KEYS: &[&str] = &["location", "events"];
-/// Freshsales 3.0 modules and their placeholders. `contact_quick_actions` and
+/// Freshsales and Freshdesk 3.0 modules and their placeholders. `contact_quick_actions` and
 /// `deal_quick_actions` are UNCONFIRMED (knowledge base only); the placeholders of the modules
-/// listed with none are unknown to this check.
+/// listed with none are unknown to this check. Freshdesk's (`support_*`, and `cti_global_sidebar`
+/// in common): shared/reference/freshdesk-freshchat.md §1.
 pub(super) const MODULES: &[(&str, &[&str])] = &[
     (
         "common",
-        &["full_page_app", "left_nav_cti", "left_nav_chat"],
+        &[
+            "full_page_app",
+            "left_nav_cti",
+            "left_nav_chat",
+            "cti_global_sidebar",
+        ],
     ),
     ("contact", &["contact_entity_menu", "contact_quick_actions"]),
     ("deal", &["deal_entity_menu", "deal_quick_actions"]),
@@ -33,6 +39,32 @@ pub(super) const MODULES: &[(&str, &[&str])] = &[
     ("task", &[]),
     ("chat_conversation", &[]),
     ("custom_module", &[]),
+    (
+        "support_ticket",
+        &[
+            "ticket_sidebar",
+            "ticket_requester_info",
+            "ticket_top_navigation",
+            "ticket_background",
+            "ticket_attachment",
+            "ticket_conversation_editor",
+            "new_ticket_requester_info",
+            "new_ticket_background",
+            "time_entry_background",
+        ],
+    ),
+    (
+        "support_contact",
+        &[
+            "contact_sidebar",
+            "contact_background",
+            "contact_list_background",
+        ],
+    ),
+    ("support_company", &[]),
+    ("support_agent", &[]),
+    ("support_email", &[]),
+    ("support_portal", &[]),
 ];
 /// Events each module offers. Set-up, external and scheduled events sit in `common`. The
 /// `…Delete` product events come from older sample payloads (UNCONFIRMED for 3.0).
@@ -65,6 +97,21 @@ pub(super) const EVENTS: &[(&str, &[&str])] = &[
     (
         "custom_module",
         &["onCustomModuleCreate", "onCustomModuleUpdate"],
+    ),
+    (
+        "support_ticket",
+        &[
+            "onTicketCreate",
+            "onTicketUpdate",
+            "onTicketDelete",
+            "onConversationCreate",
+            "onConversationUpdate",
+            "onConversationDelete",
+        ],
+    ),
+    (
+        "support_contact",
+        &["onContactCreate", "onContactUpdate", "onContactDelete"],
     ),
 ];
 pub(super) const IPARAM_TYPES: &[&str] = &[

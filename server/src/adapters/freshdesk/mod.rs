@@ -41,6 +41,27 @@ pub fn api_base_for_domain(domain: &str) -> Result<String, String> {
     Ok(format!("https://{d}.freshdesk.com/api/v2"))
 }
 
+/// The API root for the account address an admin installs from (`https://acme.freshdesk.com`).
+/// `allow_any` takes any http(s) address and appends `/api/v2` (simulators on loopback).
+pub fn api_base_for_account(account_url: &str, allow_any: bool) -> Result<String, String> {
+    let bad = || {
+        "account_url must be your Freshdesk address, e.g. https://acme.freshdesk.com (a custom domain does not serve the API)"
+            .to_string()
+    };
+    let url = url::Url::parse(account_url.trim()).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?.to_ascii_lowercase();
+    if url.query().is_some() || !url.username().is_empty() {
+        return Err(bad());
+    }
+    if url.scheme() == "https" && url.port().is_none() && host.ends_with(".freshdesk.com") {
+        return api_base_for_domain(&host).map_err(|_| bad());
+    }
+    if allow_any && matches!(url.scheme(), "http" | "https") {
+        return Ok(format!("{}/api/v2", url.as_str().trim_end_matches('/')));
+    }
+    Err(bad())
+}
+
 /// A contact field as `GET /contact_fields` lists it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct ContactField {
@@ -316,6 +337,26 @@ fn error_message(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_install_from_freshdesk_reaches_its_api_on_freshdesks_own_domain() {
+        assert_eq!(
+            api_base_for_account("https://Acme.freshdesk.com/", false).unwrap(),
+            "https://acme.freshdesk.com/api/v2"
+        );
+        for bad in [
+            "http://acme.freshdesk.com",
+            "https://support.acme.com",
+            "https://acme.freshdesk.com?x=1",
+            "https://acme.myfreshworks.com",
+        ] {
+            assert!(api_base_for_account(bad, false).is_err(), "{bad}");
+        }
+        assert_eq!(
+            api_base_for_account("http://127.0.0.1:9/d/acme", true).unwrap(),
+            "http://127.0.0.1:9/d/acme/api/v2"
+        );
+    }
 
     #[test]
     fn reads_freshdesk_error_bodies() {

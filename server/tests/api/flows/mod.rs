@@ -9,6 +9,7 @@ mod contact_stepup;
 mod crm_calls;
 mod deals;
 mod expiry;
+mod freshdesk;
 mod input;
 mod install;
 mod operations;
