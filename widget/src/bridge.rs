@@ -158,7 +158,10 @@ impl Bridge {
     /// `loggedInUser.email`, for the audit line (`requested_by`).
     pub async fn user_email(&self) -> Option<String> {
         let user = self.data("loggedInUser").await.ok()?;
-        get(&user, "email").and_then(|e| e.as_string())
+        // Freshdesk keeps an agent's address under `contact`.
+        get(&user, "email")
+            .or_else(|| get(&user, "contact").and_then(|c| get(&c, "email")))
+            .and_then(|e| e.as_string())
     }
 
     /// The contact this page shows, as the client gives it (`client.data.get("contact")`:

@@ -24,7 +24,9 @@ use crate::{
     Config, Running,
 };
 
+mod desk;
 mod pages;
+pub use desk::{desk_contact, DESK_DOMAIN, DESK_TENANT, TICKETS};
 use pages::routes;
 
 pub const DEMO_TENANT: &str = "demo";
@@ -136,7 +138,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
         .await?
         .into_iter()
         .map(|(id, _, _)| id)
-        .filter(|id| id != DEMO_TENANT)
+        .filter(|id| id != DEMO_TENANT && id != DESK_TENANT)
         .collect();
     if !real.is_empty() {
         anyhow::bail!(
@@ -207,9 +209,12 @@ pub struct RunningDemo {
     pub kosmos_url: String,
     /// The BlockID twin, when the demo runs on BlockID.
     pub blockid: Option<BlockIdSim>,
+    /// The simulated Freshdesk account of the demo's Freshdesk installation.
+    pub freshdesk: crate::sim::freshdesk::FreshdeskSim,
     app: Running,
     twins: Twins,
     blockid_served: Option<Served>,
+    desk_served: Served,
 }
 
 impl RunningDemo {
@@ -225,6 +230,7 @@ impl RunningDemo {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.app.stop().await?;
         self.twins.stop().await;
+        self.desk_served.stop().await;
         if let Some(served) = self.blockid_served {
             served.stop().await;
         }
@@ -300,8 +306,9 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
             Some(BlockIdTwin { sim, served })
         }
     };
-    let provider_connection = match &blockid {
-        None => twins.connections(true),
+    // The 1Kosmos connection of both tenants; with `crm`, the Freshsales one too.
+    let provider_connection = |crm: bool| match &blockid {
+        None => twins.connections(crm),
         Some(b) => tenant::Connections {
             kosmos_base_url: Some(b.served.url()),
             kosmos_key: Some(DEMO_BLOCKID_LICENCE.into()),
@@ -312,13 +319,25 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
                 result_path: None,
             }),
             provider_secret: Some(DEMO_BLOCKID_DVC.into()),
-            ..twins.connections(true)
+            ..twins.connections(crm)
         },
     };
+    let desk_twin = desk::DeskTwin::start().await?;
 
     let store = Store::connect(&config.database_url).await?;
     let (token, new) = seed(&store).await.context("seeding the demo tenant")?;
-    let extra = routes(token.clone(), config.app_dir.clone(), freshsales.clone());
+    let desk_token = desk::seed(&store)
+        .await
+        .context("seeding the demo's Freshdesk tenant")?;
+    let extra = routes(
+        pages::Tokens {
+            freshsales: token.clone(),
+            freshdesk: desk_token,
+        },
+        config.app_dir.clone(),
+        freshsales.clone(),
+        desk_twin.sim.clone(),
+    );
     let app = Backend {
         settings: Settings {
             allow_any_account_url: true,
@@ -334,7 +353,7 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         connections: tenant::Connections {
             automator_secret: Some("demo-workflow-secret".into()),
             hourly_limit: Some(1000),
-            ..provider_connection
+            ..provider_connection(true)
         },
         policy: Some(Policy {
             gated_stages: vec!["Negotiation".into(), "Won".into()],
@@ -349,11 +368,13 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
     let addr = app.addr;
     let engine = app.engine().clone();
     // Sessions left pending by an earlier run lived in that run's simulator, which is gone.
-    sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE tenant_id = $1 AND state = 'pending'")
+    sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $3, updated_at = $3 WHERE tenant_id IN ($1, $2) AND state = 'pending'")
         .bind(DEMO_TENANT)
+        .bind(DESK_TENANT)
         .bind(clock::now_ms())
         .execute(store.pool())
         .await?;
+    desk::connect(&engine, &desk_twin, provider_connection(false)).await?;
     if new || blockid.is_some() {
         // Ada is enrolled in LiveID (her seeded proofing issued a credential). BlockID's twin
         // knows only the people it enrolled itself, so she is enrolled there on each run.
@@ -409,6 +430,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         twins,
         blockid: blockid.as_ref().map(|b| b.sim.clone()),
         blockid_served: blockid.map(|b| b.served),
+        freshdesk: desk_twin.sim,
+        desk_served: desk_twin.served,
     })
 }
 
@@ -426,7 +449,7 @@ pub async fn run(config: Config, provider: DemoProvider) -> anyhow::Result<()> {
         DemoProvider::Blockid => "BlockID",
     };
     eprintln!(
-        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001\n  simulated 1Kosmos ({wire}): {}\n  (Ctrl-C stops it)\n",
+        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001   Freshdesk tickets: {0}/tickets/4001\n  simulated 1Kosmos ({wire}): {}\n  (Ctrl-C stops it)\n",
         demo.url(),
         demo.kosmos_url
     );

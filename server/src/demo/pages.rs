@@ -11,23 +11,42 @@ use axum::{
 };
 use tower_http::services::ServeDir;
 
-use crate::{error::AppError, sim::freshsales::FreshsalesSim, AppState};
+use crate::{
+    error::AppError,
+    sim::{freshdesk::FreshdeskSim, freshsales::FreshsalesSim},
+    AppState,
+};
 
 use super::*;
 
+/// The API tokens the widget uses on the demo's pages: one per installation.
+pub struct Tokens {
+    pub freshsales: String,
+    pub freshdesk: String,
+}
+
 struct DemoState {
-    token: String,
+    tokens: Tokens,
     app_dir: PathBuf,
     freshsales: FreshsalesSim,
 }
 
 /// The demo's pages, merged into the backend's router.
-pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Router<AppState> {
+pub fn routes(
+    tokens: Tokens,
+    app_dir: PathBuf,
+    freshsales: FreshsalesSim,
+    freshdesk: FreshdeskSim,
+) -> Router<AppState> {
     let demo = Arc::new(DemoState {
-        token,
+        tokens,
         app_dir: app_dir.clone(),
         freshsales,
     });
+    let ticket = {
+        let desk = Arc::new(freshdesk);
+        move |id: Path<String>| desk::ticket_page(desk.clone(), id)
+    };
     let contact = {
         let demo = demo.clone();
         move |id: Path<String>| contact_page(demo.clone(), id)
@@ -51,6 +70,7 @@ pub fn routes(token: String, app_dir: PathBuf, freshsales: FreshsalesSim) -> Rou
         )
         .route("/contacts/{id}", get(contact))
         .route("/deals/{id}", get(deal).post(move_deal))
+        .route("/tickets/{id}", get(ticket))
         .route("/app/index.html", get(index))
         .route("/demo/fwclient.js", get(fwclient))
         .route(
@@ -90,10 +110,15 @@ async fn widget_index(demo: Arc<DemoState>) -> Result<Response, AppError> {
 }
 
 async fn fw_client(demo: Arc<DemoState>) -> Response {
-    let js = include_str!("fwclient.js").replace(
-        "\"__TOKEN__\"",
-        &serde_json::to_string(&demo.token).unwrap_or_default(),
-    );
+    let js = include_str!("fwclient.js")
+        .replace(
+            "\"__TOKEN__\"",
+            &serde_json::to_string(&demo.tokens.freshsales).unwrap_or_default(),
+        )
+        .replace(
+            "\"__DESK_TOKEN__\"",
+            &serde_json::to_string(&demo.tokens.freshdesk).unwrap_or_default(),
+        );
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -229,7 +254,7 @@ async fn deal_page(demo: Arc<DemoState>, Path(id): Path<String>) -> Result<Html<
     ))
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
 }
 

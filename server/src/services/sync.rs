@@ -255,7 +255,7 @@ impl Engine {
             Sent::Failed(e @ CrmError::NotSetUp(_)) => {
                 // Not the write's fault: the account lacks a field or module. It waits.
                 tracing::warn!(row = row.id, kind = %row.kind, "a CRM write waits for the account's set-up");
-                self.setup_refused(tenant, &e).await?;
+                self.setup_refused(&tenant, &e).await?;
                 self.store
                     .outbox_park_for_setup(&row, &e.to_string(), clock::now_ms())
                     .await?;
