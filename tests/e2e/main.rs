@@ -272,3 +272,98 @@ async fn a_gated_stage_sends_the_deal_back() -> anyhow::Result<()> {
     browser.close().await?;
     demo.stop().await
 }
+
+/// Freshdesk: an agent verifies a ticket's requester from the ticket sidebar; the requester's
+/// Freshdesk fields and a private note on the ticket carry the result, and the sidebar says the
+/// caller is fresh enough for account changes.
+#[tokio::test]
+async fn a_ticket_requester_verified_from_the_freshdesk_sidebar() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    let page = format!("{}/tickets/4001", demo.url());
+    c.goto(&page).await?;
+    let requester = wait_for(c, "[data-testid=requester-name]")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(requester, "Alan Turing");
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-neutral").await?;
+    let title = wait_for(c, ".idv-head h1").await?.text().await?;
+    assert_eq!(title, "Requester identity");
+    let fresh = wait_for(c, "[data-testid=idv-fresh]").await?.text().await?;
+    assert!(
+        fresh.contains("Not verified in the last 30 minutes"),
+        "{fresh}"
+    );
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("ticket-1-unverified.png").await?;
+
+    c.clone().enter_frame(0).await?;
+    wait_for(c, ".actions .btn-primary").await?.click().await?;
+    wait_for(c, "[data-testid=idv-form] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    let link = wait_for(c, "[data-testid=idv-link-panel] input.link").await?;
+    let hosted = link.prop("value").await?.unwrap_or_default();
+    assert!(hosted.contains("/hosted/verify/"), "{hosted}");
+    c.clone().enter_parent_frame().await?;
+
+    // The caller, on the (simulated) 1Kosmos page.
+    c.goto(&hosted).await?;
+    wait_for(c, "[data-testid=approve]").await?.click().await?;
+    wait_for(c, "[data-testid=session-state]").await?;
+
+    // The ticket gets its private note, the requester's Freshdesk record its fields.
+    let requester_id = idv_server::demo::desk_contact(1003);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let fields = demo
+            .freshdesk
+            .contact(idv_server::demo::DESK_DOMAIN, requester_id)
+            .unwrap_or_default()["custom_fields"]
+            .clone();
+        let noted = demo
+            .freshdesk
+            .notes(idv_server::demo::DESK_DOMAIN)
+            .iter()
+            .any(|n| n["ticket_id"] == 4001 && n["private"] == true);
+        if noted
+            && fields
+                .as_object()
+                .is_some_and(|f| f.values().any(|v| v == "verified"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Freshdesk never got the result: {fields}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.goto(&page).await?;
+    let notes = wait_for(c, "[data-testid=ticket-notes] .note")
+        .await?
+        .text()
+        .await?;
+    assert!(notes.contains("verified"), "{notes}");
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-verified").await?;
+    let fresh = wait_for(c, "[data-testid=idv-fresh].ok")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        fresh.contains("fresh enough for account changes"),
+        "{fresh}"
+    );
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("ticket-2-verified.png").await?;
+    browser.close().await?;
+    demo.stop().await
+}

@@ -134,7 +134,11 @@ impl Engine {
                 let link = v
                     .row
                     .delivery
-                    .map(|d| format!(", link by {}", d.as_str()))
+                    .map(|d| match d {
+                        idv_types::Delivery::Show => ", link shown in the app",
+                        idv_types::Delivery::Email => ", link emailed by 1Kosmos",
+                        idv_types::Delivery::Sms => ", link texted by 1Kosmos",
+                    })
                     .unwrap_or_default();
                 format!(" Started {} by {who}{link}.", v.row.created_at)
             }

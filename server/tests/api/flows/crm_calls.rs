@@ -67,7 +67,7 @@ async fn three_calls(db: Db) {
         .unwrap();
     assert!(note.starts_with("Identity verified (IAL2"), "{note}");
     assert!(
-        note.contains("by rep@acme.example (as the widget reports), link by show."),
+        note.contains("by rep@acme.example (as the widget reports), link shown in the app."),
         "{note}"
     );
     assert!(note.contains(v["id"].as_str().unwrap()), "{note}");

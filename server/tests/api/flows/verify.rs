@@ -68,7 +68,7 @@ async fn verify_identity(db: Db) {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].starts_with("Identity verified (IAL2"), "{notes:?}");
     assert!(
-        notes[0].contains("by a user of the widget, link by show."),
+        notes[0].contains("by a user of the widget, link shown in the app."),
         "{notes:?}"
     );
     w.until_crm("history record", |fs| {
