@@ -11,6 +11,7 @@
 //! - `record.rs`: the record the widget sits on (contact or deal), loading and refreshing it;
 //! - `actions.rs`: the buttons offered in each state;
 //! - `verify.rs`: the *Verify Identity* form and the link the customer opens;
+//! - `resend.rs`: *Resend link* for a link that expired unused or was not delivered;
 //! - `stepup.rs`: the LiveID step-up (on a deal, or on an enrolled contact), with its countdown;
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
@@ -22,6 +23,7 @@ mod activity;
 mod failure;
 mod history;
 mod record;
+mod resend;
 mod stepup;
 mod verify;
 mod watch;
@@ -29,7 +31,9 @@ mod watch;
 #[cfg(test)]
 mod fixtures;
 
-use idv_types::{ContactData, StartStepUp, StartVerification, Verification};
+use idv_types::{
+    ContactData, ResendAnswer, ResendLink, StartStepUp, StartVerification, Verification,
+};
 
 pub use self::{
     actions::Action,
@@ -87,6 +91,10 @@ pub enum Msg {
     VerifyStarted(Verification),
     VerifyFailed(Failure),
     CancelVerify,
+    /// *Resend link* (see `resend.rs`).
+    ResendLink,
+    Resent(ResendAnswer),
+    ResendFailed(Failure),
     StartStepUp,
     StepUpStarted(Verification),
     StepUpFailed(Failure),
@@ -165,6 +173,11 @@ pub enum Cmd {
     Cancel {
         id: String,
     },
+    /// Send the link of session `id` again.
+    Resend {
+        id: String,
+        body: ResendLink,
+    },
     FetchAudit {
         contact_id: u64,
     },
@@ -197,6 +210,8 @@ pub struct Model {
     /// What the contact page already shows about its contact (name, email, phone), sent with a
     /// start so the backend need not read the contact from the CRM. See [`page_contact`].
     pub contact_data: Option<ContactData>,
+    /// The session whose link is being sent again (one request at a time).
+    pub resending: Option<String>,
     /// Bumped with each focus request, so asking twice for the same place still moves focus.
     pub focus: (u32, Focus),
     next_gen: u32,
@@ -216,6 +231,7 @@ impl Model {
             announcement: String::new(),
             user,
             contact_data: None,
+            resending: None,
             focus: (0, Focus::None),
             next_gen: 1,
         }
@@ -241,6 +257,10 @@ impl Model {
             Msg::VerifyStarted(session) => self.verify_started(session, out),
             Msg::VerifyFailed(failure) => self.verify_failed(failure, out),
             Msg::CancelVerify => self.cancel_verify(out),
+            // Resend link (resend.rs).
+            Msg::ResendLink => self.resend_link(out),
+            Msg::Resent(answer) => self.resent(answer, out),
+            Msg::ResendFailed(failure) => self.resend_failed(failure, out),
             // Step-up (stepup.rs).
             Msg::StartStepUp => self.start_stepup(out),
             Msg::StepUpStarted(session) => self.stepup_started(session, out),

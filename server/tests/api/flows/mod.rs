@@ -12,6 +12,7 @@ mod expiry;
 mod input;
 mod install;
 mod operations;
+mod resend;
 mod retention;
 mod setup;
 mod starts;
