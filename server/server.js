@@ -53,6 +53,19 @@ function asList(value) {
     });
 }
 
+/* A dropdown's choice, or `fallback` when unset. Any other value is passed on as chosen: the
+ * backend refuses it with a message the install shows. */
+function asChoice(value, fallback) {
+  var text = value === undefined || value === null ? '' : String(value).trim();
+  return text === '' ? fallback : text;
+}
+
+/* "provider default" (or unset) leaves the choice to the backend: email when offered, else show. */
+function asDelivery(value) {
+  var text = asChoice(value, '').toLowerCase();
+  return text === '' || text === 'provider default' ? null : text;
+}
+
 function asDays(value) {
   if (value === undefined || value === null || String(value).trim() === '') {
     return DEFAULT_VALIDITY_DAYS;
@@ -68,7 +81,12 @@ function registration(payload) {
       auto_verify_on_create: asBool(iparams.auto_verify_on_create),
       gated_stages: asList(iparams.gated_stages),
       revert_on_gate: asBool(iparams.revert_on_gate),
-      validity_days: asDays(iparams.validity_days)
+      validity_days: asDays(iparams.validity_days),
+      default_ial: asChoice(iparams.default_ial, 'IAL2'),
+      min_ial: asChoice(iparams.min_ial, 'IAL1'),
+      automation_delivery: asDelivery(iparams.automation_delivery),
+      reverify_on_expiry: asBool(iparams.reverify_on_expiry),
+      invalidate_on_identity_change: asBool(iparams.invalidate_on_identity_change)
     }
   };
 }

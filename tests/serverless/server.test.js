@@ -83,7 +83,12 @@ describe('onAppInstall', () => {
         auto_verify_on_create: true,
         gated_stages: ['Proposal', 'Closed Won', 'Negotiation'],
         revert_on_gate: false,
-        validity_days: 180
+        validity_days: 180,
+        default_ial: 'IAL2',
+        min_ial: 'IAL2',
+        automation_delivery: 'sms',
+        reverify_on_expiry: true,
+        invalidate_on_identity_change: true
       }
     });
     expect(fw.renderData).toHaveBeenCalledTimes(1);
@@ -120,20 +125,54 @@ describe('onAppInstall', () => {
       auto_verify_on_create: false,
       gated_stages: [],
       revert_on_gate: false,
-      validity_days: 365
+      validity_days: 365,
+      default_ial: 'IAL2',
+      min_ial: 'IAL1',
+      automation_delivery: null,
+      reverify_on_expiry: false,
+      invalidate_on_identity_change: false
     });
   });
 
   test('policy values of other shapes are passed on in the contract types', async () => {
     fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
     const payload = fixture('onAppInstall');
-    payload.iparams = { auto_verify_on_create: 'Yes', gated_stages: ['Won ', ''], revert_on_gate: true, validity_days: 30 };
+    payload.iparams = {
+      auto_verify_on_create: 'Yes',
+      gated_stages: ['Won ', ''],
+      revert_on_gate: true,
+      validity_days: 30,
+      default_ial: ' IAL1 ',
+      automation_delivery: 'Provider default',
+      reverify_on_expiry: 'yes',
+      invalidate_on_identity_change: false
+    };
     delete payload.currentHost;
     await fw.exports.onAppInstallHandler(payload);
     expect(JSON.parse(fw.$request.invokeTemplate.mock.calls[0][1].body)).toEqual({
       account_url: '',
-      policy: { auto_verify_on_create: true, gated_stages: ['Won'], revert_on_gate: true, validity_days: 30 }
+      policy: {
+        auto_verify_on_create: true,
+        gated_stages: ['Won'],
+        revert_on_gate: true,
+        validity_days: 30,
+        default_ial: 'IAL1',
+        min_ial: 'IAL1',
+        automation_delivery: null,
+        reverify_on_expiry: true,
+        invalidate_on_identity_change: false
+      }
     });
+  });
+
+  test('every policy switch of the install form reaches the backend', async () => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
+    await fw.exports.onAppInstallHandler(fixture('onAppInstall'));
+    const policy = JSON.parse(fw.$request.invokeTemplate.mock.calls[0][1].body).policy;
+    const form = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/iparams.json'), 'utf8'));
+    const connection = ['backend_host', 'api_token', 'freshsales_api_key'];
+    const switches = Object.keys(form).filter((k) => !connection.includes(k));
+    expect(Object.keys(policy).sort()).toEqual(switches.sort());
   });
 
   test("a refusal answered as a resolved 4xx blocks the install with the backend's message", async () => {
