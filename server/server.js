@@ -70,6 +70,19 @@ function asList(value) {
     });
 }
 
+/* A dropdown's choice, or `fallback` when unset. Any other value is passed on as chosen: the
+ * backend refuses it with a message the install shows. */
+function asChoice(value, fallback) {
+  var text = value === undefined || value === null ? '' : String(value).trim();
+  return text === '' ? fallback : text;
+}
+
+/* "provider default" (or unset) leaves the choice to the backend: email when offered, else show. */
+function asDelivery(value) {
+  var text = asChoice(value, '').toLowerCase();
+  return text === '' || text === 'provider default' ? null : text;
+}
+
 function asDays(value) {
   if (value === undefined || value === null || String(value).trim() === '') {
     return DEFAULT_VALIDITY_DAYS;
@@ -84,29 +97,35 @@ function asMinutes(value) {
   return Number(value);
 }
 
+/* Group ids as numbers; anything else is passed on as typed, for the backend to name. */
+function asIds(value) {
+  return asList(value).map(function (item) {
+    return /^[0-9]+$/.test(item) ? Number(item) : item;
+  });
+}
+
 function registration(payload) {
   var iparams = iparamsOf(payload);
-  if (productOf(payload) === 'freshdesk') {
-    return {
-      account_url: accountUrl(payload),
-      product: 'freshdesk',
-      policy: {
-        verify_new_tickets: asBool(iparams.verify_new_tickets),
-        ticket_types: asList(iparams.ticket_types),
-        fresh_minutes: asMinutes(iparams.fresh_minutes),
-        validity_days: asDays(iparams.validity_days)
-      }
-    };
-  }
-  return {
-    account_url: accountUrl(payload),
-    policy: {
-      auto_verify_on_create: asBool(iparams.auto_verify_on_create),
-      gated_stages: asList(iparams.gated_stages),
-      revert_on_gate: asBool(iparams.revert_on_gate),
-      validity_days: asDays(iparams.validity_days)
-    }
+  var desk = productOf(payload) === 'freshdesk';
+  var policy = {
+    validity_days: asDays(iparams.validity_days),
+    default_ial: asChoice(iparams.default_ial, 'IAL2'),
+    min_ial: asChoice(iparams.min_ial, 'IAL1'),
+    automation_delivery: asDelivery(iparams.automation_delivery),
+    reverify_on_expiry: asBool(iparams.reverify_on_expiry)
   };
+  if (desk) {
+    policy.verify_new_tickets = asBool(iparams.verify_new_tickets);
+    policy.ticket_types = asList(iparams.ticket_types);
+    policy.ticket_group_ids = asIds(iparams.ticket_group_ids);
+    policy.fresh_minutes = asMinutes(iparams.fresh_minutes);
+    return { account_url: accountUrl(payload), product: 'freshdesk', policy: policy };
+  }
+  policy.auto_verify_on_create = asBool(iparams.auto_verify_on_create);
+  policy.gated_stages = asList(iparams.gated_stages);
+  policy.revert_on_gate = asBool(iparams.revert_on_gate);
+  policy.invalidate_on_identity_change = asBool(iparams.invalidate_on_identity_change);
+  return { account_url: accountUrl(payload), policy: policy };
 }
 
 /* The backend's `{"error": code, "message": text}`, if the answer carries one. */

@@ -449,6 +449,32 @@ pub struct StartStepUp {
     pub requested_by: Option<String>,
 }
 
+/// `POST /api/v1/verifications/{id}/resend`: send a link that expired unused, or that could not
+/// be delivered, again by the same delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResendLink {
+    /// The Freshworks user's email, for the audit line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub requested_by: Option<String>,
+    /// What the contact page shows about the contact (spares a CRM read, as for a start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactData>,
+}
+
+/// The answer to a resend: the session whose link went out, and whether it is a new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResendAnswer {
+    pub verification: Verification,
+    /// `false`: the provider sent the same session's link again (no new billable session);
+    /// `true`: the old session could not be reused, so a new one was started.
+    pub new_session: bool,
+    /// What happened, for the rep.
+    pub message: String,
+}
+
 /// A deal stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

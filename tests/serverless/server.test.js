@@ -84,7 +84,12 @@ describe('onAppInstall', () => {
         auto_verify_on_create: true,
         gated_stages: ['Proposal', 'Closed Won', 'Negotiation'],
         revert_on_gate: false,
-        validity_days: 180
+        validity_days: 180,
+        default_ial: 'IAL2',
+        min_ial: 'IAL2',
+        automation_delivery: 'sms',
+        reverify_on_expiry: true,
+        invalidate_on_identity_change: true
       }
     });
     expect(fw.renderData).toHaveBeenCalledTimes(1);
@@ -121,20 +126,58 @@ describe('onAppInstall', () => {
       auto_verify_on_create: false,
       gated_stages: [],
       revert_on_gate: false,
-      validity_days: 365
+      validity_days: 365,
+      default_ial: 'IAL2',
+      min_ial: 'IAL1',
+      automation_delivery: null,
+      reverify_on_expiry: false,
+      invalidate_on_identity_change: false
     });
   });
 
   test('policy values of other shapes are passed on in the contract types', async () => {
     fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
     const payload = fixture('onAppInstall');
-    payload.iparams = { auto_verify_on_create: 'Yes', gated_stages: ['Won ', ''], revert_on_gate: true, validity_days: 30 };
+    payload.iparams = {
+      auto_verify_on_create: 'Yes',
+      gated_stages: ['Won ', ''],
+      revert_on_gate: true,
+      validity_days: 30,
+      default_ial: ' IAL1 ',
+      automation_delivery: 'Provider default',
+      reverify_on_expiry: 'yes',
+      invalidate_on_identity_change: false
+    };
     delete payload.currentHost;
     await fw.exports.onAppInstallHandler(payload);
     expect(JSON.parse(fw.$request.invokeTemplate.mock.calls[0][1].body)).toEqual({
       account_url: '',
-      policy: { auto_verify_on_create: true, gated_stages: ['Won'], revert_on_gate: true, validity_days: 30 }
+      policy: {
+        auto_verify_on_create: true,
+        gated_stages: ['Won'],
+        revert_on_gate: true,
+        validity_days: 30,
+        default_ial: 'IAL1',
+        min_ial: 'IAL1',
+        automation_delivery: null,
+        reverify_on_expiry: true,
+        invalidate_on_identity_change: false
+      }
     });
+  });
+
+  test.each([
+    ['onAppInstall', ['contact', 'deal']],
+    ['onAppInstall.freshdesk', ['support_ticket', 'support_contact']]
+  ])('every policy switch the install form shows in %s reaches the backend', async (name, modules) => {
+    fw.$request.invokeTemplate.mockResolvedValue(answer(200, {}));
+    await fw.exports.onAppInstallHandler(fixture(name));
+    const policy = JSON.parse(fw.$request.invokeTemplate.mock.calls[0][1].body).policy;
+    const form = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/iparams.json'), 'utf8'));
+    const connection = ['backend_host', 'api_token', 'freshsales_api_key', 'freshdesk_api_key'];
+    const shown = (k) => !form[k].modules || form[k].modules.some((m) => modules.includes(m));
+    const switches = Object.keys(form).filter((k) => !connection.includes(k) && shown(k));
+    expect(Object.keys(policy).sort()).toEqual(switches.sort());
   });
 
   test("a refusal answered as a resolved 4xx blocks the install with the backend's message", async () => {
@@ -209,8 +252,13 @@ describe('onAppInstall in Freshdesk', () => {
       policy: {
         verify_new_tickets: true,
         ticket_types: ['Account change', 'Refund'],
+        ticket_group_ids: [4, 17],
         fresh_minutes: 15,
-        validity_days: 365
+        validity_days: 365,
+        default_ial: 'IAL2',
+        min_ial: 'IAL1',
+        automation_delivery: null,
+        reverify_on_expiry: false
       }
     });
     // The Freshdesk key travels in the template's header only.

@@ -3,7 +3,8 @@
 use std::{cell::RefCell, rc::Rc};
 
 use idv_types::{
-    ApiError, AuditPage, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+    ApiError, AuditPage, ContactStatus, DealStatus, ResendAnswer, ResendLink, StartStepUp,
+    StartVerification, Verification,
 };
 use serde::de::DeserializeOwned;
 
@@ -119,6 +120,14 @@ impl Api {
             Some("{}".into()),
         )
         .await
+    }
+
+    /// Sends a link that expired unused or was not delivered again.
+    pub async fn resend(&self, id: String, body: &ResendLink) -> Result<ResendAnswer, Failure> {
+        let endpoint = Endpoint::ResendVerification {
+            verification_id: id,
+        };
+        self.send(endpoint, Some(wire::encode(body))).await
     }
 }
 

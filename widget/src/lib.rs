@@ -105,6 +105,12 @@ impl Driver {
                     Err(failure) => Msg::CancelFailed { id, failure },
                 })
             }),
+            Cmd::Resend { id, body } => spawn_local(async move {
+                self.send(match api.resend(id, &body).await {
+                    Ok(answer) => Msg::Resent(answer),
+                    Err(f) => Msg::ResendFailed(f),
+                })
+            }),
             Cmd::FetchAudit { contact_id } => spawn_local(async move {
                 self.send(match api.contact_audit(contact_id).await {
                     Ok(page) => Msg::ActivityLoaded(page),

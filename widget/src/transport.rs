@@ -33,6 +33,8 @@ pub const TEMPLATE_GET_CONTACT_AUDIT: &str = "getContactAudit";
 pub const TEMPLATE_GET_VERIFICATION: &str = "getVerification";
 /// `POST /api/v1/verifications/{verification_id}/cancel`, context `{verification_id}`.
 pub const TEMPLATE_CANCEL_VERIFICATION: &str = "cancelVerification";
+/// `POST /api/v1/verifications/{verification_id}/resend`, context `{verification_id}`.
+pub const TEMPLATE_RESEND_VERIFICATION: &str = "resendVerification";
 
 /// All request templates the widget invokes.
 pub const TEMPLATES: &[&str] = &[
@@ -44,6 +46,7 @@ pub const TEMPLATES: &[&str] = &[
     TEMPLATE_GET_CONTACT_AUDIT,
     TEMPLATE_GET_VERIFICATION,
     TEMPLATE_CANCEL_VERIFICATION,
+    TEMPLATE_RESEND_VERIFICATION,
 ];
 // ---------------------------------------------------------------------------------------------
 
@@ -75,6 +78,9 @@ pub enum Endpoint {
     CancelVerification {
         verification_id: String,
     },
+    ResendVerification {
+        verification_id: String,
+    },
 }
 
 impl Endpoint {
@@ -89,6 +95,7 @@ impl Endpoint {
             Self::ContactAudit { .. } => TEMPLATE_GET_CONTACT_AUDIT,
             Self::Verification { .. } => TEMPLATE_GET_VERIFICATION,
             Self::CancelVerification { .. } => TEMPLATE_CANCEL_VERIFICATION,
+            Self::ResendVerification { .. } => TEMPLATE_RESEND_VERIFICATION,
         }
     }
 
@@ -99,6 +106,7 @@ impl Endpoint {
                 | Self::StartStepUp { .. }
                 | Self::StartContactStepUp { .. }
                 | Self::CancelVerification { .. }
+                | Self::ResendVerification { .. }
         )
     }
 
@@ -120,6 +128,9 @@ impl Endpoint {
             }
             Self::CancelVerification { verification_id } => {
                 ("verifications/", path_segment(verification_id), "/cancel")
+            }
+            Self::ResendVerification { verification_id } => {
+                ("verifications/", path_segment(verification_id), "/resend")
             }
         };
         let mut p = String::from("/api/v1/");
@@ -148,7 +159,8 @@ impl Endpoint {
                 vec![("deal_id", deal_id.to_string())]
             }
             Self::Verification { verification_id }
-            | Self::CancelVerification { verification_id } => {
+            | Self::CancelVerification { verification_id }
+            | Self::ResendVerification { verification_id } => {
                 vec![("verification_id", verification_id.clone())]
             }
         }
@@ -390,6 +402,15 @@ mod tests {
                 true,
                 "/api/v1/verifications/ver%2F1/cancel",
                 vec![("verification_id", "ver/1")],
+            ),
+            (
+                Endpoint::ResendVerification {
+                    verification_id: "ver_2".into(),
+                },
+                "resendVerification",
+                true,
+                "/api/v1/verifications/ver_2/resend",
+                vec![("verification_id", "ver_2")],
             ),
         ];
         let mut seen = vec![];

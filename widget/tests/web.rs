@@ -509,3 +509,77 @@ async fn the_history_panel_shows_the_contact_s_activity_on_demand() {
     );
     assert_eq!(show.text_content().unwrap(), "Hide activity");
 }
+
+/// The action-bar button labelled `label` (bounded wait).
+async fn button(root: &web_sys::HtmlElement, label: &str) -> web_sys::HtmlElement {
+    for _ in 0..200 {
+        let buttons = root.query_selector_all(".actions button").unwrap();
+        for i in 0..buttons.length() {
+            let b = buttons.item(i).unwrap();
+            if b.text_content().as_deref() == Some(label) {
+                return b.unchecked_into();
+            }
+        }
+        tick().await;
+    }
+    panic!("no {label:?} button; page: {}", root.inner_html());
+}
+
+#[wasm_bindgen_test]
+async fn resend_after_expiry_sends_the_link_again_by_email_and_shows_it() {
+    let resent = Rc::new(std::cell::Cell::new(false));
+    let flag = resent.clone();
+    let (root, calls) = mount(Subject::Contact(7), move |call| {
+        let expired = serde_json::json!({"id": "ver_old", "kind": "idv", "state": "expired",
+            "contact_id": 7, "created_at": iso_from_now(-2.0 * DAY), "delivery": "email"});
+        let fresh = serde_json::json!({"id": "ver_new", "kind": "idv", "state": "pending",
+            "contact_id": 7, "created_at": iso_from_now(0.0), "delivery": "email",
+            "hosted_url": "https://verify.example/s/new", "session_expires_at": iso_from_now(DAY)});
+        match &call.endpoint {
+            Endpoint::ContactStatus { .. } if flag.get() => ok(serde_json::json!({
+                "contact_id": 7, "status": "pending", "current": fresh,
+                "history": [fresh, expired], "deliveries": ["show", "email"]})),
+            Endpoint::ContactStatus { .. } => ok(serde_json::json!({
+                "contact_id": 7, "status": "expired", "history": [expired],
+                "deliveries": ["show", "email"]})),
+            Endpoint::ResendVerification { .. } => {
+                flag.set(true);
+                Reply {
+                    status: 201,
+                    body: serde_json::json!({"verification": fresh, "new_session": true,
+                        "message": "The link had expired, so a new verification was started and its link emailed to the contact."})
+                    .to_string(),
+                }
+            }
+            _ => ok(fresh),
+        }
+    });
+    find(&root, "[data-testid=idv-badge].badge-expired").await;
+    button(&root, "Resend link").await.click();
+    let panel = find(&root, "[data-testid=idv-link-panel]").await;
+    let input: web_sys::HtmlInputElement = panel
+        .query_selector("input.link")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(input.value(), "https://verify.example/s/new");
+    let note = find(&root, "[data-testid=idv-delivered]").await;
+    assert!(note.text_content().unwrap().contains("Emailed"));
+    find(&root, "[data-testid=idv-badge].badge-pending").await;
+    let resends: Vec<_> = calls
+        .borrow()
+        .iter()
+        .filter(|c| matches!(&c.endpoint, Endpoint::ResendVerification { verification_id } if verification_id == "ver_old"))
+        .cloned()
+        .collect();
+    assert_eq!(resends.len(), 1, "one click, one request");
+    let body = resends[0].body.clone().unwrap();
+    assert!(body.contains("rep@acme.example"), "{body}");
+    // The new link is out: no second resend offered.
+    let bar = root
+        .query_selector(".actions")
+        .unwrap()
+        .map(|a| a.text_content().unwrap_or_default())
+        .unwrap_or_default();
+    assert!(!bar.contains("Resend link"), "{bar}");
+}

@@ -7,7 +7,8 @@ use axum::{
     Json,
 };
 use idv_types::{
-    ApiError, AuditPage, ContactStatus, DealStatus, StartStepUp, StartVerification, Verification,
+    ApiError, AuditPage, ContactStatus, DealStatus, ResendAnswer, ResendLink, StartStepUp,
+    StartVerification, Verification,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start_step_up))
         .routes(routes!(verification))
         .routes(routes!(cancel))
+        .routes(routes!(resend))
         .routes(routes!(install))
         .routes(routes!(uninstall))
 }
@@ -277,6 +279,34 @@ async fn cancel(
     VerificationId(id): VerificationId,
 ) -> Result<Json<Verification>> {
     Ok(Json(state.engine.cancel(&auth.0, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/verifications/{id}/resend", tag = "widget", summary = "Resend a link that expired unused or could not be delivered, by the same delivery",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    request_body(content = ResendLink, description = "may be empty"),
+    responses(
+        (status = 200, description = "the same session's link went out again (no new session)", body = ResendAnswer),
+        (status = 201, description = "the old session could not be reused: a new one was started and its link sent", body = ResendAnswer),
+        (status = 400, description = "a malformed id, header or body", body = ApiError),
+        (status = 401, description = "no or an unknown API token", body = ApiError),
+        (status = 404, description = "no such session in this account", body = ApiError),
+        (status = 409, description = "not the contact's latest link, or not one that expired unused or went undelivered", body = ApiError),
+        (status = 415, description = "a body that is not JSON", body = ApiError),
+        (status = 422, description = "the delivery is no longer offered, the contact lacks the email or phone it needs, or `requested_by` is too long", body = ApiError),
+        (status = 429, description = "a start limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
+        (status = 502, description = "the provider or the CRM could not be reached, or the link could not be sent", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
+async fn resend(
+    auth: AuthTenant,
+    State(state): State<AppState>,
+    VerificationId(id): VerificationId,
+    OptionalJson(req): OptionalJson<ResendLink>,
+) -> Result<(StatusCode, Json<ResendAnswer>)> {
+    let (answer, new) = state.engine.resend(&auth.0, &id, &req).await?;
+    Ok(created(answer, new))
 }
 
 /// `POST /api/v1/install`: the serverless `onAppInstall` registers the account and its policy.

@@ -21,6 +21,36 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
     fn deliveries(&self) -> Vec<Delivery> {
         vec![Delivery::Show]
     }
+    /// Sends the link of a session still open at the provider again, by `req.delivery`, without
+    /// a new (billable) session. A provider that cannot answers [`Redelivery::CannotReuse`] and
+    /// the engine starts a new session instead.
+    async fn resend_idv(&self, req: &ResendIdv) -> Result<Redelivery, ProviderError> {
+        let _ = req;
+        Ok(Redelivery::CannotReuse(
+            "this 1Kosmos connection has no call that sends a session's link again".into(),
+        ))
+    }
+}
+
+/// The link of an open IDV session, to send again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResendIdv {
+    pub session_id: String,
+    /// The hosted link the session was created with.
+    pub url: String,
+    pub delivery: Delivery,
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+}
+
+/// What became of a [`IdentityProvider::resend_idv`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redelivery {
+    /// The same session's link went out again.
+    Sent,
+    /// The provider cannot send this session's link again (why): start a new session.
+    CannotReuse(String),
 }
 
 /// `POST /v2/verify/sessions`.

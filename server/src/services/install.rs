@@ -88,6 +88,7 @@ impl Engine {
             self.same_account(tenant_id, a).await?;
         }
         tenant::set_installed(&self.store, tenant_id, false).await?;
+        self.refresh_setup_gauge().await?;
         // The key the install brought goes with the app (a reinstall brings one again).
         self.store.wipe_tenant_keys(tenant_id).await?;
         self.forget_clients(tenant_id);

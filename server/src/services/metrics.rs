@@ -2,7 +2,9 @@
 //! operator's address (no labels that could carry personal data: counts only). A scrape reads
 //! only these values: the gauges of the write-back queue and of pending sessions are refreshed
 //! by the write-back worker as it changes rows (and every [`GAUGE_REFRESH`] when idle), from
-//! indexed counts of the live rows, never a scan of the whole history.
+//! indexed counts of the live rows, never a scan of the whole history. The count of tenants
+//! whose CRM set-up is incomplete is refreshed whenever a set-up check, a refused write, an
+//! install or an uninstall changes it (and with the other gauges).
 
 use std::time::Duration;
 
@@ -35,6 +37,7 @@ impl Engine {
                 .get_or_create(&[("state", state)])
                 .set(n);
         }
+        self.refresh_setup_gauge().await?;
         let sessions = self.store.pending_session_counts().await?;
         for kind in ["idv", "stepup"] {
             let n = sessions
@@ -46,6 +49,14 @@ impl Engine {
                 .get_or_create(&[("kind", kind), ("state", "pending")])
                 .set(n);
         }
+        Ok(())
+    }
+
+    /// Recounts the installed tenants whose CRM set-up is incomplete (other replicas' changes
+    /// show at the next [`Engine::refresh_gauges`]).
+    pub async fn refresh_setup_gauge(&self) -> Result<()> {
+        let n = self.store.incomplete_setup_count().await?;
+        self.metrics.tenants_setup_incomplete.set(n);
         Ok(())
     }
 
@@ -85,6 +96,8 @@ pub struct Metrics {
     pub outbox_rows: Family<Labels, Gauge>,
     /// Sessions by kind and state (pending).
     pub sessions: Family<KindState, Gauge>,
+    /// Installed tenants whose CRM set-up is incomplete (their admin must add fields).
+    pub tenants_setup_incomplete: Gauge,
 }
 
 impl Default for Metrics {
@@ -104,6 +117,7 @@ impl Default for Metrics {
             http: Family::default(),
             outbox_rows: Family::default(),
             sessions: Family::default(),
+            tenants_setup_incomplete: Gauge::default(),
             registry: Registry::default(),
         };
         let counters: [(&str, &str, &Counter); 10] = [
@@ -172,6 +186,11 @@ impl Default for Metrics {
             "Verification sessions by kind and state.",
             m.sessions.clone(),
         );
+        registry.register(
+            "tenants_setup_incomplete",
+            "Installed tenants whose CRM set-up is incomplete.",
+            m.tenants_setup_incomplete.clone(),
+        );
         for state in ["pending", "dead"] {
             let _ = m.outbox_rows.get_or_create(&[("state", state)]);
         }
@@ -236,6 +255,12 @@ mod tests {
         assert!(
             text.contains("idv_outbox_rows{state=\"pending\"} 0\n"),
             "{text}"
+        );
+        m.tenants_setup_incomplete.set(2);
+        assert!(
+            m.render().contains("idv_tenants_setup_incomplete 2\n"),
+            "{}",
+            m.render()
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
     }

@@ -80,6 +80,7 @@ impl Engine {
         self.store
             .save_setup(tenant, &json, report.complete)
             .await?;
+        self.refresh_setup_gauge().await?;
         if report.complete {
             let released = self
                 .store
@@ -131,7 +132,8 @@ impl Engine {
         }
         report.complete = false;
         let json = serde_json::to_string(&report).unwrap_or_default();
-        self.store.save_setup(&tenant.id, &json, false).await
+        self.store.save_setup(&tenant.id, &json, false).await?;
+        self.refresh_setup_gauge().await
     }
 
     /// The periodic check: tenants whose set-up was incomplete are read again.

@@ -53,7 +53,7 @@ impl Origin {
 /// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
 /// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
 /// names nobody (no name, no email): the CRM is read then. Too long or malformed: 422.
-fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
+pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
     fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>> {
         let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(None);
@@ -410,7 +410,7 @@ impl Engine {
     }
 
     /// The contact as the CRM has it.
-    async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
+    pub(super) async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
         let crm = self.crm_or_err(tenant)?;
         self.spend_crm_read(tenant).await?;
         match crm.contact(contact as u64).await {

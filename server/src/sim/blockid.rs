@@ -39,6 +39,8 @@ pub struct BlockIdFaults {
     pub timeout_rate: f64,
     /// How far the simulator's clock is from the process clock (a tenant with clock skew).
     pub clock_skew_ms: i64,
+    /// The messaging service refuses every SMS (a carrier outage): 503.
+    pub sms_down: bool,
 }
 
 /// What "the customer" does on the capture page.

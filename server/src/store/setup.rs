@@ -41,6 +41,16 @@ impl Store {
         .await?)
     }
 
+    /// How many installed tenants' last check found the set-up incomplete (the tenants table
+    /// only: one row per account).
+    pub async fn incomplete_setup_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tenants WHERE setup_complete = 0 AND installed = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Parks a claimed row until the set-up is complete; `false` if the claim was lost.
     pub async fn outbox_park_for_setup(
         &self,

@@ -397,6 +397,24 @@ impl dyn Conn + '_ {
         Ok(())
     }
 
+    /// Records how the last delivery of a pending session's link went (`None`: it went out).
+    pub async fn set_delivery_error(
+        &mut self,
+        id: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE verifications SET delivery_error = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(now)
+        .execute(self.raw())
+        .await?;
+        Ok(())
+    }
+
     /// Records who started a session: `automation` or `widget`.
     pub async fn set_origin(&mut self, id: &str, origin: &str) -> Result<()> {
         sqlx::query("UPDATE verifications SET origin = $2 WHERE id = $1")

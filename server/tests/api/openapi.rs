@@ -23,6 +23,7 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/api/v1/deals/{id}/step-up"),
     ("get", "/api/v1/verifications/{id}"),
     ("post", "/api/v1/verifications/{id}/cancel"),
+    ("post", "/api/v1/verifications/{id}/resend"),
     ("post", "/api/v1/install"),
     ("post", "/api/v1/uninstall"),
     ("post", "/hooks/kosmos/{tenant}"),

@@ -16,7 +16,9 @@ pub fn ActionBar(d: Driver) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let busy = Memo::new(move |_| model.with(|m| m.refreshing || m.stepup == StepUp::Starting));
+    let busy = Memo::new(move |_| {
+        model.with(|m| m.refreshing || m.resending.is_some() || m.stepup == StepUp::Starting)
+    });
     move || {
         let list = actions.get();
         (!list.is_empty()).then(|| {

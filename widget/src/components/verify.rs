@@ -166,7 +166,7 @@ fn LinkPanel(d: Driver) -> impl IntoView {
         sent.get().and_then(|(how, error)| match (how, error) {
             (_, Some(e)) => Some(view! {
                 <p class="error" role="alert" data-testid="idv-delivery-error">
-                    {format!("The link was not sent ({e}). Show or copy it instead.")}
+                    {format!("The link was not sent ({e}). Show or copy it instead, or resend it.")}
                 </p>
             }
             .into_any()),

@@ -16,6 +16,8 @@ pub enum Action {
     CloseForm,
     CopyLink,
     CancelVerification,
+    /// Send a link that expired unused or was not delivered again.
+    ResendLink,
     StepUp,
     RestartStepUp,
     CancelStepUp,
@@ -32,6 +34,7 @@ impl Action {
             Self::CloseForm => "Back",
             Self::CopyLink => "Copy",
             Self::CancelVerification => "Cancel verification",
+            Self::ResendLink => "Resend link",
             Self::StepUp => "Step-Up Auth",
             Self::RestartStepUp => "Restart step-up",
             Self::CancelStepUp => "Cancel step-up",
@@ -45,6 +48,7 @@ impl Action {
             Self::VerifyIdentity
                 | Self::VerifyAgain
                 | Self::VerifyPrimaryContact
+                | Self::ResendLink
                 | Self::StepUp
                 | Self::RestartStepUp
         )
@@ -59,6 +63,7 @@ impl Action {
             }
             Self::CloseForm => Msg::CloseVerify,
             Self::CancelVerification => Msg::CancelVerify,
+            Self::ResendLink => Msg::ResendLink,
             Self::StepUp | Self::RestartStepUp => Msg::StartStepUp,
             Self::CancelStepUp => Msg::CancelStepUp,
             Self::CreateLink | Self::CopyLink => return None,
@@ -92,6 +97,9 @@ impl Model {
             if offer_verify && self.verify == Verify::Closed {
                 out.push(Action::VerifyPrimaryContact);
             }
+            if self.verify == Verify::Closed && self.resendable().is_some() {
+                out.push(Action::ResendLink);
+            }
         } else {
             if self.verify == Verify::Closed {
                 let verified = contact.is_some_and(|c| c.status == IdvStatus::Verified);
@@ -100,6 +108,9 @@ impl Model {
                 } else {
                     Action::VerifyIdentity
                 });
+                if self.resendable().is_some() {
+                    out.push(Action::ResendLink);
+                }
             }
             // Both buttons in the contact sidebar: Step-Up Auth for an enrolled contact.
             if self.can_step_up() {
@@ -112,6 +123,9 @@ impl Model {
             Verify::Waiting(w) => {
                 if w.session.hosted_url.is_some() {
                     out.push(Action::CopyLink);
+                }
+                if self.resendable().is_some() {
+                    out.push(Action::ResendLink);
                 }
                 out.push(Action::CancelVerification);
             }
@@ -174,6 +188,7 @@ mod tests {
             CloseForm,
             CopyLink,
             CancelVerification,
+            ResendLink,
             StepUp,
             RestartStepUp,
             CancelStepUp,

@@ -11,6 +11,7 @@
 //! - `record.rs`: the record the widget sits on (contact or deal), loading and refreshing it;
 //! - `actions.rs`: the buttons offered in each state;
 //! - `verify.rs`: the *Verify Identity* form and the link the customer opens;
+//! - `resend.rs`: *Resend link* for a link that expired unused or was not delivered;
 //! - `stepup.rs`: the LiveID step-up (on a deal, or on an enrolled contact), with its countdown;
 //! - `watch.rs`: polling and canceling a pending session (shared by both flows);
 //! - `failure.rs`: why a request did not give what was asked;
@@ -24,6 +25,7 @@ mod failure;
 mod fresh;
 mod history;
 mod record;
+mod resend;
 mod stepup;
 mod verify;
 mod watch;
@@ -31,7 +33,9 @@ mod watch;
 #[cfg(test)]
 mod fixtures;
 
-use idv_types::{ContactData, StartStepUp, StartVerification, Verification};
+use idv_types::{
+    ContactData, ResendAnswer, ResendLink, StartStepUp, StartVerification, Verification,
+};
 
 pub use self::{
     actions::Action,
@@ -90,6 +94,10 @@ pub enum Msg {
     VerifyStarted(Verification),
     VerifyFailed(Failure),
     CancelVerify,
+    /// *Resend link* (see `resend.rs`).
+    ResendLink,
+    Resent(ResendAnswer),
+    ResendFailed(Failure),
     StartStepUp,
     StepUpStarted(Verification),
     StepUpFailed(Failure),
@@ -168,6 +176,11 @@ pub enum Cmd {
     Cancel {
         id: String,
     },
+    /// Send the link of session `id` again.
+    Resend {
+        id: String,
+        body: ResendLink,
+    },
     FetchAudit {
         contact_id: u64,
     },
@@ -203,6 +216,8 @@ pub struct Model {
     /// The help-desk ticket the widget sits on (Freshdesk): a start names it, so the result is
     /// noted on the ticket.
     pub ticket: Option<u64>,
+    /// The session whose link is being sent again (one request at a time).
+    pub resending: Option<String>,
     /// Bumped with each focus request, so asking twice for the same place still moves focus.
     pub focus: (u32, Focus),
     next_gen: u32,
@@ -223,6 +238,7 @@ impl Model {
             user,
             contact_data: None,
             ticket: None,
+            resending: None,
             focus: (0, Focus::None),
             next_gen: 1,
         }
@@ -248,6 +264,10 @@ impl Model {
             Msg::VerifyStarted(session) => self.verify_started(session, out),
             Msg::VerifyFailed(failure) => self.verify_failed(failure, out),
             Msg::CancelVerify => self.cancel_verify(out),
+            // Resend link (resend.rs).
+            Msg::ResendLink => self.resend_link(out),
+            Msg::Resent(answer) => self.resent(answer, out),
+            Msg::ResendFailed(failure) => self.resend_failed(failure, out),
             // Step-up (stepup.rs).
             Msg::StartStepUp => self.start_stepup(out),
             Msg::StepUpStarted(session) => self.stepup_started(session, out),

@@ -194,16 +194,7 @@ impl Model {
             self.refresh(cmds);
             return;
         }
-        // The badge turns Pending at once, without another request.
-        if let Load::Ready(record) = &mut self.load {
-            if let Some(c) = record
-                .contact_mut()
-                .filter(|c| c.contact_id == session.contact_id)
-            {
-                c.status = IdvStatus::Pending;
-                c.current = Some(session.clone());
-            }
-        }
+        self.mark_pending(&session);
         let asked = match &self.verify {
             Verify::Form(f) => f.delivery,
             _ => Delivery::Show,
@@ -223,6 +214,19 @@ impl Model {
         self.watch_idv(session, cmds);
         self.announce(announcement);
         self.focus(Focus::Copy);
+    }
+
+    /// The badge turns Pending at once, without another request.
+    pub(super) fn mark_pending(&mut self, session: &Verification) {
+        if let Load::Ready(record) = &mut self.load {
+            if let Some(c) = record
+                .contact_mut()
+                .filter(|c| c.contact_id == session.contact_id)
+            {
+                c.status = IdvStatus::Pending;
+                c.current = Some(session.clone());
+            }
+        }
     }
 
     /// `Msg::VerifyFailed`: back to the form, with the error.
@@ -261,7 +265,7 @@ impl Model {
         }
     }
 
-    fn watch_idv(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
+    pub(super) fn watch_idv(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
         let gen = self.gen();
         self.verify = Verify::Waiting(Watch::new(session, gen));
         cmds.push(Cmd::Schedule {

@@ -21,9 +21,12 @@
 //!   plus any `invoke_template("name"` call with a literal name.
 //! - `[secure-iparams]` secure iparams appear in request templates only inside `schema.headers`,
 //!   and never in front-end code.
-//! - `[iparams]` config/iparams.json entries have a display name and a known type, and those
-//!   scoped with `modules` name product modules of the manifest; the app has either
-//!   iparams.json or iparams.html, not both.
+//! - `[iparams]` config/iparams.json entries have a display name and a known type (a dropdown
+//!   its options, its default among them), and those scoped with `modules` name product
+//!   modules of the manifest; the app has either iparams.json or iparams.html, not both.
+//! - `[policy-iparams]` every field of the backend's tenant `Policy` is offered on the install
+//!   form and passed on by server.js's install; every iparam is either used by a request
+//!   template or such a field.
 //! - `[appclient]` every HTML page loads `{{{appclient}}}` (outside comments), none the old
 //!   `fresh_client.js`.
 //! - `[no-eval]`, `[no-unpkg]`, `[no-direct-fetch]`, `[no-timers]`: no `eval`/`new Function`, no
@@ -36,7 +39,7 @@
 //! `[whitelisted-domains]`), `location.rs`, `events.rs`, `requests.rs` (`[requests]`,
 //! `[templates-used]`), `iparams.rs` (`[iparams]`, `[secure-iparams]`), `pages.rs`
 //! (`[appclient]`), `lints.rs` (`[no-eval]`, `[no-unpkg]`, `[no-direct-fetch]`, `[no-timers]`) and
-//! `unit_tests.rs`. What the check knows of the platform is in `platform.rs`; the text scanners
+//! `policy.rs` (`[policy-iparams]`) and `unit_tests.rs`. What the check knows of the platform is in `platform.rs`; the text scanners
 //! the rules share are in `scan.rs`.
 
 mod events;
@@ -46,6 +49,7 @@ mod location;
 mod manifest;
 mod pages;
 mod platform;
+mod policy;
 mod requests;
 mod scan;
 mod unit_tests;
@@ -178,6 +182,7 @@ impl Checker {
             self.secure_in_templates(r, &iparams);
         }
         self.secure_in_front_end(&iparams);
+        self.policy_iparams(requests.as_ref(), server_code.as_deref());
         self.pages();
         self.front_end_code();
         if let Some(code) = &server_code {
@@ -252,6 +257,7 @@ pub(crate) mod tests {
             "package.json",
             "vitest.config.js",
             "tests/serverless/server.test.js",
+            policy::POLICY_SOURCE,
         ] {
             let from = repo().join(rel);
             fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();

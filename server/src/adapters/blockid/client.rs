@@ -27,7 +27,7 @@ use crate::{
     clock,
     ports::identity::{
         CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError, ProviderSession,
-        ResultFields, SessionReport,
+        Redelivery, ResendIdv, ResultFields, SessionReport,
     },
 };
 
@@ -139,6 +139,26 @@ impl BlockIdClient {
         self.send_to(Method::POST, "messaging", &url, &key, &tag, Some(&body))
             .await
             .map(|_| ())
+    }
+
+    /// Texts a verification link to `phone` with the tenant's SMS template (or the default).
+    async fn text_link(&self, phone: Option<&str>, link: &str) -> Result<(), ProviderError> {
+        let Some(phone) = phone else {
+            return Err(ProviderError::Rejected(
+                "the contact has no phone number in international (E.164) form".into(),
+            ));
+        };
+        let info = self.community().await?;
+        let tenant = info.tenant.name.as_deref().unwrap_or(&info.community.name);
+        let template = self
+            .cfg
+            .sms_template
+            .as_deref()
+            .unwrap_or(DEFAULT_SMS_TEMPLATE);
+        let text = template
+            .replace("<tenantname>", tenant)
+            .replace("<link>", link);
+        self.send_sms(phone, &text).await
     }
 
     /// Compares the document's face with the selfie; `Ok(score)` only on an explicit match.
@@ -253,22 +273,7 @@ impl IdentityProvider for BlockIdClient {
         }
         let mut delivery_error = None;
         if req.delivery == Delivery::Sms {
-            let tenant = info.tenant.name.as_deref().unwrap_or(&info.community.name);
-            let template = self
-                .cfg
-                .sms_template
-                .as_deref()
-                .unwrap_or(DEFAULT_SMS_TEMPLATE);
-            let text = template
-                .replace("<tenantname>", tenant)
-                .replace("<link>", &created.url);
-            let sent = match &req.phone {
-                Some(phone) => self.send_sms(phone, &text).await,
-                None => Err(ProviderError::Rejected(
-                    "the contact has no phone number in international (E.164) form".into(),
-                )),
-            };
-            if let Err(e) = sent {
+            if let Err(e) = self.text_link(req.phone.as_deref(), &created.url).await {
                 tracing::warn!(error = %e, "the 1Kosmos SMS with the verification link was not sent");
                 delivery_error = Some(format!("the SMS was not sent: {e}"));
             }
@@ -444,5 +449,17 @@ impl IdentityProvider for BlockIdClient {
     /// BlockID sends links by SMS through its messaging service; it has no email of its own.
     fn deliveries(&self) -> Vec<Delivery> {
         vec![Delivery::Show, Delivery::Sms]
+    }
+
+    /// The messaging service texts any link: the session's own link goes out again, on the same
+    /// document-share session (no new one is billed).
+    async fn resend_idv(&self, req: &ResendIdv) -> Result<Redelivery, ProviderError> {
+        if req.delivery != Delivery::Sms || !is_session_id(&req.session_id) {
+            return Ok(Redelivery::CannotReuse(
+                "1Kosmos BlockID sends a session's link again only by SMS".into(),
+            ));
+        }
+        self.text_link(req.phone.as_deref(), &req.url).await?;
+        Ok(Redelivery::Sent)
     }
 }

@@ -305,7 +305,15 @@ pub(super) async fn sms(State(sim): State<BlockIdSim>, h: HeaderMap, body: Bytes
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "invalid smsTemplateB64"))?;
         let to = format!("+{}{}", req.sms_isd_code, req.sms_to);
-        sim.inner.lock().outbox.push(Sms { to, text });
+        let mut g = sim.inner.lock();
+        if g.faults.sms_down {
+            return Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the SMS gateway is unavailable",
+            ));
+        }
+        g.outbox.push(Sms { to, text });
+        drop(g);
         let id = uuid::Uuid::new_v4().to_string();
         Ok(Json(json!({"messageId": id, "status": "scheduled"})).into_response())
     };

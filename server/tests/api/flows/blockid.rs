@@ -63,7 +63,7 @@ async fn provider_session(w: &World, verification: &str) -> String {
 }
 
 /// A world whose tenant speaks BlockID to a twin of its own.
-async fn blockid_world(db: Db, policy: Policy) -> Option<(World, BlockIdSim, Served)> {
+pub(super) async fn blockid_world(db: Db, policy: Policy) -> Option<(World, BlockIdSim, Served)> {
     // BlockID has no completion webhook: results come by polling.
     let settings = Settings {
         idv_poll: vec![Duration::from_millis(100)],

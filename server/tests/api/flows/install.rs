@@ -143,3 +143,70 @@ async fn other_account(db: Db) {
     assert_eq!(status, 403);
     assert_eq!(tenant_state(&w).await, before, "nothing changed");
 }
+
+both!(
+    every_switch_of_the_install_form_is_stored_and_a_bad_choice_is_refused,
+    install_form_switches
+);
+async fn install_form_switches(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // What server.js sends from the install form (tests/serverless covers that side).
+    let policy = json!({
+        "auto_verify_on_create": true, "gated_stages": ["Negotiation"], "revert_on_gate": true,
+        "validity_days": 180, "default_ial": "IAL2", "min_ial": "IAL2",
+        "automation_delivery": "email", "reverify_on_expiry": true,
+        "invalidate_on_identity_change": true,
+        // Freshdesk's switches (a Freshsales install leaves them at their defaults).
+        "verify_new_tickets": false, "ticket_types": [], "ticket_group_ids": [],
+        "fresh_minutes": 30,
+    });
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": w.account_url(), "policy": policy}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (stored, _) = tenant_state(&w).await;
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored, policy);
+
+    // "provider default" arrives as null: the backend chooses.
+    let mut default_delivery = policy.clone();
+    default_delivery["automation_delivery"] = Value::Null;
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": w.account_url(), "policy": default_delivery}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (stored, _) = tenant_state(&w).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap()["automation_delivery"],
+        Value::Null
+    );
+
+    // A level above the one automation asks for: refused with what to fix, nothing stored.
+    let mut bad = policy.clone();
+    bad["default_ial"] = "IAL1".into();
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": w.account_url(), "policy": bad}),
+        )
+        .await;
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("min_ial"),
+        "{body}"
+    );
+    let (stored, _) = tenant_state(&w).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap()["default_ial"],
+        "IAL2"
+    );
+}

@@ -40,7 +40,7 @@ mod hostile_input {
             failure_persistence: None,
             ..ProptestConfig::default()
         };
-        proptest!(cfg, |(body in body(), id in id(), route in 0usize..10, auth in 0usize..3)| {
+        proptest!(cfg, |(body in body(), id in id(), route in 0usize..11, auth in 0usize..3)| {
             let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
             let (method, path) = match route {
                 0 => ("GET", format!("/api/v1/contacts/{enc}/status")),
@@ -52,6 +52,7 @@ mod hostile_input {
                 6 => ("POST", "/api/v1/install".to_string()),
                 7 => ("POST", format!("/hooks/kosmos/{enc}")),
                 8 => ("POST", "/hooks/freshworks".to_string()),
+                9 => ("POST", format!("/api/v1/verifications/{enc}/resend")),
                 _ => ("POST", format!("/hooks/freshsales/{enc}")),
             };
             let (code, ct) = rt.block_on(async {

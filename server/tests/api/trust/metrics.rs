@@ -62,3 +62,52 @@ async fn no_query_per_scrape(db: Db) {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("idv_results_total"));
 }
+
+both!(
+    metrics_count_the_tenants_whose_setup_is_incomplete,
+    incomplete_setups
+);
+async fn incomplete_setups(db: Db) {
+    use idv_server::{domain::setup::CONTACT_FIELDS, sim::freshsales::def_of};
+
+    use crate::world::{ALIAS, FS_KEY};
+
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let url = format!("{}/metrics", w.app.ops_url());
+    let scrape = || async { w.http.get(&url).send().await.unwrap().text().await.unwrap() };
+    let text = scrape().await;
+    assert!(text.contains("idv_tenants_setup_incomplete 0\n"), "{text}");
+
+    // An install into an account that lacks the app's fields counts at once.
+    w.fs.unprovision(ALIAS);
+    let res = w
+        .install(
+            FS_KEY,
+            &serde_json::json!({"account_url": w.account_url(), "policy": {}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let text = scrape().await;
+    assert!(text.contains("idv_tenants_setup_incomplete 1\n"), "{text}");
+
+    // The admin creates the fields; the periodic check finds the set-up complete.
+    for f in CONTACT_FIELDS {
+        w.fs.add_contact_field(ALIAS, def_of(f));
+    }
+    let engine = w.app.engine().clone();
+    assert_eq!(engine.recheck_incomplete_setups().await.unwrap(), 1);
+    let text = scrape().await;
+    assert!(text.contains("idv_tenants_setup_incomplete 0\n"), "{text}");
+
+    // Incomplete again, then the scrape answers from memory with the database gone.
+    w.fs.unprovision(ALIAS);
+    engine
+        .check_setup(&engine.tenant(crate::world::TENANT).await.unwrap().unwrap())
+        .await
+        .unwrap();
+    w.app.state.store.close().await;
+    let text = scrape().await;
+    assert!(text.contains("idv_tenants_setup_incomplete 1\n"), "{text}");
+}
