@@ -12,6 +12,7 @@ mod expiry;
 mod input;
 mod install;
 mod operations;
+mod reconcile;
 mod resend;
 mod retention;
 mod setup;
