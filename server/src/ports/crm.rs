@@ -136,6 +136,59 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     fn has_custom_modules(&self) -> bool {
         true
     }
+    /// One page (from 1) of the contacts created at or after `since_ms`, newest first: what
+    /// the periodic check reads to catch contacts whose event never reached the backend. A CRM
+    /// that cannot list them has nothing to reconcile.
+    async fn contacts_created_since(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentContact>, CrmError> {
+        let _ = (since_ms, page);
+        Ok(RecentPage::default())
+    }
+    /// One page (from 1) of the deals updated at or after `since_ms`, newest first, with their
+    /// stage.
+    async fn deals_updated_since(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentDeal>, CrmError> {
+        let _ = (since_ms, page);
+        Ok(RecentPage::default())
+    }
+}
+
+/// A page of a list of recent records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentPage<T> {
+    pub items: Vec<T>,
+    /// Whether a next page may hold more records in the span asked for.
+    pub more: bool,
+}
+
+impl<T> Default for RecentPage<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            more: false,
+        }
+    }
+}
+
+/// A contact as a list of recently created contacts shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentContact {
+    pub id: u64,
+    pub created_at_ms: i64,
+}
+
+/// A deal as a list of recently updated deals shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentDeal {
+    pub id: u64,
+    pub stage_id: Option<u64>,
+    pub updated_at_ms: i64,
 }
 
 /// An account's set-up, as [`Crm::setup_facts`] reads it.

@@ -25,6 +25,9 @@ use crate::{
     ports::CrmKind,
 };
 
+/// The `inbound_events` source of the contacts whose creation was acted on.
+pub const CONTACT_CREATED_SOURCE: &str = "contact_created";
+
 /// A CRM event in our terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrmEvent {
@@ -71,8 +74,8 @@ pub enum Authority {
 /// What an event did, for the sender's 2xx body and the tests.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Handled {
-    /// `started`, `already_pending_or_valid`, `not_gated`, `gate_satisfied`, `policy_off`,
-    /// `no_contact`, `uninstalled`, `invalidated`, `nothing_to_invalidate`.
+    /// `started`, `already_pending_or_valid`, `already_seen`, `not_gated`, `gate_satisfied`,
+    /// `policy_off`, `no_contact`, `uninstalled`, `invalidated`, `nothing_to_invalidate`.
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_id: Option<String>,
@@ -284,9 +287,27 @@ impl Engine {
                 if authority == Authority::Forwarded && !tenant.policy.auto_verify_on_create {
                     return Ok(Handled::just("policy_off"));
                 }
-                let (v, new) = self
+                // The app's own report of a new contact is acted on once, whether the forwarder
+                // or the periodic check of missed events brought it.
+                let seen = format!("contact:{contact_id}:created");
+                if authority == Authority::Forwarded
+                    && !self
+                        .store
+                        .record_delivery(&tenant.id, CONTACT_CREATED_SOURCE, &seen)
+                        .await?
+                {
+                    return Ok(Handled::just("already_seen"));
+                }
+                let started = self
                     .start_automatic(tenant, *contact_id, options, Origin::Automation)
-                    .await?;
+                    .await;
+                if started.is_err() && authority == Authority::Forwarded {
+                    // Not acted on: the next delivery or check tries again.
+                    self.store
+                        .forget_delivery(&tenant.id, CONTACT_CREATED_SOURCE, &seen)
+                        .await?;
+                }
+                let (v, new) = started?;
                 let outcome = if new {
                     "started"
                 } else {

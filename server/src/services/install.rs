@@ -55,6 +55,10 @@ impl Engine {
             return Err(another_account());
         }
         tenant::set_policy(&self.store, tenant_id, policy).await?;
+        // Missed events are read back to here at most, never before the app was installed.
+        self.store
+            .start_reconciling(tenant_id, crate::clock::now_ms())
+            .await?;
         tenant::set_installed(&self.store, tenant_id, true).await?;
         self.forget_clients(tenant_id);
         let policy_json = serde_json::to_string(policy).unwrap_or_default();

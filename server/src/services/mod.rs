@@ -13,6 +13,7 @@ pub mod keys;
 pub mod limits;
 pub mod metrics;
 mod poller;
+pub mod reconcile;
 mod resend;
 mod results;
 pub mod retention;

@@ -1,4 +1,5 @@
-//! The background workers: poller and expiry, CRM write-back, the set-up re-check, retention.
+//! The background workers: poller and expiry, CRM write-back, the periodic check (set-up
+//! re-check and missed CRM events), retention.
 
 use std::sync::Arc;
 
@@ -83,8 +84,8 @@ impl Engine {
                         () = cancel.cancelled() => break,
                         () = tokio::time::sleep(e.settings.setup_recheck) => {},
                     }
-                    if let Err(err) = e.recheck_incomplete_setups().await {
-                        tracing::warn!(error = %err, "set-up check");
+                    if let Err(err) = e.periodic_check().await {
+                        tracing::warn!(error = %err, "periodic check");
                     }
                 }
             })

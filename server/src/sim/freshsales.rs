@@ -20,6 +20,7 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 
 mod setup;
+mod views;
 pub use setup::def_of;
 
 #[derive(Debug, Clone, Default)]
@@ -139,12 +140,24 @@ impl FreshsalesSim {
         email: &str,
         phone: &str,
     ) {
+        let now = crate::clock::rfc3339(crate::clock::now_ms());
         self.with(alias, |a| {
             a.contacts.insert(
                 id,
                 json!({"id": id, "first_name": first, "last_name": last, "email": email,
-                "mobile_number": phone, "custom_field": {}}),
+                "mobile_number": phone, "custom_field": {}, "created_at": now, "updated_at": now}),
             );
+        });
+    }
+
+    /// Moves a deal to another stage as a user does in Freshsales (no app event is sent).
+    pub fn move_deal(&self, alias: &str, id: u64, stage_id: u64) {
+        let now = crate::clock::rfc3339(crate::clock::now_ms());
+        self.with(alias, |a| {
+            if let Some(d) = a.deals.get_mut(&id) {
+                d["deal_stage_id"] = json!(stage_id);
+                d["updated_at"] = json!(now);
+            }
         });
     }
 
@@ -157,11 +170,12 @@ impl FreshsalesSim {
         stage_id: u64,
         contact_ids: &[u64],
     ) {
+        let now = crate::clock::rfc3339(crate::clock::now_ms());
         self.with(alias, |a| {
             a.deals.insert(
                 id,
                 json!({"id": id, "name": name, "amount": amount, "deal_stage_id": stage_id,
-                "contact_ids": contact_ids}),
+                "contact_ids": contact_ids, "created_at": now, "updated_at": now}),
             );
         });
     }
@@ -286,7 +300,7 @@ async fn handle(
             break 'call err(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable");
         }
         account.window.push_back(now);
-        route(account, &method, &path, &body)
+        route(account, &method, &path, uri.query().unwrap_or(""), &body)
     };
     account.calls.push(Call {
         method: method.to_string(),
@@ -305,9 +319,17 @@ fn num(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusCode, Value) {
+fn route(
+    a: &mut Account,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match (method.as_str(), parts.as_slice()) {
+        ("GET", [kind @ ("contacts" | "deals"), "filters"]) => views::filters(kind),
+        ("GET", [kind @ ("contacts" | "deals"), "view", id]) => views::view(a, kind, id, query),
         ("GET", ["contacts", id]) => match num(id).and_then(|id| a.contacts.get(&id)) {
             Some(c) => (StatusCode::OK, json!({"contact": c})),
             None => err(StatusCode::NOT_FOUND, "Contact not found"),
@@ -376,6 +398,9 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
                     c.insert("id".into(), json!(id));
                     c.insert("email".into(), json!(email));
                     c.entry("custom_field").or_insert(json!({}));
+                    let now = crate::clock::rfc3339(crate::clock::now_ms());
+                    c.insert("created_at".into(), json!(now));
+                    c.insert("updated_at".into(), json!(now));
                     a.contacts.insert(id, Value::Object(c.clone()));
                     // A created contact answers 201, an updated one 200.
                     (StatusCode::CREATED, json!({"contact": c}))
@@ -412,6 +437,7 @@ fn route(a: &mut Account, method: &Method, path: &str, body: &Value) -> (StatusC
             };
             if let Some(s) = stage {
                 d["deal_stage_id"] = json!(s);
+                d["updated_at"] = json!(crate::clock::rfc3339(crate::clock::now_ms()));
             }
             (StatusCode::OK, json!({"deal": d}))
         }

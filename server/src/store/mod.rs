@@ -15,6 +15,7 @@ mod contacts;
 mod deals;
 mod inbound;
 mod outbox;
+mod reconcile;
 mod retention;
 mod sealed_values;
 mod setup;

@@ -4,7 +4,8 @@ use serde_json::{Map, Value};
 
 use super::{normalise_phone, FreshsalesClient, FsError, Target, HISTORY_MODULE};
 use crate::ports::crm::{
-    Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec, Record, SetupFacts,
+    Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec, RecentContact, RecentDeal,
+    RecentPage, Record, SetupFacts,
 };
 
 /// A refusal of a write that names a field or module the account lacks.
@@ -188,5 +189,21 @@ impl Crm for FreshsalesClient {
             )));
         }
         Ok(self.create_contact_field_def(spec).await?)
+    }
+
+    async fn contacts_created_since(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentContact>, CrmError> {
+        Ok(self.recent_contacts(since_ms, page).await?)
+    }
+
+    async fn deals_updated_since(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentDeal>, CrmError> {
+        Ok(self.recent_deals(since_ms, page).await?)
     }
 }

@@ -4,6 +4,7 @@
 
 mod crm;
 mod setup;
+mod views;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 pub use setup::CONTACT_FIELDS_BY_API;
+pub use views::{ALL_CONTACTS_VIEW, ALL_DEALS_VIEW};
 
 /// The API root for a bundle alias. Hosted accounts live at `{alias}.myfreshworks.com`.
 pub fn base_url_for_alias(alias: &str) -> String {
@@ -173,6 +175,8 @@ pub struct FreshsalesClient {
     base: String,
     key: SecretString,
     http: reqwest::Client,
+    /// The ids of the list views read so far (`contacts`, `deals` → the view of all records).
+    views: std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<&'static str, u64>>>,
 }
 
 impl std::fmt::Debug for FreshsalesClient {
@@ -190,6 +194,7 @@ impl FreshsalesClient {
             base: base.trim_end_matches('/').to_string(),
             key,
             http: crate::adapters::http_client(timeout),
+            views: Default::default(),
         }
     }
 

@@ -197,9 +197,9 @@ async fn forwarder_events(db: Db) {
     let s = w.json("/api/v1/contacts/12/status").await;
     assert_eq!(s["status"], "pending");
     assert_eq!(s["current"]["requested_by"], "automation");
-    // A new delivery of the same creation: still one session.
+    // A new delivery of the same creation: acted on once, still one session.
     let third: Value = send(key, "evt-2").await.unwrap().json().await.unwrap();
-    assert_eq!(third["result"]["outcome"], "already_pending_or_valid");
+    assert_eq!(third["result"]["outcome"], "already_seen");
     assert_eq!(w.ks.sessions().len(), 1);
 }
 

@@ -13,6 +13,7 @@ mod freshdesk;
 mod input;
 mod install;
 mod operations;
+mod reconcile;
 mod resend;
 mod retention;
 mod setup;

@@ -1,0 +1,210 @@
+//! Recent contacts and deals through Freshsales' list views, for the periodic check that catches
+//! events which never reached the backend: `GET /contacts/filters` (and `/deals/filters`) list
+//! the account's views; `GET /contacts/view/:view_id` (and `/deals/view/:view_id`) lists a
+//! view's records, a page at a time (documented endpoints, `../shared/reference/freshworks.md`
+//! §6).
+//!
+//! UNCONFIRMED, all of it kept here: the names of the built-in views that hold every record
+//! ([`ALL_CONTACTS_VIEW`], [`ALL_DEALS_VIEW`]), the shape of the filters answer
+//! (`{"filters": [{"id", "name"}]}`), the sort and paging parameters ([`SORT_QUERY`]), the
+//! answer's keys (`contacts` / `deals`, `meta.total_pages`) and the timestamp fields
+//! (`created_at`, `updated_at`, RFC 3339 with an offset).
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{FreshsalesClient, FsError};
+use crate::ports::crm::{RecentContact, RecentDeal, RecentPage};
+
+/// The built-in view of every contact (UNCONFIRMED name).
+pub const ALL_CONTACTS_VIEW: &str = "All Contacts";
+/// The built-in view of every deal (UNCONFIRMED name).
+pub const ALL_DEALS_VIEW: &str = "All Deals";
+/// Records per page asked for (UNCONFIRMED maximum).
+pub const PER_PAGE: u32 = 100;
+/// Newest first by `field`, one page: `sort`, `sort_type`, `page`, `per_page` (UNCONFIRMED).
+const SORT_QUERY: &str = "sort={field}&sort_type=desc&page={page}&per_page={per_page}";
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Contacts,
+    Deals,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Contacts => "contacts",
+            Self::Deals => "deals",
+        }
+    }
+
+    fn all_view(self) -> &'static str {
+        match self {
+            Self::Contacts => ALL_CONTACTS_VIEW,
+            Self::Deals => ALL_DEALS_VIEW,
+        }
+    }
+
+    /// The timestamp the list is sorted and cut on.
+    fn time_field(self) -> &'static str {
+        match self {
+            Self::Contacts => "created_at",
+            Self::Deals => "updated_at",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct View {
+    id: u64,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    id: u64,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    deal_stage_id: Option<u64>,
+}
+
+/// RFC 3339 (any offset) to Unix milliseconds.
+fn ms_of(t: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+impl FreshsalesClient {
+    /// The id of the view that holds every record of `kind` (read once per client).
+    async fn all_view(&self, kind: Kind) -> Result<u64, FsError> {
+        if let Some(id) = self.views.lock().get(kind.path()).copied() {
+            return Ok(id);
+        }
+        let v = self
+            .call(
+                Method::GET,
+                &format!("/{}/filters", kind.path()),
+                None,
+                &format!("{} views", kind.path()),
+            )
+            .await?;
+        let views: Vec<View> = Self::field(v, "filters")?;
+        let id = views
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(kind.all_view()))
+            .map(|f| f.id)
+            .ok_or_else(|| {
+                FsError::Protocol(format!(
+                    "the account has no \"{}\" view to read recent {} from",
+                    kind.all_view(),
+                    kind.path()
+                ))
+            })?;
+        self.views.lock().insert(kind.path(), id);
+        Ok(id)
+    }
+
+    /// Page `page` of `kind`'s records, newest first, cut at `since_ms`.
+    async fn recent(
+        &self,
+        kind: Kind,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<(Vec<(Row, i64)>, bool), FsError> {
+        let view = self.all_view(kind).await?;
+        let query = SORT_QUERY
+            .replace("{field}", kind.time_field())
+            .replace("{page}", &page.max(1).to_string())
+            .replace("{per_page}", &PER_PAGE.to_string());
+        let v = self
+            .call(
+                Method::GET,
+                &format!("/{}/view/{view}?{query}", kind.path()),
+                None,
+                &format!("{} view {view}", kind.path()),
+            )
+            .await?;
+        let pages = v
+            .pointer("/meta/total_pages")
+            .and_then(Value::as_u64)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        let rows: Vec<Row> = Self::field(v, kind.path())?;
+        let full = rows.len() as u32 >= PER_PAGE;
+        let mut reached_older = false;
+        let mut out = Vec::new();
+        for row in rows {
+            let at = match kind {
+                Kind::Contacts => row.created_at.as_deref(),
+                Kind::Deals => row.updated_at.as_deref(),
+            }
+            .and_then(ms_of);
+            match at {
+                Some(at) if at >= since_ms => out.push((row, at)),
+                Some(_) => reached_older = true,
+                // A record without a readable time cannot be placed: it is left out.
+                None => {}
+            }
+        }
+        let more = !reached_older && pages.map_or(full, |n| page < n);
+        Ok((out, more))
+    }
+
+    /// Contacts created at or after `since_ms`, one page.
+    pub async fn recent_contacts(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentContact>, FsError> {
+        let (rows, more) = self.recent(Kind::Contacts, since_ms, page).await?;
+        Ok(RecentPage {
+            items: rows
+                .into_iter()
+                .map(|(r, at)| RecentContact {
+                    id: r.id,
+                    created_at_ms: at,
+                })
+                .collect(),
+            more,
+        })
+    }
+
+    /// Deals updated at or after `since_ms`, one page.
+    pub async fn recent_deals(
+        &self,
+        since_ms: i64,
+        page: u32,
+    ) -> Result<RecentPage<RecentDeal>, FsError> {
+        let (rows, more) = self.recent(Kind::Deals, since_ms, page).await?;
+        Ok(RecentPage {
+            items: rows
+                .into_iter()
+                .map(|(r, at)| RecentDeal {
+                    id: r.id,
+                    stage_id: r.deal_stage_id,
+                    updated_at_ms: at,
+                })
+                .collect(),
+            more,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ms_of;
+
+    #[test]
+    fn reads_freshsales_timestamps_with_their_offset() {
+        assert_eq!(ms_of("1970-01-01T05:30:01+05:30"), Some(1000));
+        assert_eq!(ms_of("2026-11-22T10:00:00.250Z"), Some(1_795_341_600_250));
+        assert_eq!(ms_of("yesterday"), None);
+    }
+}
