@@ -133,6 +133,12 @@ pub struct TenantRow {
     pub automator_secret_previous: Option<SecretString>,
     /// How many sessions the account may start (the defaults unless the operator set them).
     pub start_limits: StartLimits,
+    /// Freshchat: the API root, the token, the webhook settings' public key (PEM) and the agent
+    /// results are posted as (`server tenant freshchat`).
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token: Option<SecretString>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -159,6 +165,10 @@ pub struct Connections {
     pub rate_window_secs: Option<i64>,
     pub provider_settings: Option<ProviderSettings>,
     pub provider_secret: Option<String>,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token: Option<String>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -214,6 +224,10 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            freshchat_api_url: r.freshchat_api_url,
+            freshchat_token: open("freshchat_token_sealed", r.freshchat_token_sealed),
+            freshchat_public_key: r.freshchat_public_key,
+            freshchat_agent_id: r.freshchat_agent_id,
         }
     }))
 }
@@ -254,6 +268,10 @@ pub async fn set_connections(
                     .as_ref()
                     .and_then(|p| serde_json::to_string(p).ok()),
                 provider_secret_sealed: seal("provider_secret_sealed", &c.provider_secret),
+                freshchat_api_url: c.freshchat_api_url.clone(),
+                freshchat_token_sealed: seal("freshchat_token_sealed", &c.freshchat_token),
+                freshchat_public_key: c.freshchat_public_key.clone(),
+                freshchat_agent_id: c.freshchat_agent_id.clone(),
             },
         )
         .await

@@ -35,6 +35,10 @@ pub struct TenantRecord {
     pub automator_secret_prev_sealed: Option<String>,
     pub automator_secret_prev_until: Option<i64>,
     pub start_limits: Option<String>,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token_sealed: Option<String>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 /// The two webhook secrets a tenant can rotate.
@@ -94,12 +98,18 @@ pub struct SealedConnections {
     pub rate_window_secs: Option<i64>,
     pub provider_settings: Option<String>,
     pub provider_secret_sealed: Option<String>,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token_sealed: Option<String>,
+    /// The PEM public key of the Freshchat webhook settings (public, not sealed).
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
     kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
     provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
-    automator_secret_prev_sealed, automator_secret_prev_until, start_limits";
+    automator_secret_prev_sealed, automator_secret_prev_until, start_limits, \
+    freshchat_api_url, freshchat_token_sealed, freshchat_public_key, freshchat_agent_id";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -169,7 +179,11 @@ impl Store {
              hourly_limit = COALESCE($8, hourly_limit), \
              rate_window_secs = COALESCE($9, rate_window_secs), \
              provider_settings = COALESCE($10, provider_settings), \
-             provider_secret_sealed = COALESCE($11, provider_secret_sealed) \
+             provider_secret_sealed = COALESCE($11, provider_secret_sealed), \
+             freshchat_api_url = COALESCE($12, freshchat_api_url), \
+             freshchat_token_sealed = COALESCE($13, freshchat_token_sealed), \
+             freshchat_public_key = COALESCE($14, freshchat_public_key), \
+             freshchat_agent_id = COALESCE($15, freshchat_agent_id) \
              WHERE id = $1",
         )
         .bind(id)
@@ -183,6 +197,10 @@ impl Store {
         .bind(c.rate_window_secs)
         .bind(c.provider_settings.clone())
         .bind(c.provider_secret_sealed.clone())
+        .bind(c.freshchat_api_url.clone())
+        .bind(c.freshchat_token_sealed.clone())
+        .bind(c.freshchat_public_key.clone())
+        .bind(c.freshchat_agent_id.clone())
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())
