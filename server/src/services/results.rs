@@ -123,7 +123,7 @@ impl Engine {
         // start note of their own).
         let started = match tx.origin(&v.id).await?.as_deref() {
             Some(origin) => {
-                let who = Origin::from_stored(&origin).actor(v.row.requested_by.as_deref());
+                let who = Origin::from_stored(origin).actor(v.row.requested_by.as_deref());
                 let link = v
                     .row
                     .delivery

@@ -274,7 +274,7 @@ impl FreshchatClient {
         };
         Ok(messages
             .iter()
-            .flat_map(|m| webhook::text_parts(m))
+            .flat_map(webhook::text_parts)
             .collect())
     }
 
