@@ -27,6 +27,7 @@ CREATE TABLE chat_conversations (
     PRIMARY KEY (tenant_id, conversation_id)
 );
 CREATE INDEX chat_conversations_seen ON chat_conversations (seen_at);
+CREATE INDEX chat_conversations_by_user ON chat_conversations (tenant_id, user_id, seen_at);
 
 -- How often a write-back row was claimed. A chat message whose earlier claim may have posted
 -- it (a timeout, or a claimant that stopped before recording the send) is looked for in the

@@ -214,17 +214,26 @@ impl Engine {
         let (v, _new) = self
             .start_idv(tenant, contact.id as i64, &req, None, Origin::Chat)
             .await?;
-        let user = match (&bot.user_id, &bot.conversation_id) {
-            (Some(u), _) => Some(u.clone()),
-            (None, Some(c)) => self.store.conversation_user(&tenant.id, c).await?,
-            (None, None) => None,
+        // What the bot does not name, the webhooks may have told: the conversation's user, or
+        // the conversation the user wrote in last.
+        let (conversation, user) = match (&bot.conversation_id, &bot.user_id) {
+            (Some(c), Some(u)) => (Some(c.clone()), Some(u.clone())),
+            (Some(c), None) => (
+                Some(c.clone()),
+                self.store.conversation_user(&tenant.id, c).await?,
+            ),
+            (None, Some(u)) => (
+                self.store.latest_conversation_of(&tenant.id, u).await?,
+                Some(u.clone()),
+            ),
+            (None, None) => (None, None),
         };
         let mut tx = self.store.begin().await?;
-        if bot.conversation_id.is_some() || user.is_some() {
+        if conversation.is_some() || user.is_some() {
             tx.link_chat_session(
                 &tenant.id,
                 &v.id,
-                bot.conversation_id.as_deref(),
+                conversation.as_deref(),
                 user.as_deref(),
                 clock::now_ms(),
             )
@@ -238,7 +247,7 @@ impl Engine {
             &format!(
                 "contact {} {how} by email; conversation {}",
                 contact.id,
-                bot.conversation_id.as_deref().unwrap_or("none")
+                conversation.as_deref().unwrap_or("none")
             ),
         )
         .await?;

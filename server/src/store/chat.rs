@@ -104,6 +104,19 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// The conversation a user wrote in last, as the webhooks reported it.
+    pub async fn latest_conversation_of(&self, tenant: &str, user: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT conversation_id FROM chat_conversations WHERE tenant_id = $1 AND user_id = $2 \
+             ORDER BY seen_at DESC, conversation_id LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// Deletes conversation links last seen before `cutoff`; returns how many.
     pub async fn delete_chat_conversations_before(&self, cutoff: i64) -> Result<u64> {
         let _gate = self.write_gate().await;

@@ -272,10 +272,7 @@ impl FreshchatClient {
                     .into(),
             ));
         };
-        Ok(messages
-            .iter()
-            .flat_map(webhook::text_parts)
-            .collect())
+        Ok(messages.iter().flat_map(webhook::text_parts).collect())
     }
 
     /// `PUT /users/{id}` with the properties ([`properties_body`]).

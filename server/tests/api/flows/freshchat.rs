@@ -373,11 +373,10 @@ async fn maybe_sent(db: Db) {
     };
     w.fc.seed_user("u-g", "Grace", "grace@example.com");
     w.fc.seed_conversation("c-g", "u-g", "channel-1");
-    let answer = bot_ok(
-        &w,
-        &json!({"email": "grace@example.com", "conversation_id": "c-g", "user_id": "u-g"}),
-    )
-    .await;
+    // The bot names the user only: the conversation is the one the webhooks saw them write in.
+    let event = w.fc.user_writes("c-g", "hi", false);
+    assert_eq!(w.fc.deliver(&events_url(&w), &event).await.status(), 200);
+    let answer = bot_ok(&w, &json!({"email": "grace@example.com", "user_id": "u-g"})).await;
     let id = answer["verification_id"].as_str().unwrap().to_string();
     // Every post is stored by Freshchat and then answered 500.
     w.fc.set_faults(FcFaults {
