@@ -1,6 +1,6 @@
-//! The `server` command's secret, key, limit and policy administration: `keys rotate`,
-//! `tenant rotate-secret`, `tenant set-limits` and `tenant set-policy` (a module of the binary,
-//! not of the library).
+//! The `server` command's secret, key, limit, policy and connection administration: `keys
+//! rotate`, `tenant rotate-secret`, `tenant set-limits`, `tenant set-policy` and `tenant
+//! freshchat` (a module of the binary, not of the library).
 
 use std::io::Write;
 
@@ -170,6 +170,130 @@ pub async fn set_policy(out: &mut impl Write, a: PolicyArgs) -> anyhow::Result<(
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     writeln!(out, "policy of {} set", a.id)?;
+    e.store.close().await;
+    Ok(())
+}
+
+/// `server tenant freshchat`: a tenant's Freshchat connection (options not given keep their
+/// current value).
+#[derive(clap::Args)]
+pub struct FreshchatArgs {
+    id: String,
+    /// The API address, as Admin settings → APIs for chat shows it:
+    /// https://ACCOUNT.freshchat.com/v2, or a regional https://api.eu.freshchat.com/v2.
+    #[arg(long)]
+    api_url: Option<String>,
+    /// The name of the environment variable that holds the API token (kept out of the shell's
+    /// history). An account has one token at a time: regenerating it needs this again.
+    #[arg(long)]
+    token_env: Option<String>,
+    /// A file with the RSA public key of Admin settings → Webhooks (PEM).
+    #[arg(long)]
+    public_key_file: Option<std::path::PathBuf>,
+    /// The agent the results are posted as in conversations (else as the system).
+    #[arg(long)]
+    agent_id: Option<String>,
+    /// This backend's public address, for the URLs to give Freshchat.
+    #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    #[command(flatten)]
+    db: Db,
+}
+
+pub async fn freshchat(out: &mut impl Write, a: FreshchatArgs) -> anyhow::Result<()> {
+    use idv_server::adapters::freshchat::{api_base, is_plain_id, webhook::WebhookKey};
+    anyhow::ensure!(
+        a.api_url.is_some()
+            || a.token_env.is_some()
+            || a.public_key_file.is_some()
+            || a.agent_id.is_some(),
+        "give at least one of --api-url, --token-env, --public-key-file, --agent-id"
+    );
+    let api_url = a
+        .api_url
+        .as_deref()
+        .map(api_base)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let token = match &a.token_env {
+        None => None,
+        Some(var) => {
+            let token = std::env::var(var)
+                .with_context(|| format!("the environment variable {var} is not set"))?;
+            let token = token.trim().to_string();
+            anyhow::ensure!(
+                !token.is_empty()
+                    && token.len() <= 4096
+                    && !token.chars().any(|c| c.is_whitespace() || c.is_control()),
+                "{var} does not hold a Freshchat API token"
+            );
+            Some(token)
+        }
+    };
+    let key = match &a.public_key_file {
+        None => None,
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let parsed = WebhookKey::from_pem(&pem).map_err(anyhow::Error::msg)?;
+            Some((pem.trim().to_string(), parsed))
+        }
+    };
+    if let Some(agent) = &a.agent_id {
+        anyhow::ensure!(
+            is_plain_id(agent),
+            "--agent-id must be a Freshchat agent id: letters, digits, - and _"
+        );
+    }
+    let e = engine(&a.db).await?;
+    e.tenant(&a.id)
+        .await?
+        .context(format!("no tenant {}", a.id))?;
+    tenant::set_connections(
+        &e.store,
+        &e.sealer,
+        &a.id,
+        &tenant::Connections {
+            freshchat_api_url: api_url.clone(),
+            freshchat_token: token.clone(),
+            freshchat_public_key: key.as_ref().map(|(pem, _)| pem.clone()),
+            freshchat_agent_id: a.agent_id.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let id = &a.id;
+    let base = a.public_url.trim_end_matches('/');
+    writeln!(out, "Freshchat of {id} set:")?;
+    if let Some(url) = &api_url {
+        writeln!(out, "  API:          {url}")?;
+    }
+    if token.is_some() {
+        writeln!(out, "  token:        sealed (never shown again)")?;
+    }
+    if let Some((_, k)) = &key {
+        writeln!(
+            out,
+            "  webhook key:  RSA-{} (fingerprint {})",
+            k.bits(),
+            k.fingerprint()
+        )?;
+    }
+    if let Some(agent) = &a.agent_id {
+        writeln!(out, "  posts as:     agent {agent}")?;
+    }
+    writeln!(
+        out,
+        "Bot (API library): POST {base}/hooks/freshchat/{id} and \
+         GET {base}/hooks/freshchat/{id}/verifications/<verification_id>, \
+         header X-IDV-Webhook-Secret"
+    )?;
+    writeln!(
+        out,
+        "Webhooks (Admin settings → Webhooks): {base}/hooks/freshchat/{id}/events"
+    )?;
+    writeln!(out, "`server check --tenant {id}` tries the token.")?;
     e.store.close().await;
     Ok(())
 }

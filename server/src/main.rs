@@ -17,6 +17,8 @@ use idv_server::{
 use secrecy::SecretString;
 
 mod admin;
+#[cfg(feature = "twins")]
+mod sims;
 
 #[derive(Parser)]
 #[command(name = "server", version, about = "Freshsales IDV backend")]
@@ -90,21 +92,10 @@ enum Command {
     #[cfg(feature = "twins")]
     Sim {
         #[arg(value_enum)]
-        which: SimKind,
+        which: sims::SimKind,
         #[arg(long, default_value = "127.0.0.1:9100")]
         bind: std::net::SocketAddr,
     },
-}
-
-#[cfg(feature = "twins")]
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum SimKind {
-    /// 1Kosmos, the design contract.
-    Kosmos,
-    /// 1Kosmos BlockID (secp256k1; licence `demo-blockid-licence`, dvcID `demo-blockid-dvc`).
-    Blockid,
-    Freshsales,
-    Freshdesk,
 }
 
 #[derive(Args)]
@@ -217,6 +208,9 @@ enum TenantCmd {
     },
     /// Set a tenant's policy (what the install form sets).
     SetPolicy(admin::PolicyArgs),
+    /// Connect a tenant's Freshchat: the API address, the token (from an environment variable)
+    /// and the webhook settings' public key; prints the bot's and the webhooks' URLs.
+    Freshchat(admin::FreshchatArgs),
 }
 
 #[derive(Subcommand)]
@@ -431,6 +425,7 @@ async fn main() -> anyhow::Result<()> {
             admin::set_limits(&mut out, &id, limits, &db).await?
         }
         Command::Tenant(TenantCmd::SetPolicy(args)) => admin::set_policy(&mut out, args).await?,
+        Command::Tenant(TenantCmd::Freshchat(args)) => admin::freshchat(&mut out, args).await?,
         Command::Check {
             tenant: only,
             public_url,
@@ -466,66 +461,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         #[cfg(feature = "twins")]
-        Command::Sim { which, bind } => {
-            use idv_server::sim::{
-                blockid::BlockIdSim, freshdesk::FreshdeskSim, freshsales::FreshsalesSim,
-                kosmos::KosmosSim, Served,
-            };
-            let served = match which {
-                SimKind::Blockid => {
-                    let sim = BlockIdSim::new(
-                        "demo-blockid-licence",
-                        "demo-blockid-dvc",
-                        "default",
-                        idv_server::adapters::blockid::Curve::Secp256k1,
-                    );
-                    let s = sim.start(bind).await?;
-                    writeln!(
-                        out,
-                        "1Kosmos BlockID simulator: {} (community default, secp256k1, licence \
-                         demo-blockid-licence, dvcID demo-blockid-dvc)",
-                        s.url()
-                    )?;
-                    s
-                }
-                SimKind::Freshdesk => {
-                    let sim = FreshdeskSim::new();
-                    sim.add_account("demo", "demo-agent-key", "demo-admin-key", 200);
-                    let s = Served::start(bind, sim.router()).await?;
-                    writeln!(
-                        out,
-                        "Freshdesk simulator: {}/d/demo/api/v2 (agent key demo-agent-key, admin key demo-admin-key)",
-                        s.url()
-                    )?;
-                    s
-                }
-                SimKind::Freshsales => {
-                    let sim = FreshsalesSim::new();
-                    sim.add_account("demo", "demo-freshsales-key", 1000);
-                    let s = Served::start(bind, sim.router()).await?;
-                    writeln!(
-                        out,
-                        "Freshsales simulator: {}/a/demo/crm/sales/api (key demo-freshsales-key)",
-                        s.url()
-                    )?;
-                    s
-                }
-                SimKind::Kosmos => {
-                    let sim = KosmosSim::new("demo-kosmos-key", b"demo-kosmos-webhook-secret");
-                    let s = Served::start(bind, sim.router()).await?;
-                    sim.set_public_base(&s.url());
-                    writeln!(
-                        out,
-                        "1Kosmos simulator: {} (x-api-key demo-kosmos-key)",
-                        s.url()
-                    )?;
-                    s
-                }
-            };
-            out.flush()?;
-            shutdown_signal().await;
-            served.stop().await;
-        }
+        Command::Sim { which, bind } => sims::run(&mut out, which, bind).await?,
         Command::Sync(SyncCmd::Status { db }) => {
             let e = engine(&db).await?;
             for (state, n) in e.sync_counts().await? {

@@ -1,6 +1,7 @@
 //! The one builder of a world of twins, shared by the demo, the integration tests and the
-//! benchmarks: both simulators on loopback ([`Twins`]), and a backend serving on a database
-//! with one tenant connected to them ([`Backend`]). Built only with the `twins` feature.
+//! benchmarks: the simulators of Freshsales, 1Kosmos and Freshchat on loopback ([`Twins`]), and
+//! a backend serving on a database with one tenant connected to them ([`Backend`]). Built only
+//! with the `twins` feature.
 
 use std::net::SocketAddr;
 
@@ -13,7 +14,7 @@ use crate::{
         tenant::{self, Connections},
         Policy, Settings,
     },
-    sim::{freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
+    sim::{freshchat::FreshchatSim, freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
     AppState, Config, Running, Store,
 };
 
@@ -29,13 +30,18 @@ pub struct TwinKeys {
     pub kosmos_webhook_secret: String,
 }
 
-/// The simulators of Freshsales and 1Kosmos, served on loopback.
+/// The API token of the simulated Freshchat account.
+pub const FRESHCHAT_TOKEN: &str = "fc-token";
+
+/// The simulators of Freshsales, 1Kosmos and Freshchat, served on loopback.
 pub struct Twins {
     pub keys: TwinKeys,
     pub freshsales: FreshsalesSim,
     pub kosmos: KosmosSim,
+    pub freshchat: FreshchatSim,
     freshsales_served: Served,
     kosmos_served: Served,
+    freshchat_served: Served,
 }
 
 impl Twins {
@@ -49,13 +55,22 @@ impl Twins {
         let kosmos = KosmosSim::new(&keys.kosmos_key, keys.kosmos_webhook_secret.as_bytes());
         let kosmos_served = Served::start(loopback, kosmos.router()).await?;
         kosmos.set_public_base(&kosmos_served.url());
+        let freshchat = FreshchatSim::new(FRESHCHAT_TOKEN);
+        let freshchat_served = Served::start(loopback, freshchat.router()).await?;
         Ok(Self {
             keys,
             freshsales,
             kosmos,
+            freshchat,
             freshsales_served,
             kosmos_served,
+            freshchat_served,
         })
+    }
+
+    /// The Freshchat account's API root.
+    pub fn freshchat_api(&self) -> String {
+        format!("{}/v2", self.freshchat_served.url())
     }
 
     /// The Freshsales account's address, as an admin types it at install.
@@ -72,8 +87,8 @@ impl Twins {
         self.kosmos_served.url()
     }
 
-    /// The tenant's connections to these twins; with `crm`, Freshsales too (else the app's
-    /// install sets it, as in production).
+    /// The tenant's connections to these twins (Freshchat with its token and webhook key);
+    /// with `crm`, Freshsales too (else the app's install sets it, as in production).
     pub fn connections(&self, crm: bool) -> Connections {
         Connections {
             freshsales_base_url: crm.then(|| self.freshsales_api()),
@@ -81,6 +96,9 @@ impl Twins {
             kosmos_base_url: Some(self.kosmos_url()),
             kosmos_key: Some(self.keys.kosmos_key.clone()),
             kosmos_webhook_secret: Some(self.keys.kosmos_webhook_secret.clone()),
+            freshchat_api_url: Some(self.freshchat_api()),
+            freshchat_token: Some(FRESHCHAT_TOKEN.into()),
+            freshchat_public_key: Some(self.freshchat.public_key_pem()),
             ..Default::default()
         }
     }
@@ -88,6 +106,7 @@ impl Twins {
     pub async fn stop(self) {
         self.freshsales_served.stop().await;
         self.kosmos_served.stop().await;
+        self.freshchat_served.stop().await;
     }
 }
 

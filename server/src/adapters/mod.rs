@@ -2,6 +2,7 @@
 //! production [`Connector`]: it builds a tenant's clients from its connection settings.
 
 pub mod blockid;
+pub mod freshchat;
 pub mod freshdesk;
 pub mod freshsales;
 pub mod kosmos;
@@ -9,7 +10,8 @@ pub mod kosmos;
 use std::{sync::Arc, time::Duration};
 
 use crate::ports::{
-    Connector, Crm, CrmConnection, CrmKind, IdentityProvider, ProviderConnection, ProviderSettings,
+    Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmConnection, CrmKind, IdentityProvider,
+    ProviderConnection, ProviderSettings,
 };
 
 /// The clients of the real services (and of their simulator twins, at another base URL).
@@ -61,6 +63,21 @@ impl Connector for Adapters {
                 self.timeout,
             )),
         }
+    }
+
+    fn chat(&self, c: &ChatConnection) -> Arc<dyn Chat> {
+        Arc::new(freshchat::FreshchatClient::new(
+            &c.base_url,
+            c.token.clone(),
+            c.agent_id.clone(),
+            self.timeout,
+        ))
+    }
+
+    fn chat_webhooks(&self, public_key: &str) -> Result<Arc<dyn ChatWebhooks>, String> {
+        Ok(Arc::new(freshchat::webhook::WebhookKey::from_pem(
+            public_key,
+        )?))
     }
 
     fn crm_base_url(

@@ -115,15 +115,54 @@ impl FromRequestParts<AppState> for VerificationId {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let id = path_segment(parts, state, "verification").await?;
-        if id.is_empty()
-            || id.len() > 64
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(AppError::BadRequest(
-                "verification id must be up to 64 letters, digits or underscores".into(),
-            ));
-        }
+        check_verification_id(&id)?;
         Ok(Self(id))
+    }
+}
+
+/// A verification id: up to 64 letters, digits or underscores (400 otherwise).
+pub fn check_verification_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(AppError::BadRequest(
+            "verification id must be up to 64 letters, digits or underscores".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A tenant id from a path: anything malformed is simply not a tenant (404).
+pub fn check_tenant_id(t: &str) -> Result<()> {
+    if t.is_empty()
+        || t.len() > 64
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(AppError::NotFound("no such tenant".into()));
+    }
+    Ok(())
+}
+
+/// A tenant's verification, from a path `…/{tenant}/…/{id}`.
+pub struct TenantVerification {
+    pub tenant: TenantId,
+    pub id: String,
+}
+
+impl FromRequestParts<AppState> for TenantVerification {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let Path((tenant, id)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("path: {e}")))?;
+        check_tenant_id(&tenant)?;
+        check_verification_id(&id)?;
+        Ok(Self {
+            tenant: TenantId(tenant),
+            id,
+        })
     }
 }
 
@@ -137,14 +176,7 @@ impl FromRequestParts<AppState> for TenantId {
         let Path(t) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| AppError::BadRequest(format!("tenant: {e}")))?;
-        if t.is_empty()
-            || t.len() > 64
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
-            return Err(AppError::NotFound("no such tenant".into()));
-        }
+        check_tenant_id(&t)?;
         Ok(Self(t))
     }
 }

@@ -8,6 +8,8 @@
 //!   signed with the token's SHA-256 hex as key).
 //! - `POST /hooks/freshsales/{tenant}`: a Workflow Automator *Trigger Webhook* with the secret
 //!   header `X-IDV-Webhook-Secret`.
+//! - `/hooks/freshchat/{tenant}…`: a chat bot's calls and Freshchat's signed webhooks
+//!   ([`super::chat`]).
 
 use axum::{
     body::Bytes,
@@ -50,7 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The tenant named in a hook's path, read through the engine's cache.
-async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Result<TenantRow> {
+pub(super) async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Result<TenantRow> {
     tracing::Span::current().record("tenant", id.as_str());
     state
         .engine
@@ -331,7 +333,7 @@ async fn act(
     }
 }
 
-fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
+pub(super) fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
     use secrecy::ExposeSecret;
     let Some(expected) = &row.automator_secret else {
         return Err(AppError::Unauthorized(

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chat;
 pub mod error;
 pub mod extract;
 pub mod hooks;
@@ -50,6 +51,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(ops::routes())
         .merge(api::routes())
         .merge(hooks::routes())
+        .merge(chat::routes())
         .split_for_parts()
 }
 

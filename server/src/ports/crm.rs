@@ -26,6 +26,28 @@ pub struct CrmContact {
     pub owner_id: Option<u64>,
 }
 
+/// What a bot knows of a person, to find their contact by email or to create it
+/// ([`Crm::upsert_contact`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactUpsert {
+    /// Both names are needed to create a contact; an existing one keeps its own.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// In E.164 (the caller leaves out a number that does not read as one).
+    pub phone: Option<String>,
+    /// Marketing consent (the contact's subscription status).
+    pub marketing_consent: Option<bool>,
+}
+
+/// A contact [`Crm::upsert_contact`] found or created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertedContact {
+    pub id: u64,
+    /// Created by this call (else found by its email).
+    pub created: bool,
+    pub contact: CrmContact,
+}
+
 /// A deal's stage and contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CrmDeal {
@@ -97,6 +119,13 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     /// The CRM and where it is, for operators (`Freshsales at https://…`).
     fn describe(&self) -> String;
     async fn contact(&self, id: u64) -> Result<CrmContact, CrmError>;
+    /// Finds the contact with this email and sets what `fields` gives, or creates it (both
+    /// names needed, else `Unprocessable`). `Unprocessable` too where the CRM has no upsert.
+    async fn upsert_contact(
+        &self,
+        email: &str,
+        fields: &ContactUpsert,
+    ) -> Result<UpsertedContact, CrmError>;
     /// Writes the verification fields (field name → value) onto a contact.
     async fn write_verification_fields(
         &self,

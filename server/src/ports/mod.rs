@@ -1,6 +1,7 @@
 //! What the services need from the outside world, in their own words. Adapters implement these
 //! traits for one vendor each (`crate::adapters`); the services never name a vendor.
 
+pub mod chat;
 pub mod crm;
 pub mod identity;
 
@@ -10,6 +11,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    chat::{Chat, ChatError, ChatEvent, ChatWebhooks},
     crm::{Crm, CrmError, Record},
     identity::{IdentityProvider, ProviderError},
 };
@@ -86,11 +88,25 @@ pub struct CrmConnection {
     pub key: SecretString,
 }
 
+/// Where and how to reach one tenant's chat product (Freshchat).
+#[derive(Debug, Clone)]
+pub struct ChatConnection {
+    /// The API root, e.g. `https://acme.freshchat.com/v2`.
+    pub base_url: String,
+    pub token: SecretString,
+    /// The agent results are posted as; `None`: as the system.
+    pub agent_id: Option<String>,
+}
+
 /// Builds the clients of a tenant's connections (`main` and the testkit pick the adapters).
 pub trait Connector: Send + Sync + std::fmt::Debug {
     /// The client of a provider connection, or what is wrong with its settings.
     fn identity(&self, c: &ProviderConnection) -> Result<Arc<dyn IdentityProvider>, String>;
     fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm>;
+    fn chat(&self, c: &ChatConnection) -> Arc<dyn Chat>;
+    /// The verifier of a chat account's signed webhooks, from the public key its settings
+    /// show, or what is wrong with that key.
+    fn chat_webhooks(&self, public_key: &str) -> Result<Arc<dyn ChatWebhooks>, String>;
     /// The CRM's API root for the account address an admin gives at install, or what is wrong
     /// with that address. `allow_any` accepts any http(s) URL (simulators on loopback).
     fn crm_base_url(

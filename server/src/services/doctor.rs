@@ -91,6 +91,7 @@ impl Engine {
                     .into()
             },
         });
+        out.extend(self.chat_checks(t).await);
         out
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod automation;
+pub mod chat;
 mod deals;
 pub mod doctor;
 mod expiry;
@@ -45,8 +46,8 @@ use crate::{
     domain::status::NIST_REVISION,
     error::{AppError, Result},
     ports::{
-        Connector, Crm, CrmConnection, CrmError, IdentityProvider, ProviderConnection,
-        ProviderError,
+        Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmConnection, CrmError,
+        IdentityProvider, ProviderConnection, ProviderError,
     },
     store::{bp_to_confidence, Store, VerificationRow},
 };
@@ -122,6 +123,9 @@ struct Clients {
     /// The provider's client, or why there is none.
     provider: std::result::Result<Arc<dyn IdentityProvider>, String>,
     crm: Option<Arc<dyn Crm>>,
+    chat: Option<Arc<dyn Chat>>,
+    /// The verifier of the chat product's webhooks, or why there is none.
+    chat_webhooks: std::result::Result<Arc<dyn ChatWebhooks>, String>,
 }
 
 /// Everything a request handler or worker needs.
@@ -285,6 +289,18 @@ impl Engine {
                 })),
                 _ => None,
             },
+            chat: match (&t.freshchat_api_url, &t.freshchat_token) {
+                (Some(base), Some(token)) => Some(self.connector.chat(&ChatConnection {
+                    base_url: base.clone(),
+                    token: token.clone(),
+                    agent_id: t.freshchat_agent_id.clone(),
+                })),
+                _ => None,
+            },
+            chat_webhooks: match &t.freshchat_public_key {
+                Some(pem) => self.connector.chat_webhooks(pem),
+                None => Err("this account has no Freshchat webhook key; the operator sets it with `server tenant freshchat … --public-key-file`".into()),
+            },
         });
         self.clients
             .lock()
@@ -295,6 +311,19 @@ impl Engine {
     /// The tenant's CRM, if it has a connection.
     pub fn crm(&self, t: &TenantRow) -> Option<Arc<dyn Crm>> {
         self.clients(t).crm.clone()
+    }
+
+    /// The tenant's chat product, if it has a connection.
+    pub fn chat(&self, t: &TenantRow) -> Option<Arc<dyn Chat>> {
+        self.clients(t).chat.clone()
+    }
+
+    /// The verifier of the tenant's chat webhooks, or why there is none.
+    pub fn chat_webhooks(
+        &self,
+        t: &TenantRow,
+    ) -> std::result::Result<Arc<dyn ChatWebhooks>, String> {
+        self.clients(t).chat_webhooks.clone()
     }
 
     /// A CRM for a connection that is not stored yet (the install checks the key first).
@@ -449,6 +478,10 @@ fn connection_fingerprint(t: &TenantRow) -> String {
         t.provider_secret.as_ref().map(|k| k.expose_secret()),
         t.freshsales_base_url.as_deref(),
         t.freshsales_key.as_ref().map(|k| k.expose_secret()),
+        t.freshchat_api_url.as_deref(),
+        t.freshchat_token.as_ref().map(|k| k.expose_secret()),
+        t.freshchat_public_key.as_deref(),
+        t.freshchat_agent_id.as_deref(),
     ] {
         h.update(part.unwrap_or("\u{0}").as_bytes());
         h.update([0xff]);

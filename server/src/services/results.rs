@@ -126,11 +126,7 @@ impl Engine {
         // start note of their own).
         let started = match tx.origin(&v.id).await?.as_deref() {
             Some(origin) => {
-                let who = if origin == Origin::Automation.as_str() {
-                    Origin::Automation.actor(None)
-                } else {
-                    Origin::Widget.actor(v.row.requested_by.as_deref())
-                };
+                let who = Origin::from_stored(origin).actor(v.row.requested_by.as_deref());
                 let link = v
                     .row
                     .delivery
@@ -150,6 +146,9 @@ impl Engine {
             (_, _, Some(t)) => ("ticket", t),
             _ => ("contact", v.contact_id),
         };
+        if v.kind == Kind::Idv {
+            self.queue_chat_result(&mut tx, tenant, v, state).await?;
+        }
         if target == "contact" && tenant.crm_kind == CrmKind::Freshdesk {
             // Freshdesk contacts take no notes: the result is in the contact's fields.
             tx.commit().await?;

@@ -19,6 +19,8 @@ pub struct Retention {
     pub audit_log: Duration,
     /// Sessions that ended without a valid result (failed, expired, canceled).
     pub finished_verifications: Duration,
+    /// Which user a chat conversation belongs to, counted from its last webhook.
+    pub chat_conversations: Duration,
     /// How often the job runs.
     pub every: Duration,
 }
@@ -31,6 +33,7 @@ impl Default for Retention {
             idempotency_keys: days(2),
             audit_log: days(400),
             finished_verifications: days(400),
+            chat_conversations: days(30),
             every: Duration::from_secs(3600),
         }
     }
@@ -43,6 +46,7 @@ pub struct Deleted {
     pub idempotency_keys: u64,
     pub audit_log: u64,
     pub verifications: u64,
+    pub chat_conversations: u64,
 }
 
 impl Engine {
@@ -64,6 +68,10 @@ impl Engine {
             verifications: self
                 .store
                 .delete_finished_verifications_before(cutoff(r.finished_verifications))
+                .await?,
+            chat_conversations: self
+                .store
+                .delete_chat_conversations_before(cutoff(r.chat_conversations))
                 .await?,
         };
         if deleted != Deleted::default() {

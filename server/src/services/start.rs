@@ -29,6 +29,9 @@ pub enum Origin {
     /// A request of the widget: the user it names is its claim, not a verified identity (the
     /// platform's request templates carry the account's token, not the user's).
     Widget,
+    /// A chat bot's call (Freshchat's Freddy): the customer is in the conversation, where the
+    /// result is posted.
+    Chat,
 }
 
 impl Origin {
@@ -37,6 +40,16 @@ impl Origin {
         match self {
             Self::Automation | Self::Gate => "automation",
             Self::Widget => "widget",
+            Self::Chat => "chat",
+        }
+    }
+
+    /// The origin a stored spelling names (`widget` for anything else).
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "automation" => Self::Automation,
+            "chat" => Self::Chat,
+            _ => Self::Widget,
         }
     }
 
@@ -44,6 +57,7 @@ impl Origin {
     pub fn actor(self, requested_by: Option<&str>) -> String {
         match (self, requested_by) {
             (Self::Automation | Self::Gate, _) => "automation".into(),
+            (Self::Chat, _) => "the chat bot".into(),
             (Self::Widget, Some(who)) => format!("{who} (as the widget reports)"),
             (Self::Widget, None) => "a user of the widget".into(),
         }
@@ -72,10 +86,7 @@ pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>>
     }
     let email = text("email", &data.email, 254)?;
     if let Some(e) = &email {
-        let well_formed = e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@')
-        }) && !e.chars().any(char::is_whitespace);
-        if !well_formed {
+        if !well_formed_email(e) {
             return Err(AppError::Unprocessable(
                 "contact.email is not an email address".into(),
             ));
@@ -106,6 +117,13 @@ fn ticket_of(tenant: &TenantRow, ticket: Option<u64>) -> Result<Option<i64>> {
             .map(Some)
             .ok_or_else(|| AppError::Unprocessable("ticket_id must be a positive id".into())),
     }
+}
+
+/// Whether a text has an email address's shape: `local@domain.tld`, no spaces.
+pub(super) fn well_formed_email(e: &str) -> bool {
+    e.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@')
+    }) && !e.chars().any(char::is_whitespace)
 }
 
 /// A reserved session, before the provider is asked for it.

@@ -11,7 +11,7 @@ use crate::{
     clock,
     crypto::{at, Sealer},
     error::Result,
-    ports::{CrmError, Record},
+    ports::{chat::UserProperty, ChatError, CrmError, Record},
     store::{BucketShape, BudgetShape, Claimed, Conn, Enqueue},
 };
 use rand::Rng;
@@ -53,6 +53,18 @@ pub enum Write {
         deal_id: u64,
         stage_id: u64,
     },
+    /// A message into a chat conversation (at most once: see [`Engine::send_chat`]).
+    ChatMessage {
+        conversation_id: String,
+        text: String,
+        /// Text the message contains, to find it in the conversation.
+        marker: String,
+    },
+    /// Properties of a chat user (name, value).
+    ChatUserProperties {
+        user_id: String,
+        properties: Vec<(String, String)>,
+    },
 }
 
 impl Write {
@@ -63,12 +75,26 @@ impl Write {
             Self::Note { .. } => "note",
             Self::Task { .. } => "task",
             Self::DealStage { .. } => "deal_stage",
+            Self::ChatMessage { .. } => "chat_message",
+            Self::ChatUserProperties { .. } => "chat_properties",
         }
     }
 
-    /// Desired-state writes replace their previous version; notes and tasks happen once.
+    /// Desired-state writes replace their previous version; notes, tasks and messages happen
+    /// once.
     fn coalesces(&self) -> bool {
-        !matches!(self, Self::Note { .. } | Self::Task { .. })
+        !matches!(
+            self,
+            Self::Note { .. } | Self::Task { .. } | Self::ChatMessage { .. }
+        )
+    }
+
+    /// A write to the chat product, not the CRM (it spends no CRM budget).
+    fn is_chat(&self) -> bool {
+        matches!(
+            self,
+            Self::ChatMessage { .. } | Self::ChatUserProperties { .. }
+        )
     }
 }
 
@@ -166,12 +192,6 @@ impl Engine {
         let Some(tenant) = self.tenant(&row.tenant).await? else {
             return self.finish_dead(&row, "the tenant no longer exists").await;
         };
-        let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
-        let now = clock::now_ms();
-        if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
-            self.store.outbox_defer(&row, now + wait + 1).await?;
-            return Ok(());
-        }
         let place = outbox_row(&row.tenant, &row.record_key);
         let opened = self
             .sealer
@@ -187,6 +207,15 @@ impl Engine {
                     .await
             }
         };
+        if write.is_chat() {
+            return self.send_chat(&tenant, &row, &write).await;
+        }
+        let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
+        let now = clock::now_ms();
+        if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
+            self.store.outbox_defer(&row, now + wait + 1).await?;
+            return Ok(());
+        }
         let Some(crm) = self.crm(&tenant) else {
             let e = CrmError::Unauthorized("no CRM connection configured".into());
             return self.finish_failure(&row, &e, &e.to_string()).await;
@@ -231,6 +260,10 @@ impl Engine {
             Write::DealStage { deal_id, stage_id } => {
                 crm.move_deal(*deal_id, *stage_id).await.map(|_| None)
             }
+            // Sent by `send_chat` above; never to the CRM.
+            Write::ChatMessage { .. } | Write::ChatUserProperties { .. } => {
+                Err(CrmError::Protocol("a chat write is not a CRM write".into()))
+            }
         };
         let sent = match sent {
             Ok(id) => Sent::Done(id),
@@ -273,8 +306,107 @@ impl Engine {
         }
     }
 
+    /// Sends a write to the chat product. A message is posted at most once as far as the
+    /// backend can tell: when an earlier attempt may have posted it (it failed after the
+    /// request was sent, or its claimant stopped before recording the send), the conversation
+    /// is read first and a message found there is not posted again; a message the chat
+    /// product refused may still have been delivered, so it is not retried but left dead for
+    /// the operator to check.
+    async fn send_chat(
+        &self,
+        tenant: &super::TenantRow,
+        row: &Claimed,
+        write: &Write,
+    ) -> Result<()> {
+        let Some(chat) = self.chat(tenant) else {
+            return self
+                .finish_dead(
+                    row,
+                    "this account has no Freshchat connection: set it with `server tenant \
+                     freshchat`, then `server sync replay`",
+                )
+                .await;
+        };
+        let sent = match write {
+            Write::ChatMessage {
+                conversation_id,
+                text,
+                marker,
+            } => {
+                let doubt = row.attempts > 0 || row.claims > 1;
+                let already = if doubt {
+                    chat.has_message(conversation_id, marker).await
+                } else {
+                    Ok(false)
+                };
+                match already {
+                    Ok(true) => Ok("found in the conversation, not posted again"),
+                    Ok(false) => chat
+                        .post_message(conversation_id, text)
+                        .await
+                        .map(|_| "posted"),
+                    Err(e) => Err(e),
+                }
+            }
+            Write::ChatUserProperties {
+                user_id,
+                properties,
+            } => {
+                let properties: Vec<UserProperty> = properties
+                    .iter()
+                    .map(|(name, value)| UserProperty {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect();
+                chat.set_user_properties(user_id, &properties)
+                    .await
+                    .map(|()| "properties set")
+            }
+            _ => return self.finish_dead(row, "not a chat write").await,
+        };
+        match sent {
+            Ok(detail) => {
+                if self.store.outbox_sent(row, None, clock::now_ms()).await? {
+                    self.store
+                        .audit_outbox_row(row.id, "chat_write", detail)
+                        .await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let message = matches!(write, Write::ChatMessage { .. });
+                let permanent =
+                    e.is_permanent() || (message && matches!(e, ChatError::Rejected(_)));
+                let text = if message && e.may_have_happened() {
+                    format!(
+                        "{e}; the message may still have been delivered: look at the \
+                         conversation before `server sync replay`"
+                    )
+                } else {
+                    e.to_string()
+                };
+                tracing::warn!(row = row.id, kind = %row.kind, "a chat write failed");
+                self.retry_or_give_up(row, permanent, e.retry_after(), &text)
+                    .await
+            }
+        }
+    }
+
     async fn finish_failure(&self, row: &Claimed, e: &CrmError, message: &str) -> Result<()> {
-        let permanent = e.is_permanent();
+        self.retry_or_give_up(row, e.is_permanent(), e.retry_after(), message)
+            .await
+    }
+
+    /// Schedules a failed row's next attempt (at least `retry_after` seconds away), or gives
+    /// it up when the failure is permanent or the schedule is spent.
+    async fn retry_or_give_up(
+        &self,
+        row: &Claimed,
+        permanent: bool,
+        retry_after: Option<u64>,
+        message: &str,
+    ) -> Result<()> {
         let attempt = row.attempts as usize;
         let schedule = &self.settings.retry_schedule;
         if permanent || attempt >= schedule.len() {
@@ -283,7 +415,7 @@ impl Engine {
         }
         let base = schedule[attempt].as_millis() as f64;
         let jittered = base * rand::thread_rng().gen_range(0.8..1.2);
-        let floor = e.retry_after().map(|s| s as f64 * 1000.0).unwrap_or(0.0);
+        let floor = retry_after.map(|s| s as f64 * 1000.0).unwrap_or(0.0);
         let delay = jittered.max(floor) as i64;
         self.store
             .outbox_retry(row, clock::now_ms() + delay, message, clock::now_ms())

@@ -181,6 +181,12 @@ pub struct TenantRow {
     pub start_limits: StartLimits,
     /// The product the app is installed in (its CRM connection speaks that product's API).
     pub crm_kind: CrmKind,
+    /// Freshchat: the API root, the token, the webhook settings' public key (PEM) and the agent
+    /// results are posted as (`server tenant freshchat`).
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token: Option<SecretString>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -208,6 +214,10 @@ pub struct Connections {
     pub provider_settings: Option<ProviderSettings>,
     pub provider_secret: Option<String>,
     pub crm_kind: Option<CrmKind>,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token: Option<String>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -264,6 +274,10 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
             crm_kind: CrmKind::parse(&r.crm_kind).unwrap_or_default(),
+            freshchat_api_url: r.freshchat_api_url,
+            freshchat_token: open("freshchat_token_sealed", r.freshchat_token_sealed),
+            freshchat_public_key: r.freshchat_public_key,
+            freshchat_agent_id: r.freshchat_agent_id,
         }
     }))
 }
@@ -305,6 +319,10 @@ pub async fn set_connections(
                     .and_then(|p| serde_json::to_string(p).ok()),
                 provider_secret_sealed: seal("provider_secret_sealed", &c.provider_secret),
                 crm_kind: c.crm_kind.map(|k| k.as_str().to_string()),
+                freshchat_api_url: c.freshchat_api_url.clone(),
+                freshchat_token_sealed: seal("freshchat_token_sealed", &c.freshchat_token),
+                freshchat_public_key: c.freshchat_public_key.clone(),
+                freshchat_agent_id: c.freshchat_agent_id.clone(),
             },
         )
         .await

@@ -373,10 +373,23 @@ fn route(
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default();
+            if let Some(status) = fields.get("subscription_status") {
+                if !matches!(status.as_str(), Some("subscribed" | "unsubscribed")) {
+                    return err(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "subscription_status must be subscribed or unsubscribed",
+                    );
+                }
+            }
+            // Emails match whatever their case.
             let matches: Vec<u64> = a
                 .contacts
                 .iter()
-                .filter(|(_, c)| c["email"] == email)
+                .filter(|(_, c)| {
+                    c["email"]
+                        .as_str()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+                })
                 .map(|(id, _)| *id)
                 .collect();
             match matches.as_slice() {

@@ -1,8 +1,9 @@
-//! Simulators of 1Kosmos and Freshsales: real HTTP servers on loopback, faithful to the
-//! contracts the clients speak, with fault switches. The demo and every test use them; in
-//! production the same clients point at the real services.
+//! Simulators of 1Kosmos, Freshsales, Freshdesk and Freshchat: real HTTP servers on loopback,
+//! faithful to the contracts the clients speak, with fault switches. The demo and every test use
+//! them; in production the same clients point at the real services.
 
 pub mod blockid;
+pub mod freshchat;
 pub mod freshdesk;
 pub mod freshsales;
 pub mod kosmos;

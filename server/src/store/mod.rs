@@ -11,6 +11,7 @@
 
 mod audit;
 mod budget;
+mod chat;
 mod contacts;
 mod deals;
 mod inbound;
@@ -34,6 +35,7 @@ use sqlx::{
 pub use self::{
     audit::{AuditQuery, AuditRow},
     budget::{BucketShape, BudgetRow, BudgetShape},
+    chat::ChatSession,
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},

@@ -32,6 +32,9 @@ pub struct Claimed {
     pub attempts: i64,
     /// The claimant's token: finishing the row needs it.
     pub claim_token: Option<String>,
+    /// How often the row was claimed, this claim included (more than once: an earlier claimant
+    /// may have sent it and stopped before recording that).
+    pub claims: i64,
 }
 
 impl dyn Conn + '_ {
@@ -73,10 +76,10 @@ impl Store {
     ) -> Result<Option<Claimed>> {
         let lock = self.backend.claim_lock();
         Ok(sqlx::query_as(&format!(
-            "UPDATE sync_outbox SET next_attempt_at = $1, claim_token = $3 WHERE id IN (\
+            "UPDATE sync_outbox SET next_attempt_at = $1, claim_token = $3, claims = claims + 1 WHERE id IN (\
                SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
                ORDER BY next_attempt_at LIMIT 1{lock}) \
-             RETURNING id, tenant_id, record_key, kind, payload, version, remote_id, attempts, claim_token"
+             RETURNING id, tenant_id, record_key, kind, payload, version, remote_id, attempts, claim_token, claims"
         ))
         .bind(lease)
         .bind(now)

@@ -32,6 +32,7 @@ pub const TENANT_COLUMNS: &[&str] = &[
     "provider_secret_sealed",
     "kosmos_webhook_secret_prev_sealed",
     "automator_secret_prev_sealed",
+    "freshchat_token_sealed",
 ];
 
 /// The sealed columns of the verifications table.

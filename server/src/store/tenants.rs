@@ -37,6 +37,10 @@ pub struct TenantRecord {
     pub start_limits: Option<String>,
     /// `freshsales` or `freshdesk`.
     pub crm_kind: String,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token_sealed: Option<String>,
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 /// The two webhook secrets a tenant can rotate.
@@ -98,12 +102,18 @@ pub struct SealedConnections {
     pub provider_secret_sealed: Option<String>,
     /// `freshsales` or `freshdesk`.
     pub crm_kind: Option<String>,
+    pub freshchat_api_url: Option<String>,
+    pub freshchat_token_sealed: Option<String>,
+    /// The PEM public key of the Freshchat webhook settings (public, not sealed).
+    pub freshchat_public_key: Option<String>,
+    pub freshchat_agent_id: Option<String>,
 }
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
     kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
     provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
-    automator_secret_prev_sealed, automator_secret_prev_until, start_limits, crm_kind";
+    automator_secret_prev_sealed, automator_secret_prev_until, start_limits, crm_kind, \
+    freshchat_api_url, freshchat_token_sealed, freshchat_public_key, freshchat_agent_id";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -174,7 +184,11 @@ impl Store {
              rate_window_secs = COALESCE($9, rate_window_secs), \
              provider_settings = COALESCE($10, provider_settings), \
              provider_secret_sealed = COALESCE($11, provider_secret_sealed), \
-             crm_kind = COALESCE($12, crm_kind) \
+             crm_kind = COALESCE($12, crm_kind), \
+             freshchat_api_url = COALESCE($13, freshchat_api_url), \
+             freshchat_token_sealed = COALESCE($14, freshchat_token_sealed), \
+             freshchat_public_key = COALESCE($15, freshchat_public_key), \
+             freshchat_agent_id = COALESCE($16, freshchat_agent_id) \
              WHERE id = $1",
         )
         .bind(id)
@@ -189,6 +203,10 @@ impl Store {
         .bind(c.provider_settings.clone())
         .bind(c.provider_secret_sealed.clone())
         .bind(c.crm_kind.clone())
+        .bind(c.freshchat_api_url.clone())
+        .bind(c.freshchat_token_sealed.clone())
+        .bind(c.freshchat_public_key.clone())
+        .bind(c.freshchat_agent_id.clone())
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())

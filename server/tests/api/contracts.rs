@@ -8,7 +8,10 @@ use idv_server::{
         freshsales::{FreshsalesClient, FsError, Target},
         kosmos::KosmosClient,
     },
-    ports::identity::{CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError},
+    ports::{
+        crm::ContactUpsert,
+        identity::{CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError},
+    },
     sim::{
         freshsales::{FreshsalesSim, FsFaults},
         kosmos::{KosmosFaults, KosmosSim, Outcome as SimOutcome},
@@ -96,24 +99,45 @@ async fn freshsales_client_speaks_the_contract() {
         .iter()
         .any(|f| f.name == "cf_idv_status"));
 
-    // Upsert: E.164 phones; an unparseable one is left out and reported; 422s explained.
-    let up = fs
+    // Upsert matched on the email (whatever its case): found (200) with only the given fields
+    // changed, or created (201) with both names; consent as the subscription status; 422s
+    // explained.
+    let found = fs
         .upsert_contact(
-            "grace@example.com",
-            "Grace",
-            "Hopper",
-            Some("(415) 555-0132"),
+            "ADA@example.com",
+            &ContactUpsert {
+                marketing_consent: Some(true),
+                ..Default::default()
+            },
         )
-        .await;
-    assert!(up.is_ok(), "{up:?}");
-    let up = fs
-        .upsert_contact("alan@example.com", "Alan", "Turing", Some("not a phone"))
         .await
         .unwrap();
-    assert!(up.phone_dropped.is_some());
-    assert!(up.contact.mobile_number.is_none());
+    assert!(!found.created);
+    assert_eq!(found.contact.id, 1);
+    assert_eq!(found.contact.first_name.as_deref(), Some("Ada"));
+    assert_eq!(
+        sim.contact("acme", 1).unwrap()["subscription_status"],
+        "subscribed"
+    );
+    let created = fs
+        .upsert_contact(
+            "alan@example.com",
+            &ContactUpsert {
+                first_name: Some("Alan".into()),
+                last_name: Some("Turing".into()),
+                phone: Some("+442079460018".into()),
+                marketing_consent: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(created.created);
+    let stored = sim.contact("acme", created.contact.id).unwrap();
+    assert_eq!(stored["email"], "alan@example.com");
+    assert_eq!(stored["mobile_number"], "+442079460018");
+    assert_eq!(stored["subscription_status"], "unsubscribed");
     let e = fs
-        .upsert_contact("new@example.com", "", "", None)
+        .upsert_contact("new@example.com", &ContactUpsert::default())
         .await
         .unwrap_err();
     assert!(

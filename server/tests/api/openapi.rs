@@ -29,6 +29,9 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/hooks/kosmos/{tenant}"),
     ("post", "/hooks/freshworks"),
     ("post", "/hooks/freshsales/{tenant}"),
+    ("post", "/hooks/freshchat/{tenant}"),
+    ("get", "/hooks/freshchat/{tenant}/verifications/{id}"),
+    ("post", "/hooks/freshchat/{tenant}/events"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -1,6 +1,6 @@
-//! `spawn_world()`: the backend with its workers on port 0 and a fresh database, wired to both
-//! simulators (Freshsales and 1Kosmos) on loopback, with a tenant installed the way the app's
-//! `onAppInstall` does it.
+//! `spawn_world()`: the backend with its workers on port 0 and a fresh database, wired to the
+//! simulators (Freshsales, 1Kosmos and Freshchat) on loopback, with a tenant installed the way
+//! the app's `onAppInstall` does it.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use idv_server::{
     http::auth,
     services::{tenant, Policy, Settings},
     sim::{
+        freshchat::FreshchatSim,
         freshsales::FreshsalesSim,
         kosmos::{KosmosSim, Outcome},
     },
@@ -32,6 +33,7 @@ pub struct World {
     pub token: String,
     pub fs: FreshsalesSim,
     pub ks: KosmosSim,
+    pub fc: FreshchatSim,
     pub db_url: String,
     pub master_key: String,
     pub twins: Twins,
@@ -135,6 +137,7 @@ pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Opt
         token,
         fs: twins.freshsales.clone(),
         ks: twins.kosmos.clone(),
+        fc: twins.freshchat.clone(),
         db_url: db_url.clone(),
         master_key,
         twins,

@@ -10,8 +10,8 @@ use crate::{
     adapters::freshsales::normalise_phone,
     domain::setup::{FieldKind, CONTACT_FIELDS},
     ports::crm::{
-        Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, HaveField, ModuleSpec, Record,
-        SetupFacts,
+        ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, HaveField,
+        ModuleSpec, Record, SetupFacts, UpsertedContact,
     },
 };
 
@@ -92,6 +92,19 @@ impl Crm for FreshdeskClient {
             phone,
             owner_id: None,
         })
+    }
+
+    /// Freshdesk's API has no upsert by email on this route: a bot's start needs Freshsales.
+    async fn upsert_contact(
+        &self,
+        _email: &str,
+        _fields: &ContactUpsert,
+    ) -> Result<UpsertedContact, CrmError> {
+        Err(CrmError::Unprocessable(
+            "Freshdesk has no upsert by email on this route: a chat bot's start finds or creates \
+             contacts in Freshsales"
+                .into(),
+        ))
     }
 
     async fn write_verification_fields(

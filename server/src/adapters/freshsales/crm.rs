@@ -2,10 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{normalise_phone, FreshsalesClient, FsError, Target, HISTORY_MODULE};
+use super::{normalise_phone, Contact, FreshsalesClient, FsError, Target, HISTORY_MODULE};
 use crate::ports::crm::{
-    Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec, RecentContact, RecentDeal,
-    RecentPage, Record, SetupFacts,
+    ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec,
+    RecentContact, RecentDeal, RecentPage, Record, SetupFacts, UpsertedContact,
 };
 
 /// A refusal of a write that names a field or module the account lacks.
@@ -40,6 +40,22 @@ impl From<FsError> for CrmError {
     }
 }
 
+/// A contact as the services need it: the best phone in E.164, or none.
+fn person(c: Contact) -> CrmContact {
+    let phone = c
+        .mobile_number
+        .as_deref()
+        .or(c.work_number.as_deref())
+        .and_then(|p| normalise_phone(p, None).ok());
+    CrmContact {
+        first_name: c.first_name,
+        last_name: c.last_name,
+        email: c.email,
+        phone,
+        owner_id: c.owner_id,
+    }
+}
+
 fn target(r: Record) -> Result<Target, CrmError> {
     match r {
         Record::Contact(id) => Ok(Target::Contact(id)),
@@ -61,18 +77,19 @@ impl Crm for FreshsalesClient {
     }
 
     async fn contact(&self, id: u64) -> Result<CrmContact, CrmError> {
-        let c = self.view_contact(id).await?;
-        let phone = c
-            .mobile_number
-            .as_deref()
-            .or(c.work_number.as_deref())
-            .and_then(|p| normalise_phone(p, None).ok());
-        Ok(CrmContact {
-            first_name: c.first_name,
-            last_name: c.last_name,
-            email: c.email,
-            phone,
-            owner_id: c.owner_id,
+        Ok(person(self.view_contact(id).await?))
+    }
+
+    async fn upsert_contact(
+        &self,
+        email: &str,
+        fields: &ContactUpsert,
+    ) -> Result<UpsertedContact, CrmError> {
+        let answer = FreshsalesClient::upsert_contact(self, email, fields).await?;
+        Ok(UpsertedContact {
+            id: answer.contact.id,
+            created: answer.created,
+            contact: person(answer.contact),
         })
     }
 

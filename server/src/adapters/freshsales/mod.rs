@@ -16,6 +16,8 @@ use serde_json::{json, Map, Value};
 pub use setup::CONTACT_FIELDS_BY_API;
 pub use views::{ALL_CONTACTS_VIEW, ALL_DEALS_VIEW};
 
+use crate::ports::crm::ContactUpsert;
+
 /// The API root for a bundle alias. Hosted accounts live at `{alias}.myfreshworks.com`.
 pub fn base_url_for_alias(alias: &str) -> String {
     format!("https://{alias}.myfreshworks.com/crm/sales/api")
@@ -163,11 +165,24 @@ impl Target {
     }
 }
 
-/// The result of an upsert, with what was left out.
+/// The contact of an upsert, and whether the upsert created it (201) or found it (200).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Upserted {
+pub struct UpsertAnswer {
     pub contact: Contact,
-    pub phone_dropped: Option<PhoneError>,
+    pub created: bool,
+}
+
+/// The contact field marketing consent goes in, and its values. UNCONFIRMED (a vendor's
+/// integration guide, not Freshworks' documentation): `subscription_status` with `subscribed`
+/// or `unsubscribed`.
+pub const SUBSCRIPTION_FIELD: &str = "subscription_status";
+
+pub fn subscription_status(consent: bool) -> &'static str {
+    if consent {
+        "subscribed"
+    } else {
+        "unsubscribed"
+    }
 }
 
 #[derive(Clone)]
@@ -209,6 +224,19 @@ impl FreshsalesClient {
         body: Option<Value>,
         what: &str,
     ) -> Result<Value, FsError> {
+        self.exchange(method, path, body, what)
+            .await
+            .map(|(_, v)| v)
+    }
+
+    /// One call: the answer's status and body, or the error an admin can act on.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        what: &str,
+    ) -> Result<(StatusCode, Value), FsError> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -239,9 +267,11 @@ impl FreshsalesClient {
         match status {
             s if s.is_success() => {
                 if text.trim().is_empty() {
-                    Ok(Value::Null)
+                    Ok((s, Value::Null))
                 } else {
-                    serde_json::from_str(&text).map_err(|e| FsError::Protocol(e.to_string()))
+                    serde_json::from_str(&text)
+                        .map(|v| (s, v))
+                        .map_err(|e| FsError::Protocol(e.to_string()))
                 }
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -291,30 +321,39 @@ impl FreshsalesClient {
         Ok(())
     }
 
-    /// `POST /contacts/upsert` matched on email. The phone goes out in E.164 or not at all.
+    /// `POST /contacts/upsert` matched on `emails`: finds the contact with this email and sets
+    /// the given fields, or creates it (201; both names needed, else 422). The body's shape is
+    /// `{"unique_identifier": {"emails": …}, "contact": {…}}`; the created contact takes the
+    /// email of the identifier (UNCONFIRMED: no `email` is sent in `contact`, so an existing
+    /// contact's primary email is never changed).
     pub async fn upsert_contact(
         &self,
         email: &str,
-        first_name: &str,
-        last_name: &str,
-        phone: Option<&str>,
-    ) -> Result<Upserted, FsError> {
-        let mut contact =
-            json!({ "first_name": first_name, "last_name": last_name, "email": email });
-        let mut phone_dropped = None;
-        if let Some(p) = phone {
-            match normalise_phone(p, None) {
-                Ok(e164) => contact["mobile_number"] = json!(e164),
-                Err(e) => phone_dropped = Some(e),
+        fields: &ContactUpsert,
+    ) -> Result<UpsertAnswer, FsError> {
+        let mut contact = Map::new();
+        for (key, value) in [
+            ("first_name", &fields.first_name),
+            ("last_name", &fields.last_name),
+            ("mobile_number", &fields.phone),
+        ] {
+            if let Some(v) = value {
+                contact.insert(key.into(), json!(v));
             }
         }
+        if let Some(consent) = fields.marketing_consent {
+            contact.insert(
+                SUBSCRIPTION_FIELD.into(),
+                json!(subscription_status(consent)),
+            );
+        }
         let body = json!({ "unique_identifier": { "emails": email }, "contact": contact });
-        let v = self
-            .call(Method::POST, "/contacts/upsert", Some(body), "contact")
+        let (status, v) = self
+            .exchange(Method::POST, "/contacts/upsert", Some(body), "contact")
             .await?;
-        Ok(Upserted {
+        Ok(UpsertAnswer {
             contact: Self::field(v, "contact")?,
-            phone_dropped,
+            created: status == StatusCode::CREATED,
         })
     }
 

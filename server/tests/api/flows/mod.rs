@@ -1,5 +1,5 @@
 //! The product loop through the engine: Verify Identity, results by callback and by polling,
-//! CRM write-back, step-up, automation, and the bad input each endpoint refuses.
+//! CRM write-back, step-up, automation, chat bots, and the bad input each endpoint refuses.
 
 mod audit;
 mod automation;
@@ -9,6 +9,7 @@ mod contact_stepup;
 mod crm_calls;
 mod deals;
 mod expiry;
+mod freshchat;
 mod freshdesk;
 mod input;
 mod install;

@@ -52,6 +52,14 @@ async fn retention_job(db: Db) {
         .await;
         exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
                   VALUES ($3, $1, 12, 'idv', 'failed', $2, $2, $2)", at, &format!("ver_failed_{tag}")).await;
+        exec(
+            &w,
+            "INSERT INTO chat_conversations (tenant_id, conversation_id, user_id, seen_at) \
+                  VALUES ($1, $3, 'u-1', $2)",
+            at,
+            tag,
+        )
+        .await;
         exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
                   VALUES ($3, $1, 12, 'stepup', 'verified', $2, $2, $2)", at, &format!("ver_ok_{tag}")).await;
     }
@@ -63,6 +71,7 @@ async fn retention_job(db: Db) {
     assert_eq!(deleted.idempotency_keys, 1);
     assert!(deleted.audit_log >= 1);
     assert_eq!(deleted.verifications, 1, "only the old failed session");
+    assert_eq!(deleted.chat_conversations, 1);
     let left = |sql: &'static str| count(&w, sql);
     assert_eq!(
         left("SELECT COUNT(*) FROM inbound_events WHERE tenant_id = $1 AND event_id = 'new'").await,
@@ -107,9 +116,20 @@ async fn forget_contact(db: Db) {
     })
     .await;
     let other = w.start_idv(12).await;
+    // A chat bot's link to the conversation goes with the session.
+    exec(&w, "INSERT INTO chat_sessions (verification_id, conversation_id, tenant_id, user_id, created_at) \
+              VALUES ($3, 'c-1', $1, 'u-1', $2)", clock::now_ms(), &id).await;
 
     let erased = w.app.engine().forget_contact(TENANT, 11).await.unwrap();
     assert_eq!(erased, 1);
+    assert_eq!(
+        count(
+            &w,
+            "SELECT COUNT(*) FROM chat_sessions WHERE tenant_id = $1"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         count(
             &w,

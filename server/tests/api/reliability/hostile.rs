@@ -1,6 +1,9 @@
 //! Property-based hostile input on every endpoint: never a 5xx, always JSON.
 
-use crate::{helpers::Db, world::spawn_world};
+use crate::{
+    helpers::Db,
+    world::{spawn_world, TENANT, WORKFLOW_SECRET},
+};
 
 mod hostile_input {
     use proptest::prelude::*;
@@ -15,6 +18,8 @@ mod hostile_input {
             Just(br#"{"force": [], "ial": {"x": 1}, "document_types": "passport"}"#.to_vec()),
             Just(br#"{"event": "deal_stage_changed", "deal_id": 1e400, "stage": null}"#.to_vec()),
             Just(br#"{"account_url": "<script>alert(1)</script>"}"#.to_vec()),
+            Just(br#"{"email": "a@b.co", "first_name": "\u0000", "marketing_consent": {}}"#.to_vec()),
+            Just(br#"{"email": "x@example.com", "first_name": "A", "last_name": "B", "phone": "+999999999999999999"}"#.to_vec()),
         ]
     }
 
@@ -40,7 +45,7 @@ mod hostile_input {
             failure_persistence: None,
             ..ProptestConfig::default()
         };
-        proptest!(cfg, |(body in body(), id in id(), route in 0usize..11, auth in 0usize..3)| {
+        proptest!(cfg, |(body in body(), id in id(), route in 0usize..15, auth in 0usize..3)| {
             let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
             let (method, path) = match route {
                 0 => ("GET", format!("/api/v1/contacts/{enc}/status")),
@@ -53,13 +58,22 @@ mod hostile_input {
                 7 => ("POST", format!("/hooks/kosmos/{enc}")),
                 8 => ("POST", "/hooks/freshworks".to_string()),
                 9 => ("POST", format!("/api/v1/verifications/{enc}/resend")),
-                _ => ("POST", format!("/hooks/freshsales/{enc}")),
+                10 => ("POST", format!("/hooks/freshsales/{enc}")),
+                11 => ("POST", format!("/hooks/freshchat/{TENANT}")),
+                12 => ("GET", format!("/hooks/freshchat/{TENANT}/verifications/{enc}")),
+                13 => ("POST", format!("/hooks/freshchat/{TENANT}/events")),
+                _ => ("POST", format!("/hooks/freshchat/{enc}/events")),
             };
             let (code, ct) = rt.block_on(async {
                 let mut req = if method == "GET" { w.http.get(w.url(&path)) } else { w.http.post(w.url(&path)) };
                 req = match auth {
-                    0 => req.bearer_auth(&w.token),
-                    1 => req.header("authorization", "Bearer nope"),
+                    0 => req
+                        .bearer_auth(&w.token)
+                        .header("x-idv-webhook-secret", WORKFLOW_SECRET)
+                        .header("x-freshchat-signature", "AAAA"),
+                    1 => req
+                        .header("authorization", "Bearer nope")
+                        .header("x-idv-webhook-secret", "nope"),
                     _ => req,
                 };
                 let res = req.header("content-type", "application/json").body(body.clone()).send().await.unwrap();

@@ -1,0 +1,197 @@
+//! What goes into a conversation and comes from it: the result's message and the user's
+//! properties (queued with the result), Freshchat's signed webhooks, and `server check`'s lines.
+
+use crate::{
+    clock,
+    error::{AppError, Result},
+    ports::chat::{ChatEvent, UserProperty},
+    services::{doctor::Check, sync, Engine, TenantRow, VerRow, Write},
+    store::Conn,
+};
+
+/// What the customer reads in the conversation when a verification ends, with its reference
+/// (the marker that tells whether an uncertain post went through). No personal data.
+pub fn result_text(state: &str, verification: &str) -> String {
+    let said = match state {
+        "verified" => "Identity verified. Thank you, you can carry on here.",
+        "failed" => {
+            "Your identity could not be verified. An agent will help you with the next steps."
+        }
+        "expired" => "The verification link expired before it was used. Ask here for a new one.",
+        _ => "The verification ended without a result. Ask here for a new one.",
+    };
+    format!("{said} (Reference {verification})")
+}
+
+impl Engine {
+    /// A signed webhook of the chat product: verified on the raw body (a forged or unsigned
+    /// one is refused and changes nothing), deduplicated, and a user's message records whose
+    /// conversation it is. Returns what was done.
+    pub async fn chat_event(
+        &self,
+        tenant: &TenantRow,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> Result<&'static str> {
+        let refused = |e: String| {
+            self.metrics.callbacks_rejected.inc();
+            AppError::Unauthorized(e)
+        };
+        let hooks = self.chat_webhooks(tenant).map_err(refused)?;
+        hooks
+            .verify(signature, body)
+            .map_err(|e| refused(format!("webhook signature refused: {e}")))?;
+        let event: ChatEvent = hooks.read(body).map_err(AppError::BadRequest)?;
+        if !self
+            .store
+            .record_delivery(&tenant.id, "freshchat", &event.key)
+            .await?
+        {
+            self.metrics.callbacks_duplicate.inc();
+            return Ok("duplicate");
+        }
+        self.metrics.callbacks_accepted.inc();
+        let from_user = event.actor_type.as_deref() == Some("user");
+        match (&event.conversation_id, &event.user_id) {
+            (Some(conversation), Some(user))
+                if event.action == "message_create" && from_user && !event.private =>
+            {
+                let recorded = self
+                    .store
+                    .record_conversation_user(
+                        &tenant.id,
+                        conversation,
+                        user,
+                        event.channel_id.as_deref(),
+                        clock::now_ms(),
+                    )
+                    .await;
+                if let Err(e) = recorded {
+                    // Freshchat's retry of this delivery must not read as a duplicate.
+                    self.store
+                        .forget_delivery(&tenant.id, "freshchat", &event.key)
+                        .await?;
+                    return Err(e);
+                }
+                Ok("linked")
+            }
+            _ => Ok("ignored"),
+        }
+    }
+
+    /// Queues, in the result's transaction, the message into each conversation the
+    /// verification was started from and its chat users' properties.
+    pub(in crate::services) async fn queue_chat_result(
+        &self,
+        tx: &mut dyn Conn,
+        tenant: &TenantRow,
+        v: &VerRow,
+        state: &str,
+    ) -> Result<()> {
+        let links = tx.chat_sessions(&v.id).await?;
+        let mut users: Vec<&str> = Vec::new();
+        for link in &links {
+            if !link.conversation_id.is_empty() {
+                sync::enqueue(
+                    tx,
+                    &self.sealer,
+                    self.settings.coalesce,
+                    &tenant.id,
+                    &format!("chat:{}:{}:{state}", v.id, link.conversation_id),
+                    &Write::ChatMessage {
+                        conversation_id: link.conversation_id.clone(),
+                        text: result_text(state, &v.id),
+                        marker: v.id.clone(),
+                    },
+                )
+                .await?;
+            }
+            if let Some(u) = link.user_id.as_deref().filter(|u| !users.contains(u)) {
+                users.push(u);
+            }
+        }
+        let now = clock::rfc3339(clock::now_ms());
+        for user in users {
+            let mut properties = vec![UserProperty {
+                name: "idv_status".into(),
+                value: state.into(),
+            }];
+            if state == "verified" {
+                properties.push(UserProperty {
+                    name: "idv_verified_at".into(),
+                    value: now.clone(),
+                });
+            }
+            sync::enqueue(
+                tx,
+                &self.sealer,
+                self.settings.coalesce,
+                &tenant.id,
+                &format!("chat:{}:user:{user}", v.id),
+                &Write::ChatUserProperties {
+                    user_id: user.into(),
+                    properties: properties.into_iter().map(|p| (p.name, p.value)).collect(),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// `server check`'s lines for a tenant with a Freshchat connection (none without one).
+    pub(in crate::services) async fn chat_checks(&self, t: &TenantRow) -> Vec<Check> {
+        if t.freshchat_api_url.is_none() && t.freshchat_public_key.is_none() {
+            return Vec::new();
+        }
+        let api = match self.chat(t) {
+            None => Check {
+                name: "freshchat",
+                ok: false,
+                detail: "no API address or token: set them with `server tenant freshchat ID \
+                         --api-url … --token-env …`"
+                    .into(),
+            },
+            Some(chat) => match chat.check().await {
+                Ok(()) => Check {
+                    name: "freshchat",
+                    ok: true,
+                    detail: format!("API token accepted: {}", chat.describe()),
+                },
+                Err(e) => Check {
+                    name: "freshchat",
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            },
+        };
+        let hooks = match self.chat_webhooks(t) {
+            Ok(_) => Check {
+                name: "freshchat webhooks",
+                ok: true,
+                detail: format!(
+                    "signed webhooks expected at {}/hooks/freshchat/{}/events",
+                    self.settings.public_base_url, t.id
+                ),
+            },
+            Err(e) => Check {
+                name: "freshchat webhooks",
+                ok: false,
+                detail: e,
+            },
+        };
+        vec![api, hooks]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_messages_carry_the_reference_and_no_personal_data() {
+        let t = result_text("verified", "ver_1");
+        assert!(t.starts_with("Identity verified."));
+        assert!(t.ends_with("(Reference ver_1)"));
+        assert!(result_text("failed", "ver_1").contains("could not be verified"));
+    }
+}
