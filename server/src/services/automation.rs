@@ -14,11 +14,8 @@
 use idv_types::{Delivery, SessionState, Verification};
 use serde_json::Value;
 
-use super::{
-    sync,
-    workflow::{StartOptions, WorkflowCall},
-    Engine, Origin, TenantRow, Write,
-};
+pub use super::events::{Authority, CrmEvent, Handled, StageRef};
+use super::{events::StartOptions, sync, workflow::WorkflowCall, Engine, Origin, TenantRow, Write};
 use crate::{
     clock,
     error::{AppError, Result},
@@ -27,86 +24,6 @@ use crate::{
 
 /// The `inbound_events` source of the contacts whose creation was acted on.
 pub const CONTACT_CREATED_SOURCE: &str = "contact_created";
-
-/// A CRM event in our terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CrmEvent {
-    ContactCreated {
-        contact_id: i64,
-    },
-    /// A contact's identity fields changed: `name`, `email` and/or `phone`.
-    ContactUpdated {
-        contact_id: i64,
-        changed: Vec<&'static str>,
-    },
-    DealStageChanged {
-        deal_id: i64,
-        /// The contact to verify, when the sender names one (used only if it is on the deal).
-        contact_id: Option<i64>,
-        /// The stage entered: an id, or a name from a workflow's placeholder.
-        stage: Option<StageRef>,
-        /// The stage left, as the sender claims it (checked against the deal's history).
-        previous_stage_id: Option<i64>,
-    },
-    /// A help-desk ticket was created (Freshdesk): its requester may be verified by policy.
-    TicketCreated {
-        ticket_id: i64,
-        requester_id: i64,
-        ticket_type: Option<String>,
-        group_id: Option<i64>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StageRef {
-    Id(i64),
-    Name(String),
-}
-
-/// Who asks: the app's own forwarded events follow the policy's switches; a workflow is its
-/// own opt-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authority {
-    Forwarded,
-    Workflow,
-}
-
-/// What an event did, for the sender's 2xx body and the tests.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Handled {
-    /// `started`, `already_pending_or_valid`, `already_seen`, `not_gated`, `gate_satisfied`,
-    /// `policy_off`, `no_contact`, `uninstalled`, `invalidated`, `nothing_to_invalidate`.
-    pub outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification_id: Option<String>,
-    /// The session's state (a workflow can log it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<SessionState>,
-    pub deal_moved_back: bool,
-    /// Inputs of the sender that were not used, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ignored: Vec<String>,
-}
-
-impl Handled {
-    pub(super) fn just(outcome: &'static str) -> Self {
-        Self {
-            outcome,
-            verification_id: None,
-            state: None,
-            deal_moved_back: false,
-            ignored: Vec::new(),
-        }
-    }
-
-    pub(super) fn session(outcome: &'static str, v: &Verification) -> Self {
-        Self {
-            verification_id: Some(v.id.clone()),
-            state: Some(v.state),
-            ..Self::just(outcome)
-        }
-    }
-}
 
 /// A JSON number or numeric string as a positive id.
 fn id_of(v: Option<&Value>) -> Option<i64> {

@@ -5,10 +5,8 @@
 //! claimed contact is used only if it is on the deal.
 
 use super::{
-    automation::{Authority, Handled, StageRef},
-    sync,
-    workflow::StartOptions,
-    Engine, Origin, TenantRow, Write,
+    events::{Authority, Handled, StageRef, StartOptions},
+    sync, Engine, Origin, TenantRow, Write,
 };
 use crate::{
     clock,

@@ -6,6 +6,7 @@ pub mod automation;
 pub mod chat;
 mod deals;
 pub mod doctor;
+pub mod events;
 mod expiry;
 mod gate;
 mod install;

@@ -4,44 +4,14 @@
 //! says. The editor's *Test this webhook* call (unexpanded `{{…}}` placeholders, or
 //! `"test": true`) is recognised and answered without starting anything.
 
-use idv_types::{Delivery, DocumentType, IalLevel, StartVerification};
+use idv_types::{Delivery, DocumentType, IalLevel};
 use serde_json::{json, Value};
 
+pub use super::events::StartOptions;
 use super::{
-    automation::{CrmEvent, StageRef},
+    events::{CrmEvent, StageRef},
     TenantRow,
 };
-
-/// What a workflow chose for the start (each falls back to the tenant's policy).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StartOptions {
-    pub ial: Option<IalLevel>,
-    pub document_types: Vec<DocumentType>,
-    pub delivery: Option<Delivery>,
-    pub force: bool,
-    /// The help-desk ticket the start comes from.
-    pub ticket: Option<u64>,
-}
-
-impl StartOptions {
-    /// The start request, with the delivery already resolved.
-    pub fn request(&self, delivery: Delivery) -> StartVerification {
-        StartVerification {
-            ial: self.ial.map(|l| l.as_str().to_string()),
-            document_types: self
-                .document_types
-                .iter()
-                .map(|d| d.as_str().to_string())
-                .collect(),
-            requested_by: Some("automation".into()),
-            force: self.force,
-            delivery: Some(delivery),
-            send_email: false,
-            contact: None,
-            ticket_id: self.ticket,
-        }
-    }
-}
 
 /// A workflow's call: the event, the start options, and whether it is the editor's test.
 #[derive(Debug, Clone, PartialEq, Eq)]
