@@ -367,3 +367,40 @@ async fn a_ticket_requester_verified_from_the_freshdesk_sidebar() -> anyhow::Res
     browser.close().await?;
     demo.stop().await
 }
+
+/// A link the customer never opened expired: the rep resends it with one click and the new
+/// link shows at once.
+#[tokio::test]
+async fn an_expired_link_is_resent_with_one_click() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    c.goto(&format!("{}/contacts/1006", demo.url())).await?;
+    c.clone().enter_frame(0).await?;
+    wait_for(c, "[data-testid=idv-badge].badge-expired").await?;
+    let resend = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//button[normalize-space()='Resend link']"))
+        .await?;
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("resend-1-expired.png").await?;
+    c.clone().enter_frame(0).await?;
+    resend.click().await?;
+    let link = wait_for(c, "[data-testid=idv-link-panel] input.link").await?;
+    let hosted = link.prop("value").await?.unwrap_or_default();
+    assert!(hosted.contains("/hosted/verify/"), "{hosted}");
+    wait_for(c, "[data-testid=idv-badge].badge-pending").await?;
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("resend-2-new-link.png").await?;
+    assert_eq!(
+        demo.kosmos.creates_received(),
+        2,
+        "Grace's seeded session and the resend"
+    );
+    browser.close().await?;
+    demo.stop().await
+}

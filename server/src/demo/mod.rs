@@ -127,6 +127,15 @@ pub const CONTACTS: &[DemoContact] = &[
         company: "Shortest Paths BV",
         job_title: "Procurement Lead",
     },
+    DemoContact {
+        id: 1006,
+        first_name: "Margaret",
+        last_name: "Hamilton",
+        email: "margaret@apollo.example",
+        phone: "+1 617 555 0169",
+        company: "Apollo Guidance",
+        job_title: "Director of Software",
+    },
 ];
 
 /// Seeds (or refreshes) the demo tenant and returns a fresh API token for it. Returns whether
@@ -170,6 +179,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
             Some(335),
         ),
         (1004, "failed", None, -2, None),
+        // A link Margaret never opened: it expired (the widget offers to resend it).
+        (1006, "expired", None, -3, None),
         (
             1005,
             "verified",
