@@ -400,10 +400,7 @@ async fn install(
             AppError::Unprocessable("product must be freshsales or freshdesk".into())
         })?,
     };
-    let key_header = match product {
-        CrmKind::Freshsales => "x-freshsales-api-key",
-        CrmKind::Freshdesk => "x-freshdesk-api-key",
-    };
+    let key_header = product.install_key_header();
     let key = headers
         .get(key_header)
         .and_then(|v| v.to_str().ok())

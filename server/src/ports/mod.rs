@@ -78,6 +78,29 @@ impl CrmKind {
             Self::Freshdesk => "Freshdesk",
         }
     }
+
+    /// A help desk: its records have tickets, whose requesters are verified.
+    pub const fn has_tickets(self) -> bool {
+        matches!(self, Self::Freshdesk)
+    }
+
+    /// Tasks can be assigned to a record's owner.
+    pub const fn has_tasks(self) -> bool {
+        matches!(self, Self::Freshsales)
+    }
+
+    /// A contact takes notes (Freshdesk notes belong to tickets only).
+    pub const fn notes_on_contacts(self) -> bool {
+        matches!(self, Self::Freshsales)
+    }
+
+    /// The header the install's template carries the product's API key in.
+    pub const fn install_key_header(self) -> &'static str {
+        match self {
+            Self::Freshsales => "x-freshsales-api-key",
+            Self::Freshdesk => "x-freshdesk-api-key",
+        }
+    }
 }
 
 /// Where and how to reach one tenant's CRM.

@@ -19,7 +19,6 @@ use super::{events::StartOptions, sync, workflow::WorkflowCall, Engine, Origin, 
 use crate::{
     clock,
     error::{AppError, Result},
-    ports::CrmKind,
 };
 
 /// The `inbound_events` source of the contacts whose creation was acted on.
@@ -287,11 +286,11 @@ impl Engine {
                 ticket_type,
                 group_id,
             } => {
-                if tenant.crm_kind != CrmKind::Freshdesk {
-                    return Err(AppError::Unprocessable(
-                        "onTicketCreate comes from Freshdesk; this account is installed in Freshsales"
-                            .into(),
-                    ));
+                if !tenant.crm_kind.has_tickets() {
+                    return Err(AppError::Unprocessable(format!(
+                        "onTicketCreate comes from a help desk; this account is installed in {}",
+                        tenant.crm_kind.product()
+                    )));
                 }
                 if !tenant
                     .policy
@@ -378,7 +377,7 @@ impl Engine {
             (Delivery::Email, None) => "1Kosmos emailed the link to the contact.".to_string(),
             (Delivery::Sms, None) => "1Kosmos texted the link to the contact's phone.".to_string(),
         };
-        if tenant.crm_kind == CrmKind::Freshdesk {
+        if !tenant.crm_kind.has_tasks() {
             // A help desk has no tasks: the agents read it on the ticket, privately.
             let Some(ticket) = ticket else { return Ok(()) };
             return sync::enqueue(

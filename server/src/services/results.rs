@@ -11,10 +11,7 @@ use super::{
 use crate::{
     clock::{self, DAY_MS},
     error::{AppError, Result},
-    ports::{
-        identity::{Outcome, ResultFields, SessionReport},
-        CrmKind,
-    },
+    ports::identity::{Outcome, ResultFields, SessionReport},
     store::{Conn, Finish},
 };
 
@@ -140,35 +137,34 @@ impl Engine {
             }
             None => String::new(),
         };
-        let (target, target_id) = match (v.kind, v.deal_id, v.ticket_id) {
-            (Kind::Stepup, Some(d), _) => ("deal", d),
+        let target = match (v.kind, v.deal_id, v.ticket_id) {
+            (Kind::Stepup, Some(d), _) => Some(("deal", d)),
             // Started from a help-desk ticket: the agents working it read the result there.
-            (_, _, Some(t)) => ("ticket", t),
-            _ => ("contact", v.contact_id),
+            (_, _, Some(t)) => Some(("ticket", t)),
+            // Where contacts take no notes, the result is in the contact's fields only.
+            _ => tenant
+                .crm_kind
+                .notes_on_contacts()
+                .then_some(("contact", v.contact_id)),
         };
         if v.kind == Kind::Idv {
             self.queue_chat_result(&mut tx, tenant, v, state).await?;
         }
-        if target == "contact" && tenant.crm_kind == CrmKind::Freshdesk {
-            // Freshdesk contacts take no notes: the result is in the contact's fields.
-            tx.commit().await?;
-            self.metrics.results.inc();
-            self.wake_sync.notify_one();
-            return Ok(true);
+        if let Some((target, target_id)) = target {
+            sync::enqueue(
+                &mut tx,
+                &self.sealer,
+                self.settings.coalesce,
+                &tenant.id,
+                &format!("note:{}:{state}", v.id),
+                &Write::Note {
+                    target: target.into(),
+                    id: target_id as u64,
+                    text: format!("{what}{detail}.{started} Session {}.", v.id),
+                },
+            )
+            .await?;
         }
-        sync::enqueue(
-            &mut tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("note:{}:{state}", v.id),
-            &Write::Note {
-                target: target.into(),
-                id: target_id as u64,
-                text: format!("{what}{detail}.{started} Session {}.", v.id),
-            },
-        )
-        .await?;
         tx.commit().await?;
         self.metrics.results.inc();
         self.wake_sync.notify_one();

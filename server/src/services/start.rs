@@ -12,7 +12,7 @@ use crate::{
     clock::{self},
     crypto::at,
     error::{AppError, Result},
-    ports::{crm::CrmContact, identity::CreateIdv, CrmError, CrmKind, IdentityProvider},
+    ports::{crm::CrmContact, identity::CreateIdv, CrmError, IdentityProvider},
     store::{PendingIdv, SessionStarted},
 };
 
@@ -108,9 +108,10 @@ pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>>
 fn ticket_of(tenant: &TenantRow, ticket: Option<u64>) -> Result<Option<i64>> {
     match ticket {
         None => Ok(None),
-        Some(_) if tenant.crm_kind != CrmKind::Freshdesk => Err(AppError::Unprocessable(
-            "ticket_id is for accounts installed in Freshdesk; this account has no tickets".into(),
-        )),
+        Some(_) if !tenant.crm_kind.has_tickets() => Err(AppError::Unprocessable(format!(
+            "ticket_id is for accounts installed in Freshdesk; this {} account has no tickets",
+            tenant.crm_kind.product()
+        ))),
         Some(t) => i64::try_from(t)
             .ok()
             .filter(|t| *t > 0)

@@ -5,7 +5,7 @@ use idv_types::{ContactStatus, Delivery, Kind, SessionState};
 use super::tenant::TenantRow;
 use crate::{
     error::{AppError, Result},
-    ports::{CrmError, CrmKind},
+    ports::CrmError,
 };
 
 use super::{crm_unavailable, Engine};
@@ -52,7 +52,9 @@ impl Engine {
             .provider(tenant)
             .map(|p| p.deliveries())
             .unwrap_or_else(|_| vec![Delivery::Show]);
-        status.fresh_minutes = (tenant.crm_kind == CrmKind::Freshdesk)
+        status.fresh_minutes = tenant
+            .crm_kind
+            .has_tickets()
             .then(|| u32::try_from(tenant.policy.fresh_minutes).unwrap_or(30));
         Ok(status)
     }
