@@ -41,7 +41,15 @@ enum Cmd {
         provider: String,
     },
     /// Install what the tests need, then run formatting, lints and every test.
-    Test,
+    ///
+    /// The database tests run on SQLite and on PostgreSQL. Without a PostgreSQL server the run
+    /// fails when CI is set or `--require-postgres` is given; otherwise the PostgreSQL half is
+    /// left out and the test runner counts it as skipped.
+    Test {
+        /// Fail at once when no PostgreSQL server answers (implied when `CI` is set).
+        #[arg(long, env = "IDV_REQUIRE_PG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+        require_postgres: bool,
+    },
     /// Install the toolchain (wasm32 target, trunk, wasm-bindgen, binaryen, Chromium).
     Setup,
     /// Say which tools are installed, at which version, and which are missing; installs nothing.
@@ -69,7 +77,7 @@ fn main() -> Result<()> {
     std::env::set_current_dir(root())?;
     match cli.command {
         Cmd::Demo { bind, provider } => demo(&bind, &provider),
-        Cmd::Test => test(),
+        Cmd::Test { require_postgres } => test(require_postgres || in_ci()),
         Cmd::Setup => {
             let started = Instant::now();
             let timings = tools::ensure_tools(true)?;
@@ -324,8 +332,33 @@ struct Step {
     secs: f64,
 }
 
-fn test() -> Result<()> {
+/// Whether this runs in CI (`CI` set to anything but `false` or `0`, as CI services set it).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The tests that need PostgreSQL: every `::postgres` variant of the `both!` matrix, every test
+/// named after PostgreSQL, and the replicas suite (replicas share one PostgreSQL database). When
+/// no server answers and none is required, nextest leaves these out and counts them as skipped.
+const POSTGRES_TESTS: &str = "test(/postgres/) | test(/^reliability::replicas::/)";
+
+fn test(require_postgres: bool) -> Result<()> {
     let started = Instant::now();
+    // Said first, before any install or build: a run that must cover PostgreSQL and cannot.
+    let pg = tools::postgres();
+    if pg.is_none() && require_postgres {
+        bail!(
+            "no PostgreSQL server: DATABASE_URL is not a postgres:// URL and nothing answers on \
+             127.0.0.1:5432, but the run must cover PostgreSQL ({}). Start a server (Debian: \
+             `apt-get install postgresql && service postgresql start`, trust auth for local \
+             connections) or point DATABASE_URL at one.",
+            if in_ci() {
+                "CI is set"
+            } else {
+                "--require-postgres / IDV_REQUIRE_PG"
+            }
+        );
+    }
     let installs = tools::ensure_tools(true)?;
     let mut steps: Vec<Step> = installs
         .into_iter()
@@ -392,7 +425,6 @@ fn test() -> Result<()> {
         &mut serverless_tests,
     );
 
-    let pg = tools::postgres();
     let nextest = |moved: Option<i64>| -> Result<()> {
         let mut cmd = cargo();
         cmd.args([
@@ -416,7 +448,8 @@ fn test() -> Result<()> {
                 cmd.env("IDV_REQUIRE_PG", "1").env("DATABASE_URL", url);
             }
             None => {
-                cmd.env_remove("DATABASE_URL");
+                cmd.env_remove("DATABASE_URL")
+                    .args(["-E", &format!("not ({POSTGRES_TESTS})")]);
             }
         }
         run(&mut cmd)
@@ -458,7 +491,9 @@ fn test() -> Result<()> {
     match &pg {
         Some(_) => eprintln!("    PostgreSQL: the suite ran on SQLite and on PostgreSQL"),
         None => eprintln!(
-            "    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432); SQLite only"
+            "    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432): the \
+             PostgreSQL tests are counted as skipped in nextest's summary; CI and \
+             --require-postgres fail instead"
         ),
     }
     let failed: Vec<_> = steps

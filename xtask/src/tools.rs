@@ -467,7 +467,8 @@ fn drop_stale_test_databases(url: &str) {
             .args([
                 url,
                 "-qc",
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                // Not forced: a database still in use belongs to a run going on beside this one.
+                &format!("DROP DATABASE IF EXISTS {name}"),
             ])
             .stderr(Stdio::null())
             .stdout(Stdio::null())
