@@ -81,7 +81,7 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = std::env::temp_dir().join(format!("idv-chrome-{port}"));
-        let caps = serde_json::json!({
+        let mut caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -93,6 +93,16 @@ impl Browser {
                 ]
             }
         });
+        // Headless Chromium keeps windows at least 500 px wide: a narrower viewport (a CRM's
+        // sidebar) is emulated, at the same size, as a desktop screen (no touch, no mobile UA).
+        if width < 500 {
+            caps["goog:chromeOptions"]["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": {
+                    "width": width, "height": height, "pixelRatio": 1.0,
+                    "mobile": false, "touch": false,
+                }
+            });
+        }
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
@@ -112,6 +122,49 @@ impl Browser {
         Ok(path)
     }
 
+    /// What is wider than the viewport or sticks out of it sideways (one line each, naming the
+    /// element and its span); empty when the page fits its width.
+    pub async fn overflowing(&self) -> Result<Vec<String>> {
+        let found = self
+            .client
+            .execute(
+                r#"
+                const w = document.documentElement.clientWidth;
+                const out = [];
+                const doc = document.documentElement.scrollWidth;
+                if (doc > w) out.push(`the page scrolls sideways: ${doc} > ${w}`);
+                for (const e of document.body.querySelectorAll('*')) {
+                    const r = e.getBoundingClientRect();
+                    if (r.width === 0 || r.height === 0) continue;
+                    const s = getComputedStyle(e);
+                    if (s.visibility === 'hidden' || s.clip === 'rect(0px, 0px, 0px, 0px)') continue;
+                    // A form field scrolls its own text; everything else must show its content.
+                    const field = e.tagName === 'INPUT' || e.tagName === 'TEXTAREA';
+                    const clipped = !field && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
+                        && s.overflowX !== 'auto' && s.overflowX !== 'scroll'
+                        && s.textOverflow !== 'ellipsis';
+                    if (r.left < -0.5 || r.right > w + 0.5 || clipped) {
+                        out.push(`${e.tagName.toLowerCase()}${[...e.classList].map(c => '.' + c).join('')}`
+                            + ` spans ${Math.round(r.left)}..${Math.round(r.right)}, content ${e.scrollWidth} in ${e.clientWidth}`);
+                    }
+                }
+                return out;
+                "#,
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
+    /// The width of the page's viewport, in CSS pixels.
+    pub async fn viewport_width(&self) -> Result<u64> {
+        let w = self
+            .client
+            .execute("return document.documentElement.clientWidth;", vec![])
+            .await?;
+        w.as_u64().context("clientWidth is a number")
+    }
+
     pub async fn close(mut self) -> Result<()> {
         let r = self.client.clone().close().await;
         let _ = self.driver.kill();
@@ -124,4 +177,30 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
     }
+}
+
+/// The text of the QR code an element shows, read from a screenshot of the element as a phone's
+/// camera would read it; the screenshot is kept under target/e2e/ as `name`.
+pub async fn read_qr(element: &fantoccini::elements::Element, name: &str) -> Result<String> {
+    // Whole, in the middle of its frame: a screenshot holds only what is in view.
+    element
+        .clone()
+        .client()
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(element)?],
+        )
+        .await?;
+    let png = element.screenshot().await?;
+    std::fs::write(shots_dir().join(name), &png)?;
+    let gray = image::load_from_memory(&png)
+        .context("the element's screenshot is not an image")?
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(gray);
+    let grids = prepared.detect_grids();
+    let grid = grids
+        .first()
+        .context("no QR code in the element's screenshot")?;
+    let (_, text) = grid.decode().context("the QR code does not decode")?;
+    Ok(text)
 }

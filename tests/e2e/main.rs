@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use idv_e2e::{enabled, start_demo, Browser};
+use idv_e2e::{enabled, read_qr, start_demo, Browser};
 
 /// The contact page shows the record and the widget's badge for it, in the sidebar iframe.
 #[tokio::test]
@@ -58,6 +58,36 @@ async fn contact_page_shows_the_status_badge_in_the_sidebar() -> anyhow::Result<
         .for_element(Locator::Css("[data-testid=idv-badge].badge-verified"))
         .await?;
     narrow.screenshot("widget-320.png").await?;
+    let width = narrow.viewport_width().await?;
+    assert!(width <= 320, "the page is seen {width} px wide, not at 320");
+    let sticking_out = narrow.overflowing().await?;
+    assert!(
+        sticking_out.is_empty(),
+        "at 320 px the widget must fit its sidebar: {sticking_out:#?}"
+    );
+    // The widest state: the link panel with its link and QR code.
+    narrow
+        .client
+        .goto(&format!(
+            "{}/app/index.html?entity=contact&id=1003",
+            demo.url()
+        ))
+        .await?;
+    wait_for(&narrow.client, ".actions .btn-primary")
+        .await?
+        .click()
+        .await?;
+    wait_for(&narrow.client, "[data-testid=idv-form] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for(&narrow.client, "[data-testid=idv-qr] svg").await?;
+    narrow.screenshot("widget-320-link.png").await?;
+    let sticking_out = narrow.overflowing().await?;
+    assert!(
+        sticking_out.is_empty(),
+        "at 320 px the link panel must fit its sidebar: {sticking_out:#?}"
+    );
     narrow.close().await?;
     demo.stop().await
 }
@@ -98,6 +128,9 @@ async fn verify_identity_from_click_to_crm_fields() -> anyhow::Result<()> {
     wait_for(c, "[data-testid=idv-qr] svg").await?;
     let hosted = link.prop("value").await?.unwrap_or_default();
     assert!(hosted.contains("/hosted/verify/"), "{hosted}");
+    // A phone that scans the code opens the same link.
+    let scanned = read_qr(&wait_for(c, "[data-testid=idv-qr]").await?, "verify-qr.png").await?;
+    assert_eq!(scanned, hosted, "the QR code carries the link");
     wait_for(c, "[data-testid=idv-badge].badge-pending").await?;
     c.clone().enter_parent_frame().await?;
     browser.screenshot("verify-1-link.png").await?;
@@ -176,20 +209,56 @@ async fn step_up_on_a_deal() -> anyhow::Result<()> {
         .click()
         .await?;
     wait_for(c, "[data-testid=idv-stepup] [data-testid=idv-qr] svg").await?;
-    let left = wait_for(c, "[data-testid=idv-countdown]")
-        .await?
-        .text()
-        .await?;
-    assert!(left.contains(':'), "a countdown like 1:29, got {left:?}");
-    c.clone().enter_parent_frame().await?;
-    browser.screenshot("stepup-1-qr.png").await?;
-
     let session = demo
         .kosmos
         .sessions()
         .into_iter()
         .find(|s| s.kind == "liveid" && s.status == "pending")
         .expect("a pending LiveID session");
+    // The phone's LiveID app reads the session's own payload from the code.
+    let scanned = read_qr(
+        &wait_for(c, "[data-testid=idv-stepup] [data-testid=idv-qr]").await?,
+        "stepup-qr.png",
+    )
+    .await?;
+    assert_eq!(
+        scanned,
+        format!("{}/hosted/liveid/{}", demo.kosmos_url, session.id),
+        "the QR code carries the LiveID session"
+    );
+    // The countdown shows the time left (the twin's session lives 90 s) and falls.
+    let seconds = |text: String| -> u64 {
+        let (m, s) = text
+            .trim()
+            .split_once(':')
+            .unwrap_or_else(|| panic!("a countdown like 1:29, got {text:?}"));
+        m.parse::<u64>().expect("minutes") * 60 + s.parse::<u64>().expect("seconds")
+    };
+    let first = seconds(
+        wait_for(c, "[data-testid=idv-countdown]")
+            .await?
+            .text()
+            .await?,
+    );
+    // (A second of rounding either way: the widget rounds the time left up.)
+    assert!(
+        (55..=91).contains(&first),
+        "{first} s left of a 90 s session"
+    );
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let later = seconds(
+        wait_for(c, "[data-testid=idv-countdown]")
+            .await?
+            .text()
+            .await?,
+    );
+    assert!(
+        later < first && first - later <= 4,
+        "2.5 s later the countdown fell from {first} s to {later} s"
+    );
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("stepup-1-qr.png").await?;
+
     c.goto(&format!("{}/hosted/liveid/{}", demo.kosmos_url, session.id))
         .await?;
     wait_for(c, "[data-testid=approve]").await?.click().await?;
