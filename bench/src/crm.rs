@@ -23,6 +23,7 @@ pub(crate) async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) 
             tenant_per_minute: 100_000,
             contact_per_hour: 100_000,
             forced_per_hour: 100_000,
+            ..Default::default()
         },
     )
     .await

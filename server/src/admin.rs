@@ -91,27 +91,62 @@ pub async fn rotate_secret(
     Ok(())
 }
 
-/// `server tenant set-limits ID`: per minute, per contact per hour, forced per contact per
-/// hour (`None` keeps the current value).
-pub async fn set_limits(
-    out: &mut impl Write,
-    id: &str,
-    (per_minute, per_contact_hour, forced_per_hour): (Option<u32>, Option<u32>, Option<u32>),
-    db: &Db,
-) -> anyhow::Result<()> {
-    let e = engine(db).await?;
+/// `server tenant set-limits ID`: how many sessions a tenant may start (each is billable), and
+/// what a chat bot may spend apart from the others; unset options keep their current value.
+/// Refusals are 429 with `Retry-After`.
+#[derive(clap::Args)]
+pub struct LimitArgs {
+    id: String,
+    /// New sessions per tenant per minute (default 60).
+    #[arg(long)]
+    per_minute: Option<u32>,
+    /// New sessions per contact per hour (default 10).
+    #[arg(long)]
+    per_contact_hour: Option<u32>,
+    /// Forced restarts per contact per hour (default 3).
+    #[arg(long)]
+    forced_per_hour: Option<u32>,
+    /// A chat bot's starts per conversation per hour (default 5).
+    #[arg(long)]
+    chat_per_conversation_hour: Option<u32>,
+    /// A chat bot's starts per tenant per minute, apart from the other starts (default 10).
+    #[arg(long)]
+    chat_per_minute: Option<u32>,
+    /// The share of the tenant's Freshsales budget a chat bot may spend, in percent (default 20).
+    #[arg(long)]
+    chat_crm_percent: Option<u32>,
+    #[command(flatten)]
+    db: Db,
+}
+
+pub async fn set_limits(out: &mut impl Write, a: LimitArgs) -> anyhow::Result<()> {
+    let e = engine(&a.db).await?;
+    let id = &a.id;
     let t = e.tenant(id).await?.context(format!("no tenant {id}"))?;
     let mut limits = t.start_limits;
-    limits.tenant_per_minute = per_minute.unwrap_or(limits.tenant_per_minute);
-    limits.contact_per_hour = per_contact_hour.unwrap_or(limits.contact_per_hour);
-    limits.forced_per_hour = forced_per_hour.unwrap_or(limits.forced_per_hour);
+    let set = |v: &mut u32, given: Option<u32>| *v = given.unwrap_or(*v);
+    set(&mut limits.tenant_per_minute, a.per_minute);
+    set(&mut limits.contact_per_hour, a.per_contact_hour);
+    set(&mut limits.forced_per_hour, a.forced_per_hour);
+    set(
+        &mut limits.chat_conversation_per_hour,
+        a.chat_per_conversation_hour,
+    );
+    set(&mut limits.chat_per_minute, a.chat_per_minute);
+    set(&mut limits.chat_crm_percent, a.chat_crm_percent);
     tenant::set_start_limits(&e.store, id, &limits)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     writeln!(
         out,
-        "start limits of {id}: {} per minute, {} per contact per hour, {} forced restarts per contact per hour",
-        limits.tenant_per_minute, limits.contact_per_hour, limits.forced_per_hour
+        "start limits of {id}: {} per minute, {} per contact per hour, {} forced restarts per contact per hour; \
+         chat bot: {} per conversation per hour, {} per minute, {}% of the Freshsales budget",
+        limits.tenant_per_minute,
+        limits.contact_per_hour,
+        limits.forced_per_hour,
+        limits.chat_conversation_per_hour,
+        limits.chat_per_minute,
+        limits.chat_crm_percent
     )?;
     e.store.close().await;
     Ok(())

@@ -190,22 +190,10 @@ enum TenantCmd {
         #[command(flatten)]
         db: Db,
     },
-    /// Set how many sessions a tenant may start (each is billable); unset options keep their
-    /// current value. Refusals are 429 with `Retry-After`.
-    SetLimits {
-        id: String,
-        /// New sessions per tenant per minute (default 60).
-        #[arg(long)]
-        per_minute: Option<u32>,
-        /// New sessions per contact per hour (default 10).
-        #[arg(long)]
-        per_contact_hour: Option<u32>,
-        /// Forced restarts per contact per hour (default 3).
-        #[arg(long)]
-        forced_per_hour: Option<u32>,
-        #[command(flatten)]
-        db: Db,
-    },
+    /// Set how many sessions a tenant may start (each is billable), and what a chat bot may
+    /// spend apart from the others; unset options keep their current value. Refusals are 429
+    /// with `Retry-After`.
+    SetLimits(admin::LimitArgs),
     /// Set a tenant's policy (what the install form sets).
     SetPolicy(admin::PolicyArgs),
     /// Connect a tenant's Freshchat: the API address, the token (from an environment variable)
@@ -414,16 +402,7 @@ async fn main() -> anyhow::Result<()> {
             admin::rotate_secret(&mut out, &id, workflow, new_kosmos_secret, grace_hours, &db)
                 .await?
         }
-        Command::Tenant(TenantCmd::SetLimits {
-            id,
-            per_minute,
-            per_contact_hour,
-            forced_per_hour,
-            db,
-        }) => {
-            let limits = (per_minute, per_contact_hour, forced_per_hour);
-            admin::set_limits(&mut out, &id, limits, &db).await?
-        }
+        Command::Tenant(TenantCmd::SetLimits(args)) => admin::set_limits(&mut out, args).await?,
         Command::Tenant(TenantCmd::SetPolicy(args)) => admin::set_policy(&mut out, args).await?,
         Command::Tenant(TenantCmd::Freshchat(args)) => admin::freshchat(&mut out, args).await?,
         Command::Check {

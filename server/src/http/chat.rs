@@ -1,8 +1,10 @@
 //! Freshchat: a Freddy bot's API-library calls and Freshchat's signed webhooks.
 //!
-//! - `POST /hooks/freshchat/{tenant}`: the bot starts (or reuses) a verification for the
-//!   customer it names by email; flat JSON for its response parameters.
-//! - `GET /hooks/freshchat/{tenant}/verifications/{id}`: the state, for the bot to branch on.
+//! - `POST /hooks/freshchat/{tenant}`: the bot starts a verification for its conversation and
+//!   the customer it names by email (or reuses the one that conversation started); flat JSON
+//!   for its response parameters.
+//! - `GET /hooks/freshchat/{tenant}/verifications/{id}?conversation_id=…`: the state of a
+//!   verification of that conversation, for the bot to branch on.
 //!
 //! Both carry the workflow webhook secret in `X-IDV-Webhook-Secret` (the same secret, rotated
 //! with `server tenant rotate-secret --workflow`).
@@ -13,7 +15,7 @@
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     Json,
 };
@@ -42,22 +44,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/hooks/freshchat/{tenant}", tag = "hooks",
-    summary = "A chat bot starts a verification for the customer it names by email",
-    description = "Finds the Freshsales contact with the email (it keeps its own names and phone), or creates it \
-        (both names needed; the phone read as E.164, left out with a note on the contact when it does not read as one; \
-        marketing consent as the subscription status), then starts a verification or returns the pending or valid one. \
-        The result is posted into `conversation_id` and written onto the chat user's properties.",
+    summary = "A chat bot starts a verification for its conversation and the customer it names by email",
+    description = "The email only finds the Freshsales contact: whoever is in a chat may type anyone's email, so it \
+        never proves who is there. The contact is found (nothing of it changes: names, phone and marketing consent stay \
+        the contact's), or created (both names needed; the phone read as E.164, left out with a note on the contact when \
+        it does not read as one; marketing consent as the subscription status). Then the verification this conversation \
+        started is returned (pending, or verified and still valid), or a new one is started for the conversation. A \
+        contact's other verifications (a rep's, another conversation's, an earlier result) are never returned, linked \
+        or canceled. The conversation is `conversation_id`, or the one Freshchat's webhooks last reported for \
+        `user_id`; without one: 422. The result is posted into that conversation only and written onto its user's \
+        properties. The chat's calls have their own limits (per conversation per hour, per account per minute) and \
+        their own share of the account's Freshsales budget (`server tenant set-limits`).",
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
     ),
-    request_body(content_type = "application/json", description = "`{\"email\" (required), \"first_name\"?, \"last_name\"? (both needed to create a contact), \"phone\"?, \"marketing_consent\"?: bool, \"user_id\"?, \"conversation_id\"? (Freshchat ids), \"delivery\"?: \"show\" | \"email\" | \"sms\"}`; empty values count as absent"),
+    request_body(content_type = "application/json", description = "`{\"email\" (required), \"first_name\"?, \"last_name\"? (both needed to create a contact), \"phone\"?, \"marketing_consent\"?: bool (for a contact created here), \"conversation_id\" (required unless the webhooks reported the conversation of \"user_id\"), \"user_id\"? (Freshchat ids), \"delivery\"?: \"show\" | \"email\" | \"sms\"}`; empty values count as absent"),
     responses(
         (status = 200, description = "`{verification_id, contact_id, contact_created, state, link (while pending, when shown), expires_at, delivery, phone_left_out}`"),
         (status = 400, description = "not JSON", body = ApiError),
         (status = 401, description = "a missing or wrong secret", body = ApiError),
         (status = 404, description = "no such tenant", body = ApiError),
-        (status = 422, description = "an input that cannot be used (e.g. names missing to create a contact), with the reason", body = ApiError),
-        (status = 429, description = "a start limit or the CRM budget is spent; `Retry-After`", body = ApiError),
+        (status = 422, description = "an input that cannot be used (no email, no conversation, names missing to create a contact), with the reason", body = ApiError),
+        (status = 429, description = "a chat limit (per conversation, per account) or the chat's share of the Freshsales budget is spent; `Retry-After`", body = ApiError),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant))]
@@ -75,16 +83,19 @@ async fn bot_start(
 }
 
 #[utoipa::path(get, path = "/hooks/freshchat/{tenant}/verifications/{id}", tag = "hooks",
-    summary = "A verification's state, for a chat bot to branch on",
+    summary = "A verification's state, for the bot of the conversation it was started for",
+    description = "Answers only for a verification a bot started for `conversation_id`: any other (another \
+        conversation's, a rep's) is a 404 like one that does not exist, so `verified` means verified in this chat.",
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("id" = String, Path, description = "The verification id the start answered", pattern = r"^[A-Za-z0-9_]{1,64}$"),
+        ("conversation_id" = String, Query, description = "The Freshchat conversation the verification was started for", pattern = r"^[A-Za-z0-9_-]{1,128}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
     ),
     responses(
         (status = 200, description = "`{verification_id, contact_id, state, verified, ial, expires_at, completed_at, reason, link}`"),
-        (status = 400, description = "a malformed id", body = ApiError),
+        (status = 400, description = "a malformed id, or `conversation_id` missing or malformed", body = ApiError),
         (status = 401, description = "a missing or wrong secret", body = ApiError),
-        (status = 404, description = "no such tenant or verification", body = ApiError),
+        (status = 404, description = "no such tenant, or no verification of this conversation with this id", body = ApiError),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant))]
@@ -92,10 +103,47 @@ async fn bot_state(
     State(state): State<AppState>,
     path: TenantVerification,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<chat::BotState>> {
     let row = path_tenant(&state, path.tenant).await?;
     check_automator_secret(&row, &headers)?;
-    Ok(Json(state.engine.bot_state(&row, &path.id).await?))
+    let conversation = conversation_of(query.as_deref())?;
+    Ok(Json(
+        state
+            .engine
+            .bot_state(&row, &path.id, &conversation)
+            .await?,
+    ))
+}
+
+/// The state call's `conversation_id` (required; no other parameter).
+fn conversation_of(query: Option<&str>) -> Result<String> {
+    let mut conversation = None;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "conversation_id" if conversation.is_none() => conversation = Some(v.into_owned()),
+            "conversation_id" => {
+                return Err(AppError::BadRequest(
+                    "conversation_id is given twice".into(),
+                ))
+            }
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter {:?}; use conversation_id",
+                    k.chars().take(40).collect::<String>()
+                )))
+            }
+        }
+    }
+    match conversation.map(|c| c.trim().to_string()) {
+        Some(c) if chat::is_chat_id(&c) => Ok(c),
+        Some(_) => Err(AppError::BadRequest(
+            "conversation_id must be the chat's id: letters, digits, - and _, at most 128".into(),
+        )),
+        None => Err(AppError::BadRequest(
+            "conversation_id is required: the conversation the verification was started for".into(),
+        )),
+    }
 }
 
 #[utoipa::path(post, path = "/hooks/freshchat/{tenant}/events", tag = "hooks",

@@ -1,6 +1,8 @@
 //! What one account may spend: token buckets (governor's GCRA) on the starts of billable
-//! sessions, per tenant and per contact, a cap on forced restarts, and request-path Freshsales
-//! reads counted against the tenant's API budget. Refusals are 429 with `Retry-After`.
+//! sessions, per tenant and per contact, a cap on forced restarts, a chat bot's own buckets
+//! (per conversation, and per tenant apart from the others), and request-path Freshsales reads
+//! counted against the tenant's API budget, a chat's only within its share of it. Refusals are
+//! 429 with `Retry-After`.
 //!
 //! The buckets live in this process: with N replicas an account gets at most N times its limits.
 
@@ -10,7 +12,10 @@ use governor::{clock::Clock, DefaultDirectRateLimiter, DefaultKeyedRateLimiter, 
 use serde::{Deserialize, Serialize};
 
 use super::{tenant::TenantRow, Engine};
-use crate::error::{AppError, Result};
+use crate::{
+    error::{AppError, Result},
+    store::{BucketShape, BudgetShape},
+};
 
 /// A tenant's start limits (`server tenant set-limits`; these defaults otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +27,14 @@ pub struct StartLimits {
     pub contact_per_hour: u32,
     /// Forced restarts (`force`) per contact per hour.
     pub forced_per_hour: u32,
+    /// A chat bot's starts per conversation per hour (each may read the CRM; retries count).
+    pub chat_conversation_per_hour: u32,
+    /// A chat bot's starts per tenant per minute, apart from the other starts: an anonymous
+    /// chat cannot spend what reps and automation need.
+    pub chat_per_minute: u32,
+    /// The share of the tenant's Freshsales budget a chat bot's calls may spend, in percent;
+    /// the rest is kept for write-back and reps.
+    pub chat_crm_percent: u32,
 }
 
 impl Default for StartLimits {
@@ -30,6 +43,9 @@ impl Default for StartLimits {
             tenant_per_minute: 60,
             contact_per_hour: 10,
             forced_per_hour: 3,
+            chat_conversation_per_hour: 5,
+            chat_per_minute: 10,
+            chat_crm_percent: 20,
         }
     }
 }
@@ -38,9 +54,24 @@ impl StartLimits {
     /// Checks an operator's choice.
     pub fn validate(&self) -> Result<()> {
         let ok = |n: u32| (1..=100_000).contains(&n);
-        if !(ok(self.tenant_per_minute) && ok(self.contact_per_hour) && ok(self.forced_per_hour)) {
+        if ![
+            self.tenant_per_minute,
+            self.contact_per_hour,
+            self.forced_per_hour,
+            self.chat_conversation_per_hour,
+            self.chat_per_minute,
+        ]
+        .into_iter()
+        .all(ok)
+        {
             return Err(AppError::Unprocessable(
                 "every start limit must be between 1 and 100000".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.chat_crm_percent) {
+            return Err(AppError::Unprocessable(
+                "the chat's share of the Freshsales budget must be between 1 and 100 percent"
+                    .into(),
             ));
         }
         Ok(())
@@ -61,6 +92,8 @@ struct Buckets {
     tenant: DefaultDirectRateLimiter,
     contacts: DefaultKeyedRateLimiter<i64>,
     forced: DefaultKeyedRateLimiter<i64>,
+    chat: DefaultDirectRateLimiter,
+    conversations: DefaultKeyedRateLimiter<String>,
 }
 
 impl Buckets {
@@ -77,6 +110,14 @@ impl Buckets {
             )),
             forced: governor::RateLimiter::keyed(quota(
                 limits.forced_per_hour,
+                Duration::from_secs(3600),
+            )),
+            chat: governor::RateLimiter::direct(quota(
+                limits.chat_per_minute,
+                Duration::from_secs(60),
+            )),
+            conversations: governor::RateLimiter::keyed(quota(
+                limits.chat_conversation_per_hour,
                 Duration::from_secs(3600),
             )),
         }
@@ -175,6 +216,53 @@ impl StartLimiter {
     }
 }
 
+impl StartLimiter {
+    /// Takes a token of a chat bot's call in `conversation`: the conversation's, then the
+    /// tenant's chat bucket (apart from the buckets reps and automation spend), or says when
+    /// to retry (429).
+    pub fn check_chat(&self, tenant: &str, limits: StartLimits, conversation: &str) -> Result<()> {
+        let b = self.buckets(tenant, limits);
+        let clock = governor::clock::DefaultClock::default();
+        if b.conversations.len() > 50_000 {
+            b.conversations.retain_recent();
+        }
+        b.conversations
+            .check_key(&conversation.to_string())
+            .map_err(|n| {
+                limited(
+                    format!(
+                        "this conversation asked for {} verifications in the last hour, the chat's limit per conversation; retry later",
+                        limits.chat_conversation_per_hour
+                    ),
+                    n.wait_time_from(clock.now()),
+                )
+            })?;
+        b.chat.check().map_err(|n| {
+            limited(
+                format!(
+                    "the chat bot asked for {} verifications in the last minute, this account's limit for the chat; retry later",
+                    limits.chat_per_minute
+                ),
+                n.wait_time_from(clock.now()),
+            )
+        })
+    }
+}
+
+/// The chat's share of a tenant's Freshsales budget: `percent` of each bucket (at least one
+/// call), kept in a bucket row of its own.
+fn chat_share(shape: BudgetShape, percent: u32) -> BudgetShape {
+    let part = f64::from(percent.clamp(1, 100)) / 100.0;
+    let scale = |b: BucketShape| BucketShape {
+        capacity: (b.capacity * part).max(1.0),
+        per_ms: b.per_ms * part,
+    };
+    BudgetShape {
+        hour: scale(shape.hour),
+        minute: scale(shape.minute),
+    }
+}
+
 impl Engine {
     /// Takes a start token of `tenant` for `spend` (429 with `Retry-After` when spent).
     pub(super) fn spend_start(&self, tenant: &TenantRow, spend: Spend) -> Result<()> {
@@ -185,6 +273,35 @@ impl Engine {
             self.metrics.starts_limited.inc();
         }
         checked
+    }
+
+    /// Takes a token of a chat bot's call in `conversation` (429 with `Retry-After` when spent).
+    pub(super) fn spend_chat_start(&self, tenant: &TenantRow, conversation: &str) -> Result<()> {
+        let checked = self
+            .start_limiter
+            .check_chat(&tenant.id, tenant.start_limits, conversation);
+        if checked.is_err() {
+            self.metrics.starts_limited.inc();
+        }
+        checked
+    }
+
+    /// Counts one Freshsales call of a chat bot's request against the chat's share of the
+    /// tenant's API budget, then against the budget itself: an anonymous chat cannot spend
+    /// what write-back and reps need (429 with `Retry-After` when spent).
+    pub(super) async fn spend_chat_crm_read(&self, tenant: &TenantRow) -> Result<()> {
+        let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
+        let share = chat_share(shape, tenant.start_limits.chat_crm_percent);
+        let now = crate::clock::now_ms();
+        let key = format!("chat:{}", tenant.id);
+        if let Err(wait_ms) = self.store.take_budget(&key, &share, now).await? {
+            return Err(limited(
+                "the chat's share of this account's Freshsales API budget is spent for now; retry later"
+                    .into(),
+                Duration::from_millis(wait_ms.max(1) as u64),
+            ));
+        }
+        self.spend_crm_read(tenant).await
     }
 
     /// Counts one Freshsales call made while answering a request against the tenant's API
@@ -211,6 +328,7 @@ mod tests {
             tenant_per_minute: tenant,
             contact_per_hour: contact,
             forced_per_hour: forced,
+            ..StartLimits::default()
         }
     }
 
@@ -252,6 +370,40 @@ mod tests {
     }
 
     #[test]
+    fn a_chats_conversations_have_their_own_buckets_and_the_chat_one_apart_from_reps() {
+        let l = StartLimiter::default();
+        let lim = StartLimits {
+            tenant_per_minute: 1,
+            chat_conversation_per_hour: 2,
+            chat_per_minute: 3,
+            ..StartLimits::default()
+        };
+        l.check_chat("t", lim, "c-1").unwrap();
+        l.check_chat("t", lim, "c-1").unwrap();
+        let secs = retry_after(l.check_chat("t", lim, "c-1"));
+        assert!(
+            secs > 60,
+            "a conversation's token comes back in 30 minutes: {secs}"
+        );
+        l.check_chat("t", lim, "c-2").unwrap();
+        assert!(retry_after(l.check_chat("t", lim, "c-3")) <= 20);
+        // Reps' bucket was not touched by the chat.
+        l.check("t", lim, Spend::Tenant).unwrap();
+    }
+
+    #[test]
+    fn the_chats_share_of_the_budget_is_its_percent_of_each_bucket() {
+        let shape = crate::services::sync::budget_shape(100, 3600);
+        let share = chat_share(shape, 20);
+        assert!((share.hour.capacity - 2.0).abs() < 1e-9, "{share:?}");
+        assert!((share.hour.per_ms - shape.hour.per_ms * 0.2).abs() < 1e-12);
+        assert!((share.minute.capacity - shape.minute.capacity * 0.2).abs() < 1e-9);
+        // A tiny plan still lets the chat make a call.
+        let tiny = crate::services::sync::budget_shape(1, 3600);
+        assert!((chat_share(tiny, 1).hour.capacity - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn changed_limits_apply_at_once() {
         let l = StartLimiter::default();
         l.check("t", limits(1, 10, 3), Spend::Tenant).unwrap();
@@ -264,5 +416,12 @@ mod tests {
         assert!(StartLimits::default().validate().is_ok());
         assert!(limits(0, 10, 3).validate().is_err());
         assert!(limits(10, 10, 200_000).validate().is_err());
+        let chat = |percent| StartLimits {
+            chat_crm_percent: percent,
+            ..StartLimits::default()
+        };
+        assert!(chat(0).validate().is_err());
+        assert!(chat(101).validate().is_err());
+        assert!(chat(100).validate().is_ok());
     }
 }

@@ -184,6 +184,8 @@ pub struct VerRow {
     pub poll_attempts: i64,
     /// A verified IDV session counts until then (the expiry job moves it to `expired`).
     pub valid_until: Option<i64>,
+    /// The chat conversation a bot started it for (`None`: not started in a chat).
+    pub conversation_id: Option<String>,
     row: Verification,
 }
 
@@ -428,6 +430,7 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         provider_session_id: r.provider_session_id,
         poll_attempts: r.poll_attempts,
         valid_until: r.valid_until,
+        conversation_id: r.chat_conversation_id,
         row: view,
     }
 }

@@ -160,6 +160,13 @@ impl Engine {
                 "a step-up has no link to resend; start a new step-up instead".into(),
             ));
         }
+        if v.conversation_id.is_some() {
+            return Err(AppError::Conflict(
+                "this verification belongs to a chat conversation; the customer asks the chat bot \
+                 again, or start a new verification here"
+                    .into(),
+            ));
+        }
         let why = match v.state {
             SessionState::Expired => Why::Expired,
             SessionState::Pending if v.row.delivery_error.is_some() => Why::Undelivered,
@@ -178,10 +185,9 @@ impl Engine {
             }
         };
         let sessions = self.sessions_of(&tenant.id, v.contact_id, 20).await?;
-        let newer = sessions
-            .iter()
-            .take_while(|s| s.id != v.id)
-            .find(|s| s.kind == Kind::Idv && s.state != SessionState::Canceled);
+        let newer = sessions.iter().take_while(|s| s.id != v.id).find(|s| {
+            s.kind == Kind::Idv && s.state != SessionState::Canceled && s.conversation_id.is_none()
+        });
         if let Some(n) = newer {
             return Err(AppError::Conflict(format!(
                 "the contact has a newer verification ({}, {}); resend only the latest link",

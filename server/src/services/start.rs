@@ -64,6 +64,27 @@ impl Origin {
     }
 }
 
+/// Which earlier sessions a start returns instead of starting one, and what it spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// The contact's own: its pending session (not one of a chat's) or a valid verified one;
+    /// a new session spends the tenant's and the contact's start limits.
+    Contact,
+    /// A chat bot's for one conversation: only the sessions started for that conversation. A
+    /// new one stands beside the contact's other pending sessions, which it neither returns nor
+    /// cancels; the chat's own limits are spent by the bot's call.
+    Conversation(&'a str),
+}
+
+impl<'a> Scope<'a> {
+    fn conversation(self) -> Option<&'a str> {
+        match self {
+            Self::Contact => None,
+            Self::Conversation(c) => Some(c),
+        }
+    }
+}
+
 /// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
 /// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
 /// names nobody (no name, no email): the CRM is read then. Too long or malformed: 422.
@@ -150,6 +171,27 @@ impl Engine {
         idempotency_key: Option<&str>,
         origin: Origin,
     ) -> Result<(Verification, bool)> {
+        self.start_idv_in(
+            tenant,
+            contact,
+            req,
+            idempotency_key,
+            origin,
+            Scope::Contact,
+        )
+        .await
+    }
+
+    /// [`Engine::start_idv`] within `scope`: which sessions it may return instead.
+    pub(super) async fn start_idv_in(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        req: &StartVerification,
+        idempotency_key: Option<&str>,
+        origin: Origin,
+        scope: Scope<'_>,
+    ) -> Result<(Verification, bool)> {
         let ial = req
             .ial
             .clone()
@@ -187,7 +229,7 @@ impl Engine {
             }
         }
         if !req.force {
-            let sessions = self.sessions_of(&tenant.id, contact, 10).await?;
+            let sessions = self.reusable_idv(&tenant.id, contact, scope).await?;
             let now = clock::now_ms();
             if let Some(existing) = sessions
                 .iter()
@@ -223,15 +265,18 @@ impl Engine {
                     .join(", ")
             )));
         }
-        // A new, billable session: within the account's and the contact's limits.
-        self.spend_start(tenant, Spend::Tenant)?;
-        self.spend_start(
-            tenant,
-            Spend::Contact {
-                contact,
-                forced: req.force,
-            },
-        )?;
+        // A new, billable session: within the account's and the contact's limits (a chat's
+        // within its own, spent by the bot's call).
+        if scope == Scope::Contact {
+            self.spend_start(tenant, Spend::Tenant)?;
+            self.spend_start(
+                tenant,
+                Spend::Contact {
+                    contact,
+                    forced: req.force,
+                },
+            )?;
+        }
         // The record data the widget's page already has spares reading the contact; without
         // it (automation, older widgets) the CRM is read.
         let given = req.contact.as_ref().map(person_from_page).transpose()?;
@@ -290,15 +335,16 @@ impl Engine {
                 }),
                 delivery: delivery.as_str(),
                 ticket,
+                conversation: scope.conversation(),
             })
             .await?;
         if !inserted {
             drop(tx);
             // Someone else started one a moment ago: return theirs.
-            let sessions = self.sessions_of(&tenant.id, contact, 5).await?;
+            let sessions = self.reusable_idv(&tenant.id, contact, scope).await?;
             if let Some(p) = sessions
                 .into_iter()
-                .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+                .find(|s| s.state == SessionState::Pending)
             {
                 return Ok((p.row, false));
             }
@@ -426,6 +472,23 @@ impl Engine {
         tx.commit().await?;
         self.wake_sync.notify_one();
         self.verification_view(&tenant.id, &id).await
+    }
+
+    /// The sessions a start in `scope` may return instead, newest first.
+    async fn reusable_idv(
+        &self,
+        tenant: &str,
+        contact: i64,
+        scope: Scope<'_>,
+    ) -> Result<Vec<super::VerRow>> {
+        let rows = self
+            .store
+            .reusable_idv(tenant, contact, scope.conversation())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| super::read_row(&self.sealer, r))
+            .collect())
     }
 
     /// The contact as the CRM has it.

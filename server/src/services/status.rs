@@ -42,9 +42,14 @@ impl Engine {
         };
         let mut status = status;
         let sessions = self.sessions_of(&tenant.id, contact, 20).await?;
+        // A chat's pending session is its conversation's: never offered to the rep to show.
         status.current = sessions
             .iter()
-            .find(|s| s.kind == Kind::Idv && s.state == SessionState::Pending)
+            .find(|s| {
+                s.kind == Kind::Idv
+                    && s.state == SessionState::Pending
+                    && s.conversation_id.is_none()
+            })
             .map(|s| s.row.clone());
         status.history = sessions.into_iter().map(|s| s.row).collect();
         status.setup = self.setup_gaps(&tenant.id).await?;

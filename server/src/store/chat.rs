@@ -1,4 +1,4 @@
-//! Chat links (ids only): the conversations a bot started or reused a verification from
+//! Chat links (ids only): the conversation a bot started a verification for and its user
 //! (`chat_sessions`), and the user of each conversation as the chat product's webhooks report
 //! it (`chat_conversations`).
 
@@ -8,19 +8,19 @@ use crate::error::Result;
 /// A conversation a verification's result goes to.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatSession {
-    /// Empty when the bot named no conversation (the user's properties are still written).
+    /// The conversation (empty on links made before a conversation was required).
     pub conversation_id: String,
     pub user_id: Option<String>,
 }
 
 impl dyn Conn + '_ {
-    /// Links a verification to a conversation (and its user, if known); a repeated link keeps
-    /// the user already known.
+    /// Links a verification to the conversation it was started for (and its user, if known);
+    /// a repeated link keeps the user already known.
     pub async fn link_chat_session(
         &mut self,
         tenant: &str,
         verification: &str,
-        conversation: Option<&str>,
+        conversation: &str,
         user: Option<&str>,
         now: i64,
     ) -> Result<()> {
@@ -30,7 +30,7 @@ impl dyn Conn + '_ {
              DO UPDATE SET user_id = COALESCE(excluded.user_id, chat_sessions.user_id)",
         )
         .bind(verification)
-        .bind(conversation.unwrap_or(""))
+        .bind(conversation)
         .bind(tenant)
         .bind(user)
         .bind(now)
@@ -39,7 +39,7 @@ impl dyn Conn + '_ {
         Ok(())
     }
 
-    /// The conversations a verification was started from in a chat.
+    /// The links of a verification to conversations.
     pub async fn chat_sessions(&mut self, verification: &str) -> Result<Vec<ChatSession>> {
         Ok(sqlx::query_as(
             "SELECT conversation_id, user_id FROM chat_sessions WHERE verification_id = $1 \

@@ -7,7 +7,8 @@ use crate::{clock, domain::status::NIST_REVISION, error::Result};
 /// The columns of a [`VerificationRow`].
 const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
     document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
-    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error, ticket_id";
+    qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error, ticket_id, \
+    chat_conversation_id";
 
 /// A verification row as stored (links and requester sealed, confidence in basis points).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,6 +38,8 @@ pub struct VerificationRow {
     pub delivery_error: Option<String>,
     /// The help-desk ticket it was started from.
     pub ticket_id: Option<i64>,
+    /// The chat conversation a bot started it for (`None`: not started in a chat).
+    pub chat_conversation_id: Option<String>,
 }
 
 /// A verification row to insert.
@@ -66,6 +69,8 @@ pub struct PendingIdv<'a> {
     pub delivery: &'a str,
     /// The help-desk ticket it is started from.
     pub ticket: Option<i64>,
+    /// The chat conversation a bot starts it for.
+    pub conversation: Option<&'a str>,
 }
 
 /// A session the provider created, recorded on its pending row.
@@ -163,6 +168,31 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// A contact's IDV sessions a new start may return instead (pending or verified), newest
+    /// first: with `conversation`, only those a bot started for that conversation; without,
+    /// the pending ones not started in a chat and every verified one.
+    pub async fn reusable_idv(
+        &self,
+        tenant: &str,
+        contact: i64,
+        conversation: Option<&str>,
+    ) -> Result<Vec<VerificationRow>> {
+        let scope = match conversation {
+            Some(_) => "chat_conversation_id = $3",
+            None => "(chat_conversation_id IS NULL OR state = 'verified')",
+        };
+        let sql = format!(
+            "SELECT {VCOLS} FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' \
+             AND state IN ('pending', 'verified') AND {scope} ORDER BY created_at DESC, id DESC LIMIT 10"
+        );
+        let query = sqlx::query_as(&sql).bind(tenant).bind(contact);
+        let query = match conversation {
+            Some(c) => query.bind(c),
+            None => query,
+        };
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// The deal's pending step-up, if any.
@@ -345,9 +375,10 @@ impl dyn Conn + '_ {
         )
     }
 
-    /// Cancels the contact's pending IDV session (a forced restart supersedes it).
+    /// Cancels the contact's pending IDV session (a forced restart supersedes it); a chat's
+    /// sessions are their conversations' and stay.
     pub async fn cancel_pending_idv(&mut self, tenant: &str, contact: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3 WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending'")
+        sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3 WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending' AND chat_conversation_id IS NULL")
             .bind(tenant)
             .bind(contact)
             .bind(now)
@@ -356,12 +387,13 @@ impl dyn Conn + '_ {
         Ok(())
     }
 
-    /// Inserts a pending IDV session; `false` if the contact has one already (one was started
-    /// at the same time). After `false` the transaction is unusable: drop it.
+    /// Inserts a pending IDV session; `false` if the contact has one already (in the same
+    /// conversation, for a chat's: one was started at the same time). After `false` the
+    /// transaction is unusable: drop it.
     pub async fn insert_pending_idv(&mut self, p: &PendingIdv<'_>) -> Result<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery, ticket_id) \
-             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6, $7)",
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery, ticket_id, chat_conversation_id) \
+             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6, $7, $8)",
         )
         .bind(p.id)
         .bind(p.tenant)
@@ -370,6 +402,7 @@ impl dyn Conn + '_ {
         .bind(p.requested_by_sealed.as_deref())
         .bind(p.delivery)
         .bind(p.ticket)
+        .bind(p.conversation)
         .execute(self.raw())
         .await;
         match inserted {

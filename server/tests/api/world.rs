@@ -59,6 +59,9 @@ pub fn generous_start_limits() -> tenant::StartLimits {
         tenant_per_minute: 100_000,
         contact_per_hour: 100_000,
         forced_per_hour: 100_000,
+        chat_conversation_per_hour: 100_000,
+        chat_per_minute: 100_000,
+        ..Default::default()
     }
 }
 

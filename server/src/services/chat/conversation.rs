@@ -79,8 +79,9 @@ impl Engine {
         }
     }
 
-    /// Queues, in the result's transaction, the message into each conversation the
-    /// verification was started from and its chat users' properties.
+    /// Queues, in the result's transaction, the message into the conversation the verification
+    /// was started for and its user's properties; nothing for a session no bot started, and
+    /// nowhere else.
     pub(in crate::services) async fn queue_chat_result(
         &self,
         tx: &mut dyn Conn,
@@ -88,54 +89,52 @@ impl Engine {
         v: &VerRow,
         state: &str,
     ) -> Result<()> {
+        let Some(own) = v.conversation_id.as_deref() else {
+            return Ok(());
+        };
+        sync::enqueue(
+            tx,
+            &self.sealer,
+            self.settings.coalesce,
+            &tenant.id,
+            &format!("chat:{}:{own}:{state}", v.id),
+            &Write::ChatMessage {
+                conversation_id: own.to_string(),
+                text: result_text(state, &v.id),
+                marker: v.id.clone(),
+            },
+        )
+        .await?;
         let links = tx.chat_sessions(&v.id).await?;
-        let mut users: Vec<&str> = Vec::new();
-        for link in &links {
-            if !link.conversation_id.is_empty() {
-                sync::enqueue(
-                    tx,
-                    &self.sealer,
-                    self.settings.coalesce,
-                    &tenant.id,
-                    &format!("chat:{}:{}:{state}", v.id, link.conversation_id),
-                    &Write::ChatMessage {
-                        conversation_id: link.conversation_id.clone(),
-                        text: result_text(state, &v.id),
-                        marker: v.id.clone(),
-                    },
-                )
-                .await?;
-            }
-            if let Some(u) = link.user_id.as_deref().filter(|u| !users.contains(u)) {
-                users.push(u);
-            }
+        let Some(user) = links
+            .into_iter()
+            .find(|l| l.conversation_id == own)
+            .and_then(|l| l.user_id)
+        else {
+            return Ok(());
+        };
+        let mut properties = vec![UserProperty {
+            name: "idv_status".into(),
+            value: state.into(),
+        }];
+        if state == "verified" {
+            properties.push(UserProperty {
+                name: "idv_verified_at".into(),
+                value: clock::rfc3339(clock::now_ms()),
+            });
         }
-        let now = clock::rfc3339(clock::now_ms());
-        for user in users {
-            let mut properties = vec![UserProperty {
-                name: "idv_status".into(),
-                value: state.into(),
-            }];
-            if state == "verified" {
-                properties.push(UserProperty {
-                    name: "idv_verified_at".into(),
-                    value: now.clone(),
-                });
-            }
-            sync::enqueue(
-                tx,
-                &self.sealer,
-                self.settings.coalesce,
-                &tenant.id,
-                &format!("chat:{}:user:{user}", v.id),
-                &Write::ChatUserProperties {
-                    user_id: user.into(),
-                    properties: properties.into_iter().map(|p| (p.name, p.value)).collect(),
-                },
-            )
-            .await?;
-        }
-        Ok(())
+        sync::enqueue(
+            tx,
+            &self.sealer,
+            self.settings.coalesce,
+            &tenant.id,
+            &format!("chat:{}:user:{user}", v.id),
+            &Write::ChatUserProperties {
+                user_id: user.clone(),
+                properties: properties.into_iter().map(|p| (p.name, p.value)).collect(),
+            },
+        )
+        .await
     }
 
     /// `server check`'s lines for a tenant with a Freshchat connection (none without one).

@@ -32,6 +32,14 @@ fn text(body: &Value, key: &str, max: usize) -> std::result::Result<Option<Strin
     Ok(Some(s.to_string()))
 }
 
+/// Whether a text is a chat product's id: letters, digits, `-` and `_`, at most 128.
+pub fn is_chat_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A chat product's id: letters, digits, `-` and `_`, at most 128.
 fn chat_id(body: &Value, key: &str) -> std::result::Result<Option<String>, String> {
     let Some(v) = given(body, key) else {
@@ -42,11 +50,7 @@ fn chat_id(body: &Value, key: &str) -> std::result::Result<Option<String>, Strin
         Value::Number(n) => n.to_string(),
         _ => return Err(format!("{key} must be a string")),
     };
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !ok {
+    if !is_chat_id(&s) {
         return Err(format!(
             "{key} must be the chat's id: letters, digits, - and _, at most 128"
         ));

@@ -1,9 +1,12 @@
 //! A chat bot's verifications (Freshchat's Freddy, through its API library): the bot names the
-//! customer by email; the contact is found in the CRM, or created from what the bot knows; a
-//! verification starts (or the pending one is reused) and the bot gets flat fields to show the
-//! link and, later, to branch on the state. The result is posted back into the conversation and
-//! written onto the chat user's properties through the write-back queue. The chat product's
-//! signed webhooks tell which user a conversation belongs to.
+//! customer by email; the contact is found in the CRM (and left as it is), or created from what
+//! the bot knows; a verification starts for the conversation (or the one this conversation
+//! started is reused) and the bot gets flat fields to show the link and, later, to branch on the
+//! state. Whoever is in a chat may type anyone's email: a conversation only ever sees its own
+//! sessions. The result is posted back into that conversation and written onto its user's
+//! properties through the write-back queue. The chat product's signed webhooks tell which user
+//! a conversation belongs to. The chat has its own start limits and its own share of the
+//! account's CRM budget.
 
 mod conversation;
 mod input;
@@ -11,8 +14,11 @@ mod input;
 use idv_types::{ContactData, Delivery, Kind, SessionState, StartVerification};
 use serde::Serialize;
 
-pub use self::{conversation::result_text, input::from_bot};
-use super::{crm_unavailable, sync, Engine, Origin, TenantRow, VerRow, Write};
+pub use self::{
+    conversation::result_text,
+    input::{from_bot, is_chat_id},
+};
+use super::{crm_unavailable, start::Scope, sync, Engine, Origin, TenantRow, VerRow, Write};
 use crate::{
     clock,
     error::{AppError, Result},
@@ -30,6 +36,7 @@ pub struct BotStart {
     pub last_name: Option<String>,
     /// As the customer typed it (read as E.164 when the contact is created).
     pub phone: Option<String>,
+    /// Set on a contact the bot creates; a found contact's consent is never changed from chat.
     pub marketing_consent: Option<bool>,
     /// The chat user and conversation (ids of the chat product).
     pub user_id: Option<String>,
@@ -72,8 +79,11 @@ pub struct BotState {
 }
 
 impl Engine {
-    /// Finds or creates the bot's customer in the CRM, starts (or reuses) their verification
-    /// and links it to the conversation.
+    /// Finds or creates the bot's customer in the CRM and starts (or reuses) a verification for
+    /// the conversation. The email only finds the contact: it proves nothing about who is in
+    /// the chat, so only a session started for this very conversation is ever returned; a
+    /// contact's other sessions (a rep's, another conversation's, a verification of the past)
+    /// are neither reported, nor linked, nor canceled.
     pub async fn bot_start(&self, tenant: &TenantRow, bot: &BotStart) -> Result<BotAnswer> {
         if !tenant.installed {
             return Err(AppError::Unprocessable(
@@ -81,6 +91,9 @@ impl Engine {
                     .into(),
             ));
         }
+        let (conversation, user) = self.bot_conversation(tenant, bot).await?;
+        // The chat's own limits, before anything is asked of the CRM.
+        self.spend_chat_start(tenant, &conversation)?;
         let (contact, phone_left_out) = self.find_or_create(tenant, bot).await?;
         let delivery = bot.delivery.unwrap_or(Delivery::Show);
         let person = &contact.contact;
@@ -97,42 +110,32 @@ impl Engine {
             ..Default::default()
         };
         let (v, _new) = self
-            .start_idv(tenant, contact.id as i64, &req, None, Origin::Chat)
-            .await?;
-        // What the bot does not name, the webhooks may have told: the conversation's user, or
-        // the conversation the user wrote in last.
-        let (conversation, user) = match (&bot.conversation_id, &bot.user_id) {
-            (Some(c), Some(u)) => (Some(c.clone()), Some(u.clone())),
-            (Some(c), None) => (
-                Some(c.clone()),
-                self.store.conversation_user(&tenant.id, c).await?,
-            ),
-            (None, Some(u)) => (
-                self.store.latest_conversation_of(&tenant.id, u).await?,
-                Some(u.clone()),
-            ),
-            (None, None) => (None, None),
-        };
-        let mut tx = self.store.begin().await?;
-        if conversation.is_some() || user.is_some() {
-            tx.link_chat_session(
-                &tenant.id,
-                &v.id,
-                conversation.as_deref(),
-                user.as_deref(),
-                clock::now_ms(),
+            .start_idv_in(
+                tenant,
+                contact.id as i64,
+                &req,
+                None,
+                Origin::Chat,
+                Scope::Conversation(&conversation),
             )
             .await?;
-        }
+        let mut tx = self.store.begin().await?;
+        tx.link_chat_session(
+            &tenant.id,
+            &v.id,
+            &conversation,
+            user.as_deref(),
+            clock::now_ms(),
+        )
+        .await?;
         let how = if contact.created { "created" } else { "found" };
         tx.audit(
             &tenant.id,
             "chat_start",
             &v.id,
             &format!(
-                "contact {} {how} by email; conversation {}",
-                contact.id,
-                conversation.as_deref().unwrap_or("none")
+                "contact {} {how} by email; conversation {conversation}",
+                contact.id
             ),
         )
         .await?;
@@ -159,8 +162,40 @@ impl Engine {
         })
     }
 
-    /// The contact with the bot's email: found (it keeps its own names and phone; only the
-    /// consent the bot gives is set), else created from the bot's names, phone and consent.
+    /// The conversation a bot's start is for, and its user: as the bot names them, or what the
+    /// signed webhooks told (the conversation's user, or the conversation the user wrote in
+    /// last). No conversation: 422.
+    async fn bot_conversation(
+        &self,
+        tenant: &TenantRow,
+        bot: &BotStart,
+    ) -> Result<(String, Option<String>)> {
+        match (&bot.conversation_id, &bot.user_id) {
+            (Some(c), Some(u)) => Ok((c.clone(), Some(u.clone()))),
+            (Some(c), None) => Ok((
+                c.clone(),
+                self.store.conversation_user(&tenant.id, c).await?,
+            )),
+            (None, Some(u)) => match self.store.latest_conversation_of(&tenant.id, u).await? {
+                Some(c) => Ok((c, Some(u.clone()))),
+                None => Err(AppError::Unprocessable(
+                    "conversation_id is required: Freshchat's webhooks have reported no \
+                     conversation of this user_id yet; give the conversation's id"
+                        .into(),
+                )),
+            },
+            (None, None) => Err(AppError::Unprocessable(
+                "conversation_id is required: the id of the conversation the customer writes \
+                 in (or a user_id whose conversation Freshchat's webhooks have reported); a \
+                 verification is for that conversation only"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The contact with the bot's email: found (nothing of it changes: names, phone and
+    /// marketing consent are the contact's, not what a chat says), else created from the bot's
+    /// names, phone and consent. Each CRM call is spent from the chat's share of the budget.
     /// Returns it and whether the bot's phone was left out for not reading as E.164.
     async fn find_or_create(
         &self,
@@ -168,14 +203,13 @@ impl Engine {
         bot: &BotStart,
     ) -> Result<(UpsertedContact, bool)> {
         let crm = self.crm_or_err(tenant)?;
-        let found = ContactUpsert {
-            marketing_consent: bot.marketing_consent,
-            ..Default::default()
-        };
-        self.spend_crm_read(tenant).await?;
-        // An upsert without names finds an existing contact and changes none of its identity;
-        // the CRM refuses it (it would create without names) when there is none.
-        let refusal = match crm.upsert_contact(&bot.email, &found).await {
+        self.spend_chat_crm_read(tenant).await?;
+        // An upsert with no fields finds an existing contact and changes nothing of it; the CRM
+        // refuses it (it would create without names) when there is none.
+        let refusal = match crm
+            .upsert_contact(&bot.email, &ContactUpsert::default())
+            .await
+        {
             Ok(c) => return Ok((c, false)),
             Err(CrmError::Unprocessable(m)) => m,
             Err(e) => return Err(crm_unavailable(e)),
@@ -197,7 +231,7 @@ impl Engine {
             phone: phone.and_then(|p| p.ok()),
             marketing_consent: bot.marketing_consent,
         };
-        self.spend_crm_read(tenant).await?;
+        self.spend_chat_crm_read(tenant).await?;
         let created = match crm.upsert_contact(&bot.email, &create).await {
             Ok(c) => c,
             Err(CrmError::Unprocessable(m)) => {
@@ -231,12 +265,19 @@ impl Engine {
         Ok((created, phone_left_out))
     }
 
-    /// A verification's state, as a bot branches on it.
-    pub async fn bot_state(&self, tenant: &TenantRow, id: &str) -> Result<BotState> {
+    /// A verification's state, as the bot of `conversation` branches on it: only a session
+    /// started for that conversation is known here (any other is a 404, like one that does not
+    /// exist), so `verified` means verified in this chat.
+    pub async fn bot_state(
+        &self,
+        tenant: &TenantRow,
+        id: &str,
+        conversation: &str,
+    ) -> Result<BotState> {
         let v: VerRow = self
             .verification(&tenant.id, id)
             .await?
-            .filter(|v| v.kind == Kind::Idv)
+            .filter(|v| v.kind == Kind::Idv && v.conversation_id.as_deref() == Some(conversation))
             .ok_or_else(|| {
                 AppError::NotFound(format!("verification {id} is not known to this account"))
             })?;

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The bot's API-library call: `POST /hooks/freshchat/{tenant}` with the secret header.
-async fn bot(w: &World, body: &Value, secret: Option<&str>) -> reqwest::Response {
+pub(super) async fn bot(w: &World, body: &Value, secret: Option<&str>) -> reqwest::Response {
     let mut req = w.http.post(w.url(&format!("/hooks/freshchat/{TENANT}")));
     if let Some(s) = secret {
         req = req.header("x-idv-webhook-secret", s);
@@ -23,17 +23,19 @@ async fn bot(w: &World, body: &Value, secret: Option<&str>) -> reqwest::Response
     req.json(body).send().await.unwrap()
 }
 
-async fn bot_ok(w: &World, body: &Value) -> Value {
+pub(super) async fn bot_ok(w: &World, body: &Value) -> Value {
     let res = bot(w, body, Some(WORKFLOW_SECRET)).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     res.json().await.unwrap()
 }
 
-/// The bot's state call.
-async fn state(w: &World, id: &str) -> Value {
+/// The bot's state call, from the conversation the verification was started for.
+async fn state(w: &World, id: &str, conversation: &str) -> Value {
     let res = w
         .http
-        .get(w.url(&format!("/hooks/freshchat/{TENANT}/verifications/{id}")))
+        .get(w.url(&format!(
+            "/hooks/freshchat/{TENANT}/verifications/{id}?conversation_id={conversation}"
+        )))
         .header("x-idv-webhook-secret", WORKFLOW_SECRET)
         .send()
         .await
@@ -42,12 +44,12 @@ async fn state(w: &World, id: &str) -> Value {
     res.json().await.unwrap()
 }
 
-fn events_url(w: &World) -> String {
+pub(super) fn events_url(w: &World) -> String {
     w.url(&format!("/hooks/freshchat/{TENANT}/events"))
 }
 
 /// Waits (bounded: 10 s) until `check` holds.
-async fn until(what: &str, check: impl Fn() -> bool) {
+pub(super) async fn until(what: &str, check: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -55,7 +57,7 @@ async fn until(what: &str, check: impl Fn() -> bool) {
     }
 }
 
-async fn count(w: &World, sql: &str) -> i64 {
+pub(super) async fn count(w: &World, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(w.app.state.store.pool())
         .await
@@ -79,7 +81,7 @@ async fn bot_to_result(db: Db) {
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "linked");
 
-    // The bot names a known customer (other names than the CRM's: they change nothing).
+    // The bot names a known customer (other names and a consent: they change nothing).
     let answer = bot_ok(
         &w,
         &json!({"email": "ADA@example.com", "first_name": "Mallory", "last_name": "Else",
@@ -96,7 +98,7 @@ async fn bot_to_result(db: Db) {
     let id = answer["verification_id"].as_str().unwrap().to_string();
     let contact = w.fs.contact(ALIAS, 11).unwrap();
     assert_eq!(contact["first_name"], "Ada");
-    assert_eq!(contact["subscription_status"], "subscribed");
+    assert!(contact.get("subscription_status").is_none(), "{contact}");
     // The provider is asked with the CRM's names, not the chat's.
     let sent =
         w.ks.sessions()
@@ -114,7 +116,7 @@ async fn bot_to_result(db: Db) {
     )
     .await;
     assert_eq!(again["verification_id"], id.as_str());
-    let s = state(&w, &id).await;
+    let s = state(&w, &id, "c-ada").await;
     assert_eq!(
         (s["state"].as_str(), s["verified"].as_bool()),
         (Some("pending"), Some(false))
@@ -124,7 +126,7 @@ async fn bot_to_result(db: Db) {
     w.customer(&id, "verified");
     let deadline = Instant::now() + Duration::from_secs(10);
     let s = loop {
-        let s = state(&w, &id).await;
+        let s = state(&w, &id, "c-ada").await;
         if s["verified"] == true || Instant::now() > deadline {
             break s;
         }
@@ -170,7 +172,8 @@ async fn bot_creates_contact(db: Db) {
     let answer = bot_ok(
         &w,
         &json!({"email": "jane@example.com", "first_name": "Jane", "last_name": "Sample",
-            "phone": "+1 (415) 555-2671", "marketing_consent": false, "user_id": "u-jane"}),
+            "phone": "+1 (415) 555-2671", "marketing_consent": false, "user_id": "u-jane",
+            "conversation_id": "c-jane"}),
     )
     .await;
     assert_eq!(answer["contact_created"], true, "{answer}");
@@ -187,7 +190,7 @@ async fn bot_creates_contact(db: Db) {
     let answer = bot_ok(
         &w,
         &json!({"email": "joe@example.com", "first_name": "Joe", "last_name": "Bloggs",
-            "phone": "call me maybe"}),
+            "phone": "call me maybe", "conversation_id": "c-joe"}),
     )
     .await;
     assert_eq!(answer["phone_left_out"], true, "{answer}");
@@ -236,7 +239,7 @@ async fn bot_refusals(db: Db) {
     let m = assert_error(
         bot(
             &w,
-            &json!({"email": "new@example.com", "first_name": "New"}),
+            &json!({"email": "new@example.com", "first_name": "New", "conversation_id": "c-1"}),
             Some(WORKFLOW_SECRET),
         )
         .await,
@@ -281,7 +284,9 @@ async fn bot_refusals(db: Db) {
     assert_error(res, 400, "bad_request").await;
     let res = w
         .http
-        .get(w.url(&format!("/hooks/freshchat/{TENANT}/verifications/ver_nope")))
+        .get(w.url(&format!(
+            "/hooks/freshchat/{TENANT}/verifications/ver_nope?conversation_id=c-1"
+        )))
         .header("x-idv-webhook-secret", WORKFLOW_SECRET)
         .send()
         .await

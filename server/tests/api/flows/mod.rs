@@ -10,6 +10,7 @@ mod crm_calls;
 mod deals;
 mod expiry;
 mod freshchat;
+mod freshchat_trust;
 mod freshdesk;
 mod input;
 mod install;

@@ -120,6 +120,7 @@ async fn resend_limited(db: Db) {
             tenant_per_minute: 100,
             contact_per_hour: 2,
             forced_per_hour: 100,
+            ..Default::default()
         },
     )
     .await
