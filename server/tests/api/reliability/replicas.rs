@@ -125,24 +125,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     engine.wake_sync.notify_one();
     second.engine().wake_sync.notify_one();
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while outbox_count(
-        &w,
-        "SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND state = 'done' \
-         AND (record_key LIKE 'note:replica:%' OR record_key LIKE 'task:replica:%')",
-    )
-    .await
-        < 13
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the queue did not drain"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Let any second send in flight land before counting.
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let (notes, tasks) =
+    let posted = || {
         w.fs.with(ALIAS, |a| {
             let notes: Vec<String> = a
                 .notes
@@ -158,7 +141,27 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
                 .collect();
             (notes, tasks)
         })
-        .unwrap();
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while outbox_count(
+        &w,
+        "SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND state = 'done' \
+         AND (record_key LIKE 'note:replica:%' OR record_key LIKE 'task:replica:%')",
+    )
+    .await
+        < 13
+    {
+        let (notes, tasks) = posted();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue did not drain; posted so far: {notes:?} {tasks:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let any second send in flight land before counting.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (notes, tasks) = posted();
     assert_eq!(notes.len(), 9, "each note posted once: {notes:?}");
     assert_eq!(tasks.len(), 4, "each task posted once: {tasks:?}");
     // The frozen claimant's row went out once its lease ended, and that claim can no longer
