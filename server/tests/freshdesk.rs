@@ -66,6 +66,21 @@ impl Twin {
     }
 }
 
+impl Twin {
+    /// The API name the account gave the field labelled `label`.
+    fn field_name(&self, label: &str) -> String {
+        self.sim
+            .with(DOMAIN, |a| {
+                a.custom_fields
+                    .iter()
+                    .find(|f| f["label"] == label)
+                    .and_then(|f| f["name"].as_str().map(str::to_string))
+            })
+            .flatten()
+            .unwrap_or_else(|| panic!("no field labelled {label}"))
+    }
+}
+
 fn result_fields() -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("cf_idv_status".into(), json!("verified"));
@@ -106,10 +121,14 @@ async fn results_go_into_the_accounts_own_field_names() {
         .await
         .unwrap();
     let cf = t.sim.contact(DOMAIN, 70).unwrap()["custom_fields"].clone();
-    // The twin names fields from their labels, as Freshdesk does: the client read them.
-    assert_eq!(cf["cf_idv_status"], "verified");
-    assert_eq!(cf["cf_idv_ial_level"], "IAL2");
-    assert_eq!(cf["cf_idv_verified_date"], "2026-11-24");
+    // The twin names fields after their labels and the account (`cf_idv_status_81234`), as
+    // Freshdesk does: never our keys, so the client must have read them.
+    let name = |label: &str| t.field_name(label);
+    assert_ne!(name("IDV Status"), "cf_idv_status");
+    assert_eq!(cf[name("IDV Status")], "verified", "{cf}");
+    assert_eq!(cf[name("IDV IAL Level")], "IAL2", "{cf}");
+    assert_eq!(cf[name("IDV Verified Date")], "2026-11-24", "{cf}");
+    assert!(cf.get("cf_idv_status").is_none(), "{cf}");
 }
 
 #[tokio::test]

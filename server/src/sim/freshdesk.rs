@@ -42,6 +42,8 @@ pub struct FdAccount {
     pub notes: Vec<Value>,
     /// `(method, path, status)` of each call.
     pub calls: Vec<(String, String, u16)>,
+    /// The account's number, the tail of its custom fields' API names.
+    pub account_id: u64,
     window: VecDeque<Instant>,
     next_id: u64,
 }
@@ -72,12 +74,15 @@ impl FreshdeskSim {
 
     /// An account with one agent key and one admin key.
     pub fn add_account(&self, domain: &str, agent_key: &str, admin_key: &str, per_minute: usize) {
-        self.inner.lock().accounts.insert(
+        let mut g = self.inner.lock();
+        let account_id = 81_234 + g.accounts.len() as u64;
+        g.accounts.insert(
             domain.into(),
             FdAccount {
                 agent_keys: vec![agent_key.into(), admin_key.into()],
                 admin_keys: vec![admin_key.into()],
                 per_minute,
+                account_id,
                 next_id: 9000,
                 ..Default::default()
             },
@@ -111,7 +116,8 @@ impl FreshdeskSim {
         });
     }
 
-    /// A custom contact field as an admin creates it in the settings (API name `cf_<name>`).
+    /// A custom contact field as an admin creates it in the settings (API name
+    /// `cf_<label>_<account id>`).
     pub fn add_custom_field(&self, domain: &str, label: &str, kind: &str, choices: &[&str]) {
         self.with(domain, |a| create_field(a, label, kind, choices));
     }
@@ -132,15 +138,18 @@ impl FreshdeskSim {
     }
 }
 
-/// The API name Freshdesk gives a new custom field: `cf_` and the label in snake case.
+/// The API name Freshdesk gives a new custom field: `cf_`, the label in snake case and the
+/// account's number (as the `cf_<name>_<accountid>` keys of its event payloads), so never one
+/// of our own keys: a client must read the names from `GET /contact_fields`.
 fn create_field(a: &mut FdAccount, label: &str, kind: &str, choices: &[&str]) -> Value {
     let name = format!(
-        "cf_{}",
+        "cf_{}_{}",
         label
             .to_ascii_lowercase()
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
+            .collect::<String>(),
+        a.account_id
     );
     a.next_id += 1;
     let field = json!({

@@ -34,6 +34,8 @@ pub struct KosmosFaults {
     pub read_timeout_rate: f64,
     /// How long creating an IDV session takes.
     pub create_latency: Duration,
+    /// Added to every session read.
+    pub read_latency: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +260,9 @@ impl KosmosSim {
 
     async fn fault_on_read(&self) -> Option<Response> {
         let f = self.inner.lock().faults.clone();
+        if !f.read_latency.is_zero() {
+            tokio::time::sleep(f.read_latency).await;
+        }
         let roll: f64 = rand::thread_rng().gen();
         if roll < f.read_timeout_rate {
             tokio::time::sleep(Duration::from_secs(30)).await;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     both,
-    helpers::{spawn_app, Db, TestApp},
+    helpers::{assert_error, spawn_app, Db, TestApp},
 };
 
 /// Every route the backend serves (the demo's pages aside).
@@ -138,7 +138,34 @@ async fn constraints(db: Db) {
         .iter()
         .find(|p| p["name"] == "Idempotency-Key")
         .expect("the Idempotency-Key is documented")["schema"];
-    assert_eq!(key["maxLength"], 128);
+    // The server takes the longest key the document allows and refuses one longer or empty.
+    let max = key["maxLength"].as_u64().expect("a documented maxLength") as usize;
+    let min = key["minLength"].as_u64().expect("a documented minLength") as usize;
+    assert_eq!(min, 1);
+    let start = |key: String| {
+        app.http
+            .post(app.url("/api/v1/contacts/11/verifications"))
+            .bearer_auth(&app.token)
+            .header("idempotency-key", key)
+            .json(&serde_json::json!({}))
+            .send()
+    };
+    let res = start("k".repeat(max)).await.unwrap();
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert!(
+        !body.contains("Idempotency-Key"),
+        "a key of the documented maxLength {max} is refused: {status} {body}"
+    );
+    for refused in ["k".repeat(max + 1), String::new()] {
+        let res = start(refused.clone()).await.unwrap();
+        let message = assert_error(res, 400, "bad_request").await;
+        assert!(
+            message.contains("Idempotency-Key"),
+            "{} characters: {message}",
+            refused.len()
+        );
+    }
     let ial = &doc["components"]["schemas"]["IalLevel"]["enum"];
     assert_eq!(ial, &serde_json::json!(["IAL1", "IAL2"]));
     let docs = &doc["components"]["schemas"]["DocumentType"]["enum"];

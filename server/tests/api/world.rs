@@ -70,6 +70,21 @@ pub async fn spawn_world(db: Db) -> Option<World> {
 }
 
 pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Option<World> {
+    spawn_world_on(db, settings, policy, true).await
+}
+
+/// A world whose backend serves requests but runs no workers (no poller, no write-back): the
+/// work is left to another process on the same database.
+pub async fn spawn_world_without_workers(db: Db) -> Option<World> {
+    spawn_world_on(db, test_settings(), Policy::default(), false).await
+}
+
+async fn spawn_world_on(
+    db: Db,
+    settings: Settings,
+    policy: Policy,
+    workers: bool,
+) -> Option<World> {
     let db_url = fresh_database(db).await?;
     let keys = TwinKeys {
         alias: ALIAS.into(),
@@ -118,7 +133,10 @@ pub async fn spawn_world_with(db: Db, settings: Settings, policy: Policy) -> Opt
         ..twins.connections(false)
     };
     let app = Backend {
-        config: Config::for_database(db_url.clone()),
+        config: Config {
+            no_workers: !workers,
+            ..Config::for_database(db_url.clone())
+        },
         settings,
         sealer,
         tenant: TENANT.into(),

@@ -56,6 +56,10 @@ pub fn api_base_for_account(account_url: &str, allow_any: bool) -> Result<String
     if url.scheme() == "https" && url.port().is_none() && host.ends_with(".freshdesk.com") {
         return api_base_for_domain(&host).map_err(|_| bad());
     }
+    // A Freshsales address is never a Freshdesk account, even where any address is allowed.
+    if host.ends_with(".myfreshworks.com") || host.ends_with(".freshsales.io") {
+        return Err(bad());
+    }
     if allow_any && matches!(url.scheme(), "http" | "https") {
         return Ok(format!("{}/api/v2", url.as_str().trim_end_matches('/')));
     }
@@ -351,6 +355,16 @@ mod tests {
             "https://acme.myfreshworks.com",
         ] {
             assert!(api_base_for_account(bad, false).is_err(), "{bad}");
+        }
+        for freshsales in [
+            "https://acme.myfreshworks.com",
+            "https://acme.myfreshworks.com/crm/sales",
+            "https://acme.freshsales.io",
+        ] {
+            assert!(
+                api_base_for_account(freshsales, true).is_err(),
+                "{freshsales}"
+            );
         }
         assert_eq!(
             api_base_for_account("http://127.0.0.1:9/d/acme", true).unwrap(),

@@ -149,6 +149,24 @@ async fn contact_audit(db: Db) {
         .await
         .unwrap();
     assert_error(res, 404, "not_found").await;
+    // Once the other account knows a contact 11 of its own, its trail is its own: empty.
+    w.app
+        .state
+        .store
+        .upsert_contact_keep("other", 11)
+        .await
+        .unwrap();
+    let res = w
+        .http
+        .get(w.url("/api/v1/contacts/11/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let theirs: Value = res.json().await.unwrap();
+    assert_eq!(theirs["entries"], json!([]), "{theirs}");
+    assert!(theirs["next_before"].is_null(), "{theirs}");
     let res = w
         .http
         .get(w.url("/api/v1/contacts/11/audit"))

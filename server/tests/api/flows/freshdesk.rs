@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::{
     both,
     helpers::{assert_error, Db},
-    world::{generous_start_limits, spawn_world, World},
+    world::{generous_start_limits, spawn_world, World, ALIAS},
 };
 
 const DOMAIN: &str = "helpacme";
@@ -225,9 +225,24 @@ async fn ticket_sidebar(db: Db) {
     assert_eq!(status["status"], "verified");
     assert!(status["verified_at"].is_string());
 
-    // The Freshsales tenant of the same backend saw none of it.
-    let other = d.w.json("/api/v1/contacts/11/status").await;
-    assert_eq!(other["status"], "not_verified");
+    // The Freshsales tenant of the same backend, which has a contact with the same id, saw
+    // none of it: neither the requester's status nor the session.
+    d.w.fs.seed_contact(
+        ALIAS,
+        REQUESTER,
+        "Other",
+        "Person",
+        "other@example.com",
+        "+1 415 555 0100",
+    );
+    let other =
+        d.w.json(&format!("/api/v1/contacts/{REQUESTER}/status"))
+            .await;
+    assert_eq!(other["status"], "not_verified", "{other}");
+    assert!(other["current"].is_null(), "{other}");
+    assert_eq!(other["history"], json!([]), "{other}");
+    let res = d.w.get(&format!("/api/v1/verifications/{id}")).await;
+    assert_error(res, 404, "not_found").await;
 }
 
 both!(
@@ -357,7 +372,7 @@ async fn desk_install_input(db: Db) {
             &d.token,
             "/api/v1/install",
             &[("x-freshdesk-api-key", ADMIN_KEY)],
-            &json!({"account_url": "ftp://helpacme.freshdesk.com", "product": "freshdesk"}),
+            &json!({"account_url": "https://acme.myfreshworks.com", "product": "freshdesk"}),
         )
         .await;
     let msg = assert_error(res, 422, "unprocessable").await;

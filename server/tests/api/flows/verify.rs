@@ -2,7 +2,12 @@
 
 use std::time::Duration;
 
-use idv_server::{services::Policy, sim::kosmos::KosmosFaults, webhook};
+use idv_server::{
+    ports::identity::{Outcome, ResultFields, SessionReport},
+    services::Policy,
+    sim::kosmos::KosmosFaults,
+    webhook,
+};
 use serde_json::{json, Value};
 
 use crate::{
@@ -136,6 +141,12 @@ async fn forged_callbacks(db: Db) {
     let Some(w) = spawn_world(db).await else {
         return;
     };
+    // The provider's own callbacks are lost: only the deliveries below can make the engine
+    // read the session (the poller waits ten minutes).
+    w.ks.set_faults(KosmosFaults {
+        drop_callbacks: true,
+        ..Default::default()
+    });
     let v = w.start_idv(11).await;
     let id = v["id"].as_str().unwrap();
     let session = w.provider_session(id);
@@ -145,44 +156,59 @@ async fn forged_callbacks(db: Db) {
     )
     .unwrap();
     let now = idv_server::clock::now_secs();
-    let send = |key: &[u8], msg: &str, ts: i64| {
+    let send = |key: &[u8], msg: &str, ts: i64, body: &[u8]| {
         let mut req = w
             .http
             .post(&hook)
             .header("content-type", "application/json");
-        for (k, v) in webhook::headers(key, msg, ts, &body) {
+        for (k, v) in webhook::headers(key, msg, ts, body) {
             req = req.header(k, v);
         }
-        req.body(body.clone()).send()
+        req.body(body.to_vec()).send()
     };
-    // Wrong key, stale timestamp, no signature at all: 401, nothing applied.
+    let reads = || w.app.engine().metrics.provider_reads.get();
+    // A correctly signed callback that says "completed" while the provider says pending: the
+    // engine reads the session, and pending it stays (a callback is a hint, not the result).
+    let ok = send(b"ks-webhook-secret", "m1", now, &body).await.unwrap();
+    assert_eq!(ok.status(), 202);
+    crate::reliability::eventually("the hinted read", 10, || reads() >= 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let s = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(s["status"], "pending", "the provider says pending: {s}");
+
+    // Now the customer passes; the provider's callback is lost. A forged, stale, unsigned or
+    // replayed delivery that got through would make the engine read the session and apply
+    // "verified": each is refused, and the contact stays pending.
+    w.customer(id, "verified");
+    let before = reads();
     assert_error(
-        send(b"not-the-secret", "m1", now).await.unwrap(),
+        send(b"not-the-secret", "m2", now, &body).await.unwrap(),
         401,
         "unauthorized",
     )
     .await;
     assert_error(
-        send(b"ks-webhook-secret", "m2", now - 3600).await.unwrap(),
+        send(b"ks-webhook-secret", "m3", now - 3600, &body)
+            .await
+            .unwrap(),
         401,
         "unauthorized",
     )
     .await;
     let unsigned = w.http.post(&hook).body(body.clone()).send().await.unwrap();
     assert_error(unsigned, 401, "unauthorized").await;
-    // A correctly signed callback for a session still pending at the provider: read, still pending.
-    let ok = send(b"ks-webhook-secret", "m3", now).await.unwrap();
-    assert_eq!(ok.status(), 202);
-    let dup = send(b"ks-webhook-secret", "m3", now).await.unwrap();
-    assert_eq!(dup.status(), 200);
-    assert_eq!(dup.json::<Value>().await.unwrap()["duplicate"], true);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let s = w.json("/api/v1/contacts/11/status").await;
-    assert_eq!(
-        s["status"], "pending",
-        "the provider says pending, so pending it stays"
-    );
-    // Unknown tenant: 404; malformed body under a good signature: 400.
+    let replay = send(b"ks-webhook-secret", "m1", now, &body).await.unwrap();
+    assert_eq!(replay.status(), 200);
+    assert_eq!(replay.json::<Value>().await.unwrap()["duplicate"], true);
+    // Malformed body under a good signature: 400; unknown tenant: 404.
+    for bad in [
+        &b"not json"[..],
+        br#"{"type": "verify.session.updated"}"#,
+        b"[]",
+    ] {
+        let res = send(b"ks-webhook-secret", "m4", now, bad).await.unwrap();
+        assert_error(res, 400, "bad_request").await;
+    }
     let res = w
         .http
         .post(w.url("/hooks/kosmos/nobody"))
@@ -191,6 +217,16 @@ async fn forged_callbacks(db: Db) {
         .await
         .unwrap();
     assert_error(res, 404, "not_found").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(reads(), before, "no refused delivery made the engine read");
+    let s = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(s["status"], "pending", "{s}");
+
+    // The same body with a new id and a good signature is the hint that works.
+    let ok = send(b"ks-webhook-secret", "m5", now, &body).await.unwrap();
+    assert_eq!(ok.status(), 202);
+    w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
+        .await;
 }
 
 both!(lost_callbacks_are_resolved_by_polling, polling_is_truth);
@@ -208,19 +244,49 @@ async fn polling_is_truth(db: Db) {
         ..Default::default()
     });
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "failed");
+    let id = v["id"].as_str().unwrap();
+    let engine = w.app.engine();
+    // The session as a reader saw it while it was pending.
+    let seen_pending = engine.verification(TENANT, id).await.unwrap().unwrap();
+    w.customer(id, "failed");
     let s = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "failed")
         .await;
     assert_eq!(s["history"][0]["failure_reason"], "document expired");
-    // A late verified report cannot move a terminal state: the provider still says failed.
-    let again = w
-        .json(&format!(
-            "/api/v1/verifications/{}",
-            v["id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(again["state"], "failed");
+    // That reader's late report says verified: it is recorded as late and moves nothing.
+    let tenant = engine.tenant(TENANT).await.unwrap().unwrap();
+    let late = SessionReport {
+        session_id: seen_pending.provider_session_id.clone().unwrap_or_default(),
+        outcome: Outcome::Verified(ResultFields {
+            ial: Some("IAL2".into()),
+            document_type: Some("passport".into()),
+            match_confidence: Some(0.99),
+            credential_did: Some("did:1kosmos:late".into()),
+        }),
+    };
+    let applied = engine
+        .apply_report(&tenant, &seen_pending, &late)
+        .await
+        .unwrap();
+    assert!(!applied, "a late report is not applied");
+    let again = w.json(&format!("/api/v1/verifications/{id}")).await;
+    assert_eq!(again["state"], "failed", "{again}");
+    let status = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(status["status"], "failed", "{status}");
+    let audit = w.json("/api/v1/contacts/11/audit").await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["session_id"] == id)
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "result").count(),
+        1,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"late_report_ignored"), "{actions:?}");
 }
 
 both!(

@@ -67,13 +67,26 @@ async fn bulk_callbacks(db: Db) {
         truth.insert(v.clone(), (provider, want));
     }
 
-    // 10,000 deliveries: 30 % repeat an earlier id, 5 % forged, 5 % stale, all shuffled.
+    // 10,000 deliveries: 30 % repeat an earlier id, 5 % forged, 5 % stale, all shuffled. Each
+    // body says something of its own about the session (a stale "pending", the truth, or a
+    // status the provider never reached, with or without the reference): only the provider's
+    // answer may decide, whatever order they arrive in.
     let now = clock::now_secs();
-    let providers: Vec<String> = truth.values().map(|(p, _)| p.clone()).collect();
+    let providers: Vec<(String, String)> = truth
+        .iter()
+        .map(|(v, (p, _))| (p.clone(), v.clone()))
+        .collect();
     let mut deliveries: Vec<Delivery> = Vec::with_capacity(10_000);
     for i in 0..10_000usize {
-        let session = &providers[i % providers.len()];
-        let body = serde_json::to_vec(&json!({"type": "verify.session.updated", "session_id": session, "status": "completed"})).unwrap();
+        let (session, reference) = &providers[i % providers.len()];
+        let status =
+            ["pending", "completed", "abandoned", "expired", "failed"][rng.gen_range(0..5)];
+        let body = if rng.gen_bool(0.5) {
+            json!({"type": "verify.session.updated", "session_id": session, "status": status, "reference": reference})
+        } else {
+            json!({"type": "verify.session.updated", "session_id": session, "status": status})
+        };
+        let body = serde_json::to_vec(&body).unwrap();
         let roll: f64 = rng.gen();
         let d = if roll < 0.05 {
             Delivery {
@@ -111,24 +124,52 @@ async fn bulk_callbacks(db: Db) {
     }
     deliveries.shuffle(&mut rng);
     let url = w.url(&format!("/hooks/kosmos/{TENANT}"));
-    let answers: Vec<(bool, u16)> = stream::iter(deliveries.iter())
+    let answers: Vec<(&Delivery, (u16, Option<bool>))> = stream::iter(deliveries.iter())
         .map(|d| {
             let (http, url) = (w.http.clone(), url.clone());
-            async move { (d.bad, deliver(&http, &url, d).await) }
+            async move { (d, deliver_answer(&http, &url, d).await) }
         })
         .buffer_unordered(32)
         .collect()
         .await;
-    for (bad, code) in &answers {
-        if *bad {
+    // Per good delivery id: accepted once (202), every repeat a 200 that says duplicate.
+    let mut by_id: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (d, (code, duplicate)) in &answers {
+        if d.bad {
             assert_eq!(*code, 401, "forged and stale callbacks are refused");
-        } else {
-            assert!(
-                matches!(code, 200 | 202),
-                "good callbacks are accepted, got {code}"
-            );
+            continue;
+        }
+        let seen = by_id.entry(d.id.as_str()).or_default();
+        match (code, duplicate) {
+            (202, Some(false)) => seen.0 += 1,
+            (200, Some(true)) => seen.1 += 1,
+            other => panic!("good callback {} answered {other:?}", d.id),
         }
     }
+    let copies: HashMap<&str, usize> =
+        deliveries
+            .iter()
+            .filter(|d| !d.bad)
+            .fold(HashMap::new(), |mut m, d| {
+                *m.entry(d.id.as_str()).or_default() += 1;
+                m
+            });
+    let mut repeats = 0;
+    for (id, n) in &copies {
+        assert_eq!(
+            by_id[id],
+            (1, n - 1),
+            "{id}: sent {n} times, must be accepted once and a duplicate {} times",
+            n - 1
+        );
+        repeats += n - 1;
+    }
+    assert!(repeats > 1000, "the run repeated deliveries ({repeats})");
+    assert_eq!(
+        w.app.engine().metrics.callbacks_duplicate.get(),
+        repeats as u64,
+        "each repeat counted as a duplicate"
+    );
 
     // Every session ends in the provider's state, each result applied once.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -185,8 +226,13 @@ async fn bulk_callbacks(db: Db) {
         let status = w.fs.contact(ALIAS, contact).unwrap()["custom_field"]["cf_idv_status"].clone();
         eventually_eq(&w, contact, want, status).await;
     }
-    // Nothing secret or personal in the logs.
+    // Nothing secret or personal in the logs (which did capture this run).
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(
+        text.contains("/hooks/kosmos/"),
+        "the capture holds this run's log lines ({} bytes)",
+        text.len()
+    );
     for s in [
         crate::world::FS_KEY,
         crate::world::KS_KEY,

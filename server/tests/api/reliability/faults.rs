@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use idv_server::sim::freshsales::FsFaults;
+use idv_server::sim::{freshsales::FsFaults, kosmos::KosmosFaults};
 use serde_json::{json, Value};
 
 use crate::{
@@ -18,9 +18,14 @@ both!(
     faulty_freshsales
 );
 async fn faulty_freshsales(db: Db) {
+    // This run fails often, and failures are what get logged: its log lines are checked for
+    // secrets and personal data below.
+    let logs = capture_logs();
     let settings = idv_server::services::Settings {
         http_timeout: Duration::from_millis(500),
         retry_schedule: vec![Duration::from_millis(50); 3],
+        // Failed provider reads are retried soon.
+        idv_poll: vec![Duration::from_millis(200)],
         ..test_settings()
     };
     let Some(w) = spawn_world_with(db, settings, Default::default()).await else {
@@ -32,6 +37,11 @@ async fn faulty_freshsales(db: Db) {
         rate_429: 0.10,
         timeout_rate: 0.05,
         hang: Duration::from_secs(2),
+        ..Default::default()
+    });
+    // 1Kosmos fails reads too.
+    w.ks.set_faults(KosmosFaults {
+        read_error_rate: 0.3,
         ..Default::default()
     });
     // Starting reads the contact from Freshsales: retry a start the faults refused.
@@ -106,4 +116,26 @@ async fn faulty_freshsales(db: Db) {
         contacts.len(),
         "retries never duplicate a note (replays: {replays})"
     );
+    // The failures were logged, and no log line holds a secret or a person's data.
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(
+        text.contains("provider read failed"),
+        "the capture holds the failures' log lines ({} bytes)",
+        text.len()
+    );
+    let mut secrets = vec![
+        crate::world::FS_KEY.to_string(),
+        crate::world::KS_KEY.to_string(),
+        crate::world::KS_SECRET.to_string(),
+        crate::world::WORKFLOW_SECRET.to_string(),
+        w.token.clone(),
+        w.master_key.clone(),
+    ];
+    for i in 0..contacts.len() {
+        secrets.push(format!("p{i}@example.com"));
+        secrets.push(format!("Person{i}"));
+    }
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()), "{s:?} appears in a log line");
+    }
 }

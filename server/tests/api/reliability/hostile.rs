@@ -2,7 +2,7 @@
 
 use crate::{
     helpers::Db,
-    world::{spawn_world, TENANT, WORKFLOW_SECRET},
+    world::{spawn_world, FS_KEY, KS_SECRET, TENANT, WORKFLOW_SECRET},
 };
 
 mod hostile_input {
@@ -35,18 +35,25 @@ mod hostile_input {
         ]
     }
 
-    /// Every public endpoint, any body, any id: a JSON 4xx (or a 2xx), never a 5xx.
+    /// Every public endpoint, any body, any id: a JSON 4xx (or a 2xx), never a 5xx. Requests
+    /// come with the caller's credentials, wrong ones, or none; signed ones (`auth` 3) carry a
+    /// valid signature or secret for their route and name the real tenant, so that every
+    /// endpoint's body parser sees the hostile body.
     #[test]
     fn no_endpoint_answers_hostile_input_with_a_5xx() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let w = rt.block_on(spawn_world(Db::Sqlite)).unwrap();
         let cfg = ProptestConfig {
-            cases: 96,
+            cases: 160,
             failure_persistence: None,
             ..ProptestConfig::default()
         };
-        proptest!(cfg, |(body in body(), id in id(), route in 0usize..15, auth in 0usize..3)| {
+        let signed_bodies = std::sync::atomic::AtomicUsize::new(0);
+        proptest!(cfg, |(body in body(), id in id(), route in 0usize..15, auth in 0usize..4)| {
             let enc: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+            let signed = auth == 3;
+            // Signed hooks name the real tenant: a made-up one would be refused first.
+            let hook_tenant = if signed { TENANT.to_string() } else { enc.clone() };
             let (method, path) = match route {
                 0 => ("GET", format!("/api/v1/contacts/{enc}/status")),
                 1 => ("POST", format!("/api/v1/contacts/{enc}/verifications")),
@@ -55,14 +62,14 @@ mod hostile_input {
                 4 => ("GET", format!("/api/v1/verifications/{enc}")),
                 5 => ("POST", format!("/api/v1/verifications/{enc}/cancel")),
                 6 => ("POST", "/api/v1/install".to_string()),
-                7 => ("POST", format!("/hooks/kosmos/{enc}")),
+                7 => ("POST", format!("/hooks/kosmos/{hook_tenant}")),
                 8 => ("POST", "/hooks/freshworks".to_string()),
                 9 => ("POST", format!("/api/v1/verifications/{enc}/resend")),
-                10 => ("POST", format!("/hooks/freshsales/{enc}")),
+                10 => ("POST", format!("/hooks/freshsales/{hook_tenant}")),
                 11 => ("POST", format!("/hooks/freshchat/{TENANT}")),
                 12 => ("GET", format!("/hooks/freshchat/{TENANT}/verifications/{enc}")),
                 13 => ("POST", format!("/hooks/freshchat/{TENANT}/events")),
-                _ => ("POST", format!("/hooks/freshchat/{enc}/events")),
+                _ => ("POST", format!("/hooks/freshchat/{hook_tenant}/events")),
             };
             let (code, ct) = rt.block_on(async {
                 let mut req = if method == "GET" { w.http.get(w.url(&path)) } else { w.http.post(w.url(&path)) };
@@ -74,7 +81,27 @@ mod hostile_input {
                     1 => req
                         .header("authorization", "Bearer nope")
                         .header("x-idv-webhook-secret", "nope"),
-                    _ => req,
+                    2 => req,
+                    _ => {
+                        // The route's own credentials: the token, the workflow secret, the
+                        // admin's Freshsales key, Freshchat's RSA signature, and a Standard
+                        // Webhooks signature keyed as the route expects.
+                        let key = if route == 7 {
+                            KS_SECRET.as_bytes().to_vec()
+                        } else {
+                            idv_server::http::auth::hash_token(&w.token).into_bytes()
+                        };
+                        let msg = idv_server::domain::ids::new_id("msg");
+                        let mut req = req
+                            .bearer_auth(&w.token)
+                            .header("x-idv-webhook-secret", WORKFLOW_SECRET)
+                            .header("x-freshsales-api-key", FS_KEY)
+                            .header("x-freshchat-signature", w.fc.sign(&body));
+                        for (k, v) in idv_server::webhook::headers(&key, &msg, idv_server::clock::now_secs(), &body) {
+                            req = req.header(k, v);
+                        }
+                        req
+                    }
                 };
                 let res = req.header("content-type", "application/json").body(body.clone()).send().await.unwrap();
                 let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
@@ -82,6 +109,15 @@ mod hostile_input {
             });
             prop_assert!(code < 500 || code == 502, "{method} {path} answered {code}");
             prop_assert!(ct.starts_with("application/json"), "{method} {path} answered {code} as {ct:?}");
+            if signed && method == "POST" {
+                // The credentials were good: what answered was the body's parser (or later).
+                prop_assert!(code != 401 && code != 403, "signed {method} {path} was refused at the door: {code}");
+                signed_bodies.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         });
+        assert!(
+            signed_bodies.load(std::sync::atomic::Ordering::Relaxed) > 10,
+            "too few signed hostile bodies reached the parsers"
+        );
     }
 }

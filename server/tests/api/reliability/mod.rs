@@ -63,19 +63,33 @@ struct Delivery {
 }
 
 async fn deliver(http: &reqwest::Client, url: &str, d: &Delivery) -> u16 {
+    deliver_answer(http, url, d).await.0
+}
+
+/// Delivers `d`; returns the status (0 if the server could not be reached) and, for a 2xx,
+/// whether the server saw the delivery as a duplicate.
+async fn deliver_answer(http: &reqwest::Client, url: &str, d: &Delivery) -> (u16, Option<bool>) {
     let mut req = http.post(url).header("content-type", "application/json");
     for (k, v) in webhook::headers(d.key, &d.id, d.ts, &d.body) {
         req = req.header(k, v);
     }
-    req.body(d.body.clone())
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
+    let Ok(res) = req.body(d.body.clone()).send().await else {
+        return (0, None);
+    };
+    let status = res.status().as_u16();
+    let duplicate = if res.status().is_success() {
+        res.json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v["duplicate"].as_bool())
+    } else {
+        None
+    };
+    (status, duplicate)
 }
 
 /// Waits (bounded) until `check` holds.
-async fn eventually(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, secs: u64, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !check() {
         assert!(Instant::now() < deadline, "timed out: {what}");

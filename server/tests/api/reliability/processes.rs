@@ -1,7 +1,7 @@
 //! The backend as processes: SIGKILL mid-load, and two replicas on one PostgreSQL database.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -12,7 +12,9 @@ use sqlx::Row;
 
 use crate::{
     helpers::Db,
-    world::{spawn_world, test_settings, ALIAS, KS_SECRET, TENANT},
+    world::{
+        spawn_world, spawn_world_without_workers, test_settings, World, ALIAS, KS_SECRET, TENANT,
+    },
 };
 
 use super::*;
@@ -23,18 +25,27 @@ struct Child {
     url: String,
 }
 
-fn spawn_server(db_url: &str, key: &str) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+fn spawn_server(db_url: &str, key: &str) -> Child {
+    spawn_server_with_ops(db_url, key, 0)
+}
+
+/// The backend as a process; its operator's address (`/metrics`) on `ops_port` (0: any).
+fn spawn_server_with_ops(db_url: &str, key: &str, ops_port: u16) -> Child {
+    let port = free_port();
     let proc = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("serve")
         .env("DATABASE_URL", db_url)
         .env("IDV_MASTER_KEY", key)
         .env("IDV_BIND", format!("127.0.0.1:{port}"))
-        .env("IDV_OPS_BIND", "127.0.0.1:0")
+        .env("IDV_OPS_BIND", format!("127.0.0.1:{ops_port}"))
         .env("IDV_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
@@ -45,6 +56,33 @@ fn spawn_server(db_url: &str, key: &str) -> Child {
         proc,
         url: format!("http://127.0.0.1:{port}"),
     }
+}
+
+/// One counter of a process's `/metrics`.
+async fn metric(http: &reqwest::Client, ops_url: &str, name: &str) -> u64 {
+    let text = http
+        .get(format!("{ops_url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in the metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// How many of `sessions` are still pending.
+async fn still_pending(w: &World, sessions: &[(u64, String)]) -> usize {
+    let s = states(w).await;
+    sessions
+        .iter()
+        .filter(|(_, v)| s.get(v).map(String::as_str) == Some("pending"))
+        .count()
 }
 
 async fn wait_ready(http: &reqwest::Client, url: &str) {
@@ -62,13 +100,17 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
 
 #[tokio::test]
 async fn sigkill_mid_load_loses_no_accepted_callback() {
-    // The in-process world provides the simulators and a tenant in a SQLite file; the backend
-    // under test is a separate process on that file, killed and restarted.
-    let Some(w) = spawn_world(Db::Sqlite).await else {
+    // The in-process world provides the simulators and a tenant in a SQLite file, and runs no
+    // workers: the backend under test is a separate process on that file, killed and restarted,
+    // and only it reads sessions and applies results.
+    let Some(w) = spawn_world_without_workers(Db::Sqlite).await else {
         return;
     };
+    // No callbacks from the provider, and slow reads: results are still being read when the
+    // kills land.
     w.ks.set_faults(KosmosFaults {
         drop_callbacks: true,
+        read_latency: Duration::from_millis(150),
         ..Default::default()
     });
     let contacts = seed_contacts(&w, 60);
@@ -80,15 +122,10 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
         .iter()
         .map(|(_, v)| w.provider_session(v))
         .collect();
-    // Stop the in-process workers from touching the sessions: the child does the work.
-    sqlx::query("UPDATE verifications SET next_poll_at = $1")
-        .bind(i64::MAX / 2)
-        .execute(w.app.state.store.pool())
-        .await
-        .unwrap();
 
     let mut accepted: HashSet<String> = HashSet::new();
     let mut n = 0usize;
+    let mut pending_after_kill = Vec::new();
     for round in 0..4 {
         let mut child = spawn_server(&w.db_url, &w.master_key);
         wait_ready(&w.http, &child.url).await;
@@ -141,15 +178,25 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
         }
         killer.await.unwrap();
         let _ = child.proc.wait();
+        pending_after_kill.push(still_pending(&w, &sessions).await);
     }
     assert!(
         accepted.len() > 100,
         "the load got through between crashes ({})",
         accepted.len()
     );
-    // Restart once more and let it finish.
-    let mut child = spawn_server(&w.db_url, &w.master_key);
-    wait_ready(&w.http, &child.url).await;
+    // The kills landed while results were being read: most sessions were still pending after
+    // the first, and many after the last.
+    assert!(
+        pending_after_kill[0] > sessions.len() / 2,
+        "most sessions resolved before the first kill: pending after each kill {pending_after_kill:?}"
+    );
+    let left = *pending_after_kill.last().unwrap();
+    assert!(
+        left >= 10,
+        "too few sessions left for the restarted process: pending after each kill {pending_after_kill:?}"
+    );
+    // Nothing runs on the database now: the restarted process alone must finish the work.
     let stored: HashSet<String> = sqlx::query(
         "SELECT event_id FROM inbound_events WHERE tenant_id = $1 AND source = 'kosmos'",
     )
@@ -167,21 +214,33 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
         lost.len(),
         lost.first()
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let ops_port = free_port();
+    let mut child = spawn_server_with_ops(&w.db_url, &w.master_key, ops_port);
+    wait_ready(&w.http, &child.url).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let s = states(&w).await;
-        if sessions
-            .iter()
-            .all(|(_, v)| s.get(v).map(String::as_str) == Some("verified"))
-        {
+        if still_pending(&w, &sessions).await == 0 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "sessions hinted before the crashes did not resolve"
+            "sessions hinted before the crashes did not resolve after the restart"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let s = states(&w).await;
+    assert!(
+        sessions
+            .iter()
+            .all(|(_, v)| s.get(v).map(String::as_str) == Some("verified")),
+        "every session ends verified"
+    );
+    let ops = format!("http://127.0.0.1:{ops_port}");
+    assert_eq!(
+        metric(&w.http, &ops, "idv_results_total").await,
+        left as u64,
+        "the restarted process applied the results left pending by the crashes"
+    );
     let applied: i64 =
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND action = 'result'")
             .bind(TENANT)
@@ -222,24 +281,20 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
     .unwrap();
     let contacts = seed_contacts(&w, 80);
     let sessions = start_all(&w, &contacts, 8).await;
-    for (_, v) in &sessions {
-        w.customer(
-            v,
-            if v.len() % 2 == 0 {
-                "verified"
-            } else {
-                "failed"
-            },
-        );
-    }
-    // Hints through both replicas.
-    let now = clock::now_secs();
+    // Half the customers pass, half fail.
+    let mut want = HashMap::new();
     for (i, (_, v)) in sessions.iter().enumerate() {
-        let base = if i % 2 == 0 {
-            w.app.url()
-        } else {
-            second.url()
-        };
+        let outcome = if i % 2 == 0 { "verified" } else { "failed" };
+        w.customer(v, outcome);
+        want.insert(v.clone(), outcome);
+    }
+    // Each hint reaches both replicas at once: one records it, the other sees a duplicate.
+    let now = clock::now_secs();
+    let hooks = [
+        format!("{}/hooks/kosmos/{TENANT}", w.app.url()),
+        format!("{}/hooks/kosmos/{TENANT}", second.url()),
+    ];
+    for (i, (_, v)) in sessions.iter().enumerate() {
         let d = Delivery {
             id: format!("r-{i}"),
             ts: now,
@@ -250,9 +305,17 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
             .unwrap(),
             bad: false,
         };
+        let (a, b) = tokio::join!(
+            deliver_answer(&w.http, &hooks[0], &d),
+            deliver_answer(&w.http, &hooks[1], &d)
+        );
+        let mut answers = [a, b];
+        answers.sort();
         assert_eq!(
-            deliver(&w.http, &format!("{base}/hooks/kosmos/{TENANT}"), &d).await,
-            202
+            answers,
+            [(200, Some(true)), (202, Some(false))],
+            "{}: accepted by exactly one replica",
+            d.id
         );
     }
     eventually("every CRM write", 60, || {
@@ -274,11 +337,29 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
         .unwrap();
     assert_eq!(notes, sessions.len(), "no note sent twice");
     assert_eq!(records, sessions.len(), "no history record created twice");
-    let results = w.app.engine().metrics.results.get() + second.engine().metrics.results.get();
+    let s = states(&w).await;
+    for (v, outcome) in &want {
+        assert_eq!(s.get(v).map(String::as_str), Some(*outcome), "{v}");
+    }
+    let (a, b) = (w.app.engine(), second.engine());
+    let results = (a.metrics.results.get(), b.metrics.results.get());
     assert_eq!(
-        results,
+        results.0 + results.1,
         sessions.len() as u64,
         "each result applied by exactly one replica"
     );
+    assert!(
+        results.0 > 0 && results.1 > 0,
+        "both replicas applied results: {results:?}"
+    );
+    let accepted = (
+        a.metrics.callbacks_accepted.get(),
+        b.metrics.callbacks_accepted.get(),
+    );
+    assert!(
+        accepted.0 > 0 && accepted.1 > 0,
+        "both replicas recorded hints: {accepted:?}"
+    );
+    assert_eq!(accepted.0 + accepted.1, sessions.len() as u64);
     second.stop().await.unwrap();
 }

@@ -41,9 +41,13 @@ async fn outbox_count(w: &World, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
-    // A lease shorter than the queue takes to drain one row after another.
+    // Every send outlives the configured lease (300 ms): a note takes one 1.2 s call, a task
+    // two (its contact's owner, then the task), longer than one HTTP timeout (2 s). What keeps
+    // each claim alive through its send is the engine's floor: a lease of at least two HTTP
+    // timeouts.
     let settings = Settings {
-        sync_lease: Duration::from_secs(3),
+        sync_lease: Duration::from_millis(300),
+        http_timeout: Duration::from_secs(2),
         ..test_settings()
     };
     let Some(w) = spawn_world_with(Db::Postgres, settings.clone(), Policy::default()).await else {
@@ -51,24 +55,47 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     };
     let second = second_replica(&w, settings).await;
     w.fs.set_faults(FsFaults {
-        latency: Duration::from_millis(700),
+        latency: Duration::from_millis(1200),
         ..Default::default()
     });
     let engine = w.app.engine();
+    let note = |text: String| Write::Note {
+        target: "contact".into(),
+        id: 11,
+        text,
+    };
+
+    // A third claimant takes one row and freezes (a replica paused mid-send) past its lease.
+    let mut tx = engine.store.begin().await.unwrap();
+    sync::enqueue(
+        &mut tx,
+        &engine.sealer,
+        Duration::from_secs(3600),
+        TENANT,
+        "note:replica:frozen",
+        &note("replica note frozen".into()),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let now = idv_server::clock::now_ms();
+    let frozen = engine
+        .store
+        .claim_outbox_row("frozen-claimant", now + 300, now + 2 * 3_600_000)
+        .await
+        .unwrap()
+        .expect("the frozen claimant's row");
+    assert_eq!(frozen.record_key, "note:replica:frozen");
+
     let mut tx = engine.store.begin().await.unwrap();
     for i in 0..8 {
-        let note = Write::Note {
-            target: "contact".into(),
-            id: 11,
-            text: format!("replica note {i}"),
-        };
         sync::enqueue(
             &mut tx,
             &engine.sealer,
             Duration::ZERO,
             TENANT,
             &format!("note:replica:{i}"),
-            &note,
+            &note(format!("replica note {i}")),
         )
         .await
         .unwrap();
@@ -81,7 +108,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
             description: "follow up".into(),
             due_date: "2030-01-01T00:00:00Z".into(),
             owner_id: None,
-            owner_of_contact: None,
+            owner_of_contact: Some(11),
         };
         sync::enqueue(
             &mut tx,
@@ -98,24 +125,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     engine.wake_sync.notify_one();
     second.engine().wake_sync.notify_one();
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while outbox_count(
-        &w,
-        "SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND state = 'done' \
-         AND (record_key LIKE 'note:replica:%' OR record_key LIKE 'task:replica:%')",
-    )
-    .await
-        < 12
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the queue did not drain"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Let any second send in flight land before counting.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let (notes, tasks) =
+    let posted = || {
         w.fs.with(ALIAS, |a| {
             let notes: Vec<String> = a
                 .notes
@@ -131,9 +141,45 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
                 .collect();
             (notes, tasks)
         })
-        .unwrap();
-    assert_eq!(notes.len(), 8, "each note posted once: {notes:?}");
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while outbox_count(
+        &w,
+        "SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND state = 'done' \
+         AND (record_key LIKE 'note:replica:%' OR record_key LIKE 'task:replica:%')",
+    )
+    .await
+        < 13
+    {
+        let (notes, tasks) = posted();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue did not drain; posted so far: {notes:?} {tasks:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let any second send in flight land before counting.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (notes, tasks) = posted();
+    assert_eq!(notes.len(), 9, "each note posted once: {notes:?}");
     assert_eq!(tasks.len(), 4, "each task posted once: {tasks:?}");
+    // The frozen claimant's row went out once its lease ended, and that claim can no longer
+    // finish it.
+    assert!(notes.contains(&"replica note frozen".to_string()));
+    assert!(
+        !engine
+            .store
+            .outbox_sent(&frozen, None, idv_server::clock::now_ms())
+            .await
+            .unwrap(),
+        "a claim past its lease still finished the row"
+    );
+    let sent = (
+        engine.metrics.sync_sent.get(),
+        second.engine().metrics.sync_sent.get(),
+    );
+    assert!(sent.0 > 0 && sent.1 > 0, "both replicas sent: {sent:?}");
     second.stop().await.unwrap();
 }
 
@@ -202,8 +248,14 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
         limited, 0,
         "the replicas together overspent the tenant's budget ({limited} calls answered 429)"
     );
-    let sent: u64 =
-        w.app.engine().metrics.sync_sent.get() + second.engine().metrics.sync_sent.get();
-    assert!(sent >= 40, "both replicas sent from one queue ({sent})");
+    let sent = (
+        w.app.engine().metrics.sync_sent.get(),
+        second.engine().metrics.sync_sent.get(),
+    );
+    assert!(
+        sent.0 > 0 && sent.1 > 0,
+        "both replicas sent from one queue, each within the shared budget: {sent:?}"
+    );
+    assert!(sent.0 + sent.1 >= 40, "every note sent: {sent:?}");
     second.stop().await.unwrap();
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::{
     both,
     helpers::{assert_error, Db},
-    world::{spawn_world, World, TENANT},
+    world::{spawn_world, World, ALIAS, TENANT},
 };
 
 async fn set_limits(w: &World, limits: StartLimits) {
@@ -53,6 +53,15 @@ async fn tenant_limit(db: Db) {
         },
     )
     .await;
+    // A third contact that exists, so only the limit can stop its start.
+    w.fs.seed_contact(
+        ALIAS,
+        13,
+        "Katherine",
+        "Johnson",
+        "katherine@example.com",
+        "+1 757 555 0113",
+    );
     assert_eq!(start(&w, 11, json!({})).await.status(), 201);
     assert_eq!(start(&w, 12, json!({})).await.status(), 201);
     // The session that stands is returned without spending anything.
@@ -60,7 +69,10 @@ async fn tenant_limit(db: Db) {
     let message = assert_limited(start(&w, 13, json!({})).await).await;
     assert!(message.contains("this account"), "{message}");
     // Nothing was started at the provider for the refused request.
+    assert_eq!(w.ks.creates_received(), 2);
     assert_eq!(w.ks.sessions().len(), 2);
+    let status = w.json("/api/v1/contacts/13/status").await;
+    assert_eq!(status["status"], "not_verified", "{status}");
 }
 
 both!(forced_restarts_per_contact_are_capped, forced_cap);
