@@ -154,8 +154,8 @@ fn conversation_of(query: Option<&str>) -> Result<String> {
     request_body(content_type = "application/json", description = "`{actor, action, action_time, data: {message: {message_parts | msg_parts, conversation_id, user_id, …}}}`"),
     responses(
         (status = 200, description = "accepted (`outcome`: linked, ignored), or a duplicate"),
-        (status = 400, description = "not a Freshchat event", body = ApiError),
-        (status = 401, description = "a missing or wrong signature, or no webhook key set for this account", body = ApiError),
+        (status = 400, description = "not a Freshchat event, or no readable `action_time`", body = ApiError),
+        (status = 401, description = "a missing or wrong signature, an `action_time` more than 5 minutes from now (a late or replayed delivery), or no webhook key set for this account", body = ApiError),
         (status = 404, description = "no such tenant", body = ApiError),
     )
 )]

@@ -102,6 +102,9 @@ pub struct ChatEvent {
     pub parts: Vec<String>,
     /// A private note between agents.
     pub private: bool,
+    /// When the chat product says the event happened (Unix ms), if the body says it in a form
+    /// that can be read; a delivery is refused without it (its freshness cannot be checked).
+    pub at_ms: Option<i64>,
 }
 
 /// The chat product's signed webhooks for one account (its public key).

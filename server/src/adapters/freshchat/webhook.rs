@@ -24,6 +24,10 @@ pub const SIGNATURE_HEADER: &str = "x-freshchat-signature";
 /// The payload version header (informational: both versions are read).
 pub const VERSION_HEADER: &str = "x-freshchat-payload-version";
 
+/// The body's field carrying when the event happened (RFC 3339), per Freshchat's payload
+/// structure article; read here only, so a different name is one edit.
+pub const TIME_FIELD: &str = "action_time";
+
 /// The smallest RSA key accepted.
 const MIN_BITS: usize = 1024;
 
@@ -176,6 +180,13 @@ pub fn text_parts(message: &Value) -> Vec<String> {
         .collect()
 }
 
+/// An RFC 3339 time (`2026-12-07T10:00:00.000Z`) in Unix milliseconds.
+fn rfc3339_ms(text: &str) -> Option<i64> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// Reads a webhook body into ids and kinds. Its `action` is required; everything else is read
 /// where present.
 pub fn read_event(body: &[u8]) -> Result<ChatEvent, String> {
@@ -237,6 +248,10 @@ pub fn read_event(body: &[u8]) -> Result<ChatEvent, String> {
         actor_type,
         parts,
         private: message.get("message_type").and_then(Value::as_str) == Some("private"),
+        at_ms: v
+            .get(TIME_FIELD)
+            .and_then(Value::as_str)
+            .and_then(rfc3339_ms),
     })
 }
 
@@ -324,6 +339,7 @@ mod tests {
         });
         let e = read_event(current.to_string().as_bytes()).unwrap();
         assert_eq!(e.action, "message_create");
+        assert_eq!(e.at_ms, Some(1_796_637_600_000));
         assert_eq!(e.key, "message_create:m-1");
         assert_eq!(e.conversation_id.as_deref(), Some("c-1"));
         assert_eq!(e.user_id.as_deref(), Some("u-1"));
@@ -343,6 +359,7 @@ mod tests {
         assert_eq!(e.user_id.as_deref(), Some("u-2"), "the acting user");
         assert_eq!(e.parts, vec!["text"]);
         assert!(e.private);
+        assert_eq!(e.at_ms, None, "no action_time");
         assert!(e.key.starts_with("message_create:body:"));
         assert_eq!(text_parts(&older["data"]["message"]), vec!["hi"]);
 

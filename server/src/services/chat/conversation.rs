@@ -23,6 +23,33 @@ pub fn result_text(state: &str, verification: &str) -> String {
     format!("{said} (Reference {verification})")
 }
 
+/// How far a signed webhook's own time (`action_time`) may be from now, either way. A delivery
+/// is only deduplicated while its record is kept (7 days, `Retention::inbound_events`), so a
+/// captured delivery could otherwise be replayed once that record is gone. Five minutes is far
+/// inside that retention, covers clock skew and prompt retries, and keeps the window in which a
+/// captured body is of any use short.
+pub const WEBHOOK_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+/// Why a webhook's time is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum Stale {
+    #[error(
+        "the webhook has no readable action_time (RFC 3339), so its freshness cannot be checked"
+    )]
+    Unknown,
+    #[error("the webhook's action_time is more than 5 minutes from now: a late or replayed delivery is refused")]
+    Outside,
+}
+
+/// Checks a webhook's own time against now.
+fn fresh(at_ms: Option<i64>, now_ms: i64) -> std::result::Result<(), Stale> {
+    let at = at_ms.ok_or(Stale::Unknown)?;
+    if now_ms.abs_diff(at) > WEBHOOK_TOLERANCE_MS.unsigned_abs() {
+        return Err(Stale::Outside);
+    }
+    Ok(())
+}
+
 impl Engine {
     /// A signed webhook of the chat product: verified on the raw body (a forged or unsigned
     /// one is refused and changes nothing), deduplicated, and a user's message records whose
@@ -42,6 +69,10 @@ impl Engine {
             .verify(signature, body)
             .map_err(|e| refused(format!("webhook signature refused: {e}")))?;
         let event: ChatEvent = hooks.read(body).map_err(AppError::BadRequest)?;
+        fresh(event.at_ms, clock::now_ms()).map_err(|e| match e {
+            Stale::Unknown => AppError::BadRequest(e.to_string()),
+            Stale::Outside => refused(e.to_string()),
+        })?;
         if !self
             .store
             .record_delivery(&tenant.id, "freshchat", &event.key)
@@ -192,5 +223,25 @@ mod tests {
         assert!(t.starts_with("Identity verified."));
         assert!(t.ends_with("(Reference ver_1)"));
         assert!(result_text("failed", "ver_1").contains("could not be verified"));
+    }
+
+    #[test]
+    fn a_webhook_is_fresh_only_within_the_tolerance_which_is_inside_the_dedupe_retention() {
+        let now = 1_796_637_600_000;
+        assert_eq!(fresh(Some(now), now), Ok(()));
+        assert_eq!(fresh(Some(now - WEBHOOK_TOLERANCE_MS), now), Ok(()));
+        assert_eq!(fresh(Some(now + WEBHOOK_TOLERANCE_MS), now), Ok(()));
+        assert_eq!(
+            fresh(Some(now - WEBHOOK_TOLERANCE_MS - 1), now),
+            Err(Stale::Outside)
+        );
+        assert_eq!(
+            fresh(Some(now + WEBHOOK_TOLERANCE_MS + 1), now),
+            Err(Stale::Outside)
+        );
+        assert_eq!(fresh(Some(i64::MIN), now), Err(Stale::Outside));
+        assert_eq!(fresh(None, now), Err(Stale::Unknown));
+        let kept = crate::services::retention::Retention::default().inbound_events;
+        assert!(u128::try_from(WEBHOOK_TOLERANCE_MS).unwrap() * 10 < kept.as_millis());
     }
 }

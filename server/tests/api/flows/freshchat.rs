@@ -422,3 +422,51 @@ async fn maybe_sent(db: Db) {
     .await;
     assert_eq!(done, 1);
 }
+
+both!(
+    a_signed_freshchat_webhook_replayed_after_its_dedupe_record_is_gone_changes_nothing,
+    webhook_replay
+);
+async fn webhook_replay(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    w.fc.seed_user("u-1", "Ada", "ada@example.com");
+    w.fc.seed_conversation("c-1", "u-1", "channel-1");
+    w.fc.seed_user("u-2", "Bob", "bob@example.com");
+    // A validly signed delivery captured eight days ago (past the 7-day dedupe retention):
+    // its own time says so, and no dedupe record of it is left.
+    let mut captured = w.fc.user_writes("c-1", "hello", false);
+    let eight_days_ago = idv_server::clock::now_ms() - 8 * idv_server::clock::DAY_MS;
+    captured["action_time"] = json!(idv_server::clock::rfc3339(eight_days_ago));
+    captured["data"]["message"]["user_id"] = json!("u-2");
+    captured["actor"]["actor_id"] = json!("u-2");
+    let res = w.fc.deliver(&events_url(&w), &captured).await;
+    let message = assert_error(res, 401, "unauthorized").await;
+    assert!(message.contains("action_time"), "{message}");
+    // Minutes old is refused too; and a delivery without its time cannot be bounded.
+    captured["action_time"] = json!(idv_server::clock::rfc3339(
+        idv_server::clock::now_ms() - 6 * 60 * 1000
+    ));
+    let res = w.fc.deliver(&events_url(&w), &captured).await;
+    assert_error(res, 401, "unauthorized").await;
+    captured
+        .as_object_mut()
+        .unwrap()
+        .remove("action_time")
+        .unwrap();
+    let res = w.fc.deliver(&events_url(&w), &captured).await;
+    assert_error(res, 400, "bad_request").await;
+    let rows = "SELECT COUNT(*) FROM inbound_events WHERE source = 'freshchat'";
+    assert_eq!(count(&w, rows).await, 0);
+    assert_eq!(
+        count(&w, "SELECT COUNT(*) FROM chat_conversations").await,
+        0,
+        "no conversation linked to the replayed user"
+    );
+    // A fresh delivery is still accepted.
+    let fresh = w.fc.user_writes("c-1", "hello", false);
+    let res = w.fc.deliver(&events_url(&w), &fresh).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "linked");
+}
