@@ -11,6 +11,7 @@ mod deals;
 mod expiry;
 mod freshchat;
 mod freshdesk;
+mod identity;
 mod input;
 mod install;
 mod operations;
