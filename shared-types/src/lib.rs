@@ -563,5 +563,13 @@ mod tests {
             );
         }
         assert_eq!(DocumentType::parse("selfie"), None);
+        for m in IdentityMatch::ALL {
+            assert_eq!(IdentityMatch::parse(m.as_str()), Some(m));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.as_str())
+            );
+        }
+        assert_eq!(IdentityMatch::parse("MATCH"), None);
     }
 }
