@@ -112,7 +112,8 @@ function registration(payload) {
     default_ial: asChoice(iparams.default_ial, 'IAL2'),
     min_ial: asChoice(iparams.min_ial, 'IAL1'),
     automation_delivery: asDelivery(iparams.automation_delivery),
-    reverify_on_expiry: asBool(iparams.reverify_on_expiry)
+    reverify_on_expiry: asBool(iparams.reverify_on_expiry),
+    identity_mismatch: asChoice(iparams.identity_mismatch, 'fail')
   };
   if (desk) {
     policy.verify_new_tickets = asBool(iparams.verify_new_tickets);

@@ -102,6 +102,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
                 document_type: None,
                 confidence: None,
                 reason: None,
+                ..Default::default()
             },
         )
         .map_err(|e| anyhow::anyhow!(e))?;

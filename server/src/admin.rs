@@ -177,6 +177,10 @@ pub struct PolicyArgs {
     /// A change of the contact's name, email or phone ends a valid verification.
     #[arg(long, default_value_t = false)]
     invalidate_on_identity_change: bool,
+    /// When the ID names someone other than the contact: fail the verification, or hold it for
+    /// review (not verified either way; the contact's owner gets a task).
+    #[arg(long, value_parser = ["fail", "review"], default_value = "fail")]
+    identity_mismatch: String,
     #[command(flatten)]
     db: Db,
 }
@@ -199,6 +203,7 @@ pub async fn set_policy(out: &mut impl Write, a: PolicyArgs) -> anyhow::Result<(
             .and_then(idv_types::Delivery::parse),
         reverify_on_expiry: a.reverify_on_expiry,
         invalidate_on_identity_change: a.invalidate_on_identity_change,
+        identity_mismatch: tenant::MismatchPolicy::parse(&a.identity_mismatch).unwrap_or_default(),
         ..Default::default()
     };
     tenant::set_policy(&e.store, &a.id, &policy)

@@ -63,6 +63,7 @@ fn idv_by(phone: Option<&str>, delivery: Delivery) -> CreateIdv {
         reference: "ver_1".into(),
         first_name: Some("Jane".into()),
         last_name: Some("Sample".into()),
+        date_of_birth: None,
         email: None,
         phone: phone.map(str::to_string),
         ial: "IAL2".into(),
@@ -136,6 +137,15 @@ mod blockid_contract {
                 assert_eq!(f.document_type.as_deref(), Some("passport"));
                 assert_eq!(f.match_confidence, Some(0.97));
                 assert_eq!(f.credential_did, Some(sim_session.did));
+                // The session request named the person; the result names the document's
+                // holder, for the engine to compare (BlockID returns no comparison).
+                assert_eq!(sim_session.holder, ("Jane".into(), "Sample".into()));
+                let holder = f.holder.expect("the document's holder");
+                assert_eq!(
+                    (holder.first_name.as_deref(), holder.last_name.as_deref()),
+                    (Some("Jane"), Some("Sample"))
+                );
+                assert_eq!(f.identity_match, None);
                 assert_eq!(
                     f.ial.as_deref(),
                     Some(wire::IAL_OF_DOCUMENT_AND_SELFIE),

@@ -90,6 +90,47 @@ impl IalLevel {
     }
 }
 
+/// Whether the holder named on the identity document is the CRM contact: the name (and the
+/// date of birth, where the CRM has one) on the document against the CRM record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMatch {
+    /// The same names (case, accents and word order aside) and, where the CRM has one, the
+    /// same date of birth.
+    Match,
+    /// The names agree in part (e.g. a middle name on the document only): verified, flagged.
+    Partial,
+    /// Another person's document: never verified.
+    Mismatch,
+}
+
+impl IdentityMatch {
+    pub const ALL: [Self; 3] = [Self::Match, Self::Partial, Self::Mismatch];
+
+    /// The wire / database spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+            Self::Partial => "partial",
+            Self::Mismatch => "mismatch",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// What a rep reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Match => "Matches the contact",
+            Self::Partial => "Matches in part",
+            Self::Mismatch => "Does not match the contact",
+        }
+    }
+}
+
 /// The identity documents the customer may present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -228,6 +269,9 @@ pub struct ContactStatus {
     pub document_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_confidence: Option<f64>,
+    /// Whether the name on the document is the contact's (verified and lapsed only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_match: Option<IdentityMatch>,
     /// RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<String>,
@@ -370,6 +414,14 @@ pub struct Verification {
     pub document_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_confidence: Option<f64>,
+    /// IDV: the assurance level asked for (a result below it, or below the account's minimum,
+    /// is not verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_ial: Option<String>,
+    /// IDV: whether the holder named on the document is the CRM contact (a `mismatch` is never
+    /// verified). Only the outcome is kept, never the document's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_match: Option<IdentityMatch>,
     /// IDV: how the link was to reach the customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
@@ -511,5 +563,13 @@ mod tests {
             );
         }
         assert_eq!(DocumentType::parse("selfie"), None);
+        for m in IdentityMatch::ALL {
+            assert_eq!(IdentityMatch::parse(m.as_str()), Some(m));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.as_str())
+            );
+        }
+        assert_eq!(IdentityMatch::parse("MATCH"), None);
     }
 }

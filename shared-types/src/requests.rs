@@ -31,8 +31,9 @@ pub struct StartVerification {
     /// Older spelling of `"delivery": "email"`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_email: bool,
-    /// What the page already shows about the contact (the Freshworks client's record data):
-    /// given, the backend does not read the contact from the CRM to start.
+    /// What the page shows about the contact (the Freshworks client's record data): a hint
+    /// only, checked and compared. Who is verified and where the link goes always come from
+    /// the CRM record, read at the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactData>,
     /// The Freshdesk ticket the agent started it from (the contact is its requester): the
@@ -90,7 +91,8 @@ pub struct ResendLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub requested_by: Option<String>,
-    /// What the contact page shows about the contact (spares a CRM read, as for a start).
+    /// What the contact page shows about the contact: a hint only, as for a start (the link
+    /// goes to the CRM record's addresses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactData>,
 }

@@ -89,6 +89,7 @@ describe('onAppInstall', () => {
         min_ial: 'IAL2',
         automation_delivery: 'sms',
         reverify_on_expiry: true,
+        identity_mismatch: 'review',
         invalidate_on_identity_change: true
       }
     });
@@ -131,6 +132,7 @@ describe('onAppInstall', () => {
       min_ial: 'IAL1',
       automation_delivery: null,
       reverify_on_expiry: false,
+      identity_mismatch: 'fail',
       invalidate_on_identity_change: false
     });
   });
@@ -146,6 +148,7 @@ describe('onAppInstall', () => {
       default_ial: ' IAL1 ',
       automation_delivery: 'Provider default',
       reverify_on_expiry: 'yes',
+      identity_mismatch: ' review ',
       invalidate_on_identity_change: false
     };
     delete payload.currentHost;
@@ -161,6 +164,7 @@ describe('onAppInstall', () => {
         min_ial: 'IAL1',
         automation_delivery: null,
         reverify_on_expiry: true,
+        identity_mismatch: 'review',
         invalidate_on_identity_change: false
       }
     });
@@ -258,7 +262,8 @@ describe('onAppInstall in Freshdesk', () => {
         default_ial: 'IAL2',
         min_ial: 'IAL1',
         automation_delivery: null,
-        reverify_on_expiry: false
+        reverify_on_expiry: false,
+        identity_mismatch: 'fail'
       }
     });
     // The Freshdesk key travels in the template's header only.

@@ -133,7 +133,10 @@ async fn a_verified_contact_shows_its_facts_and_names_render_as_text() {
             "contact_id": 42, "status": "verified", "liveid_enrolled": true,
             "ial": {"level": "IAL2", "revision": "800-63-3"}, "document_type": "passport",
             "match_confidence": 0.97, "verified_at": iso_from_now(-54.0 * DAY), "expires_at": iso_from_now(311.0 * DAY),
-            "history": [{"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
+            "identity_match": "partial",
+            "history": [{"id": "ver_2", "kind": "idv", "state": "verified", "contact_id": 42,
+                "created_at": iso_from_now(-54.0 * DAY), "identity_match": "partial"},
+                {"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
                 "created_at": iso_from_now(-84.0 * DAY), "failure_reason": "<img src=x onerror=alert(1)>"}]
         }))
     });
@@ -147,7 +150,16 @@ async fn a_verified_contact_shows_its_facts_and_names_render_as_text() {
         facts.contains("IAL2") && facts.contains("Passport") && facts.contains("97"),
         "{facts}"
     );
+    // The name on the ID matched the contact's only in part: the rep reads it.
+    assert!(facts.contains("Name on IDMatches in part"), "{facts}");
     let history = find(&root, "[data-testid=idv-history]").await;
+    assert!(
+        history
+            .text_content()
+            .unwrap()
+            .contains("Name on ID: Matches in part"),
+        "the partial match is on its history row"
+    );
     assert!(history
         .text_content()
         .unwrap()

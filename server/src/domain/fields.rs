@@ -71,6 +71,7 @@ mod tests {
             liveid_enrolled: true,
             document_type: Some("passport".into()),
             match_confidence: Some(0.974),
+            identity_match: None,
             verified_at: Some("2030-02-03T04:05:06Z".into()),
             expires_at: None,
             last_stepup_at: None,

@@ -62,6 +62,7 @@ mod tests {
             liveid_enrolled: false,
             document_type: None,
             match_confidence: None,
+            identity_match: None,
             verified_at: None,
             expires_at: None,
             last_stepup_at: None,

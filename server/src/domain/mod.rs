@@ -1,9 +1,10 @@
 //! Pure types and rules, no I/O: ids, the CRM fields and their mapping, the contact-status rule,
-//! the deal gate, phone numbers in E.164. Everything here is testable without a database or a
-//! network.
+//! whose document a verification saw (the identity-match rule), the deal gate, phone numbers in
+//! E.164. Everything here is testable without a database or a network.
 
 pub mod fields;
 pub mod gate;
+pub mod identity;
 pub mod ids;
 pub mod phone;
 pub mod setup;

@@ -1,6 +1,6 @@
 //! The contact-status rule: what a contact's verification status is, from its sessions.
 
-use idv_types::{Assurance, ContactStatus, IdvStatus, SessionState};
+use idv_types::{Assurance, ContactStatus, IdentityMatch, IdvStatus, SessionState};
 
 use crate::clock;
 
@@ -26,6 +26,7 @@ pub struct IdvFacts {
     pub ial_revision: Option<String>,
     pub document_type: Option<String>,
     pub match_confidence: Option<f64>,
+    pub identity_match: Option<IdentityMatch>,
     pub completed_at: Option<i64>,
     pub valid_until: Option<i64>,
 }
@@ -49,6 +50,7 @@ pub fn contact_status(
         liveid_enrolled,
         document_type: None,
         match_confidence: None,
+        identity_match: None,
         verified_at: None,
         expires_at: None,
         last_stepup_at: last_stepup_at.map(clock::rfc3339),
@@ -79,6 +81,7 @@ pub fn contact_status(
             });
             status.document_type = f.document_type.clone();
             status.match_confidence = f.match_confidence;
+            status.identity_match = f.identity_match;
             status.verified_at = f.completed_at.map(clock::rfc3339);
             status.expires_at = f.valid_until.map(clock::rfc3339);
         }
@@ -99,6 +102,7 @@ mod tests {
             ial_revision: None,
             document_type: Some("passport".into()),
             match_confidence: Some(0.97),
+            identity_match: Some(IdentityMatch::Partial),
             completed_at: Some(completed),
             valid_until: Some(valid_until),
         }
@@ -114,6 +118,7 @@ mod tests {
         let later = contact_status(7, true, Some(&v), None, now + DAY);
         assert_eq!(later.status, IdvStatus::Lapsed);
         assert_eq!(later.document_type.as_deref(), Some("passport"));
+        assert_eq!(s.identity_match, Some(IdentityMatch::Partial));
     }
 
     #[test]
@@ -153,6 +158,6 @@ mod tests {
         };
         let s = contact_status(7, false, Some(&failed), None, 10);
         assert_eq!(s.status, IdvStatus::Failed);
-        assert!(s.ial.is_none() && s.document_type.is_none());
+        assert!(s.ial.is_none() && s.document_type.is_none() && s.identity_match.is_none());
     }
 }

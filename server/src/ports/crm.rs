@@ -24,6 +24,20 @@ pub struct CrmContact {
     pub phone: Option<String>,
     /// The CRM user who owns the contact (automation's tasks are assigned to them).
     pub owner_id: Option<u64>,
+    /// `YYYY-MM-DD`, where the account keeps one (a `date_of_birth` contact field, see
+    /// [`crate::domain::identity::DATE_OF_BIRTH_FIELD`]); compared with the document's.
+    pub date_of_birth: Option<String>,
+}
+
+impl CrmContact {
+    /// Who the CRM says the person is: the names (and date of birth) a document must show.
+    pub fn holder(&self) -> crate::domain::identity::Holder {
+        crate::domain::identity::Holder {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            date_of_birth: self.date_of_birth.clone(),
+        }
+    }
 }
 
 /// What a bot knows of a person, to find their contact by email or to create it

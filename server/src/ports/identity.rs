@@ -1,7 +1,7 @@
 //! The identity-provider port: start a proofing or step-up session, read it (the provider's
 //! answer is the truth), and the callback body that only hints that a session changed.
 
-use idv_types::Delivery;
+use idv_types::{Delivery, IdentityMatch};
 use serde::{Deserialize, Serialize};
 
 /// What the services need from an identity provider.
@@ -53,13 +53,18 @@ pub enum Redelivery {
     CannotReuse(String),
 }
 
-/// `POST /v2/verify/sessions`.
+/// `POST /v2/verify/sessions`. The names, date of birth, email and phone are the CRM record's
+/// (never what a request said about the contact): the holder the document must name, and
+/// where the link goes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CreateIdv {
     /// Our verification id (echoed back in callbacks).
     pub reference: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// `YYYY-MM-DD`, where the CRM has one.
+    #[serde(default)]
+    pub date_of_birth: Option<String>,
     pub email: Option<String>,
     /// E.164.
     pub phone: Option<String>,
@@ -123,6 +128,13 @@ pub struct ResultFields {
     pub document_type: Option<String>,
     pub match_confidence: Option<f64>,
     pub credential_did: Option<String>,
+    /// The provider's own comparison of the document's holder with the names the session was
+    /// started with (the design contract).
+    pub identity_match: Option<IdentityMatch>,
+    /// The holder the document names, for the engine to compare with the CRM record (BlockID
+    /// returns the document's data, not a comparison). In memory only: compared, then dropped,
+    /// never stored or logged (its `Debug` shows nothing).
+    pub holder: Option<crate::domain::identity::Holder>,
 }
 
 #[derive(Debug, thiserror::Error)]

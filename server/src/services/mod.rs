@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod events;
 mod expiry;
 mod gate;
+mod identity;
 mod install;
 pub mod intake;
 pub mod keys;
@@ -30,7 +31,7 @@ pub mod workflow;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use idv_types::{Assurance, Delivery, Kind, SessionState, Stage, Verification};
+use idv_types::{Assurance, Delivery, IdentityMatch, Kind, SessionState, Stage, Verification};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -416,6 +417,8 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
         }),
         document_type: r.document_type,
         match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+        requested_ial: r.requested_ial,
+        identity_match: r.identity_match.as_deref().and_then(IdentityMatch::parse),
         delivery: r.delivery.as_deref().and_then(Delivery::parse),
         delivery_error: if pending { r.delivery_error } else { None },
     };

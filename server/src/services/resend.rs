@@ -5,9 +5,7 @@
 
 use idv_types::{Delivery, Kind, ResendAnswer, ResendLink, SessionState, StartVerification};
 
-use super::{
-    limits::Spend, provider_unavailable, start::person_from_page, Engine, Origin, TenantRow, VerRow,
-};
+use super::{limits::Spend, provider_unavailable, Engine, Origin, TenantRow, VerRow};
 use crate::{
     clock,
     error::{AppError, Result},
@@ -65,11 +63,10 @@ impl Engine {
                     forced: false,
                 },
             )?;
-            let given = req.contact.as_ref().map(person_from_page).transpose()?;
-            let person = match given.flatten() {
-                Some(p) => p,
-                None => self.read_person(tenant, v.contact_id).await?,
-            };
+            // The link goes to the CRM's addresses, never to what the request says.
+            let (person, _) = self
+                .person_to_verify(tenant, v.contact_id, req.contact.as_ref())
+                .await?;
             let (Some(session_id), Some(url)) =
                 (v.provider_session_id.clone(), v.row.hosted_url.clone())
             else {

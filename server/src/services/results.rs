@@ -1,12 +1,12 @@
 //! Applying what the provider says (and cancels), and queueing the CRM writes that follow: the
 //! contact's fields, the history record, and one note that tells the start and the result.
 
-use idv_types::{Kind, Verification};
+use idv_types::{IdentityMatch, Kind, Verification};
 use serde_json::json;
 
 use super::{
     sync::{self, Write},
-    tenant::TenantRow,
+    tenant::{MismatchPolicy, TenantRow},
 };
 use crate::{
     clock::{self, DAY_MS},
@@ -43,7 +43,9 @@ impl Engine {
     }
 
     /// Applies what the provider says about a session. Terminal states never change back; a
-    /// late or duplicate report is recorded in the audit log and changes nothing.
+    /// late or duplicate report is recorded in the audit log and changes nothing. An IDV pass
+    /// is verified only for a document whose holder is the contact, at the level asked for
+    /// (see `services::identity`).
     pub async fn apply_report(
         &self,
         tenant: &TenantRow,
@@ -52,23 +54,29 @@ impl Engine {
     ) -> Result<bool> {
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
-        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) =
-            match &report.outcome {
-                Outcome::Pending => {
-                    let delay = if v.kind == Kind::Stepup {
-                        self.settings.stepup_poll
-                    } else {
-                        self.idv_poll_delay(v.poll_attempts + 1)
-                    };
-                    tx.record_poll(&v.id, now + delay.as_millis() as i64)
-                        .await?;
-                    tx.commit().await?;
-                    return Ok(false);
-                }
-                Outcome::Verified(f) => ("verified", Some(f), None),
-                Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-                Outcome::Expired => ("expired", None, None),
-            };
+        let (outcome, identity) = match v.kind {
+            Kind::Idv => {
+                self.bind_to_contact(&mut tx, tenant, v, &report.outcome)
+                    .await?
+            }
+            Kind::Stepup => (report.outcome.clone(), None),
+        };
+        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) = match &outcome {
+            Outcome::Pending => {
+                let delay = if v.kind == Kind::Stepup {
+                    self.settings.stepup_poll
+                } else {
+                    self.idv_poll_delay(v.poll_attempts + 1)
+                };
+                tx.record_poll(&v.id, now + delay.as_millis() as i64)
+                    .await?;
+                tx.commit().await?;
+                return Ok(false);
+            }
+            Outcome::Verified(f) => ("verified", Some(f), None),
+            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
+            Outcome::Expired => ("expired", None, None),
+        };
         let valid_until = (state == "verified" && v.kind == Kind::Idv)
             .then(|| now + tenant.policy.validity_days * DAY_MS);
         let done = tx
@@ -81,6 +89,7 @@ impl Engine {
                 failure_reason: reason,
                 now,
                 valid_until,
+                identity_match: identity.map(IdentityMatch::as_str),
             })
             .await?;
         if !done {
@@ -109,9 +118,14 @@ impl Engine {
             (Kind::Stepup, "verified") => "LiveID step-up passed".to_string(),
             (Kind::Stepup, s) => format!("LiveID step-up {s}"),
         };
+        let holder = match identity {
+            Some(IdentityMatch::Match) => "; the name on the ID is the contact's",
+            Some(IdentityMatch::Partial) => "; the name on the ID matches the contact's in part",
+            _ => "",
+        };
         let detail = match (fields, reason) {
             (Some(f), _) => format!(
-                " ({}, {}, match {:.0} %)",
+                " ({}, {}, match {:.0} %{holder})",
                 f.ial.as_deref().unwrap_or("IAL?"),
                 f.document_type.as_deref().unwrap_or("LiveID"),
                 f.match_confidence.unwrap_or(0.0) * 100.0
@@ -149,6 +163,34 @@ impl Engine {
         };
         if v.kind == Kind::Idv {
             self.queue_chat_result(&mut tx, tenant, v, state).await?;
+        }
+        if identity == Some(IdentityMatch::Mismatch)
+            && tenant.policy.identity_mismatch == MismatchPolicy::Review
+            && tenant.crm_kind.has_tasks()
+        {
+            sync::enqueue(
+                &mut tx,
+                &self.sealer,
+                self.settings.coalesce,
+                &tenant.id,
+                &format!("task:{}:review", v.id),
+                &Write::Task {
+                    target: "contact".into(),
+                    id: v.contact_id as u64,
+                    title: "Review an identity mismatch".into(),
+                    description: format!(
+                        "The ID shown in verification {} names someone other than this \
+                         contact, so it is not verified. Compare the name on the ID (in the \
+                         1Kosmos console) with the contact's record: if the record is wrong, \
+                         correct it and send a new link; otherwise do not proceed.",
+                        v.id
+                    ),
+                    due_date: clock::rfc3339(now + DAY_MS),
+                    owner_id: None,
+                    owner_of_contact: Some(v.contact_id as u64),
+                },
+            )
+            .await?;
         }
         if let Some((target, target_id)) = target {
             sync::enqueue(

@@ -87,7 +87,8 @@ impl<'a> Scope<'a> {
 
 /// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
 /// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
-/// names nobody (no name, no email): the CRM is read then. Too long or malformed: 422.
+/// names nobody (no name, no email). Too long or malformed: 422. A hint only: the CRM record
+/// is what a verification checks and where its link goes (see `services::identity`).
 pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
     fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>> {
         let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
@@ -120,6 +121,7 @@ pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>>
         phone: text("phone", &data.phone, 64)?
             .and_then(|p| crate::domain::phone::normalise_phone(&p, None).ok()),
         owner_id: None,
+        date_of_birth: None,
     };
     let names = person.first_name.is_some() || person.last_name.is_some();
     Ok((names || person.email.is_some()).then_some(person))
@@ -156,6 +158,8 @@ struct Unstarted {
     ial: String,
     req: StartVerification,
     person: CrmContact,
+    /// The fields where the page's record data differed from the CRM's (whose were used).
+    page_differs: Vec<&'static str>,
     origin: Origin,
     provider: Arc<dyn IdentityProvider>,
 }
@@ -277,13 +281,11 @@ impl Engine {
                 },
             )?;
         }
-        // The record data the widget's page already has spares reading the contact; without
-        // it (automation, older widgets) the CRM is read.
-        let given = req.contact.as_ref().map(person_from_page).transpose()?;
-        let person = match given.flatten() {
-            Some(p) => p,
-            None => self.read_person(tenant, contact).await?,
-        };
+        // Who is verified, and where the link goes, is the CRM's record: never what the
+        // request says about the contact (404 when the CRM does not know it).
+        let (person, page_differs) = self
+            .person_to_verify(tenant, contact, req.contact.as_ref())
+            .await?;
         match delivery {
             Delivery::Sms if person.phone.is_none() => {
                 return Err(AppError::Unprocessable(
@@ -336,6 +338,8 @@ impl Engine {
                 delivery: delivery.as_str(),
                 ticket,
                 conversation: scope.conversation(),
+                requested_ial: &ial,
+                expected_holder_sealed: Some(self.seal_holder(&id, &person.holder())),
             })
             .await?;
         if !inserted {
@@ -364,6 +368,7 @@ impl Engine {
             ial,
             req: req.clone(),
             person,
+            page_differs,
             origin,
             provider,
         };
@@ -385,6 +390,7 @@ impl Engine {
             ial,
             req,
             person,
+            page_differs,
             origin,
             provider,
         } = job;
@@ -398,6 +404,7 @@ impl Engine {
                 reference: id.clone(),
                 first_name: person.first_name.clone(),
                 last_name: person.last_name.clone(),
+                date_of_birth: person.date_of_birth.clone(),
                 email: person.email.clone(),
                 phone,
                 ial: ial.clone(),
@@ -444,12 +451,20 @@ impl Engine {
         .await?;
         tx.set_origin(&id, origin.as_str()).await?;
         let who = origin.actor(req.requested_by.as_deref());
+        let differs = if page_differs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the request's record data differed from the CRM's ({}), the CRM's was used",
+                page_differs.join(", ")
+            )
+        };
         tx.audit(
             &tenant.id,
             "start_idv",
             &id,
             &format!(
-                "contact {contact} {ial} by {who}, link by {}",
+                "contact {contact} {ial} by {who}, link by {}{differs}",
                 delivery.as_str()
             ),
         )

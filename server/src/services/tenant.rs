@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub use super::limits::StartLimits;
+pub use crate::domain::identity::MismatchPolicy;
 use crate::{
     crypto::{at, Sealer},
     error::{AppError, Result},
@@ -46,6 +47,9 @@ pub struct Policy {
     /// Freshdesk: how many minutes a verification counts as fresh enough for account changes
     /// (the ticket sidebar says whether the requester verified within them).
     pub fresh_minutes: i64,
+    /// A document that names another person than the CRM contact: `fail` the verification, or
+    /// hold it for `review` (not verified either way; the contact's owner gets a task).
+    pub identity_mismatch: MismatchPolicy,
 }
 
 impl Default for Policy {
@@ -64,6 +68,7 @@ impl Default for Policy {
             ticket_types: Vec::new(),
             ticket_group_ids: Vec::new(),
             fresh_minutes: 30,
+            identity_mismatch: MismatchPolicy::Fail,
         }
     }
 }

@@ -82,6 +82,10 @@ pub struct SimIdv {
     pub kind: DocKind,
     pub created_ms: i64,
     pub state: IdvState,
+    /// The holder's first and last name on the document the customer presents: the names the
+    /// session was started with (their own document), or another person's
+    /// ([`BlockIdSim::present_document`]).
+    pub holder: (String, String),
     /// Stand-ins for the document's face and the selfie (random bytes, base64).
     faces: (String, String),
 }
@@ -265,6 +269,17 @@ impl BlockIdSim {
         Ok(())
     }
 
+    /// Makes the customer present a document in this holder's name (before finishing).
+    pub fn present_document(&self, id: &str, first: &str, last: &str) -> Result<(), String> {
+        let mut g = self.inner.lock();
+        let s = g.idv.get_mut(id).ok_or("no such session")?;
+        if s.state != IdvState::InProgress {
+            return Err("this session is already finished".into());
+        }
+        s.holder = (first.trim().to_string(), last.trim().to_string());
+        Ok(())
+    }
+
     /// Answers a UWL session as the customer's app would.
     pub fn answer_uwl(&self, id: &str, reply: UwlReply) -> Result<(), String> {
         let now = self.now_ms();
@@ -415,7 +430,7 @@ impl BlockIdSim {
                 v[RESULT_DID_FIELD] = json!(s.did);
                 v[s.kind.object()] = json!({
                     "documentType": s.kind.verify_type().0.to_ascii_uppercase(),
-                    "documentId": "D1234567", "firstName": "Jane", "lastName": "Sample",
+                    "documentId": "D1234567", "firstName": s.holder.0, "lastName": s.holder.1,
                     "dob": "19900101", "doe": "20310101", "doi": "20210101",
                     "face": s.faces.0, "image": blob(), "imageBack": blob(),
                 });

@@ -15,7 +15,15 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{adapters::kosmos::API_KEY_HEADER, clock, domain::ids::new_id, webhook};
+use crate::{
+    adapters::kosmos::{API_KEY_HEADER, HOLDER_MATCH},
+    clock,
+    domain::{
+        identity::{self, Holder},
+        ids::new_id,
+    },
+    webhook,
+};
 
 /// Switches tests flip to make the simulator misbehave.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +84,7 @@ impl std::fmt::Debug for KosmosSim {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct Outcome {
     /// `verified`, `failed`, `abandoned` (IDV) or `approve`, `deny` (LiveID).
     pub outcome: String,
@@ -86,6 +94,56 @@ pub struct Outcome {
     pub confidence: Option<f64>,
     #[serde(default)]
     pub reason: Option<String>,
+    /// IDV: the holder the presented document names; unset (or both blank), the customer
+    /// presents their own: the names the session was started with.
+    #[serde(default)]
+    pub holder_first_name: Option<String>,
+    #[serde(default)]
+    pub holder_last_name: Option<String>,
+    /// IDV: the document's date of birth (`YYYY-MM-DD`); unset, the session's.
+    #[serde(default)]
+    pub holder_date_of_birth: Option<String>,
+    /// IDV: the assurance level reached (`IAL2` unless set).
+    #[serde(default)]
+    pub ial: Option<String>,
+}
+
+impl Outcome {
+    /// The holder the presented document names: the one given, else the session's person.
+    fn holder(&self, request: &Value) -> Holder {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        let expected = expected_holder(request);
+        if blank(&self.holder_first_name) && blank(&self.holder_last_name) {
+            return Holder {
+                date_of_birth: self
+                    .holder_date_of_birth
+                    .clone()
+                    .or(expected.date_of_birth.clone()),
+                ..expected
+            };
+        }
+        Holder {
+            first_name: self.holder_first_name.clone(),
+            last_name: self.holder_last_name.clone(),
+            date_of_birth: self.holder_date_of_birth.clone().or(expected.date_of_birth),
+        }
+    }
+}
+
+/// The person an IDV session request names (see [`HOLDER_MATCH`]).
+fn expected_holder(request: &Value) -> Holder {
+    let f = &HOLDER_MATCH;
+    let user = request.get(f.user);
+    let text = |k: &str| {
+        user.and_then(|u| u.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Holder {
+        first_name: text(f.first_name),
+        last_name: text(f.last_name),
+        date_of_birth: text(f.date_of_birth),
+    }
 }
 
 impl KosmosSim {
@@ -166,11 +224,18 @@ impl KosmosSim {
                     s.status = "completed".into();
                     let did = format!("did:1kosmos:{}", new_id("u"));
                     s.result = json!({
-                        "verification": "passed", "ial": "IAL2",
+                        "verification": "passed",
+                        "ial": o.ial.clone().filter(|i| !i.is_empty()).unwrap_or_else(|| "IAL2".into()),
                         "document_type": o.document_type.clone().unwrap_or_else(|| "passport".into()),
                         "match_confidence": o.confidence.unwrap_or(0.97),
                         "liveness": "passed", "credential_did": did,
                     });
+                    // The provider compares the document's holder with the person the session
+                    // was started for (no person named: no comparison).
+                    let holder = o.holder(&s.request);
+                    if let Some(m) = identity::compare(&expected_holder(&s.request), &holder) {
+                        s.result[HOLDER_MATCH.result] = json!(m.as_str());
+                    }
                 }
                 ("idv", "failed") => {
                     s.status = "completed".into();
@@ -474,13 +539,23 @@ async fn hosted_page(State(sim): State<KosmosSim>, Path(id): Path<String>) -> Re
     let body = if s.status != "pending" {
         format!("<p class=done data-testid=session-state>This session is <b>{}</b>. You can close this page.</p>", s.status)
     } else if s.kind == "idv" {
-        r#"<p>Acme Corp asks you to verify your identity with a photo ID and a selfie.</p>
+        let expected = expected_holder(&s.request);
+        let attr = |v: Option<String>| {
+            html_escape::encode_double_quoted_attribute(&v.unwrap_or_default()).into_owned()
+        };
+        format!(
+            r#"<p>Acme Corp asks you to verify your identity with a photo ID and a selfie.</p>
 <form method=post><fieldset><legend>Simulated result</legend>
 <label>Document <select name=document_type><option value=passport>Passport</option><option value=drivers_license>Driver's licence</option><option value=national_id>National ID</option></select></label>
+<label>Name on the document <input name=holder_first_name value="{first}" size=12 data-testid=holder-first> <input name=holder_last_name value="{last}" size=14 data-testid=holder-last></label>
+<label>Assurance reached <select name=ial data-testid=ial><option value=IAL2>IAL2</option><option value=IAL1>IAL1</option></select></label>
 <label>Match confidence <input name=confidence value=0.97 size=5></label>
 <button name=outcome value=verified data-testid=approve>Submit ID and selfie (pass)</button>
 <button name=outcome value=failed class=secondary data-testid=fail>Fail the check</button>
-<button name=outcome value=abandoned class=secondary data-testid=abandon>Abandon</button></fieldset></form>"#.to_string()
+<button name=outcome value=abandoned class=secondary data-testid=abandon>Abandon</button></fieldset></form>"#,
+            first = attr(expected.first_name),
+            last = attr(expected.last_name),
+        )
     } else {
         let left = (s.expires_at_ms - clock::now_ms()).max(0) / 1000;
         format!(

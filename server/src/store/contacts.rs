@@ -18,6 +18,7 @@ struct IdvRow {
     ial_revision: Option<String>,
     document_type: Option<String>,
     match_confidence_bp: Option<i64>,
+    identity_match: Option<String>,
     completed_at: Option<i64>,
     valid_until: Option<i64>,
 }
@@ -98,7 +99,7 @@ impl dyn Conn + '_ {
         // inside its validity wins; otherwise the latest IDV session that was not canceled.
         let now = clock::now_ms();
         let idv = sqlx::query_as::<_, IdvRow>(
-            "SELECT state, ial_level, ial_revision, document_type, match_confidence_bp, completed_at, valid_until \
+            "SELECT state, ial_level, ial_revision, document_type, match_confidence_bp, identity_match, completed_at, valid_until \
              FROM verifications WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state <> 'canceled' \
              ORDER BY CASE WHEN state = 'verified' AND (valid_until IS NULL OR valid_until > $3) THEN 0 ELSE 1 END, \
              created_at DESC, id DESC LIMIT 1",
@@ -114,6 +115,10 @@ impl dyn Conn + '_ {
             ial_revision: r.ial_revision,
             document_type: r.document_type,
             match_confidence: r.match_confidence_bp.map(bp_to_confidence),
+            identity_match: r
+                .identity_match
+                .as_deref()
+                .and_then(idv_types::IdentityMatch::parse),
             completed_at: r.completed_at,
             valid_until: r.valid_until,
         });

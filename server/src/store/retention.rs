@@ -43,7 +43,7 @@ impl Store {
     }
 
     /// Wipes what an uninstalled tenant's app brought: the sealed Freshsales key, and the
-    /// sealed links of its sessions.
+    /// sealed links of its sessions and the CRM names kept for its pending ones.
     pub async fn wipe_tenant_keys(&self, tenant: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE tenants SET freshsales_key_sealed = NULL WHERE id = $1")
@@ -51,7 +51,8 @@ impl Store {
             .execute(tx.raw())
             .await?;
         sqlx::query(
-            "UPDATE verifications SET hosted_url_sealed = NULL, qr_payload_sealed = NULL WHERE tenant_id = $1",
+            "UPDATE verifications SET hosted_url_sealed = NULL, qr_payload_sealed = NULL, expected_holder_sealed = NULL \
+             WHERE tenant_id = $1",
         )
         .bind(tenant)
         .execute(tx.raw())

@@ -40,6 +40,7 @@ pub const VERIFICATION_COLUMNS: &[&str] = &[
     "hosted_url_sealed",
     "qr_payload_sealed",
     "requested_by_sealed",
+    "expected_holder_sealed",
 ];
 
 impl dyn Conn + '_ {

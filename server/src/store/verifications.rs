@@ -8,7 +8,7 @@ use crate::{clock, domain::status::NIST_REVISION, error::Result};
 const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
     document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
     qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error, ticket_id, \
-    chat_conversation_id";
+    chat_conversation_id, requested_ial, identity_match";
 
 /// A verification row as stored (links and requester sealed, confidence in basis points).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -40,6 +40,10 @@ pub struct VerificationRow {
     pub ticket_id: Option<i64>,
     /// The chat conversation a bot started it for (`None`: not started in a chat).
     pub chat_conversation_id: Option<String>,
+    /// IDV: the assurance level asked for.
+    pub requested_ial: Option<String>,
+    /// IDV: `match`, `partial` or `mismatch` (the document's holder against the CRM contact).
+    pub identity_match: Option<String>,
 }
 
 /// A verification row to insert.
@@ -71,6 +75,10 @@ pub struct PendingIdv<'a> {
     pub ticket: Option<i64>,
     /// The chat conversation a bot starts it for.
     pub conversation: Option<&'a str>,
+    /// The assurance level asked for.
+    pub requested_ial: &'a str,
+    /// The CRM's names for the contact, sealed (kept only while the session is pending).
+    pub expected_holder_sealed: Option<String>,
 }
 
 /// A session the provider created, recorded on its pending row.
@@ -98,6 +106,8 @@ pub struct Finish<'a> {
     pub failure_reason: Option<&'a str>,
     pub now: i64,
     pub valid_until: Option<i64>,
+    /// IDV: `match`, `partial` or `mismatch`, when the provider's answer told.
+    pub identity_match: Option<&'a str>,
 }
 
 /// A verified session the expiry job moves to lapsed (stored as `expired` with its validity).
@@ -238,7 +248,7 @@ impl Store {
 
     /// Moves a pending session whose link ran out to `expired`.
     pub async fn expire_pending(&self, id: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE verifications SET state = 'expired', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
+        sqlx::query("UPDATE verifications SET state = 'expired', completed_at = $2, updated_at = $2, expected_holder_sealed = NULL WHERE id = $1 AND state = 'pending'")
             .bind(id)
             .bind(now)
             .execute(self.writer().await?.raw())
@@ -378,7 +388,7 @@ impl dyn Conn + '_ {
     /// Cancels the contact's pending IDV session (a forced restart supersedes it); a chat's
     /// sessions are their conversations' and stay.
     pub async fn cancel_pending_idv(&mut self, tenant: &str, contact: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3 WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending' AND chat_conversation_id IS NULL")
+        sqlx::query("UPDATE verifications SET state = 'canceled', updated_at = $3, completed_at = $3, expected_holder_sealed = NULL WHERE tenant_id = $1 AND contact_id = $2 AND kind = 'idv' AND state = 'pending' AND chat_conversation_id IS NULL")
             .bind(tenant)
             .bind(contact)
             .bind(now)
@@ -392,8 +402,9 @@ impl dyn Conn + '_ {
     /// transaction is unusable: drop it.
     pub async fn insert_pending_idv(&mut self, p: &PendingIdv<'_>) -> Result<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery, ticket_id, chat_conversation_id) \
-             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6, $7, $8)",
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, created_at, updated_at, requested_by_sealed, delivery, ticket_id, \
+             chat_conversation_id, requested_ial, expected_holder_sealed) \
+             VALUES ($1, $2, $3, 'idv', 'pending', NULL, $4, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(p.id)
         .bind(p.tenant)
@@ -403,6 +414,8 @@ impl dyn Conn + '_ {
         .bind(p.delivery)
         .bind(p.ticket)
         .bind(p.conversation)
+        .bind(p.requested_ial)
+        .bind(p.expected_holder_sealed.as_deref())
         .execute(self.raw())
         .await;
         match inserted {
@@ -458,6 +471,18 @@ impl dyn Conn + '_ {
         Ok(())
     }
 
+    /// The CRM's names for a pending session's contact, sealed (`None` once it ended, or for
+    /// sessions started before they were kept).
+    pub async fn expected_holder_sealed(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT expected_holder_sealed FROM verifications WHERE id = $1 AND state = 'pending'",
+        )
+        .bind(id)
+        .fetch_optional(self.raw())
+        .await?
+        .flatten())
+    }
+
     /// Who started a session (`None`: started before this was kept).
     pub async fn origin(&mut self, id: &str) -> Result<Option<String>> {
         Ok(
@@ -487,7 +512,7 @@ impl dyn Conn + '_ {
 
     /// Fails a session the provider would not start, if it is still pending.
     pub async fn fail_pending(&mut self, id: &str, reason: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending'")
+        sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3, expected_holder_sealed = NULL WHERE id = $1 AND state = 'pending'")
             .bind(id)
             .bind(reason)
             .bind(now)
@@ -499,7 +524,7 @@ impl dyn Conn + '_ {
     /// Fails a pending session that still has no provider session; `false` if it has one now
     /// or is no longer pending.
     pub async fn fail_unstarted(&mut self, id: &str, reason: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3 WHERE id = $1 AND state = 'pending' AND provider_session_id IS NULL")
+        let done = sqlx::query("UPDATE verifications SET state = 'failed', failure_reason = $2, completed_at = $3, updated_at = $3, expected_holder_sealed = NULL WHERE id = $1 AND state = 'pending' AND provider_session_id IS NULL")
             .bind(id)
             .bind(reason)
             .bind(now)
@@ -510,7 +535,7 @@ impl dyn Conn + '_ {
 
     /// Cancels a pending session; `false` if it is no longer pending.
     pub async fn cancel(&mut self, id: &str, now: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2 WHERE id = $1 AND state = 'pending'")
+        let done = sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $2, updated_at = $2, expected_holder_sealed = NULL WHERE id = $1 AND state = 'pending'")
             .bind(id)
             .bind(now)
             .execute(self.raw())
@@ -533,7 +558,8 @@ impl dyn Conn + '_ {
     pub async fn finish(&mut self, f: &Finish<'_>) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE verifications SET state = $2, ial_level = $3, ial_revision = $4, document_type = $5, match_confidence_bp = $6, \
-             failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL \
+             failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL, \
+             identity_match = $10, expected_holder_sealed = NULL \
              WHERE id = $1 AND state = 'pending'",
         )
         .bind(f.id)
@@ -545,6 +571,7 @@ impl dyn Conn + '_ {
         .bind(f.failure_reason)
         .bind(f.now)
         .bind(f.valid_until)
+        .bind(f.identity_match)
         .execute(self.raw())
         .await?;
         Ok(done.rows_affected() != 0)

@@ -237,6 +237,7 @@ async fn kosmos_client_speaks_the_contract() {
             reference: "ver_1".into(),
             first_name: Some("Ada".into()),
             last_name: Some("Lovelace".into()),
+            date_of_birth: None,
             email: Some("ada@example.com".into()),
             phone: Some("+442079460018".into()),
             ial: "IAL2".into(),
@@ -258,6 +259,7 @@ async fn kosmos_client_speaks_the_contract() {
             document_type: Some("national_id".into()),
             confidence: Some(0.91),
             reason: None,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -267,6 +269,8 @@ async fn kosmos_client_speaks_the_contract() {
     assert_eq!(f.ial.as_deref(), Some("IAL2"));
     assert_eq!(f.document_type.as_deref(), Some("national_id"));
     assert_eq!(f.match_confidence, Some(0.91));
+    // The provider compared the document's holder with the person the session named.
+    assert_eq!(f.identity_match, Some(idv_types::IdentityMatch::Match));
     let did = f.credential_did.unwrap();
 
     // LiveID for the enrolled person; denial is a failure with a reason.
@@ -291,6 +295,7 @@ async fn kosmos_client_speaks_the_contract() {
             document_type: None,
             confidence: None,
             reason: None,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -310,6 +310,7 @@ impl World {
                     document_type: Some("drivers_license".into()),
                     confidence: Some(0.94),
                     reason: Some("document expired".into()),
+                    ..Default::default()
                 },
             )
             .unwrap();

@@ -29,6 +29,11 @@ pub fn Facts(contact: ContactStatus) -> impl IntoView {
             }),
         ),
         ("Document", c.document_type.as_deref().map(document_label)),
+        // Whether the name on the ID is the contact's (a mismatch is never verified).
+        (
+            "Name on ID",
+            c.identity_match.map(|m| m.label().to_string()),
+        ),
         ("Match", c.match_confidence.map(time::percent)),
         ("Verified", c.verified_at.as_deref().map(time::short_date)),
         ("Valid until", c.expires_at.as_deref().map(time::short_date)),

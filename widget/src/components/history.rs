@@ -1,6 +1,6 @@
 //! Past sessions, and the labels of a session's state and kind.
 
-use idv_types::{Kind, SessionState, Verification};
+use idv_types::{IdentityMatch, Kind, SessionState, Verification};
 use leptos::prelude::*;
 
 use crate::time;
@@ -54,11 +54,15 @@ pub fn History(items: Vec<Verification>) -> impl IntoView {
             .take(shown)
             .map(|v| {
                 let reason = v.failure_reason.clone();
+                // A partial match is verified, and says so; a mismatch's reason tells it.
+                let partial = (v.identity_match == Some(IdentityMatch::Partial))
+                    .then(|| IdentityMatch::Partial.label());
                 view! {
                     <li>
                         <span class=session_class(v.state)>{session_label(v.state)}</span>
                         <span class="what">{kind_label(v.kind)}</span>
                         <span class="muted when">{time::short_date(&v.created_at)}</span>
+                        {partial.map(|p| view! { <span class="note">"Name on ID: " {p}</span> })}
                         {reason.map(|r| view! { <span class="why">{r}</span> })}
                     </li>
                 }

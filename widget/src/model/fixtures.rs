@@ -24,6 +24,8 @@ pub fn session(id: &str, kind: Kind, state: SessionState) -> Verification {
         ial: None,
         document_type: None,
         match_confidence: None,
+        requested_ial: None,
+        identity_match: None,
         delivery: None,
         delivery_error: None,
     }
@@ -37,6 +39,7 @@ pub fn contact(status: IdvStatus) -> ContactStatus {
         liveid_enrolled: false,
         document_type: None,
         match_confidence: None,
+        identity_match: None,
         verified_at: None,
         expires_at: None,
         last_stepup_at: None,

@@ -251,6 +251,8 @@ impl IdentityProvider for BlockIdClient {
                 document_type: kind.object().into(),
                 user_uid: uid.clone(),
                 did: uid,
+                firstname: req.first_name.clone(),
+                lastname: req.last_name.clone(),
             },
         };
         let url = format!("{docu}{IDV_CREATE_PATH}");
@@ -326,6 +328,7 @@ impl IdentityProvider for BlockIdClient {
                 faces,
                 did,
                 ial,
+                holder,
             } => {
                 let confidence = match (self.cfg.face_compare, faces) {
                     (false, _) => Ok(None),
@@ -346,6 +349,10 @@ impl IdentityProvider for BlockIdClient {
                         document_type: Some(kind.product().into()),
                         match_confidence,
                         credential_did: did,
+                        // BlockID returns the document's data, not a comparison: the engine
+                        // compares the holder with the CRM record and drops it.
+                        identity_match: None,
+                        holder: Some(holder),
                     }),
                     Err(reason) => Outcome::Failed { reason },
                 }

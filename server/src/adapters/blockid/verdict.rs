@@ -20,6 +20,8 @@ pub enum IdvVerdict {
         faces: Option<Faces>,
         did: Option<String>,
         ial: Option<String>,
+        /// Who the document names (for the engine to compare with the CRM record).
+        holder: crate::domain::identity::Holder,
     },
 }
 
@@ -68,6 +70,7 @@ pub fn classify_idv(mut r: IdvResult) -> IdvVerdict {
                 .into(),
         );
     };
+    let holder = doc.holder();
     let faces = match (r.liveid_object.take(), doc.face) {
         (
             Some(LiveIdObject {
@@ -87,6 +90,7 @@ pub fn classify_idv(mut r: IdvResult) -> IdvVerdict {
         faces,
         did: r.did.filter(|d| !d.is_empty()),
         ial: r.ial.filter(|i| !i.is_empty()),
+        holder,
     }
 }
 
@@ -201,6 +205,8 @@ pub fn classify_uwl(user: UwlUser, top_ial: Option<String>, handle: &LiveIdHandl
         document_type: None,
         match_confidence: None,
         credential_did: Some(did),
+        identity_match: None,
+        holder: None,
     })
 }
 

@@ -243,6 +243,11 @@ pub struct SessionRequest {
     #[serde(rename = "userUID")]
     pub user_uid: String,
     pub did: String,
+    /// The person the session is for, as the CRM names them (optional in the helpers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firstname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lastname: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -280,14 +285,43 @@ impl std::fmt::Debug for Image {
     }
 }
 
-/// The parts of a document object we read: everything else (names, dates, images) is skipped
-/// by the parser without being kept.
-#[derive(Debug, Default, Deserialize)]
+/// The parts of a document object we read: the holder's names and date of birth (compared
+/// with the CRM record in memory, then dropped) and the face; everything else (numbers, other
+/// dates, images) is skipped by the parser without being kept. Its `Debug` shows no personal
+/// data.
+#[derive(Default, Deserialize)]
 pub struct DocObject {
     #[serde(default, rename = "documentType")]
     pub document_type: Option<String>,
     #[serde(default)]
     pub face: Option<Image>,
+    #[serde(default, rename = "firstName")]
+    pub first_name: Option<String>,
+    #[serde(default, rename = "lastName")]
+    pub last_name: Option<String>,
+    /// `YYYYMMDD` in the helpers' samples.
+    #[serde(default)]
+    pub dob: Option<String>,
+}
+
+impl std::fmt::Debug for DocObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocObject")
+            .field("document_type", &self.document_type)
+            .field("face", &self.face)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocObject {
+    /// The holder the document names.
+    pub fn holder(&self) -> crate::domain::identity::Holder {
+        crate::domain::identity::Holder {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            date_of_birth: self.dob.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

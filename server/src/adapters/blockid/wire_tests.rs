@@ -14,7 +14,7 @@ fn success(extra: Value) -> Value {
     let mut v = json!({
         "responseStatus": "SUCCESS",
         "did": "u-1",
-        "dl_object": {"documentType": "DL", "firstName": "Jane", "dob": "19900101",
+        "dl_object": {"documentType": "DL", "firstName": "Jane", "lastName": "Sample", "dob": "19900101",
                       "face": "RkFDRQ==", "image": "SU1H", "imageBack": "SU1H"},
         "liveid_object": {"id": "l-1", "face": "U0VMRklF", "proofedBy": "blockid"},
     });
@@ -54,6 +54,7 @@ fn success_needs_an_explicit_status_and_a_document() {
         faces,
         did,
         ial,
+        holder,
     } = classify_idv(result(success(json!({"sessionResult": "SUCCESS"}))))
     else {
         panic!("a complete success is done")
@@ -61,6 +62,16 @@ fn success_needs_an_explicit_status_and_a_document() {
     assert_eq!(kind, DocKind::DriversLicence);
     assert_eq!(did.as_deref(), Some("u-1"));
     assert_eq!(ial, None);
+    // The holder is read for the comparison with the CRM record, and never shows in debug
+    // output.
+    assert_eq!(
+        (holder.first_name.as_deref(), holder.last_name.as_deref()),
+        (Some("Jane"), Some("Sample"))
+    );
+    assert_eq!(holder.date_of_birth.as_deref(), Some("19900101"));
+    let doc: DocObject =
+        serde_json::from_value(json!({"firstName": "Jane", "dob": "19900101"})).unwrap();
+    assert!(!format!("{doc:?} {holder:?}").contains("Jane"));
     let faces = faces.unwrap();
     assert_eq!(
         (faces.document.0.as_str(), faces.selfie.0.as_str()),

@@ -8,7 +8,10 @@ use serde_json::{json, Map, Value};
 use super::{ContactField, FreshdeskClient};
 use crate::{
     adapters::freshsales::normalise_phone,
-    domain::setup::{FieldKind, CONTACT_FIELDS},
+    domain::{
+        identity::{date_of_birth, DATE_OF_BIRTH_FIELD},
+        setup::{FieldKind, CONTACT_FIELDS},
+    },
     ports::crm::{
         ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, HaveField,
         ModuleSpec, Record, SetupFacts, UpsertedContact,
@@ -85,12 +88,19 @@ impl Crm for FreshdeskClient {
             .as_deref()
             .or(c.phone.as_deref())
             .and_then(|p| normalise_phone(p, None).ok());
+        // A date field of the account's own (`date_of_birth`), if it keeps one.
+        let date_of_birth = c
+            .custom_fields
+            .get(DATE_OF_BIRTH_FIELD)
+            .and_then(Value::as_str)
+            .and_then(date_of_birth);
         Ok(CrmContact {
             first_name: first,
             last_name: last,
             email: c.email,
             phone,
             owner_id: None,
+            date_of_birth,
         })
     }
 

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{normalise_phone, Contact, FreshsalesClient, FsError, Target, HISTORY_MODULE};
+use crate::domain::identity::{date_of_birth, DATE_OF_BIRTH_FIELD};
 use crate::ports::crm::{
     ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec,
     RecentContact, RecentDeal, RecentPage, Record, SetupFacts, UpsertedContact,
@@ -47,12 +48,19 @@ fn person(c: Contact) -> CrmContact {
         .as_deref()
         .or(c.work_number.as_deref())
         .and_then(|p| normalise_phone(p, None).ok());
+    // A date field of the account's own (`cf_date_of_birth`), if it keeps one.
+    let date_of_birth = c
+        .custom_field
+        .get(&format!("cf_{DATE_OF_BIRTH_FIELD}"))
+        .and_then(Value::as_str)
+        .and_then(date_of_birth);
     CrmContact {
         first_name: c.first_name,
         last_name: c.last_name,
         email: c.email,
         phone,
         owner_id: c.owner_id,
+        date_of_birth,
     }
 }
 

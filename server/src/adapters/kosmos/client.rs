@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use idv_types::Delivery;
+use idv_types::{Delivery, IdentityMatch};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::adapters::without_url;
 use crate::ports::identity::{
@@ -17,6 +17,32 @@ use crate::ports::identity::{
 /// Header carrying the API key. UNCONFIRMED for the real service (it uses encrypted
 /// `licensekey`/`requestid` headers per tenant): change it here.
 pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// How the design contract binds a session to a person: the names the document must show go
+/// out in the session request, and the provider's comparison comes back in the result.
+/// UNCONFIRMED: the 1Kosmos Freshsales design sends the person's names in `user` but names no
+/// field for the comparison (`../shared/reference/idv-peers.md` §1.5; Veriff's `person` in the
+/// session request, §2, is the nearest model). Every name is here, so that client and simulator
+/// change together.
+pub struct HolderMatchFields {
+    /// The object of the session request that names the person.
+    pub user: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    /// `YYYY-MM-DD`, sent only where the CRM has one.
+    pub date_of_birth: &'static str,
+    /// The field of a session's `result` with the provider's comparison of the document's
+    /// holder with `user`: `match`, `partial` or `mismatch`.
+    pub result: &'static str,
+}
+
+pub const HOLDER_MATCH: HolderMatchFields = HolderMatchFields {
+    user: "user",
+    first_name: "first_name",
+    last_name: "last_name",
+    date_of_birth: "date_of_birth",
+    result: "holder_match",
+};
 
 #[derive(Clone)]
 pub struct KosmosClient {
@@ -97,8 +123,14 @@ impl KosmosClient {
                 ProviderError::NotFound(_) => ProviderError::NotFound(id.into()),
                 other => other,
             })?;
-        let wire: WireSession =
+        let holder_match = v
+            .get("result")
+            .and_then(|r| r.get(HOLDER_MATCH.result))
+            .and_then(Value::as_str)
+            .and_then(IdentityMatch::parse);
+        let mut wire: WireSession =
             serde_json::from_value(v).map_err(|e| ProviderError::Protocol(e.to_string()))?;
+        wire.identity_match = holder_match;
         Ok(wire.normalise(path == "/v2/verify/sessions"))
     }
 }
@@ -121,6 +153,9 @@ struct WireSession {
     status: String,
     #[serde(default)]
     result: Option<WireResult>,
+    /// Read from [`HOLDER_MATCH`]`.result` of the result.
+    #[serde(skip)]
+    identity_match: Option<IdentityMatch>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -157,6 +192,8 @@ impl WireSession {
                         document_type: r.document_type,
                         match_confidence: r.match_confidence,
                         credential_did: r.credential_did,
+                        identity_match: self.identity_match,
+                        holder: None,
                     })
                 } else {
                     Outcome::Failed {
@@ -194,17 +231,23 @@ impl WireSession {
 impl IdentityProvider for KosmosClient {
     async fn create_idv(&self, req: &CreateIdv) -> Result<ProviderSession, ProviderError> {
         // Not retried: 1Kosmos has no idempotency key, so a retried create makes a second session.
-        let body = json!({
+        let f = &HOLDER_MATCH;
+        let mut user = Map::new();
+        user.insert(f.first_name.into(), json!(req.first_name));
+        user.insert(f.last_name.into(), json!(req.last_name));
+        if let Some(dob) = &req.date_of_birth {
+            user.insert(f.date_of_birth.into(), json!(dob));
+        }
+        user.insert("email".into(), json!(req.email));
+        user.insert("phone".into(), json!(req.phone));
+        let mut body = json!({
             "reference": req.reference,
-            "user": {
-                "first_name": req.first_name, "last_name": req.last_name,
-                "email": req.email, "phone": req.phone,
-            },
             "ial": req.ial,
             "document_types": req.document_types,
             "callback_url": req.callback_url,
             "send_email": req.delivery == Delivery::Email,
         });
+        body[f.user] = Value::Object(user);
         let v = self
             .send(
                 self.http
@@ -255,11 +298,35 @@ mod tests {
     use super::*;
 
     fn read(status: &str, result: serde_json::Value, document_proofing: bool) -> Outcome {
-        let wire: WireSession = serde_json::from_value(json!({
+        let mut wire: WireSession = serde_json::from_value(json!({
             "session_id": "s1", "status": status, "result": result,
         }))
         .unwrap();
+        wire.identity_match = result
+            .get(HOLDER_MATCH.result)
+            .and_then(Value::as_str)
+            .and_then(IdentityMatch::parse);
         wire.normalise(document_proofing).outcome
+    }
+
+    #[test]
+    fn the_provider_s_holder_match_is_read_and_an_unknown_one_is_none() {
+        let pass = |m: &str| {
+            json!({"verification": "passed", "ial": "IAL2", "document_type": "passport",
+                   HOLDER_MATCH.result: m})
+        };
+        for (said, read_as) in [
+            ("match", Some(IdentityMatch::Match)),
+            ("partial", Some(IdentityMatch::Partial)),
+            ("mismatch", Some(IdentityMatch::Mismatch)),
+            ("MATCH", None),
+            ("review", None),
+        ] {
+            let Outcome::Verified(f) = read("completed", pass(said), true) else {
+                panic!("a pass reads as a pass; the engine judges the match");
+            };
+            assert_eq!(f.identity_match, read_as, "{said}");
+        }
     }
 
     #[test]

@@ -3,4 +3,4 @@
 
 mod client;
 
-pub use client::{KosmosClient, API_KEY_HEADER};
+pub use client::{HolderMatchFields, KosmosClient, API_KEY_HEADER, HOLDER_MATCH};

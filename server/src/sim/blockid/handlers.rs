@@ -128,12 +128,20 @@ pub(super) async fn idv_create(
             rand::thread_rng().fill_bytes(&mut b);
             STANDARD.encode(b)
         };
+        // The customer presents their own document: in the names the session was started
+        // with, or (a request without names) a sample holder's.
+        let named = |n: Option<String>| n.filter(|n| !n.trim().is_empty());
+        let holder = match (named(r.firstname), named(r.lastname)) {
+            (None, None) => ("Jane".to_string(), "Sample".to_string()),
+            (first, last) => (first.unwrap_or_default(), last.unwrap_or_default()),
+        };
         let session = SimIdv {
             id: id.clone(),
             did: r.did,
             kind,
             created_ms: sim.now_ms(),
             state: IdvState::InProgress,
+            holder,
             faces: (face(), face()),
         };
         sim.inner.lock().idv.insert(id.clone(), session);

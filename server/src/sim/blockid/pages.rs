@@ -44,6 +44,11 @@ fn conflict(e: &str) -> Response {
 #[derive(Debug, Deserialize)]
 pub struct Pick {
     pub outcome: String,
+    /// The name on the document the customer presents (unchanged: their own).
+    #[serde(default)]
+    pub holder_first_name: Option<String>,
+    #[serde(default)]
+    pub holder_last_name: Option<String>,
 }
 
 pub async fn capture(State(sim): State<BlockIdSim>, Path(id): Path<String>) -> Response {
@@ -71,12 +76,15 @@ pub async fn capture(State(sim): State<BlockIdSim>, Path(id): Path<String>) -> R
             format!(
                 r#"<p>Verify your identity with a photo ID ({kind}) and a selfie.</p>
 <form method=post><fieldset><legend>Simulated result</legend>
+<label>Name on the document <input name=holder_first_name value="{first}" size=12 data-testid=holder-first> <input name=holder_last_name value="{last}" size=14 data-testid=holder-last></label>
 <button name=outcome value=success data-testid=approve>Submit ID and selfie (pass)</button>
 <button name=outcome value=face_mismatch class=secondary data-testid=face-mismatch>Selfie of someone else</button>
 <button name=outcome value=abandoned class=secondary data-testid=abandon>Abandon</button>
 <button name=outcome value=expired class=secondary data-testid=expire>Let it expire</button></fieldset>
 <fieldset><legend>Fail with a reason code</legend>{reasons}</fieldset></form>"#,
-                kind = s.kind.product()
+                kind = s.kind.product(),
+                first = esc(&s.holder.0),
+                last = esc(&s.holder.1),
             )
         }
     };
@@ -88,10 +96,18 @@ pub async fn capture_submit(
     Path(id): Path<String>,
     Form(p): Form<Pick>,
 ) -> Response {
-    let done = p
-        .outcome
-        .parse::<IdvOutcome>()
-        .and_then(|o| sim.complete_idv(&id, o));
+    let presented = match (
+        p.holder_first_name.as_deref(),
+        p.holder_last_name.as_deref(),
+    ) {
+        (None, None) => Ok(()),
+        (first, last) => sim.present_document(&id, first.unwrap_or(""), last.unwrap_or("")),
+    };
+    let done = presented.and_then(|()| {
+        p.outcome
+            .parse::<IdvOutcome>()
+            .and_then(|o| sim.complete_idv(&id, o))
+    });
     match done {
         Ok(()) => capture(State(sim), Path(id)).await,
         Err(e) => conflict(&e),

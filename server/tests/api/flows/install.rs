@@ -157,7 +157,7 @@ async fn install_form_switches(db: Db) {
         "auto_verify_on_create": true, "gated_stages": ["Negotiation"], "revert_on_gate": true,
         "validity_days": 180, "default_ial": "IAL2", "min_ial": "IAL2",
         "automation_delivery": "email", "reverify_on_expiry": true,
-        "invalidate_on_identity_change": true,
+        "invalidate_on_identity_change": true, "identity_mismatch": "review",
         // Freshdesk's switches (a Freshsales install leaves them at their defaults).
         "verify_new_tickets": false, "ticket_types": [], "ticket_group_ids": [],
         "fresh_minutes": 30,
@@ -208,5 +208,29 @@ async fn install_form_switches(db: Db) {
     assert_eq!(
         serde_json::from_str::<Value>(&stored).unwrap()["default_ial"],
         "IAL2"
+    );
+
+    // A mismatch is failed or held for review: nothing else (never verified).
+    let mut bad = policy.clone();
+    bad["identity_mismatch"] = "ignore".into();
+    let res = w
+        .install(
+            FS_KEY,
+            &json!({"account_url": w.account_url(), "policy": bad}),
+        )
+        .await;
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected `fail` or `review`"),
+        "{body}"
+    );
+    let (stored, _) = tenant_state(&w).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap()["identity_mismatch"],
+        "review"
     );
 }

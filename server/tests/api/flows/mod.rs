@@ -12,6 +12,7 @@ mod expiry;
 mod freshchat;
 mod freshchat_trust;
 mod freshdesk;
+mod identity;
 mod input;
 mod install;
 mod operations;

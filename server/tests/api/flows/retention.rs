@@ -201,4 +201,9 @@ async fn uninstall_wipes(db: Db) {
         0,
         "no sealed link is left"
     );
+    assert_eq!(
+        count(&w, "SELECT COUNT(*) FROM verifications WHERE tenant_id = $1 AND expected_holder_sealed IS NOT NULL").await,
+        0,
+        "no CRM name kept for a pending session is left"
+    );
 }

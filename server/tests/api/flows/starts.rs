@@ -129,7 +129,9 @@ async fn callback_by_reference(db: Db) {
         .http
         .post(format!("{}/v2/verify/sessions", w.twins.kosmos_url()))
         .header(API_KEY_HEADER, KS_KEY)
-        .json(&json!({"reference": id, "ial": "IAL2"}))
+        // As the engine asks for it: with the CRM's names for the contact.
+        .json(&json!({"reference": id, "ial": "IAL2",
+                      "user": {"first_name": "Ada", "last_name": "Lovelace"}}))
         .send()
         .await
         .unwrap()

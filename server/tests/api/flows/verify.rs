@@ -262,6 +262,8 @@ async fn polling_is_truth(db: Db) {
             document_type: Some("passport".into()),
             match_confidence: Some(0.99),
             credential_did: Some("did:1kosmos:late".into()),
+            identity_match: Some(idv_types::IdentityMatch::Match),
+            holder: None,
         }),
     };
     let applied = engine

@@ -61,6 +61,7 @@ async fn bulk_callbacks(db: Db) {
                 document_type: None,
                 confidence: None,
                 reason: None,
+                ..Default::default()
             },
         )
         .unwrap();

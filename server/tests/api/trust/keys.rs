@@ -125,6 +125,13 @@ async fn rotation(db: Db) {
         .unwrap()
         .unwrap();
     assert!(t_old.freshsales_key.is_none());
+    // The pending session's CRM names (what a BlockID document is compared with) too.
+    assert!(
+        after
+            .iter()
+            .any(|c| c.column == "expected_holder_sealed" && c.row == id),
+        "the pending session's expected holder is re-sealed"
+    );
     let legacy = after
         .iter()
         .find(|c| c.column == "requested_by_sealed" && c.row == id)
