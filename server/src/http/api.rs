@@ -348,9 +348,11 @@ async fn signed_by_the_app(
         clock::now_secs(),
     )
     .map_err(|e| {
-        AppError::Forbidden(format!(
-            "install and uninstall are accepted only from the app's serverless code, signed: {e}"
-        ))
+        e.answer(|m| {
+            AppError::Forbidden(format!(
+                "install and uninstall are accepted only from the app's serverless code, signed: {m}"
+            ))
+        })
     })?;
     if !state
         .engine
