@@ -220,11 +220,11 @@ async fn freshworks(
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
         ("x-idv-delivery-id" = Option<String>, Header, min_length = 1, max_length = 256,
-            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is)"),
+            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is); a repeated deal call still has its gate checked, since the deal may have entered the stage again"),
     ),
     request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?, \"previous_stage_id\"?, \"ial\"?: \"IAL1\" | \"IAL2\", \"document_types\"?: [..] or \"a,b\", \"delivery\"?: \"show\" | \"email\" | \"sms\", \"force\"?: bool, \"test\"?: bool}`; values that are unexpanded `{{placeholders}}` make it the editor's test call"),
     responses(
-        (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate, or the editor's test call (`test`: true, `message`), which starts nothing"),
+        (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate (for a deal, with the `result` of the gate checked again), or the editor's test call (`test`: true, `message`), which starts nothing"),
         (status = 401, description = "a missing or wrong secret", body = ApiError),
         (status = 404, description = "no such tenant or record", body = ApiError),
         (status = 422, description = "an input that cannot be used, with the reason", body = ApiError),
@@ -285,10 +285,13 @@ async fn workflow(
         }
     };
     if !fresh {
-        return Ok((
-            StatusCode::OK,
-            Json(json!({"accepted": true, "duplicate": true})),
-        ));
+        // A deal moved into the gated stage again sends the same body: its gate is checked
+        // again (idempotently) rather than skipped.
+        let mut answer = json!({"accepted": true, "duplicate": true});
+        if let Some(rechecked) = engine.recheck_workflow_gate(&row, &call).await? {
+            answer["result"] = json!(rechecked);
+        }
+        return Ok((StatusCode::OK, Json(answer)));
     }
     let handled = match engine.handle_workflow(&row, &call).await {
         Ok(h) => h,
