@@ -150,6 +150,7 @@ impl Engine {
         idempotency_key: Option<&str>,
         origin: Origin,
     ) -> Result<(Verification, bool)> {
+        tenant.require_installed()?;
         let ial = req
             .ial
             .clone()
