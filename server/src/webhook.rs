@@ -6,8 +6,16 @@ use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
 
 pub const TOLERANCE_SECS: i64 = 5 * 60;
+/// Entries a `webhook-signature` may carry: enough for any rotation (a sender signs once per
+/// active secret), few enough that refusing a forgery costs nothing.
+pub const MAX_SIGNATURES: usize = 8;
+/// Bytes a `webhook-signature` may have: eight `v1,` entries of a SHA-512-sized MAC fit.
+pub const MAX_SIGNATURE_HEADER: usize = 1024;
 
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +30,10 @@ pub enum SignatureError {
     Mismatch,
     #[error("webhook-id is empty or longer than 256 bytes")]
     BadId,
+    #[error("webhook-signature is longer than {MAX_SIGNATURE_HEADER} bytes")]
+    TooLong,
+    #[error("webhook-signature has more than {MAX_SIGNATURES} entries")]
+    TooMany,
 }
 
 /// The key bytes of a secret: Standard Webhooks secrets `whsec_<base64>` are the base64-decoded
@@ -51,6 +63,8 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 fn mac(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+    #[cfg(test)]
+    tests::MACS.with(|n| n.set(n.get() + 1));
     let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     m.update(id.as_bytes());
     m.update(b".");
@@ -105,30 +119,61 @@ pub fn verify(
         return Err(SignatureError::Stale);
     }
     let signatures = get("webhook-signature")?;
-    for entry in signatures.split(' ') {
-        let Some(b64) = entry.strip_prefix("v1,") else {
-            continue;
-        };
-        let Ok(given) = B64.decode(b64) else { continue };
-        for secret in secrets {
-            // verify_slice compares in constant time.
-            if mac(secret, id, timestamp, body)
-                .verify_slice(&given)
-                .is_ok()
-            {
-                return Ok(Verified {
-                    id: id.to_string(),
-                    timestamp,
-                });
-            }
+    // Bounded before any MAC: the cost of refusing a forgery does not grow with its header.
+    if signatures.len() > MAX_SIGNATURE_HEADER {
+        return Err(SignatureError::TooLong);
+    }
+    let entries: Vec<&str> = signatures.split(' ').filter(|e| !e.is_empty()).collect();
+    if entries.len() > MAX_SIGNATURES {
+        return Err(SignatureError::TooMany);
+    }
+    let given: Vec<Vec<u8>> = entries
+        .iter()
+        .filter_map(|e| e.strip_prefix("v1,"))
+        .filter_map(|b64| B64.decode(b64).ok())
+        .collect();
+    if given.is_empty() {
+        return Err(SignatureError::Mismatch);
+    }
+    // One MAC per secret, compared in constant time with every entry.
+    let mut matched = subtle::Choice::from(0);
+    for secret in secrets {
+        let expected = mac(secret, id, timestamp, body).finalize().into_bytes();
+        for g in &given {
+            matched |= expected.as_slice().ct_eq(g.as_slice());
         }
     }
-    Err(SignatureError::Mismatch)
+    if bool::from(matched) {
+        Ok(Verified {
+            id: id.to_string(),
+            timestamp,
+        })
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+impl SignatureError {
+    /// The answer to a refused delivery: a header too big to check is a malformed request
+    /// (400); any other refusal is `refused(reason)` (the caller's 401 or 403).
+    pub fn answer(self, refused: impl FnOnce(String) -> AppError) -> AppError {
+        match self {
+            Self::TooLong | Self::TooMany => AppError::BadRequest(self.to_string()),
+            other => refused(other.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+
+    thread_local! {
+        /// MACs computed on this thread (each test runs on its own).
+        pub(super) static MACS: Cell<usize> = const { Cell::new(0) };
+    }
 
     fn map(h: [(&'static str, String); 3]) -> HeaderMap {
         let mut m = HeaderMap::new();
@@ -203,5 +248,52 @@ mod tests {
             Err(SignatureError::Mismatch),
             "the secret's text is not its key"
         );
+    }
+
+    fn delivery(signature: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("webhook-id", "msg_1".parse().unwrap());
+        h.insert("webhook-timestamp", "1000".parse().unwrap());
+        h.insert("webhook-signature", signature.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn many_signature_entries_cost_one_mac_per_secret() {
+        let body = vec![b'x'; 64 * 1024];
+        let good = sign(b"key", "msg_1", 1_000, &body);
+        // Seven forged entries before the good one, checked against two secrets.
+        let forged = (0..7u8).map(|i| format!("v1,{}", B64.encode([i; 32])));
+        let entries: Vec<String> = forged.chain([good]).collect();
+        MACS.with(|n| n.set(0));
+        let h = delivery(&entries.join(" "));
+        assert!(verify(&[b"old", b"key"], &h, &body, 1_000).is_ok());
+        assert_eq!(MACS.with(Cell::get), 2, "one MAC per secret");
+        // A forgery costs the same two MACs, however many entries it carries up to the cap.
+        MACS.with(|n| n.set(0));
+        let h = delivery(&entries[..7].join(" "));
+        assert_eq!(
+            verify(&[b"old", b"key"], &h, &body, 1_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(MACS.with(Cell::get), 2, "one MAC per secret");
+    }
+
+    #[test]
+    fn a_signature_header_with_50000_entries_is_refused_before_any_mac() {
+        let body = vec![b'x'; 64 * 1024];
+        MACS.with(|n| n.set(0));
+        let h = delivery(&vec!["v1,AA=="; 50_000].join(" "));
+        assert_eq!(
+            verify(&[b"old", b"key"], &h, &body, 1_000),
+            Err(SignatureError::TooLong)
+        );
+        // Many short entries within the length cap are refused by their number.
+        let h = delivery(&["v1,AA=="; MAX_SIGNATURES + 1].join(" "));
+        assert_eq!(
+            verify(&[b"key"], &h, &body, 1_000),
+            Err(SignatureError::TooMany)
+        );
+        assert_eq!(MACS.with(Cell::get), 0, "refused before any MAC");
     }
 }

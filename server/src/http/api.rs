@@ -85,7 +85,7 @@ async fn contact_status(
         (status = 404, description = "no such contact in this account", body = ApiError),
         (status = 409, description = "started at the same moment elsewhere; retry", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
-        (status = 422, description = "an unknown IAL or document type", body = ApiError),
+        (status = 422, description = "an unknown IAL or document type, or the app is uninstalled from the account", body = ApiError),
         (status = 429, description = "a start or Freshsales limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
         (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
     ),
@@ -116,7 +116,7 @@ async fn start_verification(
         (status = 401, description = "no or an unknown API token", body = ApiError),
         (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`), or a step-up was started at the same moment", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
-        (status = 422, description = "`requested_by` is too long", body = ApiError),
+        (status = 422, description = "`requested_by` is too long, or the app is uninstalled from the account", body = ApiError),
         (status = 502, description = "the provider could not be reached", body = ApiError),
     ),
     security(("bearer" = []))
@@ -219,7 +219,7 @@ async fn deal_status(
         (status = 401, description = "no or an unknown API token", body = ApiError),
         (status = 404, description = "no such deal in the CRM", body = ApiError),
         (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`)", body = ApiError),
-        (status = 422, description = "the deal has no contact", body = ApiError),
+        (status = 422, description = "the deal has no contact, or the app is uninstalled from the account", body = ApiError),
         (status = 429, description = "a start or Freshsales limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
         (status = 502, description = "the provider or the CRM could not be reached", body = ApiError),
     ),
@@ -292,7 +292,7 @@ async fn cancel(
         (status = 404, description = "no such session in this account", body = ApiError),
         (status = 409, description = "not the contact's latest link, or not one that expired unused or went undelivered", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
-        (status = 422, description = "the delivery is no longer offered, the contact lacks the email or phone it needs, or `requested_by` is too long", body = ApiError),
+        (status = 422, description = "the delivery is no longer offered, the contact lacks the email or phone it needs, `requested_by` is too long, or the app is uninstalled from the account", body = ApiError),
         (status = 429, description = "a start limit of the account or the contact was reached; see `Retry-After`", body = ApiError),
         (status = 502, description = "the provider or the CRM could not be reached, or the link could not be sent", body = ApiError),
     ),
@@ -348,9 +348,11 @@ async fn signed_by_the_app(
         clock::now_secs(),
     )
     .map_err(|e| {
-        AppError::Forbidden(format!(
-            "install and uninstall are accepted only from the app's serverless code, signed: {e}"
-        ))
+        e.answer(|m| {
+            AppError::Forbidden(format!(
+                "install and uninstall are accepted only from the app's serverless code, signed: {m}"
+            ))
+        })
     })?;
     if !state
         .engine

@@ -66,13 +66,13 @@ pub(super) async fn path_tenant(state: &AppState, TenantId(id): TenantId) -> Res
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("webhook-id" = String, Header, min_length = 1, max_length = 256),
         ("webhook-timestamp" = String, Header, description = "Unix seconds, within 5 minutes", pattern = r"^[0-9]{1,12}$"),
-        ("webhook-signature" = String, Header, description = "`v1,<base64 HMAC-SHA256>`, space-separated"),
+        ("webhook-signature" = String, Header, max_length = 1024, description = "`v1,<base64 HMAC-SHA256>`, space-separated, at most 8 entries"),
     ),
     request_body(content_type = "application/json", description = "`{\"type\", \"session_id\" (1–128 characters), \"reference\"?, \"status\"?}`"),
     responses(
         (status = 202, description = "accepted"),
         (status = 200, description = "a duplicate delivery"),
-        (status = 400, description = "not a session event", body = ApiError),
+        (status = 400, description = "not a session event, or a `webhook-signature` over 1,024 bytes or 8 entries", body = ApiError),
         (status = 401, description = "a missing, wrong or stale signature", body = ApiError),
         (status = 404, description = "no such tenant", body = ApiError),
     )
@@ -102,7 +102,7 @@ async fn kosmos(
     let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
     let verified = webhook::verify(&keys, &headers, &body, clock::now_secs()).map_err(|e| {
         engine.metrics.callbacks_rejected.inc();
-        AppError::Unauthorized(format!("callback signature refused: {e}"))
+        e.answer(|m| AppError::Unauthorized(format!("callback signature refused: {m}")))
     })?;
     let event: CallbackEvent = serde_json::from_slice(&body)
         .map_err(|e| AppError::BadRequest(format!("callback body is not a session event: {e}")))?;
@@ -162,6 +162,7 @@ async fn kosmos(
     request_body(content_type = "application/json", description = "the platform's event payload"),
     responses(
         (status = 200, description = "handled, or a duplicate"),
+        (status = 400, description = "a `webhook-signature` over 1,024 bytes or 8 entries", body = ApiError),
         (status = 401, description = "a wrong token or signature", body = ApiError),
         (status = 422, description = "not an event the app handles", body = ApiError),
     ),
@@ -181,7 +182,7 @@ async fn freshworks(
         &body,
         clock::now_secs(),
     )
-    .map_err(|e| AppError::Unauthorized(format!("event signature refused: {e}")))?;
+    .map_err(|e| e.answer(|m| AppError::Unauthorized(format!("event signature refused: {m}"))))?;
     let value: Value = parse_json(&headers, &body, false)?;
     let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
     let row = auth.0;
@@ -219,11 +220,11 @@ async fn freshworks(
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
         ("x-idv-delivery-id" = Option<String>, Header, min_length = 1, max_length = 256,
-            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is)"),
+            description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is); a repeated deal call still has its gate checked, since the deal may have entered the stage again"),
     ),
     request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?, \"previous_stage_id\"?, \"ial\"?: \"IAL1\" | \"IAL2\", \"document_types\"?: [..] or \"a,b\", \"delivery\"?: \"show\" | \"email\" | \"sms\", \"force\"?: bool, \"test\"?: bool}`; values that are unexpanded `{{placeholders}}` make it the editor's test call"),
     responses(
-        (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate, or the editor's test call (`test`: true, `message`), which starts nothing"),
+        (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate (for a deal, with the `result` of the gate checked again), or the editor's test call (`test`: true, `message`), which starts nothing"),
         (status = 401, description = "a missing or wrong secret", body = ApiError),
         (status = 404, description = "no such tenant or record", body = ApiError),
         (status = 422, description = "an input that cannot be used, with the reason", body = ApiError),
@@ -284,10 +285,13 @@ async fn workflow(
         }
     };
     if !fresh {
-        return Ok((
-            StatusCode::OK,
-            Json(json!({"accepted": true, "duplicate": true})),
-        ));
+        // A deal moved into the gated stage again sends the same body: its gate is checked
+        // again (idempotently) rather than skipped.
+        let mut answer = json!({"accepted": true, "duplicate": true});
+        if let Some(rechecked) = engine.recheck_workflow_gate(&row, &call).await? {
+            answer["result"] = json!(rechecked);
+        }
+        return Ok((StatusCode::OK, Json(answer)));
     }
     let handled = match engine.handle_workflow(&row, &call).await {
         Ok(h) => h,

@@ -275,6 +275,7 @@ impl Engine {
                             Authority::Workflow => *previous_stage_id,
                         },
                         authority,
+                        recheck: false,
                     },
                     options,
                 )

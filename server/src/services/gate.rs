@@ -5,8 +5,10 @@
 //! claimed contact is used only if it is on the deal.
 
 use super::{
-    events::{Authority, Handled, StageRef, StartOptions},
-    sync, Engine, Origin, TenantRow, Write,
+    events::{Authority, CrmEvent, Handled, StageRef, StartOptions},
+    sync,
+    workflow::WorkflowCall,
+    Engine, Origin, TenantRow, Write,
 };
 use crate::{
     clock,
@@ -22,9 +24,47 @@ pub struct Entry<'a> {
     /// The stage the sender says the deal left (a workflow's input; never trusted as is).
     pub claimed_previous: Option<i64>,
     pub authority: Authority,
+    /// A repeat of a call already handled: act only if the deal is in the stage now.
+    pub recheck: bool,
 }
 
 impl Engine {
+    /// A workflow's deal call that repeats one already handled (its delivery id, or the same
+    /// body within the repeat window). A deal moved into the gated stage again sends the very
+    /// same body, so the gate is checked again and acts if the deal is in the stage now. That
+    /// is idempotent: the pending verification is reused and its note and task are written
+    /// once; only the move back is made again. `None` for a call about no deal.
+    pub async fn recheck_workflow_gate(
+        &self,
+        tenant: &TenantRow,
+        call: &WorkflowCall,
+    ) -> Result<Option<Handled>> {
+        let CrmEvent::DealStageChanged {
+            deal_id,
+            contact_id,
+            stage,
+            previous_stage_id,
+        } = &call.event
+        else {
+            return Ok(None);
+        };
+        if !tenant.installed {
+            return Ok(Some(Handled::just("uninstalled")));
+        }
+        self.workflow_delivery(tenant, &call.options)?;
+        let entry = Entry {
+            deal: *deal_id,
+            contact: *contact_id,
+            stage: stage.as_ref(),
+            claimed_previous: *previous_stage_id,
+            authority: Authority::Workflow,
+            recheck: true,
+        };
+        self.deal_entered_stage(tenant, &entry, &call.options)
+            .await
+            .map(Some)
+    }
+
     pub(super) async fn deal_entered_stage(
         &self,
         tenant: &TenantRow,
@@ -79,6 +119,10 @@ impl Engine {
         let Some(entered) = entered.filter(is_gated) else {
             return Ok(Handled::just("not_gated"));
         };
+        if e.recheck && info.stage_id != Some(entered.id as i64) {
+            // A retry of a call whose deal has left the stage since: nothing to enforce.
+            return Ok(Handled::just("not_in_stage"));
+        }
         let mut ignored = Vec::new();
         let contact = match e.contact {
             Some(c) if info.contacts.contains(&c) => Some(c),

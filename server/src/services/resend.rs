@@ -38,6 +38,7 @@ impl Engine {
         id: &str,
         req: &ResendLink,
     ) -> Result<(ResendAnswer, bool)> {
+        tenant.require_installed()?;
         if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
             return Err(AppError::Unprocessable("requested_by is too long".into()));
         }

@@ -196,6 +196,7 @@ impl Engine {
         origin: Origin,
         scope: Scope<'_>,
     ) -> Result<(Verification, bool)> {
+        tenant.require_installed()?;
         let ial = req
             .ial
             .clone()

@@ -23,6 +23,7 @@ impl Engine {
         deal: i64,
         requested_by: Option<&str>,
     ) -> Result<(Verification, bool)> {
+        tenant.require_installed()?;
         // Every step-up start reads the deal: within the account's start limit first.
         self.spend_start(tenant, Spend::Tenant)?;
         let info = self.deal_info(tenant, deal, true).await?;
@@ -45,6 +46,7 @@ impl Engine {
         contact: i64,
         requested_by: Option<&str>,
     ) -> Result<(Verification, bool)> {
+        tenant.require_installed()?;
         self.stepup_for(tenant, contact, None, requested_by).await
     }
 

@@ -205,6 +205,19 @@ impl std::fmt::Debug for TenantRow {
     }
 }
 
+impl TenantRow {
+    /// Refuses what would start a session (a billable one at the provider) once the app is
+    /// uninstalled: the widget's token still authenticates, but the account no longer uses it.
+    pub fn require_installed(&self) -> Result<()> {
+        if self.installed {
+            return Ok(());
+        }
+        Err(AppError::Unprocessable(
+            "the app is uninstalled from this account: reinstall it to start verifications".into(),
+        ))
+    }
+}
+
 /// Connection settings for `tenant add` / `install`.
 #[derive(Default)]
 pub struct Connections {

@@ -163,3 +163,81 @@ async fn minimum_ial(db: Db) {
     let res = w.install(crate::world::FS_KEY, &bad).await;
     assert_error(res, 422, "unprocessable").await;
 }
+
+both!(
+    a_deal_moved_into_a_gated_stage_again_with_the_same_workflow_body_is_gated_again,
+    gated_again
+);
+async fn gated_again(db: Db) {
+    let policy = Policy {
+        gated_stages: vec!["Negotiation".into()],
+        revert_on_gate: true,
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let hook = w.url(&format!("/hooks/freshsales/{TENANT}"));
+    let fire = || async {
+        let res = w
+            .http
+            .post(&hook)
+            .header("x-idv-webhook-secret", WORKFLOW_SECRET)
+            .json(&json!({"event": "deal_stage_changed", "deal_id": 501, "stage": "Negotiation"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()
+    };
+    let into_negotiation = || {
+        w.fs.with(ALIAS, |a| {
+            a.deals.get_mut(&501).unwrap()["deal_stage_id"] = json!(204)
+        })
+    };
+    let back_in_qualified = |what: &'static str| {
+        w.until_crm(what, |fs| {
+            fs.with(ALIAS, |a| a.deals[&501]["deal_stage_id"] == 202)
+                .unwrap()
+        })
+    };
+    // The backend sees the deal in Qualified; the rep moves it to Negotiation: gated.
+    w.json("/api/v1/deals/501/status").await;
+    into_negotiation();
+    let first = fire().await;
+    assert_eq!(first["result"]["deal_moved_back"], true, "{first}");
+    let session = first["verification_id"].clone();
+    back_in_qualified("the deal moved back the first time").await;
+
+    // The rep moves it in again at once, and the workflow sends the very same body.
+    into_negotiation();
+    let again = fire().await;
+    assert_eq!(again["result"]["deal_moved_back"], true, "{again}");
+    assert_eq!(
+        again["result"]["verification_id"], session,
+        "the pending verification is the one the first entry started: {again}"
+    );
+    back_in_qualified("the deal moved back the second time").await;
+    assert_eq!(w.crm_calls("PUT", "/deals/501"), 2, "moved back twice");
+    assert_eq!(
+        w.ks.sessions().len(),
+        1,
+        "one verification for both entries"
+    );
+
+    // A retry of that call once the deal is back out of the stage moves and starts nothing.
+    let retry = fire().await;
+    assert_eq!(retry["duplicate"], true, "{retry}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.crm_calls("PUT", "/deals/501"), 2);
+    assert_eq!(w.ks.sessions().len(), 1);
+    assert_eq!(
+        w.fs.with(ALIAS, |a| a
+            .tasks
+            .iter()
+            .filter(|t| t["targetable_id"] == 501)
+            .count()),
+        Some(1),
+        "the gate's task is not repeated for the same verification"
+    );
+}

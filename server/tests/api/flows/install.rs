@@ -234,3 +234,71 @@ async fn install_form_switches(db: Db) {
         "review"
     );
 }
+
+both!(
+    after_uninstall_the_token_starts_resends_and_steps_up_nothing,
+    uninstalled_token
+);
+async fn uninstalled_token(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // Ada verified (enrolled for step-up); Grace's emailed link expired unused.
+    let ada = w.start_idv(11).await;
+    w.customer(ada["id"].as_str().unwrap(), "verified");
+    w.until("/api/v1/contacts/11/status", |s| {
+        s["liveid_enrolled"] == true
+    })
+    .await;
+    let res = w
+        .post(
+            "/api/v1/contacts/12/verifications",
+            json!({"delivery": "email"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let old: Value = res.json().await.unwrap();
+    let old_id = old["id"].as_str().unwrap();
+    w.customer(old_id, "abandoned");
+    w.until("/api/v1/contacts/12/status", |s| s["status"] == "expired")
+        .await;
+    let res = w
+        .post_signed(
+            "/api/v1/uninstall",
+            &[],
+            &json!({"account_url": w.account_url()}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let before = w.ks.sessions().len();
+
+    // The widget's token still authenticates, and the page's data spares a CRM read: no resend,
+    // start or step-up starts a billable session any more.
+    let grace = json!({"first_name": "Grace", "last_name": "Hopper",
+        "email": "grace@example.com", "phone": "+14155550132"});
+    let calls = [
+        (
+            format!("/api/v1/verifications/{old_id}/resend"),
+            json!({"contact": grace}),
+        ),
+        (
+            "/api/v1/contacts/12/verifications".to_string(),
+            json!({"delivery": "email", "contact": grace}),
+        ),
+        ("/api/v1/contacts/11/step-up".to_string(), json!({})),
+        ("/api/v1/deals/501/step-up".to_string(), json!({})),
+    ];
+    for (path, body) in calls {
+        let (status, answer) = error_of(w.post(&path, body).await).await;
+        assert_eq!(status, 422, "{path}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains("uninstalled"),
+            "{path}: {answer}"
+        );
+    }
+    assert_eq!(
+        w.ks.sessions().len(),
+        before,
+        "no session started after uninstall"
+    );
+}

@@ -6,4 +6,5 @@ mod limits;
 mod metrics;
 mod rotation;
 mod server;
+mod signatures;
 mod storage;
