@@ -51,6 +51,8 @@ pub struct Account {
     /// The rate-limit "hour" (tests and benchmarks shrink it; the "minute" is 1/60 of it).
     pub hour: Duration,
     pub api_keys: Vec<String>,
+    /// Most records a page of a list view holds, whatever `per_page` asks (tests shrink it).
+    pub max_per_page: usize,
     pub contacts: BTreeMap<u64, Value>,
     pub deals: BTreeMap<u64, Value>,
     pub stages: Vec<Value>,
@@ -100,6 +102,7 @@ impl FreshsalesSim {
             hourly_limit,
             hour: Duration::from_secs(3600),
             api_keys: vec![api_key.into()],
+            max_per_page: 100,
             stages,
             next_id: 5000,
             ..Default::default()
@@ -470,7 +473,10 @@ fn route(
                 return err(StatusCode::NOT_FOUND, "Deal not found");
             };
             // Every field given is written, custom fields merged into the deal's own.
-            for (k, v) in update.iter().filter(|(k, _)| !READ_ONLY.contains(&k.as_str())) {
+            for (k, v) in update
+                .iter()
+                .filter(|(k, _)| !READ_ONLY.contains(&k.as_str()))
+            {
                 match (k.as_str(), v.as_object()) {
                     ("custom_field", Some(cf)) => {
                         if !d["custom_field"].is_object() {

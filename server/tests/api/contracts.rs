@@ -62,20 +62,21 @@ async fn freshsales_client_speaks_the_contract() {
     );
     let d = fs.view_deal(10).await.unwrap();
     assert_eq!((d.deal_stage_id, d.primary_contact()), (Some(201), Some(1)));
-    // The periodic check's lists: recent records through the views of all of them.
+    // The periodic check's lists: the records of the views of all of them, newest first,
+    // with the time each list is sorted by.
     let before = idv_server::clock::now_ms() - 60_000;
-    let contacts = fs.recent_contacts(before, 1).await.unwrap();
+    let contacts = fs.contacts_page(1).await.unwrap();
     assert_eq!(contacts.items.iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
+    assert!(contacts.items[0].created_at_ms >= before);
     assert!(!contacts.more);
-    let later = idv_server::clock::now_ms() + 60_000;
-    assert!(fs.recent_contacts(later, 1).await.unwrap().items.is_empty());
     fs.update_deal_stage(10, 202).await.unwrap();
-    let deals = fs.recent_deals(before, 1).await.unwrap();
+    let deals = fs.deals_page(1).await.unwrap();
     assert_eq!(deals.items.len(), 1);
     assert_eq!(
         (deals.items[0].id, deals.items[0].stage_id),
         (10, Some(202))
     );
+    assert!(deals.items[0].updated_at_ms >= before);
     assert_eq!(sim.deal("acme", 10).unwrap()["deal_stage_id"], 202);
     assert_eq!(fs.deal_stages().await.unwrap().len(), 6);
     assert!(fs.create_note(Target::Contact(1), "hello").await.unwrap() > 0);
