@@ -179,25 +179,16 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     fn has_custom_modules(&self) -> bool {
         true
     }
-    /// One page (from 1) of the contacts created at or after `since_ms`, newest first: what
-    /// the periodic check reads to catch contacts whose event never reached the backend. A CRM
-    /// that cannot list them has nothing to reconcile.
-    async fn contacts_created_since(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentContact>, CrmError> {
-        let _ = (since_ms, page);
+    /// One page (from 1) of the account's contacts, newest created first: what the periodic
+    /// check reads to catch contacts whose event never reached the backend. A CRM that cannot
+    /// list them has nothing to reconcile.
+    async fn recent_contacts(&self, page: u32) -> Result<RecentPage<RecentContact>, CrmError> {
+        let _ = page;
         Ok(RecentPage::default())
     }
-    /// One page (from 1) of the deals updated at or after `since_ms`, newest first, with their
-    /// stage.
-    async fn deals_updated_since(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentDeal>, CrmError> {
-        let _ = (since_ms, page);
+    /// One page (from 1) of the account's deals, newest updated first, with their stage.
+    async fn recent_deals(&self, page: u32) -> Result<RecentPage<RecentDeal>, CrmError> {
+        let _ = page;
         Ok(RecentPage::default())
     }
 }
@@ -206,7 +197,7 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentPage<T> {
     pub items: Vec<T>,
-    /// Whether a next page may hold more records in the span asked for.
+    /// Whether a next page may hold more records.
     pub more: bool,
 }
 

@@ -51,6 +51,8 @@ pub struct Account {
     /// The rate-limit "hour" (tests and benchmarks shrink it; the "minute" is 1/60 of it).
     pub hour: Duration,
     pub api_keys: Vec<String>,
+    /// Most records a page of a list view holds, whatever `per_page` asks (tests shrink it).
+    pub max_per_page: usize,
     pub contacts: BTreeMap<u64, Value>,
     pub deals: BTreeMap<u64, Value>,
     pub stages: Vec<Value>,
@@ -100,6 +102,7 @@ impl FreshsalesSim {
             hourly_limit,
             hour: Duration::from_secs(3600),
             api_keys: vec![api_key.into()],
+            max_per_page: 100,
             stages,
             next_id: 5000,
             ..Default::default()
@@ -319,6 +322,14 @@ fn num(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
+/// Fields a write never changes: the record's id and its timestamps.
+const READ_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
+
+/// Stamps an updated record, as Freshsales does on every update (list views sort by it).
+fn touch(record: &mut Value) {
+    record["updated_at"] = json!(crate::clock::rfc3339(crate::clock::now_ms()));
+}
+
 fn route(
     a: &mut Account,
     method: &Method,
@@ -353,9 +364,13 @@ fn route(
                     target.insert(k.clone(), v.clone());
                 }
             }
-            for (k, v) in update.iter().filter(|(k, _)| k.as_str() != "custom_field") {
+            for (k, v) in update
+                .iter()
+                .filter(|(k, _)| k.as_str() != "custom_field" && !READ_ONLY.contains(&k.as_str()))
+            {
                 c[k] = v.clone();
             }
+            touch(c);
             (StatusCode::OK, json!({"contact": c}))
         }
         ("POST", ["contacts", "upsert"]) => {
@@ -420,9 +435,13 @@ fn route(
                 }
                 [id] => {
                     let c = a.contacts.get_mut(id).expect("just found");
-                    for (k, v) in fields {
+                    for (k, v) in fields
+                        .into_iter()
+                        .filter(|(k, _)| !READ_ONLY.contains(&k.as_str()))
+                    {
                         c[k] = v;
                     }
+                    touch(c);
                     (StatusCode::OK, json!({"contact": c}))
                 }
                 _ => err(
@@ -436,9 +455,14 @@ fn route(
             None => err(StatusCode::NOT_FOUND, "Deal not found"),
         },
         ("PUT", ["deals", id]) => {
-            let stage = body.pointer("/deal/deal_stage_id").and_then(Value::as_u64);
-            if let Some(s) = stage {
-                if !a.stages.iter().any(|st| st["id"] == s) {
+            let Some(update) = body.get("deal").and_then(Value::as_object) else {
+                return err(StatusCode::BAD_REQUEST, "deal is required");
+            };
+            if let Some(s) = update.get("deal_stage_id") {
+                if !s
+                    .as_u64()
+                    .is_some_and(|s| a.stages.iter().any(|st| st["id"] == s))
+                {
                     return err(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "Deal stage does not exist",
@@ -448,10 +472,25 @@ fn route(
             let Some(d) = num(id).and_then(|id| a.deals.get_mut(&id)) else {
                 return err(StatusCode::NOT_FOUND, "Deal not found");
             };
-            if let Some(s) = stage {
-                d["deal_stage_id"] = json!(s);
-                d["updated_at"] = json!(crate::clock::rfc3339(crate::clock::now_ms()));
+            // Every field given is written, custom fields merged into the deal's own.
+            for (k, v) in update
+                .iter()
+                .filter(|(k, _)| !READ_ONLY.contains(&k.as_str()))
+            {
+                match (k.as_str(), v.as_object()) {
+                    ("custom_field", Some(cf)) => {
+                        if !d["custom_field"].is_object() {
+                            d["custom_field"] = json!({});
+                        }
+                        let target = d["custom_field"].as_object_mut().expect("just made");
+                        for (k, v) in cf {
+                            target.insert(k.clone(), v.clone());
+                        }
+                    }
+                    _ => d[k] = v.clone(),
+                }
             }
+            touch(d);
             (StatusCode::OK, json!({"deal": d}))
         }
         ("GET", ["selector", "deal_stages"]) => (StatusCode::OK, json!({"deal_stages": a.stages})),

@@ -39,6 +39,7 @@ pub use self::{
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},
+    reconcile::Sweep,
     sealed_values::{RowKey, SealedCell},
     tenants::{SealedConnections, Tenant, TenantRecord, WebhookSecret},
     verifications::{

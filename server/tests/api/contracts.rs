@@ -62,20 +62,21 @@ async fn freshsales_client_speaks_the_contract() {
     );
     let d = fs.view_deal(10).await.unwrap();
     assert_eq!((d.deal_stage_id, d.primary_contact()), (Some(201), Some(1)));
-    // The periodic check's lists: recent records through the views of all of them.
+    // The periodic check's lists: the records of the views of all of them, newest first,
+    // with the time each list is sorted by.
     let before = idv_server::clock::now_ms() - 60_000;
-    let contacts = fs.recent_contacts(before, 1).await.unwrap();
+    let contacts = fs.contacts_page(1).await.unwrap();
     assert_eq!(contacts.items.iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
+    assert!(contacts.items[0].created_at_ms >= before);
     assert!(!contacts.more);
-    let later = idv_server::clock::now_ms() + 60_000;
-    assert!(fs.recent_contacts(later, 1).await.unwrap().items.is_empty());
     fs.update_deal_stage(10, 202).await.unwrap();
-    let deals = fs.recent_deals(before, 1).await.unwrap();
+    let deals = fs.deals_page(1).await.unwrap();
     assert_eq!(deals.items.len(), 1);
     assert_eq!(
         (deals.items[0].id, deals.items[0].stage_id),
         (10, Some(202))
     );
+    assert!(deals.items[0].updated_at_ms >= before);
     assert_eq!(sim.deal("acme", 10).unwrap()["deal_stage_id"], 202);
     assert_eq!(fs.deal_stages().await.unwrap().len(), 6);
     assert!(fs.create_note(Target::Contact(1), "hello").await.unwrap() > 0);
@@ -184,6 +185,80 @@ async fn freshsales_client_speaks_the_contract() {
         .calls("acme")
         .iter()
         .any(|c| c.method == "PUT" && c.status == 200));
+}
+
+/// The twin updates records as Freshsales does: every field a `PUT` gives is written, and the
+/// record's `updated_at` moves (the periodic check reads deals sorted by it).
+#[tokio::test]
+async fn the_freshsales_twin_writes_every_field_given_and_stamps_each_update() {
+    let (sim, served) = freshsales(1000).await;
+    let fs = client(&served, "acme", "good-key", Duration::from_secs(2));
+    let stamp = |v: &serde_json::Value| {
+        let at = v["updated_at"].as_str().unwrap();
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    let (contact_before, deal_before) = (
+        sim.contact("acme", 1).unwrap(),
+        sim.deal("acme", 10).unwrap(),
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let mut fields = serde_json::Map::new();
+    fields.insert("cf_idv_status".into(), json!("verified"));
+    fs.update_contact_fields(1, &fields).await.unwrap();
+    let contact = sim.contact("acme", 1).unwrap();
+    assert!(
+        stamp(&contact) > stamp(&contact_before),
+        "a contact's update moves its updated_at: {contact}"
+    );
+    assert_eq!(contact["created_at"], contact_before["created_at"]);
+
+    let put = reqwest::Client::new()
+        .put(format!("{}/a/acme/crm/sales/api/deals/10", served.url()))
+        .header("authorization", "Token token=good-key")
+        .json(&json!({"deal": {"name": "Bigger deal", "amount": 250, "deal_stage_id": 203,
+            "custom_field": {"cf_region": "EMEA"}, "id": 99, "created_at": "2000-01-01T00:00:00Z"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let deal = sim.deal("acme", 10).unwrap();
+    assert_eq!(
+        (&deal["name"], &deal["amount"], &deal["deal_stage_id"]),
+        (&json!("Bigger deal"), &json!(250), &json!(203)),
+        "every field given is written, not only the stage: {deal}"
+    );
+    assert_eq!(deal["custom_field"]["cf_region"], "EMEA");
+    assert_eq!(
+        (&deal["id"], &deal["created_at"]),
+        (&json!(10), &deal_before["created_at"]),
+        "the id and the creation time are the record's own"
+    );
+    assert!(stamp(&deal) > stamp(&deal_before), "{deal}");
+
+    // A change of another field than the stage moves updated_at too.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let before = stamp(&deal);
+    fs.update_deal_stage(10, 203).await.unwrap();
+    assert!(stamp(&sim.deal("acme", 10).unwrap()) > before);
+    // An unknown stage changes nothing.
+    let e = fs.update_deal_stage(10, 999).await.unwrap_err();
+    assert!(matches!(e, FsError::Unprocessable(_)), "{e}");
+    assert_eq!(sim.deal("acme", 10).unwrap()["deal_stage_id"], 203);
+
+    // An upsert that finds the contact is an update as well.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let before = stamp(&sim.contact("acme", 1).unwrap());
+    fs.upsert_contact(
+        "ada@example.com",
+        &ContactUpsert {
+            marketing_consent: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(stamp(&sim.contact("acme", 1).unwrap()) > before);
 }
 
 #[tokio::test]

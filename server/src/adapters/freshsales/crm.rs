@@ -216,19 +216,11 @@ impl Crm for FreshsalesClient {
         Ok(self.create_contact_field_def(spec).await?)
     }
 
-    async fn contacts_created_since(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentContact>, CrmError> {
-        Ok(self.recent_contacts(since_ms, page).await?)
+    async fn recent_contacts(&self, page: u32) -> Result<RecentPage<RecentContact>, CrmError> {
+        Ok(self.contacts_page(page).await?)
     }
 
-    async fn deals_updated_since(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentDeal>, CrmError> {
-        Ok(self.recent_deals(since_ms, page).await?)
+    async fn recent_deals(&self, page: u32) -> Result<RecentPage<RecentDeal>, CrmError> {
+        Ok(self.deals_page(page).await?)
     }
 }

@@ -21,7 +21,7 @@ use crate::ports::crm::{RecentContact, RecentDeal, RecentPage};
 pub const ALL_CONTACTS_VIEW: &str = "All Contacts";
 /// The built-in view of every deal (UNCONFIRMED name).
 pub const ALL_DEALS_VIEW: &str = "All Deals";
-/// Records per page asked for (UNCONFIRMED maximum).
+/// Records per page asked for (UNCONFIRMED maximum; an account that gives fewer is read on).
 pub const PER_PAGE: u32 = 100;
 /// Newest first by `field`, one page: `sort`, `sort_type`, `page`, `per_page` (UNCONFIRMED).
 const SORT_QUERY: &str = "sort={field}&sort_type=desc&page={page}&per_page={per_page}";
@@ -112,11 +112,11 @@ impl FreshsalesClient {
         Ok(id)
     }
 
-    /// Page `page` of `kind`'s records, newest first, cut at `since_ms`.
-    async fn recent(
+    /// Page `page` of `kind`'s records, newest first, each with the time the list is sorted
+    /// by, and whether another page follows.
+    async fn newest_first(
         &self,
         kind: Kind,
-        since_ms: i64,
         page: u32,
     ) -> Result<(Vec<(Row, i64)>, bool), FsError> {
         let view = self.all_view(kind).await?;
@@ -137,33 +137,27 @@ impl FreshsalesClient {
             .and_then(Value::as_u64)
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         let rows: Vec<Row> = Self::field(v, kind.path())?;
-        let full = rows.len() as u32 >= PER_PAGE;
-        let mut reached_older = false;
-        let mut out = Vec::new();
-        for row in rows {
-            let at = match kind {
-                Kind::Contacts => row.created_at.as_deref(),
-                Kind::Deals => row.updated_at.as_deref(),
-            }
-            .and_then(ms_of);
-            match at {
-                Some(at) if at >= since_ms => out.push((row, at)),
-                Some(_) => reached_older = true,
+        // Without `meta`, pages are read until one comes back empty (the account may hold
+        // fewer records a page than asked for).
+        let more = pages.map_or(!rows.is_empty(), |n| page < n);
+        let out = rows
+            .into_iter()
+            .filter_map(|row| {
+                let at = match kind {
+                    Kind::Contacts => row.created_at.as_deref(),
+                    Kind::Deals => row.updated_at.as_deref(),
+                }
+                .and_then(ms_of);
                 // A record without a readable time cannot be placed: it is left out.
-                None => {}
-            }
-        }
-        let more = !reached_older && pages.map_or(full, |n| page < n);
+                at.map(|at| (row, at))
+            })
+            .collect();
         Ok((out, more))
     }
 
-    /// Contacts created at or after `since_ms`, one page.
-    pub async fn recent_contacts(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentContact>, FsError> {
-        let (rows, more) = self.recent(Kind::Contacts, since_ms, page).await?;
+    /// One page of the contacts, newest created first.
+    pub async fn contacts_page(&self, page: u32) -> Result<RecentPage<RecentContact>, FsError> {
+        let (rows, more) = self.newest_first(Kind::Contacts, page).await?;
         Ok(RecentPage {
             items: rows
                 .into_iter()
@@ -176,13 +170,9 @@ impl FreshsalesClient {
         })
     }
 
-    /// Deals updated at or after `since_ms`, one page.
-    pub async fn recent_deals(
-        &self,
-        since_ms: i64,
-        page: u32,
-    ) -> Result<RecentPage<RecentDeal>, FsError> {
-        let (rows, more) = self.recent(Kind::Deals, since_ms, page).await?;
+    /// One page of the deals, newest updated first.
+    pub async fn deals_page(&self, page: u32) -> Result<RecentPage<RecentDeal>, FsError> {
+        let (rows, more) = self.newest_first(Kind::Deals, page).await?;
         Ok(RecentPage {
             items: rows
                 .into_iter()

@@ -50,7 +50,7 @@ pub fn view(a: &Account, kind: &str, id: &str, query: &str) -> (StatusCode, Valu
     let per_page: usize = param("per_page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(25)
-        .clamp(1, 100);
+        .clamp(1, a.max_per_page.max(1));
     let records = if kind == "contacts" {
         &a.contacts
     } else {

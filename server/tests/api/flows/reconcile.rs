@@ -137,3 +137,110 @@ async fn forwarded_once(db: Db) {
     assert_eq!(done.contacts, 0, "{done:?}");
     assert_eq!(w.ks.sessions().len(), 1, "the contact was acted on once");
 }
+
+both!(
+    more_missed_records_than_one_check_reads_are_each_acted_on_once_over_several_checks,
+    backlog
+);
+async fn backlog(db: Db) {
+    const CONTACTS: u64 = 60;
+    const DEALS: u64 = 40;
+    let policy = Policy {
+        auto_verify_on_create: true,
+        gated_stages: vec!["Negotiation".into()],
+        revert_on_gate: true,
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let engine = w.app.engine().clone();
+    // Pages of 5: one check (5 pages a list) reads 25 contacts and 25 deals.
+    w.fs.with(ALIAS, |a| a.max_per_page = 5);
+    let deals: Vec<u64> = (0..DEALS).map(|i| 7000 + i).collect();
+    for &d in &deals {
+        w.fs.seed_deal(ALIAS, d, "Renewal", 100, 202, &[11]);
+        // The rep's widget has shown each deal in Qualified (202).
+        let seen = w.json(&format!("/api/v1/deals/{d}/status")).await;
+        assert_eq!(seen["stage"]["id"], 202, "{seen}");
+    }
+    // The backend is down: contacts are created and every deal moves into the gated stage,
+    // and the forwarder's events for all of them are lost.
+    let email = |i: u64| format!("missed{i}@example.com");
+    for i in 0..CONTACTS {
+        w.fs.seed_contact(
+            ALIAS,
+            3000 + i,
+            "Missed",
+            &format!("Person{i}"),
+            &email(i),
+            &format!("+44 20 7946 {:04}", 1000 + i),
+        );
+    }
+    for &d in &deals {
+        w.fs.move_deal(ALIAS, d, 204);
+    }
+
+    let first = engine.periodic_check().await.unwrap();
+    assert!(
+        first.contacts < CONTACTS as usize && first.deals < DEALS as usize,
+        "one check reads only part of them: {first:?}"
+    );
+    let (mut contacts, mut dealt) = (first.contacts, first.deals);
+    let mut checks = 1;
+    while contacts < CONTACTS as usize || dealt < DEALS as usize {
+        assert!(
+            checks < 10,
+            "after {checks} checks only {contacts} contacts and {dealt} deals were acted on"
+        );
+        let done = engine.periodic_check().await.unwrap();
+        contacts += done.contacts;
+        dealt += done.deals;
+        checks += 1;
+    }
+    assert_eq!(
+        (contacts, dealt),
+        (CONTACTS as usize, DEALS as usize),
+        "none twice"
+    );
+
+    // Each contact has its one verification; each deal its gate: a note, a task, moved back.
+    for i in 0..CONTACTS {
+        assert_eq!(sessions_for(&w, &email(i)), 1, "{}", email(i));
+    }
+    let on = |kind: &str, deal: u64| {
+        w.fs.with(ALIAS, |a| {
+            let list = if kind == "note" { &a.notes } else { &a.tasks };
+            list.iter()
+                .filter(|n| n["targetable_type"] == "Deal" && n["targetable_id"] == deal)
+                .count()
+        })
+        .unwrap()
+    };
+    w.until_crm(
+        "every deal's note and task, and every deal moved back",
+        |fs| {
+            deals.iter().all(|&d| {
+                on("note", d) >= 1
+                    && on("task", d) >= 1
+                    && fs.deal(ALIAS, d).unwrap()["deal_stage_id"] == 202
+            })
+        },
+    )
+    .await;
+    // Later checks (the next sweeps read the same records again) act on nothing.
+    for _ in 0..4 {
+        let again = engine.periodic_check().await.unwrap();
+        assert_eq!((again.contacts, again.deals), (0, 0), "{again:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for &d in &deals {
+        assert_eq!((on("note", d), on("task", d)), (1, 1), "deal {d}");
+        assert_eq!(w.fs.deal(ALIAS, d).unwrap()["deal_stage_id"], 202);
+    }
+    assert_eq!(
+        w.ks.sessions().len(),
+        CONTACTS as usize + 1,
+        "one per new contact, and the deals' primary contact's"
+    );
+}

@@ -1,0 +1,12 @@
+-- Where the periodic check's reading of each CRM list stands. A sweep reads a list newest first
+-- from page 1 down to the records older than `since_ms`, a few pages per check; `page` is the
+-- next page to read, `started_at` when the sweep read its first page (the next sweep reads back
+-- to a little before it). A reinstall starts afresh.
+CREATE TABLE reconcile_sweeps (
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    list       TEXT NOT NULL,
+    since_ms   BIGINT NOT NULL,
+    started_at BIGINT,
+    page       BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, list)
+);
