@@ -203,6 +203,16 @@ impl Engine {
                 if authority == Authority::Forwarded && !tenant.policy.auto_verify_on_create {
                     return Ok(Handled::just("policy_off"));
                 }
+                // A person whose data was erased here is not started again by a late report of
+                // their creation (the forwarder's retry, the periodic check reading them again).
+                if authority == Authority::Forwarded
+                    && self
+                        .store
+                        .contact_forgotten(&tenant.id, *contact_id)
+                        .await?
+                {
+                    return Ok(Handled::just("forgotten"));
+                }
                 // The app's own report of a new contact is acted on once, whether the forwarder
                 // or the periodic check of missed events brought it.
                 let seen = format!("contact:{contact_id}:created");

@@ -49,9 +49,10 @@ pub enum Authority {
 /// What an event did, for the sender's 2xx body and the tests.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Handled {
-    /// `started`, `already_pending_or_valid`, `already_seen`, `not_gated`, `gate_satisfied`,
-    /// `policy_off`, `no_contact`, `uninstalled`, `invalidated`, `nothing_to_invalidate`,
-    /// `not_in_stage` (a repeated deal call whose deal has left the stage).
+    /// `started`, `already_pending_or_valid`, `already_seen`, `forgotten`, `not_gated`,
+    /// `gate_satisfied`, `policy_off`, `no_contact`, `uninstalled`, `invalidated`,
+    /// `nothing_to_invalidate`, `not_in_stage` (a repeated deal call whose deal has left the
+    /// stage).
     pub outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_id: Option<String>,

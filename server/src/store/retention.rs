@@ -61,19 +61,62 @@ impl Store {
     }
 }
 
+/// Whether the text in `column` names the contact `$2` of tenant `$1`: a record key
+/// `contact:{id}` (alone or between colons, as in `note:contact:{id}:…`), or one of the
+/// contact's sessions.
+fn names_contact(column: &str) -> String {
+    let id = "CAST($2 AS TEXT)";
+    format!(
+        "({column} = 'contact:' || {id} OR {column} LIKE 'contact:' || {id} || ':%' \
+         OR {column} LIKE '%:contact:' || {id} OR {column} LIKE '%:contact:' || {id} || ':%' \
+         OR EXISTS (SELECT 1 FROM verifications v WHERE v.tenant_id = $1 AND v.contact_id = $2 \
+         AND {column} LIKE '%' || v.id || '%'))"
+    )
+}
+
+impl Store {
+    /// Whether the contact's data was erased here (its erasure record is kept).
+    pub async fn contact_forgotten(&self, tenant: &str, contact: i64) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM audit_log WHERE tenant_id = $1 AND subject = $2 \
+             AND action = 'contact_forgotten' LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(format!("contact:{contact}"))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+}
+
 impl dyn Conn + '_ {
-    /// Erases one contact's data inside the caller's transaction: their sessions, the
-    /// idempotency keys, audit lines and queued writes that name them, their contact row, and
-    /// the deals' link to them. Returns how many sessions were erased.
+    /// Erases one contact's data inside the caller's transaction: their sessions and what
+    /// hangs on them (idempotency keys, chat links), the chat conversations and chat users
+    /// linked to those sessions, every audit line, queued or sent write and inbound event id
+    /// that names the contact or one of their sessions, their contact row, and the deals' link
+    /// to them. Returns how many sessions were erased.
     pub async fn forget_contact(&mut self, tenant: &str, contact: i64) -> Result<u64> {
         let theirs = "SELECT id FROM verifications WHERE tenant_id = $1 AND contact_id = $2";
         for sql in [
             format!("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND verification_id IN ({theirs})"),
-            format!("DELETE FROM audit_log WHERE tenant_id = $1 AND subject IN ({theirs})"),
-            "DELETE FROM sync_outbox WHERE tenant_id = $1 AND (record_key = 'contact:' || CAST($2 AS TEXT) \
-             OR EXISTS (SELECT 1 FROM verifications v WHERE v.tenant_id = $1 AND v.contact_id = $2 \
-             AND sync_outbox.record_key LIKE '%' || v.id || '%'))"
-                .to_string(),
+            // The chat users and conversations linked to their sessions are theirs.
+            format!(
+                "DELETE FROM chat_conversations WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s \
+                 WHERE s.tenant_id = $1 AND s.verification_id IN ({theirs}) \
+                 AND (s.conversation_id = chat_conversations.conversation_id OR s.user_id = chat_conversations.user_id))"
+            ),
+            format!(
+                "DELETE FROM audit_log WHERE tenant_id = $1 AND {}",
+                names_contact("subject")
+            ),
+            format!(
+                "DELETE FROM sync_outbox WHERE tenant_id = $1 AND {}",
+                names_contact("record_key")
+            ),
+            format!(
+                "DELETE FROM inbound_events WHERE tenant_id = $1 AND {}",
+                names_contact("event_id")
+            ),
         ] {
             sqlx::query(&sql)
                 .bind(tenant)
@@ -81,6 +124,7 @@ impl dyn Conn + '_ {
                 .execute(self.raw())
                 .await?;
         }
+        // Their chat links go with the sessions (ON DELETE CASCADE).
         let erased =
             sqlx::query("DELETE FROM verifications WHERE tenant_id = $1 AND contact_id = $2")
                 .bind(tenant)

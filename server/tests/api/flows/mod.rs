@@ -8,6 +8,7 @@ mod coalescing;
 mod contact_stepup;
 mod crm_calls;
 mod deals;
+mod erasure;
 mod expiry;
 mod freshchat;
 mod freshchat_trust;

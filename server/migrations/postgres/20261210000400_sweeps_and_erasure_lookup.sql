@@ -5,8 +5,12 @@
 CREATE TABLE reconcile_sweeps (
     tenant_id  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     list       TEXT NOT NULL,
-    since_ms   INTEGER NOT NULL,
-    started_at INTEGER,
-    page       INTEGER NOT NULL,
+    since_ms   BIGINT NOT NULL,
+    started_at BIGINT,
+    page       BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, list)
 );
+
+-- Audit lines by subject: whether a contact was erased (a late report of their creation starts
+-- nothing), and the lines an erasure removes.
+CREATE INDEX audit_by_subject ON audit_log (tenant_id, subject);
