@@ -113,7 +113,8 @@ function registration(payload) {
     min_ial: asChoice(iparams.min_ial, 'IAL1'),
     automation_delivery: asDelivery(iparams.automation_delivery),
     reverify_on_expiry: asBool(iparams.reverify_on_expiry),
-    identity_mismatch: asChoice(iparams.identity_mismatch, 'fail')
+    identity_mismatch: asChoice(iparams.identity_mismatch, 'fail'),
+    publish_credential_did: asBool(iparams.publish_credential_did)
   };
   if (desk) {
     policy.verify_new_tickets = asBool(iparams.verify_new_tickets);
@@ -169,10 +170,12 @@ function installRefusal(answer, payload) {
 }
 
 /* Standard Webhooks: v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). The key is the
- * UTF-8 bytes of the lowercase hex SHA-256 of the API token: the backend stores only that hash. */
-function signingKey(apiToken) {
+ * UTF-8 bytes of "{lowercase hex SHA-256 of the API token}:{purpose}" (the backend stores only
+ * that hash): an install, an uninstall and an event are each signed for their own endpoint, so
+ * none can be replayed as another. */
+function signingKey(apiToken, purpose) {
   var hex = crypto.createHash('sha256').update(String(apiToken || ''), 'utf8').digest('hex');
-  return Buffer.from(hex, 'utf8');
+  return Buffer.from(hex + ':' + purpose, 'utf8');
 }
 
 function sign(key, id, timestamp, body) {
@@ -222,11 +225,12 @@ function eventBody(eventName, payload) {
   return { event: eventName, account_url: accountUrl(payload), data: trimmed };
 }
 
-/* The options of a request template call with `body` signed under the API token's key. */
-function signed(payload, body) {
+/* The options of a request template call with `body` signed under the API token's key for
+ * `purpose` ('install', 'uninstall' or 'event'). */
+function signed(payload, purpose, body) {
   var id = crypto.randomUUID();
   var timestamp = String(Math.floor(Date.now() / 1000));
-  var signature = sign(signingKey(iparamsOf(payload).api_token), id, timestamp, body);
+  var signature = sign(signingKey(iparamsOf(payload).api_token, purpose), id, timestamp, body);
   return {
     context: { webhook_id: id, webhook_timestamp: timestamp, webhook_signature: signature },
     body: body
@@ -236,7 +240,7 @@ function signed(payload, body) {
 function forward(eventName, payload) {
   return Promise.resolve()
     .then(function () {
-      return $request.invokeTemplate('forwardEvent', signed(payload, JSON.stringify(eventBody(eventName, payload))));
+      return $request.invokeTemplate('forwardEvent', signed(payload, 'event', JSON.stringify(eventBody(eventName, payload))));
     })
     .then(
       function (answer) {
@@ -254,7 +258,7 @@ exports = {
   onAppInstallHandler: function (payload) {
     return Promise.resolve()
       .then(function () {
-        var options = signed(payload, JSON.stringify(registration(payload)));
+        var options = signed(payload, 'install', JSON.stringify(registration(payload)));
         if (productOf(payload) === 'freshdesk') {
           return $request.invokeTemplate('registerDeskInstall', options);
         }
@@ -279,7 +283,7 @@ exports = {
       .then(function () {
         return $request.invokeTemplate(
           'unregisterInstall',
-          signed(payload, JSON.stringify({ account_url: accountUrl(payload) }))
+          signed(payload, 'uninstall', JSON.stringify({ account_url: accountUrl(payload) }))
         );
       })
       .then(

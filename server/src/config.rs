@@ -43,6 +43,10 @@ pub struct Config {
     /// Connections served at once; more are answered 503 and closed.
     #[arg(long, env = "IDV_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Connections one client address may hold at once; 0 for no cap of its own (set it to 0,
+    /// or to the proxy's share, behind a reverse proxy: every connection then comes from it).
+    #[arg(long, env = "IDV_MAX_CONNECTIONS_PER_PEER", default_value_t = 64)]
+    pub max_connections_per_peer: usize,
 }
 
 impl Config {
@@ -59,6 +63,8 @@ impl Config {
             no_workers: false,
             header_timeout_secs: 10,
             max_connections: 1024,
+            // Tests and benchmarks connect from one address by the hundred.
+            max_connections_per_peer: 0,
         }
     }
 
@@ -67,6 +73,7 @@ impl Config {
         crate::ConnLimits {
             header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
+            max_per_peer: self.max_connections_per_peer,
         }
     }
 }

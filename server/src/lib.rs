@@ -114,6 +114,7 @@ impl Running {
         let ops = Server::new(ops_listener, http::ops::ops_router(state.clone())).with_limits(
             ConnLimits {
                 max_connections: 64,
+                max_per_peer: 0,
                 ..config.conn_limits()
             },
         );
@@ -193,11 +194,15 @@ pub fn build_router(state: AppState, config: &Config, extra: Router<AppState>) -
 }
 
 /// What one HTTP server admits: how long a client may take to send a request's headers, and
-/// how many connections it holds at once (one more is answered 503 and closed at once).
+/// how many connections it holds at once, in all and from one peer address (one more is
+/// answered 503 and closed at once, so one client cannot take every slot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnLimits {
     pub header_read_timeout: std::time::Duration,
     pub max_connections: usize,
+    /// Connections one peer address may hold at once; 0 for no cap of its own (behind a
+    /// proxy every connection comes from the proxy's address).
+    pub max_per_peer: usize,
 }
 
 impl Default for ConnLimits {
@@ -205,6 +210,45 @@ impl Default for ConnLimits {
         Self {
             header_read_timeout: std::time::Duration::from_secs(10),
             max_connections: 1024,
+            max_per_peer: 0,
+        }
+    }
+}
+
+/// The connections each peer address holds, for [`ConnLimits::max_per_peer`].
+#[derive(Debug, Default, Clone)]
+struct PeerSlots(Arc<parking_lot::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+/// One connection's hold on its peer's count; released when dropped.
+struct PeerSlot {
+    slots: PeerSlots,
+    peer: std::net::IpAddr,
+}
+
+impl PeerSlots {
+    /// A slot for `peer`, unless it holds `cap` already (`cap` 0: no cap).
+    fn try_take(&self, peer: std::net::IpAddr, cap: usize) -> Option<PeerSlot> {
+        let mut held = self.0.lock();
+        let n = held.entry(peer).or_default();
+        if cap != 0 && *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            slots: self.clone(),
+            peer,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self.slots.0.lock();
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
         }
     }
 }
@@ -273,6 +317,7 @@ impl Server {
             limits,
         } = self;
         let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+        let peers = PeerSlots::default();
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout);
@@ -280,7 +325,7 @@ impl Server {
         let refusal = over_capacity();
         tokio::pin!(shutdown);
         loop {
-            let (stream, _peer) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
@@ -292,6 +337,10 @@ impl Server {
                     }
                 },
             };
+            let Some(peer_slot) = peers.try_take(peer.ip(), limits.max_per_peer) else {
+                let _ = stream.try_write(&refusal);
+                continue;
+            };
             let Ok(slot) = slots.clone().try_acquire_owned() else {
                 let _ = stream.try_write(&refusal);
                 continue;
@@ -302,6 +351,7 @@ impl Server {
             tokio::spawn(async move {
                 let _ = conn.await;
                 drop(slot);
+                drop(peer_slot);
             });
         }
         drop(listener);

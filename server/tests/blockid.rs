@@ -247,13 +247,14 @@ mod blockid_contract {
     #[tokio::test]
     async fn liveid_step_up_approved_denied_or_by_someone_else() {
         let t = twin_with(Curve::P256, |_| {}).await;
-        let did = "did:blockid:jane";
+        let enrolled = t.sim.enrol();
+        let did = enrolled.as_str();
         let mut answers = Vec::new();
         for reply in [
             Some(UwlReply::Approve { did: did.into() }),
             Some(UwlReply::Deny),
             Some(UwlReply::Approve {
-                did: "did:blockid:mallory".into(),
+                did: t.sim.enrol(),
             }),
             None,
         ] {
@@ -288,6 +289,87 @@ mod blockid_contract {
         );
         assert!(matches!(&answers[2], Outcome::Failed { reason } if reason.contains("different")));
         assert_eq!(answers[3], Outcome::Pending);
+    }
+
+    #[tokio::test]
+    async fn a_liveid_session_carries_its_purpose_beside_origin_and_reads_as_the_helper_reads_it() {
+        let t = twin_with(Curve::P256, |_| {}).await;
+        let enrolled = t.sim.enrol();
+        let did = enrolled.as_str();
+        let s = t.client.create_liveid(&liveid(did)).await.unwrap();
+        let id = LiveIdHandle::parse(&s.session_id).unwrap().session_id;
+        // The purpose arrived (a twin that takes it only beside origin kept it).
+        let uwl = t.sim.uwl_session(&id).unwrap();
+        assert_eq!(
+            uwl.metadata,
+            Some(serde_json::json!({"purpose": "authentication"}))
+        );
+        // The session as JSON, as the helper's fetchSessionInfo reads it.
+        let info: serde_json::Value = reqwest::Client::new()
+            .get(s.qr_payload.clone().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["sessionId"], id.as_str());
+        assert_eq!(info["metadata"]["purpose"], "authentication");
+        // The app answers through /authenticate, encrypting to the creator with its own key.
+        let app = KeyPair::generate(Curve::P256);
+        let key = app.shared_key(uwl.creator_public_key()).unwrap();
+        let data = key.encrypt(
+            &serde_json::to_vec(
+                &serde_json::json!({"did": did, "userid": idv_server::sim::blockid::SIM_USER_ID}),
+            )
+            .unwrap(),
+        );
+        let answer = |data: String| {
+            reqwest::Client::new()
+                .post(format!("{}/authenticate", s.qr_payload.clone().unwrap()))
+                .json(
+                    &serde_json::json!({"data": data, "publicKey": app.public_key_b64(),
+                    "did": did, "appid": "com.1kosmos.blockid"}),
+                )
+                .send()
+        };
+        assert_eq!(answer(data.clone()).await.unwrap().status(), 200);
+        assert_eq!(answer(data).await.unwrap().status(), 409, "answered once");
+        let Outcome::Verified(f) = t.client.get_liveid(&s.session_id).await.unwrap().outcome else {
+            panic!("the app's approval reads as verified")
+        };
+        assert_eq!(f.credential_did.as_deref(), Some(did));
+    }
+
+    #[tokio::test]
+    async fn an_answer_naming_the_customers_did_from_an_account_that_does_not_hold_it_is_refused() {
+        let t = twin_with(Curve::P256, |_| {}).await;
+        let did = t.sim.enrol();
+        let s = t.client.create_liveid(&liveid(&did)).await.unwrap();
+        let id = LiveIdHandle::parse(&s.session_id).unwrap().session_id;
+        let uwl = t.sim.uwl_session(&id).unwrap();
+        // Whoever scanned the code answers with a key pair of their own, naming the customer's
+        // DID (once shown on the contact) as their own account.
+        let forger = KeyPair::generate(Curve::P256);
+        let key = forger.shared_key(uwl.creator_public_key()).unwrap();
+        let data = key.encrypt(
+            &serde_json::to_vec(&serde_json::json!({"did": did, "userid": "mallory@example.com"}))
+                .unwrap(),
+        );
+        let res = reqwest::Client::new()
+            .post(format!("{}/authenticate", s.qr_payload.clone().unwrap()))
+            .json(&serde_json::json!({"data": data, "publicKey": forger.public_key_b64(),
+                "did": did, "appid": "com.1kosmos.blockid"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "the session service takes the answer");
+        match t.client.get_liveid(&s.session_id).await.unwrap().outcome {
+            Outcome::Failed { reason } => {
+                assert!(reason.contains("did not come from an account"), "{reason}")
+            }
+            other => panic!("a forged answer passed: {other:?}"),
+        }
     }
 
     #[tokio::test]
@@ -390,6 +472,22 @@ mod blockid_contract {
         .unwrap();
         match c.check().await.unwrap_err() {
             ProviderError::Unreachable(m) => assert!(m.contains("tenant 127.0.0.1"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_sends_calls_outside_the_tenants_domain_is_refused() {
+        let t = twin().await;
+        // Every service named on another host: the licence key must not go there.
+        t.sim.set_faults(BlockIdFaults {
+            foreign_services: Some("http://collector.example".into()),
+            ..Default::default()
+        });
+        match t.client.create_idv(&idv(None)).await.unwrap_err() {
+            ProviderError::Protocol(m) => {
+                assert!(m.contains("outside the 1Kosmos domain"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
     }

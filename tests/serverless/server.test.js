@@ -35,9 +35,10 @@ function answer(status, body) {
   return { status, headers: {}, response: typeof body === 'string' ? body : JSON.stringify(body) };
 }
 
-// The backend's side of the contract, written independently of server.js.
-function expectedSignature(apiToken, id, timestamp, body) {
-  const key = crypto.createHash('sha256').update(apiToken, 'utf8').digest('hex');
+// The backend's side of the contract, written independently of server.js: each purpose
+// ('install', 'uninstall', 'event') has its own key, so a request cannot be replayed as another.
+function expectedSignature(purpose, apiToken, id, timestamp, body) {
+  const key = crypto.createHash('sha256').update(apiToken, 'utf8').digest('hex') + ':' + purpose;
   const mac = crypto.createHmac('sha256', Buffer.from(key, 'utf8'));
   return 'v1,' + mac.update(`${id}.${timestamp}.${body}`).digest('base64');
 }
@@ -89,6 +90,7 @@ describe('onAppInstall', () => {
         min_ial: 'IAL2',
         automation_delivery: 'sms',
         reverify_on_expiry: true,
+        publish_credential_did: false,
         identity_mismatch: 'review',
         invalidate_on_identity_change: true
       }
@@ -105,7 +107,7 @@ describe('onAppInstall', () => {
     expect(Object.keys(context).sort()).toEqual(['webhook_id', 'webhook_signature', 'webhook_timestamp']);
     expect(Number(context.webhook_timestamp)).toBeGreaterThanOrEqual(before);
     expect(context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('install', 'idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );
     expect(context.webhook_signature).not.toContain('idv_tok_');
   });
@@ -132,6 +134,7 @@ describe('onAppInstall', () => {
       min_ial: 'IAL1',
       automation_delivery: null,
       reverify_on_expiry: false,
+      publish_credential_did: false,
       identity_mismatch: 'fail',
       invalidate_on_identity_change: false
     });
@@ -164,6 +167,7 @@ describe('onAppInstall', () => {
         min_ial: 'IAL1',
         automation_delivery: null,
         reverify_on_expiry: true,
+        publish_credential_did: false,
         identity_mismatch: 'review',
         invalidate_on_identity_change: false
       }
@@ -263,13 +267,14 @@ describe('onAppInstall in Freshdesk', () => {
         min_ial: 'IAL1',
         automation_delivery: null,
         reverify_on_expiry: false,
-        identity_mismatch: 'fail'
+        identity_mismatch: 'fail',
+        publish_credential_did: false
       }
     });
     // The Freshdesk key travels in the template's header only.
     expect(options.body).not.toContain('fd_key_');
     expect(options.context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', options.context.webhook_id, options.context.webhook_timestamp, options.body)
+      expectedSignature('install', 'idv_tok_0123456789abcdef', options.context.webhook_id, options.context.webhook_timestamp, options.body)
     );
     expect(fw.renderData.mock.calls[0]).toEqual([]);
   });
@@ -300,7 +305,7 @@ describe('onAppUninstall', () => {
     expect(body).toBe(JSON.stringify({ account_url: 'https://acme.myfreshworks.com' }));
     // Signed like the install: a rep cannot uninstall the app through the widget's templates.
     expect(context.webhook_signature).toBe(
-      expectedSignature(fixture('onAppUninstall').iparams.api_token, context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('uninstall', fixture('onAppUninstall').iparams.api_token, context.webhook_id, context.webhook_timestamp, body)
     );
     expect(fw.renderData.mock.calls).toEqual([[]]);
     expect(fw.console.error).not.toHaveBeenCalled();
@@ -352,7 +357,7 @@ describe('event forwarding', () => {
     expect(Number(context.webhook_timestamp)).toBeGreaterThanOrEqual(before);
     expect(Number(context.webhook_timestamp)).toBeLessThanOrEqual(after);
     expect(context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('event', 'idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );
     expect(fw.console.error).not.toHaveBeenCalled();
   });
@@ -370,7 +375,7 @@ describe('event forwarding', () => {
     expect(body).not.toContain('King');
     expect(body).not.toContain('customer.example');
     expect(context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('event', 'idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );
     expect(fw.console.error).not.toHaveBeenCalled();
   });
@@ -388,7 +393,7 @@ describe('event forwarding', () => {
       expect(body).not.toContain(personal);
     }
     expect(context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('event', 'idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );
     expect(fw.console.error).not.toHaveBeenCalled();
   });
@@ -404,7 +409,7 @@ describe('event forwarding', () => {
     });
     expect(body).not.toContain('12000');
     expect(context.webhook_signature).toBe(
-      expectedSignature('idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('event', 'idv_tok_0123456789abcdef', context.webhook_id, context.webhook_timestamp, body)
     );
   });
 
@@ -452,7 +457,7 @@ describe('event forwarding', () => {
     const { context, body } = sent();
     expect(JSON.parse(body)).toEqual({ event: 'onContactCreate', account_url: '', data: {} });
     expect(context.webhook_signature).toBe(
-      expectedSignature('', context.webhook_id, context.webhook_timestamp, body)
+      expectedSignature('event', '', context.webhook_id, context.webhook_timestamp, body)
     );
   });
 

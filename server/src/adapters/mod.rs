@@ -6,6 +6,7 @@ pub mod freshchat;
 pub mod freshdesk;
 pub mod freshsales;
 pub mod kosmos;
+pub mod note_html;
 
 use std::{sync::Arc, time::Duration};
 

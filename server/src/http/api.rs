@@ -326,6 +326,7 @@ struct Install {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Uninstall {
     /// The account being uninstalled; refused if it is not the one installed.
     #[serde(default)]
@@ -338,11 +339,13 @@ struct Uninstall {
 async fn signed_by_the_app(
     state: &AppState,
     tenant: &crate::services::TenantRow,
+    purpose: super::auth::Purpose,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<()> {
+    let key = super::auth::signing_key(&tenant.token_hash, purpose);
     let verified = webhook::verify(
-        &[tenant.token_hash.as_bytes()],
+        &[key.as_slice()],
         headers,
         body,
         clock::now_secs(),
@@ -373,7 +376,7 @@ async fn signed_by_the_app(
         ("x-freshdesk-api-key" = Option<String>, Header, description = "The Freshdesk API key of the installing admin, for a Freshdesk install", min_length = 1, max_length = 256),
         ("webhook-id" = String, Header, description = "The request's id (a replay is refused)", min_length = 1, max_length = 256),
         ("webhook-timestamp" = String, Header, description = "Seconds since the epoch", pattern = r"^[0-9]{1,12}$"),
-        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with the API token's SHA-256 hex"),
+        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with `{the API token's SHA-256 hex}:install`"),
     ),
     request_body(content = Install),
     responses(
@@ -394,7 +397,14 @@ async fn install(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>> {
-    signed_by_the_app(&state, &auth.0, &headers, &body).await?;
+    signed_by_the_app(
+        &state,
+        &auth.0,
+        super::auth::Purpose::Install,
+        &headers,
+        &body,
+    )
+    .await?;
     let req: Install = parse_json(&headers, &body, false)?;
     let product = match req.product.as_deref() {
         None => CrmKind::Freshsales,
@@ -439,7 +449,7 @@ async fn install(
     params(
         ("webhook-id" = String, Header, description = "The request's id (a replay is refused)", min_length = 1, max_length = 256),
         ("webhook-timestamp" = String, Header, description = "Seconds since the epoch", pattern = r"^[0-9]{1,12}$"),
-        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with the API token's SHA-256 hex"),
+        ("webhook-signature" = String, Header, description = "Standard Webhooks signature keyed with `{the API token's SHA-256 hex}:uninstall`"),
     ),
     responses(
         (status = 200, description = "uninstalled"),
@@ -457,7 +467,14 @@ async fn uninstall(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>> {
-    signed_by_the_app(&state, &auth.0, &headers, &body).await?;
+    signed_by_the_app(
+        &state,
+        &auth.0,
+        super::auth::Purpose::Uninstall,
+        &headers,
+        &body,
+    )
+    .await?;
     let req: Uninstall = parse_json(&headers, &body, true)?;
     state
         .engine

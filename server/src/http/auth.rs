@@ -26,6 +26,33 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// What a request from the app's serverless code is for. Each is signed with a key of its own,
+/// so a signed request can be replayed only to the endpoint it was made for (a forwarded event
+/// is not an uninstall).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Install,
+    Uninstall,
+    Event,
+}
+
+impl Purpose {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Uninstall => "uninstall",
+            Self::Event => "event",
+        }
+    }
+}
+
+/// The key the serverless code signs a `purpose`'s requests with: the UTF-8 bytes of
+/// `{token's SHA-256 hex}:{purpose}` (the backend keeps only the hash; `server.js` derives the
+/// same).
+pub fn signing_key(token_hash: &str, purpose: Purpose) -> Vec<u8> {
+    format!("{token_hash}:{}", purpose.as_str()).into_bytes()
+}
+
 /// The tenant a request's Bearer token belongs to.
 #[derive(Debug, Clone)]
 pub struct AuthTenant(pub TenantRow);
@@ -90,5 +117,10 @@ mod tests {
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_ne!(hash_token(&a), hash_token(&b));
         assert!(!hash_token(&a).contains(&a[4..]));
+        let h = hash_token(&a);
+        assert_ne!(
+            signing_key(&h, Purpose::Event),
+            signing_key(&h, Purpose::Uninstall)
+        );
     }
 }

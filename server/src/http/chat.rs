@@ -58,7 +58,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     params(("tenant" = String, Path, description = "The tenant id", pattern = r"^[A-Za-z0-9_-]{1,64}$"),
         ("x-idv-webhook-secret" = String, Header, description = "The workflow webhook secret of `server tenant add`"),
     ),
-    request_body(content_type = "application/json", description = "`{\"email\" (required), \"first_name\"?, \"last_name\"? (both needed to create a contact), \"phone\"?, \"marketing_consent\"?: bool (for a contact created here), \"conversation_id\" (required unless the webhooks reported the conversation of \"user_id\"), \"user_id\"? (Freshchat ids), \"delivery\"?: \"show\" | \"email\" | \"sms\"}`; empty values count as absent"),
+    request_body(content = super::bodies::BotStart, content_type = "application/json", description = "empty values count as absent"),
     responses(
         (status = 200, description = "`{verification_id, contact_id, contact_created, state, link (while pending, when shown), expires_at, delivery, phone_left_out}`"),
         (status = 400, description = "not JSON", body = ApiError),

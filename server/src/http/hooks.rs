@@ -5,7 +5,7 @@
 //!   now, and the engine applies what the provider's API says. A forged or stale callback
 //!   changes nothing.
 //! - `POST /hooks/freshworks`: the serverless forwarder's events (`Authorization: Bearer` token,
-//!   signed with the token's SHA-256 hex as key).
+//!   signed with `{the token's SHA-256 hex}:event` as key, so only as an event).
 //! - `POST /hooks/freshsales/{tenant}`: a Workflow Automator *Trigger Webhook* with the secret
 //!   header `X-IDV-Webhook-Secret`.
 //! - `/hooks/freshchat/{tenant}…`: a chat bot's calls and Freshchat's signed webhooks
@@ -164,7 +164,8 @@ async fn kosmos(
         (status = 200, description = "handled, or a duplicate"),
         (status = 400, description = "a `webhook-signature` over 1,024 bytes or 8 entries", body = ApiError),
         (status = 401, description = "a wrong token or signature", body = ApiError),
-        (status = 422, description = "not an event the app handles", body = ApiError),
+        (status = 403, description = "an event of another account than the one the app is installed on", body = ApiError),
+        (status = 422, description = "not an event the app handles, or one that names no `account_url`", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -175,15 +176,18 @@ async fn freshworks(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
-    // The forwarder signs with the token's hash, which is all the backend keeps of it.
-    let verified = webhook::verify(
-        &[auth.0.token_hash.as_bytes()],
-        &headers,
-        &body,
-        clock::now_secs(),
-    )
-    .map_err(|e| e.answer(|m| AppError::Unauthorized(format!("event signature refused: {m}"))))?;
+    // The forwarder signs with a key derived from the token's hash (all the backend keeps of
+    // it) for events only.
+    let key = super::auth::signing_key(&auth.0.token_hash, super::auth::Purpose::Event);
+    let verified =
+        webhook::verify(&[key.as_slice()], &headers, &body, clock::now_secs()).map_err(|e| {
+            e.answer(|m| AppError::Unauthorized(format!("event signature refused: {m}")))
+        })?;
     let value: Value = parse_json(&headers, &body, false)?;
+    state
+        .engine
+        .check_event_account(&auth.0.id, value.get("account_url").and_then(Value::as_str))
+        .await?;
     let event = automation::from_forwarder(&value).map_err(AppError::Unprocessable)?;
     let row = auth.0;
     if !state
@@ -222,7 +226,7 @@ async fn freshworks(
         ("x-idv-delivery-id" = Option<String>, Header, min_length = 1, max_length = 256,
             description = "The call's id: a repeat is answered as a duplicate and starts nothing (without it, a repeat of the same body within 2 minutes is); a repeated deal call still has its gate checked, since the deal may have entered the stage again"),
     ),
-    request_body(content_type = "application/json", description = "`{\"event\": \"contact_created\" | \"deal_stage_changed\", \"contact_id\", \"deal_id\"?, \"stage\"?, \"previous_stage_id\"?, \"ial\"?: \"IAL1\" | \"IAL2\", \"document_types\"?: [..] or \"a,b\", \"delivery\"?: \"show\" | \"email\" | \"sms\", \"force\"?: bool, \"test\"?: bool}`; values that are unexpanded `{{placeholders}}` make it the editor's test call"),
+    request_body(content = super::bodies::Workflow, content_type = "application/json", description = "values that are unexpanded `{{placeholders}}` make it the editor's test call"),
     responses(
         (status = 200, description = "handled (`verification_id`, `state`, `result`), a duplicate (for a deal, with the `result` of the gate checked again), or the editor's test call (`test`: true, `message`), which starts nothing"),
         (status = 401, description = "a missing or wrong secret", body = ApiError),

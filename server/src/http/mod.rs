@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bodies;
 pub mod chat;
 pub mod error;
 pub mod extract;

@@ -175,6 +175,13 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     async fn create_module(&self, spec: &ModuleSpec) -> Result<(), CrmError>;
     /// Creates a contact field; `Err(Unprocessable)` where the CRM's API does not offer it.
     async fn create_contact_field(&self, spec: &FieldSpec) -> Result<(), CrmError>;
+    /// The contact who raised ticket `id` (its requester). A CRM without tickets says so.
+    async fn ticket_requester(&self, id: u64) -> Result<u64, CrmError> {
+        Err(CrmError::Unprocessable(format!(
+            "{} has no tickets (ticket {id})",
+            self.name()
+        )))
+    }
     /// Whether the CRM has custom modules (where the history of verifications is kept).
     fn has_custom_modules(&self) -> bool {
         true

@@ -6,6 +6,8 @@
 
 use idv_types::{Kind, SessionState};
 
+use crate::ports::identity::{Outcome, SessionReport};
+
 use super::{sync, workflow::StartOptions, Engine, Origin, TenantRow, Write};
 use crate::{
     clock::{self},
@@ -157,5 +159,47 @@ impl Engine {
             failed += 1;
         }
         Ok(failed)
+    }
+
+    /// Ends pending sessions the provider should have ended long ago (past the session's
+    /// expiry by the pending grace, or without a known expiry older than the longest a
+    /// session may wait): when the provider keeps failing reads they would otherwise stay
+    /// pending for ever, block new starts and (step-ups) be polled every few seconds. They
+    /// read expired, with the result's writes, as if the provider had said so.
+    pub async fn expire_abandoned_once(&self) -> Result<usize> {
+        let now = clock::now_ms();
+        let grace = self.settings.pending_grace.as_millis() as i64;
+        let longest = self.settings.max_pending.as_millis() as i64;
+        let stale = self
+            .store
+            .abandoned_pending(now - grace, now - longest, 100)
+            .await?;
+        let mut expired = 0;
+        for (id, tenant_id) in &stale {
+            let Some(tenant) = self.tenant(tenant_id).await? else {
+                continue;
+            };
+            let Some(row) = self.store.verification(tenant_id, id).await? else {
+                continue;
+            };
+            let v = super::read_row(&self.sealer, row);
+            let report = SessionReport {
+                session_id: v.provider_session_id.clone().unwrap_or_default(),
+                outcome: Outcome::Expired,
+            };
+            if self.apply_report(&tenant, &v, &report).await? {
+                let mut tx = self.store.begin().await?;
+                tx.audit(
+                    tenant_id,
+                    "expired_locally",
+                    id,
+                    "no answer from the identity provider past the session's end",
+                )
+                .await?;
+                tx.commit().await?;
+                expired += 1;
+            }
+        }
+        Ok(expired)
     }
 }

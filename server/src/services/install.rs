@@ -39,7 +39,9 @@ impl Engine {
             }
             other => AppError::Upstream(other.to_string()),
         })?;
-        tenant::set_connections(
+        // The connection and the pin in one conditional write: an install racing another for a
+        // different account cannot leave the tenant pinned to one and connected to the other.
+        let connected = tenant::set_connections(
             &self.store,
             &self.sealer,
             tenant_id,
@@ -47,11 +49,12 @@ impl Engine {
                 freshsales_base_url: Some(base_url),
                 freshsales_key: Some(key),
                 crm_kind: Some(product),
+                pin_account: Some(account.clone()),
                 ..Default::default()
             },
         )
         .await?;
-        if !self.store.pin_account_url(tenant_id, &account).await? {
+        if !connected {
             return Err(another_account());
         }
         tenant::set_policy(&self.store, tenant_id, policy).await?;
@@ -107,6 +110,33 @@ impl Engine {
             )
             .await?;
         Ok(())
+    }
+
+    /// Refuses a forwarded event that names another account than the one the tenant is
+    /// installed on (403), or none (422): a token reused on a second account, or an event of
+    /// another account replayed under this tenant's signature, acts on nothing.
+    pub async fn check_event_account(
+        &self,
+        tenant_id: &str,
+        account_url: Option<&str>,
+    ) -> Result<()> {
+        let Some(pinned) = self.store.account_url(tenant_id).await? else {
+            return Ok(());
+        };
+        let given = account_url
+            .map(normalise_account)
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| {
+                AppError::Unprocessable(
+                    "the event names no account_url; the app's serverless code sends the account's"
+                        .into(),
+                )
+            })?;
+        if given == pinned {
+            Ok(())
+        } else {
+            Err(another_account())
+        }
     }
 
     /// Refuses an account other than the one the tenant was first installed on.

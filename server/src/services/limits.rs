@@ -4,12 +4,14 @@
 //! counted against the tenant's API budget, a chat's only within its share of it. Refusals are
 //! 429 with `Retry-After`.
 //!
-//! The buckets live in this process: with N replicas an account gets at most N times its limits.
+//! Every bucket is a row of the shared store (`rate_buckets`), taken with one atomic update, so
+//! N replicas admit what one does. Rows of contacts and conversations are keyed by a hash of
+//! their id, never the id itself.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::time::Duration;
 
-use governor::{clock::Clock, DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{tenant::TenantRow, Engine};
 use crate::{
@@ -79,49 +81,29 @@ impl StartLimits {
 }
 
 /// `n` per `window`, all of them available at once.
-fn quota(n: u32, window: Duration) -> Quota {
-    let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(window / n.get())
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(n)
+fn bucket(n: u32, window: Duration) -> BudgetShape {
+    let n = f64::from(n.max(1));
+    let b = BucketShape {
+        capacity: n,
+        per_ms: n / window.as_millis().max(1) as f64,
+    };
+    BudgetShape { hour: b, minute: b }
 }
 
-/// One tenant's buckets, for the limits they were built with.
-struct Buckets {
-    limits: StartLimits,
-    tenant: DefaultDirectRateLimiter,
-    contacts: DefaultKeyedRateLimiter<i64>,
-    forced: DefaultKeyedRateLimiter<i64>,
-    chat: DefaultDirectRateLimiter,
-    conversations: DefaultKeyedRateLimiter<String>,
+/// The bucket row of `what` (a contact, a conversation) of `tenant`: a hash, so that the row
+/// names no one.
+fn key_of(kind: &str, tenant: &str, what: &str) -> String {
+    let h = Sha256::digest(format!("{tenant}\u{0}{what}").as_bytes());
+    format!("start:{kind}:{}", hex::encode(&h[..12]))
 }
 
-impl Buckets {
-    fn new(limits: StartLimits) -> Self {
-        Self {
-            limits,
-            tenant: governor::RateLimiter::direct(quota(
-                limits.tenant_per_minute,
-                Duration::from_secs(60),
-            )),
-            contacts: governor::RateLimiter::keyed(quota(
-                limits.contact_per_hour,
-                Duration::from_secs(3600),
-            )),
-            forced: governor::RateLimiter::keyed(quota(
-                limits.forced_per_hour,
-                Duration::from_secs(3600),
-            )),
-            chat: governor::RateLimiter::direct(quota(
-                limits.chat_per_minute,
-                Duration::from_secs(60),
-            )),
-            conversations: governor::RateLimiter::keyed(quota(
-                limits.chat_conversation_per_hour,
-                Duration::from_secs(3600),
-            )),
-        }
-    }
+/// The start buckets of a contact, for its erasure.
+pub(super) fn contact_keys(tenant: &str, contact: i64) -> Vec<String> {
+    let id = contact.to_string();
+    vec![
+        key_of("contact", tenant, &id),
+        key_of("forced", tenant, &id),
+    ]
 }
 
 /// What a start is about to spend.
@@ -133,120 +115,9 @@ pub enum Spend {
     Contact { contact: i64, forced: bool },
 }
 
-/// The start buckets of every tenant seen by this process.
-pub struct StartLimiter {
-    tenants: moka::sync::Cache<String, Arc<Buckets>>,
-}
-
-impl Default for StartLimiter {
-    fn default() -> Self {
-        Self {
-            tenants: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_idle(Duration::from_secs(2 * 3600))
-                .build(),
-        }
-    }
-}
-
-impl std::fmt::Debug for StartLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StartLimiter")
-    }
-}
-
 fn limited(message: String, wait: Duration) -> AppError {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     AppError::TooManyRequests(message, secs.max(1))
-}
-
-impl StartLimiter {
-    fn buckets(&self, tenant: &str, limits: StartLimits) -> Arc<Buckets> {
-        match self.tenants.get(tenant) {
-            Some(b) if b.limits == limits => b,
-            _ => {
-                let b = Arc::new(Buckets::new(limits));
-                self.tenants.insert(tenant.to_string(), b.clone());
-                b
-            }
-        }
-    }
-
-    /// Takes a token for `spend`, or says when to retry (429).
-    pub fn check(&self, tenant: &str, limits: StartLimits, spend: Spend) -> Result<()> {
-        let b = self.buckets(tenant, limits);
-        let clock = governor::clock::DefaultClock::default();
-        match spend {
-            Spend::Tenant => b.tenant.check().map_err(|n| {
-                limited(
-                    format!(
-                        "this account started {} verifications in the last minute, its limit; retry later",
-                        limits.tenant_per_minute
-                    ),
-                    n.wait_time_from(clock.now()),
-                )
-            }),
-            Spend::Contact { contact, forced } => {
-                if b.contacts.len() > 50_000 {
-                    b.contacts.retain_recent();
-                    b.forced.retain_recent();
-                }
-                if forced {
-                    b.forced.check_key(&contact).map_err(|n| {
-                        limited(
-                            format!(
-                                "contact {contact} was restarted {} times in the last hour, the limit for forced restarts; retry later",
-                                limits.forced_per_hour
-                            ),
-                            n.wait_time_from(clock.now()),
-                        )
-                    })?;
-                }
-                b.contacts.check_key(&contact).map_err(|n| {
-                    limited(
-                        format!(
-                            "contact {contact} had {} verifications started in the last hour, its limit; retry later",
-                            limits.contact_per_hour
-                        ),
-                        n.wait_time_from(clock.now()),
-                    )
-                })
-            }
-        }
-    }
-}
-
-impl StartLimiter {
-    /// Takes a token of a chat bot's call in `conversation`: the conversation's, then the
-    /// tenant's chat bucket (apart from the buckets reps and automation spend), or says when
-    /// to retry (429).
-    pub fn check_chat(&self, tenant: &str, limits: StartLimits, conversation: &str) -> Result<()> {
-        let b = self.buckets(tenant, limits);
-        let clock = governor::clock::DefaultClock::default();
-        if b.conversations.len() > 50_000 {
-            b.conversations.retain_recent();
-        }
-        b.conversations
-            .check_key(&conversation.to_string())
-            .map_err(|n| {
-                limited(
-                    format!(
-                        "this conversation asked for {} verifications in the last hour, the chat's limit per conversation; retry later",
-                        limits.chat_conversation_per_hour
-                    ),
-                    n.wait_time_from(clock.now()),
-                )
-            })?;
-        b.chat.check().map_err(|n| {
-            limited(
-                format!(
-                    "the chat bot asked for {} verifications in the last minute, this account's limit for the chat; retry later",
-                    limits.chat_per_minute
-                ),
-                n.wait_time_from(clock.now()),
-            )
-        })
-    }
 }
 
 /// The chat's share of a tenant's Freshsales budget: `percent` of each bucket (at least one
@@ -264,26 +135,85 @@ fn chat_share(shape: BudgetShape, percent: u32) -> BudgetShape {
 }
 
 impl Engine {
-    /// Takes a start token of `tenant` for `spend` (429 with `Retry-After` when spent).
-    pub(super) fn spend_start(&self, tenant: &TenantRow, spend: Spend) -> Result<()> {
-        let checked = self
-            .start_limiter
-            .check(&tenant.id, tenant.start_limits, spend);
-        if checked.is_err() {
-            self.metrics.starts_limited.inc();
+    /// Takes a token from the shared bucket `key` of shape `shape`, or refuses with `message`
+    /// and when to retry (429).
+    async fn take(&self, key: &str, shape: BudgetShape, message: String) -> Result<()> {
+        match self.store.take_budget(key, &shape, crate::clock::now_ms()).await? {
+            Ok(()) => Ok(()),
+            Err(wait_ms) => {
+                self.metrics.starts_limited.inc();
+                Err(limited(
+                    message,
+                    Duration::from_millis(wait_ms.max(1) as u64),
+                ))
+            }
         }
-        checked
     }
 
-    /// Takes a token of a chat bot's call in `conversation` (429 with `Retry-After` when spent).
-    pub(super) fn spend_chat_start(&self, tenant: &TenantRow, conversation: &str) -> Result<()> {
-        let checked = self
-            .start_limiter
-            .check_chat(&tenant.id, tenant.start_limits, conversation);
-        if checked.is_err() {
-            self.metrics.starts_limited.inc();
+    /// Takes a start token of `tenant` for `spend` (429 with `Retry-After` when spent).
+    pub(super) async fn spend_start(&self, tenant: &TenantRow, spend: Spend) -> Result<()> {
+        let limits = tenant.start_limits;
+        match spend {
+            Spend::Tenant => {
+                self.take(
+                    &format!("start:tenant:{}", tenant.id),
+                    bucket(limits.tenant_per_minute, Duration::from_secs(60)),
+                    format!(
+                        "this account started {} verifications in the last minute, its limit; retry later",
+                        limits.tenant_per_minute
+                    ),
+                )
+                .await
+            }
+            Spend::Contact { contact, forced } => {
+                let id = contact.to_string();
+                if forced {
+                    self.take(
+                        &key_of("forced", &tenant.id, &id),
+                        bucket(limits.forced_per_hour, Duration::from_secs(3600)),
+                        format!(
+                            "contact {contact} was restarted {} times in the last hour, the limit for forced restarts; retry later",
+                            limits.forced_per_hour
+                        ),
+                    )
+                    .await?;
+                }
+                self.take(
+                    &key_of("contact", &tenant.id, &id),
+                    bucket(limits.contact_per_hour, Duration::from_secs(3600)),
+                    format!(
+                        "contact {contact} had {} verifications started in the last hour, its limit; retry later",
+                        limits.contact_per_hour
+                    ),
+                )
+                .await
+            }
         }
-        checked
+    }
+
+    /// Takes a token of a chat bot's call in `conversation`: the conversation's, then the
+    /// tenant's chat bucket (apart from the buckets reps and automation spend), or says when to
+    /// retry (429 with `Retry-After`).
+    pub(super) async fn spend_chat_start(&self, tenant: &TenantRow, conversation: &str) -> Result<()> {
+        let limits = tenant.start_limits;
+        self.take(
+            &key_of("conversation", &tenant.id, conversation),
+            bucket(limits.chat_conversation_per_hour, Duration::from_secs(3600)),
+            format!(
+                "this conversation asked for {} verifications in the last hour, the chat's limit per conversation; retry later",
+                limits.chat_conversation_per_hour
+            ),
+        )
+        .await?;
+        self.take(
+            &format!("start:chat:{}", tenant.id),
+            bucket(limits.chat_per_minute, Duration::from_secs(60)),
+            format!(
+                "the chat bot asked for {} verifications in the last minute, this account's limit for the chat; retry later",
+                limits.chat_per_minute
+            ),
+        )
+        .await
     }
 
     /// Counts one Freshsales call of a chat bot's request against the chat's share of the
@@ -332,63 +262,13 @@ mod tests {
         }
     }
 
-    fn retry_after(r: Result<()>) -> u64 {
-        match r {
-            Err(AppError::TooManyRequests(_, secs)) => secs,
-            other => panic!("expected a 429, got {other:?}"),
-        }
-    }
-
     #[test]
-    fn the_tenant_bucket_admits_its_limit_per_minute_then_says_when_to_retry() {
-        let l = StartLimiter::default();
-        let lim = limits(3, 100, 100);
-        for _ in 0..3 {
-            l.check("t", lim, Spend::Tenant).unwrap();
-        }
-        let secs = retry_after(l.check("t", lim, Spend::Tenant));
-        assert!(
-            (1..=20).contains(&secs),
-            "one token comes back in 20 s: {secs}"
-        );
-        // Another tenant has its own bucket.
-        l.check("other", lim, Spend::Tenant).unwrap();
-    }
-
-    #[test]
-    fn contacts_have_their_own_buckets_and_forced_restarts_a_smaller_one() {
-        let l = StartLimiter::default();
-        let lim = limits(100, 3, 1);
-        let start = |contact, forced| l.check("t", lim, Spend::Contact { contact, forced });
-        start(1, false).unwrap();
-        start(1, true).unwrap();
-        let secs = retry_after(start(1, true));
-        assert!(secs > 60, "a forced restart comes back in an hour: {secs}");
-        start(1, false).unwrap();
-        assert!(retry_after(start(1, false)) > 60);
-        start(2, false).unwrap();
-    }
-
-    #[test]
-    fn a_chats_conversations_have_their_own_buckets_and_the_chat_one_apart_from_reps() {
-        let l = StartLimiter::default();
-        let lim = StartLimits {
-            tenant_per_minute: 1,
-            chat_conversation_per_hour: 2,
-            chat_per_minute: 3,
-            ..StartLimits::default()
-        };
-        l.check_chat("t", lim, "c-1").unwrap();
-        l.check_chat("t", lim, "c-1").unwrap();
-        let secs = retry_after(l.check_chat("t", lim, "c-1"));
-        assert!(
-            secs > 60,
-            "a conversation's token comes back in 30 minutes: {secs}"
-        );
-        l.check_chat("t", lim, "c-2").unwrap();
-        assert!(retry_after(l.check_chat("t", lim, "c-3")) <= 20);
-        // Reps' bucket was not touched by the chat.
-        l.check("t", lim, Spend::Tenant).unwrap();
+    fn rows_of_contacts_and_conversations_name_no_one() {
+        let k = key_of("contact", "acme", "8800");
+        assert!(!k.contains("8800") && !k.contains("acme"), "{k}");
+        assert_eq!(k, key_of("contact", "acme", "8800"));
+        assert_ne!(k, key_of("contact", "other", "8800"));
+        assert_ne!(k, key_of("forced", "acme", "8800"));
     }
 
     #[test]
@@ -401,14 +281,6 @@ mod tests {
         // A tiny plan still lets the chat make a call.
         let tiny = crate::services::sync::budget_shape(1, 3600);
         assert!((chat_share(tiny, 1).hour.capacity - 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn changed_limits_apply_at_once() {
-        let l = StartLimiter::default();
-        l.check("t", limits(1, 10, 3), Spend::Tenant).unwrap();
-        assert!(l.check("t", limits(1, 10, 3), Spend::Tenant).is_err());
-        l.check("t", limits(5, 10, 3), Spend::Tenant).unwrap();
     }
 
     #[test]

@@ -80,6 +80,12 @@ pub struct Settings {
     /// short by a crash) is failed, so it no longer blocks a new start. Never less than three
     /// HTTP timeouts.
     pub start_deadline: Duration,
+    /// How long past its provider session's expiry a pending session still waits for the
+    /// provider's answer (a provider that keeps failing reads); then it reads expired locally,
+    /// its polling stops and the contact may start again.
+    pub pending_grace: Duration,
+    /// The longest a pending session whose expiry the provider never gave may wait.
+    pub max_pending: Duration,
     /// How long each kind of row is kept (the retention job deletes older ones).
     pub retention: retention::Retention,
     /// How often an account whose set-up was incomplete is read again (its waiting writes go
@@ -113,6 +119,8 @@ impl Default for Settings {
             tick: Duration::from_millis(500),
             sync_lease: s(60),
             start_deadline: s(120),
+            pending_grace: s(15 * 60),
+            max_pending: s(8 * 24 * 3600),
             retention: retention::Retention::default(),
             setup_recheck: s(600),
             allow_any_account_url: false,
@@ -138,7 +146,6 @@ pub struct Engine {
     pub metrics: Metrics,
     pub wake_sync: Notify,
     pub wake_poll: Notify,
-    start_limiter: limits::StartLimiter,
     connector: Arc<dyn Connector>,
     /// Each tenant's clients, with the fingerprint of the connection they were built for: a
     /// key changed on another replica is picked up as soon as the tenant row is read again.
@@ -210,7 +217,6 @@ impl Engine {
             metrics: Metrics::default(),
             wake_sync: Notify::new(),
             wake_poll: Notify::new(),
-            start_limiter: limits::StartLimiter::default(),
             clients: Mutex::default(),
             tenants: ttl_cache(TENANT_TTL),
             by_token: ttl_cache(TENANT_TTL),

@@ -224,10 +224,15 @@ impl Engine {
         let Some(status) = status else { return Ok(()) };
         let sealed = tx.credential_sealed(&tenant.id, contact).await?;
         let row = super::contact_row(&tenant.id, contact);
-        let did = self.sealer.open_opt(
-            crate::crypto::at("contacts", "credential_did_sealed", &row),
-            sealed.as_deref(),
-        );
+        // The DID goes into the CRM only when the admin chose to publish it; otherwise the
+        // field is cleared (a DID published before stays no longer).
+        let did = self
+            .sealer
+            .open_opt(
+                crate::crypto::at("contacts", "credential_did_sealed", &row),
+                sealed.as_deref(),
+            )
+            .filter(|_| tenant.policy.publish_credential_did);
         let fields = crate::domain::fields::contact_fields(&status, did);
         sync::enqueue(
             tx,

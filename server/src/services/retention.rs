@@ -47,6 +47,8 @@ pub struct Deleted {
     pub audit_log: u64,
     pub verifications: u64,
     pub chat_conversations: u64,
+    /// Start-limit buckets idle for longer than their longest window (full again).
+    pub start_buckets: u64,
 }
 
 impl Engine {
@@ -73,6 +75,10 @@ impl Engine {
                 .store
                 .delete_chat_conversations_before(cutoff(r.chat_conversations))
                 .await?,
+            start_buckets: self
+                .store
+                .drop_idle_start_buckets(cutoff(Duration::from_secs(2 * 3600)))
+                .await?,
         };
         if deleted != Deleted::default() {
             tracing::info!(?deleted, "retention job");
@@ -85,6 +91,8 @@ impl Engine {
     pub async fn forget_contact(&self, tenant: &str, contact: i64) -> Result<u64> {
         let mut tx = self.store.begin().await?;
         let erased = tx.forget_contact(tenant, contact).await?;
+        tx.drop_buckets(&super::limits::contact_keys(tenant, contact))
+            .await?;
         let cleared: Map<String, Value> = field_names()
             .map(|f| (f.to_string(), Value::Null))
             .collect();

@@ -273,14 +273,14 @@ impl Engine {
         // A new, billable session: within the account's and the contact's limits (a chat's
         // within its own, spent by the bot's call).
         if scope == Scope::Contact {
-            self.spend_start(tenant, Spend::Tenant)?;
+            self.spend_start(tenant, Spend::Tenant).await?;
             self.spend_start(
                 tenant,
                 Spend::Contact {
                     contact,
                     forced: req.force,
                 },
-            )?;
+            ).await?;
         }
         // Who is verified, and where the link goes, is the CRM's record: never what the
         // request says about the contact (404 when the CRM does not know it).
@@ -302,6 +302,9 @@ impl Engine {
                 ))
             }
             _ => {}
+        }
+        if let Some(ticket) = ticket {
+            self.ticket_of_contact(tenant, ticket, contact).await?;
         }
         self.store.upsert_contact_keep(&tenant.id, contact).await?;
 
@@ -515,6 +518,24 @@ impl Engine {
             Ok(c) => Ok(c),
             Err(CrmError::NotFound(_)) => Err(AppError::NotFound(format!(
                 "contact {contact} does not exist in the CRM"
+            ))),
+            Err(e) => Err(crm_unavailable(e)),
+        }
+    }
+
+    /// A ticket a start names must be the contact's own (its requester): the result is noted on
+    /// it, and the agents of another customer's ticket must not read this one's result there.
+    async fn ticket_of_contact(&self, tenant: &TenantRow, ticket: i64, contact: i64) -> Result<()> {
+        let crm = self.crm_or_err(tenant)?;
+        self.spend_crm_read(tenant).await?;
+        match crm.ticket_requester(ticket as u64).await {
+            Ok(requester) if requester as i64 == contact => Ok(()),
+            Ok(_) => Err(AppError::Unprocessable(format!(
+                "ticket {ticket} was raised by another contact; verify a ticket's own requester"
+            ))),
+            Err(CrmError::NotFound(_)) => Err(AppError::NotFound(format!(
+                "ticket {ticket} does not exist in {}",
+                tenant.crm_kind.product()
             ))),
             Err(e) => Err(crm_unavailable(e)),
         }

@@ -25,7 +25,7 @@ impl Engine {
     ) -> Result<(Verification, bool)> {
         tenant.require_installed()?;
         // Every step-up start reads the deal: within the account's start limit first.
-        self.spend_start(tenant, Spend::Tenant)?;
+        self.spend_start(tenant, Spend::Tenant).await?;
         let info = self.deal_info(tenant, deal, true).await?;
         let contact = info.primary_contact.ok_or_else(|| {
             AppError::Unprocessable(
@@ -89,7 +89,7 @@ impl Engine {
                 contact,
                 forced: false,
             },
-        )?;
+        ).await?;
         let provider = self.provider(tenant)?;
         let id = uid("ver");
         let inserted = self

@@ -50,6 +50,9 @@ pub struct Policy {
     /// A document that names another person than the CRM contact: `fail` the verification, or
     /// hold it for `review` (not verified either way; the contact's owner gets a task).
     pub identity_mismatch: MismatchPolicy,
+    /// Write the contact's BlockID credential DID into its CRM field, where every user of the
+    /// account reads it. Off: the DID stays sealed in the backend (step-ups still work).
+    pub publish_credential_did: bool,
 }
 
 impl Default for Policy {
@@ -68,6 +71,7 @@ impl Default for Policy {
             ticket_types: Vec::new(),
             ticket_group_ids: Vec::new(),
             fresh_minutes: 30,
+            publish_credential_did: false,
             identity_mismatch: MismatchPolicy::Fail,
         }
     }
@@ -236,6 +240,9 @@ pub struct Connections {
     pub freshchat_token: Option<String>,
     pub freshchat_public_key: Option<String>,
     pub freshchat_agent_id: Option<String>,
+    /// The account these connections are for: the write happens only when the tenant is
+    /// pinned to no account or to this one, and pins it.
+    pub pin_account: Option<String>,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -311,7 +318,7 @@ pub async fn set_connections(
     sealer: &Sealer,
     id: &str,
     c: &Connections,
-) -> Result<()> {
+) -> Result<bool> {
     let seal = |column: &'static str, v: &Option<String>| {
         v.as_deref()
             .map(|s| sealer.seal(at("tenants", column, id), s))
@@ -341,6 +348,7 @@ pub async fn set_connections(
                 freshchat_token_sealed: seal("freshchat_token_sealed", &c.freshchat_token),
                 freshchat_public_key: c.freshchat_public_key.clone(),
                 freshchat_agent_id: c.freshchat_agent_id.clone(),
+                pin_account: c.pin_account.clone(),
             },
         )
         .await

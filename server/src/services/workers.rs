@@ -31,6 +31,9 @@ impl Engine {
                     if let Err(err) = e.sweep_unstarted_once().await {
                         tracing::warn!(error = %err, "unstarted sessions sweep");
                     }
+                    if let Err(err) = e.expire_abandoned_once().await {
+                        tracing::warn!(error = %err, "abandoned sessions sweep");
+                    }
                     if busy {
                         continue;
                     }

@@ -6,6 +6,7 @@
 
 mod handlers;
 mod pages;
+pub use handlers::SIM_USER_ID;
 
 use std::{collections::HashMap, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
@@ -41,6 +42,9 @@ pub struct BlockIdFaults {
     pub clock_skew_ms: i64,
     /// The messaging service refuses every SMS (a carrier outage): 503.
     pub sms_down: bool,
+    /// The service directory names this base URL for every service (a directory that points
+    /// outside the tenant's domain).
+    pub foreign_services: Option<String>,
 }
 
 /// What "the customer" does on the capture page.
@@ -98,6 +102,12 @@ pub enum UwlReply {
     },
     /// Answered, but without authorising: no `did`.
     Deny,
+    /// What an app posted to `/session/{id}/authenticate`: its encrypted `data` and its
+    /// `publicKey`, handed to the poller as they came.
+    Posted {
+        data: String,
+        public_key: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +117,15 @@ pub struct SimUwl {
     pub reply: Option<UwlReply>,
     /// The public key of the client that created it (the app encrypts its answer to it).
     client_public: String,
+    /// The create's `metadata` (beside `origin`), shown back in `sessionInfo`.
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl SimUwl {
+    /// The public key of the session's creator, which the app encrypts its answer to.
+    pub fn creator_public_key(&self) -> &str {
+        &self.client_public
+    }
 }
 
 /// An SMS "sent" through messaging.
@@ -318,13 +337,25 @@ impl BlockIdSim {
                 post(handlers::sms),
             )
             .route(
+                &format!(
+                    "/{SVC_ADMINCONSOLE}/api/r1/community/{{community}}/userdid/{{did}}/userinfo"
+                ),
+                get(handlers::user_by_did),
+            )
+            .route(
                 "/capture/{id}",
                 get(pages::capture).post(pages::capture_submit),
             )
-            // What a UWL session's QR code leads to (see `wire::uwl_qr_payload`).
+            // What a UWL session's QR code leads to (see `wire::uwl_qr_payload`): the session
+            // as JSON (the helper's `fetchSessionInfo`), or to a browser the demo's page where
+            // "the customer" answers.
             .route(
                 &sessions("/session/{id}"),
-                get(pages::liveid).post(pages::liveid_submit),
+                get(handlers::uwl_info).post(pages::liveid_submit),
+            )
+            .route(
+                &sessions("/session/{id}/authenticate"),
+                post(handlers::uwl_authenticate),
             )
             .layer(axum::middleware::map_response_with_state(
                 self.clone(),

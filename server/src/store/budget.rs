@@ -122,3 +122,29 @@ impl Store {
         Ok(())
     }
 }
+
+impl dyn Conn + '_ {
+    /// Drops bucket rows by key (a forgotten contact's start buckets).
+    pub async fn drop_buckets(&mut self, keys: &[String]) -> Result<()> {
+        for key in keys {
+            sqlx::query("DELETE FROM rate_buckets WHERE tenant_id = $1")
+                .bind(key)
+                .execute(self.raw())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Drops start-limit rows untouched since `before` (full again by then); how many went.
+    pub async fn drop_idle_start_buckets(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM rate_buckets WHERE tenant_id LIKE 'start:%' AND updated_at < $1 AND paused_until <= $1",
+        )
+        .bind(before)
+        .execute(self.writer().await?.raw())
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

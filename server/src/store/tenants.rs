@@ -107,6 +107,8 @@ pub struct SealedConnections {
     /// The PEM public key of the Freshchat webhook settings (public, not sealed).
     pub freshchat_public_key: Option<String>,
     pub freshchat_agent_id: Option<String>,
+    /// See `services::tenant::Connections::pin_account`.
+    pub pin_account: Option<String>,
 }
 
 const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
@@ -170,9 +172,10 @@ impl Store {
             .collect())
     }
 
-    /// Updates whichever connection settings are given.
-    pub async fn set_connections(&self, id: &str, c: &SealedConnections) -> Result<()> {
-        sqlx::query(
+    /// Updates whichever connection settings are given; with `pin_account`, only when the
+    /// tenant is pinned to no account or that one (and pins it). `false` if nothing was written.
+    pub async fn set_connections(&self, id: &str, c: &SealedConnections) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE tenants SET \
              freshsales_base_url = COALESCE($2, freshsales_base_url), \
              freshsales_key_sealed = COALESCE($3, freshsales_key_sealed), \
@@ -188,8 +191,9 @@ impl Store {
              freshchat_api_url = COALESCE($13, freshchat_api_url), \
              freshchat_token_sealed = COALESCE($14, freshchat_token_sealed), \
              freshchat_public_key = COALESCE($15, freshchat_public_key), \
-             freshchat_agent_id = COALESCE($16, freshchat_agent_id) \
-             WHERE id = $1",
+             freshchat_agent_id = COALESCE($16, freshchat_agent_id), \
+             account_url = COALESCE($17, account_url) \
+             WHERE id = $1 AND ($17 IS NULL OR account_url IS NULL OR account_url = $17)",
         )
         .bind(id)
         .bind(c.freshsales_base_url.clone())
@@ -207,9 +211,10 @@ impl Store {
         .bind(c.freshchat_token_sealed.clone())
         .bind(c.freshchat_public_key.clone())
         .bind(c.freshchat_agent_id.clone())
+        .bind(c.pin_account.clone())
         .execute(self.writer().await?.raw())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Replaces one webhook secret, keeping the previous one (sealed for its own column) until
@@ -277,19 +282,6 @@ impl Store {
             .execute(self.writer().await?.raw())
             .await?;
         Ok(())
-    }
-
-    /// Pins the account a tenant is installed on at its first install; `false` if another
-    /// account is pinned.
-    pub async fn pin_account_url(&self, id: &str, account_url: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE tenants SET account_url = $2 WHERE id = $1 AND (account_url IS NULL OR account_url = $2)",
-        )
-        .bind(id)
-        .bind(account_url)
-        .execute(self.writer().await?.raw())
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// The account a tenant was first installed on, if any.

@@ -332,6 +332,29 @@ impl Store {
         .await?)
     }
 
+    /// Pending sessions the provider should have ended long ago (at most `limit`): past their
+    /// session's expiry before `expired_before`, or with no expiry known, created before
+    /// `created_before`. With their tenant, for the local expiry sweep.
+    pub async fn abandoned_pending(
+        &self,
+        expired_before: i64,
+        created_before: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, tenant_id FROM verifications \
+             WHERE state = 'pending' AND provider_session_id IS NOT NULL \
+             AND ((session_expires_at IS NOT NULL AND session_expires_at <= $1) \
+                  OR (session_expires_at IS NULL AND created_at <= $2)) \
+             ORDER BY created_at LIMIT $3",
+        )
+        .bind(expired_before)
+        .bind(created_before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Verified sessions past their validity (at most `limit`), for the expiry job.
     pub async fn due_for_expiry(&self, now: i64, limit: i64) -> Result<Vec<Expired>> {
         Ok(sqlx::query_as(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{
     both,
@@ -190,4 +190,79 @@ fn percent(s: &str) -> String {
         }
     }
     String::from_utf8(bytes).unwrap()
+}
+
+/// The schema of `path`'s POST body, its `$ref` followed.
+fn body_schema<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    let schema =
+        &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap();
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+both!(
+    the_bodies_the_hooks_require_are_the_documented_ones,
+    hook_bodies
+);
+async fn hook_bodies(db: Db) {
+    let Some(w) = crate::world::spawn_world(db).await else {
+        return;
+    };
+    let doc: Value = w.json("/api/v1/openapi.json").await;
+    let send = |path: String, body: serde_json::Value| {
+        w.http
+            .post(w.url(&path))
+            .header("x-idv-webhook-secret", crate::world::WORKFLOW_SECRET)
+            .json(&body)
+            .send()
+    };
+    // The bot's email: required by the document, and refused when absent or empty.
+    let bot = body_schema(&doc, "/hooks/freshchat/{tenant}");
+    assert!(
+        bot["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("email")),
+        "{bot}"
+    );
+    assert_eq!(bot["properties"]["email"]["minLength"], 1, "{bot}");
+    let path = format!("/hooks/freshchat/{}", crate::world::TENANT);
+    for body in [
+        json!({"conversation_id": "c-1", "first_name": "Jane", "last_name": "Sample"}),
+        json!({"email": "", "conversation_id": "c-1"}),
+    ] {
+        let res = send(path.clone(), body).await.unwrap();
+        assert_error(res, 422, "unprocessable").await;
+    }
+    // The workflow hook's body: an object with `event`, one of the two the server knows.
+    let wf = body_schema(&doc, "/hooks/freshsales/{tenant}");
+    assert_eq!(wf["type"], "object", "{wf}");
+    assert!(
+        wf["required"].as_array().unwrap().contains(&json!("event")),
+        "{wf}"
+    );
+    let event = &wf["properties"]["event"];
+    let event = match event["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => event,
+    };
+    assert_eq!(
+        event["enum"],
+        json!(["contact_created", "deal_stage_changed"]),
+        "{event}"
+    );
+    let path = format!("/hooks/freshsales/{}", crate::world::TENANT);
+    for body in [
+        json!([]),
+        json!({}),
+        json!({"event": "deal_won", "deal_id": 501}),
+    ] {
+        let res = send(path.clone(), body).await.unwrap();
+        assert_error(res, 422, "unprocessable").await;
+    }
 }

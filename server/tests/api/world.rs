@@ -203,7 +203,8 @@ impl World {
         self.post_signed_as(&self.token, path, extra, body).await
     }
 
-    /// [`World::post_signed`] for the tenant of another API `token`.
+    /// [`World::post_signed`] for the tenant of another API `token`, signed for the purpose
+    /// of `path` as the serverless code signs it.
     pub async fn post_signed_as(
         &self,
         token: &str,
@@ -219,7 +220,7 @@ impl World {
             .bearer_auth(token)
             .header("content-type", "application/json");
         for (k, v) in idv_server::webhook::headers(
-            auth::hash_token(token).as_bytes(),
+            &app_key(token, path),
             &id,
             idv_server::clock::now_secs(),
             &body,
@@ -354,4 +355,14 @@ impl World {
             })
             .count()
     }
+}
+
+/// The key the app's serverless code signs a request to `path` with, for the tenant of `token`.
+pub fn app_key(token: &str, path: &str) -> Vec<u8> {
+    let purpose = match path {
+        "/api/v1/install" => auth::Purpose::Install,
+        "/api/v1/uninstall" => auth::Purpose::Uninstall,
+        _ => auth::Purpose::Event,
+    };
+    auth::signing_key(&auth::hash_token(token), purpose)
 }

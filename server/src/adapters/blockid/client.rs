@@ -134,9 +134,9 @@ impl BlockIdClient {
             },
             sms_template_b64: STANDARD.encode(text),
         };
-        let tag = [(H_TENANT_TAG, info.tenant.tenanttag.as_str())];
+        // No tenant-tag header: 1Kosmos's Node helper (`BIDMessaging.js`) sends none on SMS.
         let url = format!("{admin}{SMS_PATH}");
-        self.send_to(Method::POST, "messaging", &url, &key, &tag, Some(&body))
+        self.send_to(Method::POST, "messaging", &url, &key, &[], Some(&body))
             .await
             .map(|_| ())
     }
@@ -222,7 +222,51 @@ impl BlockIdClient {
             &app,
             &serde_json::to_vec(&Encrypted { data }).unwrap_or_default(),
         )?;
-        Ok(classify_uwl(user, answer.ial, h))
+        let outcome = classify_uwl(&user, answer.ial, h);
+        // The answer names a DID and is sealed with a key it carries itself, so anyone can
+        // write one: as 1Kosmos's helper does, it counts only if the tenant's own directory
+        // holds that DID for the account the app answered as.
+        if let (Outcome::Verified(_), Some(did)) = (&outcome, user.did.as_deref()) {
+            if !self.answered_by_holder(did, user.userid.as_deref()).await? {
+                return Ok(Outcome::Failed {
+                    reason: "The BlockID answer did not come from an account of this tenant that \
+                             holds the customer's credential. Next step: do not proceed; ask the \
+                             customer to approve from their own app."
+                        .into(),
+                });
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Whether the tenant's user directory holds `did` for the account `userid` (or, with no
+    /// `userid`, for any account, as the helper takes the directory's first).
+    async fn answered_by_holder(&self, did: &str, userid: Option<&str>) -> Result<bool, ProviderError> {
+        let info = self.community().await?;
+        let admin = self.service(SVC_ADMINCONSOLE).await?;
+        let key = self
+            .keys
+            .shared_key(&info.community.public_key)
+            .map_err(|e| {
+                ProviderError::Protocol(format!("the community's public key cannot be used ({e})"))
+            })?;
+        let Some(path) = user_by_did_path(&info.community.name, did) else {
+            return Ok(false);
+        };
+        let url = format!("{admin}{path}");
+        let tag = [(H_TENANT_TAG, info.tenant.tenanttag.as_str())];
+        let a = self.call(Method::GET, &url, Some(&key), &tag, None).await?;
+        if a.status == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        if !a.status.is_success() {
+            return Err(self.refusal(&a, "user directory", None));
+        }
+        let found: DirectoryUser = open(&key, &a.body)?;
+        Ok(match userid {
+            Some(u) => found.user_id_list.iter().any(|x| x == u),
+            None => !found.user_id_list.is_empty(),
+        })
     }
 }
 

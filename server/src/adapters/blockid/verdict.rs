@@ -185,8 +185,8 @@ fn did_tag(session_id: &str, did: &str) -> String {
 
 /// The verdict of a UWL answer: approved only with a DID, and (see [`LIVEID_REQUIRE_SAME_DID`])
 /// only from the DID the step-up was started for.
-pub fn classify_uwl(user: UwlUser, top_ial: Option<String>, handle: &LiveIdHandle) -> Outcome {
-    let Some(did) = user.did.filter(|d| !d.is_empty()) else {
+pub fn classify_uwl(user: &UwlUser, top_ial: Option<String>, handle: &LiveIdHandle) -> Outcome {
+    let Some(did) = user.did.clone().filter(|d| !d.is_empty()) else {
         return Outcome::Failed {
             reason: "The customer did not approve the request in the BlockID app. Next step: \
                      confirm you are speaking with the customer, then ask again."
@@ -201,7 +201,7 @@ pub fn classify_uwl(user: UwlUser, top_ial: Option<String>, handle: &LiveIdHandl
         };
     }
     Outcome::Verified(ResultFields {
-        ial: user.ial.or(top_ial).filter(|i| !i.is_empty()),
+        ial: user.ial.clone().or(top_ial).filter(|i| !i.is_empty()),
         document_type: None,
         match_confidence: None,
         credential_did: Some(did),

@@ -45,7 +45,6 @@ pub const SVC_ADMINCONSOLE: &str = "adminconsole";
 pub const H_PUBLIC_KEY: &str = "publickey";
 pub const H_LICENSE_KEY: &str = "licensekey";
 pub const H_REQUEST_ID: &str = "requestid";
-pub const H_TENANT_TAG: &str = "x-tenanttag";
 pub const H_ADD_SESSION_INFO: &str = "addsessioninfo";
 
 /// How far a `requestid` timestamp may be from the service's clock. UNCONFIRMED: CaaS has an
@@ -59,9 +58,10 @@ pub const UWL_AUTH_PAGE: &str = "blockid://authenticate";
 /// The helper's default scopes and auth type for a UWL session.
 pub const UWL_SCOPES: &str = "";
 pub const UWL_AUTH_TYPE: &str = "none";
-/// Where `metadata` goes in a UWL create. UNCONFIRMED: the Node helper nests it in `origin`,
-/// the reference notes show it beside `origin`.
-pub const UWL_METADATA_IN_ORIGIN: bool = true;
+/// Where `metadata` goes in a UWL create: beside `origin`, as 1Kosmos's Node helper
+/// (`BIDSessions.js`, `createNewSession`) has sent it since August 2023 (it was nested in
+/// `origin` for a few days before that).
+pub const UWL_METADATA_IN_ORIGIN: bool = false;
 /// Which field of a document-share result carries the person's DID. UNCONFIRMED: the helpers
 /// send `did` in the session request and never read it back.
 pub const RESULT_DID_FIELD: &str = "did";
@@ -483,9 +483,32 @@ pub struct UwlAnswer {
 pub struct UwlUser {
     #[serde(default)]
     pub did: Option<String>,
+    /// The account the app answered as (the helper falls back to the directory's first).
+    #[serde(default)]
+    pub userid: Option<String>,
     #[serde(default)]
     pub ial: Option<String>,
 }
+
+/// The tenant's user directory for one DID (`GET {adminconsole}` + [`user_by_did_path`],
+/// encrypted under the community's key): the accounts that hold the credential.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DirectoryUser {
+    #[serde(rename = "userIdList", default)]
+    pub user_id_list: Vec<String>,
+}
+
+/// Where the tenant's directory answers for a DID, as 1Kosmos's Node helper reads it
+/// (`BIDUsers.js`, `fetchUserByDID`, which puts both in the path as they are), with the
+/// `X-TenantTag` header. `None` for a name or DID that would not stay one path segment.
+pub fn user_by_did_path(community: &str, did: &str) -> Option<String> {
+    let segment = |s: &str| !s.is_empty() && !s.contains(['/', '?', '#', '%', ' ']);
+    (segment(community) && segment(did))
+        .then(|| format!("/api/r1/community/{community}/userdid/{did}/userinfo"))
+}
+
+/// The tenant-tag header of directory reads.
+pub const H_TENANT_TAG: &str = "x-tenanttag";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SmsRequest {

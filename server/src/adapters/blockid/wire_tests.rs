@@ -181,9 +181,10 @@ fn uwl_answers_need_the_did_the_stepup_was_for() {
     let h = LiveIdHandle::new("s1", 0, "did:x:1");
     let user = |did: Option<&str>| UwlUser {
         did: did.map(str::to_string),
+        userid: None,
         ial: None,
     };
-    match classify_uwl(user(Some("did:x:1")), Some("IAL2".into()), &h) {
+    match classify_uwl(&user(Some("did:x:1")), Some("IAL2".into()), &h) {
         Outcome::Verified(f) => {
             assert_eq!(f.credential_did.as_deref(), Some("did:x:1"));
             assert_eq!(f.ial.as_deref(), Some("IAL2"));
@@ -191,7 +192,7 @@ fn uwl_answers_need_the_did_the_stepup_was_for() {
         other => panic!("{other:?}"),
     }
     for u in [user(None), user(Some("")), user(Some("did:x:2"))] {
-        assert!(matches!(classify_uwl(u, None, &h), Outcome::Failed { .. }));
+        assert!(matches!(classify_uwl(&u, None, &h), Outcome::Failed { .. }));
     }
 }
 

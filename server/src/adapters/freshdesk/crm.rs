@@ -140,6 +140,10 @@ impl Crm for FreshdeskClient {
         self.update_custom_fields(contact, &out).await
     }
 
+    async fn ticket_requester(&self, id: u64) -> Result<u64, CrmError> {
+        FreshdeskClient::ticket_requester(self, id).await
+    }
+
     async fn add_note(&self, on: Record, text: &str) -> Result<u64, CrmError> {
         match on {
             Record::Ticket(t) => self.add_private_note(t, text).await,

@@ -260,9 +260,24 @@ impl FreshdeskClient {
         Ok(())
     }
 
+    /// `GET /tickets/{id}`: the ticket's `requester_id`.
+    pub async fn ticket_requester(&self, id: u64) -> Result<u64, CrmError> {
+        let v = self
+            .call(
+                Method::GET,
+                &format!("/tickets/{id}"),
+                None,
+                &format!("ticket {id}"),
+            )
+            .await?;
+        v.get("requester_id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| CrmError::Protocol(format!("ticket {id} has no requester_id")))
+    }
+
     /// A private note on a ticket (visible to agents only).
     pub async fn add_private_note(&self, ticket: u64, text: &str) -> Result<u64, CrmError> {
-        let body = serde_json::json!({ "body": html_escape(text), "private": true });
+        let body = serde_json::json!({ "body": super::note_html::escape(text), "private": true });
         let v = self
             .call(
                 Method::POST,
@@ -287,15 +302,6 @@ impl FreshdeskClient {
         .await?;
         Ok(())
     }
-}
-
-/// A note's body is HTML: the text goes in escaped, line breaks kept.
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\n', "<br>")
 }
 
 /// Freshdesk's error body: `{"description", "errors": [{"field", "message", "code"}]}`, or only
@@ -396,13 +402,5 @@ mod tests {
         );
         assert!(api_base_for_domain("support.acme.com").is_err());
         assert!(api_base_for_domain("").is_err());
-    }
-
-    #[test]
-    fn note_text_is_escaped_html() {
-        assert_eq!(
-            html_escape("<b>Jane</b> & co\nnext"),
-            "&lt;b&gt;Jane&lt;/b&gt; &amp; co<br>next"
-        );
     }
 }

@@ -395,7 +395,7 @@ impl FreshsalesClient {
 
     pub async fn create_note(&self, target: Target, description: &str) -> Result<u64, FsError> {
         let (t, id) = target.parts();
-        let body = json!({ "note": { "description": description, "targetable_type": t, "targetable_id": id } });
+        let body = json!({ "note": { "description": crate::adapters::note_html::escape(description), "targetable_type": t, "targetable_id": id } });
         let v = self
             .call(Method::POST, "/notes", Some(body), "note")
             .await?;

@@ -93,7 +93,7 @@ impl Engine {
         }
         let (conversation, user) = self.bot_conversation(tenant, bot).await?;
         // The chat's own limits, before anything is asked of the CRM.
-        self.spend_chat_start(tenant, &conversation)?;
+        self.spend_chat_start(tenant, &conversation).await?;
         let (contact, phone_left_out) = self.find_or_create(tenant, bot).await?;
         let delivery = bot.delivery.unwrap_or(Delivery::Show);
         let person = &contact.contact;

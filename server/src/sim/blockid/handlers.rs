@@ -19,6 +19,9 @@ use crate::adapters::blockid::{
 };
 
 /// Sets `Date` from the simulator's clock (so a skewed tenant looks skewed).
+/// The account every enrolled customer of the simulated tenant holds their credential in.
+pub const SIM_USER_ID: &str = "customer@example.com";
+
 pub(super) async fn date_header(State(sim): State<BlockIdSim>, mut res: Response) -> Response {
     let fmt = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
@@ -73,7 +76,13 @@ pub(super) async fn community_info(State(sim): State<BlockIdSim>, body: Bytes) -
 
 pub(super) async fn directory(State(sim): State<BlockIdSim>) -> Response {
     sim.count_discovery();
-    let b = sim.base();
+    let b = sim
+        .inner
+        .lock()
+        .faults
+        .foreign_services
+        .clone()
+        .unwrap_or_else(|| sim.base());
     let services = [
         SVC_LICENSES,
         SVC_DOCUVERIFY,
@@ -227,6 +236,13 @@ pub(super) async fn uwl_create(
         if req.origin.auth_page != UWL_AUTH_PAGE {
             return Err(refuse(StatusCode::BAD_REQUEST, "invalid authPage"));
         }
+        // The session's purpose goes beside `origin`; nested in it, the service drops it.
+        if req.origin.metadata.is_some() {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "metadata belongs beside origin, not in it",
+            ));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let client_public = h
             .get(H_PUBLIC_KEY)
@@ -239,6 +255,7 @@ pub(super) async fn uwl_create(
             created_ms: now,
             reply: None,
             client_public,
+            metadata: req.metadata.clone(),
         };
         sim.inner.lock().uwl.insert(id.clone(), session);
         let body = json!({"sessionId": id, "createdTS": now / 1000});
@@ -267,9 +284,20 @@ pub(super) async fn uwl_poll(
         let key = app
             .shared_key(&s.client_public)
             .map_err(|_| refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad client key"))?;
+        let session_info = json!({"createdTS": s.created_ms / 1000, "metadata": s.metadata});
+        if let UwlReply::Posted { data, public_key } = reply {
+            return Ok(Json(json!({
+                "sessionId": s.id,
+                "data": data,
+                "publicKey": public_key,
+                "sessionInfo": session_info,
+            }))
+            .into_response());
+        }
         let (user, ial) = match reply {
+            UwlReply::Posted { .. } => unreachable!("answered above"),
             UwlReply::Approve { did } => (
-                json!({"did": did, "userid": "customer@example.com", "ial": "IAL2",
+                json!({"did": did, "userid": SIM_USER_ID, "ial": "IAL2",
                        "profile": {"firstname": "Jane", "lastname": "Sample"}}),
                 Some("IAL2"),
             ),
@@ -281,7 +309,7 @@ pub(super) async fn uwl_poll(
                 "data": key.encrypt(&serde_json::to_vec(&user).unwrap_or_default()),
                 "publicKey": app.public_key_b64(),
                 "ial": ial,
-                "sessionInfo": {"createdTS": s.created_ms / 1000},
+                "sessionInfo": session_info,
             }))
             .into_response(),
         )
@@ -293,9 +321,6 @@ pub(super) async fn sms(State(sim): State<BlockIdSim>, h: HeaderMap, body: Bytes
     let sent = async {
         sim.admit(&h, &sim.tenant.community_key).await?;
         let t = &sim.tenant;
-        if h.get(H_TENANT_TAG).and_then(|v| v.to_str().ok()) != Some(t.tag.as_str()) {
-            return Err(refuse(StatusCode::UNAUTHORIZED, "unknown tenant tag"));
-        }
         let req: SmsRequest = parse(&body)?;
         if req.tenant_id != t.tenant_id || req.community_id != t.community_id {
             return Err(refuse(
@@ -326,4 +351,96 @@ pub(super) async fn sms(State(sim): State<BlockIdSim>, h: HeaderMap, body: Bytes
         Ok(Json(json!({"messageId": id, "status": "scheduled"})).into_response())
     };
     sent.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `GET {sessions}/session/{id}`: the session as JSON (what 1Kosmos's helper reads with
+/// `fetchSessionInfo`; its fields beyond the id are UNCONFIRMED), or for a browser the page
+/// where "the customer" answers.
+pub(super) async fn uwl_info(
+    State(sim): State<BlockIdSim>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let browser = h
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if browser {
+        return super::pages::liveid(State(sim), Path(id)).await;
+    }
+    let Some(s) = sim.uwl_session(&id) else {
+        return refuse(StatusCode::NOT_FOUND, "session not found").into_response();
+    };
+    Json(json!({
+        "sessionId": s.id,
+        "createdTS": s.created_ms / 1000,
+        "expiresTS": s.created_ms / 1000 + i64::from(UWL_LIFETIME_S.1),
+        "metadata": s.metadata,
+        "answered": s.reply.is_some(),
+    }))
+    .into_response()
+}
+
+/// `POST {sessions}/session/{id}/authenticate`: the BlockID app's answer (the helper's
+/// `authenticateSession`): `{data, publicKey, did, appid, ial?}`, `data` encrypted to the
+/// session's creator with the app's key. A second answer, or one for an expired session, is
+/// refused.
+pub(super) async fn uwl_authenticate(
+    State(sim): State<BlockIdSim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "invalid body").into_response();
+    };
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (data, public_key, did) = (field("data"), field("publicKey"), field("did"));
+    if data.is_empty() || public_key.is_empty() || did.is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "data, publicKey and did are required",
+        )
+        .into_response();
+    }
+    match sim.answer_uwl(&id, UwlReply::Posted { data, public_key }) {
+        Ok(()) => Json(json!({"sessionId": id, "status": "authenticated"})).into_response(),
+        Err(_) => refuse(
+            StatusCode::CONFLICT,
+            "no such open session, or already answered",
+        )
+        .into_response(),
+    }
+}
+
+/// `GET {adminconsole}/api/r1/community/{community}/userdid/{did}/userinfo`: the tenant's user
+/// directory for a DID (encrypted under the community's key, with `X-TenantTag`): the accounts
+/// that hold the credential; 404 for a DID nobody enrolled.
+pub(super) async fn user_by_did(
+    State(sim): State<BlockIdSim>,
+    h: HeaderMap,
+    Path((community, did)): Path<(String, String)>,
+) -> Response {
+    let answer = async {
+        let key = sim.admit(&h, &sim.tenant.community_key).await?;
+        let t = &sim.tenant;
+        if h.get(H_TENANT_TAG).and_then(|v| v.to_str().ok()) != Some(t.tag.as_str()) {
+            return Err(refuse(StatusCode::UNAUTHORIZED, "unknown tenant tag"));
+        }
+        if community != t.community {
+            return Err(refuse(StatusCode::NOT_FOUND, "community not found"));
+        }
+        if !sim.enrolled().contains(&did) {
+            return Err(refuse(StatusCode::NOT_FOUND, "user not found"));
+        }
+        Ok(sealed(
+            &key,
+            &json!({"did": did, "userIdList": [SIM_USER_ID], "status": "active"}),
+        ))
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -130,6 +130,7 @@ pub async fn liveid(State(sim): State<BlockIdSim>, Path(id): Path<String>) -> Re
         let what = match r {
             UwlReply::Approve { .. } => "approved",
             UwlReply::Deny => "declined",
+            UwlReply::Posted { .. } => "answered",
         };
         format!("<p class=done data-testid=session-state>You {what} this request.</p>")
     } else if left == 0 {

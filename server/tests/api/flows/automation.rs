@@ -59,7 +59,7 @@ async fn workflow_contact_created(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &json!({"event": "onContactCreate", "data": {"contact": {"id": 11}}}),
+            &json!({"event": "onContactCreate", "account_url": w.account_url(), "data": {"contact": {"id": 11}}}),
         )
         .await;
     assert_eq!(ok(res).await["result"]["outcome"], "policy_off");
@@ -342,7 +342,7 @@ async fn automation_delivery(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &json!({"event": "onContactCreate", "data": {"contact": {"id": 11}}}),
+            &json!({"event": "onContactCreate", "account_url": w.account_url(), "data": {"contact": {"id": 11}}}),
         )
         .await;
     let r = ok(res).await;
@@ -378,7 +378,7 @@ async fn automation_delivery(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &json!({"event": "onContactCreate", "data": {"contact": {"id": 12}}}),
+            &json!({"event": "onContactCreate", "account_url": w.account_url(), "data": {"contact": {"id": 12}}}),
         )
         .await;
     let r = ok(res).await;

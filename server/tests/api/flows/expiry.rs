@@ -116,8 +116,8 @@ async fn lapse_without_reverify(db: Db) {
 }
 
 /// The forwarder's `onContactUpdate` with `changes`.
-fn contact_update(changes: Value) -> Value {
-    json!({"event": "onContactUpdate", "data": {"contact": {"id": 11},
+fn contact_update(w: &World, changes: Value) -> Value {
+    json!({"event": "onContactUpdate", "account_url": w.account_url(), "data": {"contact": {"id": 11},
         "changes": {"model_changes": changes}}})
 }
 
@@ -135,7 +135,7 @@ async fn identity_change(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &contact_update(json!({"first_name": ["Ada", "Augusta"]})),
+            &contact_update(&w, json!({"first_name": ["Ada", "Augusta"]})),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -159,7 +159,7 @@ async fn identity_change(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &contact_update(json!({"job_title": ["CTO", "CEO"]})),
+            &contact_update(&w, json!({"job_title": ["CTO", "CEO"]})),
         )
         .await;
     let r: Value = res.json().await.unwrap();
@@ -173,7 +173,7 @@ async fn identity_change(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &contact_update(json!({"last_name": ["Lovelace", "King"]})),
+            &contact_update(&w, json!({"last_name": ["Lovelace", "King"]})),
         )
         .await;
     let r: Value = res.json().await.unwrap();
@@ -196,4 +196,107 @@ async fn identity_change(db: Db) {
         .unwrap()
     })
     .await;
+}
+
+/// Sets a session's provider expiry (`None`: unknown) and its creation time.
+async fn backdate(w: &World, id: &str, expires_at: Option<i64>, created_at: Option<i64>) {
+    let pool = w.app.engine().store.pool();
+    sqlx::query("UPDATE verifications SET session_expires_at = $1 WHERE id = $2")
+        .bind(expires_at)
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    if let Some(at) = created_at {
+        sqlx::query("UPDATE verifications SET created_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+both!(
+    a_session_the_provider_never_answers_expires_locally_after_a_grace_and_frees_the_contact,
+    provider_silent_past_the_end
+);
+async fn provider_silent_past_the_end(db: Db) {
+    let settings = idv_server::services::Settings {
+        idv_poll: vec![std::time::Duration::from_millis(50)],
+        pending_grace: std::time::Duration::from_secs(60),
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
+        return;
+    };
+    // Every read of the provider fails: no answer will ever come.
+    w.ks.set_faults(idv_server::sim::kosmos::KosmosFaults {
+        read_error_rate: 1.0,
+        ..Default::default()
+    });
+    let v = w.start_idv(11).await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let now = idv_server::clock::now_ms();
+    // Just past the session's end, a late answer may still come: it waits.
+    backdate(&w, &id, Some(now - 1_000), None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let s = w.json("/api/v1/contacts/11/status").await;
+    assert_eq!(s["status"], "pending", "{s}");
+    // Past the grace it reads expired, the CRM follows, and the contact can start again.
+    backdate(&w, &id, Some(now - 61_000), None).await;
+    let s = w
+        .until("/api/v1/contacts/11/status", |s| s["status"] == "expired")
+        .await;
+    assert_eq!(s["current"]["id"], id.as_str(), "{s}");
+    w.until_crm("the expired state in the contact's field", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "expired"
+    })
+    .await;
+    let again = w.start_idv(11).await;
+    assert_ne!(again["id"], id.as_str());
+    assert_eq!(w.ks.sessions().len(), 2);
+}
+
+both!(
+    a_step_up_with_no_known_end_stops_being_polled_after_the_longest_a_session_may_wait,
+    stepup_without_an_end
+);
+async fn stepup_without_an_end(db: Db) {
+    let settings = idv_server::services::Settings {
+        stepup_poll: std::time::Duration::from_millis(50),
+        ..test_settings()
+    };
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
+        return;
+    };
+    let v = verified(&w).await;
+    assert!(!v.is_empty());
+    w.ks.set_faults(idv_server::sim::kosmos::KosmosFaults {
+        read_error_rate: 1.0,
+        ..Default::default()
+    });
+    let res = w.post("/api/v1/deals/501/step-up", json!({})).await;
+    assert_eq!(res.status(), 201);
+    let s: Value = res.json().await.unwrap();
+    let id = s["id"].as_str().unwrap().to_string();
+    let nine_days_ago = idv_server::clock::now_ms() - 9 * 24 * 3600 * 1000;
+    backdate(&w, &id, None, Some(nine_days_ago)).await;
+    let deal = w
+        .until("/api/v1/deals/501/status", |d| {
+            d["stepup"]["state"] == "expired"
+        })
+        .await;
+    assert_eq!(deal["stepup"]["id"], id.as_str(), "{deal}");
+    // No more reads: the attempts counter stands still.
+    let attempts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT poll_attempts FROM verifications WHERE id = $1")
+            .bind(&id)
+            .fetch_one(w.app.engine().store.pool())
+            .await
+            .unwrap()
+    };
+    let before = attempts().await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(attempts().await, before);
 }

@@ -378,3 +378,45 @@ async fn desk_install_input(db: Db) {
     let msg = assert_error(res, 422, "unprocessable").await;
     assert!(msg.contains("Freshdesk address"), "{msg}");
 }
+
+both!(
+    a_result_is_noted_only_on_a_ticket_the_contact_raised,
+    ticket_of_another_contact
+);
+async fn ticket_of_another_contact(db: Db) {
+    let Some(d) = Desk::installed(db, Policy::default()).await else {
+        return;
+    };
+    // Another customer of the desk; the ticket is Jane's.
+    d.fd.seed_contact(
+        DOMAIN,
+        4242,
+        "Mallory Other",
+        "mallory@example.com",
+        "+44 20 7946 0999",
+    );
+    let res = d
+        .post(
+            "/api/v1/contacts/4242/verifications",
+            json!({"ticket_id": TICKET, "delivery": "email"}),
+        )
+        .await;
+    let msg = assert_error(res, 422, "unprocessable").await;
+    assert!(msg.contains("another contact"), "{msg}");
+    let res = d
+        .post(
+            &format!("/api/v1/contacts/{REQUESTER}/verifications"),
+            json!({"ticket_id": 999_999, "delivery": "email"}),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    assert!(d.w.ks.sessions().is_empty(), "no session started");
+    // The requester's own ticket is fine.
+    let res = d
+        .post(
+            &format!("/api/v1/contacts/{REQUESTER}/verifications"),
+            json!({"ticket_id": TICKET, "delivery": "email"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}

@@ -159,26 +159,26 @@ async fn forwarder_events(db: Db) {
     let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
         return;
     };
-    let key = idv_server::http::auth::hash_token(&w.token);
+    let key = crate::world::app_key(&w.token, "/hooks/freshworks");
     let body = serde_json::to_vec(
         &json!({"event": "onContactCreate", "account_url": w.account_url(),
         "data": {"contact": {"id": 12}}}),
     )
     .unwrap();
     let now = idv_server::clock::now_secs();
-    let send = |key: String, id: &'static str| {
+    let send = |key: Vec<u8>, id: &'static str| {
         let mut req = w
             .http
             .post(w.url("/hooks/freshworks"))
             .bearer_auth(&w.token)
             .header("content-type", "application/json");
-        for (k, v) in webhook::headers(key.as_bytes(), id, now, &body) {
+        for (k, v) in webhook::headers(&key, id, now, &body) {
             req = req.header(k, v);
         }
         req.body(body.clone()).send()
     };
     assert_error(
-        send("wrong".into(), "evt-1").await.unwrap(),
+        send(b"wrong".to_vec(), "evt-1").await.unwrap(),
         401,
         "unauthorized",
     )

@@ -4,10 +4,14 @@
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use std::time::Duration;
+
+use idv_server::{services::Policy, sim::freshsales::FsFaults};
+
 use crate::{
     both,
     helpers::Db,
-    world::{spawn_world, World, FS_KEY, TENANT},
+    world::{spawn_world, spawn_world_with, test_settings, World, ALIAS, FS_KEY, TENANT},
 };
 
 /// The tenant's stored policy and whether it is installed.
@@ -97,9 +101,8 @@ async fn signed_install(db: Db) {
 
     // The same signed request again (a replay) is refused.
     let body = serde_json::to_vec(&json!({"account_url": w.account_url()})).unwrap();
-    let hash = idv_server::http::auth::hash_token(&w.token);
     let headers = idv_server::webhook::headers(
-        hash.as_bytes(),
+        &crate::world::app_key(&w.token, "/api/v1/uninstall"),
         "msg_replayed",
         idv_server::clock::now_secs(),
         &body,
@@ -158,6 +161,7 @@ async fn install_form_switches(db: Db) {
         "validity_days": 180, "default_ial": "IAL2", "min_ial": "IAL2",
         "automation_delivery": "email", "reverify_on_expiry": true,
         "invalidate_on_identity_change": true, "identity_mismatch": "review",
+        "publish_credential_did": true,
         // Freshdesk's switches (a Freshsales install leaves them at their defaults).
         "verify_new_tickets": false, "ticket_types": [], "ticket_group_ids": [],
         "fresh_minutes": 30,
@@ -301,4 +305,133 @@ async fn uninstalled_token(db: Db) {
         before,
         "no session started after uninstall"
     );
+}
+
+both!(
+    a_signed_event_replayed_to_install_or_uninstall_is_refused_and_changes_nothing,
+    event_replayed_as_uninstall
+);
+async fn event_replayed_as_uninstall(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // A forwarded event as the serverless code signs it, captured on its way (its body holds the
+    // account URL, like an uninstall's), sent to the uninstall and install endpoints instead.
+    let body = serde_json::to_vec(
+        &json!({"event": "onContactCreate", "account_url": w.account_url(),
+        "data": {"contact": {"id": 12}}}),
+    )
+    .unwrap();
+    let headers = idv_server::webhook::headers(
+        &crate::world::app_key(&w.token, "/hooks/freshworks"),
+        "msg_captured",
+        idv_server::clock::now_secs(),
+        &body,
+    );
+    for path in ["/api/v1/uninstall", "/api/v1/install"] {
+        let mut req = w
+            .http
+            .post(w.url(path))
+            .bearer_auth(&w.token)
+            .header("content-type", "application/json")
+            .header("x-freshsales-api-key", FS_KEY);
+        for (k, v) in &headers {
+            req = req.header(*k, v);
+        }
+        let (status, body) = error_of(req.body(body.clone()).send().await.unwrap()).await;
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    assert_eq!(tenant_state(&w).await.1, 1, "still installed");
+    // An uninstall signed as such but carrying more than the account is refused too.
+    let res = w
+        .post_signed(
+            "/api/v1/uninstall",
+            &[],
+            &json!({"account_url": w.account_url(), "event": "onContactCreate"}),
+        )
+        .await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(tenant_state(&w).await.1, 1, "still installed");
+}
+
+both!(
+    two_installs_racing_on_a_new_tenant_leave_it_pinned_and_connected_to_one_account,
+    install_race
+);
+async fn install_race(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    // A tenant not yet pinned; a second account the same twin serves; slow calls, so both
+    // installs pass the early account check before either writes.
+    sqlx::query("UPDATE tenants SET account_url = NULL WHERE id = $1")
+        .bind(TENANT)
+        .execute(w.app.state.store.pool())
+        .await
+        .unwrap();
+    w.fs.add_account("other", "other-key", 1_000);
+    let other = w.account_url().replace(&format!("/a/{ALIAS}"), "/a/other");
+    w.fs.set_faults(FsFaults {
+        latency: Duration::from_millis(300),
+        ..Default::default()
+    });
+    let first = w.install(FS_KEY, &json!({"account_url": w.account_url()}));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        w.install("other-key", &json!({"account_url": other})).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.status(), 200);
+    let (status, body) = error_of(second).await;
+    assert_eq!(status, 403, "{body}");
+    w.fs.set_faults(FsFaults::default());
+    let row = sqlx::query("SELECT account_url, freshsales_base_url FROM tenants WHERE id = $1")
+        .bind(TENANT)
+        .fetch_one(w.app.state.store.pool())
+        .await
+        .unwrap();
+    let (pinned, base): (String, String) = (row.get(0), row.get(1));
+    assert_eq!(pinned, w.account_url().to_ascii_lowercase());
+    assert!(
+        base.contains(&format!("/a/{ALIAS}/")),
+        "connected to {base}"
+    );
+}
+
+both!(
+    a_forwarded_event_of_another_account_or_of_none_acts_on_nothing,
+    event_of_another_account
+);
+async fn event_of_another_account(db: Db) {
+    let policy = Policy {
+        auto_verify_on_create: true,
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let other = w.account_url().replace(&format!("/a/{ALIAS}"), "/a/other");
+    let event = |account: Option<&str>| {
+        let mut e = json!({"event": "onContactCreate", "data": {"contact": {"id": 12}}});
+        if let Some(a) = account {
+            e["account_url"] = json!(a);
+        }
+        e
+    };
+    let res = w
+        .post_signed("/hooks/freshworks", &[], &event(Some(&other)))
+        .await;
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 403, "{body}");
+    let res = w.post_signed("/hooks/freshworks", &[], &event(None)).await;
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(w.ks.sessions().is_empty(), "nothing started");
+    // The account's own event (its URL as the platform spells it) is acted on.
+    let own = format!("{}/", w.account_url().to_ascii_uppercase());
+    let res = w
+        .post_signed("/hooks/freshworks", &[], &event(Some(&own)))
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(w.ks.sessions().len(), 1);
 }

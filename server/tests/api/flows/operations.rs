@@ -137,17 +137,20 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
         return;
     };
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    let id = v["id"].as_str().unwrap();
+    w.customer(id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
     w.until_crm("fields", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
     })
     .await;
-    let did = w.fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_credential_did"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let did =
+        w.ks.sessions()
+            .into_iter()
+            .find(|s| s.reference == id)
+            .and_then(|s| s.did)
+            .expect("the provider's credential");
     let file = w.db_file();
     let mut bytes = std::fs::read(&file).unwrap();
     bytes.extend(std::fs::read(format!("{}-wal", file.display())).unwrap_or_default());

@@ -118,7 +118,7 @@ async fn forwarded_once(db: Db) {
         .post_signed(
             "/hooks/freshworks",
             &[],
-            &json!({"event": "onContactCreate", "data": {"contact": {"id": 14}}}),
+            &json!({"event": "onContactCreate", "account_url": w.account_url(), "data": {"contact": {"id": 14}}}),
         )
         .await;
     assert_eq!(res.status(), 200);

@@ -54,10 +54,8 @@ async fn verify_identity(db: Db) {
     assert_eq!(cf["cf_idv_document_type"], "drivers_license");
     assert_eq!(cf["cf_idv_liveid_enrolled"], "true");
     assert_eq!(cf["cf_idv_match_confidence"], 94.0);
-    assert!(cf["cf_idv_credential_did"]
-        .as_str()
-        .unwrap()
-        .starts_with("did:"));
+    // The credential DID stays in the backend unless the admin asked to publish it.
+    assert!(cf["cf_idv_credential_did"].is_null(), "{cf}");
     w.until_crm("the result note", |fs| {
         fs.with(ALIAS, |a| a.notes.len()).unwrap() == 1
     })
@@ -347,4 +345,86 @@ async fn claimed_actor(db: Db) {
         note.contains("by automation (as the widget reports)"),
         "{note}"
     );
+}
+
+both!(
+    markup_from_the_rep_or_the_provider_arrives_in_the_crm_note_as_text,
+    note_markup
+);
+async fn note_markup(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let by = "<img src=x onerror=alert(1)>";
+    let res = w
+        .post(
+            "/api/v1/contacts/11/verifications",
+            json!({"requested_by": by}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    w.ks.complete(
+        &w.provider_session(id),
+        &idv_server::sim::kosmos::Outcome {
+            outcome: "failed".into(),
+            reason: Some("<script>steal()</script> & more".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let note = |fs: &idv_server::sim::freshsales::FreshsalesSim| {
+        fs.with(ALIAS, |a| {
+            a.notes
+                .iter()
+                .map(|n| n["description"].as_str().unwrap_or("").to_string())
+                .find(|d| d.contains(id))
+        })
+        .unwrap()
+    };
+    w.until_crm("the result's note", |fs| {
+        note(fs).is_some_and(|d| d.contains("failed"))
+    })
+    .await;
+    let text = note(&w.fs).unwrap();
+    assert!(
+        !text.contains("<img") && !text.contains("<script"),
+        "{text}"
+    );
+    assert!(
+        text.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("&lt;script&gt;steal()&lt;/script&gt; &amp; more"),
+        "{text}"
+    );
+}
+
+both!(
+    the_credential_did_reaches_the_crm_only_when_the_admin_publishes_it,
+    did_published
+);
+async fn did_published(db: Db) {
+    let policy = Policy {
+        publish_credential_did: true,
+        ..Policy::default()
+    };
+    let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
+        return;
+    };
+    let v = w.start_idv(11).await;
+    let id = v["id"].as_str().unwrap();
+    w.customer(id, "verified");
+    let did =
+        w.ks.sessions()
+            .into_iter()
+            .find(|s| s.reference == id)
+            .and_then(|s| s.did)
+            .expect("the provider's credential");
+    w.until_crm("the DID in its field", |fs| {
+        fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_credential_did"] == did.as_str()
+    })
+    .await;
 }

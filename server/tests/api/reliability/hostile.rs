@@ -89,7 +89,7 @@ mod hostile_input {
                         let key = if route == 7 {
                             KS_SECRET.as_bytes().to_vec()
                         } else {
-                            idv_server::http::auth::hash_token(&w.token).into_bytes()
+                            crate::world::app_key(&w.token, &path)
                         };
                         let msg = idv_server::domain::ids::new_id("msg");
                         let mut req = req

@@ -259,3 +259,44 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
     assert!(sent.0 + sent.1 >= 40, "every note sent: {sent:?}");
     second.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_replicas_together_admit_one_tenants_start_limit() {
+    let Some(w) = spawn_world_with(Db::Postgres, test_settings(), Policy::default()).await else {
+        return;
+    };
+    let second = second_replica(&w, test_settings()).await;
+    let limits = idv_server::services::tenant::StartLimits {
+        tenant_per_minute: 2,
+        ..crate::world::generous_start_limits()
+    };
+    idv_server::services::tenant::set_start_limits(&w.app.engine().store, TENANT, &limits)
+        .await
+        .unwrap();
+    w.app.engine().forget_clients(TENANT);
+    second.engine().forget_clients(TENANT);
+    w.fs.seed_contact(
+        ALIAS,
+        13,
+        "Katherine",
+        "Johnson",
+        "katherine@example.com",
+        "+1 757 555 0113",
+    );
+    let start = |base: String, contact: u64| {
+        w.http
+            .post(format!("{base}/api/v1/contacts/{contact}/verifications"))
+            .bearer_auth(&w.token)
+            .json(&serde_json::json!({}))
+            .send()
+    };
+    // Two starts on one replica spend the account's minute; the other replica knows it.
+    assert_eq!(start(w.app.url(), 11).await.unwrap().status(), 201);
+    assert_eq!(start(second.url(), 12).await.unwrap().status(), 201);
+    let res = start(second.url(), 13).await.unwrap();
+    assert_eq!(res.status(), 429, "{}", res.text().await.unwrap());
+    let res = start(w.app.url(), 13).await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert_eq!(w.ks.sessions().len(), 2);
+    second.stop().await.unwrap();
+}

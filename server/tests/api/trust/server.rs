@@ -48,6 +48,7 @@ async fn slowloris_connection_with_partial_headers_is_closed_after_the_header_ti
     let (addr, _stop) = serve(ConnLimits {
         header_read_timeout: Duration::from_secs(1),
         max_connections: 16,
+        max_per_peer: 0,
     })
     .await;
     let mut slow = TcpStream::connect(addr).await.unwrap();
@@ -77,6 +78,7 @@ async fn connections_over_the_cap_are_refused_at_once_and_served_again_when_slot
     let (addr, _stop) = serve(ConnLimits {
         header_read_timeout: Duration::from_secs(600),
         max_connections: 2,
+        max_per_peer: 0,
     })
     .await;
     // Two idle connections take both slots (each started a request, so the server holds them).
@@ -131,4 +133,75 @@ async fn connections_over_the_cap_are_refused_at_once_and_served_again_when_slot
         served,
         "connections are served again once the held ones close"
     );
+}
+
+/// A connection from `ip` (a loopback address of its own) that has started a request.
+async fn held_from(ip: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((ip, 0))).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    s
+}
+
+/// What a new connection from `ip` is answered with.
+async fn answer_from(ip: [u8; 4], addr: SocketAddr) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((ip, 0))).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let _ = s
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await;
+    read_until_closed(&mut s, Duration::from_secs(30))
+        .await
+        .expect("the server answers and closes")
+}
+
+#[tokio::test]
+async fn one_client_cannot_take_every_slot_others_are_still_served() {
+    let (addr, _stop) = serve(ConnLimits {
+        header_read_timeout: Duration::from_secs(600),
+        max_connections: 16,
+        max_per_peer: 3,
+    })
+    .await;
+    // One client holds its three connections (requests started, never finished).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(held_from([127, 0, 0, 2], addr).await);
+    }
+    // Its fourth is refused at once, whenever the server has taken in the three.
+    let mut refused = None;
+    for _ in 0..100 {
+        let answer = answer_from([127, 0, 0, 2], addr).await;
+        if !answer.starts_with("HTTP/1.1 200") {
+            refused = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("a fourth connection from the same client is refused");
+    assert!(
+        refused.is_empty() || refused.starts_with("HTTP/1.1 503"),
+        "{refused}"
+    );
+    // Another client is served meanwhile, with slots to spare in all.
+    let other = answer_from([127, 0, 0, 3], addr).await;
+    assert!(other.starts_with("HTTP/1.1 200"), "{other}");
+    // When the first client lets go, it is served again.
+    drop(held);
+    let mut served = false;
+    for _ in 0..200 {
+        if answer_from([127, 0, 0, 2], addr)
+            .await
+            .starts_with("HTTP/1.1 200")
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served, "served again once its connections closed");
 }

@@ -107,6 +107,18 @@ impl BlockIdClient {
                 "the tenant's {name} service is not an https URL"
             )));
         }
+        // Nor to a host outside the tenant's 1Kosmos domain: the calls carry the licence key.
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        if !within_tenant_domain(&self.dns, &host) {
+            return Err(ProviderError::Protocol(format!(
+                "the tenant's {name} service is on {host:?}, outside the 1Kosmos domain of \
+                 {}: refused",
+                self.dns
+            )));
+        }
         Ok(url.clone())
     }
 
@@ -176,4 +188,50 @@ fn fresh<T: Clone>(slot: &Mutex<Option<Cached<T>>>, ttl: Duration) -> Option<T> 
         .as_ref()
         .filter(|c| c.at.elapsed() < ttl)
         .map(|c| c.value.clone())
+}
+
+/// Whether a service `host` from the tenant's directory belongs to the tenant `dns`: the same
+/// host, or a host under the domain the tenant's name sits in (`acme.1kosmos.net` →
+/// `*.1kosmos.net`). An IP address or a one-label host matches only itself. Which hosts a real
+/// directory names is UNCONFIRMED beyond the tenant's own; this is the one place to widen.
+pub(super) fn within_tenant_domain(dns: &str, host: &str) -> bool {
+    let dns = dns.to_ascii_lowercase();
+    if host.is_empty() {
+        return false;
+    }
+    if host == dns {
+        return true;
+    }
+    if dns.parse::<std::net::IpAddr>().is_ok() || host.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    match dns.split_once('.') {
+        Some((_, parent)) if parent.contains('.') => {
+            host == parent || host.ends_with(&format!(".{parent}"))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_tenant_domain;
+
+    #[test]
+    fn services_stay_within_the_tenants_domain() {
+        for (dns, host, ok) in [
+            ("acme.1kosmos.net", "acme.1kosmos.net", true),
+            ("acme.1kosmos.net", "sessions.1kosmos.net", true),
+            ("acme.1kosmos.net", "1kosmos.net", true),
+            ("acme.1kosmos.net", "evil.example", false),
+            ("acme.1kosmos.net", "1kosmos.net.evil.example", false),
+            ("acme.1kosmos.net", "evil1kosmos.net", false),
+            ("acme.1kosmos.net", "", false),
+            ("127.0.0.1", "127.0.0.1", true),
+            ("127.0.0.1", "127.0.0.2", false),
+            ("localhost", "evil.localhost", false),
+        ] {
+            assert_eq!(within_tenant_domain(dns, host), ok, "{dns} → {host}");
+        }
+    }
 }
