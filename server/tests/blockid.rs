@@ -253,9 +253,7 @@ mod blockid_contract {
         for reply in [
             Some(UwlReply::Approve { did: did.into() }),
             Some(UwlReply::Deny),
-            Some(UwlReply::Approve {
-                did: t.sim.enrol(),
-            }),
+            Some(UwlReply::Approve { did: t.sim.enrol() }),
             None,
         ] {
             let s = t.client.create_liveid(&liveid(did)).await.unwrap();
@@ -358,8 +356,10 @@ mod blockid_contract {
         );
         let res = reqwest::Client::new()
             .post(format!("{}/authenticate", s.qr_payload.clone().unwrap()))
-            .json(&serde_json::json!({"data": data, "publicKey": forger.public_key_b64(),
-                "did": did, "appid": "com.1kosmos.blockid"}))
+            .json(
+                &serde_json::json!({"data": data, "publicKey": forger.public_key_b64(),
+                "did": did, "appid": "com.1kosmos.blockid"}),
+            )
             .send()
             .await
             .unwrap();
@@ -386,7 +386,16 @@ mod blockid_contract {
         let s = t.client.create_liveid(&liveid(&did)).await.unwrap();
         let qr = s.qr_payload.clone().unwrap();
         let http = reqwest::Client::new();
-        let page = http.get(&qr).send().await.unwrap().text().await.unwrap();
+        // A browser (the demo's customer) gets the page; a client, the session's JSON.
+        let page = http
+            .get(&qr)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains(&did), "the page offers the enrolled DID");
         let form = [("answer", "approve"), ("did", did.as_str())];
         assert!(http

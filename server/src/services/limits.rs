@@ -138,7 +138,11 @@ impl Engine {
     /// Takes a token from the shared bucket `key` of shape `shape`, or refuses with `message`
     /// and when to retry (429).
     async fn take(&self, key: &str, shape: BudgetShape, message: String) -> Result<()> {
-        match self.store.take_budget(key, &shape, crate::clock::now_ms()).await? {
+        match self
+            .store
+            .take_budget(key, &shape, crate::clock::now_ms())
+            .await?
+        {
             Ok(()) => Ok(()),
             Err(wait_ms) => {
                 self.metrics.starts_limited.inc();
@@ -194,7 +198,11 @@ impl Engine {
     /// Takes a token of a chat bot's call in `conversation`: the conversation's, then the
     /// tenant's chat bucket (apart from the buckets reps and automation spend), or says when to
     /// retry (429 with `Retry-After`).
-    pub(super) async fn spend_chat_start(&self, tenant: &TenantRow, conversation: &str) -> Result<()> {
+    pub(super) async fn spend_chat_start(
+        &self,
+        tenant: &TenantRow,
+        conversation: &str,
+    ) -> Result<()> {
         let limits = tenant.start_limits;
         self.take(
             &key_of("conversation", &tenant.id, conversation),

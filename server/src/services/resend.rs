@@ -63,7 +63,8 @@ impl Engine {
                     contact: v.contact_id,
                     forced: false,
                 },
-            ).await?;
+            )
+            .await?;
             // The link goes to the CRM's addresses, never to what the request says.
             let (person, _) = self
                 .person_to_verify(tenant, v.contact_id, req.contact.as_ref())

@@ -280,7 +280,8 @@ impl Engine {
                     contact,
                     forced: req.force,
                 },
-            ).await?;
+            )
+            .await?;
         }
         // Who is verified, and where the link goes, is the CRM's record: never what the
         // request says about the contact (404 when the CRM does not know it).

@@ -89,7 +89,8 @@ impl Engine {
                 contact,
                 forced: false,
             },
-        ).await?;
+        )
+        .await?;
         let provider = self.provider(tenant)?;
         let id = uid("ver");
         let inserted = self

@@ -241,7 +241,11 @@ impl BlockIdClient {
 
     /// Whether the tenant's user directory holds `did` for the account `userid` (or, with no
     /// `userid`, for any account, as the helper takes the directory's first).
-    async fn answered_by_holder(&self, did: &str, userid: Option<&str>) -> Result<bool, ProviderError> {
+    async fn answered_by_holder(
+        &self,
+        did: &str,
+        userid: Option<&str>,
+    ) -> Result<bool, ProviderError> {
         let info = self.community().await?;
         let admin = self.service(SVC_ADMINCONSOLE).await?;
         let key = self

@@ -248,7 +248,8 @@ async fn provider_silent_past_the_end(db: Db) {
     let s = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "expired")
         .await;
-    assert_eq!(s["current"]["id"], id.as_str(), "{s}");
+    assert_eq!(s["history"][0]["id"], id.as_str(), "{s}");
+    assert_eq!(s["history"][0]["state"], "expired", "{s}");
     w.until_crm("the expired state in the contact's field", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "expired"
     })

@@ -375,7 +375,8 @@ async fn install_race(db: Db) {
         latency: Duration::from_millis(300),
         ..Default::default()
     });
-    let first = w.install(FS_KEY, &json!({"account_url": w.account_url()}));
+    let own = json!({"account_url": w.account_url()});
+    let first = w.install(FS_KEY, &own);
     let second = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         w.install("other-key", &json!({"account_url": other})).await

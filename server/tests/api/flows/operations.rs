@@ -149,7 +149,7 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
         w.ks.sessions()
             .into_iter()
             .find(|s| s.reference == id)
-            .and_then(|s| s.did)
+            .and_then(|s| s.result["credential_did"].as_str().map(str::to_string))
             .expect("the provider's credential");
     let file = w.db_file();
     let mut bytes = std::fs::read(&file).unwrap();

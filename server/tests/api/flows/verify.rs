@@ -421,7 +421,7 @@ async fn did_published(db: Db) {
         w.ks.sessions()
             .into_iter()
             .find(|s| s.reference == id)
-            .and_then(|s| s.did)
+            .and_then(|s| s.result["credential_did"].as_str().map(str::to_string))
             .expect("the provider's credential");
     w.until_crm("the DID in its field", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_credential_did"] == did.as_str()
