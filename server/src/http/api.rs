@@ -359,8 +359,7 @@ async fn signed_by_the_app(
     })?;
     if !state
         .engine
-        .store
-        .record_delivery(&tenant.id, "install", &verified.id)
+        .first_app_request(&tenant.id, &verified.id)
         .await?
     {
         return Err(AppError::Conflict(

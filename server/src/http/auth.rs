@@ -1,6 +1,9 @@
 //! Tenant authentication: `Authorization: Bearer <token>`, token stored only as its SHA-256.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRequestParts, RawPathParams},
+    http::{request::Parts, HeaderMap},
+};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -10,6 +13,9 @@ use crate::{
     services::TenantRow,
     AppState,
 };
+
+/// The header a workflow (and a chat bot) sends the tenant's webhook secret in.
+pub const AUTOMATOR_SECRET_HEADER: &str = "x-idv-webhook-secret";
 
 /// Longest token accepted before it is even hashed.
 const MAX_TOKEN_LEN: usize = 256;
@@ -77,6 +83,75 @@ impl FromRequestParts<AppState> for AuthTenant {
         }
         Ok(Self(row))
     }
+}
+
+/// The tenant a hook's path names (`{tenant}`), through the engine's cache: a malformed or
+/// unknown id is a 404.
+#[derive(Debug, Clone)]
+pub struct PathTenant(pub TenantRow);
+
+impl FromRequestParts<AppState> for PathTenant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("path: {e}")))?;
+        let id = params
+            .iter()
+            .find(|(k, _)| *k == "tenant")
+            .map(|(_, v)| v.to_string())
+            .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+        super::extract::check_tenant_id(&id)?;
+        tracing::Span::current().record("tenant", id.as_str());
+        let row = state
+            .engine
+            .tenant(&id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
+        Ok(Self(row))
+    }
+}
+
+/// A [`PathTenant`] whose workflow webhook secret the request carries
+/// (`X-IDV-Webhook-Secret`, the one before the last rotation during its grace): a Workflow
+/// Automator's or a chat bot's call.
+#[derive(Debug, Clone)]
+pub struct AutomatorTenant(pub TenantRow);
+
+impl FromRequestParts<AppState> for AutomatorTenant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let PathTenant(row) = PathTenant::from_request_parts(parts, state).await?;
+        check_automator_secret(&row, &parts.headers)?;
+        Ok(Self(row))
+    }
+}
+
+fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(expected) = &row.automator_secret else {
+        return Err(AppError::Unauthorized(
+            "this tenant has no workflow webhook secret; the operator sets one with `server tenant add`".into(),
+        ));
+    };
+    let given = headers
+        .get(AUTOMATOR_SECRET_HEADER)
+        .ok_or_else(|| AppError::Unauthorized("missing X-IDV-Webhook-Secret header".into()))?
+        .as_bytes();
+    // The secret before the last rotation is still accepted while its grace period lasts.
+    let matches = std::iter::once(expected)
+        .chain(row.automator_secret_previous.as_ref())
+        .fold(subtle::Choice::from(0), |any, s| {
+            any | given.ct_eq(s.expose_secret().as_bytes())
+        });
+    if !bool::from(matches) {
+        return Err(AppError::Unauthorized(
+            "the X-IDV-Webhook-Secret header is wrong".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn bearer_token(parts: &Parts) -> Result<&str> {

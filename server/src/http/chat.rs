@@ -24,12 +24,12 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    extract::{parse_json, TenantId, TenantVerification},
-    hooks::{check_automator_secret, path_tenant},
+    auth::{AutomatorTenant, PathTenant},
+    extract::{parse_json, TenantVerification},
 };
 use crate::{
     error::{AppError, Result},
-    services::chat,
+    services::{chat, deliveries::HookAnswer},
     AppState,
 };
 
@@ -71,12 +71,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn bot_start(
     State(state): State<AppState>,
-    tenant: TenantId,
+    AutomatorTenant(row): AutomatorTenant,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<chat::BotAnswer>> {
-    let row = path_tenant(&state, tenant).await?;
-    check_automator_secret(&row, &headers)?;
     let value: Value = parse_json(&headers, &body, false)?;
     let bot = chat::from_bot(&value).map_err(AppError::Unprocessable)?;
     Ok(Json(state.engine.bot_start(&row, &bot).await?))
@@ -102,11 +100,9 @@ async fn bot_start(
 async fn bot_state(
     State(state): State<AppState>,
     path: TenantVerification,
-    headers: HeaderMap,
+    AutomatorTenant(row): AutomatorTenant,
     RawQuery(query): RawQuery,
 ) -> Result<Json<chat::BotState>> {
-    let row = path_tenant(&state, path.tenant).await?;
-    check_automator_secret(&row, &headers)?;
     let conversation = conversation_of(query.as_deref())?;
     Ok(Json(
         state
@@ -162,11 +158,10 @@ fn conversation_of(query: Option<&str>) -> Result<String> {
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn events(
     State(state): State<AppState>,
-    tenant: TenantId,
+    PathTenant(row): PathTenant,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
-    let row = path_tenant(&state, tenant).await?;
+) -> Result<Json<HookAnswer>> {
     let signature = headers
         .get(SIGNATURE_HEADER)
         .map(|v| {
@@ -175,10 +170,9 @@ async fn events(
         })
         .transpose()?;
     let outcome = state.engine.chat_event(&row, signature, &body).await?;
-    let answer = if outcome == "duplicate" {
-        json!({"accepted": true, "duplicate": true})
+    Ok(Json(if outcome == "duplicate" {
+        HookAnswer::duplicate()
     } else {
-        json!({"accepted": true, "duplicate": false, "outcome": outcome})
-    };
-    Ok((StatusCode::OK, Json(answer)))
+        HookAnswer::fresh(Some(outcome.to_string()))
+    }))
 }

@@ -28,7 +28,7 @@ async fn healthz() -> impl IntoResponse {
 #[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Answers when the database does too",
     responses((status = 200, description = "ready"), (status = 503, description = "the database is unavailable")))]
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    state.engine.store.ping().await?;
+    state.engine.ready().await?;
     Ok(Json(json!({ "status": "ready" })))
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod automation;
 pub mod chat;
 mod deals;
+pub mod deliveries;
 pub mod doctor;
 pub mod events;
 mod expiry;
