@@ -166,20 +166,9 @@ impl FromRequestParts<AppState> for TenantVerification {
     }
 }
 
-/// A tenant id from a hook's path; anything malformed is simply not a tenant (404).
+/// A tenant id from a hook's path (checked; anything malformed is simply not a tenant: 404).
 pub struct TenantId(pub String);
 
-impl FromRequestParts<AppState> for TenantId {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let Path(t) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::BadRequest(format!("tenant: {e}")))?;
-        check_tenant_id(&t)?;
-        Ok(Self(t))
-    }
-}
 
 /// The optional `Idempotency-Key` header: 1 to [`MAX_IDEMPOTENCY_KEY`] ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
