@@ -169,7 +169,6 @@ impl FromRequestParts<AppState> for TenantVerification {
 /// A tenant id from a hook's path (checked; anything malformed is simply not a tenant: 404).
 pub struct TenantId(pub String);
 
-
 /// The optional `Idempotency-Key` header: 1 to [`MAX_IDEMPOTENCY_KEY`] ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
 
