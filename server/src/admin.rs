@@ -234,7 +234,7 @@ pub struct FreshchatArgs {
     #[arg(long)]
     agent_id: Option<String>,
     /// This backend's public address, for the URLs to give Freshchat.
-    #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "IDV_PUBLIC_URL", default_value = idv_server::config::DEFAULT_PUBLIC_URL)]
     public_url: String,
     #[command(flatten)]
     db: Db,

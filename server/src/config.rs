@@ -1,9 +1,12 @@
 //! Configuration from the environment (and the command line, which wins).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Args;
 use secrecy::SecretString;
+
+use crate::services::Settings;
+pub use crate::services::DEFAULT_PUBLIC_URL;
 
 /// The production default database (the demo never uses it: see `demo::DEMO_DATABASE_URL`).
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/idv.db?mode=rwc";
@@ -32,7 +35,7 @@ pub struct Config {
     #[arg(long, env = "IDV_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<SecretString>,
     /// This backend's public base URL (provider callbacks go to `{url}/hooks/kosmos/{tenant}`).
-    #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "IDV_PUBLIC_URL", default_value = DEFAULT_PUBLIC_URL)]
     pub public_url: String,
     /// Run no background workers (poller, expiry, CRM write-back) in this process.
     #[arg(long, env = "IDV_NO_WORKERS", default_value_t = false)]
@@ -47,6 +50,66 @@ pub struct Config {
     /// or to the proxy's share, behind a reverse proxy: every connection then comes from it).
     #[arg(long, env = "IDV_MAX_CONNECTIONS_PER_PEER", default_value_t = 64)]
     pub max_connections_per_peer: usize,
+    #[command(flatten)]
+    pub schedules: Schedules,
+}
+
+/// The engine's schedules and leases, each unset one at its default (see
+/// [`Settings::default`], where every default is written). Durations as `500ms`, `30s`, `2m`,
+/// `1h`, `8d`; schedules as comma-separated durations.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Schedules {
+    /// CRM write retry delays; the write is dead after the last.
+    #[arg(long, env = "IDV_RETRY_SCHEDULE", value_parser = parse_schedule)]
+    pub retry_schedule: Option<Vec<Duration>>,
+    /// Poll delays for pending IDV sessions (the last repeats).
+    #[arg(long, env = "IDV_POLL_SCHEDULE", value_parser = parse_schedule)]
+    pub poll_schedule: Option<Vec<Duration>>,
+    /// Poll delay for pending step-ups.
+    #[arg(long, env = "IDV_STEPUP_POLL", value_parser = parse_duration)]
+    pub stepup_poll: Option<Duration>,
+    /// How long a desired-state CRM write waits for more changes.
+    #[arg(long, env = "IDV_COALESCE", value_parser = parse_duration)]
+    pub coalesce: Option<Duration>,
+    /// Timeout of calls to 1Kosmos and the CRMs.
+    #[arg(long, env = "IDV_HTTP_TIMEOUT", value_parser = parse_duration)]
+    pub http_timeout: Option<Duration>,
+    /// How long a claimed write-back row is its claimant's (at least two HTTP timeouts).
+    #[arg(long, env = "IDV_SYNC_LEASE", value_parser = parse_duration)]
+    pub sync_lease: Option<Duration>,
+    /// How long a start may take to reach the provider before its session is failed.
+    #[arg(long, env = "IDV_START_DEADLINE", value_parser = parse_duration)]
+    pub start_deadline: Option<Duration>,
+    /// How long past its provider session's end a pending session waits for an answer.
+    #[arg(long, env = "IDV_PENDING_GRACE", value_parser = parse_duration)]
+    pub pending_grace: Option<Duration>,
+    /// The longest a pending session whose end the provider never gave may wait.
+    #[arg(long, env = "IDV_MAX_PENDING", value_parser = parse_duration)]
+    pub max_pending: Option<Duration>,
+    /// How often an account whose set-up was incomplete is read again.
+    #[arg(long, env = "IDV_SETUP_RECHECK", value_parser = parse_duration)]
+    pub setup_recheck: Option<Duration>,
+}
+
+/// A duration of 1 ms to 30 days.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?}: {e}"))?;
+    if d.is_zero() || d > Duration::from_secs(30 * 24 * 3600) {
+        return Err(format!("{s:?} must be between 1ms and 30 days"));
+    }
+    Ok(d)
+}
+
+/// One to 32 durations, comma-separated.
+fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
+    let steps = s
+        .split(',')
+        .map(parse_duration)
+        .collect::<Result<Vec<_>, _>>()?;
+    if steps.is_empty() || steps.len() > 32 {
+        return Err(format!("{s:?}: give 1 to 32 durations"));
+    }
+    Ok(steps)
 }
 
 impl Config {
@@ -59,12 +122,34 @@ impl Config {
             app_dir: PathBuf::from("app"),
             max_body: 64 * 1024,
             master_key: None,
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
             no_workers: false,
             header_timeout_secs: 10,
             max_connections: 1024,
             // Tests and benchmarks connect from one address by the hundred.
             max_connections_per_peer: 0,
+            schedules: Schedules::default(),
+        }
+    }
+
+    /// The engine's settings: the defaults, with this configuration's public URL and every
+    /// schedule it sets.
+    pub fn settings(&self) -> Settings {
+        let s = &self.schedules;
+        let d = Settings::default();
+        Settings {
+            public_base_url: self.public_url.trim_end_matches('/').to_string(),
+            retry_schedule: s.retry_schedule.clone().unwrap_or(d.retry_schedule),
+            idv_poll: s.poll_schedule.clone().unwrap_or(d.idv_poll),
+            stepup_poll: s.stepup_poll.unwrap_or(d.stepup_poll),
+            coalesce: s.coalesce.unwrap_or(d.coalesce),
+            http_timeout: s.http_timeout.unwrap_or(d.http_timeout),
+            sync_lease: s.sync_lease.unwrap_or(d.sync_lease),
+            start_deadline: s.start_deadline.unwrap_or(d.start_deadline),
+            pending_grace: s.pending_grace.unwrap_or(d.pending_grace),
+            max_pending: s.max_pending.unwrap_or(d.max_pending),
+            setup_recheck: s.setup_recheck.unwrap_or(d.setup_recheck),
+            ..d
         }
     }
 
@@ -74,6 +159,71 @@ impl Config {
             header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
             max_per_peer: self.max_connections_per_peer,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Cli::try_parse_from(std::iter::once("server").chain(args.iter().copied())).map(|c| c.config)
+    }
+
+    #[test]
+    fn unset_schedules_keep_their_defaults_and_set_ones_apply() {
+        let d = Settings::default();
+        let c = parse(&[]).unwrap();
+        let s = c.settings();
+        assert_eq!(
+            (s.retry_schedule, s.idv_poll),
+            (d.retry_schedule, d.idv_poll)
+        );
+        assert_eq!(s.public_base_url, DEFAULT_PUBLIC_URL);
+        let c = parse(&[
+            "--retry-schedule",
+            "500ms, 5s,1m",
+            "--pending-grace",
+            "20m",
+            "--public-url",
+            "https://idv.example.com/",
+        ])
+        .unwrap();
+        let s = c.settings();
+        assert_eq!(
+            s.retry_schedule,
+            vec![
+                Duration::from_millis(500),
+                Duration::from_secs(5),
+                Duration::from_secs(60)
+            ]
+        );
+        assert_eq!(s.pending_grace, Duration::from_secs(20 * 60));
+        assert_eq!(s.public_base_url, "https://idv.example.com");
+    }
+
+    #[test]
+    fn a_schedule_that_cannot_work_is_refused_with_its_reason() {
+        for bad in [
+            ["--retry-schedule", ""],
+            ["--retry-schedule", "1s,,2s"],
+            ["--http-timeout", "0s"],
+            ["--max-pending", "400d"],
+            ["--stepup-poll", "soon"],
+        ] {
+            let e = parse(&bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(e.to_string().contains(bad[0]), "{bad:?}: {e}");
         }
     }
 }

@@ -71,11 +71,7 @@ enum Command {
         /// At most this many lines (the newest that match).
         #[arg(long, default_value_t = 10_000)]
         limit: i64,
-        #[arg(
-            long,
-            env = "DATABASE_URL",
-            default_value = "sqlite://data/idv.db?mode=rwc"
-        )]
+        #[arg(long, env = "DATABASE_URL", default_value = idv_server::config::DEFAULT_DATABASE_URL)]
         database_url: String,
     },
     /// Try each tenant's Freshsales and 1Kosmos credentials (read-only) and print remedies.
@@ -83,7 +79,7 @@ enum Command {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
-        #[arg(long, env = "IDV_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(long, env = "IDV_PUBLIC_URL", default_value = idv_server::config::DEFAULT_PUBLIC_URL)]
         public_url: String,
         #[command(flatten)]
         db: Db,
@@ -100,11 +96,7 @@ enum Command {
 
 #[derive(Args)]
 pub(crate) struct Db {
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/idv.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = idv_server::config::DEFAULT_DATABASE_URL)]
     database_url: String,
     #[arg(long, env = "IDV_MASTER_KEY", hide_env_values = true)]
     master_key: SecretString,
@@ -260,10 +252,7 @@ async fn main() -> anyhow::Result<()> {
             let key = config.master_key.clone().context(
                 "IDV_MASTER_KEY is not set: generate one with `server keygen` and keep it safe",
             )?;
-            let settings = Settings {
-                public_base_url: config.public_url.trim_end_matches('/').to_string(),
-                ..Settings::default()
-            };
+            let settings = config.settings();
             let running = Running::start(
                 &config,
                 Sealer::from_base64(&key)?,

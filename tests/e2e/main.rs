@@ -473,3 +473,41 @@ async fn an_expired_link_is_resent_with_one_click() -> anyhow::Result<()> {
     browser.close().await?;
     demo.stop().await
 }
+
+#[tokio::test]
+async fn the_demo_banner_names_every_twin_with_a_key_that_works() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let banner = demo.banner("design contract");
+    // The Freshsales twin: its API and key as printed are enough to read a contact.
+    let line = banner
+        .lines()
+        .find(|l| l.contains("simulated Freshsales:"))
+        .expect("the Freshsales twin is named");
+    let api = line.split_whitespace().nth(2).expect("its address");
+    let key = line
+        .split("(key ")
+        .nth(1)
+        .and_then(|k| k.strip_suffix(')'))
+        .expect("its key");
+    let res = reqwest::Client::new()
+        .get(format!("{api}/contacts/1001"))
+        .header("authorization", format!("Token token={key}"))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 200, "{line}");
+    for twin in [
+        "simulated 1Kosmos (design contract): http",
+        "x-api-key ",
+        "simulated Freshdesk: http",
+        "admin key ",
+        "simulated Freshchat: http",
+        "token ",
+        "workflow webhook secret: ",
+    ] {
+        assert!(banner.contains(twin), "{twin:?} missing from:\n{banner}");
+    }
+    demo.stop().await
+}

@@ -26,6 +26,16 @@ pub const DESK_DOMAIN: &str = "demohelp";
 const DESK_AGENT_KEY: &str = "demo-freshdesk-agent-key";
 /// An admin's key: the app creates its contact fields with it.
 const DESK_ADMIN_KEY: &str = "demo-freshdesk-admin-key";
+/// The simulated Freshdesk's keys, as the demo's banner names them.
+pub fn keys() -> String {
+    format!("agent key {DESK_AGENT_KEY}, admin key {DESK_ADMIN_KEY}")
+}
+
+/// The simulated Freshdesk account's API.
+pub fn api_url(served: &crate::sim::Served) -> String {
+    format!("{}/d/{DESK_DOMAIN}/api/v2", served.url())
+}
+
 /// Freshdesk ids of the demo's people are their Freshsales ids plus this.
 const DESK_ID_OFFSET: i64 = 2000;
 

@@ -38,6 +38,8 @@ const DEMO_FS_KEY: &str = "demo-freshsales-key";
 const DEMO_KOSMOS_KEY: &str = "demo-kosmos-key";
 const DEMO_KOSMOS_SECRET: &str = "demo-kosmos-webhook-secret";
 const DEMO_BLOCKID_LICENCE: &str = "demo-blockid-licence";
+/// The demo tenant's Workflow Automator secret.
+const DEMO_WORKFLOW_SECRET: &str = "demo-workflow-secret";
 const DEMO_BLOCKID_DVC: &str = "demo-blockid-dvc";
 
 /// Which 1Kosmos wire format the demo tenant speaks (each to its own simulator twin).
@@ -233,6 +235,36 @@ impl RunningDemo {
         format!("http://{}", self.addr)
     }
 
+    /// What the operator reads at start: the pages, and every twin's address and key, so a
+    /// client can be pointed at any of them.
+    pub fn banner(&self, wire: &str) -> String {
+        let url = self.url();
+        let keys = &self.twins.keys;
+        let kosmos = match &self.blockid {
+            Some(_) => format!(
+                "{} (tenant host; licence {DEMO_BLOCKID_LICENCE}, dvcID {DEMO_BLOCKID_DVC})",
+                self.kosmos_url
+            ),
+            None => format!("{} (x-api-key {})", self.kosmos_url, keys.kosmos_key),
+        };
+        format!(
+            "\n  Freshsales IDV demo: {url}/\n  \
+             contacts: {url}/contacts/1001   deals: {url}/deals/2001   Freshdesk tickets: {url}/tickets/4001\n\n  \
+             simulated 1Kosmos ({wire}): {kosmos}\n  \
+             simulated Freshsales: {} (key {})\n  \
+             simulated Freshdesk: {} ({})\n  \
+             simulated Freshchat: {} (token {})\n  \
+             workflow webhook secret: {}\n\n  (Ctrl-C stops it)\n",
+            self.twins.freshsales_api(),
+            keys.freshsales_key,
+            desk::api_url(&self.desk_served),
+            desk::keys(),
+            self.twins.freshchat_api(),
+            crate::testkit::FRESHCHAT_TOKEN,
+            DEMO_WORKFLOW_SECRET,
+        )
+    }
+
     pub fn engine(&self) -> &Arc<Engine> {
         self.app.engine()
     }
@@ -357,12 +389,13 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
                 std::time::Duration::from_secs(5),
                 std::time::Duration::from_secs(15),
             ],
-            ..Settings::default()
+            // Any schedule the operator set (IDV_RETRY_SCHEDULE…) applies to the demo too.
+            ..config.settings()
         },
         sealer: demo_sealer(&config)?,
         tenant: DEMO_TENANT.into(),
         connections: tenant::Connections {
-            automator_secret: Some("demo-workflow-secret".into()),
+            automator_secret: Some(DEMO_WORKFLOW_SECRET.into()),
             hourly_limit: Some(1000),
             ..provider_connection(true)
         },
@@ -459,11 +492,7 @@ pub async fn run(config: Config, provider: DemoProvider) -> anyhow::Result<()> {
         DemoProvider::Kosmos => "design contract",
         DemoProvider::Blockid => "BlockID",
     };
-    eprintln!(
-        "\n  Freshsales IDV demo: {}/\n  contacts: {0}/contacts/1001   deals: {0}/deals/2001   Freshdesk tickets: {0}/tickets/4001\n  simulated 1Kosmos ({wire}): {}\n  (Ctrl-C stops it)\n",
-        demo.url(),
-        demo.kosmos_url
-    );
+    eprintln!("{}", demo.banner(wire));
     shutdown_signal().await;
     demo.stop().await
 }

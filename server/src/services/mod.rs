@@ -97,11 +97,14 @@ pub struct Settings {
     pub allow_any_account_url: bool,
 }
 
+/// This backend's public address unless configured (`IDV_PUBLIC_URL`).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 impl Default for Settings {
     fn default() -> Self {
         let s = Duration::from_secs;
         Self {
-            public_base_url: "http://127.0.0.1:8080".into(),
+            public_base_url: DEFAULT_PUBLIC_URL.into(),
             retry_schedule: vec![
                 s(1),
                 s(5),
