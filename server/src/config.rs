@@ -61,10 +61,10 @@ pub struct Config {
 pub struct Schedules {
     /// CRM write retry delays; the write is dead after the last.
     #[arg(long, env = "IDV_RETRY_SCHEDULE", value_parser = parse_schedule)]
-    pub retry_schedule: Option<Vec<Duration>>,
+    pub retry_schedule: Option<Schedule>,
     /// Poll delays for pending IDV sessions (the last repeats).
     #[arg(long, env = "IDV_POLL_SCHEDULE", value_parser = parse_schedule)]
-    pub poll_schedule: Option<Vec<Duration>>,
+    pub poll_schedule: Option<Schedule>,
     /// Poll delay for pending step-ups.
     #[arg(long, env = "IDV_STEPUP_POLL", value_parser = parse_duration)]
     pub stepup_poll: Option<Duration>,
@@ -100,8 +100,12 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A schedule of delays, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule(pub Vec<Duration>);
+
 /// One to 32 durations, comma-separated.
-fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
+fn parse_schedule(s: &str) -> Result<Schedule, String> {
     let steps = s
         .split(',')
         .map(parse_duration)
@@ -109,7 +113,7 @@ fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
     if steps.is_empty() || steps.len() > 32 {
         return Err(format!("{s:?}: give 1 to 32 durations"));
     }
-    Ok(steps)
+    Ok(Schedule(steps))
 }
 
 impl Config {
@@ -139,8 +143,8 @@ impl Config {
         let d = Settings::default();
         Settings {
             public_base_url: self.public_url.trim_end_matches('/').to_string(),
-            retry_schedule: s.retry_schedule.clone().unwrap_or(d.retry_schedule),
-            idv_poll: s.poll_schedule.clone().unwrap_or(d.idv_poll),
+            retry_schedule: s.retry_schedule.clone().map_or(d.retry_schedule, |x| x.0),
+            idv_poll: s.poll_schedule.clone().map_or(d.idv_poll, |x| x.0),
             stepup_poll: s.stepup_poll.unwrap_or(d.stepup_poll),
             coalesce: s.coalesce.unwrap_or(d.coalesce),
             http_timeout: s.http_timeout.unwrap_or(d.http_timeout),
