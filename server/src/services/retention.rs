@@ -83,6 +83,8 @@ impl Engine {
         if deleted != Deleted::default() {
             tracing::info!(?deleted, "retention job");
         }
+        // After the deletes, so the planner's statistics see what is left.
+        self.store.optimize().await?;
         Ok(deleted)
     }
 

@@ -23,6 +23,16 @@ mod setup;
 mod tenants;
 mod verifications;
 
+/// The SQL of the periodic jobs, for reading its plans.
+pub mod periodic {
+    pub use super::{
+        retention::{
+            DELETE_AUDIT_SQL, DELETE_FINISHED_SQL, DELETE_IDEMPOTENCY_SQL, DELETE_INBOUND_SQL,
+        },
+        verifications::{ABANDONED_SQL, EXPIRING_SQL, UNSTARTED_SQL},
+    };
+}
+
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
@@ -220,7 +230,8 @@ impl Store {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
+                         PRAGMA optimize = 0x10002;",
                     )
                     .await?;
                     Ok(())
@@ -297,6 +308,16 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Keeps the planner's statistics current: SQLite gathers none by itself (`PRAGMA
+    /// optimize` analyzes what changed enough); PostgreSQL's autovacuum does it already.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            let _gate = self.write_gate().await;
+            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// A cheap round trip, for `/readyz`.

@@ -4,36 +4,34 @@
 use super::{Conn, Store};
 use crate::error::Result;
 
+/// The retention job's deletes, named so that a test can read their plans.
+pub const DELETE_INBOUND_SQL: &str = "DELETE FROM inbound_events WHERE received_at < $1";
+pub const DELETE_IDEMPOTENCY_SQL: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
+pub const DELETE_AUDIT_SQL: &str = "DELETE FROM audit_log WHERE at < $1";
+/// Counted from when the row last changed: a verification that lapsed yesterday after a year of
+/// validity is kept (its contact still shows Expired).
+pub const DELETE_FINISHED_SQL: &str = "DELETE FROM verifications WHERE state IN ('failed', 'expired', 'canceled') AND updated_at < $1";
+
 impl Store {
     /// Deletes inbound delivery ids received before `cutoff`; returns how many.
     pub async fn delete_inbound_before(&self, cutoff: i64) -> Result<u64> {
-        self.delete_before("DELETE FROM inbound_events WHERE received_at < $1", cutoff)
-            .await
+        self.delete_before(DELETE_INBOUND_SQL, cutoff).await
     }
 
     /// Deletes idempotency keys created before `cutoff`; returns how many.
     pub async fn delete_idempotency_before(&self, cutoff: i64) -> Result<u64> {
-        self.delete_before("DELETE FROM idempotency_keys WHERE created_at < $1", cutoff)
-            .await
+        self.delete_before(DELETE_IDEMPOTENCY_SQL, cutoff).await
     }
 
     /// Deletes audit lines written before `cutoff`; returns how many.
     pub async fn delete_audit_before(&self, cutoff: i64) -> Result<u64> {
-        self.delete_before("DELETE FROM audit_log WHERE at < $1", cutoff)
-            .await
+        self.delete_before(DELETE_AUDIT_SQL, cutoff).await
     }
 
     /// Deletes sessions that ended (failed, expired, canceled) before `cutoff`; pending and
     /// verified sessions stay (a verified one counts until the expiry job moves it on).
     pub async fn delete_finished_verifications_before(&self, cutoff: i64) -> Result<u64> {
-        self.delete_before(
-            // Counted from when the row last changed: a verification that lapsed yesterday
-            // after a year of validity is kept (its contact still shows Expired).
-            "DELETE FROM verifications WHERE state IN ('failed', 'expired', 'canceled') \
-             AND updated_at < $1",
-            cutoff,
-        )
-        .await
+        self.delete_before(DELETE_FINISHED_SQL, cutoff).await
     }
 
     async fn delete_before(&self, sql: &str, cutoff: i64) -> Result<u64> {

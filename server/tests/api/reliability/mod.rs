@@ -5,6 +5,7 @@
 mod bulk;
 mod faults;
 mod hostile;
+mod plans;
 mod processes;
 mod replicas;
 

@@ -1,0 +1,104 @@
+//! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention) run
+//! every half second or so against tables that grow to millions of rows: each finds its rows
+//! through an index, never by reading the whole table. Read from each engine's own plan.
+
+use idv_server::store::periodic::*;
+use sqlx::Row;
+
+use crate::{both, helpers::Db, world::spawn_world};
+
+/// Each periodic statement, the table it must not scan, how many parameters it takes, and the
+/// column whose range an index must bound (not merely a state that most rows share); `None`
+/// where any index use will do (the abandoned sweep reads pending rows only, a few).
+const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
+    (EXPIRING_SQL, "verifications", 2, Some("valid_until")),
+    (UNSTARTED_SQL, "verifications", 2, Some("created_at")),
+    (ABANDONED_SQL, "verifications", 3, None),
+    (DELETE_INBOUND_SQL, "inbound_events", 1, Some("received_at")),
+    (
+        DELETE_IDEMPOTENCY_SQL,
+        "idempotency_keys",
+        1,
+        Some("created_at"),
+    ),
+    (DELETE_AUDIT_SQL, "audit_log", 1, Some("at")),
+    (DELETE_FINISHED_SQL, "verifications", 1, Some("updated_at")),
+];
+
+both!(no_periodic_job_reads_a_whole_table, periodic_plans);
+async fn periodic_plans(db: Db) {
+    let Some(w) = spawn_world(db).await else {
+        return;
+    };
+    let sqlite = w.db_url.starts_with("sqlite");
+    let mut conn = w.app.state.store.pool().acquire().await.unwrap();
+    // Tables this small are read whole when the planner knows how small they are; what matters
+    // is whether an index could be used at all: PostgreSQL is told not to scan, SQLite plans
+    // without the statistics of these few rows.
+    let setup: &[&str] = if sqlite {
+        &[
+            "ANALYZE",
+            "DELETE FROM sqlite_stat1",
+            "ANALYZE sqlite_schema",
+        ]
+    } else {
+        &["SET enable_seqscan = off"]
+    };
+    for sql in setup {
+        sqlx::query(sql).execute(&mut *conn).await.unwrap();
+    }
+    let mut full_scans = Vec::new();
+    for (sql, table, params, bound) in STATEMENTS {
+        let explain = if sqlite {
+            format!("EXPLAIN QUERY PLAN {sql}")
+        } else {
+            format!("EXPLAIN {sql}")
+        };
+        let mut q = sqlx::query(&explain);
+        for _ in 0..*params {
+            q = q.bind(1_i64);
+        }
+        let plan: Vec<String> = q
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                if sqlite {
+                    r.get::<String, _>("detail")
+                } else {
+                    r.get::<String, _>(0)
+                }
+            })
+            .collect();
+        let scans = plan.iter().any(|line| {
+            if sqlite {
+                line.trim() == format!("SCAN {table}")
+            } else {
+                line.contains(&format!("Seq Scan on {table}"))
+            }
+        });
+        let indexed = |line: &String| {
+            if sqlite {
+                line.contains("USING") && bound.is_none_or(|c| line.contains(&format!("{c}<")))
+            } else {
+                (line.contains("Index") || line.contains("Bitmap"))
+                    && bound.is_none_or(|c| line.contains("Index Cond") && line.contains(c))
+            }
+        };
+        if scans || !plan.iter().any(indexed) {
+            full_scans.push(format!("{sql}\n  {}", plan.join("\n  ")));
+        }
+    }
+    if !sqlite {
+        sqlx::query("RESET enable_seqscan")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    assert!(
+        full_scans.is_empty(),
+        "periodic statements that read a whole table, or more of it than their range:\n{}",
+        full_scans.join("\n")
+    );
+}
