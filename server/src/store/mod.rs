@@ -23,15 +23,7 @@ mod setup;
 mod tenants;
 mod verifications;
 
-/// The SQL of the periodic jobs, for reading its plans.
-pub mod periodic {
-    pub use super::{
-        retention::{
-            DELETE_AUDIT_SQL, DELETE_FINISHED_SQL, DELETE_IDEMPOTENCY_SQL, DELETE_INBOUND_SQL,
-        },
-        verifications::{ABANDONED_SQL, EXPIRING_SQL, UNSTARTED_SQL},
-    };
-}
+pub mod periodic;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

@@ -119,23 +119,6 @@ pub struct Expired {
     pub valid_until: Option<i64>,
 }
 
-/// Pending sessions without a provider session created before `$1` (at most `$2`).
-pub const UNSTARTED_SQL: &str = "SELECT id, tenant_id FROM verifications \
-             WHERE state = 'pending' AND provider_session_id IS NULL AND created_at <= $1 \
-             ORDER BY created_at LIMIT $2";
-
-/// Pending sessions past their end by the grace (`$1`) or, without an end, created before `$2` (at most `$3`).
-pub const ABANDONED_SQL: &str = "SELECT id, tenant_id FROM verifications \
-             WHERE state = 'pending' AND provider_session_id IS NOT NULL \
-             AND ((session_expires_at IS NOT NULL AND session_expires_at <= $1) \
-                  OR (session_expires_at IS NULL AND created_at <= $2)) \
-             ORDER BY created_at LIMIT $3";
-
-/// Verified sessions whose validity ended by `$1` (at most `$2`).
-pub const EXPIRING_SQL: &str = "SELECT id, tenant_id, contact_id, valid_until FROM verifications \
-             WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
-             ORDER BY valid_until LIMIT $2";
-
 impl Store {
     pub async fn insert_verification(&self, v: &NewVerification) -> Result<()> {
         let now = clock::now_ms();
@@ -338,7 +321,7 @@ impl Store {
     /// Pending sessions created before `cutoff` that never got a provider session (a start cut
     /// short by a crash): their ids and tenants, at most `limit`.
     pub async fn unstarted_before(&self, cutoff: i64, limit: i64) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(UNSTARTED_SQL)
+        Ok(sqlx::query_as(super::periodic::UNSTARTED_SQL)
             .bind(cutoff)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -354,7 +337,7 @@ impl Store {
         created_before: i64,
         limit: i64,
     ) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(ABANDONED_SQL)
+        Ok(sqlx::query_as(super::periodic::ABANDONED_SQL)
             .bind(expired_before)
             .bind(created_before)
             .bind(limit)
@@ -364,7 +347,7 @@ impl Store {
 
     /// Verified sessions past their validity (at most `limit`), for the expiry job.
     pub async fn due_for_expiry(&self, now: i64, limit: i64) -> Result<Vec<Expired>> {
-        Ok(sqlx::query_as(EXPIRING_SQL)
+        Ok(sqlx::query_as(super::periodic::EXPIRING_SQL)
             .bind(now)
             .bind(limit)
             .fetch_all(&self.pool)
