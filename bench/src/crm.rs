@@ -57,7 +57,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
     .await?;
     ks.set_faults(KosmosFaults::default());
     let before = fs.calls("bench").len();
-    let t = w.engine().tenant(TENANT).await?.context("tenant")?;
+    let t = w.engine().tenants.get(TENANT).await?.context("tenant")?;
     let n = 20u64;
     for i in 0..n {
         let id = 7000 + i;
@@ -155,7 +155,7 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
         3,
     )
     .await?;
-    let t = w.engine().tenant(TENANT).await?.context("tenant")?;
+    let t = w.engine().tenants.get(TENANT).await?.context("tenant")?;
     let writes = 10 * budget;
     for i in 0..writes as u64 {
         let id = 9000 + i;

@@ -46,11 +46,11 @@ pub(crate) fn connections(
     window: i64,
 ) -> tenant::Connections {
     tenant::Connections {
-        freshsales_base_url: Some(fs_api.into()),
-        freshsales_key: Some(FS_KEY.into()),
-        kosmos_base_url: Some(kosmos.into()),
-        kosmos_key: Some(KS_KEY.into()),
-        kosmos_webhook_secret: Some(KS_SECRET.into()),
+        crm_base_url: Some(fs_api.into()),
+        crm_key: Some(FS_KEY.into()),
+        provider_base_url: Some(kosmos.into()),
+        provider_key: Some(KS_KEY.into()),
+        provider_webhook_secret: Some(KS_SECRET.into()),
         hourly_limit: Some(hourly),
         rate_window_secs: Some(window),
         ..Default::default()

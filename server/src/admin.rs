@@ -55,9 +55,9 @@ pub async fn rotate_secret(
         (WebhookSecret::Workflow, auth::generate_token(), true)
     } else {
         match new_kosmos_secret.filter(|s| !s.trim().is_empty()) {
-            Some(given) => (WebhookSecret::Kosmos, given.trim().to_string(), false),
+            Some(given) => (WebhookSecret::Provider, given.trim().to_string(), false),
             None => (
-                WebhookSecret::Kosmos,
+                WebhookSecret::Provider,
                 idv_server::webhook::generate_secret(),
                 true,
             ),
@@ -70,7 +70,7 @@ pub async fn rotate_secret(
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     let (what, header) = match which {
         WebhookSecret::Workflow => ("webhook secret: ", "(workflow header X-IDV-Webhook-Secret)"),
-        WebhookSecret::Kosmos => (
+        WebhookSecret::Provider => (
             "1Kosmos secret: ",
             "(register it with 1Kosmos for this tenant's callbacks)",
         ),
@@ -122,7 +122,11 @@ pub struct LimitArgs {
 pub async fn set_limits(out: &mut impl Write, a: LimitArgs) -> anyhow::Result<()> {
     let e = engine(&a.db).await?;
     let id = &a.id;
-    let t = e.tenant(id).await?.context(format!("no tenant {id}"))?;
+    let t = e
+        .tenants
+        .get(id)
+        .await?
+        .context(format!("no tenant {id}"))?;
     let mut limits = t.start_limits;
     let set = |v: &mut u32, given: Option<u32>| *v = given.unwrap_or(*v);
     set(&mut limits.tenant_per_minute, a.per_minute);
@@ -286,7 +290,8 @@ pub async fn freshchat(out: &mut impl Write, a: FreshchatArgs) -> anyhow::Result
         );
     }
     let e = engine(&a.db).await?;
-    e.tenant(&a.id)
+    e.tenants
+        .get(&a.id)
         .await?
         .context(format!("no tenant {}", a.id))?;
     tenant::set_connections(
@@ -294,10 +299,10 @@ pub async fn freshchat(out: &mut impl Write, a: FreshchatArgs) -> anyhow::Result
         &e.sealer,
         &a.id,
         &tenant::Connections {
-            freshchat_api_url: api_url.clone(),
-            freshchat_token: token.clone(),
-            freshchat_public_key: key.as_ref().map(|(pem, _)| pem.clone()),
-            freshchat_agent_id: a.agent_id.clone(),
+            chat_base_url: api_url.clone(),
+            chat_token: token.clone(),
+            chat_webhook_key: key.as_ref().map(|(pem, _)| pem.clone()),
+            chat_agent_id: a.agent_id.clone(),
             ..Default::default()
         },
     )

@@ -324,9 +324,9 @@ async fn main() -> anyhow::Result<()> {
                 &e.sealer,
                 &id,
                 &tenant::Connections {
-                    kosmos_base_url: kosmos_url,
-                    kosmos_key,
-                    kosmos_webhook_secret,
+                    provider_base_url: kosmos_url,
+                    provider_key: kosmos_key,
+                    provider_webhook_secret: kosmos_webhook_secret,
                     automator_secret: Some(automator.clone()),
                     hourly_limit: Some(hourly_limit),
                     provider_settings,
@@ -336,8 +336,8 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             // Say at once when the provider settings cannot make a client (a wrong curve…).
-            if let Some(t) = e.tenant(&id).await? {
-                if let Err(err) = e.provider(&t) {
+            if let Some(t) = e.tenants.get(&id).await? {
+                if let Err(err) = e.tenants.provider(&t) {
                     writeln!(out, "warning:         {err}")?;
                 }
             }
@@ -414,7 +414,7 @@ async fn main() -> anyhow::Result<()> {
                 if only.as_ref().is_some_and(|o| *o != id) {
                     continue;
                 }
-                let Some(t) = e.tenant(&id).await? else {
+                let Some(t) = e.tenants.get(&id).await? else {
                     continue;
                 };
                 writeln!(out, "{id} ({name})")?;
@@ -446,7 +446,7 @@ async fn main() -> anyhow::Result<()> {
             db,
         }) => {
             let e = engine(&db).await?;
-            if e.tenant(&tenant).await?.is_none() {
+            if e.tenants.get(&tenant).await?.is_none() {
                 anyhow::bail!("no tenant {tenant}");
             }
             let n = e.forget_contact(&tenant, contact).await?;

@@ -91,14 +91,14 @@ impl Twins {
     /// with `crm`, Freshsales too (else the app's install sets it, as in production).
     pub fn connections(&self, crm: bool) -> Connections {
         Connections {
-            freshsales_base_url: crm.then(|| self.freshsales_api()),
-            freshsales_key: crm.then(|| self.keys.freshsales_key.clone()),
-            kosmos_base_url: Some(self.kosmos_url()),
-            kosmos_key: Some(self.keys.kosmos_key.clone()),
-            kosmos_webhook_secret: Some(self.keys.kosmos_webhook_secret.clone()),
-            freshchat_api_url: Some(self.freshchat_api()),
-            freshchat_token: Some(FRESHCHAT_TOKEN.into()),
-            freshchat_public_key: Some(self.freshchat.public_key_pem()),
+            crm_base_url: crm.then(|| self.freshsales_api()),
+            crm_key: crm.then(|| self.keys.freshsales_key.clone()),
+            provider_base_url: Some(self.kosmos_url()),
+            provider_key: Some(self.keys.kosmos_key.clone()),
+            provider_webhook_secret: Some(self.keys.kosmos_webhook_secret.clone()),
+            chat_base_url: Some(self.freshchat_api()),
+            chat_token: Some(FRESHCHAT_TOKEN.into()),
+            chat_webhook_key: Some(self.freshchat.public_key_pem()),
             ..Default::default()
         }
     }

@@ -5,14 +5,15 @@ pub mod blockid;
 pub mod freshchat;
 pub mod freshdesk;
 pub mod freshsales;
+pub mod hubspot;
 pub mod kosmos;
 pub mod note_html;
 
 use std::{sync::Arc, time::Duration};
 
 use crate::ports::{
-    Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmConnection, CrmKind, IdentityProvider,
-    ProviderConnection, ProviderSettings,
+    Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmAuth, CrmConnection, CrmKind,
+    IdentityProvider, ProviderConnection, ProviderSettings,
 };
 
 /// The clients of the real services (and of their simulator twins, at another base URL).
@@ -51,19 +52,25 @@ impl Connector for Adapters {
         }
     }
 
-    fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm> {
-        match c.kind {
+    fn crm(&self, c: &CrmConnection) -> Result<Arc<dyn Crm>, String> {
+        let CrmAuth::ApiKey(key) = &c.auth else {
+            return Err(format!(
+                "{} is reached with an API key, not OAuth: install the app again with a key",
+                c.kind.product()
+            ));
+        };
+        Ok(match c.kind {
             CrmKind::Freshsales => Arc::new(freshsales::FreshsalesClient::new(
                 &c.base_url,
-                c.key.clone(),
+                key.clone(),
                 self.timeout,
             )),
             CrmKind::Freshdesk => Arc::new(freshdesk::FreshdeskClient::new(
                 &c.base_url,
-                c.key.clone(),
+                key.clone(),
                 self.timeout,
             )),
-        }
+        })
     }
 
     fn chat(&self, c: &ChatConnection) -> Arc<dyn Chat> {

@@ -135,8 +135,8 @@ pub async fn connect(
         &engine.sealer,
         DESK_TENANT,
         &tenant::Connections {
-            freshsales_base_url: Some(format!("{}/api/v2", twin.account_url())),
-            freshsales_key: Some(DESK_ADMIN_KEY.into()),
+            crm_base_url: Some(format!("{}/api/v2", twin.account_url())),
+            crm_key: Some(DESK_ADMIN_KEY.into()),
             crm_kind: Some(CrmKind::Freshdesk),
             hourly_limit: Some(1000),
             ..provider
@@ -159,9 +159,10 @@ pub async fn connect(
     tenant::set_installed(store, DESK_TENANT, true)
         .await
         .map_err(|e| anyhow::anyhow!("installing the Freshdesk tenant: {e}"))?;
-    engine.forget_clients(DESK_TENANT);
+    engine.tenants.forget(DESK_TENANT);
     let t = engine
-        .tenant(DESK_TENANT)
+        .tenants
+        .get(DESK_TENANT)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context("the Freshdesk tenant vanished")?;

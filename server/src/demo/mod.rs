@@ -353,9 +353,9 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
     let provider_connection = |crm: bool| match &blockid {
         None => twins.connections(crm),
         Some(b) => tenant::Connections {
-            kosmos_base_url: Some(b.served.url()),
-            kosmos_key: Some(DEMO_BLOCKID_LICENCE.into()),
-            kosmos_webhook_secret: None,
+            provider_base_url: Some(b.served.url()),
+            provider_key: Some(DEMO_BLOCKID_LICENCE.into()),
+            provider_webhook_secret: None,
             provider_settings: Some(ProviderSettings::Blockid {
                 community: "default".into(),
                 curve: Curve::Secp256k1.to_string(),
@@ -441,7 +441,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
     }
     // The simulated Freshsales starts empty each run: queue every known contact's fields.
     let t = engine
-        .tenant(DEMO_TENANT)
+        .tenants
+        .get(DEMO_TENANT)
         .await?
         .context("the demo tenant vanished")?;
     let mut conn = store.writer().await?;

@@ -161,11 +161,13 @@ async fn move_deal(
     let id = crate::http::extract::parse_record_id("deal", &id)?;
     let tenant = state
         .engine
-        .tenant(DEMO_TENANT)
+        .tenants
+        .get(DEMO_TENANT)
         .await?
         .ok_or_else(|| AppError::NotFound("no demo tenant".into()))?;
     let crm = state
         .engine
+        .tenants
         .crm(&tenant)
         .ok_or_else(|| AppError::NotFound("the demo tenant has no CRM".into()))?;
     let before = crm

@@ -71,7 +71,8 @@ impl FromRequestParts<AppState> for AuthTenant {
         let hash = hash_token(token);
         let row = state
             .engine
-            .tenant_by_token_hash(&hash)
+            .tenants
+            .by_token_hash(&hash)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API token is not recognised".into()))?;
         // The lookup is by hash; compare once more in constant time so no timing path
@@ -106,7 +107,8 @@ impl FromRequestParts<AppState> for PathTenant {
         tracing::Span::current().record("tenant", id.as_str());
         let row = state
             .engine
-            .tenant(&id)
+            .tenants
+            .get(&id)
             .await?
             .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;
         Ok(Self(row))

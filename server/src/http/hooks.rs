@@ -70,7 +70,7 @@ async fn kosmos(
     body: Bytes,
 ) -> Result<(StatusCode, Json<HookAnswer>)> {
     let engine = &state.engine;
-    let Some(secret) = &row.kosmos_webhook_secret else {
+    let Some(secret) = &row.provider_webhook_secret else {
         engine.metrics.callbacks_rejected.inc();
         return Err(AppError::Unauthorized(
             "this tenant has no 1Kosmos webhook secret configured".into(),
@@ -79,7 +79,7 @@ async fn kosmos(
     use secrecy::ExposeSecret;
     // The secret before the last rotation still verifies while its grace period lasts.
     let keys: Vec<Vec<u8>> = std::iter::once(secret)
-        .chain(row.kosmos_webhook_secret_previous.as_ref())
+        .chain(row.provider_webhook_secret_previous.as_ref())
         .map(|s| webhook::secret_bytes(s.expose_secret()))
         .collect();
     let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();

@@ -106,9 +106,41 @@ impl CrmKind {
 /// Where and how to reach one tenant's CRM.
 #[derive(Debug, Clone)]
 pub struct CrmConnection {
+    /// The product, whose API the client speaks.
     pub kind: CrmKind,
+    /// The account's API root (Freshsales' bundle alias, Freshdesk's domain).
     pub base_url: String,
-    pub key: SecretString,
+    pub auth: CrmAuth,
+}
+
+/// How the backend proves itself to a tenant's CRM.
+#[derive(Debug, Clone)]
+pub enum CrmAuth {
+    /// An admin's API key (Freshsales, Freshdesk).
+    ApiKey(SecretString),
+    /// OAuth 2: the access token while it lasts, renewed with the refresh token.
+    OAuth(OAuthTokens),
+}
+
+/// A CRM account's OAuth tokens (the access token and its end are `None` until first
+/// refreshed).
+#[derive(Debug, Clone)]
+pub struct OAuthTokens {
+    pub access_token: Option<SecretString>,
+    /// When the access token stops working (epoch ms).
+    pub expires_at_ms: Option<i64>,
+    pub refresh_token: SecretString,
+}
+
+impl CrmConnection {
+    /// A connection by API key.
+    pub fn with_key(kind: CrmKind, base_url: impl Into<String>, key: SecretString) -> Self {
+        Self {
+            kind,
+            base_url: base_url.into(),
+            auth: CrmAuth::ApiKey(key),
+        }
+    }
 }
 
 /// Where and how to reach one tenant's chat product (Freshchat).
@@ -125,7 +157,8 @@ pub struct ChatConnection {
 pub trait Connector: Send + Sync + std::fmt::Debug {
     /// The client of a provider connection, or what is wrong with its settings.
     fn identity(&self, c: &ProviderConnection) -> Result<Arc<dyn IdentityProvider>, String>;
-    fn crm(&self, c: &CrmConnection) -> Arc<dyn Crm>;
+    /// The client of a CRM connection, or why the connection cannot be used.
+    fn crm(&self, c: &CrmConnection) -> Result<Arc<dyn Crm>, String>;
     fn chat(&self, c: &ChatConnection) -> Arc<dyn Chat>;
     /// The verifier of a chat account's signed webhooks, from the public key its settings
     /// show, or what is wrong with that key.

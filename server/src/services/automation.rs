@@ -173,6 +173,7 @@ impl Engine {
         options: &StartOptions,
     ) -> Result<Delivery> {
         let offers = self
+            .tenants
             .provider(tenant)
             .map(|p| p.deliveries())
             .unwrap_or_else(|_| vec![Delivery::Show]);

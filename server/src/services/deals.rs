@@ -26,7 +26,7 @@ impl Engine {
                 }
             }
         }
-        let crm = self.crm_or_err(tenant)?;
+        let crm = self.tenants.crm_or_err(tenant)?;
         self.spend_crm_read(tenant).await?;
         let d = match crm.deal(deal as u64).await {
             Ok(d) => d,
@@ -50,11 +50,11 @@ impl Engine {
 
     /// The tenant's stages, with the gated ones resolved from names or ids.
     pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
-        let cached = self.stages.get(&tenant.id);
+        let cached = self.tenants.cached_stages(&tenant.id);
         let all = match cached {
             Some(all) => all,
             None => {
-                let crm = self.crm_or_err(tenant)?;
+                let crm = self.tenants.crm_or_err(tenant)?;
                 self.spend_crm_read(tenant).await?;
                 let all: Vec<Stage> = crm
                     .stages()
@@ -66,7 +66,7 @@ impl Engine {
                         name: s.name,
                     })
                     .collect();
-                self.stages.insert(tenant.id.clone(), all.clone());
+                self.tenants.keep_stages(&tenant.id, all.clone());
                 all
             }
         };

@@ -24,7 +24,7 @@ impl Engine {
     /// Runs every check for one tenant.
     pub async fn doctor(&self, t: &TenantRow) -> Vec<Check> {
         let mut out = Vec::new();
-        match self.crm(t) {
+        match self.tenants.crm(t) {
             None => out.push(Check {
                 name: "crm",
                 ok: false,
@@ -59,7 +59,7 @@ impl Engine {
                 }),
             },
         }
-        match self.provider(t) {
+        match self.tenants.provider(t) {
             Err(_) => out.push(Check {
                 name: "1kosmos",
                 ok: false,
@@ -80,8 +80,8 @@ impl Engine {
         }
         out.push(Check {
             name: "1kosmos callbacks",
-            ok: t.kosmos_webhook_secret.is_some(),
-            detail: if t.kosmos_webhook_secret.is_some() {
+            ok: t.provider_webhook_secret.is_some(),
+            detail: if t.provider_webhook_secret.is_some() {
                 format!(
                     "signed callbacks expected at {}/hooks/kosmos/{}",
                     self.settings.public_base_url, t.id

@@ -24,7 +24,7 @@ impl Engine {
         let due = self.store.due_for_expiry(now, 100).await?;
         let mut expired = 0;
         for r in &due {
-            let Some(tenant) = self.tenant(&r.tenant_id).await? else {
+            let Some(tenant) = self.tenants.get(&r.tenant_id).await? else {
                 continue;
             };
             let mut tx = self.store.begin().await?;
@@ -176,7 +176,7 @@ impl Engine {
             .await?;
         let mut expired = 0;
         for (id, tenant_id) in &stale {
-            let Some(tenant) = self.tenant(tenant_id).await? else {
+            let Some(tenant) = self.tenants.get(tenant_id).await? else {
                 continue;
             };
             let Some(row) = self.store.verification(tenant_id, id).await? else {

@@ -22,17 +22,17 @@ impl Engine {
     ) -> Result<SetupReport> {
         policy.validate()?;
         let base_url = self
-            .connector
+            .tenants
             .crm_base_url(product, account_url, self.settings.allow_any_account_url)
             .map_err(AppError::Unprocessable)?;
         let account = normalise_account(account_url);
         self.same_account(tenant_id, &account).await?;
         // Prove the key works (and see which of our fields the admin has created).
-        let crm = self.crm_for(&CrmConnection {
-            kind: product,
-            base_url: base_url.clone(),
-            key: key.clone().into(),
-        });
+        let crm = self.tenants.crm_for(&CrmConnection::with_key(
+            product,
+            base_url.clone(),
+            key.clone().into(),
+        ))?;
         crm.contact_field_names().await.map_err(|e| match e {
             CrmError::Unauthorized(_) | CrmError::NotFound(_) | CrmError::Unprocessable(_) => {
                 AppError::Unprocessable(e.to_string())
@@ -46,8 +46,8 @@ impl Engine {
             &self.sealer,
             tenant_id,
             &tenant::Connections {
-                freshsales_base_url: Some(base_url),
-                freshsales_key: Some(key),
+                crm_base_url: Some(base_url),
+                crm_key: Some(key),
                 crm_kind: Some(product),
                 pin_account: Some(account.clone()),
                 ..Default::default()
@@ -63,7 +63,7 @@ impl Engine {
             .start_reconciling(tenant_id, crate::clock::now_ms())
             .await?;
         tenant::set_installed(&self.store, tenant_id, true).await?;
-        self.forget_clients(tenant_id);
+        self.tenants.forget(tenant_id);
         let policy_json = serde_json::to_string(policy).unwrap_or_default();
         self.store
             .acquire()
@@ -79,7 +79,8 @@ impl Engine {
             )
             .await?;
         let tenant = self
-            .tenant(tenant_id)
+            .tenants
+            .get(tenant_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("tenant {tenant_id} vanished")))?;
         let setup = self.check_setup(&tenant).await?;
@@ -98,7 +99,7 @@ impl Engine {
         self.refresh_setup_gauge().await?;
         // The key the install brought goes with the app (a reinstall brings one again).
         self.store.wipe_tenant_keys(tenant_id).await?;
-        self.forget_clients(tenant_id);
+        self.tenants.forget(tenant_id);
         self.store
             .acquire()
             .await?

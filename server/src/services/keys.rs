@@ -23,7 +23,7 @@ pub async fn rotate(store: &Store, old: &Sealer, new: &Sealer) -> Result<Rotated
     let cells = tx.sealed_cells().await?;
     let mut done = Rotated::default();
     for cell in &cells {
-        let place = at(cell.table, cell.column, &cell.row);
+        let place = at(cell.table, cell.seal, &cell.row);
         if new.is_current(&cell.value) && new.open(place, &cell.value).is_ok() {
             done.already += 1;
             continue;

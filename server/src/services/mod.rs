@@ -27,13 +27,13 @@ mod status;
 mod stepup;
 pub mod sync;
 pub mod tenant;
+pub mod tenants;
 mod workers;
 pub mod workflow;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use idv_types::{Assurance, Delivery, IdentityMatch, Kind, SessionState, Stage, Verification};
-use parking_lot::Mutex;
+use idv_types::{Assurance, Delivery, IdentityMatch, Kind, SessionState, Verification};
 use tokio::sync::Notify;
 
 pub use self::{
@@ -42,16 +42,14 @@ pub use self::{
     start::Origin,
     sync::Write,
     tenant::{Policy, TenantRow},
+    tenants::Tenants,
 };
 use crate::{
     clock::rfc3339,
     crypto::{at, Sealer},
     domain::status::NIST_REVISION,
     error::{AppError, Result},
-    ports::{
-        Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmConnection, CrmError,
-        IdentityProvider, ProviderConnection, ProviderError,
-    },
+    ports::{Connector, CrmError, ProviderError},
     store::{bp_to_confidence, Store, VerificationRow},
 };
 
@@ -132,16 +130,6 @@ impl Default for Settings {
     }
 }
 
-/// A tenant's clients, built by the [`Connector`] from its connection settings.
-struct Clients {
-    /// The provider's client, or why there is none.
-    provider: std::result::Result<Arc<dyn IdentityProvider>, String>,
-    crm: Option<Arc<dyn Crm>>,
-    chat: Option<Arc<dyn Chat>>,
-    /// The verifier of the chat product's webhooks, or why there is none.
-    chat_webhooks: std::result::Result<Arc<dyn ChatWebhooks>, String>,
-}
-
 /// Everything a request handler or worker needs.
 pub struct Engine {
     pub store: Store,
@@ -150,28 +138,13 @@ pub struct Engine {
     pub metrics: Metrics,
     pub wake_sync: Notify,
     pub wake_poll: Notify,
-    connector: Arc<dyn Connector>,
-    /// Each tenant's clients, with the fingerprint of the connection they were built for: a
-    /// key changed on another replica is picked up as soon as the tenant row is read again.
-    clients: Mutex<HashMap<String, (String, Arc<Clients>)>>,
-    /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
-    tenants: moka::sync::Cache<String, TenantRow>,
-    /// Token hash → tenant id, for the same time.
-    by_token: moka::sync::Cache<String, String>,
-    /// Each tenant's deal stages, read from the CRM at most every [`STAGES_TTL`].
-    stages: moka::sync::Cache<String, Vec<Stage>>,
+    /// Every account's row and the clients of its connections.
+    pub tenants: Tenants,
     intake: intake::Intake,
     /// This engine, once shared ([`Engine::shared`]): work that must outlive the request that
     /// began it (the provider call of a start) runs as a task of its own.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
 }
-
-/// Deal stages change rarely; deal pages are polled often and each read costs API budget.
-pub const STAGES_TTL: Duration = Duration::from_secs(300);
-
-/// How long a tenant's row is reused before it is read again. Changes made through this
-/// process apply at once; other replicas see them within this time.
-pub const TENANT_TTL: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -214,17 +187,13 @@ impl Engine {
         connector: Arc<dyn Connector>,
     ) -> Self {
         Self {
-            connector,
+            tenants: Tenants::new(store.clone(), sealer.clone(), connector),
             store,
             sealer,
             settings,
             metrics: Metrics::default(),
             wake_sync: Notify::new(),
             wake_poll: Notify::new(),
-            clients: Mutex::default(),
-            tenants: ttl_cache(TENANT_TTL),
-            by_token: ttl_cache(TENANT_TTL),
-            stages: ttl_cache(STAGES_TTL),
             intake: intake::Intake::default(),
             me: std::sync::OnceLock::new(),
         }
@@ -241,123 +210,6 @@ impl Engine {
     /// This engine as an `Arc`, if it was made with [`Engine::shared`].
     fn arc(&self) -> Option<Arc<Self>> {
         self.me.get().and_then(std::sync::Weak::upgrade)
-    }
-
-    pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>> {
-        if let Some(row) = self.tenants.get(id) {
-            return Ok(Some(row));
-        }
-        let row = tenant::load(&self.store, &self.sealer, id).await?;
-        if let Some(r) = &row {
-            self.tenants.insert(id.to_string(), r.clone());
-            self.by_token.insert(r.token_hash.clone(), r.id.clone());
-        }
-        Ok(row)
-    }
-
-    /// The tenant a token hash belongs to (through the same cache).
-    pub async fn tenant_by_token_hash(&self, hash: &str) -> Result<Option<TenantRow>> {
-        if let Some(id) = self.by_token.get(hash) {
-            if let Some(row) = self.tenant(&id).await? {
-                // A rotated token: the cached hash no longer belongs to the tenant.
-                if row.token_hash == hash {
-                    return Ok(Some(row));
-                }
-            }
-        }
-        match self.store.tenant_by_token_hash(hash).await? {
-            Some(t) => self.tenant(&t.id).await,
-            None => Ok(None),
-        }
-    }
-
-    /// Forgets cached clients and the cached row after a tenant's settings change.
-    pub fn forget_clients(&self, tenant: &str) {
-        self.clients.lock().remove(tenant);
-        self.tenants.invalidate(tenant);
-        self.stages.invalidate(tenant);
-    }
-
-    fn clients(&self, t: &TenantRow) -> Arc<Clients> {
-        let fingerprint = connection_fingerprint(t);
-        if let Some((f, c)) = self.clients.lock().get(&t.id) {
-            if *f == fingerprint {
-                return c.clone();
-            }
-        }
-        let c = Arc::new(Clients {
-            provider: match (&t.kosmos_base_url, &t.kosmos_key) {
-                (Some(base), Some(key)) => self.connector.identity(&ProviderConnection {
-                    base_url: base.clone(),
-                    key: key.clone(),
-                    settings: t.provider_settings.clone(),
-                    secret: t.provider_secret.clone(),
-                }),
-                _ => Err("this account has no 1Kosmos connection; the operator sets it with `server tenant add`".into()),
-            },
-            crm: match (&t.freshsales_base_url, &t.freshsales_key) {
-                (Some(base), Some(key)) => Some(self.connector.crm(&CrmConnection {
-                    kind: t.crm_kind,
-                    base_url: base.clone(),
-                    key: key.clone(),
-                })),
-                _ => None,
-            },
-            chat: match (&t.freshchat_api_url, &t.freshchat_token) {
-                (Some(base), Some(token)) => Some(self.connector.chat(&ChatConnection {
-                    base_url: base.clone(),
-                    token: token.clone(),
-                    agent_id: t.freshchat_agent_id.clone(),
-                })),
-                _ => None,
-            },
-            chat_webhooks: match &t.freshchat_public_key {
-                Some(pem) => self.connector.chat_webhooks(pem),
-                None => Err("this account has no Freshchat webhook key; the operator sets it with `server tenant freshchat … --public-key-file`".into()),
-            },
-        });
-        self.clients
-            .lock()
-            .insert(t.id.clone(), (fingerprint, c.clone()));
-        c
-    }
-
-    /// The tenant's CRM, if it has a connection.
-    pub fn crm(&self, t: &TenantRow) -> Option<Arc<dyn Crm>> {
-        self.clients(t).crm.clone()
-    }
-
-    /// The tenant's chat product, if it has a connection.
-    pub fn chat(&self, t: &TenantRow) -> Option<Arc<dyn Chat>> {
-        self.clients(t).chat.clone()
-    }
-
-    /// The verifier of the tenant's chat webhooks, or why there is none.
-    pub fn chat_webhooks(
-        &self,
-        t: &TenantRow,
-    ) -> std::result::Result<Arc<dyn ChatWebhooks>, String> {
-        self.clients(t).chat_webhooks.clone()
-    }
-
-    /// A CRM for a connection that is not stored yet (the install checks the key first).
-    pub fn crm_for(&self, c: &CrmConnection) -> Arc<dyn Crm> {
-        self.connector.crm(c)
-    }
-
-    pub fn provider(&self, t: &TenantRow) -> Result<Arc<dyn IdentityProvider>> {
-        self.clients(t)
-            .provider
-            .clone()
-            .map_err(AppError::Unprocessable)
-    }
-
-    fn crm_or_err(&self, t: &TenantRow) -> Result<Arc<dyn Crm>> {
-        self.crm(t).ok_or_else(|| {
-            AppError::Unprocessable(
-                "this account has no CRM connection; reinstall the app with an API key".into(),
-            )
-        })
     }
 
     pub async fn verification(&self, tenant: &str, id: &str) -> Result<Option<VerRow>> {
@@ -475,41 +327,4 @@ fn provider_unavailable(e: ProviderError) -> AppError {
         }
         other => AppError::Upstream(other.to_string()),
     }
-}
-
-/// A digest of the connection settings a tenant's clients are built from (never the keys
-/// themselves: they stay sealed and only their hash is kept in memory).
-fn connection_fingerprint(t: &TenantRow) -> String {
-    use secrecy::ExposeSecret;
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    let settings = t
-        .provider_settings
-        .as_ref()
-        .and_then(|p| serde_json::to_string(p).ok());
-    for part in [
-        Some(t.crm_kind.as_str()),
-        t.kosmos_base_url.as_deref(),
-        t.kosmos_key.as_ref().map(|k| k.expose_secret()),
-        settings.as_deref(),
-        t.provider_secret.as_ref().map(|k| k.expose_secret()),
-        t.freshsales_base_url.as_deref(),
-        t.freshsales_key.as_ref().map(|k| k.expose_secret()),
-        t.freshchat_api_url.as_deref(),
-        t.freshchat_token.as_ref().map(|k| k.expose_secret()),
-        t.freshchat_public_key.as_deref(),
-        t.freshchat_agent_id.as_deref(),
-    ] {
-        h.update(part.unwrap_or("\u{0}").as_bytes());
-        h.update([0xff]);
-    }
-    hex::encode(h.finalize())
-}
-
-/// A bounded cache whose entries are read again after `ttl`.
-fn ttl_cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
-    moka::sync::Cache::builder()
-        .max_capacity(10_000)
-        .time_to_live(ttl)
-        .build()
 }

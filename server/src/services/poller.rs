@@ -35,10 +35,10 @@ impl Engine {
     }
 
     async fn poll_one(&self, v: &VerRow) -> Result<()> {
-        let Some(tenant) = self.tenant(&v.tenant_id).await? else {
+        let Some(tenant) = self.tenants.get(&v.tenant_id).await? else {
             return Ok(());
         };
-        let provider = self.provider(&tenant)?;
+        let provider = self.tenants.provider(&tenant)?;
         let session = v.provider_session_id.as_deref().unwrap_or_default();
         self.metrics.provider_reads.inc();
         let report = match v.kind {

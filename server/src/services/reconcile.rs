@@ -96,7 +96,7 @@ impl Engine {
             if !installed {
                 continue;
             }
-            let Some(t) = self.tenant(&id).await? else {
+            let Some(t) = self.tenants.get(&id).await? else {
                 continue;
             };
             if !t.policy.auto_verify_on_create && t.policy.gated_stages.is_empty() {
@@ -114,7 +114,7 @@ impl Engine {
     }
 
     async fn reconcile_tenant(&self, t: &TenantRow) -> Result<Reconciled> {
-        let Some(crm) = self.crm(t) else {
+        let Some(crm) = self.tenants.crm(t) else {
             return Ok(Reconciled::default());
         };
         let now = clock::now_ms();

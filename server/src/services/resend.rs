@@ -47,7 +47,7 @@ impl Engine {
         })?;
         let why = self.resendable(tenant, &v).await?;
         let delivery = v.row.delivery.unwrap_or(Delivery::Show);
-        let provider = self.provider(tenant)?;
+        let provider = self.tenants.provider(tenant)?;
         if !provider.deliveries().contains(&delivery) {
             return Err(AppError::Unprocessable(format!(
                 "this account's 1Kosmos connection no longer sends links by {}; start a new verification instead",

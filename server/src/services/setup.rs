@@ -17,7 +17,7 @@ impl Engine {
     /// Reads the account's set-up, creates what the CRM's API lets the app create, records the
     /// result as the tenant's set-up state and, once complete, sends the writes that waited.
     pub async fn check_setup(&self, tenant: &TenantRow) -> Result<SetupReport> {
-        let crm = self.crm_or_err(tenant)?;
+        let crm = self.tenants.crm_or_err(tenant)?;
         let facts = crm.setup_facts().await.map_err(crm_unavailable)?;
         let mut created = Vec::new();
         let mut gaps = Vec::new();
@@ -140,7 +140,7 @@ impl Engine {
     pub async fn recheck_incomplete_setups(&self) -> Result<usize> {
         let mut complete = 0;
         for id in self.store.tenants_with_incomplete_setup().await? {
-            let Some(t) = self.tenant(&id).await? else {
+            let Some(t) = self.tenants.get(&id).await? else {
                 continue;
             };
             match self.check_setup(&t).await {

@@ -256,7 +256,7 @@ impl Engine {
                 return Ok((existing.row.clone(), false));
             }
         }
-        let provider = self.provider(tenant)?;
+        let provider = self.tenants.provider(tenant)?;
         let delivery = req.delivery();
         if !provider.deliveries().contains(&delivery) {
             return Err(AppError::Unprocessable(format!(
@@ -513,7 +513,7 @@ impl Engine {
 
     /// The contact as the CRM has it.
     pub(super) async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
-        let crm = self.crm_or_err(tenant)?;
+        let crm = self.tenants.crm_or_err(tenant)?;
         self.spend_crm_read(tenant).await?;
         match crm.contact(contact as u64).await {
             Ok(c) => Ok(c),
@@ -527,7 +527,7 @@ impl Engine {
     /// A ticket a start names must be the contact's own (its requester): the result is noted on
     /// it, and the agents of another customer's ticket must not read this one's result there.
     async fn ticket_of_contact(&self, tenant: &TenantRow, ticket: i64, contact: i64) -> Result<()> {
-        let crm = self.crm_or_err(tenant)?;
+        let crm = self.tenants.crm_or_err(tenant)?;
         self.spend_crm_read(tenant).await?;
         match crm.ticket_requester(ticket as u64).await {
             Ok(requester) if requester as i64 == contact => Ok(()),

@@ -16,7 +16,7 @@ impl Engine {
         let status = match self.store.contact_status(&tenant.id, contact).await? {
             Some(s) => s,
             None => {
-                let Some(crm) = self.crm(tenant) else {
+                let Some(crm) = self.tenants.crm(tenant) else {
                     return Err(AppError::NotFound(format!(
                         "contact {contact} is not known to this account"
                     )));
@@ -54,6 +54,7 @@ impl Engine {
         status.history = sessions.into_iter().map(|s| s.row).collect();
         status.setup = self.setup_gaps(&tenant.id).await?;
         status.deliveries = self
+            .tenants
             .provider(tenant)
             .map(|p| p.deliveries())
             .unwrap_or_else(|_| vec![Delivery::Show]);

@@ -91,7 +91,7 @@ impl Engine {
             },
         )
         .await?;
-        let provider = self.provider(tenant)?;
+        let provider = self.tenants.provider(tenant)?;
         let id = uid("ver");
         let inserted = self
             .store

@@ -189,7 +189,7 @@ impl Engine {
     }
 
     async fn send_row(&self, row: Claimed) -> Result<()> {
-        let Some(tenant) = self.tenant(&row.tenant).await? else {
+        let Some(tenant) = self.tenants.get(&row.tenant).await? else {
             return self.finish_dead(&row, "the tenant no longer exists").await;
         };
         let place = outbox_row(&row.tenant, &row.record_key);
@@ -216,7 +216,7 @@ impl Engine {
             self.store.outbox_defer(&row, now + wait + 1).await?;
             return Ok(());
         }
-        let Some(crm) = self.crm(&tenant) else {
+        let Some(crm) = self.tenants.crm(&tenant) else {
             let e = CrmError::Unauthorized("no CRM connection configured".into());
             return self.finish_failure(&row, &e, &e.to_string()).await;
         };
@@ -318,7 +318,7 @@ impl Engine {
         row: &Claimed,
         write: &Write,
     ) -> Result<()> {
-        let Some(chat) = self.chat(tenant) else {
+        let Some(chat) = self.tenants.chat(tenant) else {
             return self
                 .finish_dead(
                     row,

@@ -2,6 +2,7 @@
 
 use idv_types::{Delivery, IalLevel};
 
+use crate::ports::{ChatConnection, CrmAuth, CrmConnection, OAuthTokens, ProviderConnection};
 pub use crate::ports::{CrmKind, ProviderSettings};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ pub use crate::domain::identity::MismatchPolicy;
 use crate::{
     crypto::{at, Sealer},
     error::{AppError, Result},
-    store::{SealedConnections, Store, WebhookSecret},
+    store::{SealedColumn, SealedConnections, Store, WebhookSecret},
 };
 
 /// What an admin chooses at install (iparams) or with `server tenant set-policy`.
@@ -162,54 +163,57 @@ impl Policy {
     }
 }
 
-/// A tenant with its secrets opened.
+/// A tenant with its secrets opened and its connections typed.
 #[derive(Clone)]
 pub struct TenantRow {
     pub id: String,
     pub name: String,
-    pub freshsales_base_url: Option<String>,
-    pub freshsales_key: Option<SecretString>,
-    pub kosmos_base_url: Option<String>,
-    pub kosmos_key: Option<SecretString>,
-    pub kosmos_webhook_secret: Option<SecretString>,
+    /// The product the app is installed in (its CRM connection speaks that product's API).
+    pub crm_kind: CrmKind,
+    /// The CRM account, once installed with a key or authorised.
+    pub crm: Option<CrmConnection>,
+    /// The identity provider, once the operator set it (`server tenant add`).
+    pub provider: Option<ProviderConnection>,
+    /// The secret the provider signs callbacks with, and the one before the last rotation
+    /// while its grace period lasts.
+    pub provider_webhook_secret: Option<SecretString>,
+    pub provider_webhook_secret_previous: Option<SecretString>,
+    /// The workflow webhook secret, and the one before the last rotation while its grace lasts.
     pub automator_secret: Option<SecretString>,
+    pub automator_secret_previous: Option<SecretString>,
+    /// The chat product (Freshchat), if connected (`server tenant freshchat`).
+    pub chat: Option<ChatConnection>,
+    /// The public key (PEM) the chat product's webhook settings show.
+    pub chat_webhook_key: Option<String>,
     pub hourly_limit: i64,
     pub rate_window_secs: i64,
     pub policy: Policy,
     pub installed: bool,
     pub token_hash: String,
-    /// The provider's wire format and settings when it is not the design contract.
-    pub provider_settings: Option<ProviderSettings>,
-    /// The provider's second secret (BlockID's dvcID).
-    pub provider_secret: Option<SecretString>,
-    /// The 1Kosmos webhook secret before the last rotation, while its grace period lasts.
-    pub kosmos_webhook_secret_previous: Option<SecretString>,
-    /// The workflow webhook secret before the last rotation, while its grace period lasts.
-    pub automator_secret_previous: Option<SecretString>,
     /// How many sessions the account may start (the defaults unless the operator set them).
     pub start_limits: StartLimits,
-    /// The product the app is installed in (its CRM connection speaks that product's API).
-    pub crm_kind: CrmKind,
-    /// Freshchat: the API root, the token, the webhook settings' public key (PEM) and the agent
-    /// results are posted as (`server tenant freshchat`).
-    pub freshchat_api_url: Option<String>,
-    pub freshchat_token: Option<SecretString>,
-    pub freshchat_public_key: Option<String>,
-    pub freshchat_agent_id: Option<String>,
 }
 
 impl std::fmt::Debug for TenantRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantRow")
             .field("id", &self.id)
-            .field("freshsales_base_url", &self.freshsales_base_url)
-            .field("kosmos_base_url", &self.kosmos_base_url)
+            .field("crm", &self.crm.as_ref().map(|c| &c.base_url))
+            .field("provider", &self.provider.as_ref().map(|p| &p.base_url))
             .field("secrets", &"[redacted]")
             .finish()
     }
 }
 
 impl TenantRow {
+    /// The CRM's API key, when the account is reached with one.
+    pub fn crm_key(&self) -> Option<&SecretString> {
+        match self.crm.as_ref().map(|c| &c.auth) {
+            Some(CrmAuth::ApiKey(key)) => Some(key),
+            _ => None,
+        }
+    }
+
     /// Refuses what would start a session (a billable one at the provider) once the app is
     /// uninstalled: the widget's token still authenticates, but the account no longer uses it.
     pub fn require_installed(&self) -> Result<()> {
@@ -222,27 +226,43 @@ impl TenantRow {
     }
 }
 
-/// Connection settings for `tenant add` / `install`.
+/// Connection settings for `tenant add` / `install` (`None` keeps what is stored).
 #[derive(Default)]
 pub struct Connections {
-    pub freshsales_base_url: Option<String>,
-    pub freshsales_key: Option<String>,
-    pub kosmos_base_url: Option<String>,
-    pub kosmos_key: Option<String>,
-    pub kosmos_webhook_secret: Option<String>,
+    /// The CRM account's API root and the admin's API key.
+    pub crm_base_url: Option<String>,
+    pub crm_key: Option<String>,
+    /// A CRM reached by OAuth: the refresh token, and the access token it gave with its end.
+    pub crm_oauth: Option<OAuthGrant>,
+    /// The identity provider: the design contract's base URL or BlockID's tenant host, and
+    /// the API or licence key.
+    pub provider_base_url: Option<String>,
+    pub provider_key: Option<String>,
+    pub provider_webhook_secret: Option<String>,
     pub automator_secret: Option<String>,
     pub hourly_limit: Option<i64>,
     pub rate_window_secs: Option<i64>,
     pub provider_settings: Option<ProviderSettings>,
+    /// The provider's second secret (BlockID's dvcID).
     pub provider_secret: Option<String>,
     pub crm_kind: Option<CrmKind>,
-    pub freshchat_api_url: Option<String>,
-    pub freshchat_token: Option<String>,
-    pub freshchat_public_key: Option<String>,
-    pub freshchat_agent_id: Option<String>,
+    /// Freshchat: the API root, the token, the webhook settings' public key (PEM) and the agent
+    /// results are posted as.
+    pub chat_base_url: Option<String>,
+    pub chat_token: Option<String>,
+    pub chat_webhook_key: Option<String>,
+    pub chat_agent_id: Option<String>,
     /// The account these connections are for: the write happens only when the tenant is
     /// pinned to no account or to this one, and pins it.
     pub pin_account: Option<String>,
+}
+
+/// The tokens an OAuth authorisation or refresh gives.
+pub struct OAuthGrant {
+    pub refresh_token: String,
+    pub access_token: String,
+    /// When the access token stops working (epoch ms).
+    pub expires_at_ms: i64,
 }
 
 pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<TenantRow>> {
@@ -250,59 +270,88 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
     let now = crate::clock::now_ms();
     Ok(row.map(|r| {
         let id = r.id.clone();
-        let open = |column: &'static str, sealed: Option<String>| {
+        let open = |column: SealedColumn, sealed: Option<String>| {
             sealer
-                .open_opt(at("tenants", column, &id), sealed.as_deref())
+                .open_opt(at("tenants", column.seal, &id), sealed.as_deref())
                 .map(SecretString::from)
         };
         // A previous secret counts only until its grace period ends.
-        let previous = |column: &'static str, sealed: Option<String>, until: Option<i64>| {
+        let previous = |column: SealedColumn, sealed: Option<String>, until: Option<i64>| {
             until
                 .filter(|u| *u > now)
                 .and_then(|_| open(column, sealed))
         };
+        let crm_kind = CrmKind::parse(&r.crm_kind).unwrap_or_default();
+        let refresh = open(SealedColumn::CRM_REFRESH_TOKEN, r.crm_refresh_token_sealed);
+        let auth = match (refresh, open(SealedColumn::CRM_KEY, r.crm_key_sealed)) {
+            (Some(refresh_token), _) => Some(CrmAuth::OAuth(OAuthTokens {
+                access_token: open(SealedColumn::CRM_ACCESS_TOKEN, r.crm_access_token_sealed),
+                expires_at_ms: r.crm_access_expires_at,
+                refresh_token,
+            })),
+            (None, Some(key)) => Some(CrmAuth::ApiKey(key)),
+            (None, None) => None,
+        };
+        let provider_secret = open(SealedColumn::PROVIDER_SECRET, r.provider_secret_sealed);
+        let provider_settings = r
+            .provider_settings
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok());
         TenantRow {
+            crm: r
+                .crm_base_url
+                .zip(auth)
+                .map(|(base_url, auth)| CrmConnection {
+                    kind: crm_kind,
+                    base_url,
+                    auth,
+                }),
+            provider: r
+                .provider_base_url
+                .zip(open(SealedColumn::PROVIDER_KEY, r.provider_key_sealed))
+                .map(|(base_url, key)| ProviderConnection {
+                    base_url,
+                    key,
+                    settings: provider_settings,
+                    secret: provider_secret,
+                }),
+            provider_webhook_secret: open(
+                SealedColumn::PROVIDER_WEBHOOK_SECRET,
+                r.provider_webhook_secret_sealed,
+            ),
+            provider_webhook_secret_previous: previous(
+                SealedColumn::PROVIDER_WEBHOOK_SECRET_PREVIOUS,
+                r.provider_webhook_secret_prev_sealed,
+                r.provider_webhook_secret_prev_until,
+            ),
+            automator_secret: open(SealedColumn::AUTOMATOR_SECRET, r.automator_secret_sealed),
+            automator_secret_previous: previous(
+                SealedColumn::AUTOMATOR_SECRET_PREVIOUS,
+                r.automator_secret_prev_sealed,
+                r.automator_secret_prev_until,
+            ),
+            chat: r
+                .chat_base_url
+                .zip(open(SealedColumn::CHAT_TOKEN, r.chat_token_sealed))
+                .map(|(base_url, token)| ChatConnection {
+                    base_url,
+                    token,
+                    agent_id: r.chat_agent_id,
+                }),
+            chat_webhook_key: r.chat_webhook_public_key,
             id: r.id,
             name: r.name,
-            freshsales_base_url: r.freshsales_base_url,
-            freshsales_key: open("freshsales_key_sealed", r.freshsales_key_sealed),
-            kosmos_base_url: r.kosmos_base_url,
-            kosmos_key: open("kosmos_key_sealed", r.kosmos_key_sealed),
-            kosmos_webhook_secret: open(
-                "kosmos_webhook_secret_sealed",
-                r.kosmos_webhook_secret_sealed,
-            ),
-            automator_secret: open("automator_secret_sealed", r.automator_secret_sealed),
+            crm_kind,
             hourly_limit: r.hourly_limit,
             rate_window_secs: r.rate_window_secs,
             policy: serde_json::from_str(&r.policy).unwrap_or_default(),
             installed: r.installed != 0,
             token_hash: r.token_hash,
-            provider_settings: r
-                .provider_settings
-                .as_deref()
-                .and_then(|j| serde_json::from_str(j).ok()),
-            provider_secret: open("provider_secret_sealed", r.provider_secret_sealed),
-            kosmos_webhook_secret_previous: previous(
-                "kosmos_webhook_secret_prev_sealed",
-                r.kosmos_webhook_secret_prev_sealed,
-                r.kosmos_webhook_secret_prev_until,
-            ),
-            automator_secret_previous: previous(
-                "automator_secret_prev_sealed",
-                r.automator_secret_prev_sealed,
-                r.automator_secret_prev_until,
-            ),
             start_limits: r
                 .start_limits
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
-            crm_kind: CrmKind::parse(&r.crm_kind).unwrap_or_default(),
-            freshchat_api_url: r.freshchat_api_url,
-            freshchat_token: open("freshchat_token_sealed", r.freshchat_token_sealed),
-            freshchat_public_key: r.freshchat_public_key,
-            freshchat_agent_id: r.freshchat_agent_id,
         }
     }))
 }
@@ -319,35 +368,50 @@ pub async fn set_connections(
     id: &str,
     c: &Connections,
 ) -> Result<bool> {
-    let seal = |column: &'static str, v: &Option<String>| {
-        v.as_deref()
-            .map(|s| sealer.seal(at("tenants", column, id), s))
+    let seal = |column: SealedColumn, v: Option<&str>| {
+        v.map(|s| sealer.seal(at("tenants", column.seal, id), s))
     };
+    let oauth = c.crm_oauth.as_ref();
     store
         .set_connections(
             id,
             &SealedConnections {
-                freshsales_base_url: c.freshsales_base_url.clone(),
-                freshsales_key_sealed: seal("freshsales_key_sealed", &c.freshsales_key),
-                kosmos_base_url: c.kosmos_base_url.clone(),
-                kosmos_key_sealed: seal("kosmos_key_sealed", &c.kosmos_key),
-                kosmos_webhook_secret_sealed: seal(
-                    "kosmos_webhook_secret_sealed",
-                    &c.kosmos_webhook_secret,
+                crm_base_url: c.crm_base_url.clone(),
+                crm_key_sealed: seal(SealedColumn::CRM_KEY, c.crm_key.as_deref()),
+                provider_base_url: c.provider_base_url.clone(),
+                provider_key_sealed: seal(SealedColumn::PROVIDER_KEY, c.provider_key.as_deref()),
+                provider_webhook_secret_sealed: seal(
+                    SealedColumn::PROVIDER_WEBHOOK_SECRET,
+                    c.provider_webhook_secret.as_deref(),
                 ),
-                automator_secret_sealed: seal("automator_secret_sealed", &c.automator_secret),
+                automator_secret_sealed: seal(
+                    SealedColumn::AUTOMATOR_SECRET,
+                    c.automator_secret.as_deref(),
+                ),
                 hourly_limit: c.hourly_limit,
                 rate_window_secs: c.rate_window_secs,
                 provider_settings: c
                     .provider_settings
                     .as_ref()
                     .and_then(|p| serde_json::to_string(p).ok()),
-                provider_secret_sealed: seal("provider_secret_sealed", &c.provider_secret),
+                provider_secret_sealed: seal(
+                    SealedColumn::PROVIDER_SECRET,
+                    c.provider_secret.as_deref(),
+                ),
                 crm_kind: c.crm_kind.map(|k| k.as_str().to_string()),
-                freshchat_api_url: c.freshchat_api_url.clone(),
-                freshchat_token_sealed: seal("freshchat_token_sealed", &c.freshchat_token),
-                freshchat_public_key: c.freshchat_public_key.clone(),
-                freshchat_agent_id: c.freshchat_agent_id.clone(),
+                chat_base_url: c.chat_base_url.clone(),
+                chat_token_sealed: seal(SealedColumn::CHAT_TOKEN, c.chat_token.as_deref()),
+                chat_webhook_public_key: c.chat_webhook_key.clone(),
+                chat_agent_id: c.chat_agent_id.clone(),
+                crm_refresh_token_sealed: seal(
+                    SealedColumn::CRM_REFRESH_TOKEN,
+                    oauth.map(|o| o.refresh_token.as_str()),
+                ),
+                crm_access_token_sealed: seal(
+                    SealedColumn::CRM_ACCESS_TOKEN,
+                    oauth.map(|o| o.access_token.as_str()),
+                ),
+                crm_access_expires_at: oauth.map(|o| o.expires_at_ms),
                 pin_account: c.pin_account.clone(),
             },
         )
@@ -369,17 +433,17 @@ pub async fn rotate_webhook_secret(
         return Err(AppError::NotFound(format!("no tenant {id}")));
     };
     let previous = match which {
-        WebhookSecret::Kosmos => current.kosmos_webhook_secret,
+        WebhookSecret::Provider => current.provider_webhook_secret,
         WebhookSecret::Workflow => current.automator_secret,
     };
     let until = crate::clock::now_ms() + grace.as_millis() as i64;
     let previous = previous.map(|p| {
         sealer.seal(
-            at("tenants", which.previous_column(), id),
+            at("tenants", which.previous_column().seal, id),
             p.expose_secret(),
         )
     });
-    let new = sealer.seal(at("tenants", which.column(), id), new);
+    let new = sealer.seal(at("tenants", which.column().seal, id), new);
     if !store
         .rotate_webhook_secret(id, which, &new, previous.as_deref(), until)
         .await?

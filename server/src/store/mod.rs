@@ -43,7 +43,7 @@ pub use self::{
     outbox::{Claimed, Enqueue},
     reconcile::Sweep,
     sealed_values::{RowKey, SealedCell},
-    tenants::{SealedConnections, Tenant, TenantRecord, WebhookSecret},
+    tenants::{SealedColumn, SealedConnections, Tenant, TenantRecord, WebhookSecret},
     verifications::{
         Expired, Finish, NewVerification, PendingIdv, SessionStarted, VerificationRow,
     },

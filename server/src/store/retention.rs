@@ -44,7 +44,7 @@ impl Store {
     /// sealed links of its sessions and the CRM names kept for its pending ones.
     pub async fn wipe_tenant_keys(&self, tenant: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE tenants SET freshsales_key_sealed = NULL WHERE id = $1")
+        sqlx::query("UPDATE tenants SET crm_key_sealed = NULL, crm_access_token_sealed = NULL, crm_refresh_token_sealed = NULL WHERE id = $1")
             .bind(tenant)
             .execute(tx.raw())
             .await?;

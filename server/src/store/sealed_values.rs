@@ -1,7 +1,7 @@
 //! Every sealed value of the database, for `server keys rotate`: read with the place it is
 //! sealed for (table, column, row) and written back under the new key in the same transaction.
 
-use super::Conn;
+use super::{tenants::SealedColumn, Conn};
 use crate::error::Result;
 
 /// A row's primary key.
@@ -17,23 +17,13 @@ pub enum RowKey {
 pub struct SealedCell {
     pub table: &'static str,
     pub column: &'static str,
+    /// The name the seal binds the value to (the column's first name; see [`SealedColumn`]).
+    pub seal: &'static str,
     /// The row as the seal names it (see `crypto::Place`).
     pub row: String,
     pub key: RowKey,
     pub value: String,
 }
-
-/// The sealed columns of the tenants table.
-pub const TENANT_COLUMNS: &[&str] = &[
-    "freshsales_key_sealed",
-    "kosmos_key_sealed",
-    "kosmos_webhook_secret_sealed",
-    "automator_secret_sealed",
-    "provider_secret_sealed",
-    "kosmos_webhook_secret_prev_sealed",
-    "automator_secret_prev_sealed",
-    "freshchat_token_sealed",
-];
 
 /// The sealed columns of the verifications table.
 pub const VERIFICATION_COLUMNS: &[&str] = &[
@@ -47,7 +37,7 @@ impl dyn Conn + '_ {
     /// Every sealed value, in every table.
     pub async fn sealed_cells(&mut self) -> Result<Vec<SealedCell>> {
         let mut cells = Vec::new();
-        for &column in TENANT_COLUMNS {
+        for &SealedColumn { column, seal } in SealedColumn::ALL {
             let rows: Vec<(String, String)> = sqlx::query_as(&format!(
                 "SELECT id, {column} FROM tenants WHERE {column} IS NOT NULL ORDER BY id"
             ))
@@ -56,6 +46,7 @@ impl dyn Conn + '_ {
             cells.extend(rows.into_iter().map(|(id, value)| SealedCell {
                 table: "tenants",
                 column,
+                seal,
                 row: id.clone(),
                 key: RowKey::Id(id),
                 value,
@@ -70,6 +61,7 @@ impl dyn Conn + '_ {
             cells.extend(rows.into_iter().map(|(id, value)| SealedCell {
                 table: "verifications",
                 column,
+                seal: column,
                 row: id.clone(),
                 key: RowKey::Id(id),
                 value,
@@ -87,6 +79,7 @@ impl dyn Conn + '_ {
                 .map(|(tenant, contact, value)| SealedCell {
                     table: "contacts",
                     column: "credential_did_sealed",
+                    seal: "credential_did_sealed",
                     row: format!("{tenant}/{contact}"),
                     key: RowKey::Contact(tenant, contact),
                     value,
@@ -103,6 +96,7 @@ impl dyn Conn + '_ {
                 .map(|(id, tenant, key, value)| SealedCell {
                     table: "sync_outbox",
                     column: "payload",
+                    seal: "payload",
                     row: format!("{tenant}/{key}"),
                     key: RowKey::Outbox(id),
                     value,

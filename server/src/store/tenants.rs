@@ -17,11 +17,11 @@ pub struct Tenant {
 pub struct TenantRecord {
     pub id: String,
     pub name: String,
-    pub freshsales_base_url: Option<String>,
-    pub freshsales_key_sealed: Option<String>,
-    pub kosmos_base_url: Option<String>,
-    pub kosmos_key_sealed: Option<String>,
-    pub kosmos_webhook_secret_sealed: Option<String>,
+    pub crm_base_url: Option<String>,
+    pub crm_key_sealed: Option<String>,
+    pub provider_base_url: Option<String>,
+    pub provider_key_sealed: Option<String>,
+    pub provider_webhook_secret_sealed: Option<String>,
     pub automator_secret_sealed: Option<String>,
     pub hourly_limit: i64,
     pub rate_window_secs: i64,
@@ -30,24 +30,81 @@ pub struct TenantRecord {
     pub token_hash: String,
     pub provider_settings: Option<String>,
     pub provider_secret_sealed: Option<String>,
-    pub kosmos_webhook_secret_prev_sealed: Option<String>,
-    pub kosmos_webhook_secret_prev_until: Option<i64>,
+    pub provider_webhook_secret_prev_sealed: Option<String>,
+    pub provider_webhook_secret_prev_until: Option<i64>,
     pub automator_secret_prev_sealed: Option<String>,
     pub automator_secret_prev_until: Option<i64>,
     pub start_limits: Option<String>,
     /// `freshsales` or `freshdesk`.
     pub crm_kind: String,
-    pub freshchat_api_url: Option<String>,
-    pub freshchat_token_sealed: Option<String>,
-    pub freshchat_public_key: Option<String>,
-    pub freshchat_agent_id: Option<String>,
+    pub chat_base_url: Option<String>,
+    pub chat_token_sealed: Option<String>,
+    pub chat_webhook_public_key: Option<String>,
+    pub chat_agent_id: Option<String>,
+    pub crm_refresh_token_sealed: Option<String>,
+    pub crm_access_token_sealed: Option<String>,
+    pub crm_access_expires_at: Option<i64>,
+}
+
+/// A sealed column of `tenants` and the name its values are sealed for. A column renamed after
+/// values were sealed in it keeps its first name in the seal, so no value needs re-sealing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedColumn {
+    /// The column's name in SQL.
+    pub column: &'static str,
+    /// The name the seal binds its values to (with the table and the row).
+    pub seal: &'static str,
+}
+
+impl SealedColumn {
+    const fn same(column: &'static str) -> Self {
+        Self {
+            column,
+            seal: column,
+        }
+    }
+
+    const fn renamed(column: &'static str, seal: &'static str) -> Self {
+        Self { column, seal }
+    }
+
+    pub const CRM_KEY: Self = Self::renamed("crm_key_sealed", "freshsales_key_sealed");
+    pub const CRM_REFRESH_TOKEN: Self = Self::same("crm_refresh_token_sealed");
+    pub const CRM_ACCESS_TOKEN: Self = Self::same("crm_access_token_sealed");
+    pub const PROVIDER_KEY: Self = Self::renamed("provider_key_sealed", "kosmos_key_sealed");
+    pub const PROVIDER_SECRET: Self = Self::same("provider_secret_sealed");
+    pub const PROVIDER_WEBHOOK_SECRET: Self = Self::renamed(
+        "provider_webhook_secret_sealed",
+        "kosmos_webhook_secret_sealed",
+    );
+    pub const PROVIDER_WEBHOOK_SECRET_PREVIOUS: Self = Self::renamed(
+        "provider_webhook_secret_prev_sealed",
+        "kosmos_webhook_secret_prev_sealed",
+    );
+    pub const AUTOMATOR_SECRET: Self = Self::same("automator_secret_sealed");
+    pub const AUTOMATOR_SECRET_PREVIOUS: Self = Self::same("automator_secret_prev_sealed");
+    pub const CHAT_TOKEN: Self = Self::renamed("chat_token_sealed", "freshchat_token_sealed");
+
+    /// Every sealed column of the tenants table.
+    pub const ALL: &'static [Self] = &[
+        Self::CRM_KEY,
+        Self::CRM_REFRESH_TOKEN,
+        Self::CRM_ACCESS_TOKEN,
+        Self::PROVIDER_KEY,
+        Self::PROVIDER_SECRET,
+        Self::PROVIDER_WEBHOOK_SECRET,
+        Self::PROVIDER_WEBHOOK_SECRET_PREVIOUS,
+        Self::AUTOMATOR_SECRET,
+        Self::AUTOMATOR_SECRET_PREVIOUS,
+        Self::CHAT_TOKEN,
+    ];
 }
 
 /// The two webhook secrets a tenant can rotate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookSecret {
-    /// The secret 1Kosmos signs callbacks with (`kosmos_webhook_secret_sealed`).
-    Kosmos,
+    /// The secret the identity provider signs callbacks with (`provider_webhook_secret_sealed`).
+    Provider,
     /// The workflow webhook's `X-IDV-Webhook-Secret` (`automator_secret_sealed`).
     Workflow,
 }
@@ -55,23 +112,23 @@ pub enum WebhookSecret {
 impl WebhookSecret {
     /// The column of the secret; its previous value and the end of that value's grace period
     /// are in the two columns below.
-    pub fn column(self) -> &'static str {
+    pub fn column(self) -> SealedColumn {
         match self {
-            Self::Kosmos => "kosmos_webhook_secret_sealed",
-            Self::Workflow => "automator_secret_sealed",
+            Self::Provider => SealedColumn::PROVIDER_WEBHOOK_SECRET,
+            Self::Workflow => SealedColumn::AUTOMATOR_SECRET,
         }
     }
 
-    pub fn previous_column(self) -> &'static str {
+    pub fn previous_column(self) -> SealedColumn {
         match self {
-            Self::Kosmos => "kosmos_webhook_secret_prev_sealed",
-            Self::Workflow => "automator_secret_prev_sealed",
+            Self::Provider => SealedColumn::PROVIDER_WEBHOOK_SECRET_PREVIOUS,
+            Self::Workflow => SealedColumn::AUTOMATOR_SECRET_PREVIOUS,
         }
     }
 
     pub fn previous_until_column(self) -> &'static str {
         match self {
-            Self::Kosmos => "kosmos_webhook_secret_prev_until",
+            Self::Provider => "provider_webhook_secret_prev_until",
             Self::Workflow => "automator_secret_prev_until",
         }
     }
@@ -81,8 +138,8 @@ impl std::fmt::Debug for TenantRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantRecord")
             .field("id", &self.id)
-            .field("freshsales_base_url", &self.freshsales_base_url)
-            .field("kosmos_base_url", &self.kosmos_base_url)
+            .field("crm_base_url", &self.crm_base_url)
+            .field("provider_base_url", &self.provider_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -90,11 +147,11 @@ impl std::fmt::Debug for TenantRecord {
 /// Connection settings to change (`None` keeps the stored value); secrets already sealed.
 #[derive(Debug, Clone, Default)]
 pub struct SealedConnections {
-    pub freshsales_base_url: Option<String>,
-    pub freshsales_key_sealed: Option<String>,
-    pub kosmos_base_url: Option<String>,
-    pub kosmos_key_sealed: Option<String>,
-    pub kosmos_webhook_secret_sealed: Option<String>,
+    pub crm_base_url: Option<String>,
+    pub crm_key_sealed: Option<String>,
+    pub provider_base_url: Option<String>,
+    pub provider_key_sealed: Option<String>,
+    pub provider_webhook_secret_sealed: Option<String>,
     pub automator_secret_sealed: Option<String>,
     pub hourly_limit: Option<i64>,
     pub rate_window_secs: Option<i64>,
@@ -102,20 +159,25 @@ pub struct SealedConnections {
     pub provider_secret_sealed: Option<String>,
     /// `freshsales` or `freshdesk`.
     pub crm_kind: Option<String>,
-    pub freshchat_api_url: Option<String>,
-    pub freshchat_token_sealed: Option<String>,
+    pub chat_base_url: Option<String>,
+    pub chat_token_sealed: Option<String>,
     /// The PEM public key of the Freshchat webhook settings (public, not sealed).
-    pub freshchat_public_key: Option<String>,
-    pub freshchat_agent_id: Option<String>,
-    /// See `services::tenant::Connections::pin_account`.
+    pub chat_webhook_public_key: Option<String>,
+    pub chat_agent_id: Option<String>,
+    /// A CRM reached by OAuth: its refresh token, and the access token it gave with its end.
+    pub crm_refresh_token_sealed: Option<String>,
+    pub crm_access_token_sealed: Option<String>,
+    pub crm_access_expires_at: Option<i64>,
+    /// See `services::tenants::Connections::pin_account`.
     pub pin_account: Option<String>,
 }
 
-const COLS: &str = "id, name, freshsales_base_url, freshsales_key_sealed, kosmos_base_url, kosmos_key_sealed, \
-    kosmos_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
-    provider_settings, provider_secret_sealed, kosmos_webhook_secret_prev_sealed, kosmos_webhook_secret_prev_until, \
+const COLS: &str = "id, name, crm_base_url, crm_key_sealed, provider_base_url, provider_key_sealed, \
+    provider_webhook_secret_sealed, automator_secret_sealed, hourly_limit, rate_window_secs, policy, installed, token_hash, \
+    provider_settings, provider_secret_sealed, provider_webhook_secret_prev_sealed, provider_webhook_secret_prev_until, \
     automator_secret_prev_sealed, automator_secret_prev_until, start_limits, crm_kind, \
-    freshchat_api_url, freshchat_token_sealed, freshchat_public_key, freshchat_agent_id";
+    chat_base_url, chat_token_sealed, chat_webhook_public_key, chat_agent_id, \
+    crm_refresh_token_sealed, crm_access_token_sealed, crm_access_expires_at";
 
 impl Store {
     pub async fn insert_tenant(&self, id: &str, name: &str, token_hash: &str) -> Result<()> {
@@ -177,41 +239,47 @@ impl Store {
     pub async fn set_connections(&self, id: &str, c: &SealedConnections) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE tenants SET \
-             freshsales_base_url = COALESCE($2, freshsales_base_url), \
-             freshsales_key_sealed = COALESCE($3, freshsales_key_sealed), \
-             kosmos_base_url = COALESCE($4, kosmos_base_url), \
-             kosmos_key_sealed = COALESCE($5, kosmos_key_sealed), \
-             kosmos_webhook_secret_sealed = COALESCE($6, kosmos_webhook_secret_sealed), \
+             crm_base_url = COALESCE($2, crm_base_url), \
+             crm_key_sealed = COALESCE($3, crm_key_sealed), \
+             provider_base_url = COALESCE($4, provider_base_url), \
+             provider_key_sealed = COALESCE($5, provider_key_sealed), \
+             provider_webhook_secret_sealed = COALESCE($6, provider_webhook_secret_sealed), \
              automator_secret_sealed = COALESCE($7, automator_secret_sealed), \
              hourly_limit = COALESCE($8, hourly_limit), \
              rate_window_secs = COALESCE($9, rate_window_secs), \
              provider_settings = COALESCE($10, provider_settings), \
              provider_secret_sealed = COALESCE($11, provider_secret_sealed), \
              crm_kind = COALESCE($12, crm_kind), \
-             freshchat_api_url = COALESCE($13, freshchat_api_url), \
-             freshchat_token_sealed = COALESCE($14, freshchat_token_sealed), \
-             freshchat_public_key = COALESCE($15, freshchat_public_key), \
-             freshchat_agent_id = COALESCE($16, freshchat_agent_id), \
-             account_url = COALESCE($17, account_url) \
+             chat_base_url = COALESCE($13, chat_base_url), \
+             chat_token_sealed = COALESCE($14, chat_token_sealed), \
+             chat_webhook_public_key = COALESCE($15, chat_webhook_public_key), \
+             chat_agent_id = COALESCE($16, chat_agent_id), \
+             account_url = COALESCE($17, account_url), \
+             crm_refresh_token_sealed = COALESCE($18, crm_refresh_token_sealed), \
+             crm_access_token_sealed = COALESCE($19, crm_access_token_sealed), \
+             crm_access_expires_at = COALESCE($20, crm_access_expires_at) \
              WHERE id = $1 AND ($17 IS NULL OR account_url IS NULL OR account_url = $17)",
         )
         .bind(id)
-        .bind(c.freshsales_base_url.clone())
-        .bind(c.freshsales_key_sealed.clone())
-        .bind(c.kosmos_base_url.clone())
-        .bind(c.kosmos_key_sealed.clone())
-        .bind(c.kosmos_webhook_secret_sealed.clone())
+        .bind(c.crm_base_url.clone())
+        .bind(c.crm_key_sealed.clone())
+        .bind(c.provider_base_url.clone())
+        .bind(c.provider_key_sealed.clone())
+        .bind(c.provider_webhook_secret_sealed.clone())
         .bind(c.automator_secret_sealed.clone())
         .bind(c.hourly_limit)
         .bind(c.rate_window_secs)
         .bind(c.provider_settings.clone())
         .bind(c.provider_secret_sealed.clone())
         .bind(c.crm_kind.clone())
-        .bind(c.freshchat_api_url.clone())
-        .bind(c.freshchat_token_sealed.clone())
-        .bind(c.freshchat_public_key.clone())
-        .bind(c.freshchat_agent_id.clone())
+        .bind(c.chat_base_url.clone())
+        .bind(c.chat_token_sealed.clone())
+        .bind(c.chat_webhook_public_key.clone())
+        .bind(c.chat_agent_id.clone())
         .bind(c.pin_account.clone())
+        .bind(c.crm_refresh_token_sealed.clone())
+        .bind(c.crm_access_token_sealed.clone())
+        .bind(c.crm_access_expires_at)
         .execute(self.writer().await?.raw())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -228,8 +296,8 @@ impl Store {
         previous_until: i64,
     ) -> Result<bool> {
         let (current, previous, until) = (
-            which.column(),
-            which.previous_column(),
+            which.column().column,
+            which.previous_column().column,
             which.previous_until_column(),
         );
         let done = sqlx::query(&format!(

@@ -151,7 +151,7 @@ async fn spawn_world_on(
     tenant::set_start_limits(&app.state.store, TENANT, &generous_start_limits())
         .await
         .unwrap();
-    app.engine().forget_clients(TENANT);
+    app.engine().tenants.forget(TENANT);
     let world = World {
         app,
         http: reqwest::Client::new(),

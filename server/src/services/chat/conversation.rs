@@ -64,7 +64,7 @@ impl Engine {
             self.metrics.callbacks_rejected.inc();
             AppError::Unauthorized(e)
         };
-        let hooks = self.chat_webhooks(tenant).map_err(refused)?;
+        let hooks = self.tenants.chat_webhooks(tenant).map_err(refused)?;
         hooks
             .verify(signature, body)
             .map_err(|e| refused(format!("webhook signature refused: {e}")))?;
@@ -170,10 +170,10 @@ impl Engine {
 
     /// `server check`'s lines for a tenant with a Freshchat connection (none without one).
     pub(in crate::services) async fn chat_checks(&self, t: &TenantRow) -> Vec<Check> {
-        if t.freshchat_api_url.is_none() && t.freshchat_public_key.is_none() {
+        if t.chat.is_none() && t.chat_webhook_key.is_none() {
             return Vec::new();
         }
-        let api = match self.chat(t) {
+        let api = match self.tenants.chat(t) {
             None => Check {
                 name: "freshchat",
                 ok: false,
@@ -194,7 +194,7 @@ impl Engine {
                 },
             },
         };
-        let hooks = match self.chat_webhooks(t) {
+        let hooks = match self.tenants.chat_webhooks(t) {
             Ok(_) => Check {
                 name: "freshchat webhooks",
                 ok: true,

@@ -202,7 +202,7 @@ impl Engine {
         tenant: &TenantRow,
         bot: &BotStart,
     ) -> Result<(UpsertedContact, bool)> {
-        let crm = self.crm_or_err(tenant)?;
+        let crm = self.tenants.crm_or_err(tenant)?;
         self.spend_chat_crm_read(tenant).await?;
         // An upsert with no fields finds an existing contact and changes nothing of it; the CRM
         // refuses it (it would create without names) when there is none.

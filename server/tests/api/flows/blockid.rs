@@ -36,8 +36,8 @@ async fn on_blockid(w: &World, url: &str) {
         &engine.sealer,
         TENANT,
         &tenant::Connections {
-            kosmos_base_url: Some(url.into()),
-            kosmos_key: Some(LICENCE.into()),
+            provider_base_url: Some(url.into()),
+            provider_key: Some(LICENCE.into()),
             provider_settings: Some(ProviderSettings::Blockid {
                 community: "default".into(),
                 curve: "prime256v1".into(),
@@ -49,7 +49,7 @@ async fn on_blockid(w: &World, url: &str) {
     )
     .await
     .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
 }
 
 async fn provider_session(w: &World, verification: &str) -> String {

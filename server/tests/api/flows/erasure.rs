@@ -229,7 +229,7 @@ async fn nothing_left(db: Db) {
     for cell in cells {
         use secrecy::ExposeSecret;
         let opened = sealer
-            .open(at(cell.table, cell.column, &cell.row), &cell.value)
+            .open(at(cell.table, cell.seal, &cell.row), &cell.value)
             .unwrap();
         let text = opened.expose_secret();
         if !holds(text) {

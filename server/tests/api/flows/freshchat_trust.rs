@@ -60,7 +60,7 @@ async fn set_limits(w: &World, limits: StartLimits) {
     tenant::set_start_limits(&engine.store, TENANT, &limits)
         .await
         .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
 }
 
 /// A precise 429: JSON `rate_limited` with a `Retry-After` in whole seconds.

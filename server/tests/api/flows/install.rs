@@ -386,7 +386,7 @@ async fn install_race(db: Db) {
     let (status, body) = error_of(second).await;
     assert_eq!(status, 403, "{body}");
     w.fs.set_faults(FsFaults::default());
-    let row = sqlx::query("SELECT account_url, freshsales_base_url FROM tenants WHERE id = $1")
+    let row = sqlx::query("SELECT account_url, crm_base_url FROM tenants WHERE id = $1")
         .bind(TENANT)
         .fetch_one(w.app.state.store.pool())
         .await

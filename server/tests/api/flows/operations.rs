@@ -93,15 +93,15 @@ async fn doctor(db: Db) {
                 &engine.sealer,
                 TENANT,
                 &tenant::Connections {
-                    freshsales_base_url: Some(base),
-                    freshsales_key: Some(key.into()),
+                    crm_base_url: Some(base),
+                    crm_key: Some(key.into()),
                     ..Default::default()
                 },
             )
             .await
             .unwrap();
-            engine.forget_clients(TENANT);
-            let t = engine.tenant(TENANT).await.unwrap().unwrap();
+            engine.tenants.forget(TENANT);
+            let t = engine.tenants.get(TENANT).await.unwrap().unwrap();
             engine.doctor(&t).await
         }
     };
@@ -194,12 +194,12 @@ async fn burst(db: Db) {
     )
     .await
     .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
     w.fs.with(ALIAS, |a| {
         a.hourly_limit = 22;
         a.hour = Duration::from_secs(1);
     });
-    let t = engine.tenant(TENANT).await.unwrap().unwrap();
+    let t = engine.tenants.get(TENANT).await.unwrap().unwrap();
     for id in 100..160u64 {
         w.fs.seed_contact(
             ALIAS,
@@ -263,8 +263,8 @@ async fn reinstalled_key(db: Db) {
     let store = idv_server::Store::connect(&w.db_url).await.unwrap();
     let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
     let other = idv_server::wire_engine(store, sealer, test_settings());
-    let t = other.tenant(TENANT).await.unwrap().unwrap();
-    assert!(other.crm(&t).unwrap().contact(11).await.is_ok());
+    let t = other.tenants.get(TENANT).await.unwrap().unwrap();
+    assert!(other.tenants.crm(&t).unwrap().contact(11).await.is_ok());
     // The admin reinstalls through the first replica with a new key; the old key stops working.
     w.fs.with(ALIAS, |a| a.api_keys = vec!["fs-key-rotated".into()]);
     let res = w
@@ -272,9 +272,10 @@ async fn reinstalled_key(db: Db) {
         .await;
     assert_eq!(res.status(), 200);
     // Once the other replica reads the tenant again, it writes with the new key.
-    tokio::time::sleep(idv_server::services::TENANT_TTL + Duration::from_millis(100)).await;
-    let t = other.tenant(TENANT).await.unwrap().unwrap();
-    let read = other.crm(&t).unwrap().contact(11).await;
+    tokio::time::sleep(idv_server::services::tenants::TENANT_TTL + Duration::from_millis(100))
+        .await;
+    let t = other.tenants.get(TENANT).await.unwrap().unwrap();
+    let read = other.tenants.crm(&t).unwrap().contact(11).await;
     assert!(
         read.is_ok(),
         "the other replica still uses the old key: {read:?}"

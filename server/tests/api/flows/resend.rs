@@ -125,7 +125,7 @@ async fn resend_limited(db: Db) {
     )
     .await
     .unwrap();
-    w.app.engine().forget_clients(TENANT);
+    w.app.engine().tenants.forget(TENANT);
     let first = w.start_idv(12).await;
     w.customer(first["id"].as_str().unwrap(), "abandoned");
     w.until("/api/v1/contacts/12/status", |s| s["status"] == "expired")

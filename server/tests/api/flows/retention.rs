@@ -185,7 +185,7 @@ async fn uninstall_wipes(db: Db) {
         return;
     };
     w.start_idv(11).await;
-    let sealed = "SELECT COUNT(*) FROM tenants WHERE id = $1 AND freshsales_key_sealed IS NOT NULL";
+    let sealed = "SELECT COUNT(*) FROM tenants WHERE id = $1 AND crm_key_sealed IS NOT NULL";
     assert_eq!(count(&w, sealed).await, 1);
     let res = w
         .post_signed(

@@ -252,7 +252,7 @@ async fn polling_is_truth(db: Db) {
         .await;
     assert_eq!(s["history"][0]["failure_reason"], "document expired");
     // That reader's late report says verified: it is recorded as late and moves nothing.
-    let tenant = engine.tenant(TENANT).await.unwrap().unwrap();
+    let tenant = engine.tenants.get(TENANT).await.unwrap().unwrap();
     let late = SessionReport {
         session_id: seen_pending.provider_session_id.clone().unwrap_or_default(),
         outcome: Outcome::Verified(ResultFields {

@@ -200,8 +200,8 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
         .execute(w.app.state.store.pool())
         .await
         .unwrap();
-    w.app.engine().forget_clients(TENANT);
-    second.engine().forget_clients(TENANT);
+    w.app.engine().tenants.forget(TENANT);
+    second.engine().tenants.forget(TENANT);
     let before = w.fs.calls(ALIAS).len();
 
     let engine = w.app.engine();
@@ -273,8 +273,8 @@ async fn two_replicas_together_admit_one_tenants_start_limit() {
     idv_server::services::tenant::set_start_limits(&w.app.engine().store, TENANT, &limits)
         .await
         .unwrap();
-    w.app.engine().forget_clients(TENANT);
-    second.engine().forget_clients(TENANT);
+    w.app.engine().tenants.forget(TENANT);
+    second.engine().tenants.forget(TENANT);
     w.fs.seed_contact(
         ALIAS,
         13,

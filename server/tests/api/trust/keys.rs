@@ -71,7 +71,7 @@ async fn rotation(db: Db) {
     );
     assert!(before
         .iter()
-        .all(|c| old.open(at(c.table, c.column, &c.row), &c.value).is_ok()));
+        .all(|c| old.open(at(c.table, c.seal, &c.row), &c.value).is_ok()));
 
     // A wrong old key changes nothing.
     let stranger = Sealer::generate_key();
@@ -99,7 +99,7 @@ async fn rotation(db: Db) {
     let after = cells(&w).await;
     assert_eq!(after.len(), before.len());
     for c in &after {
-        let place = at(c.table, c.column, &c.row);
+        let place = at(c.table, c.seal, &c.row);
         assert!(
             new.is_current(&c.value),
             "{}.{} is under the new key",
@@ -119,12 +119,12 @@ async fn rotation(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(t.freshsales_key.unwrap().expose_secret(), FS_KEY);
+    assert_eq!(t.crm_key().unwrap().expose_secret(), FS_KEY);
     let t_old = tenant::load(&w.app.state.store, &old, TENANT)
         .await
         .unwrap()
         .unwrap();
-    assert!(t_old.freshsales_key.is_none());
+    assert!(t_old.crm_key().is_none());
     // The pending session's CRM names (what a BlockID document is compared with) too.
     assert!(
         after
@@ -164,7 +164,8 @@ async fn copied_secret(db: Db) {
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE tenants SET freshsales_key_sealed = (SELECT freshsales_key_sealed FROM tenants WHERE id = $1) WHERE id = $2",
+        "UPDATE tenants SET crm_key_sealed = (SELECT crm_key_sealed FROM tenants WHERE id = $1), \
+         crm_base_url = (SELECT crm_base_url FROM tenants WHERE id = $1) WHERE id = $2",
     )
     .bind(TENANT)
     .bind("other")
@@ -173,10 +174,10 @@ async fn copied_secret(db: Db) {
     .unwrap();
     let sealer = &w.app.engine().sealer;
     let mine = tenant::load(store, sealer, TENANT).await.unwrap().unwrap();
-    assert_eq!(mine.freshsales_key.unwrap().expose_secret(), FS_KEY);
+    assert_eq!(mine.crm_key().unwrap().expose_secret(), FS_KEY);
     let copied = tenant::load(store, sealer, "other").await.unwrap().unwrap();
     assert!(
-        copied.freshsales_key.is_none(),
+        copied.crm_key().is_none(),
         "a value sealed for one row opens for no other"
     );
 }

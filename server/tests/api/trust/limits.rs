@@ -15,7 +15,7 @@ async fn set_limits(w: &World, limits: StartLimits) {
     tenant::set_start_limits(&engine.store, TENANT, &limits)
         .await
         .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
 }
 
 async fn start(w: &World, contact: u64, body: serde_json::Value) -> reqwest::Response {
@@ -139,7 +139,7 @@ async fn crm_reads_budgeted(db: Db) {
     )
     .await
     .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
     let before = w.fs.calls(crate::world::ALIAS).len();
     let mut refused = None;
     // Contacts never seen before are each looked up in Freshsales.

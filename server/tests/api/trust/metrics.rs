@@ -104,7 +104,14 @@ async fn incomplete_setups(db: Db) {
     // Incomplete again, then the scrape answers from memory with the database gone.
     w.fs.unprovision(ALIAS);
     engine
-        .check_setup(&engine.tenant(crate::world::TENANT).await.unwrap().unwrap())
+        .check_setup(
+            &engine
+                .tenants
+                .get(crate::world::TENANT)
+                .await
+                .unwrap()
+                .unwrap(),
+        )
         .await
         .unwrap();
     w.app.state.store.close().await;

@@ -153,13 +153,13 @@ async fn kosmos_rotation(db: Db) {
         &engine.store,
         &engine.sealer,
         TENANT,
-        WebhookSecret::Kosmos,
+        WebhookSecret::Provider,
         "ks-third-secret",
         Duration::ZERO,
     )
     .await
     .unwrap();
-    engine.forget_clients(TENANT);
+    engine.tenants.forget(TENANT);
     assert_eq!(callback(&w, new_key, "m-new-late", &session).await, 401);
     assert_eq!(
         callback(&w, b"ks-third-secret", "m-third", &session).await,

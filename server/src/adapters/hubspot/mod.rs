@@ -1,0 +1,3 @@
+//! HubSpot: the request signatures it sends (webhooks, `hubspot.fetch`, workflow actions).
+
+pub mod signature;
