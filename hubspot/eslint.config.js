@@ -12,6 +12,6 @@ export default tseslint.config(
   reactHooks.configs.flat.recommended,
   {
     files: ["scripts/**/*.mjs", "tests/**/*.{ts,tsx}", "*.config.{js,ts}"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
 );
