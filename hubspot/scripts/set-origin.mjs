@@ -73,11 +73,11 @@ export function setOrigin(root, origin) {
   return changed;
 }
 
-/** Copies what `hs project upload` needs (hsproject.json, src/, backend.json) into `out`. */
+/** Copies what `hs project upload` needs (hsproject.json, src/) and backend.json into `out`. */
 export function copyProject(from, out) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  for (const name of ["hsproject.json", "backend.json", "README.md"]) {
+  for (const name of ["hsproject.json", "backend.json"]) {
     if (existsSync(join(from, name))) {
       cpSync(join(from, name), join(out, name));
     }
