@@ -8,6 +8,7 @@
 //! what and why) when missing or at the wrong version.
 
 mod appcheck;
+mod hubspot;
 mod moved_clock;
 mod pack;
 mod tools;
@@ -58,7 +59,10 @@ enum Cmd {
     BuildWidget,
     /// Check the Freshworks app package (manifest, templates, iparams, pages, serverless).
     AppCheck,
-    /// Build the widget and write the Freshworks submission zip to target/freshsales-idv.zip.
+    /// Check the HubSpot project in hubspot/ (npm ci if needed, tsc, ESLint, Vitest, hsmeta).
+    HubspotCheck,
+    /// Build the widget and write the Freshworks submission zip to target/freshsales-idv.zip,
+    /// and the HubSpot project, with the origin of IDV_PUBLIC_URL, to target/hubspot-project.
     Pack,
     /// Run the benchmarks (release builds, wrk, headless Chromium) and write bench/RESULTS.md.
     Bench,
@@ -93,6 +97,10 @@ fn main() -> Result<()> {
             eprintln!("==> Freshworks app check");
             appcheck::run(&root())
         }
+        Cmd::HubspotCheck => {
+            eprintln!("==> HubSpot project checks (tsc, ESLint, Vitest, hsmeta)");
+            hubspot::checks(&root())
+        }
         Cmd::Bench => bench(),
         Cmd::Pack => {
             tools::ensure_tools(false)?;
@@ -100,7 +108,9 @@ fn main() -> Result<()> {
             eprintln!("==> Freshworks app check");
             appcheck::run(&root())?;
             eprintln!("==> packing the Freshworks app");
-            pack::run(&root())
+            pack::run(&root())?;
+            eprintln!("==> the HubSpot project folder for `hs project upload`");
+            hubspot::pack(&root())
         }
     }
 }
@@ -423,6 +433,10 @@ fn test(require_postgres: bool) -> Result<()> {
     step(
         "serverless unit tests (Vitest, coverage >= 80 %)",
         &mut serverless_tests,
+    );
+    step(
+        "HubSpot project checks (tsc, ESLint, Vitest, hsmeta)",
+        &mut || hubspot::checks(&root()),
     );
 
     let nextest = |moved: Option<i64>| -> Result<()> {

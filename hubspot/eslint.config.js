@@ -1,0 +1,17 @@
+// HubSpot's rules for UI extensions, typescript-eslint's recommended set and the rules of hooks.
+import js from "@eslint/js";
+import hubspot from "@hubspot/eslint-config-ui-extensions";
+import reactHooks from "eslint-plugin-react-hooks";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...hubspot.configs.default,
+  reactHooks.configs.flat.recommended,
+  {
+    files: ["scripts/**/*.mjs", "tests/**/*.{ts,tsx}", "*.config.{js,ts}"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+  },
+);
