@@ -36,6 +36,29 @@ macro_rules! both {
     };
 }
 
+/// Runs a test body once per engine, each in a world of twins of its own:
+/// `both_worlds!(name, body)` with `async fn body(w: World)` makes `name::sqlite` and
+/// `name::postgres` (the latter passes unrun where `spawn_world` finds no PostgreSQL).
+#[macro_export]
+macro_rules! both_worlds {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(w) = $crate::world::spawn_world($crate::helpers::Db::Sqlite).await {
+                    super::$body(w).await
+                }
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(w) = $crate::world::spawn_world($crate::helpers::Db::Postgres).await {
+                    super::$body(w).await
+                }
+            }
+        }
+    };
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::both_worlds;
 use crate::{
-    both,
     helpers::{assert_error, Db},
     world::{spawn_world, World, ALIAS},
 };
@@ -41,14 +41,11 @@ async fn verified_with_writes(w: &World) -> Value {
     v
 }
 
-both!(
+both_worlds!(
     a_contact_s_audit_trail_tells_the_start_the_result_and_the_crm_writes,
     contact_audit
 );
-async fn contact_audit(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn contact_audit(w: World) {
     let v = verified_with_writes(&w).await;
     let id = v["id"].as_str().unwrap();
     // Another contact's session is not in contact 11's trail.

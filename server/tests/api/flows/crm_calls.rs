@@ -7,10 +7,12 @@ use std::time::Duration;
 use idv_server::services::{Policy, Settings};
 use serde_json::{json, Value};
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{
     both,
     helpers::{assert_error, Db},
-    world::{spawn_world, spawn_world_with, test_settings, ALIAS},
+    world::{spawn_world_with, test_settings, ALIAS},
 };
 
 both!(
@@ -86,14 +88,11 @@ async fn four_calls(db: Db) {
     assert_eq!(w.crm_calls("GET", "/contacts/11"), 1);
 }
 
-both!(
+both_worlds!(
     record_data_that_is_too_long_or_malformed_is_refused_precisely,
     bad_record_data
 );
-async fn bad_record_data(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn bad_record_data(w: World) {
     for (contact, says) in [
         (json!({"first_name": "x".repeat(256)}), "contact.first_name"),
         (json!({"email": "not an address"}), "contact.email"),

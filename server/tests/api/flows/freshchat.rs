@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use idv_server::sim::freshchat::FcFaults;
 use serde_json::{json, Value};
 
+use crate::both_worlds;
 use crate::{
-    both,
-    helpers::{assert_error, Db},
-    world::{spawn_world, World, ALIAS, TENANT, WORKFLOW_SECRET},
+    helpers::assert_error,
+    world::{World, ALIAS, TENANT, WORKFLOW_SECRET},
 };
 
 /// The bot's API-library call: `POST /hooks/freshchat/{tenant}` with the secret header.
@@ -64,14 +64,11 @@ pub(super) async fn count(w: &World, sql: &str) -> i64 {
         .unwrap()
 }
 
-both!(
+both_worlds!(
     a_bot_starts_a_verification_and_the_conversation_gets_the_result,
     bot_to_result
 );
-async fn bot_to_result(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn bot_to_result(w: World) {
     w.fc.seed_user("u-ada", "Ada", "ada@example.com");
     w.fc.seed_conversation("c-ada", "u-ada", "channel-1");
     // The customer writes; Freshchat's signed webhook tells whose conversation it is.
@@ -161,14 +158,11 @@ async fn bot_to_result(db: Db) {
     .await;
 }
 
-both!(
+both_worlds!(
     a_new_customer_is_created_by_email_with_an_e164_phone_and_their_consent,
     bot_creates_contact
 );
-async fn bot_creates_contact(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn bot_creates_contact(w: World) {
     let answer = bot_ok(
         &w,
         &json!({"email": "jane@example.com", "first_name": "Jane", "last_name": "Sample",
@@ -214,14 +208,11 @@ async fn bot_creates_contact(db: Db) {
     .await;
 }
 
-both!(
+both_worlds!(
     bad_bot_input_gets_a_precise_4xx_and_a_wrong_secret_a_401,
     bot_refusals
 );
-async fn bot_refusals(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn bot_refusals(w: World) {
     let body = json!({"email": "ada@example.com"});
     assert_error(bot(&w, &body, None).await, 401, "unauthorized").await;
     assert_error(bot(&w, &body, Some("wrong")).await, 401, "unauthorized").await;
@@ -302,14 +293,11 @@ async fn bot_refusals(db: Db) {
     assert_error(res, 400, "bad_request").await;
 }
 
-both!(
+both_worlds!(
     a_forged_freshchat_webhook_changes_nothing_and_a_signed_one_is_accepted_once,
     webhook_signatures
 );
-async fn webhook_signatures(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn webhook_signatures(w: World) {
     w.fc.seed_user("u-1", "Ada", "ada@example.com");
     w.fc.seed_conversation("c-1", "u-1", "channel-1");
     let event = w.fc.user_writes("c-1", "hello", false);
@@ -368,14 +356,11 @@ async fn webhook_signatures(db: Db) {
     assert_error(res, 400, "bad_request").await;
 }
 
-both!(
+both_worlds!(
     a_result_message_whose_answer_was_lost_is_not_posted_twice,
     maybe_sent
 );
-async fn maybe_sent(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn maybe_sent(w: World) {
     w.fc.seed_user("u-g", "Grace", "grace@example.com");
     w.fc.seed_conversation("c-g", "u-g", "channel-1");
     // The bot names the user only: the conversation is the one the webhooks saw them write in.
@@ -423,14 +408,11 @@ async fn maybe_sent(db: Db) {
     assert_eq!(done, 1);
 }
 
-both!(
+both_worlds!(
     a_signed_freshchat_webhook_replayed_after_its_dedupe_record_is_gone_changes_nothing,
     webhook_replay
 );
-async fn webhook_replay(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn webhook_replay(w: World) {
     w.fc.seed_user("u-1", "Ada", "ada@example.com");
     w.fc.seed_conversation("c-1", "u-1", "channel-1");
     w.fc.seed_user("u-2", "Bob", "bob@example.com");

@@ -10,10 +10,10 @@ use idv_server::services::tenant::{self, StartLimits};
 use serde_json::{json, Value};
 
 use super::freshchat::{bot, bot_ok, count};
+use crate::both_worlds;
 use crate::{
-    both,
-    helpers::{assert_error, Db},
-    world::{generous_start_limits, spawn_world, World, ALIAS, TENANT, WORKFLOW_SECRET},
+    helpers::assert_error,
+    world::{generous_start_limits, World, ALIAS, TENANT, WORKFLOW_SECRET},
 };
 
 /// The bot's state call, for a conversation (or none).
@@ -77,14 +77,11 @@ async fn assert_limited(res: reqwest::Response) -> String {
     assert_error(res, 429, "rate_limited").await
 }
 
-both!(
+both_worlds!(
     a_chat_user_who_types_a_verified_customers_email_gets_neither_verified_nor_their_verification,
     typed_email_of_a_verified_customer
 );
-async fn typed_email_of_a_verified_customer(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn typed_email_of_a_verified_customer(w: World) {
     attacker(&w);
     // Ada verified with a rep earlier.
     let desk = w.start_idv(11).await;
@@ -124,14 +121,11 @@ async fn typed_email_of_a_verified_customer(db: Db) {
     assert_eq!(status["status"], "verified", "{status}");
 }
 
-both!(
+both_worlds!(
     a_chat_user_who_types_the_email_of_a_customer_with_a_reps_show_link_gets_neither_the_link_nor_the_result,
     typed_email_of_a_pending_customer
 );
-async fn typed_email_of_a_pending_customer(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn typed_email_of_a_pending_customer(w: World) {
     attacker(&w);
     // A rep starts a verification for Ada at the desk and shows her the link.
     let rep = w.start_idv(11).await;
@@ -173,14 +167,11 @@ async fn typed_email_of_a_pending_customer(db: Db) {
     assert_eq!(chat_writes, 0, "nothing was queued for any chat");
 }
 
-both!(
+both_worlds!(
     a_chat_session_is_not_handed_to_another_conversation_and_its_result_goes_only_to_its_own,
     chat_sessions_stay_in_their_conversation
 );
-async fn chat_sessions_stay_in_their_conversation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn chat_sessions_stay_in_their_conversation(w: World) {
     attacker(&w);
     w.fc.seed_user("u-ada", "Ada", "ada@example.com");
     w.fc.seed_conversation("c-ada", "u-ada", "channel-1");
@@ -235,14 +226,11 @@ async fn chat_sessions_stay_in_their_conversation(db: Db) {
     assert_eq!(s["verified"], false, "{s}");
 }
 
-both!(
+both_worlds!(
     the_state_call_answers_only_for_sessions_of_its_conversation,
     state_call_is_per_conversation
 );
-async fn state_call_is_per_conversation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn state_call_is_per_conversation(w: World) {
     let answer = bot_ok(
         &w,
         &json!({"email": "grace@example.com", "conversation_id": "c-grace"}),
@@ -268,14 +256,11 @@ async fn state_call_is_per_conversation(db: Db) {
     assert_error(res, 404, "not_found").await;
 }
 
-both!(
+both_worlds!(
     a_bot_start_without_a_conversation_is_refused_with_a_precise_422,
     start_needs_a_conversation
 );
-async fn start_needs_a_conversation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn start_needs_a_conversation(w: World) {
     for body in [
         json!({"email": "ada@example.com"}),
         // A user whose conversation the webhooks never reported.
@@ -293,14 +278,11 @@ async fn start_needs_a_conversation(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     a_found_contacts_marketing_consent_is_not_changed_by_the_bot,
     consent_of_a_found_contact
 );
-async fn consent_of_a_found_contact(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn consent_of_a_found_contact(w: World) {
     let set = |status: &str| {
         w.fs.with(ALIAS, |a| {
             a.contacts.get_mut(&11).unwrap()["subscription_status"] = json!(status);
@@ -324,14 +306,11 @@ async fn consent_of_a_found_contact(db: Db) {
     assert_eq!(consent(), "subscribed");
 }
 
-both!(
+both_worlds!(
     chat_starts_beyond_the_per_conversation_limit_get_429_while_a_reps_start_still_works,
     per_conversation_limit
 );
-async fn per_conversation_limit(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn per_conversation_limit(w: World) {
     set_limits(
         &w,
         StartLimits {
@@ -371,14 +350,11 @@ async fn rep_starts(w: &World, contact: u64) -> u16 {
     .as_u16()
 }
 
-both!(
+both_worlds!(
     bot_starts_beyond_the_chats_limit_per_minute_get_429_while_a_reps_start_still_works,
     per_tenant_chat_limit
 );
-async fn per_tenant_chat_limit(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn per_tenant_chat_limit(w: World) {
     // Reps may start 2 a minute; the chat has its own 3.
     set_limits(
         &w,
@@ -409,14 +385,11 @@ async fn per_tenant_chat_limit(db: Db) {
     assert_eq!(rep_starts(&w, 12).await, 201);
 }
 
-both!(
+both_worlds!(
     the_chat_spends_only_its_share_of_the_freshsales_budget,
     chat_crm_share
 );
-async fn chat_crm_share(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn chat_crm_share(w: World) {
     // A plan of 100 calls an hour: a burst of 10; the chat's fifth of it, a burst of 2.
     let engine = w.app.engine();
     tenant::set_connections(
@@ -465,14 +438,11 @@ async fn chat_crm_share(db: Db) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
-both!(
+both_worlds!(
     a_chats_session_is_neither_shown_nor_resent_nor_replaced_at_the_desk,
     chat_session_at_the_desk
 );
-async fn chat_session_at_the_desk(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn chat_session_at_the_desk(w: World) {
     attacker(&w);
     let chat = bot_ok(
         &w,

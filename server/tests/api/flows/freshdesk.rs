@@ -14,6 +14,7 @@ use idv_server::{
 };
 use serde_json::{json, Value};
 
+use crate::both_worlds;
 use crate::{
     both,
     helpers::{assert_error, Db},
@@ -314,14 +315,11 @@ async fn ticket_policy(db: Db) {
     assert!(dead.is_empty(), "{dead:?}");
 }
 
-both!(
+both_worlds!(
     a_ticket_is_refused_where_the_account_has_no_tickets,
     tickets_only_on_freshdesk
 );
-async fn tickets_only_on_freshdesk(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn tickets_only_on_freshdesk(w: World) {
     let res = w
         .post(
             "/api/v1/contacts/11/verifications",

@@ -13,11 +13,12 @@ use idv_server::{
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use crate::both_worlds;
 use crate::{
     both,
     flows::blockid::blockid_world,
     helpers::{assert_error, Db},
-    world::{spawn_world, spawn_world_with, test_settings, World, ALIAS},
+    world::{spawn_world_with, test_settings, World, ALIAS},
 };
 
 /// What an attacker's page data says about contact 11 (Ada Lovelace in the CRM).
@@ -67,14 +68,11 @@ async fn crm_fields_once(w: &World, contact: u64, status: &str) -> Value {
     w.fs.contact(ALIAS, contact).unwrap()["custom_field"].clone()
 }
 
-both!(
+both_worlds!(
     a_start_whose_page_data_names_another_person_sends_the_crm_s_names_and_address,
     page_data_is_a_hint
 );
-async fn page_data_is_a_hint(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn page_data_is_a_hint(w: World) {
     let res = w
         .post(
             "/api/v1/contacts/11/verifications",
@@ -150,14 +148,11 @@ async fn resend_to_the_crm(db: Db) {
     served.stop().await;
 }
 
-both!(
+both_worlds!(
     a_start_for_a_contact_the_crm_does_not_know_is_404_and_creates_nothing,
     unknown_contact
 );
-async fn unknown_contact(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn unknown_contact(w: World) {
     let pool = w.app.state.store.pool();
     let count = |table: &'static str| async move {
         sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
@@ -189,14 +184,11 @@ async fn unknown_contact(db: Db) {
     assert_eq!(count("verifications").await, 0);
 }
 
-both!(
+both_worlds!(
     a_document_in_another_name_ends_mismatch_and_is_never_written_as_verified,
     another_name
 );
-async fn another_name(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn another_name(w: World) {
     let v = w.start_idv(11).await;
     let id = v["id"].as_str().unwrap();
     pass(&w, id, in_the_name_of("Mallory", "Attacker"));
@@ -219,14 +211,11 @@ async fn another_name(db: Db) {
     assert!(cf["cf_idv_verified_date"].is_null(), "{cf}");
 }
 
-both!(
+both_worlds!(
     matching_names_are_verified_with_match_and_extra_middle_names_with_partial,
     matching_names
 );
-async fn matching_names(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn matching_names(w: World) {
     // The customer shows their own document (the names the session was started with), in
     // capitals as documents print them.
     let v = w.start_idv(11).await;
@@ -259,14 +248,11 @@ async fn matching_names(db: Db) {
     .await;
 }
 
-both!(
+both_worlds!(
     a_date_of_birth_in_the_crm_goes_to_the_provider_and_must_match,
     date_of_birth
 );
-async fn date_of_birth(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn date_of_birth(w: World) {
     w.fs.with(ALIAS, |a| {
         a.contacts.get_mut(&12).unwrap()["custom_field"]["cf_date_of_birth"] = json!("1906-12-09")
     })
@@ -288,14 +274,11 @@ async fn date_of_birth(db: Db) {
     assert_eq!(done["identity_match"], "mismatch", "{done}");
 }
 
-both!(
+both_worlds!(
     an_ial1_answer_to_an_ial2_request_is_not_verified,
     ial_below_request
 );
-async fn ial_below_request(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn ial_below_request(w: World) {
     let res = w
         .post("/api/v1/contacts/11/verifications", json!({"ial": "IAL2"}))
         .await;

@@ -5,17 +5,16 @@ use std::time::Duration;
 use idv_server::{services::Policy, sim::kosmos::KosmosFaults, webhook};
 use serde_json::{json, Value};
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{
     both,
     helpers::{assert_error, Db},
-    world::{spawn_world, spawn_world_with, test_settings, ALIAS},
+    world::{spawn_world_with, test_settings, ALIAS},
 };
 
-both!(bad_input_gets_precise_json_errors, bad_input);
-async fn bad_input(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(bad_input_gets_precise_json_errors, bad_input);
+async fn bad_input(w: World) {
     let path = w.url("/api/v1/contacts/11/verifications");
     let send = |body: Vec<u8>, ct: &'static str| {
         w.http
@@ -112,11 +111,8 @@ async fn bad_input(db: Db) {
     assert_error(res, 422, "unprocessable").await;
 }
 
-both!(another_tenants_sessions_are_invisible, cross_tenant);
-async fn cross_tenant(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(another_tenants_sessions_are_invisible, cross_tenant);
+async fn cross_tenant(w: World) {
     let v = w.start_idv(11).await;
     let other = idv_server::http::auth::generate_token();
     w.app
@@ -203,14 +199,11 @@ async fn forwarder_events(db: Db) {
     assert_eq!(w.ks.sessions().len(), 1);
 }
 
-both!(
+both_worlds!(
     duplicated_and_reordered_callbacks_apply_once,
     noisy_callbacks
 );
-async fn noisy_callbacks(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn noisy_callbacks(w: World) {
     w.ks.set_faults(KosmosFaults {
         duplicate_callbacks: 3,
         callback_jitter_ms: 150,

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use idv_server::{services::Policy, sim::freshsales::FsFaults};
 
+use crate::both_worlds;
 use crate::{
     both,
     helpers::Db,
-    world::{spawn_world, spawn_world_with, test_settings, World, ALIAS, FS_KEY, TENANT},
+    world::{spawn_world_with, test_settings, World, ALIAS, FS_KEY, TENANT},
 };
 
 /// The tenant's stored policy and whether it is installed.
@@ -35,14 +36,11 @@ async fn error_of(res: reqwest::Response) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
-both!(
+both_worlds!(
     an_install_with_only_the_api_token_is_refused_and_changes_nothing,
     unsigned_install
 );
-async fn unsigned_install(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn unsigned_install(w: World) {
     let before = tenant_state(&w).await;
     // What a rep can send through the widget's templates: the token, a body of their choice.
     let res = w
@@ -70,14 +68,11 @@ async fn unsigned_install(db: Db) {
     assert_eq!(tenant_state(&w).await, before, "nothing changed");
 }
 
-both!(
+both_worlds!(
     a_signed_install_and_uninstall_work_once_and_replays_are_refused,
     signed_install
 );
-async fn signed_install(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn signed_install(w: World) {
     let policy = json!({"gated_stages": ["Won"], "revert_on_gate": true});
     let res = w
         .install(
@@ -124,11 +119,8 @@ async fn signed_install(db: Db) {
     assert_eq!(status, 409);
 }
 
-both!(an_install_for_another_account_url_is_refused, other_account);
-async fn other_account(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(an_install_for_another_account_url_is_refused, other_account);
+async fn other_account(w: World) {
     let before = tenant_state(&w).await;
     let other = w.account_url().replace("/a/acme", "/a/other");
     let res = w
@@ -147,14 +139,11 @@ async fn other_account(db: Db) {
     assert_eq!(tenant_state(&w).await, before, "nothing changed");
 }
 
-both!(
+both_worlds!(
     every_switch_of_the_install_form_is_stored_and_a_bad_choice_is_refused,
     install_form_switches
 );
-async fn install_form_switches(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn install_form_switches(w: World) {
     // What server.js sends from the install form (tests/serverless covers that side).
     let policy = json!({
         "auto_verify_on_create": true, "gated_stages": ["Negotiation"], "revert_on_gate": true,
@@ -239,14 +228,11 @@ async fn install_form_switches(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     after_uninstall_the_token_starts_resends_and_steps_up_nothing,
     uninstalled_token
 );
-async fn uninstalled_token(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn uninstalled_token(w: World) {
     // Ada verified (enrolled for step-up); Grace's emailed link expired unused.
     let ada = w.start_idv(11).await;
     w.customer(ada["id"].as_str().unwrap(), "verified");
@@ -307,14 +293,11 @@ async fn uninstalled_token(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     a_signed_event_replayed_to_install_or_uninstall_is_refused_and_changes_nothing,
     event_replayed_as_uninstall
 );
-async fn event_replayed_as_uninstall(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn event_replayed_as_uninstall(w: World) {
     // A forwarded event as the serverless code signs it, captured on its way (its body holds the
     // account URL, like an uninstall's), sent to the uninstall and install endpoints instead.
     let body = serde_json::to_vec(
@@ -354,14 +337,11 @@ async fn event_replayed_as_uninstall(db: Db) {
     assert_eq!(tenant_state(&w).await.1, 1, "still installed");
 }
 
-both!(
+both_worlds!(
     two_installs_racing_on_a_new_tenant_leave_it_pinned_and_connected_to_one_account,
     install_race
 );
-async fn install_race(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn install_race(w: World) {
     // A tenant not yet pinned; a second account the same twin serves; slow calls, so both
     // installs pass the early account check before either writes.
     sqlx::query("UPDATE tenants SET account_url = NULL WHERE id = $1")

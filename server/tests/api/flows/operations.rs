@@ -4,17 +4,16 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{
     both,
     helpers::Db,
     world::{spawn_world, test_settings, ALIAS, TENANT, WORKFLOW_SECRET},
 };
 
-both!(dead_writes_are_replayed, dead_rows);
-async fn dead_rows(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(dead_writes_are_replayed, dead_rows);
+async fn dead_rows(w: World) {
     let v = w.start_idv(11).await;
     w.fs.set_faults(idv_server::sim::freshsales::FsFaults {
         error_rate: 1.0,
@@ -254,11 +253,8 @@ async fn burst(db: Db) {
     );
 }
 
-both!(a_reinstalled_key_reaches_every_replica, reinstalled_key);
-async fn reinstalled_key(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(a_reinstalled_key_reaches_every_replica, reinstalled_key);
+async fn reinstalled_key(w: World) {
     // A second replica on the same database reads the tenant and builds its CRM client.
     let store = idv_server::Store::connect(&w.db_url).await.unwrap();
     let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
@@ -303,14 +299,11 @@ async fn demo_keeps_to_its_own_database(db: Db) {
     assert!(err.contains("real tenants (acme)"), "{err}");
 }
 
-both!(
+both_worlds!(
     an_expiry_that_fails_midway_loses_no_crm_write,
     expiry_in_one_transaction
 );
-async fn expiry_in_one_transaction(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn expiry_in_one_transaction(w: World) {
     let v = w.start_idv(11).await;
     let id = v["id"].as_str().unwrap().to_string();
     w.customer(&id, "verified");

@@ -10,11 +10,13 @@ use idv_server::{
 };
 use serde_json::{json, Value};
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{
     both,
     flows::blockid::blockid_world,
     helpers::{assert_error, Db},
-    world::{spawn_world, TENANT},
+    world::TENANT,
 };
 
 async fn resend(w: &crate::world::World, id: &str) -> reqwest::Response {
@@ -22,14 +24,11 @@ async fn resend(w: &crate::world::World, id: &str) -> reqwest::Response {
         .await
 }
 
-both!(
+both_worlds!(
     an_expired_link_is_resent_by_the_same_delivery_as_a_new_session,
     expired_link
 );
-async fn expired_link(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn expired_link(w: World) {
     let res = w
         .post(
             "/api/v1/contacts/11/verifications",
@@ -105,14 +104,11 @@ async fn expired_link(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     a_resend_counts_against_the_contact_s_start_limit,
     resend_limited
 );
-async fn resend_limited(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn resend_limited(w: World) {
     tenant::set_start_limits(
         &w.app.engine().store,
         TENANT,

@@ -4,11 +4,8 @@ use idv_server::clock;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, World, ALIAS, TENANT},
-};
+use crate::both_worlds;
+use crate::world::{World, ALIAS, TENANT};
 
 async fn count(w: &World, sql: &str) -> i64 {
     sqlx::query(sql)
@@ -29,14 +26,11 @@ async fn exec(w: &World, sql: &str, at: i64, id: &str) {
         .unwrap();
 }
 
-both!(
+both_worlds!(
     the_retention_job_deletes_rows_past_their_retention_and_keeps_the_rest,
     retention_job
 );
-async fn retention_job(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn retention_job(w: World) {
     let now = clock::now_ms();
     let year_ago = now - 366 * 24 * 3600 * 1000;
     let ages = [("old", year_ago * 2 - now), ("new", now - 1000)];
@@ -100,14 +94,11 @@ async fn retention_job(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     forgetting_a_contact_erases_their_data_and_clears_their_crm_fields,
     forget_contact
 );
-async fn forget_contact(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn forget_contact(w: World) {
     let v = w.start_idv(11).await;
     let id = v["id"].as_str().unwrap().to_string();
     w.customer(&id, "verified");
@@ -179,11 +170,8 @@ async fn forget_contact(db: Db) {
     assert_eq!(still["state"], "pending");
 }
 
-both!(uninstall_wipes_the_tenants_sealed_key, uninstall_wipes);
-async fn uninstall_wipes(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(uninstall_wipes_the_tenants_sealed_key, uninstall_wipes);
+async fn uninstall_wipes(w: World) {
     w.start_idv(11).await;
     let sealed = "SELECT COUNT(*) FROM tenants WHERE id = $1 AND crm_key_sealed IS NOT NULL";
     assert_eq!(count(&w, sealed).await, 1);

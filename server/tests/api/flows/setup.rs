@@ -10,11 +10,8 @@ use idv_server::{
 };
 use serde_json::{json, Value};
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, World, ALIAS, FS_KEY},
-};
+use crate::both_worlds;
+use crate::world::{World, ALIAS, FS_KEY};
 
 async fn reinstall(w: &World, policy: Value) -> Value {
     let res = w
@@ -31,14 +28,11 @@ fn dead_rows(counts: &[(String, i64)]) -> i64 {
     counts.iter().find(|(s, _)| s == "dead").map_or(0, |x| x.1)
 }
 
-both!(
+both_worlds!(
     an_account_without_the_apps_fields_is_reported_and_its_writes_wait_for_them,
     writes_wait_for_setup
 );
-async fn writes_wait_for_setup(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn writes_wait_for_setup(w: World) {
     w.fs.unprovision(ALIAS);
     let installed = reinstall(&w, json!({})).await;
     let setup = &installed["setup"];
@@ -99,14 +93,11 @@ async fn writes_wait_for_setup(db: Db) {
     assert_eq!(dead_rows(&engine.sync_counts().await.unwrap()), 0);
 }
 
-both!(
+both_worlds!(
     a_misspelled_gated_stage_is_reported_at_install,
     misspelled_stage
 );
-async fn misspelled_stage(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn misspelled_stage(w: World) {
     let installed = reinstall(
         &w,
         json!({"gated_stages": ["Negotation", "Won"], "revert_on_gate": true}),

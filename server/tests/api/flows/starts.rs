@@ -6,11 +6,8 @@ use std::time::{Duration, Instant};
 use idv_server::{adapters::kosmos::API_KEY_HEADER, clock, sim::kosmos::KosmosFaults, webhook};
 use serde_json::{json, Value};
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, World, KS_KEY, KS_SECRET, TENANT},
-};
+use crate::both_worlds;
+use crate::world::{World, KS_KEY, KS_SECRET, TENANT};
 
 /// A pending IDV row for contact 11 with no provider session, created `age_ms` ago.
 async fn stuck_row(w: &World, id: &str, age_ms: i64) {
@@ -46,14 +43,11 @@ async fn start_until(w: &World, what: &str, done: impl Fn(u16, &Value) -> bool) 
     }
 }
 
-both!(
+both_worlds!(
     a_start_dropped_mid_provider_call_ends_in_a_usable_session,
     dropped_start
 );
-async fn dropped_start(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn dropped_start(w: World) {
     w.ks.set_faults(KosmosFaults {
         create_latency: Duration::from_millis(1500),
         ..Default::default()
@@ -95,14 +89,11 @@ async fn dropped_start(db: Db) {
     assert_eq!(sessions[0].reference, v["id"].as_str().unwrap());
 }
 
-both!(
+both_worlds!(
     a_session_left_without_a_provider_session_stops_blocking_new_starts,
     stuck_start
 );
-async fn stuck_start(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn stuck_start(w: World) {
     let stuck = "ver_00000000000000c0ffee";
     stuck_row(&w, stuck, 3_600_000).await;
     let v = start_until(&w, "a new session", |status, v| {
@@ -114,14 +105,11 @@ async fn stuck_start(db: Db) {
     assert_eq!(old["state"], "failed", "{old}");
 }
 
-both!(
+both_worlds!(
     a_callback_finds_a_cut_short_start_by_its_reference,
     callback_by_reference
 );
-async fn callback_by_reference(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn callback_by_reference(w: World) {
     // The provider made the session, but the process died before recording it.
     let id = "ver_00000000000000beef01";
     stuck_row(&w, id, 0).await;

@@ -10,17 +10,16 @@ use idv_server::{
 };
 use serde_json::{json, Value};
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{
     both,
     helpers::{assert_error, Db},
-    world::{spawn_world, spawn_world_with, test_settings, ALIAS, TENANT},
+    world::{spawn_world_with, test_settings, ALIAS, TENANT},
 };
 
-both!(verify_identity_lands_on_the_crm_record, verify_identity);
-async fn verify_identity(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(verify_identity_lands_on_the_crm_record, verify_identity);
+async fn verify_identity(w: World) {
     let status = w.json("/api/v1/contacts/11/status").await;
     assert_eq!(status["status"], "not_verified");
 
@@ -86,11 +85,8 @@ async fn verify_identity(db: Db) {
     .await;
 }
 
-both!(a_second_start_returns_the_same_session, idempotent_start);
-async fn idempotent_start(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(a_second_start_returns_the_same_session, idempotent_start);
+async fn idempotent_start(w: World) {
     let start = |key: &'static str| {
         w.http
             .post(w.url("/api/v1/contacts/12/verifications"))
@@ -131,14 +127,11 @@ async fn idempotent_start(db: Db) {
     assert_eq!(old["state"], "canceled");
 }
 
-both!(
+both_worlds!(
     forged_and_replayed_callbacks_change_nothing,
     forged_callbacks
 );
-async fn forged_callbacks(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn forged_callbacks(w: World) {
     // The provider's own callbacks are lost: only the deliveries below can make the engine
     // read the session (the poller waits ten minutes).
     w.ks.set_faults(KosmosFaults {
@@ -289,14 +282,11 @@ async fn polling_is_truth(db: Db) {
     assert!(actions.contains(&"late_report_ignored"), "{actions:?}");
 }
 
-both!(
+both_worlds!(
     a_valid_verification_is_not_hidden_by_a_failed_retry,
     valid_verification_wins
 );
-async fn valid_verification_wins(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn valid_verification_wins(w: World) {
     let v = w.start_idv(11).await;
     w.customer(v["id"].as_str().unwrap(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
@@ -318,14 +308,11 @@ async fn valid_verification_wins(db: Db) {
     assert_eq!(status["ial"]["level"], "IAL2");
 }
 
-both!(
+both_worlds!(
     a_user_named_by_the_widget_is_labelled_as_its_claim,
     claimed_actor
 );
-async fn claimed_actor(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn claimed_actor(w: World) {
     // The widget can name anyone, "automation" included: the note says whose word it is.
     let res = w
         .post(
@@ -347,14 +334,11 @@ async fn claimed_actor(db: Db) {
     );
 }
 
-both!(
+both_worlds!(
     markup_from_the_rep_or_the_provider_arrives_in_the_crm_note_as_text,
     note_markup
 );
-async fn note_markup(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn note_markup(w: World) {
     let by = "<img src=x onerror=alert(1)>";
     let res = w
         .post(

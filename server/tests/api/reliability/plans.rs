@@ -5,7 +5,8 @@
 use idv_server::store::periodic::*;
 use sqlx::Row;
 
-use crate::{both, helpers::Db, world::spawn_world};
+use crate::both_worlds;
+use crate::world::World;
 
 /// Each periodic statement, the table it must not scan, how many parameters it takes, and the
 /// column whose range an index must bound (not merely a state that most rows share); `None`
@@ -25,11 +26,8 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
     (DELETE_FINISHED_SQL, "verifications", 1, Some("updated_at")),
 ];
 
-both!(no_periodic_job_reads_a_whole_table, periodic_plans);
-async fn periodic_plans(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(no_periodic_job_reads_a_whole_table, periodic_plans);
+async fn periodic_plans(w: World) {
     let sqlite = w.db_url.starts_with("sqlite");
     let mut conn = w.app.state.store.pool().acquire().await.unwrap();
     // Tables this small are read whole when the planner knows how small they are; what matters

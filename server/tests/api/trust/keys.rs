@@ -9,11 +9,8 @@ use idv_server::{
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, World, FS_KEY, TENANT},
-};
+use crate::both_worlds;
+use crate::world::{World, FS_KEY, TENANT};
 
 fn keys_rotate(w: &World, old: &str, new: &str) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_server"))
@@ -31,14 +28,11 @@ async fn cells(w: &World) -> Vec<SealedCell> {
     tx.sealed_cells().await.unwrap()
 }
 
-both!(
+both_worlds!(
     keys_rotate_reseals_every_sealed_value_and_the_old_key_no_longer_opens_them,
     rotation
 );
-async fn rotation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn rotation(w: World) {
     let res = w
         .post(
             "/api/v1/contacts/11/verifications",
@@ -150,14 +144,11 @@ async fn rotation(db: Db) {
     assert!(again.status.success());
 }
 
-both!(
+both_worlds!(
     a_sealed_secret_copied_to_another_tenant_row_does_not_open,
     copied_secret
 );
-async fn copied_secret(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn copied_secret(w: World) {
     let store = &w.app.state.store;
     store
         .insert_tenant("other", "Other", "hash-other")

@@ -4,10 +4,10 @@
 use idv_server::services::tenant::{self, StartLimits};
 use serde_json::json;
 
+use crate::both_worlds;
 use crate::{
-    both,
-    helpers::{assert_error, Db},
-    world::{spawn_world, World, ALIAS, TENANT},
+    helpers::assert_error,
+    world::{World, ALIAS, TENANT},
 };
 
 async fn set_limits(w: &World, limits: StartLimits) {
@@ -37,14 +37,11 @@ async fn assert_limited(res: reqwest::Response) -> String {
     assert_error(res, 429, "rate_limited").await
 }
 
-both!(
+both_worlds!(
     starts_beyond_the_tenant_limit_per_minute_are_refused_with_retry_after,
     tenant_limit
 );
-async fn tenant_limit(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn tenant_limit(w: World) {
     set_limits(
         &w,
         StartLimits {
@@ -75,11 +72,8 @@ async fn tenant_limit(db: Db) {
     assert_eq!(status["status"], "not_verified", "{status}");
 }
 
-both!(forced_restarts_per_contact_are_capped, forced_cap);
-async fn forced_cap(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(forced_restarts_per_contact_are_capped, forced_cap);
+async fn forced_cap(w: World) {
     set_limits(
         &w,
         StartLimits {
@@ -96,11 +90,8 @@ async fn forced_cap(db: Db) {
     assert_eq!(start(&w, 12, json!({})).await.status(), 201);
 }
 
-both!(starts_per_contact_are_capped_per_hour, contact_cap);
-async fn contact_cap(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+both_worlds!(starts_per_contact_are_capped_per_hour, contact_cap);
+async fn contact_cap(w: World) {
     set_limits(
         &w,
         StartLimits {
@@ -117,14 +108,11 @@ async fn contact_cap(db: Db) {
     assert_eq!(start(&w, 12, json!({})).await.status(), 201);
 }
 
-both!(
+both_worlds!(
     freshsales_reads_on_the_request_path_count_against_the_tenant_budget,
     crm_reads_budgeted
 );
-async fn crm_reads_budgeted(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn crm_reads_budgeted(w: World) {
     // A plan of 20 calls an hour: a burst of 2, then one call every few minutes.
     let engine = w.app.engine();
     tenant::set_connections(

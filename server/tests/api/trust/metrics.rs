@@ -1,16 +1,15 @@
 //! `/metrics` is the operator's: served only on `IDV_OPS_BIND`, from counters and gauges that
 //! a scrape reads without touching the database.
 
+use crate::both_worlds;
+use crate::world::World;
 use crate::{both, helpers::Db, world::spawn_world};
 
-both!(
+both_worlds!(
     metrics_are_served_on_the_operator_address_and_not_on_the_public_one,
     operator_only
 );
-async fn operator_only(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn operator_only(w: World) {
     let public = w.http.get(w.url("/metrics")).send().await.unwrap();
     assert_eq!(public.status(), 404, "the public address has no /metrics");
     assert_ne!(w.app.ops_addr.port(), w.app.addr.port());
@@ -35,14 +34,11 @@ async fn operator_only(db: Db) {
     }
 }
 
-both!(
+both_worlds!(
     a_metrics_scrape_answers_from_memory_without_the_database,
     no_query_per_scrape
 );
-async fn no_query_per_scrape(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn no_query_per_scrape(w: World) {
     let v = w.start_idv(11).await;
     assert_eq!(v["state"], "pending");
     // The gauges follow the rows: the pending session shows without a query per scrape.

@@ -6,11 +6,8 @@ use std::time::{Duration, Instant};
 use idv_server::{services::tenant, store::WebhookSecret, webhook};
 use serde_json::json;
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, World, KS_SECRET, TENANT, WORKFLOW_SECRET},
-};
+use crate::both_worlds;
+use crate::world::{World, KS_SECRET, TENANT, WORKFLOW_SECRET};
 
 /// Posts a signed 1Kosmos callback for a fresh session; returns the status.
 async fn callback(w: &World, key: &[u8], msg: &str, session: &str) -> u16 {
@@ -71,14 +68,11 @@ async fn eventually<F: std::future::Future<Output = bool>>(what: &str, check: im
     }
 }
 
-both!(
+both_worlds!(
     rotate_secret_workflow_issues_a_new_secret_and_keeps_the_old_one_for_the_grace_period,
     workflow_rotation
 );
-async fn workflow_rotation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn workflow_rotation(w: World) {
     assert_eq!(workflow(&w, WORKFLOW_SECRET).await, 200);
     let out = rotate_secret_cli(&w, &["--workflow"], &[]);
     let new = out
@@ -108,14 +102,11 @@ async fn workflow_rotation(db: Db) {
     assert_eq!(workflow(&w, WORKFLOW_SECRET).await, 401);
 }
 
-both!(
+both_worlds!(
     kosmos_callbacks_signed_with_the_previous_secret_verify_until_the_grace_period_ends,
     kosmos_rotation
 );
-async fn kosmos_rotation(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn kosmos_rotation(w: World) {
     let v = w.start_idv(11).await;
     let session = w.provider_session(v["id"].as_str().unwrap());
     let new_key = b"0123456789abcdef0123456789abcdef";

@@ -4,20 +4,15 @@
 use idv_server::webhook;
 use serde_json::{json, Value};
 
-use crate::{
-    both,
-    helpers::Db,
-    world::{spawn_world, KS_SECRET, TENANT},
-};
+use crate::both_worlds;
+use crate::world::World;
+use crate::world::{KS_SECRET, TENANT};
 
-both!(
+both_worlds!(
     a_callback_with_50000_signature_entries_and_a_64_kib_body_is_refused_as_malformed,
     amplification
 );
-async fn amplification(db: Db) {
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
+async fn amplification(w: World) {
     let padding = "x".repeat(64 * 1024 - 200);
     let body = serde_json::to_vec(
         &json!({"type": "verify.session.updated", "session_id": "s1", "pad": padding}),
