@@ -5,8 +5,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::Args;
 use secrecy::SecretString;
 
-use crate::services::Settings;
 pub use crate::services::DEFAULT_PUBLIC_URL;
+use crate::{
+    adapters::hubspot::platform,
+    ports::{CrmKind, OAuthApp},
+    services::Settings,
+};
 
 /// The production default database (the demo never uses it: see `demo::DEMO_DATABASE_URL`).
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/idv.db?mode=rwc";
@@ -52,6 +56,55 @@ pub struct Config {
     pub max_connections_per_peer: usize,
     #[command(flatten)]
     pub schedules: Schedules,
+    #[command(flatten)]
+    pub hubspot: HubSpotArgs,
+}
+
+/// This backend's HubSpot app (the developer project's client id and secret): set both to let
+/// HubSpot accounts install the app by OAuth.
+#[derive(Debug, Clone, Args)]
+pub struct HubSpotArgs {
+    #[arg(long, env = "IDV_HUBSPOT_CLIENT_ID")]
+    pub hubspot_client_id: Option<String>,
+    /// Also the key of HubSpot's request signatures.
+    #[arg(long, env = "IDV_HUBSPOT_CLIENT_SECRET", hide_env_values = true)]
+    pub hubspot_client_secret: Option<SecretString>,
+    /// The app's id (HubSpot adds it to the requests it signs).
+    #[arg(long, env = "IDV_HUBSPOT_APP_ID")]
+    pub hubspot_app_id: Option<String>,
+    #[arg(long, env = "IDV_HUBSPOT_API_URL", default_value = platform::DEFAULT_API_URL)]
+    pub hubspot_api_url: String,
+    #[arg(long, env = "IDV_HUBSPOT_AUTHORIZE_URL", default_value = platform::DEFAULT_AUTHORIZE_URL)]
+    pub hubspot_authorize_url: String,
+}
+
+impl Default for HubSpotArgs {
+    fn default() -> Self {
+        Self {
+            hubspot_client_id: None,
+            hubspot_client_secret: None,
+            hubspot_app_id: None,
+            hubspot_api_url: platform::DEFAULT_API_URL.into(),
+            hubspot_authorize_url: platform::DEFAULT_AUTHORIZE_URL.into(),
+        }
+    }
+}
+
+impl HubSpotArgs {
+    /// The app, when its client id and secret are both set.
+    pub fn app(&self) -> Option<OAuthApp> {
+        Some(OAuthApp {
+            kind: CrmKind::Hubspot,
+            client_id: self
+                .hubspot_client_id
+                .clone()
+                .filter(|s| !s.trim().is_empty())?,
+            client_secret: self.hubspot_client_secret.clone()?,
+            app_id: self.hubspot_app_id.clone(),
+            api_url: self.hubspot_api_url.trim_end_matches('/').to_string(),
+            authorize_url: self.hubspot_authorize_url.clone(),
+        })
+    }
 }
 
 /// The engine's schedules and leases, each unset one at its default (see
@@ -133,6 +186,7 @@ impl Config {
             // Tests and benchmarks connect from one address by the hundred.
             max_connections_per_peer: 0,
             schedules: Schedules::default(),
+            hubspot: HubSpotArgs::default(),
         }
     }
 
@@ -153,6 +207,7 @@ impl Config {
             pending_grace: s.pending_grace.unwrap_or(d.pending_grace),
             max_pending: s.max_pending.unwrap_or(d.max_pending),
             setup_recheck: s.setup_recheck.unwrap_or(d.setup_recheck),
+            oauth_app: self.hubspot.app(),
             ..d
         }
     }

@@ -184,6 +184,7 @@ impl Drop for Running {
 pub fn wire_engine(store: Store, sealer: crypto::Sealer, settings: Settings) -> Engine {
     let connector = std::sync::Arc::new(adapters::Adapters {
         timeout: settings.http_timeout,
+        oauth_app: settings.oauth_app.clone(),
     });
     Engine::new(store, sealer, settings, connector)
 }

@@ -111,9 +111,14 @@ enum ProviderKind {
 #[derive(Subcommand)]
 enum TenantCmd {
     /// Create a tenant; prints its id, the app's API token and the workflow webhook secret.
+    /// With `--id`, connect the identity provider of a tenant that exists (a HubSpot account
+    /// that installed the app is `hubspot-{portal id}`); no API token is made then.
     Add {
         /// A name for the operator's eyes, e.g. the account's domain.
         name: String,
+        /// An existing tenant to connect instead of a new one.
+        #[arg(long)]
+        id: Option<String>,
         /// The 1Kosmos wire format: `blockid` (the real platform) or `kosmos` (the design
         /// contract's `/v2/verify/sessions`).
         #[arg(long, value_enum, default_value = "kosmos")]
@@ -283,6 +288,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Tenant(TenantCmd::Add {
             name,
+            id: existing,
             provider,
             kosmos_url,
             kosmos_key,
@@ -313,12 +319,23 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             let e = engine(&db).await?;
-            let id = format!("t{}", &auth::hash_token(&auth::generate_token())[..12]);
-            let token = auth::generate_token();
             let automator = auth::generate_token();
-            e.store
-                .insert_tenant(&id, &name, &auth::hash_token(&token))
-                .await?;
+            let (id, token) = match existing {
+                Some(id) => {
+                    if e.store.tenant_record(&id).await?.is_none() {
+                        anyhow::bail!("no tenant {id}: `server tenant list` shows them");
+                    }
+                    (id, None)
+                }
+                None => {
+                    let id = format!("t{}", &auth::hash_token(&auth::generate_token())[..12]);
+                    let token = auth::generate_token();
+                    e.store
+                        .insert_tenant(&id, &name, &auth::hash_token(&token))
+                        .await?;
+                    (id, Some(token))
+                }
+            };
             tenant::set_connections(
                 &e.store,
                 &e.sealer,
@@ -342,10 +359,12 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             writeln!(out, "tenant id:       {id}")?;
-            writeln!(
-                out,
-                "API token:       {token}   (install form: Backend API token)"
-            )?;
+            if let Some(token) = token {
+                writeln!(
+                    out,
+                    "API token:       {token}   (install form: Backend API token)"
+                )?;
+            }
             writeln!(
                 out,
                 "webhook secret:  {automator}   (workflow header X-IDV-Webhook-Secret)"

@@ -10,11 +10,15 @@ use axum::Router;
 
 use crate::{
     crypto::Sealer,
+    ports::{CrmKind, OAuthApp},
     services::{
         tenant::{self, Connections},
         Policy, Settings,
     },
-    sim::{freshchat::FreshchatSim, freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
+    sim::{
+        freshchat::FreshchatSim, freshsales::FreshsalesSim, hubspot::HubSpotSim, kosmos::KosmosSim,
+        Served,
+    },
     AppState, Config, Running, Store,
 };
 
@@ -33,15 +37,22 @@ pub struct TwinKeys {
 /// The API token of the simulated Freshchat account.
 pub const FRESHCHAT_TOKEN: &str = "fc-token";
 
-/// The simulators of Freshsales, 1Kosmos and Freshchat, served on loopback.
+/// The HubSpot app registration the HubSpot twin knows, and the portal it holds.
+pub const HUBSPOT_CLIENT_ID: &str = "hs-client-id";
+pub const HUBSPOT_CLIENT_SECRET: &str = "hs-client-secret";
+pub const HUBSPOT_PORTAL: u64 = 7_310_001;
+
+/// The simulators of Freshsales, 1Kosmos, Freshchat and HubSpot, served on loopback.
 pub struct Twins {
     pub keys: TwinKeys,
     pub freshsales: FreshsalesSim,
     pub kosmos: KosmosSim,
     pub freshchat: FreshchatSim,
+    pub hubspot: HubSpotSim,
     freshsales_served: Served,
     kosmos_served: Served,
     freshchat_served: Served,
+    hubspot_served: Served,
 }
 
 impl Twins {
@@ -57,15 +68,31 @@ impl Twins {
         kosmos.set_public_base(&kosmos_served.url());
         let freshchat = FreshchatSim::new(FRESHCHAT_TOKEN);
         let freshchat_served = Served::start(loopback, freshchat.router()).await?;
+        let hubspot = HubSpotSim::new(HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, HUBSPOT_PORTAL);
+        let hubspot_served = Served::start(loopback, hubspot.router()).await?;
         Ok(Self {
             keys,
             freshsales,
             kosmos,
             freshchat,
+            hubspot,
             freshsales_served,
             kosmos_served,
             freshchat_served,
+            hubspot_served,
         })
+    }
+
+    /// This backend's HubSpot app, registered with the HubSpot twin.
+    pub fn hubspot_app(&self) -> OAuthApp {
+        OAuthApp {
+            kind: CrmKind::Hubspot,
+            client_id: HUBSPOT_CLIENT_ID.into(),
+            client_secret: HUBSPOT_CLIENT_SECRET.to_string().into(),
+            app_id: Some("7001".into()),
+            api_url: self.hubspot_served.url(),
+            authorize_url: format!("{}/oauth/authorize", self.hubspot_served.url()),
+        }
     }
 
     /// The Freshchat account's API root.
@@ -107,6 +134,7 @@ impl Twins {
         self.freshsales_served.stop().await;
         self.kosmos_served.stop().await;
         self.freshchat_served.stop().await;
+        self.hubspot_served.stop().await;
     }
 }
 

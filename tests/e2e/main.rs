@@ -505,9 +505,37 @@ async fn the_demo_banner_names_every_twin_with_a_key_that_works() -> anyhow::Res
         "admin key ",
         "simulated Freshchat: http",
         "token ",
+        "simulated HubSpot: http",
+        "/hubspot/v1/install",
         "workflow webhook secret: ",
     ] {
         assert!(banner.contains(twin), "{twin:?} missing from:\n{banner}");
     }
+    // The HubSpot install link it prints works: to the twin's authorize page and back.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let res = http
+        .get(format!("{}/hubspot/v1/install", demo.url()))
+        .send()
+        .await?;
+    assert_eq!(res.status(), 302);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()?
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let authorize = res.headers()["location"].to_str()?.to_string();
+    let granted = http.get(&authorize).send().await?;
+    let back = granted.headers()["location"].to_str()?.to_string();
+    let page = http
+        .get(&back)
+        .header("cookie", cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("Installed on HubSpot account"), "{page}");
     demo.stop().await
 }

@@ -12,8 +12,8 @@ pub mod note_html;
 use std::{sync::Arc, time::Duration};
 
 use crate::ports::{
-    Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmAuth, CrmConnection, CrmKind,
-    IdentityProvider, ProviderConnection, ProviderSettings,
+    Chat, ChatConnection, ChatWebhooks, Connector, Crm, CrmAuth, CrmAuthority, CrmConnection,
+    CrmKind, CrmWebhooks, IdentityProvider, OAuthApp, ProviderConnection, ProviderSettings,
 };
 
 /// The clients of the real services (and of their simulator twins, at another base URL).
@@ -21,6 +21,8 @@ use crate::ports::{
 pub struct Adapters {
     /// Timeout of every call to a provider or CRM.
     pub timeout: Duration,
+    /// This backend's registration with a CRM's app platform (HubSpot), if the operator set it.
+    pub oauth_app: Option<OAuthApp>,
 }
 
 impl Connector for Adapters {
@@ -53,24 +55,22 @@ impl Connector for Adapters {
     }
 
     fn crm(&self, c: &CrmConnection) -> Result<Arc<dyn Crm>, String> {
-        let CrmAuth::ApiKey(key) = &c.auth else {
-            return Err(format!(
+        match (c.kind, &c.auth) {
+            (CrmKind::Freshsales, CrmAuth::ApiKey(key)) => Ok(Arc::new(
+                freshsales::FreshsalesClient::new(&c.base_url, key.clone(), self.timeout),
+            )),
+            (CrmKind::Freshdesk, CrmAuth::ApiKey(key)) => Ok(Arc::new(
+                freshdesk::FreshdeskClient::new(&c.base_url, key.clone(), self.timeout),
+            )),
+            (CrmKind::Hubspot, _) => Err(
+                "this backend does not write to HubSpot records yet: the account is authorised, its verifications wait for a release that does"
+                    .into(),
+            ),
+            (kind, CrmAuth::OAuth(_)) => Err(format!(
                 "{} is reached with an API key, not OAuth: install the app again with a key",
-                c.kind.product()
-            ));
-        };
-        Ok(match c.kind {
-            CrmKind::Freshsales => Arc::new(freshsales::FreshsalesClient::new(
-                &c.base_url,
-                key.clone(),
-                self.timeout,
+                kind.product()
             )),
-            CrmKind::Freshdesk => Arc::new(freshdesk::FreshdeskClient::new(
-                &c.base_url,
-                key.clone(),
-                self.timeout,
-            )),
-        })
+        }
     }
 
     fn chat(&self, c: &ChatConnection) -> Arc<dyn Chat> {
@@ -97,6 +97,35 @@ impl Connector for Adapters {
         match kind {
             CrmKind::Freshsales => freshsales::api_base_for_account(account_url, allow_any),
             CrmKind::Freshdesk => freshdesk::api_base_for_account(account_url, allow_any),
+            CrmKind::Hubspot => self
+                .oauth_app
+                .as_ref()
+                .filter(|a| a.kind == CrmKind::Hubspot)
+                .map(|a| a.api_url.trim_end_matches('/').to_string())
+                .ok_or_else(|| "HubSpot is not set up on this backend: the operator sets IDV_HUBSPOT_CLIENT_ID and IDV_HUBSPOT_CLIENT_SECRET".to_string()),
+        }
+    }
+
+    fn crm_webhooks(&self, kind: CrmKind) -> Result<Arc<dyn CrmWebhooks>, String> {
+        match (&self.oauth_app, kind) {
+            (Some(app), CrmKind::Hubspot) if app.kind == kind => Ok(Arc::new(
+                hubspot::webhooks::HubSpotWebhooks::new(
+                    app.client_secret.clone(),
+                    app.app_id.clone(),
+                ),
+            )),
+            (_, CrmKind::Hubspot) => Err("HubSpot is not set up on this backend: the operator sets IDV_HUBSPOT_CLIENT_ID and IDV_HUBSPOT_CLIENT_SECRET".into()),
+            (_, other) => Err(format!("{}'s events reach this backend through the app's own forwarder", other.product())),
+        }
+    }
+
+    fn crm_authority(&self, kind: CrmKind) -> Result<Arc<dyn CrmAuthority>, String> {
+        match (&self.oauth_app, kind) {
+            (Some(app), CrmKind::Hubspot) if app.kind == kind => Ok(Arc::new(
+                hubspot::oauth::HubSpotAuthority::new(app.clone(), self.timeout),
+            )),
+            (_, CrmKind::Hubspot) => Err("HubSpot is not set up on this backend: the operator sets IDV_HUBSPOT_CLIENT_ID and IDV_HUBSPOT_CLIENT_SECRET".into()),
+            (_, other) => Err(format!("{} is installed with an API key, not OAuth", other.product())),
         }
     }
 }

@@ -254,6 +254,7 @@ impl RunningDemo {
              simulated Freshsales: {} (key {})\n  \
              simulated Freshdesk: {} ({})\n  \
              simulated Freshchat: {} (token {})\n  \
+             simulated HubSpot: {} (client id {}, portal {}; install at {url}/hubspot/v1/install)\n  \
              workflow webhook secret: {}\n\n  (Ctrl-C stops it)\n",
             self.twins.freshsales_api(),
             keys.freshsales_key,
@@ -261,6 +262,9 @@ impl RunningDemo {
             desk::keys(),
             self.twins.freshchat_api(),
             crate::testkit::FRESHCHAT_TOKEN,
+            self.twins.hubspot_app().api_url,
+            crate::testkit::HUBSPOT_CLIENT_ID,
+            crate::testkit::HUBSPOT_PORTAL,
             DEMO_WORKFLOW_SECRET,
         )
     }
@@ -389,6 +393,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
                 std::time::Duration::from_secs(5),
                 std::time::Duration::from_secs(15),
             ],
+            // The demo's HubSpot app is registered with the HubSpot twin.
+            oauth_app: Some(twins.hubspot_app()),
             // Any schedule the operator set (IDV_RETRY_SCHEDULE…) applies to the demo too.
             ..config.settings()
         },

@@ -411,7 +411,12 @@ async fn install(
             AppError::Unprocessable("product must be freshsales or freshdesk".into())
         })?,
     };
-    let key_header = product.install_key_header();
+    let key_header = product.install_key_header().ok_or_else(|| {
+        AppError::Unprocessable(format!(
+            "{} is installed by OAuth: an admin opens /hubspot/v1/install",
+            product.product()
+        ))
+    })?;
     let key = headers
         .get(key_header)
         .and_then(|v| v.to_str().ok())

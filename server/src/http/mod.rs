@@ -9,6 +9,7 @@ pub mod chat;
 pub mod error;
 pub mod extract;
 pub mod hooks;
+pub mod hubspot;
 pub mod ops;
 
 use std::time::Duration;
@@ -53,6 +54,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api::routes())
         .merge(hooks::routes())
         .merge(chat::routes())
+        .merge(hubspot::routes())
         .split_for_parts()
 }
 

@@ -3,7 +3,9 @@
 
 pub mod chat;
 pub mod crm;
+pub mod crm_hooks;
 pub mod identity;
+pub mod oauth;
 
 use std::sync::Arc;
 
@@ -13,7 +15,9 @@ use serde::{Deserialize, Serialize};
 pub use self::{
     chat::{Chat, ChatError, ChatEvent, ChatWebhooks},
     crm::{Crm, CrmError, Record},
+    crm_hooks::{AccountEvent, CrmWebhooks, HookError, PlatformEvent, SignedRequest},
     identity::{IdentityProvider, ProviderError},
+    oauth::{CrmAuthority, Grant, OAuthApp},
 };
 
 /// A provider's wire format when it is not the 1Kosmos design contract, with its settings.
@@ -52,6 +56,8 @@ pub enum CrmKind {
     Freshsales,
     /// Freshdesk (contacts and tickets; a ticket's requester is verified).
     Freshdesk,
+    /// HubSpot (contacts, deals; the app is authorised by OAuth, not an API key).
+    Hubspot,
 }
 
 impl CrmKind {
@@ -60,6 +66,7 @@ impl CrmKind {
         match self {
             Self::Freshsales => "freshsales",
             Self::Freshdesk => "freshdesk",
+            Self::Hubspot => "hubspot",
         }
     }
 
@@ -67,6 +74,7 @@ impl CrmKind {
         match s.trim() {
             "freshsales" => Some(Self::Freshsales),
             "freshdesk" => Some(Self::Freshdesk),
+            "hubspot" => Some(Self::Hubspot),
             _ => None,
         }
     }
@@ -76,6 +84,7 @@ impl CrmKind {
         match self {
             Self::Freshsales => "Freshsales",
             Self::Freshdesk => "Freshdesk",
+            Self::Hubspot => "HubSpot",
         }
     }
 
@@ -86,19 +95,21 @@ impl CrmKind {
 
     /// Tasks can be assigned to a record's owner.
     pub const fn has_tasks(self) -> bool {
-        matches!(self, Self::Freshsales)
+        matches!(self, Self::Freshsales | Self::Hubspot)
     }
 
     /// A contact takes notes (Freshdesk notes belong to tickets only).
     pub const fn notes_on_contacts(self) -> bool {
-        matches!(self, Self::Freshsales)
+        matches!(self, Self::Freshsales | Self::Hubspot)
     }
 
-    /// The header the install's template carries the product's API key in.
-    pub const fn install_key_header(self) -> &'static str {
+    /// The header the install's template carries the product's API key in; `None`: the
+    /// product is installed by OAuth, not with a key.
+    pub const fn install_key_header(self) -> Option<&'static str> {
         match self {
-            Self::Freshsales => "x-freshsales-api-key",
-            Self::Freshdesk => "x-freshdesk-api-key",
+            Self::Freshsales => Some("x-freshsales-api-key"),
+            Self::Freshdesk => Some("x-freshdesk-api-key"),
+            Self::Hubspot => None,
         }
     }
 }
@@ -171,4 +182,10 @@ pub trait Connector: Send + Sync + std::fmt::Debug {
         account_url: &str,
         allow_any: bool,
     ) -> Result<String, String>;
+    /// The authorisation server of a CRM installed by OAuth, as this backend is registered
+    /// with it, or why there is none.
+    fn crm_authority(&self, kind: CrmKind) -> Result<Arc<dyn CrmAuthority>, String>;
+    /// The reader of a CRM platform's signed webhooks, as this backend is registered with it,
+    /// or why there is none.
+    fn crm_webhooks(&self, kind: CrmKind) -> Result<Arc<dyn CrmWebhooks>, String>;
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     automation,
-    events::Handled,
+    events::{CrmEvent, Handled, StageRef},
     intake::{Delivery, Recorded},
     tenant::TenantRow,
     workflow::WorkflowCall,
@@ -18,6 +18,7 @@ use super::{
 use crate::{
     clock,
     error::{AppError, Result},
+    ports::{AccountEvent, CrmKind, PlatformEvent},
 };
 
 /// A workflow call without an id repeats an earlier one if its body is the same within this.
@@ -78,6 +79,19 @@ impl HookAnswer {
     pub fn is_fresh(&self) -> bool {
         self.duplicate != Some(true)
     }
+}
+
+/// What became of a batch of a CRM platform's events (HubSpot's webhooks).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct BatchAnswer {
+    /// Events acted on.
+    pub accepted: usize,
+    /// Events seen before (acted on nothing new).
+    pub duplicates: usize,
+    /// Events of accounts that have not installed the app, or of kinds this app does not act on.
+    pub ignored: usize,
+    /// Events whose action was refused for good, with why (they are not tried again).
+    pub refused: Vec<String>,
 }
 
 /// How a workflow call is told from its repeats.
@@ -253,5 +267,86 @@ impl Engine {
             self.store.forget_delivery(&tenant.id, source, id).await?;
         }
         outcome
+    }
+
+    /// A CRM platform's batch of events (signature verified): each recorded once for its
+    /// account's tenant and acted on. An action that failed for a passing reason is forgotten
+    /// again and the batch answered with that error, so the platform sends it again (the
+    /// events acted on are then duplicates).
+    pub async fn platform_events(
+        &self,
+        kind: CrmKind,
+        events: Vec<PlatformEvent>,
+    ) -> Result<BatchAnswer> {
+        let mut answer = BatchAnswer::default();
+        let mut passing = None;
+        for e in events {
+            let Some(event) = e.event else {
+                answer.ignored += 1;
+                continue;
+            };
+            let tenant_id = super::tenants::account_tenant(kind, &e.account);
+            let Some(t) = self.tenants.get(&tenant_id).await?.filter(|t| t.installed) else {
+                answer.ignored += 1;
+                continue;
+            };
+            if !self
+                .store
+                .record_delivery(&t.id, kind.as_str(), &e.id)
+                .await?
+            {
+                answer.duplicates += 1;
+                continue;
+            }
+            let acted = match event {
+                AccountEvent::ContactErased { contact_id } => self
+                    .forget_erased_contact(&t.id, contact_id as i64)
+                    .await
+                    .map(|_| ()),
+                AccountEvent::ContactCreated { contact_id } => self
+                    .handle_event(
+                        &t,
+                        &CrmEvent::ContactCreated {
+                            contact_id: contact_id as i64,
+                        },
+                    )
+                    .await
+                    .map(|_| ()),
+                AccountEvent::DealStageChanged { deal_id, stage } => self
+                    .handle_event(
+                        &t,
+                        &CrmEvent::DealStageChanged {
+                            deal_id: deal_id as i64,
+                            contact_id: None,
+                            stage: Some(match stage.parse::<i64>() {
+                                Ok(id) => StageRef::Id(id),
+                                Err(_) => StageRef::Name(stage),
+                            }),
+                            previous_stage_id: None,
+                        },
+                    )
+                    .await
+                    .map(|_| ()),
+            };
+            match acted {
+                Ok(()) => answer.accepted += 1,
+                Err(
+                    err @ (AppError::Upstream(_)
+                    | AppError::Unavailable(_)
+                    | AppError::Internal(_)
+                    | AppError::TooManyRequests(..)),
+                ) => {
+                    self.store
+                        .forget_delivery(&t.id, kind.as_str(), &e.id)
+                        .await?;
+                    passing.get_or_insert(err);
+                }
+                Err(err) => answer.refused.push(err.to_string()),
+            }
+        }
+        match passing {
+            Some(err) => Err(err),
+            None => Ok(answer),
+        }
     }
 }

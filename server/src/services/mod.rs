@@ -90,6 +90,10 @@ pub struct Settings {
     /// How often an account whose set-up was incomplete is read again (its waiting writes go
     /// out once it is complete).
     pub setup_recheck: Duration,
+    /// This backend's registration with a CRM's app platform (HubSpot), if the operator set it.
+    pub oauth_app: Option<crate::ports::OAuthApp>,
+    /// An OAuth access token is refreshed this long before it ends.
+    pub token_refresh_margin: Duration,
     /// Accept any http(s) account URL at install (simulators on loopback). Off in production:
     /// only `https://*.myfreshworks.com` and `https://*.freshsales.io` are accepted.
     pub allow_any_account_url: bool,
@@ -125,6 +129,8 @@ impl Default for Settings {
             max_pending: s(8 * 24 * 3600),
             retention: retention::Retention::default(),
             setup_recheck: s(600),
+            oauth_app: None,
+            token_refresh_margin: s(300),
             allow_any_account_url: false,
         }
     }

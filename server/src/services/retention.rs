@@ -91,34 +91,53 @@ impl Engine {
     /// Erases a person's data here and queues clearing their `cf_idv_*` fields in the CRM;
     /// returns how many sessions were erased.
     pub async fn forget_contact(&self, tenant: &str, contact: i64) -> Result<u64> {
+        self.erase_contact(tenant, contact, true).await
+    }
+
+    /// Erases a person's data here after the CRM erased the contact itself (nothing is left
+    /// there to clear); returns how many sessions were erased.
+    pub async fn forget_erased_contact(&self, tenant: &str, contact: i64) -> Result<u64> {
+        self.erase_contact(tenant, contact, false).await
+    }
+
+    async fn erase_contact(&self, tenant: &str, contact: i64, clear_crm: bool) -> Result<u64> {
         let mut tx = self.store.begin().await?;
         let erased = tx.forget_contact(tenant, contact).await?;
         tx.drop_buckets(&super::limits::contact_keys(tenant, contact))
             .await?;
-        let cleared: Map<String, Value> = field_names()
-            .map(|f| (f.to_string(), Value::Null))
-            .collect();
-        sync::enqueue(
-            &mut tx,
-            &self.sealer,
-            Duration::ZERO,
-            tenant,
-            &format!("contact:{contact}"),
-            &Write::ContactFields {
-                contact_id: contact as u64,
-                fields: cleared,
-            },
-        )
-        .await?;
+        if clear_crm {
+            let cleared: Map<String, Value> = field_names()
+                .map(|f| (f.to_string(), Value::Null))
+                .collect();
+            sync::enqueue(
+                &mut tx,
+                &self.sealer,
+                Duration::ZERO,
+                tenant,
+                &format!("contact:{contact}"),
+                &Write::ContactFields {
+                    contact_id: contact as u64,
+                    fields: cleared,
+                },
+            )
+            .await?;
+        }
+        let detail = if clear_crm {
+            format!("{erased} sessions erased; CRM fields queued for clearing")
+        } else {
+            format!("{erased} sessions erased; the CRM erased the contact")
+        };
         tx.audit(
             tenant,
             "contact_forgotten",
             &format!("contact:{contact}"),
-            &format!("{erased} sessions erased; CRM fields queued for clearing"),
+            &detail,
         )
         .await?;
         tx.commit().await?;
-        self.wake_sync.notify_one();
+        if clear_crm {
+            self.wake_sync.notify_one();
+        }
         Ok(erased)
     }
 }

@@ -53,6 +53,15 @@ impl Engine {
                 let mut stale = true;
                 let mut refreshed = std::time::Instant::now();
                 loop {
+                    // OAuth access tokens are renewed before the writes that need them.
+                    let lease = e.settings.http_timeout * 3;
+                    if let Err(err) = e
+                        .tenants
+                        .refresh_due_tokens(e.settings.token_refresh_margin, lease)
+                        .await
+                    {
+                        tracing::warn!(error = %err, "CRM token refresh");
+                    }
                     let busy = match e.sync_once().await {
                         Ok(n) => n > 0,
                         Err(err) => {

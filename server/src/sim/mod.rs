@@ -6,6 +6,7 @@ pub mod blockid;
 pub mod freshchat;
 pub mod freshdesk;
 pub mod freshsales;
+pub mod hubspot;
 pub mod kosmos;
 
 use std::net::SocketAddr;

@@ -22,3 +22,10 @@ pub const ABANDONED_SQL: &str = "SELECT id, tenant_id FROM verifications \
 pub const EXPIRING_SQL: &str = "SELECT id, tenant_id, contact_id, valid_until FROM verifications \
              WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
              ORDER BY valid_until LIMIT $2";
+
+/// Accounts reached by OAuth whose access token ends by `$1` and whose refresh no replica holds
+/// at `$2` (at most 100).
+pub const TOKENS_DUE_SQL: &str = "SELECT id, crm_access_expires_at FROM tenants \
+             WHERE crm_refresh_token_sealed IS NOT NULL AND crm_access_expires_at <= $1 \
+             AND (crm_refresh_lease_until IS NULL OR crm_refresh_lease_until <= $2) \
+             ORDER BY crm_access_expires_at LIMIT 100";

@@ -361,4 +361,46 @@ impl Store {
                 .await?;
         Ok(row.and_then(|r| r.0))
     }
+
+    /// Accounts reached by OAuth whose access token ends by `before` and whose refresh no
+    /// replica holds at `now`: (tenant, the token's end as read).
+    pub async fn crm_tokens_due(&self, before: i64, now: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(super::periodic::TOKENS_DUE_SQL)
+            .bind(before)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Takes the refresh of a tenant's access token until `until`, if no replica holds it and
+    /// the token still ends at `seen` (else another replica refreshed it already).
+    pub async fn claim_token_refresh(
+        &self,
+        id: &str,
+        seen: i64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tenants SET crm_refresh_lease_until = $4 \
+             WHERE id = $1 AND crm_access_expires_at = $2 \
+             AND (crm_refresh_lease_until IS NULL OR crm_refresh_lease_until <= $3)",
+        )
+        .bind(id)
+        .bind(seen)
+        .bind(now)
+        .bind(until)
+        .execute(self.writer().await?.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a refresh lease (the new token is stored).
+    pub async fn release_token_refresh(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE tenants SET crm_refresh_lease_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.writer().await?.raw())
+            .await?;
+        Ok(())
+    }
 }

@@ -49,6 +49,8 @@ pub fn test_settings() -> Settings {
         tick: Duration::from_millis(25),
         http_timeout: Duration::from_secs(2),
         allow_any_account_url: true,
+        // The tests refresh OAuth tokens themselves (the workers only once a token has ended).
+        token_refresh_margin: Duration::ZERO,
         ..Settings::default()
     }
 }
@@ -117,6 +119,11 @@ async fn spawn_world_on(
     .await
     .unwrap();
 
+    // The backend is registered as a HubSpot app with the HubSpot twin.
+    let mut settings = settings;
+    settings
+        .oauth_app
+        .get_or_insert_with(|| twins.hubspot_app());
     let store = Store::connect(&db_url).await.unwrap();
     let token = auth::generate_token();
     store

@@ -1,3 +1,7 @@
-//! HubSpot: the request signatures it sends (webhooks, `hubspot.fetch`, workflow actions).
+//! HubSpot: the app's OAuth grant and token refresh, the request signatures HubSpot sends
+//! (webhooks, `hubspot.fetch`, workflow actions).
 
+pub mod oauth;
+pub mod platform;
 pub mod signature;
+pub mod webhooks;

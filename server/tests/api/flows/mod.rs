@@ -13,6 +13,7 @@ mod expiry;
 mod freshchat;
 mod freshchat_trust;
 mod freshdesk;
+mod hubspot;
 mod identity;
 mod input;
 mod install;

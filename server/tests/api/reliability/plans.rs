@@ -1,4 +1,5 @@
-//! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention) run
+//! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention, the
+//! refresh of OAuth access tokens) run
 //! every half second or so against tables that grow to millions of rows: each finds its rows
 //! through an index, never by reading the whole table. Read from each engine's own plan.
 
@@ -24,6 +25,7 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
     ),
     (DELETE_AUDIT_SQL, "audit_log", 1, Some("at")),
     (DELETE_FINISHED_SQL, "verifications", 1, Some("updated_at")),
+    (TOKENS_DUE_SQL, "tenants", 2, Some("crm_access_expires_at")),
 ];
 
 both_worlds!(no_periodic_job_reads_a_whole_table, periodic_plans);

@@ -1,5 +1,10 @@
 //! `Tenants`: every account's row, read through a short cache, and the clients of its
-//! connections (CRM, identity provider, chat), built once per change of those connections.
+//! connections (CRM, identity provider, chat), built once per change of those connections;
+//! `oauth.rs`: accounts that authorise the app by OAuth, and their tokens' refresh.
+
+mod oauth;
+
+pub use oauth::Authorised;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -10,7 +15,10 @@ use super::tenant::{self, TenantRow};
 use crate::{
     crypto::Sealer,
     error::{AppError, Result},
-    ports::{Chat, ChatWebhooks, Connector, Crm, CrmAuth, CrmConnection, IdentityProvider},
+    ports::{
+        Chat, ChatWebhooks, Connector, Crm, CrmAuth, CrmConnection, CrmKind, CrmWebhooks,
+        IdentityProvider,
+    },
     store::Store,
 };
 
@@ -20,6 +28,11 @@ pub const STAGES_TTL: Duration = Duration::from_secs(300);
 /// How long a tenant's row is reused before it is read again. Changes made through this
 /// process apply at once; other replicas see them within this time.
 pub const TENANT_TTL: Duration = Duration::from_secs(2);
+
+/// The tenant of an account that installed the app by OAuth (`hubspot-{portal id}`).
+pub fn account_tenant(kind: CrmKind, account: &str) -> String {
+    format!("{}-{account}", kind.as_str())
+}
 
 /// The tenants of this backend, their cached rows and their clients.
 pub struct Tenants {
@@ -177,10 +190,17 @@ impl Tenants {
             .map_err(AppError::Unprocessable)
     }
 
+    /// The reader of a CRM platform's signed webhooks.
+    pub fn crm_webhooks(&self, kind: CrmKind) -> Result<Arc<dyn CrmWebhooks>> {
+        self.connector
+            .crm_webhooks(kind)
+            .map_err(AppError::Unprocessable)
+    }
+
     /// The CRM's API root for the account address an admin gives at install.
     pub fn crm_base_url(
         &self,
-        kind: crate::ports::CrmKind,
+        kind: CrmKind,
         account_url: &str,
         allow_any: bool,
     ) -> std::result::Result<String, String> {

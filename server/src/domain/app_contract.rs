@@ -1,0 +1,60 @@
+//! What the HubSpot project (`hubspot/`) and this backend agree on, read from the project's own
+//! `hubspot/contract.json` at build time: the paths under the backend's origin and the scopes
+//! the app asks for. The project's check holds its files to the same file.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Contract {
+    pub paths: Paths,
+    pub scopes: Scopes,
+}
+
+/// The backend's paths the project's files name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paths {
+    /// Where HubSpot sends the admin back with the grant's code.
+    pub oauth_redirect: String,
+    pub webhooks: String,
+    pub workflow_action: String,
+    pub card: String,
+}
+
+/// The scopes the app asks for at install.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scopes {
+    pub required: Vec<String>,
+    pub optional: Vec<String>,
+}
+
+static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../../hubspot/contract.json"))
+        .expect("hubspot/contract.json has paths and scopes (its unit test reads it)")
+});
+
+/// The contract of the HubSpot project.
+pub fn contract() -> &'static Contract {
+    &CONTRACT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_contract_names_every_path_and_asks_for_oauth() {
+        let c = contract();
+        for path in [
+            &c.paths.oauth_redirect,
+            &c.paths.webhooks,
+            &c.paths.workflow_action,
+            &c.paths.card,
+        ] {
+            assert!(path.starts_with("/hubspot/"), "{path}");
+        }
+        assert!(c.scopes.required.iter().any(|s| s == "oauth"));
+    }
+}

@@ -1,0 +1,317 @@
+//! A HubSpot twin: the OAuth authorize page (it grants at once, for the portal it holds), the
+//! token endpoint with both grants (form-encoded only, lifetimes from `expires_in`), and
+//! revocation. Facts: `shared/reference/hubspot.md` §1 and §9.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    extract::{Query, RawQuery, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Form, Json, Router,
+};
+use parking_lot::Mutex;
+use serde_json::json;
+
+use crate::adapters::hubspot::platform;
+
+/// Switches that make the twin misbehave.
+#[derive(Debug, Clone, Default)]
+pub struct HubSpotFaults {
+    /// The token endpoint answers this status (a 5xx: HubSpot is down).
+    pub token_status: Option<u16>,
+    /// Each refresh gives a new refresh token and ends the old one.
+    pub rotate_refresh: bool,
+    /// The token answer leaves out `hub_id`.
+    pub no_hub_id: bool,
+}
+
+#[derive(Debug)]
+struct SimState {
+    client_id: String,
+    client_secret: String,
+    portal: u64,
+    /// The access tokens' lifetime, in seconds (HubSpot: 1800).
+    expires_in: u64,
+    /// Code → the redirect URI it was given for (single use).
+    codes: HashMap<String, String>,
+    /// Refresh tokens still valid.
+    refresh_tokens: Vec<String>,
+    /// Access token → when it ends (epoch ms).
+    access_tokens: HashMap<String, i64>,
+    exchanges: u64,
+    refreshes: u64,
+    revoked: Vec<String>,
+    /// The scopes the last authorize request asked for.
+    asked_scopes: Vec<String>,
+    faults: HubSpotFaults,
+    counter: u64,
+}
+
+/// The twin's handle: its state, shared with the server it serves.
+#[derive(Debug, Clone)]
+pub struct HubSpotSim {
+    state: Arc<Mutex<SimState>>,
+}
+
+impl HubSpotSim {
+    /// A twin for one app registration, holding one portal (account).
+    pub fn new(client_id: &str, client_secret: &str, portal: u64) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(SimState {
+                client_id: client_id.into(),
+                client_secret: client_secret.into(),
+                portal,
+                expires_in: 1800,
+                codes: HashMap::new(),
+                refresh_tokens: Vec::new(),
+                access_tokens: HashMap::new(),
+                exchanges: 0,
+                refreshes: 0,
+                revoked: Vec::new(),
+                asked_scopes: Vec::new(),
+                faults: HubSpotFaults::default(),
+                counter: 0,
+            })),
+        }
+    }
+
+    pub fn set_faults(&self, faults: HubSpotFaults) {
+        self.state.lock().faults = faults;
+    }
+
+    /// The lifetime the next access tokens get (seconds).
+    pub fn set_expires_in(&self, secs: u64) {
+        self.state.lock().expires_in = secs;
+    }
+
+    pub fn portal(&self) -> u64 {
+        self.state.lock().portal
+    }
+
+    /// Codes traded for tokens.
+    pub fn exchanges(&self) -> u64 {
+        self.state.lock().exchanges
+    }
+
+    /// Refresh grants answered with a new access token.
+    pub fn refreshes(&self) -> u64 {
+        self.state.lock().refreshes
+    }
+
+    /// Refresh tokens revoked.
+    pub fn revoked(&self) -> Vec<String> {
+        self.state.lock().revoked.clone()
+    }
+
+    pub fn asked_scopes(&self) -> Vec<String> {
+        self.state.lock().asked_scopes.clone()
+    }
+
+    /// Whether an access token is one the twin gave and still lasts.
+    pub fn access_valid(&self, token: &str) -> bool {
+        let now = crate::clock::now_ms();
+        self.state
+            .lock()
+            .access_tokens
+            .get(token)
+            .is_some_and(|until| *until > now)
+    }
+
+    /// A grant made outside the browser flow (a portal that installed earlier): its
+    /// refresh token.
+    pub fn grant_refresh_token(&self) -> String {
+        let mut s = self.state.lock();
+        let token = next(&mut s, "refresh");
+        s.refresh_tokens.push(token.clone());
+        token
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route(&platform::token_path(), post(token))
+            .route(&platform::revoke_path(), post(revoke))
+            .with_state(self.clone())
+    }
+}
+
+fn next(s: &mut SimState, what: &str) -> String {
+    s.counter += 1;
+    format!("hs-{what}-{}-{:08x}", s.counter, rand::random::<u32>())
+}
+
+fn oauth_error(status: StatusCode, error: &str, legacy: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({
+            "error": error,
+            "error_description": message,
+            "status": legacy,
+            "message": message,
+        })),
+    )
+        .into_response()
+}
+
+/// The admin grants at once; the browser goes back with a code and the state.
+async fn authorize(
+    State(sim): State<HubSpotSim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = sim.state.lock();
+    let (Some(client_id), Some(redirect), Some(scope)) =
+        (q.get("client_id"), q.get("redirect_uri"), q.get("scope"))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "client_id, redirect_uri and scope are required",
+        )
+            .into_response();
+    };
+    if *client_id != s.client_id {
+        return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
+    }
+    s.asked_scopes = scope.split(' ').map(str::to_string).collect();
+    if !s.asked_scopes.iter().any(|x| x == "oauth") {
+        return (StatusCode::BAD_REQUEST, "the oauth scope is required").into_response();
+    }
+    let code = next(&mut s, "code");
+    s.codes.insert(code.clone(), redirect.clone());
+    let Ok(mut back) = url::Url::parse(redirect) else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri is not a URL").into_response();
+    };
+    back.query_pairs_mut().append_pair("code", &code);
+    if let Some(state) = q.get("state") {
+        back.query_pairs_mut().append_pair("state", state);
+    }
+    Redirect::to(back.as_str()).into_response()
+}
+
+/// `POST /oauth/2026-03/token`: form-encoded only, never the query.
+async fn token(
+    State(sim): State<HubSpotSim>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let form_typed = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let (Ok(Form(f)), true, None) = (form, form_typed, query.filter(|q| !q.is_empty())) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "BAD_REQUEST",
+            "every parameter goes in a form-encoded body",
+        );
+    };
+    let mut s = sim.state.lock();
+    if let Some(code) = s.faults.token_status {
+        return (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
+            "token endpoint down",
+        )
+            .into_response();
+    }
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    if field("client_id") != s.client_id || field("client_secret") != s.client_secret {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "BAD_CLIENT_ID",
+            "unknown client_id or client_secret",
+        );
+    }
+    let refresh = match field("grant_type") {
+        "authorization_code" => {
+            match s.codes.remove(field("code")) {
+                Some(redirect) if redirect == field("redirect_uri") => {}
+                Some(_) => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "BAD_REDIRECT_URI",
+                        "redirect_uri does not match the authorize request",
+                    )
+                }
+                None => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "BAD_AUTH_CODE",
+                        "the code is unknown, expired or used",
+                    )
+                }
+            }
+            s.exchanges += 1;
+            let token = next(&mut s, "refresh");
+            s.refresh_tokens.push(token.clone());
+            token
+        }
+        "refresh_token" => {
+            let given = field("refresh_token").to_string();
+            if !s.refresh_tokens.contains(&given) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "BAD_REFRESH_TOKEN",
+                    "missing or unknown refresh token",
+                );
+            }
+            s.refreshes += 1;
+            if s.faults.rotate_refresh {
+                s.refresh_tokens.retain(|t| *t != given);
+                let token = next(&mut s, "refresh");
+                s.refresh_tokens.push(token.clone());
+                token
+            } else {
+                given
+            }
+        }
+        other => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "BAD_GRANT_TYPE",
+                &format!("grant_type {other:?} is not supported"),
+            )
+        }
+    };
+    let access = next(&mut s, "access");
+    let until = crate::clock::now_ms() + (s.expires_in as i64) * 1000;
+    s.access_tokens.insert(access.clone(), until);
+    let mut answer = json!({
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": s.expires_in,
+        "token_type": "bearer",
+        "user_id": 4242,
+        "scopes": s.asked_scopes,
+        "token_use": "access_token",
+    });
+    if !s.faults.no_hub_id {
+        answer["hub_id"] = json!(s.portal);
+    }
+    Json(answer).into_response()
+}
+
+/// `POST /oauth/2026-03/token/revoke`.
+async fn revoke(State(sim): State<HubSpotSim>, Form(f): Form<HashMap<String, String>>) -> Response {
+    let mut s = sim.state.lock();
+    let token = f.get("token").cloned().unwrap_or_default();
+    if f.get("client_id") != Some(&s.client_id) || f.get("client_secret") != Some(&s.client_secret)
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "BAD_CLIENT_ID",
+            "unknown client_id or client_secret",
+        );
+    }
+    s.refresh_tokens.retain(|t| *t != token);
+    s.revoked.push(token);
+    StatusCode::OK.into_response()
+}
