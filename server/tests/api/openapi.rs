@@ -32,6 +32,9 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/hooks/freshchat/{tenant}"),
     ("get", "/hooks/freshchat/{tenant}/verifications/{id}"),
     ("post", "/hooks/freshchat/{tenant}/events"),
+    ("get", "/hubspot/v1/install"),
+    ("get", "/hubspot/v1/oauth/callback"),
+    ("post", "/hubspot/v1/webhooks"),
 ];
 
 async fn document(app: &TestApp) -> Value {
