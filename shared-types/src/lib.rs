@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 mod requests;
+mod stage;
 
 pub use requests::{ContactData, ResendAnswer, ResendLink, StartStepUp, StartVerification};
+pub use stage::StageId;
 
 /// A contact's identity-verification status as shown on its badge and written to the
 /// `cf_idv_status` field in Freshsales.
@@ -434,7 +436,7 @@ pub struct Verification {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stage {
-    pub id: u64,
+    pub id: StageId,
     pub name: String,
 }
 

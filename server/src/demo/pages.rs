@@ -174,14 +174,15 @@ async fn move_deal(
         .deal(id as u64)
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
-    crm.move_deal(id as u64, to.stage)
+    let stage = idv_types::StageId::from(to.stage);
+    crm.move_deal(id as u64, &stage)
         .await
         .map_err(|e| AppError::Unprocessable(e.to_string()))?;
     let event = crate::services::automation::CrmEvent::DealStageChanged {
         deal_id: id,
         contact_id: None,
-        stage: Some(crate::services::automation::StageRef::Id(to.stage as i64)),
-        previous_stage_id: before.stage_id.map(|s| s as i64),
+        stage: Some(crate::services::automation::StageRef::Id(stage)),
+        previous_stage_id: before.stage_id,
     };
     let handled = state.engine.handle_event(&tenant, &event).await?;
     Ok(Redirect::to(&format!("/deals/{id}?gate={}", handled.outcome)).into_response())

@@ -37,18 +37,31 @@ pub fn gate_satisfied(
 mod tests {
     use super::*;
 
-    fn stage(id: u64, name: &str) -> Stage {
+    fn stage(id: &str, name: &str) -> Stage {
         Stage {
-            id,
+            id: idv_types::StageId::new(id).unwrap(),
             name: name.into(),
         }
     }
 
     #[test]
     fn stages_are_named_in_any_case_or_by_id() {
-        let all = [stage(1, "New"), stage(2, "Negotiation"), stage(3, "Won")];
+        let all = [
+            stage("1", "New"),
+            stage("2", "Negotiation"),
+            stage("3", "Won"),
+        ];
         let gated = gated_stages(&all, &[" negotiation ".into(), "3".into(), "Lost".into()]);
-        assert_eq!(gated, vec![stage(2, "Negotiation"), stage(3, "Won")]);
+        assert_eq!(gated, vec![stage("2", "Negotiation"), stage("3", "Won")]);
+        // A CRM whose stage ids are words (HubSpot's `closedwon`) is named the same way.
+        let hubspot = [
+            stage("appointmentscheduled", "Appointment scheduled"),
+            stage("closedwon", "Closed won"),
+        ];
+        assert_eq!(
+            gated_stages(&hubspot, &["closedwon".into()]),
+            vec![stage("closedwon", "Closed won")]
+        );
     }
 
     fn contact(status: IdvStatus, level: Option<&str>) -> ContactStatus {

@@ -2,7 +2,7 @@
 //! has: the contact fields (with types that views, workflows, sequences and lists can filter
 //! on), the history module and its fields, and the gated stages of the policy.
 
-use idv_types::{DocumentType, IdvStatus, SessionState, SetupGap};
+use idv_types::{DocumentType, IdvStatus, SessionState, SetupGap, StageId};
 
 /// The type a field is created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,12 +240,17 @@ fn type_matches(want: FieldKind, have: &str) -> bool {
 }
 
 /// The gated stages of a policy (names or ids) that name no stage of the account's pipelines.
-pub fn stage_gaps(gated: &[String], stage_names: &[String], stage_ids: &[u64]) -> Vec<SetupGap> {
+pub fn stage_gaps(
+    gated: &[String],
+    stage_names: &[String],
+    stage_ids: &[StageId],
+) -> Vec<SetupGap> {
     gated
         .iter()
-        .filter(|g| match g.trim().parse::<u64>() {
-            Ok(id) => !stage_ids.contains(&id),
-            Err(_) => !stage_names.iter().any(|s| s.eq_ignore_ascii_case(g.trim())),
+        .filter(|g| {
+            let g = g.trim();
+            !stage_ids.iter().any(|id| id.as_str() == g)
+                && !stage_names.iter().any(|s| s.eq_ignore_ascii_case(g))
         })
         .map(|g| {
             let close = stage_names
@@ -345,7 +350,7 @@ mod tests {
                 "999".into(),
             ],
             &stages,
-            &[201, 202],
+            &[201.into(), 202.into()],
         );
         let named: Vec<&str> = gaps.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(named, ["Negotation", "Closed", "999"]);

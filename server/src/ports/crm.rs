@@ -1,6 +1,7 @@
 //! The CRM port: what the services read from and write to the customer's CRM. Freshsales is the
 //! first adapter; the messages of [`CrmError`] come from the adapter and say what to fix.
 
+use idv_types::StageId;
 use serde_json::{Map, Value};
 
 pub use crate::domain::setup::{FieldSpec, HaveField, ModuleSpec};
@@ -65,7 +66,7 @@ pub struct UpsertedContact {
 /// A deal's stage and contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CrmDeal {
-    pub stage_id: Option<u64>,
+    pub stage_id: Option<StageId>,
     pub primary_contact: Option<u64>,
     /// Every contact on the deal (the primary first).
     pub contact_ids: Vec<u64>,
@@ -74,7 +75,7 @@ pub struct CrmDeal {
 /// A stage of a deal pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrmStage {
-    pub id: u64,
+    pub id: StageId,
     pub name: String,
 }
 
@@ -164,7 +165,7 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
         record: &Value,
     ) -> Result<Option<u64>, CrmError>;
     async fn deal(&self, id: u64) -> Result<CrmDeal, CrmError>;
-    async fn move_deal(&self, id: u64, stage_id: u64) -> Result<(), CrmError>;
+    async fn move_deal(&self, id: u64, stage: &StageId) -> Result<(), CrmError>;
     async fn stages(&self) -> Result<Vec<CrmStage>, CrmError>;
     /// The API names of the contact fields the account has (to check the set-up).
     async fn contact_field_names(&self) -> Result<Vec<String>, CrmError>;
@@ -225,10 +226,10 @@ pub struct RecentContact {
 }
 
 /// A deal as a list of recently updated deals shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentDeal {
     pub id: u64,
-    pub stage_id: Option<u64>,
+    pub stage_id: Option<StageId>,
     pub updated_at_ms: i64,
 }
 
@@ -239,5 +240,5 @@ pub struct SetupFacts {
     /// Module API name → its fields.
     pub modules: Vec<(String, Vec<HaveField>)>,
     pub stage_names: Vec<String>,
-    pub stage_ids: Vec<u64>,
+    pub stage_ids: Vec<StageId>,
 }

@@ -11,7 +11,7 @@
 //! idempotent: the engine never starts a second session while one is pending or still valid,
 //! and notes and tasks are keyed so a repeated event adds none.
 
-use idv_types::{Delivery, SessionState, Verification};
+use idv_types::{Delivery, SessionState, StageId, Verification};
 use serde_json::Value;
 
 pub use super::events::{Authority, CrmEvent, Handled, StageRef};
@@ -114,8 +114,8 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
             Ok(Some(CrmEvent::DealStageChanged {
                 deal_id,
                 contact_id: None,
-                stage: new.map(StageRef::Id),
-                previous_stage_id: old,
+                stage: new.map(|s| StageRef::Id(StageId::from(s as u64))),
+                previous_stage_id: old.map(|s| StageId::from(s as u64)),
             }))
         }
         "onTicketCreate" => {
@@ -271,7 +271,12 @@ impl Engine {
                     // The platform's own report of the move: the deal's history.
                     if let Some(StageRef::Id(to)) = stage {
                         self.store
-                            .saw_deal_stage(&tenant.id, *deal_id, *previous_stage_id, *to)
+                            .saw_deal_stage(
+                                &tenant.id,
+                                *deal_id,
+                                previous_stage_id.as_ref().map(StageId::as_str),
+                                to.as_str(),
+                            )
                             .await?;
                     }
                 }
@@ -283,7 +288,7 @@ impl Engine {
                         stage: stage.as_ref(),
                         claimed_previous: match authority {
                             Authority::Forwarded => None,
-                            Authority::Workflow => *previous_stage_id,
+                            Authority::Workflow => previous_stage_id.clone(),
                         },
                         authority,
                         recheck: false,
@@ -459,8 +464,8 @@ mod tests {
             Some(CrmEvent::DealStageChanged {
                 deal_id: 88,
                 contact_id: None,
-                stage: Some(StageRef::Id(4)),
-                previous_stage_id: Some(3)
+                stage: Some(StageRef::Id(4.into())),
+                previous_stage_id: Some(3.into())
             })
         );
         assert_eq!(
@@ -468,8 +473,8 @@ mod tests {
             Some(CrmEvent::DealStageChanged {
                 deal_id: 89,
                 contact_id: None,
-                stage: Some(StageRef::Id(3)),
-                previous_stage_id: Some(2)
+                stage: Some(StageRef::Id(3.into())),
+                previous_stage_id: Some(2.into())
             })
         );
         let no_stage_change = json!({"event": "onDealUpdate", "data": {"deal": {"id": 88},

@@ -1,6 +1,6 @@
 //! Deals: stage and primary contact, the pipeline's stages, the gate read model.
 
-use idv_types::{DealStatus, Stage};
+use idv_types::{DealStatus, Stage, StageId};
 
 use super::tenant::TenantRow;
 use crate::{
@@ -19,7 +19,7 @@ impl Engine {
             if let Some(r) = self.store.cached_deal(&tenant.id, deal).await? {
                 if now - r.fetched_at < 30_000 {
                     return Ok(DealInfo {
-                        stage_id: r.stage_id,
+                        stage: r.stage.and_then(StageId::new),
                         primary_contact: r.primary_contact,
                         contacts: r.primary_contact.into_iter().collect(),
                     });
@@ -38,12 +38,18 @@ impl Engine {
             Err(e) => return Err(crm_unavailable(e)),
         };
         let info = DealInfo {
-            stage_id: d.stage_id.map(|s| s as i64),
+            stage: d.stage_id,
             primary_contact: d.primary_contact.map(|c| c as i64),
             contacts: d.contact_ids.iter().map(|c| *c as i64).collect(),
         };
         self.store
-            .upsert_deal(&tenant.id, deal, info.stage_id, info.primary_contact, now)
+            .upsert_deal(
+                &tenant.id,
+                deal,
+                info.stage.as_ref().map(StageId::as_str),
+                info.primary_contact,
+                now,
+            )
             .await?;
         Ok(info)
     }
@@ -78,8 +84,8 @@ impl Engine {
         let info = self.deal_info(tenant, deal, false).await?;
         let (all, gated) = self.stages(tenant).await?;
         let stage = info
-            .stage_id
-            .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned());
+            .stage
+            .and_then(|id| all.iter().find(|s| s.id == id).cloned());
         // The step-up first: a step-up shown as passed is then always in the contact's status.
         let stepup = self
             .store
@@ -117,7 +123,7 @@ impl Engine {
 /// A deal's stage and contacts.
 #[derive(Debug, Clone)]
 pub struct DealInfo {
-    pub stage_id: Option<i64>,
+    pub stage: Option<StageId>,
     pub primary_contact: Option<i64>,
     /// Every contact on the deal as the CRM last said (only the primary one from the cache).
     pub contacts: Vec<i64>,

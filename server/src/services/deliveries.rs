@@ -318,10 +318,7 @@ impl Engine {
                         &CrmEvent::DealStageChanged {
                             deal_id: deal_id as i64,
                             contact_id: None,
-                            stage: Some(match stage.parse::<i64>() {
-                                Ok(id) => StageRef::Id(id),
-                                Err(_) => StageRef::Name(stage),
-                            }),
+                            stage: idv_types::StageId::new(stage).map(StageRef::Id),
                             previous_stage_id: None,
                         },
                     )

@@ -1,7 +1,9 @@
 //! The words automation speaks in: a CRM event, who sent it, what a start may choose, and what
 //! an event did. The forwarder's events, the workflow hook and the deal gate share them.
 
-use idv_types::{Delivery, DocumentType, IalLevel, SessionState, StartVerification, Verification};
+use idv_types::{
+    Delivery, DocumentType, IalLevel, SessionState, StageId, StartVerification, Verification,
+};
 
 /// A CRM event in our terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +23,7 @@ pub enum CrmEvent {
         /// The stage entered: an id, or a name from a workflow's placeholder.
         stage: Option<StageRef>,
         /// The stage left, as the sender claims it (checked against the deal's history).
-        previous_stage_id: Option<i64>,
+        previous_stage_id: Option<StageId>,
     },
     /// A help-desk ticket was created (Freshdesk): its requester may be verified by policy.
     TicketCreated {
@@ -34,7 +36,7 @@ pub enum CrmEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StageRef {
-    Id(i64),
+    Id(StageId),
     Name(String),
 }
 

@@ -4,6 +4,8 @@
 //! stage must be a stage of the account's pipelines and agree with the deal's known history; a
 //! claimed contact is used only if it is on the deal.
 
+use idv_types::StageId;
+
 use super::{
     events::{Authority, CrmEvent, Handled, StageRef, StartOptions},
     sync,
@@ -22,7 +24,7 @@ pub struct Entry<'a> {
     pub contact: Option<i64>,
     pub stage: Option<&'a StageRef>,
     /// The stage the sender says the deal left (a workflow's input; never trusted as is).
-    pub claimed_previous: Option<i64>,
+    pub claimed_previous: Option<StageId>,
     pub authority: Authority,
     /// A repeat of a call already handled: act only if the deal is in the stage now.
     pub recheck: bool,
@@ -56,7 +58,7 @@ impl Engine {
             deal: *deal_id,
             contact: *contact_id,
             stage: stage.as_ref(),
-            claimed_previous: *previous_stage_id,
+            claimed_previous: previous_stage_id.clone(),
             authority: Authority::Workflow,
             recheck: true,
         };
@@ -79,10 +81,11 @@ impl Engine {
         }
         let (all, gated) = self.stages(tenant).await?;
         let stage_named = |r: &StageRef| match r {
-            StageRef::Id(id) => all.iter().find(|s| s.id as i64 == *id).cloned(),
+            StageRef::Id(id) => all.iter().find(|s| s.id == *id).cloned(),
+            // A name, or a CRM's text id given where a name may stand.
             StageRef::Name(name) => all
                 .iter()
-                .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+                .find(|s| s.name.eq_ignore_ascii_case(name.trim()) || s.id.as_str() == name.trim())
                 .cloned(),
         };
         if workflow {
@@ -97,7 +100,8 @@ impl Engine {
             }
             if let Some(p) = e
                 .claimed_previous
-                .filter(|p| !all.iter().any(|s| s.id as i64 == *p))
+                .as_ref()
+                .filter(|p| !all.iter().any(|s| s.id == **p))
             {
                 return Err(AppError::Unprocessable(format!(
                     "previous_stage_id {p} is not a stage of this account's deal pipelines"
@@ -110,8 +114,9 @@ impl Engine {
         let entered = match e.stage {
             Some(r) => stage_named(r),
             None => info
-                .stage_id
-                .and_then(|id| all.iter().find(|s| s.id as i64 == id).cloned()),
+                .stage
+                .as_ref()
+                .and_then(|id| all.iter().find(|s| s.id == *id).cloned()),
         };
         let is_gated = |s: &idv_types::Stage| {
             gated.contains(s) || (workflow && tenant.policy.gated_stages.is_empty())
@@ -119,7 +124,7 @@ impl Engine {
         let Some(entered) = entered.filter(is_gated) else {
             return Ok(Handled::just("not_gated"));
         };
-        if e.recheck && info.stage_id != Some(entered.id as i64) {
+        if e.recheck && info.stage.as_ref() != Some(&entered.id) {
             // A retry of a call whose deal has left the stage since: nothing to enforce.
             return Ok(Handled::just("not_in_stage"));
         }
@@ -165,18 +170,18 @@ impl Engine {
             .revert_target(
                 tenant,
                 deal,
-                entered.id as i64,
-                e.claimed_previous,
+                &entered.id,
+                e.claimed_previous.as_ref(),
                 &mut ignored,
             )
             .await?
-            .filter(|_| tenant.policy.revert_on_gate && info.stage_id == Some(entered.id as i64));
+            .filter(|_| tenant.policy.revert_on_gate && info.stage.as_ref() == Some(&entered.id));
         let (v, _new) = self
             .start_automatic(tenant, contact, options, Origin::Gate)
             .await?;
         let mut tx = self.store.begin().await?;
         let key = format!("gate:{deal}:{}:{}", entered.id, v.id);
-        let moved = match revert_to {
+        let moved = match &revert_to {
             Some(prev) => {
                 sync::enqueue(
                     &mut tx,
@@ -186,12 +191,12 @@ impl Engine {
                     &format!("deal:{deal}:stage"),
                     &Write::DealStage {
                         deal_id: deal as u64,
-                        stage_id: prev as u64,
+                        stage_id: prev.clone(),
                     },
                 )
                 .await?;
                 // The widget reads the cached deal: show the stage it is being moved back to.
-                tx.set_cached_deal_stage(&tenant.id, deal, prev, clock::now_ms())
+                tx.set_cached_deal_stage(&tenant.id, deal, prev.as_str(), clock::now_ms())
                     .await?;
                 " The deal was moved back to its previous stage until then."
             }
@@ -243,27 +248,27 @@ impl Engine {
         &self,
         tenant: &TenantRow,
         deal: i64,
-        entered: i64,
-        claimed: Option<i64>,
+        entered: &StageId,
+        claimed: Option<&StageId>,
         ignored: &mut Vec<String>,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<StageId>> {
         let known = self
             .store
             .cached_deal(&tenant.id, deal)
             .await?
-            .filter(|h| h.stage_id == Some(entered))
-            .and_then(|h| h.previous_stage_id)
-            .filter(|p| *p != entered);
+            .filter(|h| h.stage.as_deref() == Some(entered.as_str()))
+            .and_then(|h| h.previous_stage.and_then(StageId::new))
+            .filter(|p| p != entered);
         let (_, gated) = self.stages(tenant).await?;
         Ok(match (known, claimed) {
-            (Some(k), Some(c)) if c != k => {
+            (Some(k), Some(c)) if *c != k => {
                 ignored.push(format!(
                     "previous_stage_id {c} is not the stage the deal was in before ({k}); it goes back to {k}"
                 ));
                 Some(k)
             }
             (Some(k), _) => Some(k),
-            (None, Some(c)) if c != entered && !gated.iter().any(|s| s.id as i64 == c) => Some(c),
+            (None, Some(c)) if c != entered && !gated.iter().any(|s| s.id == *c) => Some(c.clone()),
             (None, Some(c)) => {
                 ignored.push(format!(
                     "previous_stage_id {c} is the stage entered or another gated stage; the deal stays"

@@ -18,6 +18,8 @@
 //! deleted above it moves it up, which the page of overlap at each resume covers. A check that
 //! leaves a sweep unfinished says so in the log (the tenant, the list, the page; never a record).
 
+use idv_types::StageId;
+
 use super::{
     automation::{CrmEvent, StageRef},
     crm_unavailable, Engine, TenantRow,
@@ -66,7 +68,7 @@ impl List {
 struct Listed {
     id: u64,
     at_ms: i64,
-    stage: Option<u64>,
+    stage: Option<StageId>,
 }
 
 /// A failure that a later check may not meet (the CRM or the provider was away, a budget
@@ -309,18 +311,18 @@ impl Engine {
     }
 
     async fn reconcile_deal(&self, t: &TenantRow, d: &Listed) -> Result<bool> {
-        let (Some(stage), deal) = (d.stage, d.id as i64) else {
+        let (Some(stage), deal) = (d.stage.clone(), d.id as i64) else {
             return Ok(false);
         };
         let seen = self.store.cached_deal(&t.id, deal).await?;
-        if seen.and_then(|s| s.stage_id) == Some(stage as i64) {
+        if seen.and_then(|s| s.stage).as_deref() == Some(stage.as_str()) {
             return Ok(false);
         }
         let (_, gated) = self.stages(t).await?;
         if !gated.iter().any(|s| s.id == stage) {
             // Where the deal is now: the stage a later gate moves it back to.
             self.store
-                .saw_deal_stage(&t.id, deal, None, stage as i64)
+                .saw_deal_stage(&t.id, deal, None, stage.as_str())
                 .await?;
             return Ok(false);
         }
@@ -336,7 +338,7 @@ impl Engine {
         let event = CrmEvent::DealStageChanged {
             deal_id: deal,
             contact_id: None,
-            stage: Some(StageRef::Id(stage as i64)),
+            stage: Some(StageRef::Id(stage)),
             previous_stage_id: None,
         };
         match self.handle_event(t, &event).await {

@@ -51,7 +51,7 @@ pub enum Write {
     },
     DealStage {
         deal_id: u64,
-        stage_id: u64,
+        stage_id: idv_types::StageId,
     },
     /// A message into a chat conversation (at most once: see [`Engine::send_chat`]).
     ChatMessage {
@@ -258,7 +258,7 @@ impl Engine {
                 }
             }
             Write::DealStage { deal_id, stage_id } => {
-                crm.move_deal(*deal_id, *stage_id).await.map(|_| None)
+                crm.move_deal(*deal_id, stage_id).await.map(|_| None)
             }
             // Sent by `send_chat` above; never to the CRM.
             Write::ChatMessage { .. } | Write::ChatUserProperties { .. } => {

@@ -4,7 +4,7 @@
 //! says. The editor's *Test this webhook* call (unexpanded `{{…}}` placeholders, or
 //! `"test": true`) is recognised and answered without starting anything.
 
-use idv_types::{Delivery, DocumentType, IalLevel};
+use idv_types::{Delivery, DocumentType, IalLevel, StageId};
 use serde_json::{json, Value};
 
 pub use super::events::StartOptions;
@@ -62,6 +62,20 @@ fn required_id(body: &Value, key: &str) -> Result<i64, String> {
 fn optional_id(body: &Value, key: &str) -> Result<Option<i64>, String> {
     given(body, key)
         .map(|v| id_of(v).ok_or_else(|| format!("{key} must be a positive integer (a record id)")))
+        .transpose()
+}
+
+/// A stage id: a number, or the CRM's text id.
+fn optional_stage(body: &Value, key: &str) -> Result<Option<StageId>, String> {
+    given(body, key)
+        .map(|v| {
+            id_of(v)
+                .map(|id| StageId::from(id as u64))
+                .or_else(|| v.as_str().and_then(StageId::new))
+                .ok_or_else(|| {
+                    format!("{key} must be a stage id (a number, or up to 100 characters)")
+                })
+        })
         .transpose()
 }
 
@@ -170,7 +184,7 @@ pub fn from_workflow(body: &Value) -> Result<WorkflowCall, String> {
             deal_id: required_id(body, "deal_id")?,
             contact_id: optional_id(body, "contact_id")?,
             stage: read_stage(body)?,
-            previous_stage_id: optional_id(body, "previous_stage_id")?,
+            previous_stage_id: optional_stage(body, "previous_stage_id")?,
         },
         (other, _) => {
             return Err(format!(
@@ -191,7 +205,7 @@ fn read_stage(body: &Value) -> Result<Option<StageRef>, String> {
         return Ok(None);
     };
     if let Some(id) = id_of(v) {
-        return Ok(Some(StageRef::Id(id)));
+        return Ok(Some(StageRef::Id(StageId::from(id as u64))));
     }
     match v.as_str().map(str::trim) {
         Some(name) if name.len() <= 100 && !is_placeholder(v) => {

@@ -4,24 +4,24 @@
 use super::{Conn, Store};
 use crate::error::Result;
 
-/// A deal as last read from the CRM or seen in an event.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+/// A deal as last read from the CRM or seen in an event (stage ids as the CRM spells them).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CachedDeal {
-    pub stage_id: Option<i64>,
+    pub stage: Option<String>,
     pub primary_contact: Option<i64>,
     pub fetched_at: i64,
-    /// The stage before `stage_id`, when the backend saw the deal change stage.
-    pub previous_stage_id: Option<i64>,
+    /// The stage before `stage`, when the backend saw the deal change stage.
+    pub previous_stage: Option<String>,
 }
 
-/// Keeps the stage left as `previous_stage_id` when `stage_id` changes to another stage.
+/// Keeps the stage left as `previous_stage` when `stage` changes to another stage.
 const SHIFT_STAGE: &str =
-    "previous_stage_id = CASE WHEN deals.stage_id IS NOT NULL AND excluded.stage_id IS NOT NULL \
-     AND deals.stage_id <> excluded.stage_id THEN deals.stage_id ELSE deals.previous_stage_id END";
+    "previous_stage = CASE WHEN deals.stage IS NOT NULL AND excluded.stage IS NOT NULL \
+     AND deals.stage <> excluded.stage THEN deals.stage ELSE deals.previous_stage END";
 
 impl Store {
     pub async fn cached_deal(&self, tenant: &str, deal: i64) -> Result<Option<CachedDeal>> {
-        Ok(sqlx::query_as("SELECT stage_id, primary_contact, fetched_at, previous_stage_id FROM deals WHERE tenant_id = $1 AND deal_id = $2")
+        Ok(sqlx::query_as("SELECT stage, primary_contact, fetched_at, previous_stage FROM deals WHERE tenant_id = $1 AND deal_id = $2")
             .bind(tenant)
             .bind(deal)
             .fetch_optional(&self.pool)
@@ -33,18 +33,18 @@ impl Store {
         &self,
         tenant: &str,
         deal: i64,
-        stage_id: Option<i64>,
+        stage: Option<&str>,
         primary_contact: Option<i64>,
         fetched_at: i64,
     ) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET {SHIFT_STAGE}, stage_id = excluded.stage_id, \
+            "INSERT INTO deals (tenant_id, deal_id, stage, primary_contact, fetched_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET {SHIFT_STAGE}, stage = excluded.stage, \
              primary_contact = excluded.primary_contact, fetched_at = excluded.fetched_at",
         ))
         .bind(tenant)
         .bind(deal)
-        .bind(stage_id)
+        .bind(stage)
         .bind(primary_contact)
         .bind(fetched_at)
         .execute(self.writer().await?.raw())
@@ -58,15 +58,15 @@ impl Store {
         &self,
         tenant: &str,
         deal: i64,
-        from: Option<i64>,
-        to: i64,
+        from: Option<&str>,
+        to: &str,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at, previous_stage_id) \
+            "INSERT INTO deals (tenant_id, deal_id, stage, primary_contact, fetched_at, previous_stage) \
              VALUES ($1, $2, $3, NULL, 0, $4) \
-             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET stage_id = excluded.stage_id, \
-             previous_stage_id = COALESCE(excluded.previous_stage_id, CASE WHEN deals.stage_id <> excluded.stage_id \
-             THEN deals.stage_id ELSE deals.previous_stage_id END)",
+             ON CONFLICT (tenant_id, deal_id) DO UPDATE SET stage = excluded.stage, \
+             previous_stage = COALESCE(excluded.previous_stage, CASE WHEN deals.stage <> excluded.stage \
+             THEN deals.stage ELSE deals.previous_stage END)",
         )
         .bind(tenant)
         .bind(deal)
@@ -85,17 +85,17 @@ impl dyn Conn + '_ {
         &mut self,
         tenant: &str,
         deal: i64,
-        stage_id: i64,
+        stage: &str,
         fetched_at: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE deals SET previous_stage_id = CASE WHEN stage_id IS NOT NULL AND stage_id <> $3 \
-             THEN stage_id ELSE previous_stage_id END, stage_id = $3, fetched_at = $4 \
+            "UPDATE deals SET previous_stage = CASE WHEN stage IS NOT NULL AND stage <> $3 \
+             THEN stage ELSE previous_stage END, stage = $3, fetched_at = $4 \
              WHERE tenant_id = $1 AND deal_id = $2",
         )
         .bind(tenant)
         .bind(deal)
-        .bind(stage_id)
+        .bind(stage)
         .bind(fetched_at)
         .execute(self.raw())
         .await?;

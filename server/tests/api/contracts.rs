@@ -73,8 +73,8 @@ async fn freshsales_client_speaks_the_contract() {
     let deals = fs.deals_page(1).await.unwrap();
     assert_eq!(deals.items.len(), 1);
     assert_eq!(
-        (deals.items[0].id, deals.items[0].stage_id),
-        (10, Some(202))
+        (deals.items[0].id, deals.items[0].stage_id.clone()),
+        (10, Some(202.into()))
     );
     assert!(deals.items[0].updated_at_ms >= before);
     assert_eq!(sim.deal("acme", 10).unwrap()["deal_stage_id"], 202);

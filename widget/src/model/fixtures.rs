@@ -55,11 +55,11 @@ pub fn deal(primary: Option<ContactStatus>) -> DealStatus {
     DealStatus {
         deal_id: 3,
         stage: Some(Stage {
-            id: 2,
+            id: 2.into(),
             name: "Proposal".into(),
         }),
         gated_stages: vec![Stage {
-            id: 2,
+            id: 2.into(),
             name: "Proposal".into(),
         }],
         gated: true,

@@ -181,7 +181,7 @@ impl Crm for FreshdeskClient {
         )))
     }
 
-    async fn move_deal(&self, id: u64, _stage_id: u64) -> Result<(), CrmError> {
+    async fn move_deal(&self, id: u64, _stage: &idv_types::StageId) -> Result<(), CrmError> {
         Err(CrmError::NotFound(format!(
             "deal {id}: Freshdesk has no deals"
         )))

@@ -1,5 +1,6 @@
 //! Freshsales as the CRM port.
 
+use idv_types::StageId;
 use serde_json::{Map, Value};
 
 use super::{normalise_phone, Contact, FreshsalesClient, FsError, Target, HISTORY_MODULE};
@@ -151,13 +152,16 @@ impl Crm for FreshsalesClient {
     async fn deal(&self, id: u64) -> Result<CrmDeal, CrmError> {
         let d = self.view_deal(id).await?;
         Ok(CrmDeal {
-            stage_id: d.deal_stage_id,
+            stage_id: d.deal_stage_id.map(StageId::from),
             primary_contact: d.primary_contact(),
             contact_ids: d.contact_ids,
         })
     }
 
-    async fn move_deal(&self, id: u64, stage_id: u64) -> Result<(), CrmError> {
+    async fn move_deal(&self, id: u64, stage: &StageId) -> Result<(), CrmError> {
+        let stage_id = stage.as_u64().ok_or_else(|| {
+            CrmError::Unprocessable(format!("{stage} is not a Freshsales stage id (a number)"))
+        })?;
         Ok(self.update_deal_stage(id, stage_id).await?)
     }
 
@@ -167,7 +171,7 @@ impl Crm for FreshsalesClient {
             .await?
             .into_iter()
             .map(|s| CrmStage {
-                id: s.id,
+                id: s.id.into(),
                 name: s.name,
             })
             .collect())
@@ -196,7 +200,7 @@ impl Crm for FreshsalesClient {
         Ok(SetupFacts {
             contact_fields: contact_fields.into_iter().map(Into::into).collect(),
             modules,
-            stage_ids: stages.iter().map(|s| s.id).collect(),
+            stage_ids: stages.iter().map(|s| s.id.into()).collect(),
             stage_names: stages.into_iter().map(|s| s.name).collect(),
         })
     }

@@ -178,7 +178,7 @@ impl FreshsalesClient {
                 .into_iter()
                 .map(|(r, at)| RecentDeal {
                     id: r.id,
-                    stage_id: r.deal_stage_id,
+                    stage_id: r.deal_stage_id.map(Into::into),
                     updated_at_ms: at,
                 })
                 .collect(),

@@ -17,13 +17,15 @@ use crate::helpers::{fresh_database, Db};
 
 /// The first migration that renamed the tenant's connection columns.
 const RENAMED_AT: i64 = 20261212000100;
+/// The migration that moved deal stages to text.
+const STAGES_AS_TEXT_AT: i64 = 20261212000300;
 
 fn sealer() -> Sealer {
     Sealer::from_base64(&Sealer::generate_key().into()).unwrap()
 }
 
-/// Applies the migrations before `RENAMED_AT` only: a database as the previous release left it.
-async fn database_before_rename(db: Db) -> Option<(String, sqlx::AnyPool)> {
+/// Applies the migrations before `version` only: a database as an earlier release left it.
+async fn database_before(db: Db, version: i64) -> Option<(String, sqlx::AnyPool)> {
     let url = fresh_database(db).await?;
     sqlx::any::install_default_drivers();
     let pool = sqlx::any::AnyPoolOptions::new()
@@ -37,7 +39,7 @@ async fn database_before_rename(db: Db) -> Option<(String, sqlx::AnyPool)> {
     };
     let before: Vec<_> = all
         .iter()
-        .filter(|m| m.version < RENAMED_AT)
+        .filter(|m| m.version < version)
         .cloned()
         .collect();
     let mut old = sqlx::migrate::Migrator::DEFAULT;
@@ -51,7 +53,7 @@ both!(
     renamed
 );
 async fn renamed(db: Db) {
-    let Some((url, pool)) = database_before_rename(db).await else {
+    let Some((url, pool)) = database_before(db, RENAMED_AT).await else {
         return;
     };
     let s = sealer();
@@ -173,4 +175,41 @@ async fn oauth(db: Db) {
     store.wipe_tenant_keys("portal-1").await.unwrap();
     let t = tenant::load(&store, &s, "portal-1").await.unwrap().unwrap();
     assert!(t.crm.is_none(), "{t:?}");
+}
+
+both!(
+    a_deals_stages_stored_as_numbers_read_the_same_after_they_move_to_text,
+    stages_as_text
+);
+async fn stages_as_text(db: Db) {
+    let Some((url, pool)) = database_before(db, STAGES_AS_TEXT_AT).await else {
+        return;
+    };
+    sqlx::query(
+        "INSERT INTO tenants (id, name, token_hash, created_at) VALUES ('acme', 'Acme', 'h', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO deals (tenant_id, deal_id, stage_id, primary_contact, fetched_at, previous_stage_id) \
+         VALUES ('acme', 501, 203, 11, 5, 202)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = Store::connect(&url).await.unwrap();
+    let deal = store.cached_deal("acme", 501).await.unwrap().unwrap();
+    assert_eq!(deal.stage.as_deref(), Some("203"));
+    assert_eq!(deal.previous_stage.as_deref(), Some("202"));
+    assert_eq!(deal.primary_contact, Some(11));
+    // A word id (HubSpot's) is kept as the CRM spells it, and the stage it left with it.
+    store
+        .saw_deal_stage("acme", 501, None, "closedwon")
+        .await
+        .unwrap();
+    let deal = store.cached_deal("acme", 501).await.unwrap().unwrap();
+    assert_eq!(deal.stage.as_deref(), Some("closedwon"));
+    assert_eq!(deal.previous_stage.as_deref(), Some("203"));
 }
