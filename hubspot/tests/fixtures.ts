@@ -126,8 +126,8 @@ export function renderer(locale = "en-us") {
 }
 
 /** Text without the Unicode isolates an RTL card puts around its texts and values. */
-export function plain(text: string): string {
-  return text.replace(/[\u2066-\u2069]/g, "");
+export function plain(text: string | null | undefined): string {
+  return (text ?? "").replace(/[\u2066-\u2069]/g, "");
 }
 
 /** Unmounts every card a test rendered, so none of them calls `hubspot.fetch` in the next test. */
