@@ -119,7 +119,7 @@ describe("contact card states", () => {
     expect(fact(r, "assurance")).toBe("IAL2 (NIST 800-63-3)");
     expect(fact(r, "document")).toBe("Passport");
     expect(fact(r, "nameOnId")).toBe("Matches the contact");
-    expect(fact(r, "match")).toBe("97 %");
+    expect(fact(r, "match")).toBe("97%");
     expect(fact(r, "verified")).toBe("Nov 2, 2026");
     expect(fact(r, "validUntil")).toBe("Nov 2, 2027");
     expect(fact(r, "liveid")).toBe("Enrolled");

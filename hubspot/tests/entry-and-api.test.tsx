@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError, CARD_API, getContactStatus, resendLink, startVerification, widgetLink } from "../src/app/cards/api.ts";
 import { ContactView } from "../src/app/cards/components/ContactView.tsx";
 import { DealView } from "../src/app/cards/components/DealView.tsx";
-import { catalogue, t } from "../src/app/cards/messages.ts";
+import { CATALOGUES, english, i18nFor } from "../src/app/cards/i18n/index.ts";
 import { API, route } from "./fixtures.ts";
 import { extendMock, fetchMock } from "./mock-hubspot.ts";
 
@@ -52,10 +52,10 @@ describe("the card API", () => {
       "GET /contacts/3": { status: 200, json: "a string" },
       "GET /contacts/4": new Error("socket hang up"),
     });
-    await expect(getContactStatus(1)).rejects.toMatchObject({ code: "forbidden", status: 403, message: "Your HubSpot user may not see this contact." });
-    await expect(getContactStatus(2)).rejects.toMatchObject({ code: "http", status: 500, message: t("error.http", { status: "500" }) });
-    await expect(getContactStatus(3)).rejects.toMatchObject({ code: "unreadable", message: t("error.unreadable") });
-    await expect(getContactStatus(4)).rejects.toMatchObject({ code: "network", status: 0, message: t("error.network") });
+    await expect(getContactStatus(1)).rejects.toMatchObject({ code: "forbidden", status: 403, message: "Your HubSpot user may not see this contact.", fromBackend: true });
+    await expect(getContactStatus(2)).rejects.toMatchObject({ code: "http", status: 500, fromBackend: false, message: english.t("error.http", { status: "500" }) });
+    await expect(getContactStatus(3)).rejects.toMatchObject({ code: "unreadable", fromBackend: false, message: english.t("error.unreadable") });
+    await expect(getContactStatus(4)).rejects.toMatchObject({ code: "network", status: 0, fromBackend: false, message: english.t("error.network") });
   });
 
   it("accepts a details link only under the backend origin", async () => {
@@ -73,9 +73,9 @@ describe("the card API", () => {
 });
 
 describe("the message catalogue", () => {
-  it("fills placeholders and falls back to English", () => {
-    expect(t("setup.gap", { label: "IDV Status", problem: "missing" })).toBe("IDV Status: missing");
-    expect(catalogue("fr-FR")).toBe(catalogue("en"));
+  it("fills placeholders, in each language's catalogue", () => {
+    expect(english.t("setup.gap", { label: "IDV Status", problem: "missing" })).toBe("IDV Status: missing");
+    expect(i18nFor({ language: "fr", tag: "fr-FR" }).t("card.retry")).toBe(CATALOGUES.fr["card.retry"]);
   });
 
   it("every string the cards show comes from it", async () => {

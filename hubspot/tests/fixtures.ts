@@ -114,11 +114,20 @@ export function expectCleanBody(body: Record<string, unknown> | undefined): void
 
 const mounted: { render: (node: ReactNode) => unknown }[] = [];
 
-/** A renderer on a CRM record sidebar whose tree `unmountAll` takes down after the test. */
-export function renderer() {
+/**
+ * A renderer on a CRM record sidebar whose tree `unmountAll` takes down after the test. HubSpot's
+ * user locale is set (US English unless told), so no test depends on the machine's language.
+ */
+export function renderer(locale = "en-us") {
   const r = createRenderer("crm.record.sidebar");
+  r.mocks.context.user.locale = locale;
   mounted.push(r);
   return r;
+}
+
+/** Text without the Unicode isolates an RTL card puts around its texts and values. */
+export function plain(text: string | null | undefined): string {
+  return (text ?? "").replace(/[\u2066-\u2069]/g, "");
 }
 
 /** Unmounts every card a test rendered, so none of them calls `hubspot.fetch` in the next test. */

@@ -19,12 +19,13 @@
  * - `hubspot.fetch` allows no header but `Authorization` and retries once on a 5xx, so the
  *   idempotency key of a POST travels in its body.
  * - An error is a 4xx/5xx status with `{ "error": "...", "message": "..." }`; the card shows
- *   the message.
+ *   the message as the backend wrote it. When there is none (no answer, no message, an answer the
+ *   card cannot read) the card says so in the rep's language (`ApiError.fromBackend` is false).
  */
 import { hubspot } from "@hubspot/ui-extensions";
 
 import { BACKEND_ORIGIN } from "./backend.ts";
-import { t } from "./messages.ts";
+import { english } from "./i18n/index.ts";
 
 /** The base URL of every card call. */
 export const CARD_API = `${BACKEND_ORIGIN}/hubspot/v1/card`;
@@ -140,16 +141,23 @@ export interface StartVerification {
 
 export type ObjectType = "contacts" | "deals";
 
-/** A failed call: the backend's `{ error, message }`, or what the card could tell. */
+/**
+ * A failed call: the backend's `{ error, message }`, or what the card could tell. The card's own
+ * cases (`network`, `http`, `unreadable`) carry an English message for logs; the card shows them
+ * in the rep's language from the code and status (`errorText` in `components/useCard.ts`).
+ */
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
+  /** Whether `message` is the backend's own sentence (else the card's, in English). */
+  readonly fromBackend: boolean;
 
-  constructor(code: string, message: string, status: number) {
+  constructor(code: string, message: string, status: number, fromBackend = false) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
+    this.fromBackend = fromBackend;
   }
 }
 
@@ -167,7 +175,7 @@ async function call<T>(
   try {
     response = await hubspot.fetch(`${CARD_API}${path}`, body ? { method, body } : { method });
   } catch {
-    throw new ApiError("network", t("error.network"), 0);
+    throw new ApiError("network", english.t("error.network"), 0);
   }
   let json: unknown;
   try {
@@ -177,14 +185,14 @@ async function call<T>(
   }
   if (!response.ok) {
     const e = json as { error?: unknown; message?: unknown } | undefined;
-    const message =
-      typeof e?.message === "string" && e.message !== ""
-        ? e.message
-        : t("error.http", { status: String(response.status) });
-    throw new ApiError(typeof e?.error === "string" ? e.error : "http", message, response.status);
+    const code = typeof e?.error === "string" ? e.error : "http";
+    if (typeof e?.message === "string" && e.message !== "") {
+      throw new ApiError(code, e.message, response.status, true);
+    }
+    throw new ApiError(code, english.t("error.http", { status: String(response.status) }), response.status);
   }
   if (json === undefined || json === null || typeof json !== "object") {
-    throw new ApiError("unreadable", t("error.unreadable"), response.status);
+    throw new ApiError("unreadable", english.t("error.unreadable"), response.status);
   }
   return json as T;
 }
@@ -236,7 +244,7 @@ export async function widgetLink(objectType: ObjectType, objectId: string | numb
     object_id: String(objectId),
   });
   if (typeof answer.url !== "string" || !answer.url.startsWith(`${BACKEND_ORIGIN}/`)) {
-    throw new ApiError("unreadable", t("error.unreadable"), 200);
+    throw new ApiError("unreadable", english.t("error.unreadable"), 200);
   }
   return answer.url;
 }

@@ -1,6 +1,6 @@
-/** How the cards turn the backend's values into what a rep reads. */
+/** How the cards turn the backend's values into what a rep reads, in the rep's language. */
 import type { ContactStatus, IdvStatus, Verification } from "./api.ts";
-import { hasMessage, t } from "./messages.ts";
+import type { I18n } from "./i18n/index.ts";
 
 export type TagVariant = "default" | "warning" | "success" | "error" | "info";
 
@@ -14,32 +14,18 @@ export const STATUS_VARIANT: Record<IdvStatus, TagVariant> = {
   lapsed: "warning",
 };
 
-export function statusLabel(status: IdvStatus): string {
-  return t(`status.${status}`);
+export function statusLabel(status: IdvStatus, i18n: I18n): string {
+  return i18n.t(`status.${status}`);
 }
 
-/** A date (RFC 3339) as the rep reads it, in the account's time zone. */
-export function formatDate(iso: string, timeZone?: string): string {
-  const when = new Date(iso);
-  if (Number.isNaN(when.getTime())) {
-    return iso;
-  }
-  const options: Intl.DateTimeFormatOptions = { year: "numeric", month: "short", day: "numeric" };
-  try {
-    return when.toLocaleDateString("en-US", { ...options, timeZone: timeZone || "UTC" });
-  } catch {
-    return when.toLocaleDateString("en-US", { ...options, timeZone: "UTC" });
-  }
-}
+const DOCUMENTS = ["drivers_license", "passport", "national_id"] as const;
+type KnownDocument = (typeof DOCUMENTS)[number];
 
-export function documentLabel(code: string): string {
-  const id = `document.${code}`;
-  return hasMessage(id) ? t(id) : code.replace(/_/g, " ");
-}
-
-export function percent(confidence: number): string {
-  const p = Math.round(Math.min(1, Math.max(0, confidence)) * 100);
-  return t("fact.matchValue", { percent: String(p) });
+/** A document type's name; a code the card does not know is shown as the backend sent it. */
+export function documentLabel(code: string, i18n: I18n): string {
+  return (DOCUMENTS as readonly string[]).includes(code)
+    ? i18n.t(`document.${code as KnownDocument}`)
+    : i18n.bidi(code.replace(/_/g, " "));
 }
 
 export interface Fact {
@@ -49,7 +35,8 @@ export interface Fact {
 }
 
 /** The facts beside the badge; only those known are listed (LiveID and step-up always). */
-export function contactFacts(c: ContactStatus, timeZone?: string): Fact[] {
+export function contactFacts(c: ContactStatus, i18n: I18n, timeZone?: string): Fact[] {
+  const { t } = i18n;
   const facts: (Fact | null)[] = [
     c.ial
       ? {
@@ -59,19 +46,19 @@ export function contactFacts(c: ContactStatus, timeZone?: string): Fact[] {
         }
       : null,
     c.document_type
-      ? { key: "document", label: t("fact.document"), value: documentLabel(c.document_type) }
+      ? { key: "document", label: t("fact.document"), value: documentLabel(c.document_type, i18n) }
       : null,
     c.identity_match
       ? { key: "nameOnId", label: t("fact.nameOnId"), value: t(`match.${c.identity_match}`) }
       : null,
     c.match_confidence !== undefined && c.match_confidence !== null
-      ? { key: "match", label: t("fact.match"), value: percent(c.match_confidence) }
+      ? { key: "match", label: t("fact.match"), value: i18n.percent(c.match_confidence) }
       : null,
     c.verified_at
-      ? { key: "verified", label: t("fact.verified"), value: formatDate(c.verified_at, timeZone) }
+      ? { key: "verified", label: t("fact.verified"), value: i18n.date(c.verified_at, timeZone) }
       : null,
     c.expires_at
-      ? { key: "validUntil", label: t("fact.validUntil"), value: formatDate(c.expires_at, timeZone) }
+      ? { key: "validUntil", label: t("fact.validUntil"), value: i18n.date(c.expires_at, timeZone) }
       : null,
     {
       key: "liveid",
@@ -81,7 +68,7 @@ export function contactFacts(c: ContactStatus, timeZone?: string): Fact[] {
     {
       key: "lastStepUp",
       label: t("fact.lastStepUp"),
-      value: c.last_stepup_at ? formatDate(c.last_stepup_at, timeZone) : t("fact.never"),
+      value: c.last_stepup_at ? i18n.date(c.last_stepup_at, timeZone) : t("fact.never"),
     },
   ];
   return facts.filter((f): f is Fact => f !== null);

@@ -19,8 +19,8 @@ import {
   type Delivery,
   type IalLevel,
 } from "../api.ts";
-import { formatDate, lastIdv, resendable } from "../format.ts";
-import { t } from "../messages.ts";
+import { lastIdv, resendable } from "../format.ts";
+import { useI18n } from "../i18n/index.ts";
 import { ContactFacts } from "./ContactFacts.tsx";
 import { SetupAlert } from "./SetupAlert.tsx";
 import { LoadError, Loading, NoticeAlert } from "./states.tsx";
@@ -32,6 +32,8 @@ const IAL_CHOICES: IalLevel[] = ["IAL2", "IAL1"];
 export function ContactView() {
   const context = useExtensionContext<"crm.record.sidebar">();
   const actions = useExtensionActions<"crm.record.sidebar">();
+  const i18n = useI18n();
+  const { t } = i18n;
   const contactId = context.crm.objectId;
   const timeZone = context.portal?.timezone;
   const fetcher = useCallback(() => getContactStatus(contactId), [contactId]);
@@ -41,7 +43,7 @@ export function ContactView() {
     return <Loading />;
   }
   if (load.kind === "error") {
-    return <LoadError message={load.message} onRetry={retry} />;
+    return <LoadError error={load.error} onRetry={retry} />;
   }
   const contact = load.data;
 
@@ -80,7 +82,10 @@ export function ContactView() {
         busy={busy}
         onCopy={(url) => void actions.copyTextToClipboard(url)}
         onResend={(id) =>
-          run("resend", async () => (await resendLink(id, newIdempotencyKey())).message || t("done.resend"))
+          run("resend", async () => {
+            const answer = await resendLink(id, newIdempotencyKey());
+            return answer.message ? i18n.bidi(answer.message) : t("done.resend");
+          })
         }
       />
       <NoticeAlert notice={notice} />
@@ -127,6 +132,8 @@ function StatusNote({
   onCopy: (url: string) => void;
   onResend: (verificationId: string) => void;
 }) {
+  const i18n = useI18n();
+  const { t } = i18n;
   const again = resendable(contact);
   const resend = again ? (
     <Button testId="idv-resend" variant="primary" disabled={busy !== null} onClick={() => onResend(again.id)}>
@@ -142,12 +149,10 @@ function StatusNote({
         <Flex direction="column" gap="xs">
           <Text>{t(`pending.${delivery}`)}</Text>
           {current.session_expires_at ? (
-            <Text>{t("pending.until", { date: formatDate(current.session_expires_at, timeZone) })}</Text>
+            <Text>{t("pending.until", { date: i18n.date(current.session_expires_at, timeZone) })}</Text>
           ) : null}
           {current.delivery_error ? (
-            <Text testId="idv-delivery-error">
-              {t("pending.deliveryFailed")}: {current.delivery_error}
-            </Text>
+            <Text testId="idv-delivery-error">{t("pending.deliveryFailed", { reason: current.delivery_error })}</Text>
           ) : null}
           {delivery === "show" && current.hosted_url ? (
             <Button testId="idv-copy" variant="secondary" onClick={() => onCopy(current.hosted_url ?? "")}>
@@ -160,9 +165,10 @@ function StatusNote({
     );
   }
   if (contact.status === "failed") {
+    const failure = lastIdv(contact)?.failure_reason;
     return (
       <Alert testId="idv-failed" title={t("failed.title")} variant="error">
-        {lastIdv(contact)?.failure_reason ?? t("failed.noReason")}
+        {failure ? i18n.bidi(failure) : t("failed.noReason")}
       </Alert>
     );
   }
@@ -196,6 +202,7 @@ function VerifyControls({
   busy: Busy;
   onStart: (ial: IalLevel, delivery: Delivery) => void;
 }) {
+  const { t } = useI18n();
   const offered: Delivery[] = contact.deliveries.length > 0 ? contact.deliveries : ["show"];
   const [open, setOpen] = useState(false);
   const [ial, setIal] = useState<IalLevel>("IAL2");

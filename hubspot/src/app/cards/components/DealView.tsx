@@ -13,8 +13,7 @@ import {
 import { useCallback } from "react";
 
 import { getDealStatus, newIdempotencyKey, startDealStepUp, type DealStatus } from "../api.ts";
-import { formatDate } from "../format.ts";
-import { t } from "../messages.ts";
+import { useI18n } from "../i18n/index.ts";
 import { ContactFacts } from "./ContactFacts.tsx";
 import { SetupAlert } from "./SetupAlert.tsx";
 import { LoadError, Loading, NoticeAlert } from "./states.tsx";
@@ -24,6 +23,7 @@ import { openDetails, useCard } from "./useCard.ts";
 export function DealView() {
   const context = useExtensionContext<"crm.record.sidebar">();
   const actions = useExtensionActions<"crm.record.sidebar">();
+  const { t } = useI18n();
   const dealId = context.crm.objectId;
   const timeZone = context.portal?.timezone;
   const fetcher = useCallback(() => getDealStatus(dealId), [dealId]);
@@ -33,7 +33,7 @@ export function DealView() {
     return <Loading />;
   }
   if (load.kind === "error") {
-    return <LoadError message={load.message} onRetry={retry} />;
+    return <LoadError error={load.error} onRetry={retry} />;
   }
   const deal = load.data;
   const contact = deal.primary_contact;
@@ -89,12 +89,14 @@ export function DealView() {
 }
 
 function Gate({ deal, timeZone }: { deal: DealStatus; timeZone?: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
   const stepup = deal.stepup;
   return (
     <Flex direction="column" gap="sm">
       <DescriptionList testId="idv-gate" direction="row">
         <DescriptionListItem label={t("deal.stage")}>
-          <Text>{deal.stage?.name ?? t("deal.noStage")}</Text>
+          <Text>{deal.stage ? i18n.bidi(deal.stage.name) : t("deal.noStage")}</Text>
         </DescriptionListItem>
         <DescriptionListItem label={t("deal.gate")}>
           {deal.gated ? (
@@ -108,17 +110,18 @@ function Gate({ deal, timeZone }: { deal: DealStatus; timeZone?: string }) {
             <Text>{t("deal.notGated")}</Text>
           )}
         </DescriptionListItem>
-        <DescriptionListItem label={t("deal.gatedStages")}>
+        <DescriptionListItem label={i18n.plural("deal.gatedStages", deal.gated_stages.length)}>
           <Text>
-            {deal.gated_stages.length > 0
-              ? deal.gated_stages.map((s) => s.name).join(", ")
-              : t("deal.none")}
+            {deal.gated_stages.length > 0 ? i18n.list(deal.gated_stages.map((s) => s.name)) : t("deal.none")}
           </Text>
         </DescriptionListItem>
         {stepup ? (
           <DescriptionListItem label={t("deal.lastStepUp")}>
             <Text testId="idv-deal-stepup">
-              {t(`session.${stepup.state}`)} · {formatDate(stepup.completed_at ?? stepup.created_at, timeZone)}
+              {t("deal.stepUpValue", {
+                state: t(`session.${stepup.state}`),
+                date: i18n.date(stepup.completed_at ?? stepup.created_at, timeZone),
+              })}
             </Text>
           </DescriptionListItem>
         ) : null}

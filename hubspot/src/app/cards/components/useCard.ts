@@ -1,29 +1,35 @@
 import { useCallback, useEffect, useState } from "react";
 
 import { ApiError, widgetLink, type ObjectType } from "../api.ts";
-import { t } from "../messages.ts";
+import type { I18n } from "../i18n/index.ts";
 
 export type Load<T> =
   | { kind: "loading" }
-  | { kind: "error"; message: string }
+  | { kind: "error"; error: unknown }
   | { kind: "ready"; data: T };
 
-/** The outcome of the last button: a success line or the backend's message. */
-export interface Notice {
-  ok: boolean;
-  text: string;
-}
+/** The outcome of the last button: a success line, or the error (shown by `errorText`). */
+export type Notice = { ok: true; text: string } | { ok: false; error: unknown };
 
 export type Busy = "verify" | "stepup" | "resend" | "details" | null;
 
 /** The modal the details page opens in. */
 export const MODAL = { width: 640, height: 760 } as const;
 
-export function errorText(e: unknown): string {
-  if (e instanceof ApiError && e.message) {
-    return e.message;
+/** What a failure says to the rep: the backend's own sentence, else the card's in their language. */
+export function errorText(e: unknown, i18n: I18n): string {
+  if (e instanceof ApiError) {
+    if (e.fromBackend && e.message) {
+      return i18n.bidi(e.message);
+    }
+    if (e.code === "unreadable") {
+      return i18n.t("error.unreadable");
+    }
+    if (e.code !== "network" && e.status > 0) {
+      return i18n.t("error.http", { status: String(e.status) });
+    }
   }
-  return t("error.network");
+  return i18n.t("error.network");
 }
 
 /**
@@ -40,7 +46,7 @@ export function useCard<T>(fetcher: () => Promise<T>) {
     let current = true;
     fetcher().then(
       (data) => current && setLoad({ kind: "ready", data }),
-      (e: unknown) => current && setLoad({ kind: "error", message: errorText(e) }),
+      (error: unknown) => current && setLoad({ kind: "error", error }),
     );
     return () => {
       current = false;
@@ -75,7 +81,7 @@ export function useCard<T>(fetcher: () => Promise<T>) {
         }
         await refresh();
       } catch (e) {
-        setNotice({ ok: false, text: errorText(e) });
+        setNotice({ ok: false, error: e });
       } finally {
         setBusy(null);
       }

@@ -1,10 +1,11 @@
 /**
- * Every word the cards show, keyed by message id. English only for now: another language is
- * another catalogue of the same keys (the `Catalogue` type makes the compiler list any key it
- * lacks), chosen in `catalogue()`.
+ * English: the reference catalogue. Every other language has exactly these keys (the `Catalogue`
+ * type and `tests/catalogues.test.ts` say which one is missing or extra) and the same `{name}`
+ * placeholders. A plural message is an object of Intl.PluralRules categories; `{count}` in it is
+ * the number, formatted for the locale. "1Kosmos", "LiveID", "IAL1", "IAL2" and "NIST" are product
+ * terms and stay as they are in every language.
  */
-
-const en = {
+export const en = {
   "card.loading": "Loading the identity status…",
   "card.emptyContact": "No identity check yet for this contact.",
   "card.retry": "Try again",
@@ -22,7 +23,6 @@ const en = {
   "fact.document": "Document",
   "fact.nameOnId": "Name on ID",
   "fact.match": "Match confidence",
-  "fact.matchValue": "{percent} %",
   "fact.verified": "Verified on",
   "fact.validUntil": "Valid until",
   "fact.liveid": "LiveID",
@@ -52,8 +52,7 @@ const en = {
   "pending.show": "Give the contact this link.",
   "pending.until": "The link works until {date}.",
   "pending.copy": "Copy link",
-  "pending.copied": "Link copied",
-  "pending.deliveryFailed": "The link could not be sent",
+  "pending.deliveryFailed": "The link could not be sent: {reason}",
 
   "failed.title": "The last verification failed",
   "failed.noReason": "The identity provider gave no reason.",
@@ -92,11 +91,12 @@ const en = {
   "deal.notGated": "This stage needs no verification",
   "deal.satisfied": "Satisfied",
   "deal.notSatisfied": "Not satisfied",
-  "deal.gatedStages": "Gated stages",
+  "deal.gatedStages": { one: "Gated stage", other: "Gated stages" },
   "deal.none": "None",
   "deal.primaryContact": "Primary contact",
   "deal.noContact": "This deal has no primary contact, so no one can be verified for it.",
   "deal.lastStepUp": "Last step-up on this deal",
+  "deal.stepUpValue": "{state} · {date}",
   "deal.blocked": "Moving this deal into this stage needs the primary contact verified first.",
 
   "session.pending": "In progress",
@@ -110,28 +110,3 @@ const en = {
   "error.http": "The identity service answered with an error ({status}). Try again in a moment.",
   "error.unreadable": "The identity service sent an answer the card cannot read.",
 } as const;
-
-export type MessageId = keyof typeof en;
-export type Catalogue = Record<MessageId, string>;
-
-const catalogues: Record<string, Catalogue> = { en };
-
-/** The catalogue for a locale (`en-GB` → `en`), English when there is none. */
-export function catalogue(locale?: string): Catalogue {
-  const lang = (locale ?? "en").toLowerCase().split("-")[0];
-  return catalogues[lang] ?? en;
-}
-
-/** The text of `id`, with `{name}` placeholders filled from `params`. */
-export function t(id: MessageId, params?: Record<string, string>, locale?: string): string {
-  const text = catalogue(locale)[id];
-  if (!params) {
-    return text;
-  }
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
-}
-
-/** Whether the catalogue has `id` (for codes that come from the backend). */
-export function hasMessage(id: string): id is MessageId {
-  return Object.prototype.hasOwnProperty.call(en, id);
-}
