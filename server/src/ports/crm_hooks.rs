@@ -51,7 +51,10 @@ pub enum HookError {
     Malformed(String),
 }
 
-/// Reads a platform's signed batches.
+/// Reads a platform's signed requests: its webhook batches, and the calls its UI makes on a
+/// user's behalf (HubSpot's `hubspot.fetch` from the card).
 pub trait CrmWebhooks: Send + Sync + std::fmt::Debug {
     fn read(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<Vec<PlatformEvent>, HookError>;
+    /// Checks that the platform signed a call made on a user's behalf.
+    fn verify_call(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), HookError>;
 }

@@ -35,6 +35,11 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/hubspot/v1/install"),
     ("get", "/hubspot/v1/oauth/callback"),
     ("post", "/hubspot/v1/webhooks"),
+    ("get", "/hubspot/v1/card/contacts/{id}"),
+    ("get", "/hubspot/v1/card/deals/{id}"),
+    ("post", "/hubspot/v1/card/contacts/{id}/verifications"),
+    ("post", "/hubspot/v1/card/contacts/{id}/step-up"),
+    ("post", "/hubspot/v1/card/deals/{id}/step-up"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -50,8 +50,15 @@ fn header<'a>(h: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-impl CrmWebhooks for HubSpotWebhooks {
-    fn read(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<Vec<PlatformEvent>, HookError> {
+impl HubSpotWebhooks {
+    /// Checks the request's signature over any of its candidate URIs with the versions
+    /// `accept` lets stand.
+    fn verify(
+        &self,
+        req: &SignedRequest<'_>,
+        now_ms: i64,
+        accept: &[Version],
+    ) -> Result<(), HookError> {
         let headers = Headers {
             v3: header(req.headers, "x-hubspot-signature-v3"),
             timestamp: header(req.headers, "x-hubspot-request-timestamp"),
@@ -67,7 +74,7 @@ impl CrmWebhooks for HubSpotWebhooks {
                 body: req.body,
                 headers,
             };
-            match signature::verify(secret, &signed, now_ms, &[Version::V3, Version::V1]) {
+            match signature::verify(secret, &signed, now_ms, accept) {
                 Ok(_) => true,
                 Err(e) => {
                     last = e;
@@ -75,9 +82,24 @@ impl CrmWebhooks for HubSpotWebhooks {
                 }
             }
         });
-        if !verified {
-            return Err(HookError::Unsigned(last.to_string()));
+        if verified {
+            Ok(())
+        } else {
+            Err(HookError::Unsigned(last.to_string()))
         }
+    }
+}
+
+impl CrmWebhooks for HubSpotWebhooks {
+    fn verify_call(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), HookError> {
+        // `hubspot.fetch` sends v3 beside v2; only v3 carries a time, so a call without it (a
+        // recorded call replayed with its v3 headers stripped) is refused.
+        self.verify(req, now_ms, &[Version::V3])
+    }
+
+    fn read(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<Vec<PlatformEvent>, HookError> {
+        // CRM-object webhooks carry v1 beside v3.
+        self.verify(req, now_ms, &[Version::V3, Version::V1])?;
         let events: Vec<Event> = serde_json::from_slice(req.body).map_err(|e| {
             HookError::Malformed(format!(
                 "the body must be HubSpot's JSON array of events: {e}"

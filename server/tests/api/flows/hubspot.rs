@@ -533,3 +533,89 @@ async fn webhooks(w: World) {
         "{body}"
     );
 }
+
+/// A `hubspot.fetch` call as HubSpot's proxy makes it: the query it appends, signed v3.
+async fn card_call(
+    w: &World,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+    at: i64,
+    tamper: impl FnOnce(String) -> String,
+) -> reqwest::Response {
+    let url = w.url(path_and_query);
+    let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+    let sig = idv_server::adapters::hubspot::signature::sign_v3(
+        idv_server::testkit::HUBSPOT_CLIENT_SECRET,
+        method,
+        &url,
+        &bytes,
+        &at.to_string(),
+    );
+    let sent = tamper(url);
+    let http = reqwest::Client::new();
+    let mut req = if method == "GET" {
+        http.get(&sent)
+    } else {
+        http.post(&sent).header("content-type", "application/json").body(bytes)
+    };
+    req = req
+        .header("x-hubspot-signature-v3", sig)
+        .header("x-hubspot-request-timestamp", at.to_string());
+    req.send().await.unwrap()
+}
+
+const CARD_QUERY: &str = "appId=7001&portalId=7310001&userId=42&userEmail=rep%40example.com";
+
+both_worlds!(
+    the_card_reads_a_contact_for_the_account_hubspot_signed_for_and_nothing_else,
+    card
+);
+async fn card(w: World) {
+    install_with_lifetime(&w, 1800).await;
+    let path = format!("/hubspot/v1/card/contacts/11?{CARD_QUERY}");
+    let res = card_call(&w, "GET", &path, None, now_ms(), |u| u).await;
+    assert_eq!(res.status(), 200);
+    let status: Value = res.json().await.unwrap();
+    assert_eq!(status["contact_id"], 11);
+    assert_eq!(status["status"], "not_verified");
+
+    // Another account's id put into a signed URL: the signature no longer matches.
+    let res = card_call(&w, "GET", &path, None, now_ms(), |u| u.replace("portalId=7310001", "portalId=7310002")).await;
+    assert_eq!(res.status(), 401);
+    // A recorded call replayed later, or with only the timeless v2 signature: refused.
+    let res = card_call(&w, "GET", &path, None, now_ms() - 6 * 60 * 1000, |u| u).await;
+    assert_eq!(res.status(), 401);
+    let url = w.url(&path);
+    let v2 = idv_server::adapters::hubspot::signature::sign_v2(
+        idv_server::testkit::HUBSPOT_CLIENT_SECRET,
+        "GET",
+        &url,
+        b"",
+    );
+    let res = reqwest::Client::new()
+        .get(&url)
+        .header("x-hubspot-signature", v2)
+        .header("x-hubspot-signature-version", "v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // Signed by HubSpot, but for an account that has not installed the app, or another app.
+    let other = format!("/hubspot/v1/card/contacts/11?appId=7001&portalId=5&userId=42");
+    assert_eq!(card_call(&w, "GET", &other, None, now_ms(), |u| u).await.status(), 403);
+    let other_app = format!("/hubspot/v1/card/contacts/11?appId=9&portalId=7310001&userId=42");
+    assert_eq!(card_call(&w, "GET", &other_app, None, now_ms(), |u| u).await.status(), 403);
+
+    // The body never names the account or the user: a body that tries is refused.
+    let start = format!("/hubspot/v1/card/contacts/11/verifications?{CARD_QUERY}");
+    let res = card_call(&w, "POST", &start, Some(&json!({"portalId": 1, "idempotency_key": "k1"})), now_ms(), |u| u).await;
+    assert_eq!(res.status().as_u16() / 100, 4);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("portalId"), "{body}");
+    // A well-formed start gets a precise answer (never a 500).
+    let res = card_call(&w, "POST", &start, Some(&json!({"idempotency_key": "k1"})), now_ms(), |u| u).await;
+    assert!(res.status().is_client_error() || res.status().is_success(), "{}", res.status());
+    let body: Value = res.json().await.unwrap();
+    assert!(body.is_object(), "{body}");
+}

@@ -1,5 +1,6 @@
 //! HubSpot.
 //!
+//! - `/hubspot/v1/card/…`: the card's calls, signed by HubSpot (`card.rs`).
 //! - `POST /hubspot/v1/webhooks`: HubSpot's signed batches of events (v3, or v1 on CRM-object
 //!   webhooks), the signed URI rebuilt from the proxy's `X-Forwarded-*` headers or this
 //!   backend's public URL; each event recorded once and acted on.
@@ -23,6 +24,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+mod card;
+
 use crate::{
     clock,
     domain::app_contract::contract,
@@ -43,6 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(install))
         .routes(routes!(oauth_callback))
         .routes(routes!(webhooks))
+        .merge(card::routes())
 }
 
 #[utoipa::path(post, path = "/hubspot/v1/webhooks", tag = "hubspot",

@@ -1,0 +1,266 @@
+//! The HubSpot card's calls (`hubspot.fetch`, signed by HubSpot): the same reads and starts as
+//! the widget's API, for the account and user HubSpot names in the signed URL's query
+//! (`portalId`, `userId`, `userEmail`, `appId`), never in the body the card writes.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Path, Request, State},
+    http::StatusCode,
+    Json,
+};
+use idv_types::{ApiError, ContactStatus, DealStatus, Delivery, StartVerification, Verification};
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::signed_uris;
+use crate::{
+    clock,
+    error::{AppError, Result},
+    http::extract::{parse_json, parse_record_id},
+    ports::{CrmKind, SignedRequest},
+    services::{tenant::TenantRow, tenants::account_tenant, Origin},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(contact))
+        .routes(routes!(deal))
+        .routes(routes!(start_verification))
+        .routes(routes!(contact_step_up))
+        .routes(routes!(deal_step_up))
+}
+
+/// A call HubSpot signed for the card: the installed account it names, the user, the body.
+pub struct CardCall {
+    pub tenant: TenantRow,
+    /// The HubSpot user (their email when HubSpot gives it, else their id), for the audit.
+    pub user: Option<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl FromRequest<AppState> for CardCall {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+        let signer = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
+        let uris = signed_uris(state, &parts.headers, &parts.uri);
+        signer
+            .verify_call(
+                &SignedRequest {
+                    method: parts.method.as_str(),
+                    uris: &uris,
+                    body: &body,
+                    headers: &parts.headers,
+                },
+                clock::now_ms(),
+            )
+            .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+        // Signed, so HubSpot wrote these: the account and the user.
+        let query: HashMap<String, String> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        let portal = query
+            .get("portalId")
+            .filter(|p| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                AppError::Unauthorized("the signed URL names no HubSpot account (portalId)".into())
+            })?;
+        let mine = state
+            .engine
+            .settings
+            .oauth_app
+            .as_ref()
+            .and_then(|a| a.app_id.as_deref());
+        if let (Some(mine), Some(theirs)) = (mine, query.get("appId")) {
+            if mine != theirs {
+                return Err(AppError::Forbidden(format!(
+                    "the call is for HubSpot app {theirs}, not this one"
+                )));
+            }
+        }
+        let tenant = state
+            .engine
+            .tenants
+            .get(&account_tenant(CrmKind::Hubspot, portal))
+            .await?
+            .filter(|t| t.installed)
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "HubSpot account {portal} has not installed the app: an admin installs it first"
+                ))
+            })?;
+        let user = ["userEmail", "userId"]
+            .iter()
+            .find_map(|k| query.get(*k).filter(|v| !v.is_empty() && v.len() <= 254))
+            .cloned();
+        Ok(Self {
+            tenant,
+            user,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// What the card sends to start a verification (`hubspot.fetch` takes no custom header, so
+/// the idempotency key is in the body).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CardStart {
+    #[serde(default)]
+    ial: Option<String>,
+    #[serde(default)]
+    document_types: Vec<String>,
+    #[serde(default)]
+    delivery: Option<Delivery>,
+    #[serde(default)]
+    force: bool,
+    /// Repeats of a call with the same key (HubSpot retries once on a 5xx) return the same
+    /// session.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 128)]
+    idempotency_key: Option<String>,
+}
+
+/// A step-up from the card.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CardStepUp {
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 128)]
+    idempotency_key: Option<String>,
+}
+
+fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(v))
+}
+
+fn key(k: Option<String>) -> Result<Option<String>> {
+    match k {
+        Some(k) if k.is_empty() || k.len() > 128 => Err(AppError::Unprocessable(
+            "idempotency_key must be 1 to 128 characters".into(),
+        )),
+        other => Ok(other),
+    }
+}
+
+#[utoipa::path(get, path = "/hubspot/v1/card/contacts/{id}", tag = "hubspot",
+    summary = "The card: a contact's verification status",
+    params(("id" = String, Path, description = "The HubSpot contact id", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses((status = 200, body = ContactStatus),
+        (status = 401, description = "not signed by HubSpot", body = ApiError),
+        (status = 403, description = "the account has not installed the app", body = ApiError)))]
+async fn contact(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<Json<ContactStatus>> {
+    let id = parse_record_id("contact", &id)?;
+    Ok(Json(state.engine.contact_status(&call.tenant, id).await?))
+}
+
+#[utoipa::path(get, path = "/hubspot/v1/card/deals/{id}", tag = "hubspot",
+    summary = "The card: a deal's gate and its primary contact's status",
+    params(("id" = String, Path, description = "The HubSpot deal id", pattern = r"^[1-9][0-9]{0,17}$")),
+    responses((status = 200, body = DealStatus),
+        (status = 401, description = "not signed by HubSpot", body = ApiError),
+        (status = 403, description = "the account has not installed the app", body = ApiError),
+        (status = 422, description = "the deal cannot be read yet", body = ApiError)))]
+async fn deal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<Json<DealStatus>> {
+    let id = parse_record_id("deal", &id)?;
+    Ok(Json(state.engine.deal_status(&call.tenant, id).await?))
+}
+
+#[utoipa::path(post, path = "/hubspot/v1/card/contacts/{id}/verifications", tag = "hubspot",
+    summary = "The card's Verify Identity",
+    params(("id" = String, Path, description = "The HubSpot contact id", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = CardStart, description = "may be empty"),
+    responses((status = 201, description = "a new session", body = Verification),
+        (status = 200, description = "the pending or valid session that already stood", body = Verification),
+        (status = 400, description = "a malformed body", body = ApiError),
+        (status = 401, description = "not signed by HubSpot", body = ApiError),
+        (status = 403, description = "the account has not installed the app", body = ApiError),
+        (status = 422, description = "a choice the account does not offer, or the contact cannot be read yet", body = ApiError)))]
+async fn start_verification(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<(StatusCode, Json<Verification>)> {
+    let id = parse_record_id("contact", &id)?;
+    let body: CardStart = parse_json(&call.headers, &call.body, true)?;
+    let key = key(body.idempotency_key)?;
+    let req = StartVerification {
+        ial: body.ial,
+        document_types: body.document_types,
+        requested_by: call.user,
+        force: body.force,
+        delivery: body.delivery,
+        ..Default::default()
+    };
+    let (v, new) = state
+        .engine
+        .start_idv(&call.tenant, id, &req, key.as_deref(), Origin::Widget)
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(post, path = "/hubspot/v1/card/contacts/{id}/step-up", tag = "hubspot",
+    summary = "The card's Step-Up Auth for an enrolled contact",
+    params(("id" = String, Path, description = "The HubSpot contact id", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = CardStepUp, description = "may be empty"),
+    responses((status = 201, body = Verification), (status = 200, body = Verification),
+        (status = 401, description = "not signed by HubSpot", body = ApiError),
+        (status = 403, description = "the account has not installed the app", body = ApiError),
+        (status = 409, description = "the contact is not enrolled in LiveID", body = ApiError)))]
+async fn contact_step_up(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<(StatusCode, Json<Verification>)> {
+    let id = parse_record_id("contact", &id)?;
+    let _: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    let (v, new) = state
+        .engine
+        .start_contact_stepup(&call.tenant, id, call.user.as_deref())
+        .await?;
+    Ok(created(v, new))
+}
+
+#[utoipa::path(post, path = "/hubspot/v1/card/deals/{id}/step-up", tag = "hubspot",
+    summary = "The card's Step-Up Auth for a deal's primary contact",
+    params(("id" = String, Path, description = "The HubSpot deal id", pattern = r"^[1-9][0-9]{0,17}$")),
+    request_body(content = CardStepUp, description = "may be empty"),
+    responses((status = 201, body = Verification), (status = 200, body = Verification),
+        (status = 401, description = "not signed by HubSpot", body = ApiError),
+        (status = 403, description = "the account has not installed the app", body = ApiError)))]
+async fn deal_step_up(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<(StatusCode, Json<Verification>)> {
+    let id = parse_record_id("deal", &id)?;
+    let _: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    let (v, new) = state
+        .engine
+        .start_stepup(&call.tenant, id, call.user.as_deref())
+        .await?;
+    Ok(created(v, new))
+}
