@@ -131,7 +131,8 @@ struct CardStart {
     idempotency_key: Option<String>,
 }
 
-/// A step-up from the card.
+/// A step-up from the card. A repeat returns the live session that already stands, so the
+/// key is only checked.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CardStepUp {
@@ -236,7 +237,8 @@ async fn contact_step_up(
     call: CardCall,
 ) -> Result<(StatusCode, Json<Verification>)> {
     let id = parse_record_id("contact", &id)?;
-    let _: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    let body: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    key(body.idempotency_key)?;
     let (v, new) = state
         .engine
         .start_contact_stepup(&call.tenant, id, call.user.as_deref())
@@ -257,7 +259,8 @@ async fn deal_step_up(
     call: CardCall,
 ) -> Result<(StatusCode, Json<Verification>)> {
     let id = parse_record_id("deal", &id)?;
-    let _: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    let body: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    key(body.idempotency_key)?;
     let (v, new) = state
         .engine
         .start_stepup(&call.tenant, id, call.user.as_deref())

@@ -544,7 +544,9 @@ async fn card_call(
     tamper: impl FnOnce(String) -> String,
 ) -> reqwest::Response {
     let url = w.url(path_and_query);
-    let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
     let sig = idv_server::adapters::hubspot::signature::sign_v3(
         idv_server::testkit::HUBSPOT_CLIENT_SECRET,
         method,
@@ -557,7 +559,9 @@ async fn card_call(
     let mut req = if method == "GET" {
         http.get(&sent)
     } else {
-        http.post(&sent).header("content-type", "application/json").body(bytes)
+        http.post(&sent)
+            .header("content-type", "application/json")
+            .body(bytes)
     };
     req = req
         .header("x-hubspot-signature-v3", sig)
@@ -573,15 +577,32 @@ both_worlds!(
 );
 async fn card(w: World) {
     install_with_lifetime(&w, 1800).await;
+    // A contact the backend does not know is looked up in the CRM first; HubSpot's records
+    // are not read yet, so the card is told precisely that it is not known.
+    let unknown = format!("/hubspot/v1/card/contacts/12?{CARD_QUERY}");
+    let res = card_call(&w, "GET", &unknown, None, now_ms(), |u| u).await;
+    assert_eq!(res.status(), 404);
+    // One the backend knows is read from its own records.
+    w.app
+        .state
+        .store
+        .upsert_contact(TENANT_ID, 11, false)
+        .await
+        .unwrap();
     let path = format!("/hubspot/v1/card/contacts/11?{CARD_QUERY}");
     let res = card_call(&w, "GET", &path, None, now_ms(), |u| u).await;
-    assert_eq!(res.status(), 200);
-    let status: Value = res.json().await.unwrap();
+    let code = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(code, 200, "{text}");
+    let status: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(status["contact_id"], 11);
     assert_eq!(status["status"], "not_verified");
 
     // Another account's id put into a signed URL: the signature no longer matches.
-    let res = card_call(&w, "GET", &path, None, now_ms(), |u| u.replace("portalId=7310001", "portalId=7310002")).await;
+    let res = card_call(&w, "GET", &path, None, now_ms(), |u| {
+        u.replace("portalId=7310001", "portalId=7310002")
+    })
+    .await;
     assert_eq!(res.status(), 401);
     // A recorded call replayed later, or with only the timeless v2 signature: refused.
     let res = card_call(&w, "GET", &path, None, now_ms() - 6 * 60 * 1000, |u| u).await;
@@ -602,20 +623,47 @@ async fn card(w: World) {
         .unwrap();
     assert_eq!(res.status(), 401);
     // Signed by HubSpot, but for an account that has not installed the app, or another app.
-    let other = format!("/hubspot/v1/card/contacts/11?appId=7001&portalId=5&userId=42");
-    assert_eq!(card_call(&w, "GET", &other, None, now_ms(), |u| u).await.status(), 403);
-    let other_app = format!("/hubspot/v1/card/contacts/11?appId=9&portalId=7310001&userId=42");
-    assert_eq!(card_call(&w, "GET", &other_app, None, now_ms(), |u| u).await.status(), 403);
+    for query in [
+        "appId=7001&portalId=5&userId=42",
+        "appId=9&portalId=7310001&userId=42",
+    ] {
+        let path = format!("/hubspot/v1/card/contacts/11?{query}");
+        let res = card_call(&w, "GET", &path, None, now_ms(), |u| u).await;
+        assert_eq!(res.status(), 403, "{query}");
+    }
 
     // The body never names the account or the user: a body that tries is refused.
     let start = format!("/hubspot/v1/card/contacts/11/verifications?{CARD_QUERY}");
-    let res = card_call(&w, "POST", &start, Some(&json!({"portalId": 1, "idempotency_key": "k1"})), now_ms(), |u| u).await;
+    let res = card_call(
+        &w,
+        "POST",
+        &start,
+        Some(&json!({"portalId": 1, "idempotency_key": "k1"})),
+        now_ms(),
+        |u| u,
+    )
+    .await;
     assert_eq!(res.status().as_u16() / 100, 4);
     let body: Value = res.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("portalId"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("portalId"),
+        "{body}"
+    );
     // A well-formed start gets a precise answer (never a 500).
-    let res = card_call(&w, "POST", &start, Some(&json!({"idempotency_key": "k1"})), now_ms(), |u| u).await;
-    assert!(res.status().is_client_error() || res.status().is_success(), "{}", res.status());
+    let res = card_call(
+        &w,
+        "POST",
+        &start,
+        Some(&json!({"idempotency_key": "k1"})),
+        now_ms(),
+        |u| u,
+    )
+    .await;
+    assert!(
+        res.status().is_client_error() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
     let body: Value = res.json().await.unwrap();
     assert!(body.is_object(), "{body}");
 }
