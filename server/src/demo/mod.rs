@@ -143,13 +143,18 @@ pub const CONTACTS: &[DemoContact] = &[
 /// Seeds (or refreshes) the demo tenant and returns a fresh API token for it. Returns whether
 /// the tenant was new.
 pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
-    // The demo's tenant and its public keys belong in a database of their own.
+    // The demo's tenants and their public keys belong in a database of their own (the
+    // simulated HubSpot portal's tenant appears once its install link was tried).
+    let hubspot = crate::services::tenants::account_tenant(
+        crate::ports::CrmKind::Hubspot,
+        &crate::testkit::HUBSPOT_PORTAL.to_string(),
+    );
     let real: Vec<String> = store
         .list_tenants()
         .await?
         .into_iter()
         .map(|(id, _, _)| id)
-        .filter(|id| id != DEMO_TENANT && id != DESK_TENANT)
+        .filter(|id| id != DEMO_TENANT && id != DESK_TENANT && *id != hubspot)
         .collect();
     if !real.is_empty() {
         anyhow::bail!(

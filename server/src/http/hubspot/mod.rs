@@ -232,6 +232,11 @@ async fn oauth_callback(
         [
             (header::SET_COOKIE, state_cookie(&state, "", 0)),
             (header::CACHE_CONTROL, "no-store".to_string()),
+            // A page of text: no script, no frame, nothing loaded from elsewhere.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_string(),
+            ),
         ],
         Html(installed_page(&done)),
     )
@@ -257,26 +262,52 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
-/// The page an admin lands on: what is installed, and what is still to do.
+/// The page an admin lands on: what is installed, and what is still to do (a command between
+/// backticks shown as code).
 fn installed_page(done: &Authorised) -> String {
-    let e = |s: &str| html_escape::encode_text(s).to_string();
+    let text = |s: &str| {
+        s.split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                let part = html_escape::encode_text(part);
+                if i % 2 == 1 {
+                    format!("<code>{part}</code>")
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect::<String>()
+    };
     let todo = if done.missing.is_empty() {
-        "<p>Everything is connected: reps can verify contacts from the card on contact and deal records.</p>".to_string()
+        "<p class=\"ok\">Everything is connected: reps can verify contacts from the card on contact and deal records.</p>".to_string()
     } else {
         let items: String = done
             .missing
             .iter()
-            .map(|m| format!("<li>{}</li>", e(m)))
+            .map(|m| format!("<li>{}</li>", text(m)))
             .collect();
         format!("<p>Before verifications start, the operator of this backend connects:</p><ul>{items}</ul>")
     };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>1Kosmos Identity Verification: installed</title></head>\
-         <body><h1>Installed on HubSpot account {}</h1><p>The app's account here is <code>{}</code>.</p>{todo}</body></html>",
-        e(&done.account),
-        e(&done.tenant_id)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>1Kosmos Identity Verification: installed</title><style>{INSTALLED_CSS}</style></head>\
+         <body><main><p class=\"brand\">1Kosmos Identity Verification</p>\
+         <h1>Installed on HubSpot account {}</h1><p>The app's account on this backend is <code>{}</code>.</p>{todo}\
+         <p class=\"next\">You can close this page and return to HubSpot.</p></main></body></html>",
+        text(&done.account),
+        text(&done.tenant_id)
     )
 }
+
+/// The install page's look: the system font, one column, HubSpot-like colours.
+const INSTALLED_CSS: &str = "body{margin:0;background:#f5f8fa;color:#33475b;\
+    font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
+    main{max-width:40rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #cbd6e2;border-radius:8px}\
+    .brand{margin:0;color:#516f90;font-size:.875rem;font-weight:600;text-transform:uppercase;letter-spacing:.04em}\
+    h1{font-size:1.5rem;margin:.25rem 0 1rem}\
+    code{background:#eaf0f6;padding:.1rem .3rem;border-radius:4px;font-size:.875em;overflow-wrap:anywhere}\
+    li{margin:.5rem 0}.ok{color:#00a4bd;font-weight:600}.next{color:#516f90;font-size:.875rem;margin-top:2rem}";
 
 #[cfg(test)]
 mod tests {
@@ -293,6 +324,21 @@ mod tests {
             .paths
             .contains_key(&contract().paths.oauth_redirect));
         assert!(doc.paths.paths.contains_key(&contract().paths.webhooks));
+    }
+
+    #[test]
+    fn the_install_page_shows_commands_as_code_and_escapes_the_rest() {
+        let page = installed_page(&Authorised {
+            tenant_id: "hubspot-1".into(),
+            account: "1".into(),
+            created: true,
+            missing: vec!["the provider: run `server tenant add --id hubspot-1 <x>`".into()],
+        });
+        assert!(
+            page.contains("<code>server tenant add --id hubspot-1 &lt;x&gt;</code>"),
+            "{page}"
+        );
+        assert!(!page.contains('`'));
     }
 
     #[test]

@@ -290,6 +290,12 @@ async fn demo_keeps_to_its_own_database(db: Db) {
     // A fresh database takes the demo's seed, and takes it again on the next run.
     idv_server::demo::seed(&store).await.unwrap();
     idv_server::demo::seed(&store).await.unwrap();
+    // Nor does trying the demo's HubSpot install link keep it from starting again.
+    store
+        .insert_tenant("hubspot-7310001", "HubSpot account 7310001", "hash-hs")
+        .await
+        .unwrap();
+    idv_server::demo::seed(&store).await.unwrap();
     // A database holding a real tenant does not.
     store.insert_tenant("acme", "Acme", "hash").await.unwrap();
     let err = idv_server::demo::seed(&store)
