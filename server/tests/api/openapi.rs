@@ -40,6 +40,7 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/hubspot/v1/card/contacts/{id}/verifications"),
     ("post", "/hubspot/v1/card/contacts/{id}/step-up"),
     ("post", "/hubspot/v1/card/deals/{id}/step-up"),
+    ("post", "/hubspot/v1/card/verifications/{id}/resend"),
 ];
 
 async fn document(app: &TestApp) -> Value {

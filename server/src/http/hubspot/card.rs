@@ -10,7 +10,10 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use idv_types::{ApiError, ContactStatus, DealStatus, Delivery, StartVerification, Verification};
+use idv_types::{
+    ApiError, ContactStatus, DealStatus, Delivery, ResendAnswer, ResendLink, StartVerification,
+    Verification,
+};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -18,7 +21,7 @@ use super::signed_uris;
 use crate::{
     clock,
     error::{AppError, Result},
-    http::extract::{parse_json, parse_record_id},
+    http::extract::{check_verification_id, parse_json, parse_record_id},
     ports::{CrmKind, SignedRequest},
     services::{tenant::TenantRow, tenants::account_tenant, Origin},
     AppState,
@@ -31,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start_verification))
         .routes(routes!(contact_step_up))
         .routes(routes!(deal_step_up))
+        .routes(routes!(resend))
 }
 
 /// A call HubSpot signed for the card: the installed account it names, the user, the body.
@@ -131,14 +135,26 @@ struct CardStart {
     idempotency_key: Option<String>,
 }
 
-/// A step-up from the card. A repeat returns the live session that already stands, so the
-/// key is only checked.
+/// A step-up or a resend from the card. A repeat returns the live session that already stands
+/// (or the link already resent), so the key is only checked.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CardStepUp {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 128)]
     idempotency_key: Option<String>,
+}
+
+/// How the card's calls are refused before they reach a service.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Read by the API document only.
+enum CardRefusals {
+    /// Not signed by HubSpot (or signed over another URL, or more than 5 minutes ago).
+    #[response(status = 401)]
+    Unsigned(ApiError),
+    /// The HubSpot account it names has not installed the app, or the call is for another app.
+    #[response(status = 403)]
+    NotInstalled(ApiError),
 }
 
 fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
@@ -163,8 +179,7 @@ fn key(k: Option<String>) -> Result<Option<String>> {
     summary = "The card: a contact's verification status",
     params(("id" = String, Path, description = "The HubSpot contact id", pattern = r"^[1-9][0-9]{0,17}$")),
     responses((status = 200, body = ContactStatus),
-        (status = 401, description = "not signed by HubSpot", body = ApiError),
-        (status = 403, description = "the account has not installed the app", body = ApiError)))]
+        CardRefusals))]
 async fn contact(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -178,8 +193,7 @@ async fn contact(
     summary = "The card: a deal's gate and its primary contact's status",
     params(("id" = String, Path, description = "The HubSpot deal id", pattern = r"^[1-9][0-9]{0,17}$")),
     responses((status = 200, body = DealStatus),
-        (status = 401, description = "not signed by HubSpot", body = ApiError),
-        (status = 403, description = "the account has not installed the app", body = ApiError),
+        CardRefusals,
         (status = 422, description = "the deal cannot be read yet", body = ApiError)))]
 async fn deal(
     State(state): State<AppState>,
@@ -197,8 +211,7 @@ async fn deal(
     responses((status = 201, description = "a new session", body = Verification),
         (status = 200, description = "the pending or valid session that already stood", body = Verification),
         (status = 400, description = "a malformed body", body = ApiError),
-        (status = 401, description = "not signed by HubSpot", body = ApiError),
-        (status = 403, description = "the account has not installed the app", body = ApiError),
+        CardRefusals,
         (status = 422, description = "a choice the account does not offer, or the contact cannot be read yet", body = ApiError)))]
 async fn start_verification(
     State(state): State<AppState>,
@@ -228,8 +241,7 @@ async fn start_verification(
     params(("id" = String, Path, description = "The HubSpot contact id", pattern = r"^[1-9][0-9]{0,17}$")),
     request_body(content = CardStepUp, description = "may be empty"),
     responses((status = 201, body = Verification), (status = 200, body = Verification),
-        (status = 401, description = "not signed by HubSpot", body = ApiError),
-        (status = 403, description = "the account has not installed the app", body = ApiError),
+        CardRefusals,
         (status = 409, description = "the contact is not enrolled in LiveID", body = ApiError)))]
 async fn contact_step_up(
     State(state): State<AppState>,
@@ -251,8 +263,7 @@ async fn contact_step_up(
     params(("id" = String, Path, description = "The HubSpot deal id", pattern = r"^[1-9][0-9]{0,17}$")),
     request_body(content = CardStepUp, description = "may be empty"),
     responses((status = 201, body = Verification), (status = 200, body = Verification),
-        (status = 401, description = "not signed by HubSpot", body = ApiError),
-        (status = 403, description = "the account has not installed the app", body = ApiError)))]
+        CardRefusals))]
 async fn deal_step_up(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -266,4 +277,29 @@ async fn deal_step_up(
         .start_stepup(&call.tenant, id, call.user.as_deref())
         .await?;
     Ok(created(v, new))
+}
+
+#[utoipa::path(post, path = "/hubspot/v1/card/verifications/{id}/resend", tag = "hubspot",
+    summary = "The card's one-click resend of a link that expired unused or could not be delivered",
+    params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
+    request_body(content = CardStepUp, description = "may be empty"),
+    responses((status = 200, description = "the same session's link went out again", body = ResendAnswer),
+        (status = 201, description = "a new session was started and its link sent", body = ResendAnswer),
+        CardRefusals,
+        (status = 404, description = "no such session in this account", body = ApiError),
+        (status = 409, description = "not a link that expired unused or went undelivered", body = ApiError)))]
+async fn resend(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    call: CardCall,
+) -> Result<(StatusCode, Json<ResendAnswer>)> {
+    check_verification_id(&id)?;
+    let body: CardStepUp = parse_json(&call.headers, &call.body, true)?;
+    key(body.idempotency_key)?;
+    let req = ResendLink {
+        requested_by: call.user,
+        contact: None,
+    };
+    let (answer, new) = state.engine.resend(&call.tenant, &id, &req).await?;
+    Ok(created(answer, new))
 }

@@ -569,6 +569,11 @@ async fn card_call(
     req.send().await.unwrap()
 }
 
+/// A card's POST, signed now.
+async fn card_post(w: &World, path_and_query: &str, body: &Value) -> reqwest::Response {
+    card_call(w, "POST", path_and_query, Some(body), now_ms(), |u| u).await
+}
+
 const CARD_QUERY: &str = "appId=7001&portalId=7310001&userId=42&userEmail=rep%40example.com";
 
 both_worlds!(
@@ -649,16 +654,14 @@ async fn card(w: World) {
         body["message"].as_str().unwrap().contains("portalId"),
         "{body}"
     );
+    // Another account's session (the Freshsales tenant's) cannot be resent from this card.
+    let theirs = w.start_idv(11).await;
+    let id = theirs["id"].as_str().unwrap();
+    let resend = format!("/hubspot/v1/card/verifications/{id}/resend?{CARD_QUERY}");
+    let res = card_post(&w, &resend, &json!({"idempotency_key": "r1"})).await;
+    assert_eq!(res.status(), 404);
     // A well-formed start gets a precise answer (never a 500).
-    let res = card_call(
-        &w,
-        "POST",
-        &start,
-        Some(&json!({"idempotency_key": "k1"})),
-        now_ms(),
-        |u| u,
-    )
-    .await;
+    let res = card_post(&w, &start, &json!({"idempotency_key": "k1"})).await;
     assert!(
         res.status().is_client_error() || res.status().is_success(),
         "{}",
