@@ -3,7 +3,7 @@
 
 use std::{path::Path, process::Command};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use crate::run;
 
@@ -21,19 +21,7 @@ pub const PLACEHOLDER_ORIGIN: &str = "https://idv.example.com";
 /// check of every `*-hsmeta.json`).
 pub fn checks(root: &Path) -> Result<()> {
     let dir = root.join(DIR);
-    let version = node_version()?;
-    let lock = dir.join("package-lock.json");
-    let stamp = dir.join("node_modules/.idv-package-lock.json");
-    let wanted = std::fs::read(&lock).context("reading hubspot/package-lock.json")?;
-    if std::fs::read(&stamp).ok().as_deref() != Some(wanted.as_slice()) {
-        eprintln!(
-            "    installing the HubSpot project's packages of hubspot/package-lock.json (npm ci; node {version})"
-        );
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir))?;
-        std::fs::write(&stamp, &wanted)?;
-    }
+    crate::node::install(&dir, "the HubSpot project checks")?;
     for args in [
         &["tsc", "--noEmit"][..],
         &["eslint", "--max-warnings=0", "."][..],
@@ -45,24 +33,6 @@ pub fn checks(root: &Path) -> Result<()> {
             .current_dir(&dir))?;
     }
     Ok(())
-}
-
-/// Node's version; the checks need 20.19 or later (Vite under Vitest 4).
-fn node_version() -> Result<String> {
-    let version = Command::new("node")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .context("Node.js is needed for the HubSpot project checks: apt-get install nodejs npm")?;
-    let mut parts = version.trim_start_matches('v').split('.');
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    if (major, minor) < (20, 19) {
-        bail!("the HubSpot project checks need Node.js 20.19 or later, this machine has {version}");
-    }
-    Ok(version)
 }
 
 /// The origin to build the upload folder with: `IDV_PUBLIC_URL` when it is an HTTPS URL (its
@@ -109,7 +79,7 @@ pub fn pack(root: &Path) -> Result<()> {
     if let Some(note) = note {
         eprintln!("    {note}");
     }
-    node_version()?;
+    crate::node::version("the HubSpot project checks")?;
     let out = root.join(OUTPUT);
     run(Command::new("node")
         .arg(dir.join("scripts/set-origin.mjs"))

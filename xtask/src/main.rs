@@ -10,6 +10,7 @@
 mod appcheck;
 mod hubspot;
 mod moved_clock;
+mod node;
 mod pack;
 mod tools;
 
@@ -250,30 +251,7 @@ fn demo(bind: &str, provider: &str) -> Result<()> {
 /// Vitest with the coverage thresholds of vitest.config.js (the ones `fdk pack` applies).
 fn serverless_tests() -> Result<()> {
     let root = root();
-    let version = Command::new("node")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .context("Node.js is needed for the serverless tests: apt-get install nodejs npm")?;
-    // Vite 7 (under Vitest 3) needs Node 20.19 or later.
-    let mut parts = version.trim_start_matches('v').split('.');
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    if (major, minor) < (20, 19) {
-        bail!("the serverless tests need Node.js 20.19 or later, this machine has {version}");
-    }
-    let lock = root.join("package-lock.json");
-    let stamp = root.join("node_modules/.idv-package-lock.json");
-    let wanted = std::fs::read(&lock).context("reading package-lock.json")?;
-    if std::fs::read(&stamp).ok().as_deref() != Some(wanted.as_slice()) {
-        eprintln!("    installing the test packages of package-lock.json (npm ci; node {version})");
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&root))?;
-        std::fs::write(&stamp, &wanted)?;
-    }
+    node::install(&root, "the serverless tests")?;
     run(Command::new("npx")
         .args(["--no-install", "vitest", "run", "--coverage"])
         .current_dir(&root))

@@ -41,7 +41,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// 201 for a session made by this request, 200 for the one that already stood.
-fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
+/// 201 for a new session, 200 for the one that already stood.
+pub(super) fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
     let status = if new {
         StatusCode::CREATED
     } else {

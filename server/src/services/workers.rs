@@ -53,14 +53,17 @@ impl Engine {
                 let mut stale = true;
                 let mut refreshed = std::time::Instant::now();
                 loop {
-                    // OAuth access tokens are renewed before the writes that need them.
-                    let lease = e.settings.http_timeout * 3;
-                    if let Err(err) = e
-                        .tenants
-                        .refresh_due_tokens(e.settings.token_refresh_margin, lease)
-                        .await
-                    {
-                        tracing::warn!(error = %err, "CRM token refresh");
+                    // OAuth access tokens are renewed before the writes that need them (only
+                    // a backend registered as an OAuth app has any to renew).
+                    if e.settings.oauth_app.is_some() {
+                        let lease = e.settings.http_timeout * 3;
+                        if let Err(err) = e
+                            .tenants
+                            .refresh_due_tokens(e.settings.token_refresh_margin, lease)
+                            .await
+                        {
+                            tracing::warn!(error = %err, "CRM token refresh");
+                        }
                     }
                     let busy = match e.sync_once().await {
                         Ok(n) => n > 0,

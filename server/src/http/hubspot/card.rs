@@ -18,6 +18,7 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::signed_uris;
+use crate::http::api::created;
 use crate::{
     clock,
     error::{AppError, Result},
@@ -155,15 +156,6 @@ enum CardRefusals {
     /// The HubSpot account it names has not installed the app, or the call is for another app.
     #[response(status = 403)]
     NotInstalled(ApiError),
-}
-
-fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    (status, Json(v))
 }
 
 fn key(k: Option<String>) -> Result<Option<String>> {
