@@ -150,9 +150,11 @@ enum TenantCmd {
         /// Secret 1Kosmos signs callbacks with.
         #[arg(long, env = "IDV_KOSMOS_WEBHOOK_SECRET", hide_env_values = true)]
         kosmos_webhook_secret: Option<String>,
-        /// The Freshsales plan's API calls per hour (1000, 2000 or 5000).
-        #[arg(long, default_value_t = 1000)]
-        hourly_limit: i64,
+        /// The CRM's API calls per hour (a Freshsales plan's 1000, 2000 or 5000). A new tenant
+        /// without it gets 1000; a tenant connected earlier (a HubSpot install, 110 per 10 s)
+        /// keeps its own.
+        #[arg(long)]
+        hourly_limit: Option<i64>,
         #[command(flatten)]
         db: Db,
     },
@@ -345,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
                     provider_key: kosmos_key,
                     provider_webhook_secret: kosmos_webhook_secret,
                     automator_secret: Some(automator.clone()),
-                    hourly_limit: Some(hourly_limit),
+                    hourly_limit,
                     provider_settings,
                     provider_secret,
                     ..Default::default()

@@ -62,8 +62,18 @@ impl Connector for Adapters {
             (CrmKind::Freshdesk, CrmAuth::ApiKey(key)) => Ok(Arc::new(
                 freshdesk::FreshdeskClient::new(&c.base_url, key.clone(), self.timeout),
             )),
-            (CrmKind::Hubspot, _) => Err(
-                "this backend does not write to HubSpot records yet: the account is authorised, its verifications wait for a release that does"
+            (CrmKind::Hubspot, CrmAuth::OAuth(tokens)) => {
+                let token = tokens.access_token.clone().ok_or_else(|| {
+                    "the HubSpot account has no access token yet: it is renewed from its refresh token within a minute".to_string()
+                })?;
+                Ok(Arc::new(hubspot::crm::HubSpotCrm::new(
+                    &c.base_url,
+                    token,
+                    self.timeout,
+                )))
+            }
+            (CrmKind::Hubspot, CrmAuth::ApiKey(_)) => Err(
+                "HubSpot is reached by OAuth, not an API key: an admin installs the app from the install link"
                     .into(),
             ),
             (kind, CrmAuth::OAuth(_)) => Err(format!(

@@ -183,6 +183,13 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
             self.name()
         )))
     }
+    /// Creates what this CRM keeps for the app besides its contact fields and history module
+    /// (HubSpot: the property group the fields sit in, the session reference, the
+    /// marketing-suppression list), where missing; returns what it created, as an admin reads
+    /// it. Run by the set-up check before the fields are created.
+    async fn prepare(&self) -> Result<Vec<String>, CrmError> {
+        Ok(Vec::new())
+    }
     /// Whether the CRM has custom modules (where the history of verifications is kept).
     fn has_custom_modules(&self) -> bool {
         true

@@ -54,6 +54,9 @@ pub trait CrmAuthority: Send + Sync + std::fmt::Debug {
     async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, CrmError>;
     /// Trades a refresh token for a new access token.
     async fn refresh(&self, refresh_token: &SecretString) -> Result<Grant, CrmError>;
+    /// The requests an installed account's API allows the app per interval of seconds: the
+    /// budget a newly authorised tenant starts with.
+    fn rate_limit(&self) -> (i64, i64);
     /// Ends a grant (the app is uninstalled).
     async fn revoke(&self, refresh_token: &SecretString) -> Result<(), CrmError>;
 }

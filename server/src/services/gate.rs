@@ -217,12 +217,14 @@ impl Engine {
             id: deal as u64,
             title: "Get the customer's identity verified".into(),
             description: format!(
-                "The deal entered \"{}\", which needs a verified primary contact. Send the customer the verification link from the contact's Freshsales IDV panel.",
-                entered.name
+                "The deal entered \"{}\", which needs a verified primary contact. Send the customer the verification link from the contact's Identity Verification panel in {}.",
+                entered.name,
+                tenant.crm_kind.product()
             ),
             due_date: due,
             owner_id: None,
-            owner_of_contact: None,
+            // The rep who owns the customer follows it up.
+            owner_of_contact: Some(contact as u64),
         })
         .await?;
         tx.audit(

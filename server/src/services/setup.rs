@@ -22,6 +22,19 @@ impl Engine {
         let mut created = Vec::new();
         let mut gaps = Vec::new();
 
+        // What the CRM keeps for the app besides fields and module (HubSpot's property group
+        // comes before the properties in it).
+        match crm.prepare().await {
+            Ok(made) => created.extend(made),
+            Err(e) => gaps.push(SetupGap {
+                what: "set-up".into(),
+                label: format!("{} preparation", tenant.crm_kind.product()),
+                name: "prepare".into(),
+                expected: "the app's property group and list".into(),
+                problem: format!("the app could not create them: {e}"),
+            }),
+        }
+
         // The history module: created by the app when it is missing (a CRM without custom
         // modules keeps the history in its notes instead).
         match facts.modules.iter().find(|(n, _)| n == HISTORY_MODULE.name) {

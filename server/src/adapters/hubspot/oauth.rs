@@ -184,6 +184,10 @@ impl CrmAuthority for HubSpotAuthority {
         Self::grant(&body, Some(refresh_token))
     }
 
+    fn rate_limit(&self) -> (i64, i64) {
+        platform::RATE_LIMIT
+    }
+
     async fn revoke(&self, refresh_token: &SecretString) -> Result<(), CrmError> {
         self.post_form(
             &platform::revoke_path(),

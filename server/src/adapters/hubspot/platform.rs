@@ -21,3 +21,56 @@ pub fn token_path() -> String {
 pub fn revoke_path() -> String {
     format!("/oauth/{API_VERSION}/token/revoke")
 }
+
+/// A CRM object's collection (`contacts`, `deals`, `notes`, `tasks`) (C: §3, §7).
+pub fn objects_path(object: &str) -> String {
+    format!("/crm/objects/{API_VERSION}/{object}")
+}
+
+/// A contact property's definitions, and where one is created (C: §3).
+pub fn properties_path(object: &str) -> String {
+    format!("/crm/properties/{API_VERSION}/{object}")
+}
+
+/// Where property groups are created (C for the path; the body is U: `name`, `label`,
+/// `displayOrder`).
+pub fn property_groups_path(object: &str) -> String {
+    format!("/crm/properties/{API_VERSION}/{object}/groups")
+}
+
+/// A pipeline list with its stages (C: §6).
+pub fn pipelines_path(object: &str) -> String {
+    format!("/crm/pipelines/{API_VERSION}/{object}")
+}
+
+/// The association labels (with their type ids) from one object type to another: the type
+/// ids are read here rather than fixed (third-party figures, U: note→contact 202).
+pub fn association_labels_path(from: &str, to: &str) -> String {
+    format!("/crm/associations/{API_VERSION}/{from}/{to}/labels")
+}
+
+/// The batch read of one object's associations to another (C: §6).
+pub fn association_batch_read_path(from: &str, to: &str) -> String {
+    format!("/crm/associations/{API_VERSION}/{from}/{to}/batch/read")
+}
+
+/// Where lists (segments) are created (C: §8; the v1 lists API is sunset).
+pub fn lists_path() -> String {
+    format!("/crm/lists/{API_VERSION}")
+}
+
+/// The object type id of contacts in the lists API (C: §8).
+pub const CONTACTS_OBJECT_TYPE_ID: &str = "0-1";
+
+/// The pipeline every account has (C: §6).
+pub const DEFAULT_PIPELINE: &str = "default";
+
+/// Requests an OAuth app may make per interval per installing account (C: 110 per 10 s; an
+/// older figure was 100). The backend's budget for a new HubSpot tenant.
+pub const RATE_LIMIT: (i64, i64) = (110, 10);
+
+/// The property group this app's contact properties sit in (its name is ours to choose).
+pub const PROPERTY_GROUP: (&str, &str) = ("identity_verification", "Identity Verification");
+
+/// The name of the marketing-suppression list made at install.
+pub const SUPPRESSION_LIST: &str = "Identity not verified (exclude from marketing sends)";

@@ -19,7 +19,7 @@ use axum::{
     Json,
 };
 use base64::Engine as _;
-use idv_types::ApiError;
+use idv_types::{ApiError, SetupReport};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -228,6 +228,18 @@ async fn oauth_callback(
         .tenants
         .authorise(CrmKind::Hubspot, code, &redirect_uri(&state))
         .await?;
+    // The properties, their group and the list are made now; a check that cannot reach
+    // HubSpot runs again with the periodic ones.
+    let setup = match state.engine.tenants.get(&done.tenant_id).await? {
+        Some(t) => match state.engine.check_setup(&t).await {
+            Ok(report) => Some(report),
+            Err(e) => {
+                tracing::warn!(error = %e, "the set-up check after a HubSpot install");
+                None
+            }
+        },
+        None => None,
+    };
     Ok((
         [
             (header::SET_COOKIE, state_cookie(&state, "", 0)),
@@ -238,7 +250,7 @@ async fn oauth_callback(
                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_string(),
             ),
         ],
-        Html(installed_page(&done)),
+        Html(installed_page(&done, setup.as_ref())),
     )
         .into_response())
 }
@@ -264,7 +276,7 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// The page an admin lands on: what is installed, and what is still to do (a command between
 /// backticks shown as code).
-fn installed_page(done: &Authorised) -> String {
+fn installed_page(done: &Authorised, setup: Option<&SetupReport>) -> String {
     let text = |s: &str| {
         s.split('`')
             .enumerate()
@@ -288,12 +300,35 @@ fn installed_page(done: &Authorised) -> String {
             .collect();
         format!("<p>Before verifications start, the operator of this backend connects:</p><ul>{items}</ul>")
     };
+    let list = |items: Vec<String>| -> String {
+        items
+            .iter()
+            .map(|m| format!("<li>{}</li>", text(m)))
+            .collect()
+    };
+    let records = match setup {
+        None => "<p>The app's contact properties are made at the next set-up check, within the hour.</p>".to_string(),
+        Some(r) if r.gaps.is_empty() && r.created.is_empty() => "<p class=\"ok\">The app's contact properties were already in place.</p>".to_string(),
+        Some(r) => {
+            let mut out = String::new();
+            if !r.created.is_empty() {
+                out.push_str(&format!("<p>Made in your HubSpot account:</p><ul>{}</ul>", list(r.created.clone())));
+            }
+            if !r.gaps.is_empty() {
+                out.push_str(&format!(
+                    "<p>Still to do in HubSpot:</p><ul>{}</ul>",
+                    list(r.gaps.iter().map(|g| format!("{} {:?} ({}): {}", g.what, g.label, g.expected, g.problem)).collect())
+                ));
+            }
+            out
+        }
+    };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>1Kosmos Identity Verification: installed</title><style>{INSTALLED_CSS}</style></head>\
          <body><main><p class=\"brand\">1Kosmos Identity Verification</p>\
-         <h1>Installed on HubSpot account {}</h1><p>The app's account on this backend is <code>{}</code>.</p>{todo}\
+         <h1>Installed on HubSpot account {}</h1><p>The app's account on this backend is <code>{}</code>.</p>{records}{todo}\
          <p class=\"next\">You can close this page and return to HubSpot.</p></main></body></html>",
         text(&done.account),
         text(&done.tenant_id)
@@ -328,12 +363,15 @@ mod tests {
 
     #[test]
     fn the_install_page_shows_commands_as_code_and_escapes_the_rest() {
-        let page = installed_page(&Authorised {
-            tenant_id: "hubspot-1".into(),
-            account: "1".into(),
-            created: true,
-            missing: vec!["the provider: run `server tenant add --id hubspot-1 <x>`".into()],
-        });
+        let page = installed_page(
+            &Authorised {
+                tenant_id: "hubspot-1".into(),
+                account: "1".into(),
+                created: true,
+                missing: vec!["the provider: run `server tenant add --id hubspot-1 <x>`".into()],
+            },
+            None,
+        );
         assert!(
             page.contains("<code>server tenant add --id hubspot-1 &lt;x&gt;</code>"),
             "{page}"

@@ -83,6 +83,10 @@ impl Tenants {
                 crm_base_url: Some(base_url),
                 crm_oauth: Some(oauth_grant(&grant)),
                 pin_account: Some(format!("{}:{account}", kind.as_str())),
+                // A new account starts with the platform's own limit; the operator's later
+                // choice stays.
+                hourly_limit: created.then(|| authority.rate_limit().0),
+                rate_window_secs: created.then(|| authority.rate_limit().1),
                 ..Default::default()
             },
         )

@@ -20,6 +20,8 @@ use idv_server::{
 };
 use serde_json::json;
 
+mod hubspot;
+
 async fn freshsales(limit: usize) -> (FreshsalesSim, Served) {
     let sim = FreshsalesSim::new();
     sim.add_account("acme", "good-key", limit);

@@ -1,6 +1,10 @@
 //! A HubSpot twin: the OAuth authorize page (it grants at once, for the portal it holds), the
 //! token endpoint with both grants (form-encoded only, lifetimes from `expires_in`), and
-//! revocation. Facts: `shared/reference/hubspot.md` §1 and §9.
+//! revocation; the portal's CRM records ([`crm`]) reached with the access tokens it gave; and a
+//! webhook sender that signs its batches as HubSpot does. Facts: `shared/reference/hubspot.md`
+//! §1–§3 and §9.
+
+pub mod crm;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -25,6 +29,12 @@ pub struct HubSpotFaults {
     pub rotate_refresh: bool,
     /// The token answer leaves out `hub_id`.
     pub no_hub_id: bool,
+    /// Every CRM call answers this status (a 5xx: HubSpot is down).
+    pub crm_status: Option<u16>,
+    /// An admin's validation rule refuses writes to this property (contacts and deals).
+    pub validation_rule: Option<String>,
+    /// The grant lacks the optional lists scope: list calls answer 403 `MISSING_SCOPES`.
+    pub no_lists_scope: bool,
 }
 
 #[derive(Debug)]
@@ -47,6 +57,7 @@ struct SimState {
     asked_scopes: Vec<String>,
     faults: HubSpotFaults,
     counter: u64,
+    records: crm::Records,
 }
 
 /// The twin's handle: its state, shared with the server it serves.
@@ -73,6 +84,7 @@ impl HubSpotSim {
                 asked_scopes: Vec::new(),
                 faults: HubSpotFaults::default(),
                 counter: 0,
+                records: crm::Records::default(),
             })),
         }
     }
@@ -128,12 +140,90 @@ impl HubSpotSim {
         token
     }
 
+    /// An access token for the portal, as an installed app holds one (for tests that call the
+    /// CRM without the browser flow).
+    pub fn issue_access_token(&self) -> String {
+        let mut s = self.state.lock();
+        let token = next(&mut s, "access");
+        let until = crate::clock::now_ms() + (s.expires_in as i64) * 1000;
+        s.access_tokens.insert(token.clone(), until);
+        token
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
             .route("/oauth/authorize", get(authorize))
             .route(&platform::token_path(), post(token))
             .route(&platform::revoke_path(), post(revoke))
+            .route("/crm/{*path}", axum::routing::any(crm_call))
             .with_state(self.clone())
+    }
+
+    /// Reads or changes the portal's records (as its users would in HubSpot's UI).
+    pub fn with_records<T>(&self, f: impl FnOnce(&mut crm::Records) -> T) -> T {
+        f(&mut self.state.lock().records)
+    }
+
+    /// The CRM calls received so far.
+    pub fn calls(&self) -> Vec<crm::Call> {
+        self.state.lock().records.calls.clone()
+    }
+
+    /// Posts a batch of events to `url` as HubSpot's webhook sender does: a JSON array signed
+    /// v3 (and v1) with the app's client secret, sent again (`attemptNumber` + 1) on a 5xx or
+    /// no answer, at most `attempts` times. Returns the last status (0: never answered).
+    pub async fn send_events(&self, url: &str, events: &[serde_json::Value], attempts: u32) -> u16 {
+        let secret = self.state.lock().client_secret.clone();
+        let http = reqwest::Client::new();
+        let mut last = 0;
+        for attempt in 0..attempts.max(1) {
+            let batch: Vec<serde_json::Value> = events
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    e["attemptNumber"] = json!(attempt);
+                    e
+                })
+                .collect();
+            let body = serde_json::to_vec(&batch).expect("events serialise");
+            let at = crate::clock::now_ms().to_string();
+            let v3 = crate::adapters::hubspot::signature::sign_v3(&secret, "POST", url, &body, &at);
+            let v1 = crate::adapters::hubspot::signature::sign_v1(&secret, &body);
+            let sent = http
+                .post(url)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-hubspot-signature-v3", v3)
+                .header("x-hubspot-signature", v1)
+                .header("x-hubspot-signature-version", "v1")
+                .header("x-hubspot-request-timestamp", at)
+                .body(body)
+                .send()
+                .await;
+            match sent {
+                Ok(res) if !res.status().is_server_error() => return res.status().as_u16(),
+                Ok(res) => last = res.status().as_u16(),
+                Err(_) => last = 0,
+            }
+        }
+        last
+    }
+
+    /// A webhook event of this portal, as HubSpot's sender writes one.
+    pub fn event(&self, kind: &str, object: u64, extra: serde_json::Value) -> serde_json::Value {
+        let mut s = self.state.lock();
+        let id = {
+            s.counter += 1;
+            s.counter
+        };
+        let mut e = json!({
+            "eventId": id, "subscriptionId": 9, "portalId": s.portal, "appId": 7001,
+            "occurredAt": crate::clock::now_ms(), "subscriptionType": kind,
+            "attemptNumber": 0, "objectId": object, "changeSource": "CRM",
+        });
+        if let (Some(e), Some(x)) = (e.as_object_mut(), extra.as_object()) {
+            e.extend(x.clone());
+        }
+        e
     }
 }
 
@@ -314,4 +404,97 @@ async fn revoke(State(sim): State<HubSpotSim>, Form(f): Form<HashMap<String, Str
     s.refresh_tokens.retain(|t| *t != token);
     s.revoked.push(token);
     StatusCode::OK.into_response()
+}
+
+/// A call to the portal's CRM: a live access token (401 `EXPIRED_AUTHENTICATION` otherwise),
+/// within the rate limit (429 `RATE_LIMITS`), with HubSpot's rate-limit headers.
+async fn crm_call(
+    State(sim): State<HubSpotSim>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    method: axum::http::Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut s = sim.state.lock();
+    let now = crate::clock::now_ms();
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let json_body: serde_json::Value = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                let (status, v) = crm::error(
+                    StatusCode::BAD_REQUEST,
+                    "VALIDATION_ERROR",
+                    &format!("Invalid input JSON: {e}"),
+                );
+                return (status, Json(v)).into_response();
+            }
+        }
+    };
+    let (status, answer, limit) = match s.access_tokens.get(token) {
+        None => {
+            let (st, v) = crm::error(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not found",
+            );
+            (st, v, None)
+        }
+        Some(until) if *until <= now => {
+            let (st, v) = crm::error(
+                StatusCode::UNAUTHORIZED,
+                "EXPIRED_AUTHENTICATION",
+                "The OAuth token used to make this call expired",
+            );
+            (st, v, None)
+        }
+        Some(_) => match s.records.spend() {
+            Err(_) => {
+                let (st, v) = crm::error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITS",
+                    "You have reached your ten_secondly_rolling limit.",
+                );
+                (st, v, Some(0))
+            }
+            Ok(left) => match s.faults.crm_status {
+                Some(code) => {
+                    let st = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+                    let (st, v) = crm::error(st, "INTERNAL_ERROR", "internal error");
+                    (st, v, Some(left))
+                }
+                None => {
+                    let rule = s.faults.validation_rule.clone();
+                    let lists = !s.faults.no_lists_scope;
+                    let (st, v) = crm::route(
+                        &mut s.records,
+                        &method,
+                        &path,
+                        query.as_deref().unwrap_or(""),
+                        &json_body,
+                        rule.as_deref(),
+                        lists,
+                    );
+                    (st, v, Some(left))
+                }
+            },
+        },
+    };
+    s.records.calls.push(crm::Call {
+        method: method.to_string(),
+        path: format!("/crm/{path}"),
+        status: status.as_u16(),
+        body: json_body,
+    });
+    let headers = limit
+        .map(|left| s.records.limit_headers(left))
+        .unwrap_or_default();
+    (status, headers, Json(answer)).into_response()
 }

@@ -1,0 +1,101 @@
+//! The card's `hubspot.fetch` calls: signed, for the account and app HubSpot signed for.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::both_worlds;
+
+both_worlds!(
+    the_card_reads_a_contact_for_the_account_hubspot_signed_for_and_nothing_else,
+    card
+);
+async fn card(w: World) {
+    install_with_lifetime(&w, 1800).await;
+    // A contact the backend does not know is looked up in HubSpot first; one HubSpot does not
+    // have either is not found.
+    let unknown = format!("/hubspot/v1/card/contacts/12?{CARD_QUERY}");
+    let res = card_call(&w, "GET", &unknown, None, now_ms(), |u| u).await;
+    assert_eq!(res.status(), 404);
+    // One the backend knows is read from its own records.
+    w.app
+        .state
+        .store
+        .upsert_contact(TENANT_ID, 11, false)
+        .await
+        .unwrap();
+    let path = format!("/hubspot/v1/card/contacts/11?{CARD_QUERY}");
+    let res = card_call(&w, "GET", &path, None, now_ms(), |u| u).await;
+    let code = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(code, 200, "{text}");
+    let status: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(status["contact_id"], 11);
+    assert_eq!(status["status"], "not_verified");
+
+    // Another account's id put into a signed URL: the signature no longer matches.
+    let res = card_call(&w, "GET", &path, None, now_ms(), |u| {
+        u.replace("portalId=7310001", "portalId=7310002")
+    })
+    .await;
+    assert_eq!(res.status(), 401);
+    // A recorded call replayed later, or with only the timeless v2 signature: refused.
+    let res = card_call(&w, "GET", &path, None, now_ms() - 6 * 60 * 1000, |u| u).await;
+    assert_eq!(res.status(), 401);
+    let url = w.url(&path);
+    let v2 = idv_server::adapters::hubspot::signature::sign_v2(
+        idv_server::testkit::HUBSPOT_CLIENT_SECRET,
+        "GET",
+        &url,
+        b"",
+    );
+    let res = reqwest::Client::new()
+        .get(&url)
+        .header("x-hubspot-signature", v2)
+        .header("x-hubspot-signature-version", "v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // Signed by HubSpot, but for an account that has not installed the app, or another app.
+    for query in [
+        "appId=7001&portalId=5&userId=42",
+        "appId=9&portalId=7310001&userId=42",
+    ] {
+        let path = format!("/hubspot/v1/card/contacts/11?{query}");
+        let res = card_call(&w, "GET", &path, None, now_ms(), |u| u).await;
+        assert_eq!(res.status(), 403, "{query}");
+    }
+
+    // The body never names the account or the user: a body that tries is refused.
+    let start = format!("/hubspot/v1/card/contacts/11/verifications?{CARD_QUERY}");
+    let res = card_call(
+        &w,
+        "POST",
+        &start,
+        Some(&json!({"portalId": 1, "idempotency_key": "k1"})),
+        now_ms(),
+        |u| u,
+    )
+    .await;
+    assert_eq!(res.status().as_u16() / 100, 4);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("portalId"),
+        "{body}"
+    );
+    // Another account's session (the Freshsales tenant's) cannot be resent from this card.
+    let theirs = w.start_idv(11).await;
+    let id = theirs["id"].as_str().unwrap();
+    let resend = format!("/hubspot/v1/card/verifications/{id}/resend?{CARD_QUERY}");
+    let res = card_post(&w, &resend, &json!({"idempotency_key": "r1"})).await;
+    assert_eq!(res.status(), 404);
+    // A well-formed start gets a precise answer (never a 500).
+    let res = card_post(&w, &start, &json!({"idempotency_key": "k1"})).await;
+    assert!(
+        res.status().is_client_error() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
+    let body: Value = res.json().await.unwrap();
+    assert!(body.is_object(), "{body}");
+}
