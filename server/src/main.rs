@@ -158,6 +158,16 @@ enum TenantCmd {
         #[command(flatten)]
         db: Db,
     },
+    /// Uninstall the app from an account installed by OAuth (HubSpot): its grant is revoked
+    /// at the platform, its tokens wiped; nothing starts or is written for it until an admin
+    /// installs again.
+    Uninstall {
+        id: String,
+        #[command(flatten)]
+        hubspot: idv_server::config::HubSpotArgs,
+        #[command(flatten)]
+        db: Db,
+    },
     /// List tenants.
     List {
         #[command(flatten)]
@@ -375,6 +385,20 @@ async fn main() -> anyhow::Result<()> {
                 out,
                 "These are shown once; only their hashes or sealed forms are stored."
             )?;
+            e.store.close().await;
+        }
+        Command::Tenant(TenantCmd::Uninstall { id, hubspot, db }) => {
+            let store = Store::connect(&db.database_url).await?;
+            let sealer = Sealer::from_base64(&db.master_key)?;
+            let settings = Settings {
+                oauth_app: hubspot.app(),
+                ..Settings::default()
+            };
+            let e = wire_engine(store, sealer, settings);
+            e.tenants
+                .end_install(&id, "by the operator (`server tenant uninstall`)", true)
+                .await?;
+            writeln!(out, "{id}: uninstalled; its grant is revoked")?;
             e.store.close().await;
         }
         Command::Tenant(TenantCmd::List { db }) => {

@@ -25,6 +25,7 @@ use crate::{
 };
 
 mod desk;
+mod hubspot;
 mod pages;
 pub use desk::{desk_contact, DESK_DOMAIN, DESK_TENANT, TICKETS};
 use pages::routes;
@@ -430,6 +431,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         .execute(store.pool())
         .await?;
     desk::connect(&engine, &desk_twin, provider_connection(false)).await?;
+    hubspot::connect(&engine, provider_connection(false)).await?;
+    hubspot::seed_portal(&twins.hubspot);
     if new || blockid.is_some() {
         // Ada is enrolled in LiveID (her seeded proofing issued a credential). BlockID's twin
         // knows only the people it enrolled itself, so she is enrolled there on each run.

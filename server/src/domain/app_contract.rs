@@ -7,9 +7,20 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Contract {
     pub paths: Paths,
     pub scopes: Scopes,
+    pub workflow_action: WorkflowAction,
+}
+
+/// The workflow action's fields: each input's values, each output's values (`None`: free
+/// text).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowAction {
+    pub input_fields: std::collections::BTreeMap<String, Vec<String>>,
+    pub output_fields: std::collections::BTreeMap<String, Option<Vec<String>>>,
 }
 
 /// The backend's paths the project's files name.

@@ -190,6 +190,19 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     async fn prepare(&self) -> Result<Vec<String>, CrmError> {
         Ok(Vec::new())
     }
+    /// Completes a workflow action that waited for a verification's result, with the outputs
+    /// a workflow branches on.
+    async fn complete_workflow_action(
+        &self,
+        callback_id: &str,
+        outputs: &Map<String, Value>,
+    ) -> Result<(), CrmError> {
+        let _ = outputs;
+        Err(CrmError::Unprocessable(format!(
+            "{} has no workflow actions that wait (callback {callback_id})",
+            self.name()
+        )))
+    }
     /// Whether the CRM has custom modules (where the history of verifications is kept).
     fn has_custom_modules(&self) -> bool {
         true

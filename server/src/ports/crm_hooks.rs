@@ -57,4 +57,6 @@ pub trait CrmWebhooks: Send + Sync + std::fmt::Debug {
     fn read(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<Vec<PlatformEvent>, HookError>;
     /// Checks that the platform signed a call made on a user's behalf.
     fn verify_call(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), HookError>;
+    /// Checks that the platform signed a workflow action's execution request.
+    fn verify_action(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), HookError>;
 }

@@ -1,6 +1,7 @@
 //! The verification engine: starting sessions, applying what the provider says (polling is the
 //! truth; callbacks are hints), deriving contact status, and queueing the CRM write-back.
 
+pub mod actions;
 pub mod audit;
 pub mod automation;
 pub mod chat;

@@ -256,6 +256,8 @@ impl Engine {
     ) -> Result<()> {
         let row = tx.verification_by_id(id).await?;
         let v = read_row(&self.sealer, row).row;
+        // A workflow action that waited for this result is completed with it.
+        self.queue_action_completions(tx, tenant, &v).await?;
         let record = json!({
             "name": format!("{} {}", if v.kind == Kind::Idv { "IDV" } else { "Step-up" }, v.id),
             "custom_field": {

@@ -65,6 +65,11 @@ pub enum Write {
         user_id: String,
         properties: Vec<(String, String)>,
     },
+    /// Completes a workflow action that waited for a result (at most once).
+    CompleteAction {
+        callback_id: String,
+        outputs: Map<String, Value>,
+    },
 }
 
 impl Write {
@@ -77,6 +82,7 @@ impl Write {
             Self::DealStage { .. } => "deal_stage",
             Self::ChatMessage { .. } => "chat_message",
             Self::ChatUserProperties { .. } => "chat_properties",
+            Self::CompleteAction { .. } => "action_completion",
         }
     }
 
@@ -85,7 +91,10 @@ impl Write {
     fn coalesces(&self) -> bool {
         !matches!(
             self,
-            Self::Note { .. } | Self::Task { .. } | Self::ChatMessage { .. }
+            Self::Note { .. }
+                | Self::Task { .. }
+                | Self::ChatMessage { .. }
+                | Self::CompleteAction { .. }
         )
     }
 
@@ -260,6 +269,13 @@ impl Engine {
             Write::DealStage { deal_id, stage_id } => {
                 crm.move_deal(*deal_id, stage_id).await.map(|_| None)
             }
+            Write::CompleteAction {
+                callback_id,
+                outputs,
+            } => crm
+                .complete_workflow_action(callback_id, outputs)
+                .await
+                .map(|_| None),
             // Sent by `send_chat` above; never to the CRM.
             Write::ChatMessage { .. } | Write::ChatUserProperties { .. } => {
                 Err(CrmError::Protocol("a chat write is not a CRM write".into()))

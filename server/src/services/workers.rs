@@ -34,6 +34,9 @@ impl Engine {
                     if let Err(err) = e.expire_abandoned_once().await {
                         tracing::warn!(error = %err, "abandoned sessions sweep");
                     }
+                    if let Err(err) = e.time_out_actions_once().await {
+                        tracing::warn!(error = %err, "waiting workflow actions sweep");
+                    }
                     if busy {
                         continue;
                     }

@@ -79,7 +79,8 @@ fn optional_stage(body: &Value, key: &str) -> Result<Option<StageId>, String> {
         .transpose()
 }
 
-fn read_options(body: &Value) -> Result<StartOptions, String> {
+/// The start inputs of a workflow (`ial`, `document_types`, `delivery`, `force`), each optional.
+pub fn read_options(body: &Value) -> Result<StartOptions, String> {
     let ial = given(body, "ial")
         .map(|v| {
             v.as_str()

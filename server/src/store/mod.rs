@@ -9,6 +9,7 @@
 //! caller's transaction (or on one held connection) are methods of [`Conn`], reached through a
 //! [`Tx`] from [`Store::begin`] or a [`Pooled`] connection from [`Store::acquire`].
 
+mod actions;
 mod audit;
 mod budget;
 mod chat;
@@ -35,6 +36,7 @@ use sqlx::{
 };
 
 pub use self::{
+    actions::WaitingAction,
     audit::{AuditQuery, AuditRow},
     budget::{BucketShape, BudgetRow, BudgetShape},
     chat::ChatSession,

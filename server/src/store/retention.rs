@@ -97,6 +97,7 @@ impl dyn Conn + '_ {
         let theirs = "SELECT id FROM verifications WHERE tenant_id = $1 AND contact_id = $2";
         for sql in [
             format!("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND verification_id IN ({theirs})"),
+            format!("DELETE FROM waiting_actions WHERE tenant_id = $1 AND verification_id IN ({theirs})"),
             // The chat users and conversations linked to their sessions are theirs.
             format!(
                 "DELETE FROM chat_conversations WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM chat_sessions s \

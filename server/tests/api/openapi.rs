@@ -35,6 +35,7 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/hubspot/v1/install"),
     ("get", "/hubspot/v1/oauth/callback"),
     ("post", "/hubspot/v1/webhooks"),
+    ("post", "/hubspot/v1/workflow-actions/verify"),
     ("get", "/hubspot/v1/card/contacts/{id}"),
     ("get", "/hubspot/v1/card/deals/{id}"),
     ("post", "/hubspot/v1/card/contacts/{id}/verifications"),

@@ -74,3 +74,8 @@ pub const PROPERTY_GROUP: (&str, &str) = ("identity_verification", "Identity Ver
 
 /// The name of the marketing-suppression list made at install.
 pub const SUPPRESSION_LIST: &str = "Identity not verified (exclude from marketing sends)";
+
+/// Where a blocked workflow action is completed (C: §5; answers 204).
+pub fn action_callback_path(callback_id: &str) -> String {
+    format!("/automation/actions/callbacks/{API_VERSION}/{callback_id}/complete")
+}

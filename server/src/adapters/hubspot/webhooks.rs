@@ -97,6 +97,13 @@ impl CrmWebhooks for HubSpotWebhooks {
         self.verify(req, now_ms, &[Version::V3])
     }
 
+    fn verify_action(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<(), HookError> {
+        // Workflow actions are signed v3 where HubSpot sends it, else v2 (C: the legacy guide
+        // says v2). A v2 request carries no time: a replay finds the same callback id, which
+        // starts nothing new.
+        self.verify(req, now_ms, &[Version::V3, Version::V2])
+    }
+
     fn read(&self, req: &SignedRequest<'_>, now_ms: i64) -> Result<Vec<PlatformEvent>, HookError> {
         // CRM-object webhooks carry v1 beside v3.
         self.verify(req, now_ms, &[Version::V3, Version::V1])?;

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+mod action;
 mod card;
 
 use crate::{
@@ -47,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_callback))
         .routes(routes!(webhooks))
         .merge(card::routes())
+        .merge(action::routes())
 }
 
 #[utoipa::path(post, path = "/hubspot/v1/webhooks", tag = "hubspot",

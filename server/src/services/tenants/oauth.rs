@@ -181,10 +181,24 @@ impl Tenants {
             .connector
             .crm_authority(kind)
             .map_err(AppError::Unprocessable)?;
-        let grant = authority
-            .refresh(&tokens.refresh_token)
-            .await
-            .map_err(|e| AppError::Upstream(e.to_string()))?;
+        let grant = match authority.refresh(&tokens.refresh_token).await {
+            Ok(grant) => grant,
+            // The platform no longer knows the grant: an admin uninstalled the app there (or
+            // removed its access). The account stops here too.
+            Err(CrmError::Unauthorized(m)) => {
+                self.end_install(
+                    id,
+                    &format!(
+                        "{} refused the refresh token ({m}): the app was uninstalled there",
+                        kind.product()
+                    ),
+                    false,
+                )
+                .await?;
+                return Err(AppError::Unauthorized(m));
+            }
+            Err(e) => return Err(AppError::Upstream(e.to_string())),
+        };
         tenant::set_connections(
             &self.store,
             &self.sealer,
@@ -197,6 +211,41 @@ impl Tenants {
         .await?;
         self.store.release_token_refresh(id).await?;
         self.forget(id);
+        Ok(())
+    }
+}
+
+impl Tenants {
+    /// Ends an account's OAuth install: with `revoke`, the grant is revoked at the platform
+    /// first (the operator's uninstall); the tenant is marked uninstalled and its tokens
+    /// wiped, so nothing is started or written for it until an admin installs again.
+    pub async fn end_install(&self, id: &str, why: &str, revoke: bool) -> Result<()> {
+        let t = tenant::load(&self.store, &self.sealer, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no tenant {id}")))?;
+        if revoke {
+            if let Some((kind, CrmAuth::OAuth(tokens))) = t.crm.as_ref().map(|c| (c.kind, &c.auth))
+            {
+                let authority = self
+                    .connector
+                    .crm_authority(kind)
+                    .map_err(AppError::Unprocessable)?;
+                authority
+                    .revoke(&tokens.refresh_token)
+                    .await
+                    .map_err(|e| AppError::Upstream(format!("the grant was not revoked: {e}")))?;
+            }
+        }
+        tenant::set_installed(&self.store, id, false).await?;
+        self.store.wipe_tenant_keys(id).await?;
+        self.store.release_token_refresh(id).await?;
+        self.store
+            .acquire()
+            .await?
+            .audit(id, "uninstall", id, why)
+            .await?;
+        self.forget(id);
+        tracing::warn!(tenant = %id, reason = %why, "install ended");
         Ok(())
     }
 }

@@ -400,6 +400,26 @@ impl Crm for HubSpotCrm {
         false
     }
 
+    /// `outputFields` as strings, and `typedOutputs: {}` (listed as required, C: §5).
+    async fn complete_workflow_action(
+        &self,
+        callback_id: &str,
+        outputs: &Map<String, Value>,
+    ) -> Result<(), CrmError> {
+        let id: String =
+            percent_encoding::utf8_percent_encode(callback_id, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let body = json!({ "outputFields": properties::values(outputs), "typedOutputs": {} });
+        self.call(
+            Method::POST,
+            &platform::action_callback_path(&id),
+            Some(&body),
+            &format!("completion of workflow action {callback_id}"),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The property group (before its properties), the session reference and the
     /// marketing-suppression list. A list refused for a missing optional scope is left out.
     async fn prepare(&self) -> Result<Vec<String>, CrmError> {

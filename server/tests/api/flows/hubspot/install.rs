@@ -293,3 +293,95 @@ async fn refresh_fails(w: World) {
     use idv_server::ports::CrmAuthority;
     assert!(grant.refresh(&tokens.refresh_token).await.is_ok());
 }
+
+both_worlds!(
+    an_uninstall_revokes_the_grant_and_the_account_starts_nothing_after,
+    uninstalled
+);
+async fn uninstalled(w: World) {
+    install_with_lifetime(&w, 1800).await;
+    let refresh = {
+        let t = hubspot_tenant(&w).await.unwrap();
+        let Some(CrmAuth::OAuth(tokens)) = t.crm.as_ref().map(|c| &c.auth) else {
+            panic!()
+        };
+        tokens.refresh_token.expose_secret().to_string()
+    };
+    let app = w.twins.hubspot_app();
+    // The command calls HubSpot (the twin, served by this test's runtime): it runs off the
+    // runtime's thread.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(["tenant", "uninstall", TENANT_ID])
+        .env("DATABASE_URL", &w.db_url)
+        .env("IDV_MASTER_KEY", &w.master_key)
+        .env("IDV_HUBSPOT_CLIENT_ID", &app.client_id)
+        .env(
+            "IDV_HUBSPOT_CLIENT_SECRET",
+            idv_server::testkit::HUBSPOT_CLIENT_SECRET,
+        )
+        .env("IDV_HUBSPOT_API_URL", &app.api_url)
+        .env("RUST_LOG", "warn");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        w.twins.hubspot.revoked(),
+        vec![refresh],
+        "the grant is revoked at HubSpot"
+    );
+    w.app.engine().tenants.forget(TENANT_ID);
+    let t = hubspot_tenant(&w).await.unwrap();
+    assert!(!t.installed);
+    assert!(
+        !matches!(t.crm.as_ref().map(|c| &c.auth), Some(CrmAuth::OAuth(_))),
+        "no token is kept: {:?}",
+        t.crm.as_ref().map(|c| c.kind)
+    );
+    // A webhook that arrives after starts nothing.
+    let hs = &w.twins.hubspot;
+    let contact = hs
+        .with_records(|r| r.add_contact(&json!({"firstname": "Ada", "email": "ada@example.com"})));
+    let event = hs.event("contact.creation", contact, json!({}));
+    hs.send_events(&w.url("/hubspot/v1/webhooks"), &[event], 1)
+        .await;
+    assert!(w.ks.sessions().is_empty());
+}
+
+both_worlds!(
+    an_app_uninstalled_in_hubspot_is_uninstalled_here_at_its_next_refresh,
+    uninstalled_there
+);
+async fn uninstalled_there(w: World) {
+    install_with_lifetime(&w, 60).await;
+    w.twins.hubspot.uninstall_in_hubspot();
+    let replica = other_replica(&w).await;
+    let _ = replica
+        .tenants
+        .refresh_due_tokens(MARGIN, Duration::from_secs(30))
+        .await;
+    w.app.engine().tenants.forget(TENANT_ID);
+    let t = hubspot_tenant(&w).await.unwrap();
+    assert!(!t.installed, "the account is uninstalled here too");
+    let why: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE tenant_id = $1 AND action = 'uninstall'",
+    )
+    .bind(TENANT_ID)
+    .fetch_one(w.app.state.store.pool())
+    .await
+    .unwrap();
+    assert!(why.contains("uninstalled there"), "{why}");
+    // Nothing is refreshed for it again.
+    assert_eq!(
+        replica
+            .tenants
+            .refresh_due_tokens(MARGIN, Duration::from_secs(30))
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -3,6 +3,7 @@
 //! contact's properties, gated deals are moved back, and the card's signed calls are answered
 //! for the account HubSpot signed for only.
 
+mod actions;
 mod card;
 mod install;
 mod records;

@@ -12,7 +12,7 @@ use super::*;
 use crate::both_worlds;
 
 /// Waits until the twin's records hold what `check` wants (bounded: 15 s).
-async fn until_hubspot(
+pub async fn until_hubspot(
     w: &World,
     what: &str,
     check: impl Fn(&idv_server::sim::hubspot::crm::Records) -> bool,
@@ -48,7 +48,7 @@ fn on(engagement: &Value, id: u64) -> bool {
 }
 
 /// An installed portal with the provider connected and this policy.
-async fn ready(w: &World, policy: Policy) {
+pub async fn ready(w: &World, policy: Policy) {
     install_with_lifetime(w, 1800).await;
     let out = connect_provider(w, TENANT_ID);
     assert!(
