@@ -7,8 +7,9 @@ use idv_server::{
     shutdown_signal,
     sim::{
         blockid::BlockIdSim, freshchat::FreshchatSim, freshdesk::FreshdeskSim,
-        freshsales::FreshsalesSim, kosmos::KosmosSim, Served,
+        freshsales::FreshsalesSim, hubspot::HubSpotSim, kosmos::KosmosSim, Served,
     },
+    testkit::{HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, HUBSPOT_PORTAL},
 };
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -21,6 +22,8 @@ pub enum SimKind {
     Freshdesk,
     /// Freshchat (token `demo-freshchat-token`; prints the webhook key).
     Freshchat,
+    /// HubSpot (OAuth, CRM, workflow callbacks; prints an access token for its portal).
+    Hubspot,
 }
 
 /// Serves one simulator until Ctrl-C.
@@ -86,6 +89,20 @@ pub async fn run(out: &mut impl Write, which: SimKind, bind: SocketAddr) -> anyh
                  demo-user in conversation demo-conversation); its webhook key:\n{}",
                 s.url(),
                 sim.public_key_pem().trim_end()
+            )?;
+            s
+        }
+        SimKind::Hubspot => {
+            let sim = HubSpotSim::new(HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, HUBSPOT_PORTAL);
+            let s = Served::start(bind, sim.router()).await?;
+            writeln!(
+                out,
+                "HubSpot simulator: {} (client id {HUBSPOT_CLIENT_ID}, client secret \
+                 {HUBSPOT_CLIENT_SECRET}, portal {HUBSPOT_PORTAL}, authorize at {}/oauth/authorize); \
+                 an access token for its CRM: {}",
+                s.url(),
+                s.url(),
+                sim.issue_access_token()
             )?;
             s
         }

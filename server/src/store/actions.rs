@@ -61,14 +61,11 @@ impl Store {
         horizon: i64,
         limit: i64,
     ) -> Result<Vec<WaitingAction>> {
-        Ok(sqlx::query_as(
-            "SELECT tenant_id, callback_id, verification_id FROM waiting_actions \
-             WHERE completed_at IS NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
-        )
-        .bind(horizon)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(super::periodic::ACTIONS_DUE_SQL)
+            .bind(horizon)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 

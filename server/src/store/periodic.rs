@@ -23,6 +23,11 @@ pub const EXPIRING_SQL: &str = "SELECT id, tenant_id, contact_id, valid_until FR
              WHERE state = 'verified' AND valid_until IS NOT NULL AND valid_until <= $1 \
              ORDER BY valid_until LIMIT $2";
 
+/// Workflow actions still waiting whose platform expiry is by `$1` (at most `$2`).
+pub const ACTIONS_DUE_SQL: &str =
+    "SELECT tenant_id, callback_id, verification_id FROM waiting_actions \
+             WHERE completed_at IS NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2";
+
 /// Accounts reached by OAuth whose access token ends by `$1` and whose refresh no replica holds
 /// at `$2` (at most 100).
 pub const TOKENS_DUE_SQL: &str = "SELECT id, crm_access_expires_at FROM tenants \

@@ -27,6 +27,12 @@ pub fn objects_path(object: &str) -> String {
     format!("/crm/objects/{API_VERSION}/{object}")
 }
 
+/// A CRM object's search (U: the path by the pattern of the others; HubSpot's search API
+/// is not in the facts).
+pub fn search_path(object: &str) -> String {
+    format!("/crm/objects/{API_VERSION}/{object}/search")
+}
+
 /// A contact property's definitions, and where one is created (C: §3).
 pub fn properties_path(object: &str) -> String {
     format!("/crm/properties/{API_VERSION}/{object}")

@@ -96,6 +96,10 @@ impl Tenants {
                 "tenant {tenant_id} belongs to another account"
             )));
         }
+        // Missed events are read back to here at most, never before the app was installed.
+        self.store
+            .start_reconciling(&tenant_id, clock::now_ms())
+            .await?;
         tenant::set_installed(&self.store, &tenant_id, true).await?;
         let mut tx = self.store.begin().await?;
         tx.audit(

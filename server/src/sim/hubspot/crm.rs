@@ -200,6 +200,10 @@ impl Records {
         p.insert("dealname".into(), json!(name));
         p.insert("dealstage".into(), json!(stage));
         p.insert("pipeline".into(), json!(pipeline));
+        p.insert(
+            "hs_lastmodifieddate".into(),
+            json!(crate::clock::rfc3339(crate::clock::now_ms())),
+        );
         self.deals.insert(id, p);
         self.deal_contacts.insert(id, contacts.to_vec());
         id
@@ -266,6 +270,14 @@ fn valid_date(text: &str) -> bool {
     .is_ok()
 }
 
+/// The API versions the twin answers: the date version this app speaks, and the legacy `v3`
+/// and `v4` paths HubSpot still serves (the ones its SDKs call, with the version first).
+const VERSIONS: &[&str] = &[API_VERSION, "v3", "v4"];
+
+fn known(version: &str) -> bool {
+    VERSIONS.contains(&version)
+}
+
 /// What a call did: its status and body.
 pub(super) type Answer = (StatusCode, Value);
 
@@ -279,20 +291,24 @@ pub(super) fn route(
     rule: Option<&str>,
     lists_scope: bool,
 ) -> Answer {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let v = API_VERSION;
+    let mut segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // A legacy path names its version first (`/crm/v3/objects/…`), a dated one second
+    // (`/crm/objects/2026-03/…`): both are read in the dated order.
+    if segs.len() > 1 && segs[0] != API_VERSION && known(segs[0]) {
+        segs.swap(0, 1);
+    }
     let answer = match (method.as_str(), segs.as_slice()) {
-        ("GET", ["properties", ver, "contacts"]) if *ver == v => {
+        ("GET", ["properties", ver, "contacts"]) if known(ver) => {
             (StatusCode::OK, json!({"results": r.properties}))
         }
-        ("POST", ["properties", ver, "contacts"]) if *ver == v => create_property(r, body),
-        ("GET", ["properties", ver, "contacts", "groups", name]) if *ver == v => {
+        ("POST", ["properties", ver, "contacts"]) if known(ver) => create_property(r, body),
+        ("GET", ["properties", ver, "contacts", "groups", name]) if known(ver) => {
             match r.groups.iter().find(|g| g["name"] == *name) {
                 Some(g) => (StatusCode::OK, g.clone()),
                 None => not_found("property group"),
             }
         }
-        ("POST", ["properties", ver, "contacts", "groups"]) if *ver == v => {
+        ("POST", ["properties", ver, "contacts", "groups"]) if known(ver) => {
             let name = body["name"].as_str().unwrap_or_default();
             if name.is_empty() || body["label"].as_str().is_none() {
                 validation("a group needs a name and a label".into())
@@ -303,13 +319,13 @@ pub(super) fn route(
                 (StatusCode::CREATED, body.clone())
             }
         }
-        ("GET", ["objects", ver, "contacts", id]) if *ver == v => {
+        ("GET", ["objects", ver, "contacts", id]) if known(ver) => {
             match id.parse().ok().and_then(|id| r.contacts.get(&id).map(|c| (id, c))) {
                 Some((id, c)) => (StatusCode::OK, object(id, c, query)),
                 None => not_found("contact"),
             }
         }
-        ("PATCH", ["objects", ver, "contacts", id]) if *ver == v => {
+        ("PATCH", ["objects", ver, "contacts", id]) if known(ver) => {
             let props = body["properties"].as_object().cloned().unwrap_or_default();
             let Some(id) = id.parse::<u64>().ok().filter(|id| r.contacts.contains_key(id)) else {
                 return not_found("contact");
@@ -326,20 +342,23 @@ pub(super) fn route(
             }
             (StatusCode::OK, object(id, &c.clone(), ""))
         }
-        ("GET", ["objects", ver, "deals", id]) if *ver == v => {
+        ("GET", ["objects", ver, "deals", id]) if known(ver) => {
             match id.parse().ok().and_then(|id| r.deals.get(&id).map(|d| (id, d))) {
                 Some((id, d)) => (StatusCode::OK, object(id, d, query)),
                 None => not_found("deal"),
             }
         }
-        ("PATCH", ["objects", ver, "deals", id]) if *ver == v => patch_deal(r, id, body, rule),
-        ("POST", ["objects", ver, kind @ ("notes" | "tasks")]) if *ver == v => {
+        ("PATCH", ["objects", ver, "deals", id]) if known(ver) => patch_deal(r, id, body, rule),
+        ("POST", ["objects", ver, object, "search"]) if known(ver) => {
+            super::search::run(r, object, body)
+        }
+        ("POST", ["objects", ver, kind @ ("notes" | "tasks")]) if known(ver) => {
             engagement(r, kind, body)
         }
-        ("GET", ["pipelines", ver, "deals"]) if *ver == v => {
+        ("GET", ["pipelines", ver, "deals"]) if known(ver) => {
             (StatusCode::OK, json!({"results": r.pipelines}))
         }
-        ("GET", ["associations", ver, from, to, "labels"]) if *ver == v => {
+        ("GET", ["associations", ver, from, to, "labels"]) if known(ver) => {
             let results: Vec<Value> = ASSOCIATION_TYPES
                 .iter()
                 .filter(|(f, t, _)| f == from && t == to)
@@ -347,7 +366,7 @@ pub(super) fn route(
                 .collect();
             (StatusCode::OK, json!({"results": results}))
         }
-        ("POST", ["associations", ver, "deals", "contacts", "batch", "read"]) if *ver == v => {
+        ("POST", ["associations", ver, "deals", "contacts", "batch", "read"]) if known(ver) => {
             let results: Vec<Value> = body["inputs"]
                 .as_array()
                 .into_iter()
@@ -367,14 +386,14 @@ pub(super) fn route(
             "MISSING_SCOPES",
             "This app hasn't been granted all required scopes to make this call. It requires one of: crm.lists.write",
         ),
-        ("GET", ["lists", ver, "object-type-id", object_type, "name", name]) if *ver == v => {
+        ("GET", ["lists", ver, "object-type-id", object_type, "name", name]) if known(ver) => {
             let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
             match r.lists.iter().find(|l| l["name"] == name.as_ref() && l["objectTypeId"] == *object_type) {
                 Some(l) => (StatusCode::OK, json!({"list": l})),
                 None => not_found("list"),
             }
         }
-        ("POST", ["lists", ver]) if *ver == v => create_list(r, body),
+        ("POST", ["lists", ver]) if known(ver) => create_list(r, body),
         _ => error(StatusCode::NOT_FOUND, "NOT_FOUND", &format!("no route {method} {path}")),
     };
     answer
@@ -465,6 +484,10 @@ fn patch_deal(r: &mut Records, id: &str, body: &Value, rule: Option<&str>) -> An
     for (k, val) in props {
         d.insert(k, val);
     }
+    d.insert(
+        "hs_lastmodifieddate".into(),
+        json!(crate::clock::rfc3339(crate::clock::now_ms())),
+    );
     (StatusCode::OK, object(id, &d.clone(), ""))
 }
 

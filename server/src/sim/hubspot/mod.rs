@@ -5,6 +5,7 @@
 //! §1–§3 and §9.
 
 pub mod crm;
+mod search;
 mod webhooks;
 pub mod workflows;
 

@@ -21,6 +21,7 @@ use idv_server::{
 use serde_json::json;
 
 mod hubspot;
+mod hubspot_sdk;
 
 async fn freshsales(limit: usize) -> (FreshsalesSim, Served) {
     let sim = FreshsalesSim::new();

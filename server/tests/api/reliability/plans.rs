@@ -1,5 +1,5 @@
 //! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention, the
-//! refresh of OAuth access tokens) run
+//! refresh of OAuth access tokens, the timeout of waiting workflow actions) run
 //! every half second or so against tables that grow to millions of rows: each finds its rows
 //! through an index, never by reading the whole table. Read from each engine's own plan.
 
@@ -26,6 +26,7 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
     (DELETE_AUDIT_SQL, "audit_log", 1, Some("at")),
     (DELETE_FINISHED_SQL, "verifications", 1, Some("updated_at")),
     (TOKENS_DUE_SQL, "tenants", 2, Some("crm_access_expires_at")),
+    (ACTIONS_DUE_SQL, "waiting_actions", 2, Some("expires_at")),
 ];
 
 both_worlds!(no_periodic_job_reads_a_whole_table, periodic_plans);

@@ -6,6 +6,7 @@
 
 mod port;
 pub mod properties;
+mod search;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 

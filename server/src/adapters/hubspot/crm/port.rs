@@ -14,8 +14,8 @@ use crate::{
         phone::normalise_phone,
     },
     ports::crm::{
-        ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec, Record,
-        SetupFacts, UpsertedContact,
+        ContactUpsert, Crm, CrmContact, CrmDeal, CrmError, CrmStage, FieldSpec, ModuleSpec,
+        RecentContact, RecentDeal, RecentPage, Record, SetupFacts, UpsertedContact,
     },
 };
 
@@ -398,6 +398,56 @@ impl Crm for HubSpotCrm {
 
     fn has_custom_modules(&self) -> bool {
         false
+    }
+
+    async fn recent_contacts(&self, page: u32) -> Result<RecentPage<RecentContact>, CrmError> {
+        let found = self
+            .newest_first("contacts", "createdate", &["createdate"], page)
+            .await?;
+        Ok(RecentPage {
+            items: found
+                .items
+                .into_iter()
+                .filter_map(|r| {
+                    Some(RecentContact {
+                        id: r.id,
+                        created_at_ms: super::search::ms_of(r.properties.get("createdate"))?,
+                    })
+                })
+                .collect(),
+            more: found.more,
+        })
+    }
+
+    async fn recent_deals(&self, page: u32) -> Result<RecentPage<RecentDeal>, CrmError> {
+        let found = self
+            .newest_first(
+                "deals",
+                "hs_lastmodifieddate",
+                &["dealstage", "hs_lastmodifieddate"],
+                page,
+            )
+            .await?;
+        Ok(RecentPage {
+            items: found
+                .items
+                .into_iter()
+                .filter_map(|r| {
+                    Some(RecentDeal {
+                        id: r.id,
+                        stage_id: r
+                            .properties
+                            .get("dealstage")
+                            .and_then(Value::as_str)
+                            .and_then(StageId::new),
+                        updated_at_ms: super::search::ms_of(
+                            r.properties.get("hs_lastmodifieddate"),
+                        )?,
+                    })
+                })
+                .collect(),
+            more: found.more,
+        })
     }
 
     /// `outputFields` as strings, and `typedOutputs: {}` (listed as required, C: §5).

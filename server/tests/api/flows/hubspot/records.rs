@@ -136,6 +136,16 @@ async fn verified(w: World) {
             && r.contacts[&contact].get("idv_session_ref") == Some(&json!(reference))
     })
     .await;
+    // The note goes out as a write of its own, after the properties.
+    until_hubspot(&w, "the result's note on the contact", |r| {
+        r.notes.iter().any(|n| {
+            on(n, contact)
+                && n["properties"]["hs_note_body"]
+                    .as_str()
+                    .is_some_and(|b| b.to_lowercase().contains("verified"))
+        })
+    })
+    .await;
     w.twins.hubspot.with_records(|r| {
         let p = &r.contacts[&contact];
         assert_eq!(p["idv_ial_level"], "IAL2");
@@ -217,4 +227,80 @@ async fn gated(w: World) {
         assert_eq!(r.deals[&deal]["pipeline"], "default");
     });
     let _ = contact;
+}
+
+both_worlds!(
+    a_contact_and_a_stage_change_whose_webhooks_never_came_are_caught_by_the_periodic_check,
+    missed
+);
+async fn missed(w: World) {
+    ready(
+        &w,
+        Policy {
+            auto_verify_on_create: true,
+            gated_stages: vec!["contractsent".into()],
+            revert_on_gate: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let hs = &w.twins.hubspot;
+    let deal = hs.with_records(|r| {
+        let c = r.add_contact(
+            &json!({"firstname": "Alan", "lastname": "Turing", "email": "alan@example.com"}),
+        );
+        r.add_deal("Enigma", "presentationscheduled", &[c])
+    });
+    // The rep has seen the deal where it was; the first check acts on Alan, created after
+    // the install (his webhook never came either).
+    let path = format!("/hubspot/v1/card/deals/{deal}?{CARD_QUERY}");
+    assert_eq!(
+        card_call(&w, "GET", &path, None, now_ms(), |u| u)
+            .await
+            .status(),
+        200
+    );
+    let engine = w.app.engine().clone();
+    let first = engine.periodic_check().await.unwrap();
+    assert_eq!((first.contacts, first.deals), (1, 0), "{first:?}");
+    let sessions_for = |email: &str| {
+        w.ks.sessions()
+            .iter()
+            .filter(|s| s.request.pointer("/user/email").and_then(Value::as_str) == Some(email))
+            .count()
+    };
+    assert_eq!(sessions_for("alan@example.com"), 1);
+
+    // HubSpot's webhooks for a new contact and a stage change are lost.
+    let newcomer = hs.with_records(|r| {
+        r.add_contact(
+            &json!({"firstname": "Joan", "lastname": "Clarke", "email": "joan@example.com"}),
+        )
+    });
+    hs.with_records(|r| {
+        r.deals
+            .get_mut(&deal)
+            .unwrap()
+            .insert("dealstage".into(), json!("contractsent"))
+    });
+    let done = engine.periodic_check().await.unwrap();
+    assert_eq!((done.contacts, done.deals), (1, 1), "{done:?}");
+    assert_eq!(sessions_for("joan@example.com"), 1);
+    assert_eq!(
+        sessions_for("alan@example.com"),
+        1,
+        "his pending one serves the gate"
+    );
+    until_hubspot(&w, "the deal moved back", |r| {
+        r.deals[&deal]["dealstage"] == "presentationscheduled"
+    })
+    .await;
+    until_hubspot(&w, "the newcomer's pending status", |r| {
+        r.contacts[&newcomer].get("idv_status") == Some(&json!("pending"))
+    })
+    .await;
+    // Read once: the next check finds nothing new.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let again = engine.periodic_check().await.unwrap();
+    assert_eq!((again.contacts, again.deals), (0, 0));
 }
