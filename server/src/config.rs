@@ -197,6 +197,7 @@ impl Config {
         let d = Settings::default();
         Settings {
             public_base_url: self.public_url.trim_end_matches('/').to_string(),
+            widget_dir: self.app_dir.clone(),
             retry_schedule: s.retry_schedule.clone().map_or(d.retry_schedule, |x| x.0),
             idv_poll: s.poll_schedule.clone().map_or(d.idv_poll, |x| x.0),
             stepup_poll: s.stepup_poll.unwrap_or(d.stepup_poll),

@@ -68,6 +68,21 @@ impl FromRequestParts<AppState> for AuthTenant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let token = bearer_token(parts)?;
+        // The widget page a HubSpot card opened holds a session of its own, not the API token.
+        if token.starts_with(crate::services::tenants::SESSION_PREFIX) {
+            return state
+                .engine
+                .tenants
+                .by_widget_session(token)
+                .await?
+                .map(Self)
+                .ok_or_else(|| {
+                    AppError::Unauthorized(
+                        "the widget's session has ended: open the widget again from the card"
+                            .into(),
+                    )
+                });
+        }
         let hash = hash_token(token);
         let row = state
             .engine

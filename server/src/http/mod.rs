@@ -63,6 +63,12 @@ pub fn router(state: AppState, config: &Config, extra: Router<AppState>) -> Rout
     let (routes, document) = routes();
     ops::DOCUMENT.get_or_init(|| document.to_pretty_json().unwrap_or_default());
     routes
+        // The widget's files, for the page a HubSpot card opens in its modal.
+        .nest_service(
+            hubspot::widget::ASSETS,
+            tower_http::services::ServeDir::new(&state.engine.settings.widget_dir)
+                .append_index_html_on_directories(false),
+        )
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

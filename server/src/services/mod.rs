@@ -59,6 +59,9 @@ use crate::{
 pub struct Settings {
     /// Public base URL of this backend, for provider callbacks (`{base}/hooks/kosmos/{tenant}`).
     pub public_base_url: String,
+    /// The folder of the built widget (its `index.html`), served to the page a HubSpot card
+    /// opens in its modal.
+    pub widget_dir: std::path::PathBuf,
     /// CRM write retry delays (the row goes dead after the last).
     pub retry_schedule: Vec<Duration>,
     /// How long a desired-state write waits for more changes before it is sent.
@@ -108,6 +111,7 @@ impl Default for Settings {
         let s = Duration::from_secs;
         Self {
             public_base_url: DEFAULT_PUBLIC_URL.into(),
+            widget_dir: "app".into(),
             retry_schedule: vec![
                 s(1),
                 s(5),

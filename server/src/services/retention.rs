@@ -49,6 +49,8 @@ pub struct Deleted {
     pub chat_conversations: u64,
     /// Start-limit buckets idle for longer than their longest window (full again).
     pub start_buckets: u64,
+    /// Widget tickets and sessions that have ended.
+    pub widget_passes: u64,
 }
 
 impl Engine {
@@ -79,6 +81,7 @@ impl Engine {
                 .store
                 .drop_idle_start_buckets(cutoff(Duration::from_secs(2 * 3600)))
                 .await?,
+            widget_passes: self.store.delete_ended_passes(now).await?,
         };
         if deleted != Deleted::default() {
             tracing::info!(?deleted, "retention job");

@@ -17,6 +17,7 @@ mod contacts;
 mod deals;
 mod inbound;
 mod outbox;
+mod passes;
 mod reconcile;
 mod retention;
 mod sealed_values;
@@ -43,6 +44,7 @@ pub use self::{
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},
+    passes::Pass,
     reconcile::Sweep,
     sealed_values::{RowKey, SealedCell},
     tenants::{SealedColumn, SealedConnections, Tenant, TenantRecord, WebhookSecret},

@@ -42,6 +42,8 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/hubspot/v1/card/contacts/{id}/step-up"),
     ("post", "/hubspot/v1/card/deals/{id}/step-up"),
     ("post", "/hubspot/v1/card/verifications/{id}/resend"),
+    ("post", "/hubspot/v1/card/widget-link"),
+    ("get", "/hubspot/v1/widget"),
 ];
 
 async fn document(app: &TestApp) -> Value {

@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contact_step_up))
         .routes(routes!(deal_step_up))
         .routes(routes!(resend))
+        .routes(routes!(widget_link))
 }
 
 /// A call HubSpot signed for the card: the installed account it names, the user, the body.
@@ -294,4 +295,57 @@ async fn resend(
     };
     let (answer, new) = state.engine.resend(&call.tenant, &id, &req).await?;
     Ok(created(answer, new))
+}
+
+/// A link to the widget page for the card's modal.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct WidgetLink {
+    /// The page, with a single-use ticket: open it at once (`actions.openIframeModal`).
+    url: String,
+    /// How long the ticket may wait to be used.
+    expires_in_secs: u64,
+}
+
+/// The record the card's modal opens the widget on.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct WidgetFor {
+    /// `contacts` or `deals`.
+    object_type: String,
+    /// The HubSpot record id.
+    #[schema(pattern = r"^[1-9][0-9]{0,17}$")]
+    object_id: String,
+}
+
+#[utoipa::path(post, path = "/hubspot/v1/card/widget-link", tag = "hubspot",
+    summary = "The card's link to the full widget in a modal",
+    description = "A single-use link (a minute) to the widget page for the record; the page trades it for a \
+        half-hour session that reaches this account's API only.",
+    request_body = WidgetFor,
+    responses((status = 200, body = WidgetLink), CardRefusals,
+        (status = 422, description = "Not a contact or deal id", body = ApiError)))]
+async fn widget_link(State(state): State<AppState>, call: CardCall) -> Result<Json<WidgetLink>> {
+    let body: WidgetFor = parse_json(&call.headers, &call.body, false)?;
+    let record = match body.object_type.as_str() {
+        "contacts" => format!("contact:{}", parse_record_id("contact", &body.object_id)?),
+        "deals" => format!("deal:{}", parse_record_id("deal", &body.object_id)?),
+        other => {
+            return Err(AppError::Unprocessable(format!(
+                "object_type must be contacts or deals, not {}",
+                other.chars().take(40).collect::<String>()
+            )))
+        }
+    };
+    let ticket = state
+        .engine
+        .tenants
+        .mint_widget_ticket(&call.tenant, &record)
+        .await?;
+    Ok(Json(WidgetLink {
+        url: format!(
+            "{}/hubspot/v1/widget?ticket={ticket}",
+            state.engine.settings.public_base_url
+        ),
+        expires_in_secs: crate::services::tenants::TICKET_LIFE.as_secs(),
+    }))
 }

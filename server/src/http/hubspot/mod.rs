@@ -26,6 +26,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 mod action;
 mod card;
+pub mod widget;
 
 use crate::{
     clock,
@@ -49,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks))
         .merge(card::routes())
         .merge(action::routes())
+        .merge(widget::routes())
 }
 
 #[utoipa::path(post, path = "/hubspot/v1/webhooks", tag = "hubspot",

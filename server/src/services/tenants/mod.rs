@@ -1,10 +1,13 @@
 //! `Tenants`: every account's row, read through a short cache, and the clients of its
 //! connections (CRM, identity provider, chat), built once per change of those connections;
-//! `oauth.rs`: accounts that authorise the app by OAuth, and their tokens' refresh.
+//! `oauth.rs`: accounts that authorise the app by OAuth, and their tokens' refresh;
+//! `passes.rs`: the tickets and sessions of the widget page a HubSpot card opens.
 
 mod oauth;
+mod passes;
 
 pub use oauth::Authorised;
+pub use passes::{WidgetSession, SESSION_LIFE, SESSION_PREFIX, TICKET_LIFE};
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 

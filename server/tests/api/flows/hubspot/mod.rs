@@ -8,6 +8,7 @@ mod card;
 mod install;
 mod records;
 mod webhooks;
+mod widget;
 
 use idv_server::{
     ports::CrmAuth,
