@@ -5,6 +5,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 use idv_e2e::{enabled, read_qr, start_demo, Browser};
 
+mod hubspot;
+
 /// The contact page shows the record and the widget's badge for it, in the sidebar iframe.
 #[tokio::test]
 async fn contact_page_shows_the_status_badge_in_the_sidebar() -> anyhow::Result<()> {

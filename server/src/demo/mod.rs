@@ -230,6 +230,8 @@ pub struct RunningDemo {
     pub blockid: Option<BlockIdSim>,
     /// The simulated Freshdesk account of the demo's Freshdesk installation.
     pub freshdesk: crate::sim::freshdesk::FreshdeskSim,
+    /// The simulated HubSpot portal (its records, its OAuth server).
+    pub hubspot: crate::sim::hubspot::HubSpotSim,
     app: Running,
     twins: Twins,
     blockid_served: Option<Served>,
@@ -486,6 +488,7 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         freshsales,
         kosmos,
         app,
+        hubspot: twins.hubspot.clone(),
         twins,
         blockid: blockid.as_ref().map(|b| b.sim.clone()),
         blockid_served: blockid.map(|b| b.served),

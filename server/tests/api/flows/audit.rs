@@ -77,7 +77,13 @@ async fn contact_audit(w: World) {
             time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap()
         })
         .collect();
-    assert!(ats.windows(2).all(|p| p[0] >= p[1]), "{ats:?}");
+    // (Two writers that record at the same moment may commit in the other order: a line is
+    // never more than a few milliseconds newer than the one above it.)
+    assert!(
+        ats.windows(2)
+            .all(|p| p[0] >= p[1] - time::Duration::milliseconds(50)),
+        "{ats:?}"
+    );
     // Neither links nor the contact's personal data, nor another contact's session.
     let link = v["hosted_url"].as_str().unwrap();
     for secret in [
