@@ -203,6 +203,10 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
             self.name()
         )))
     }
+    /// What the CRM calls one of a contact's fields, as an admin reads it (`contact field`).
+    fn field_noun(&self) -> &'static str {
+        "contact field"
+    }
     /// Whether the CRM has custom modules (where the history of verifications is kept).
     fn has_custom_modules(&self) -> bool {
         true

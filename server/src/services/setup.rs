@@ -65,7 +65,7 @@ impl Engine {
                 _ => false,
             };
             if made {
-                created.push(format!("contact field {}", gap.label));
+                created.push(format!("{} {}", crm.field_noun(), gap.label));
             } else {
                 gaps.push(gap);
             }

@@ -349,8 +349,12 @@ pub(super) fn route(
             }
         }
         ("PATCH", ["objects", ver, "deals", id]) if known(ver) => patch_deal(r, id, body, rule),
-        ("POST", ["objects", ver, object, "search"]) if known(ver) => {
-            super::search::run(r, object, body)
+        ("POST", ["objects", ver, object @ ("contacts" | "deals"), "search"]) if known(ver) => {
+            let records = if *object == "contacts" { &r.contacts } else { &r.deals };
+            match super::search::run(records, body) {
+                Ok(found) => (StatusCode::OK, found),
+                Err(why) => validation(why.into()),
+            }
         }
         ("POST", ["objects", ver, kind @ ("notes" | "tasks")]) if known(ver) => {
             engagement(r, kind, body)

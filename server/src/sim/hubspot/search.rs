@@ -1,54 +1,32 @@
 //! The twin's search of contacts and deals: sorted by one property, paged by offset
 //! (`after`), at most 200 a page, with only the properties asked for.
 
-use axum::http::StatusCode;
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
-use super::crm::{error, Records};
-
-/// `POST /crm/objects/{version}/{object}/search`.
-pub(super) fn run(r: &Records, object: &str, body: &Value) -> (StatusCode, Value) {
-    let records = match object {
-        "contacts" => &r.contacts,
-        "deals" => &r.deals,
-        _ => return error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such object type"),
-    };
+/// `POST /crm/objects/{version}/{object}/search` over `records`: the answer, or what makes the
+/// request invalid.
+pub(super) fn run(
+    records: &BTreeMap<u64, Map<String, Value>>,
+    body: &Value,
+) -> Result<Value, &'static str> {
     let limit = body["limit"].as_u64().unwrap_or(10);
     if limit == 0 || limit > 200 {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_ERROR",
-            "limit must be between 1 and 200",
-        );
+        return Err("limit must be between 1 and 200");
     }
     let after: usize = match &body["after"] {
         Value::Null => 0,
-        Value::String(s) => match s.parse() {
-            Ok(n) => n,
-            Err(_) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "VALIDATION_ERROR",
-                    "after is a number",
-                )
-            }
-        },
+        Value::String(s) => s.parse().map_err(|_| "after is a number")?,
         Value::Number(n) => n.as_u64().unwrap_or(0) as usize,
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                "after is a number",
-            )
-        }
+        _ => return Err("after is a number"),
     };
     let sort = &body["sorts"][0];
     let by = sort["propertyName"].as_str().unwrap_or("hs_object_id");
     let descending = sort["direction"] == "DESCENDING";
+    let key = |p: &Map<String, Value>| p.get(by).and_then(Value::as_str).unwrap_or("").to_string();
     let mut rows: Vec<(&u64, &Map<String, Value>)> = records.iter().collect();
     rows.sort_by(|a, b| {
-        let key =
-            |p: &Map<String, Value>| p.get(by).and_then(Value::as_str).unwrap_or("").to_string();
         let o = key(a.1).cmp(&key(b.1)).then(a.0.cmp(b.0));
         if descending {
             o.reverse()
@@ -78,5 +56,5 @@ pub(super) fn run(r: &Records, object: &str, body: &Value) -> (StatusCode, Value
     if next < total {
         answer["paging"] = json!({"next": {"after": next.to_string()}});
     }
-    (StatusCode::OK, answer)
+    Ok(answer)
 }

@@ -400,6 +400,10 @@ impl Crm for HubSpotCrm {
         false
     }
 
+    fn field_noun(&self) -> &'static str {
+        "contact property"
+    }
+
     async fn recent_contacts(&self, page: u32) -> Result<RecentPage<RecentContact>, CrmError> {
         let found = self
             .newest_first("contacts", "createdate", &["createdate"], page)

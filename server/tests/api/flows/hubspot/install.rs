@@ -53,6 +53,14 @@ async fn installs(w: World) {
         page.contains("identity provider"),
         "what the operator must connect: {page}"
     );
+    // What the install made in the account, in HubSpot's words.
+    for made in [
+        "property group Identity Verification",
+        "contact property IDV Status",
+        "list Identity not verified",
+    ] {
+        assert!(page.contains(made), "{made}: {page}");
+    }
 
     let t = hubspot_tenant(&w).await.expect("the account's tenant");
     assert_eq!(t.crm_kind, CrmKind::Hubspot);
