@@ -60,11 +60,30 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 time (any offset) as epoch milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_rfc3339_with_any_offset() {
+        // Freshsales sends its times with the account's offset; HubSpot's are UTC.
+        assert_eq!(parse_rfc3339("1970-01-01T05:30:01+05:30"), Some(1000));
+        assert_eq!(
+            parse_rfc3339("2026-11-22T10:00:00.250Z"),
+            Some(1_795_341_600_250)
+        );
+        assert_eq!(parse_rfc3339(&rfc3339(1_500)), Some(1_500));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
 
     #[test]
     fn formats_epoch_milliseconds() {

@@ -24,6 +24,11 @@ pub struct Place<'a> {
     pub row: &'a str,
 }
 
+/// The at-rest form of a bearer secret (an API token, a widget pass): its SHA-256, hex.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// The place of a value: `at("tenants", "freshsales_key_sealed", id)`.
 pub fn at<'a>(table: &'static str, column: &'static str, row: &'a str) -> Place<'a> {
     Place { table, column, row }

@@ -5,7 +5,6 @@ use axum::{
     http::{request::Parts, HeaderMap},
 };
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::{
@@ -27,10 +26,7 @@ pub fn generate_token() -> String {
     format!("idv_{}", hex::encode(bytes))
 }
 
-/// The at-rest form of a token.
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::crypto::hash_token;
 
 /// What a request from the app's serverless code is for. Each is signed with a key of its own,
 /// so a signed request can be replayed only to the endpoint it was made for (a forwarded event

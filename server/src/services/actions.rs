@@ -94,12 +94,6 @@ pub fn timeout_outputs() -> Map<String, Value> {
     m
 }
 
-fn ms_of(rfc3339: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 impl Engine {
     /// Runs one execution: starts (or finds) the contact's verification through the same
     /// start as every automation, and answers at once or waits for the result. A retry of
@@ -177,7 +171,7 @@ impl Engine {
         let session_left = v
             .session_expires_at
             .as_deref()
-            .and_then(ms_of)
+            .and_then(clock::parse_rfc3339)
             .map(|end| Duration::from_millis((end - now).max(0) as u64))
             .unwrap_or(Duration::from_secs(24 * 3600));
         let hours = (session_left + TIMEOUT_MARGIN * 2).as_secs().div_ceil(3600);

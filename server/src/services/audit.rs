@@ -4,7 +4,7 @@
 
 use idv_types::{AuditEntry, AuditPage};
 
-use super::{parse_ts, tenant::TenantRow, Engine};
+use super::{tenant::TenantRow, Engine};
 use crate::{
     clock,
     error::{AppError, Result},
@@ -21,7 +21,7 @@ const MAX_DETAIL: usize = 300;
 /// `7d`, `2w`).
 pub fn parse_since(s: &str, now_ms: i64) -> std::result::Result<i64, String> {
     let s = s.trim();
-    if let Some(at) = parse_ts(s) {
+    if let Some(at) = crate::clock::parse_rfc3339(s) {
         return Ok(at);
     }
     let unit = s.chars().last().unwrap_or(' ');

@@ -316,12 +316,6 @@ pub fn contact_row(tenant: &str, contact: i64) -> String {
     format!("{tenant}/{contact}")
 }
 
-fn parse_ts(s: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 fn crm_unavailable(e: CrmError) -> AppError {
     match e {
         CrmError::Unauthorized(_) | CrmError::Unprocessable(_) => {

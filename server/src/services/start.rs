@@ -16,7 +16,7 @@ use crate::{
     store::{PendingIdv, SessionStarted},
 };
 
-use super::{crm_unavailable, parse_ts, provider_unavailable, uid, Engine};
+use super::{crm_unavailable, provider_unavailable, uid, Engine};
 
 /// Who started a session, as far as the backend can know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,7 +439,7 @@ impl Engine {
                 return Err(provider_unavailable(e));
             }
         };
-        let expires = parse_ts(&session.expires_at);
+        let expires = crate::clock::parse_rfc3339(&session.expires_at);
         let mut tx = self.store.begin().await?;
         tx.idv_started(&SessionStarted {
             id: &id,

@@ -13,7 +13,7 @@ use crate::{
     store::SessionStarted,
 };
 
-use super::{contact_row, parse_ts, provider_unavailable, read_row, uid, Engine, Origin};
+use super::{contact_row, provider_unavailable, read_row, uid, Engine, Origin};
 
 impl Engine {
     /// Starts a LiveID step-up for a deal's primary contact.
@@ -140,7 +140,7 @@ impl Engine {
                     .seal(at("verifications", "qr_payload_sealed", &id), u)
             }),
             delivery_error: None,
-            session_expires_at: parse_ts(&session.expires_at),
+            session_expires_at: crate::clock::parse_rfc3339(&session.expires_at),
             next_poll_at: clock::now_ms() + self.settings.stepup_poll.as_millis() as i64,
             now: clock::now_ms(),
         })

@@ -35,13 +35,9 @@ impl Store {
         .bind(now)
         .execute(self.writer().await?.raw())
         .await?;
-        Ok(sqlx::query_scalar(
-            "SELECT verification_id FROM waiting_actions WHERE tenant_id = $1 AND callback_id = $2",
-        )
-        .bind(tenant)
-        .bind(callback)
-        .fetch_one(&self.pool)
-        .await?)
+        self.waiting_action(tenant, callback).await?.ok_or_else(|| {
+            crate::error::AppError::Internal(anyhow::anyhow!("waiting action {callback} vanished"))
+        })
     }
 
     /// The verification an action already waits for (a retry of its execution).

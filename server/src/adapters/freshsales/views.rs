@@ -75,13 +75,6 @@ struct Row {
     deal_stage_id: Option<u64>,
 }
 
-/// RFC 3339 (any offset) to Unix milliseconds.
-fn ms_of(t: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 impl FreshsalesClient {
     /// The id of the view that holds every record of `kind` (read once per client).
     async fn all_view(&self, kind: Kind) -> Result<u64, FsError> {
@@ -147,7 +140,7 @@ impl FreshsalesClient {
                     Kind::Contacts => row.created_at.as_deref(),
                     Kind::Deals => row.updated_at.as_deref(),
                 }
-                .and_then(ms_of);
+                .and_then(crate::clock::parse_rfc3339);
                 // A record without a readable time cannot be placed: it is left out.
                 at.map(|at| (row, at))
             })
@@ -184,17 +177,5 @@ impl FreshsalesClient {
                 .collect(),
             more,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ms_of;
-
-    #[test]
-    fn reads_freshsales_timestamps_with_their_offset() {
-        assert_eq!(ms_of("1970-01-01T05:30:01+05:30"), Some(1000));
-        assert_eq!(ms_of("2026-11-22T10:00:00.250Z"), Some(1_795_341_600_250));
-        assert_eq!(ms_of("yesterday"), None);
     }
 }

@@ -22,6 +22,11 @@ pub fn revoke_path() -> String {
     format!("/oauth/{API_VERSION}/token/revoke")
 }
 
+/// A value as one segment of a path (a list's name, a callback id).
+pub fn segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// A CRM object's collection (`contacts`, `deals`, `notes`, `tasks`) (C: §3, §7).
 pub fn objects_path(object: &str) -> String {
     format!("/crm/objects/{API_VERSION}/{object}")

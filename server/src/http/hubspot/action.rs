@@ -13,14 +13,12 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::signed_uris;
+use super::verified;
 use crate::{
-    clock,
     error::{AppError, Result},
-    ports::{CrmKind, SignedRequest},
+    ports::CrmKind,
     services::{
         actions::{ActionAnswer, ActionCall, ActionObject},
-        tenants::account_tenant,
         workflow::read_options,
     },
     AppState,
@@ -105,19 +103,9 @@ async fn execute(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>> {
-    let signer = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
-    let uris = signed_uris(&state, &headers, &uri);
-    signer
-        .verify_action(
-            &SignedRequest {
-                method: method.as_str(),
-                uris: &uris,
-                body: &body,
-                headers: &headers,
-            },
-            clock::now_ms(),
-        )
-        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+    verified(&state, &method, &uri, &headers, &body, |hooks, req, now| {
+        hooks.verify_action(req, now)
+    })?;
     let ex: Execution = serde_json::from_slice(&body).map_err(|e| {
         AppError::BadRequest(format!("the body is not HubSpot's execution request: {e}"))
     })?;
@@ -155,14 +143,8 @@ async fn execute(
     let tenant = state
         .engine
         .tenants
-        .get(&account_tenant(CrmKind::Hubspot, &portal.to_string()))
-        .await?
-        .filter(|t| t.installed)
-        .ok_or_else(|| {
-            AppError::Forbidden(format!(
-                "HubSpot account {portal} has not installed the app: an admin installs it first"
-            ))
-        })?;
+        .installed_account(CrmKind::Hubspot, &portal.to_string())
+        .await?;
     let done = state
         .engine
         .run_workflow_action(

@@ -17,14 +17,13 @@ use idv_types::{
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::signed_uris;
+use super::verified;
 use crate::http::api::created;
 use crate::{
-    clock,
     error::{AppError, Result},
     http::extract::{check_verification_id, parse_json, parse_record_id},
-    ports::{CrmKind, SignedRequest},
-    services::{tenant::TenantRow, tenants::account_tenant, Origin},
+    ports::CrmKind,
+    services::{tenant::TenantRow, Origin},
     AppState,
 };
 
@@ -56,19 +55,14 @@ impl FromRequest<AppState> for CardCall {
         let body = axum::body::to_bytes(body, usize::MAX)
             .await
             .map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
-        let signer = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
-        let uris = signed_uris(state, &parts.headers, &parts.uri);
-        signer
-            .verify_call(
-                &SignedRequest {
-                    method: parts.method.as_str(),
-                    uris: &uris,
-                    body: &body,
-                    headers: &parts.headers,
-                },
-                clock::now_ms(),
-            )
-            .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+        verified(
+            state,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &body,
+            |hooks, req, now| hooks.verify_call(req, now),
+        )?;
         // Signed, so HubSpot wrote these: the account and the user.
         let query: HashMap<String, String> =
             url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
@@ -96,14 +90,8 @@ impl FromRequest<AppState> for CardCall {
         let tenant = state
             .engine
             .tenants
-            .get(&account_tenant(CrmKind::Hubspot, portal))
-            .await?
-            .filter(|t| t.installed)
-            .ok_or_else(|| {
-                AppError::Forbidden(format!(
-                    "HubSpot account {portal} has not installed the app: an admin installs it first"
-                ))
-            })?;
+            .installed_account(CrmKind::Hubspot, portal)
+            .await?;
         let user = ["userEmail", "userId"]
             .iter()
             .find_map(|k| query.get(*k).filter(|v| !v.is_empty() && v.len() <= 254))

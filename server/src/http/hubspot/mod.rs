@@ -32,7 +32,7 @@ use crate::{
     clock,
     domain::app_contract::contract,
     error::{AppError, Result},
-    ports::{CrmKind, HookError, SignedRequest},
+    ports::{CrmKind, CrmWebhooks, HookError, SignedRequest},
     services::{deliveries::BatchAnswer, tenants::Authorised},
     AppState,
 };
@@ -73,28 +73,40 @@ async fn webhooks(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<BatchAnswer>> {
-    let reader = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
-    let uris = signed_uris(&state, &headers, &uri);
-    let events = reader
-        .read(
-            &SignedRequest {
-                method: method.as_str(),
-                uris: &uris,
-                body: &body,
-                headers: &headers,
-            },
-            clock::now_ms(),
-        )
-        .map_err(|e| match e {
-            HookError::Unsigned(m) => AppError::Unauthorized(m),
-            HookError::Malformed(m) => AppError::BadRequest(m),
-        })?;
+    let events = verified(&state, &method, &uri, &headers, &body, |hooks, req, now| {
+        hooks.read(req, now)
+    })?;
     Ok(Json(
         state
             .engine
             .platform_events(CrmKind::Hubspot, events)
             .await?,
     ))
+}
+
+/// Checks a request HubSpot signed with the app's secret (`check` picks which signatures a
+/// route takes) and returns what the check read: unsigned or forged is 401, signed but
+/// unreadable 400.
+pub(super) fn verified<T>(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    check: impl FnOnce(&dyn CrmWebhooks, &SignedRequest<'_>, i64) -> std::result::Result<T, HookError>,
+) -> Result<T> {
+    let hooks = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
+    let uris = signed_uris(state, headers, uri);
+    let req = SignedRequest {
+        method: method.as_str(),
+        uris: &uris,
+        body,
+        headers,
+    };
+    check(hooks.as_ref(), &req, clock::now_ms()).map_err(|e| match e {
+        HookError::Unsigned(m) => AppError::Unauthorized(m),
+        HookError::Malformed(m) => AppError::BadRequest(m),
+    })
 }
 
 /// The URIs HubSpot may have signed for this request: as the proxy in front says it was

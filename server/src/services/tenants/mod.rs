@@ -96,6 +96,20 @@ impl Tenants {
         Ok(row)
     }
 
+    /// The tenant of an account that installed the app by OAuth; 403 when it has not (or
+    /// uninstalled it).
+    pub async fn installed_account(&self, kind: CrmKind, account: &str) -> Result<TenantRow> {
+        self.get(&account_tenant(kind, account))
+            .await?
+            .filter(|t| t.installed)
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "{} account {account} has not installed the app: an admin installs it first",
+                    kind.product()
+                ))
+            })
+    }
+
     /// The tenant a token hash belongs to (through the same cache).
     pub async fn by_token_hash(&self, hash: &str) -> Result<Option<TenantRow>> {
         if let Some(id) = self.by_token.get(hash) {

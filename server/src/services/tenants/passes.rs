@@ -6,11 +6,10 @@
 
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use super::Tenants;
 use crate::{
     clock,
+    crypto::hash_token as hash,
     error::{AppError, Result},
     services::tenant::TenantRow,
 };
@@ -25,10 +24,6 @@ const TICKET_PREFIX: &str = "wtk_";
 
 fn secret(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(rand::random::<[u8; 32]>()))
-}
-
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// A ticket traded for a session: the account, the record the card was on, the session.

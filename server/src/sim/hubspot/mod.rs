@@ -187,6 +187,29 @@ impl HubSpotSim {
     }
 }
 
+/// HubSpot's refusal of a call whose bearer token it never gave (or revoked), or whose token
+/// has ended; `None` for a live token.
+fn bearer_refusal(s: &SimState, headers: &HeaderMap) -> Option<(StatusCode, serde_json::Value)> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match s.access_tokens.get(token) {
+        None => Some(crm::error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTHENTICATION",
+            "Authentication credentials not found",
+        )),
+        Some(until) if *until <= crate::clock::now_ms() => Some(crm::error(
+            StatusCode::UNAUTHORIZED,
+            "EXPIRED_AUTHENTICATION",
+            "The OAuth token used to make this call expired",
+        )),
+        Some(_) => None,
+    }
+}
+
 fn next(s: &mut SimState, what: &str) -> String {
     s.counter += 1;
     format!("hs-{what}-{}-{:08x}", s.counter, rand::random::<u32>())
@@ -377,12 +400,6 @@ async fn crm_call(
     body: axum::body::Bytes,
 ) -> Response {
     let mut s = sim.state.lock();
-    let now = crate::clock::now_ms();
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
     let json_body: serde_json::Value = if body.is_empty() {
         serde_json::Value::Null
     } else {
@@ -398,24 +415,9 @@ async fn crm_call(
             }
         }
     };
-    let (status, answer, limit) = match s.access_tokens.get(token) {
-        None => {
-            let (st, v) = crm::error(
-                StatusCode::UNAUTHORIZED,
-                "INVALID_AUTHENTICATION",
-                "Authentication credentials not found",
-            );
-            (st, v, None)
-        }
-        Some(until) if *until <= now => {
-            let (st, v) = crm::error(
-                StatusCode::UNAUTHORIZED,
-                "EXPIRED_AUTHENTICATION",
-                "The OAuth token used to make this call expired",
-            );
-            (st, v, None)
-        }
-        Some(_) => match s.records.spend() {
+    let (status, answer, limit) = match bearer_refusal(&s, &headers) {
+        Some((st, v)) => (st, v, None),
+        None => match s.records.spend() {
             Err(_) => {
                 let (st, v) = crm::error(
                     StatusCode::TOO_MANY_REQUESTS,

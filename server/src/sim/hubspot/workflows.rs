@@ -106,12 +106,6 @@ pub(super) async fn complete(
     body: axum::body::Bytes,
 ) -> Response {
     let mut s = sim.state.lock();
-    let now = crate::clock::now_ms();
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
     let refuse = |status: StatusCode, category: &str, message: &str| {
         let (status, v) = crm::error(status, category, message);
         (status, Json(v)).into_response()
@@ -119,12 +113,8 @@ pub(super) async fn complete(
     if version != API_VERSION {
         return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API version");
     }
-    if s.access_tokens.get(token).is_none_or(|until| *until <= now) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_AUTHENTICATION",
-            "Authentication credentials not found",
-        );
+    if let Some((status, v)) = super::bearer_refusal(&s, &headers) {
+        return (status, Json(v)).into_response();
     }
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return refuse(

@@ -78,6 +78,24 @@ fn created_or_there(r: Result<(reqwest::StatusCode, Value), CrmError>) -> Result
 }
 
 impl HubSpotCrm {
+    /// Makes what `find` (a GET) does not find, by a POST of `body` to `create`; whether it
+    /// made it (there already, or made meanwhile: not made).
+    async fn ensure(
+        &self,
+        find: &str,
+        create: &str,
+        body: &Value,
+        what: &str,
+    ) -> Result<bool, CrmError> {
+        match self.call(Method::GET, find, None, what).await {
+            Ok(_) => Ok(false),
+            Err(CrmError::NotFound(_)) => {
+                created_or_there(self.call(Method::POST, create, Some(body), what).await)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn pipelines(&self) -> Result<Vec<Pipeline>, CrmError> {
         let what = "deal pipelines";
         let (_, v) = self
@@ -460,9 +478,7 @@ impl Crm for HubSpotCrm {
         callback_id: &str,
         outputs: &Map<String, Value>,
     ) -> Result<(), CrmError> {
-        let id: String =
-            percent_encoding::utf8_percent_encode(callback_id, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
+        let id = platform::segment(callback_id);
         let body = json!({ "outputFields": properties::values(outputs), "typedOutputs": {} });
         self.call(
             Method::POST,
@@ -483,22 +499,16 @@ impl Crm for HubSpotCrm {
             platform::property_groups_path("contacts"),
             platform::PROPERTY_GROUP.0
         );
-        match self.call(Method::GET, &group, None, "property group").await {
-            Ok(_) => {}
-            Err(CrmError::NotFound(_)) => {
-                let r = self
-                    .call(
-                        Method::POST,
-                        &platform::property_groups_path("contacts"),
-                        Some(&properties::group_definition()),
-                        "property group",
-                    )
-                    .await;
-                if created_or_there(r)? {
-                    created.push(format!("property group {}", platform::PROPERTY_GROUP.1));
-                }
-            }
-            Err(e) => return Err(e),
+        if self
+            .ensure(
+                &group,
+                &platform::property_groups_path("contacts"),
+                &properties::group_definition(),
+                "property group",
+            )
+            .await?
+        {
+            created.push(format!("property group {}", platform::PROPERTY_GROUP.1));
         }
         if !self
             .properties()
@@ -522,27 +532,16 @@ impl Crm for HubSpotCrm {
             "{}/object-type-id/{}/name/{}",
             platform::lists_path(),
             platform::CONTACTS_OBJECT_TYPE_ID,
-            percent_encoding::utf8_percent_encode(
-                platform::SUPPRESSION_LIST,
-                percent_encoding::NON_ALPHANUMERIC
-            )
+            platform::segment(platform::SUPPRESSION_LIST)
         );
-        let list = match self
-            .call(Method::GET, &by_name, None, "suppression list")
-            .await
-        {
-            Ok(_) => Ok(false),
-            Err(CrmError::NotFound(_)) => created_or_there(
-                self.call(
-                    Method::POST,
-                    &platform::lists_path(),
-                    Some(&Self::suppression_list()),
-                    "suppression list",
-                )
-                .await,
-            ),
-            Err(e) => Err(e),
-        };
+        let list = self
+            .ensure(
+                &by_name,
+                &platform::lists_path(),
+                &Self::suppression_list(),
+                "suppression list",
+            )
+            .await;
         match list {
             Ok(true) => created.push(format!("list {}", platform::SUPPRESSION_LIST)),
             Ok(false) => {}

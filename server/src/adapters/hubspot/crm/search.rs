@@ -30,10 +30,7 @@ pub struct Record {
 
 /// An ISO 8601 time as epoch ms.
 pub fn ms_of(v: Option<&Value>) -> Option<i64> {
-    let t = v?.as_str()?;
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    v?.as_str().and_then(crate::clock::parse_rfc3339)
 }
 
 impl HubSpotCrm {

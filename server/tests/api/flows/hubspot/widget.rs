@@ -149,4 +149,5 @@ async fn modal(db: Db) {
     );
     let res = api(&w, format!("/api/v1/contacts/{contact}/status"), session).await;
     assert_eq!(res.status(), 401);
+    let _ = std::fs::remove_dir_all(&dir);
 }
