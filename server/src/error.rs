@@ -73,6 +73,18 @@ impl AppError {
         }
     }
 
+    /// A failure that may pass (a service out of reach, a limit, the database): worth trying
+    /// again later, unlike a refusal.
+    pub fn is_passing(&self) -> bool {
+        matches!(
+            self,
+            Self::Upstream(_)
+                | Self::Unavailable(_)
+                | Self::Internal(_)
+                | Self::TooManyRequests(..)
+        )
+    }
+
     /// The machine-readable `error` of the JSON body.
     pub fn code(&self) -> &'static str {
         match self {

@@ -12,8 +12,10 @@ pub struct SignedRequest<'a> {
     pub headers: &'a http::HeaderMap,
 }
 
-/// Something that happened in an account, that this app acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something that happened in an account, that this app acts on (kept in the durable queue
+/// between the platform's delivery and the action).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum AccountEvent {
     ContactCreated {
         contact_id: u64,

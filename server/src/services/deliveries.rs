@@ -1,6 +1,8 @@
 //! What a hook's delivery does once its sender is authenticated: recorded once (a repeat is
 //! answered as a duplicate and acts on nothing), acted on, and forgotten again if acting failed
 //! so the sender's retry is not mistaken for a repeat. One call per hook; the answer is typed.
+//! A platform's batch of events (HubSpot) is queued instead and answered at once: the platform
+//! gives up on a slow endpoint, and the queue retries on its own.
 
 use idv_types::SessionState;
 use serde::Serialize;
@@ -84,14 +86,12 @@ impl HookAnswer {
 /// What became of a batch of a CRM platform's events (HubSpot's webhooks).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BatchAnswer {
-    /// Events acted on.
+    /// Events queued to be acted on.
     pub accepted: usize,
     /// Events seen before (acted on nothing new).
     pub duplicates: usize,
     /// Events of accounts that have not installed the app, or of kinds this app does not act on.
     pub ignored: usize,
-    /// Events whose action was refused for good, with why (they are not tried again).
-    pub refused: Vec<String>,
 }
 
 /// How a workflow call is told from its repeats.
@@ -270,16 +270,14 @@ impl Engine {
     }
 
     /// A CRM platform's batch of events (signature verified): each recorded once for its
-    /// account's tenant and acted on. An action that failed for a passing reason is forgotten
-    /// again and the batch answered with that error, so the platform sends it again (the
-    /// events acted on are then duplicates).
+    /// account's tenant and queued, so the platform has its answer at once; the sync workers
+    /// act on the queue (`act_on_event`), retrying a passing failure on the write-back schedule.
     pub async fn platform_events(
         &self,
         kind: CrmKind,
         events: Vec<PlatformEvent>,
     ) -> Result<BatchAnswer> {
         let mut answer = BatchAnswer::default();
-        let mut passing = None;
         for e in events {
             let Some(event) = e.event else {
                 answer.ignored += 1;
@@ -298,52 +296,69 @@ impl Engine {
                 answer.duplicates += 1;
                 continue;
             }
-            let acted = match event {
-                AccountEvent::ContactErased { contact_id } => self
-                    .forget_erased_contact(&t.id, contact_id as i64)
-                    .await
-                    .map(|_| ()),
-                AccountEvent::ContactCreated { contact_id } => self
-                    .handle_event(
-                        &t,
-                        &CrmEvent::ContactCreated {
-                            contact_id: contact_id as i64,
-                        },
-                    )
-                    .await
-                    .map(|_| ()),
-                AccountEvent::DealStageChanged { deal_id, stage } => self
-                    .handle_event(
-                        &t,
-                        &CrmEvent::DealStageChanged {
-                            deal_id: deal_id as i64,
-                            contact_id: None,
-                            stage: idv_types::StageId::new(stage).map(StageRef::Id),
-                            previous_stage_id: None,
-                        },
-                    )
-                    .await
-                    .map(|_| ()),
-            };
-            match acted {
-                Ok(()) => answer.accepted += 1,
-                Err(
-                    err @ (AppError::Upstream(_)
-                    | AppError::Unavailable(_)
-                    | AppError::Internal(_)
-                    | AppError::TooManyRequests(..)),
-                ) => {
-                    self.store
-                        .forget_delivery(&t.id, kind.as_str(), &e.id)
-                        .await?;
-                    passing.get_or_insert(err);
-                }
-                Err(err) => answer.refused.push(err.to_string()),
+            let queued = self.queue_event(&t.id, kind, &e.id, event).await;
+            if let Err(err) = queued {
+                self.store
+                    .forget_delivery(&t.id, kind.as_str(), &e.id)
+                    .await?;
+                return Err(err);
             }
+            answer.accepted += 1;
         }
-        match passing {
-            Some(err) => Err(err),
-            None => Ok(answer),
+        if answer.accepted > 0 {
+            self.wake_sync.notify_one();
+        }
+        Ok(answer)
+    }
+
+    async fn queue_event(
+        &self,
+        tenant: &str,
+        kind: CrmKind,
+        id: &str,
+        event: AccountEvent,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        super::sync::enqueue(
+            &mut *tx,
+            &self.sealer,
+            std::time::Duration::ZERO,
+            tenant,
+            &format!("event:{}:{id}", kind.as_str()),
+            &super::sync::Write::Event { event },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Acts on a queued platform event for its tenant.
+    pub(super) async fn act_on_event(&self, t: &TenantRow, event: &AccountEvent) -> Result<()> {
+        match event {
+            AccountEvent::ContactErased { contact_id } => self
+                .forget_erased_contact(&t.id, *contact_id as i64)
+                .await
+                .map(drop),
+            AccountEvent::ContactCreated { contact_id } => self
+                .handle_event(
+                    t,
+                    &CrmEvent::ContactCreated {
+                        contact_id: *contact_id as i64,
+                    },
+                )
+                .await
+                .map(drop),
+            AccountEvent::DealStageChanged { deal_id, stage } => self
+                .handle_event(
+                    t,
+                    &CrmEvent::DealStageChanged {
+                        deal_id: *deal_id as i64,
+                        contact_id: None,
+                        stage: idv_types::StageId::new(stage.clone()).map(StageRef::Id),
+                        previous_stage_id: None,
+                    },
+                )
+                .await
+                .map(drop),
         }
     }
 }

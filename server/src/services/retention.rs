@@ -21,6 +21,9 @@ pub struct Retention {
     pub finished_verifications: Duration,
     /// Which user a chat conversation belongs to, counted from its last webhook.
     pub chat_conversations: Duration,
+    /// The queue's rows of writes that happen once (notes, tasks, messages, completions,
+    /// platform events), counted from their sending.
+    pub sent_once_writes: Duration,
     /// How often the job runs.
     pub every: Duration,
 }
@@ -34,6 +37,7 @@ impl Default for Retention {
             audit_log: days(400),
             finished_verifications: days(400),
             chat_conversations: days(30),
+            sent_once_writes: days(7),
             every: Duration::from_secs(3600),
         }
     }
@@ -47,6 +51,7 @@ pub struct Deleted {
     pub audit_log: u64,
     pub verifications: u64,
     pub chat_conversations: u64,
+    pub sent_once_writes: u64,
     /// Start-limit buckets idle for longer than their longest window (full again).
     pub start_buckets: u64,
     /// Widget tickets and sessions that have ended.
@@ -76,6 +81,10 @@ impl Engine {
             chat_conversations: self
                 .store
                 .delete_chat_conversations_before(cutoff(r.chat_conversations))
+                .await?,
+            sent_once_writes: self
+                .store
+                .delete_sent_once_before(cutoff(r.sent_once_writes))
                 .await?,
             start_buckets: self
                 .store

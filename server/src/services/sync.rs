@@ -10,8 +10,8 @@ use super::{uid, Engine};
 use crate::{
     clock,
     crypto::{at, Sealer},
-    error::Result,
-    ports::{chat::UserProperty, ChatError, CrmError, Record},
+    error::{AppError, Result},
+    ports::{chat::UserProperty, AccountEvent, ChatError, CrmError, Record},
     store::{BucketShape, BudgetShape, Claimed, Conn, Enqueue},
 };
 use rand::Rng;
@@ -70,6 +70,10 @@ pub enum Write {
         callback_id: String,
         outputs: Map<String, Value>,
     },
+    /// An event a CRM platform announced, acted on here rather than while the platform waits
+    /// for its answer (see `deliveries.rs`); retried like a write when acting fails for a
+    /// passing reason.
+    Event { event: AccountEvent },
 }
 
 impl Write {
@@ -83,6 +87,7 @@ impl Write {
             Self::ChatMessage { .. } => "chat_message",
             Self::ChatUserProperties { .. } => "chat_properties",
             Self::CompleteAction { .. } => "action_completion",
+            Self::Event { .. } => "platform_event",
         }
     }
 
@@ -95,6 +100,7 @@ impl Write {
                 | Self::Task { .. }
                 | Self::ChatMessage { .. }
                 | Self::CompleteAction { .. }
+                | Self::Event { .. }
         )
     }
 
@@ -219,6 +225,10 @@ impl Engine {
         if write.is_chat() {
             return self.send_chat(&tenant, &row, &write).await;
         }
+        if let Write::Event { event } = &write {
+            let acted = self.act_on_event(&tenant, event).await;
+            return self.finish_event(&row, acted).await;
+        }
         let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = clock::now_ms();
         if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
@@ -276,9 +286,9 @@ impl Engine {
                 .complete_workflow_action(callback_id, outputs)
                 .await
                 .map(|_| None),
-            // Sent by `send_chat` above; never to the CRM.
-            Write::ChatMessage { .. } | Write::ChatUserProperties { .. } => {
-                Err(CrmError::Protocol("a chat write is not a CRM write".into()))
+            // Sent by `send_chat` and acted on by `act_on_event` above; never to the CRM.
+            Write::ChatMessage { .. } | Write::ChatUserProperties { .. } | Write::Event { .. } => {
+                Err(CrmError::Protocol("not a CRM write".into()))
             }
         };
         let sent = match sent {
@@ -404,6 +414,27 @@ impl Engine {
                 };
                 tracing::warn!(row = row.id, kind = %row.kind, "a chat write failed");
                 self.retry_or_give_up(row, permanent, e.retry_after(), &text)
+                    .await
+            }
+        }
+    }
+
+    /// Ends a queued event's row: done, retried on a passing failure (a service out of reach,
+    /// a limit), dead when the action was refused for good.
+    async fn finish_event(&self, row: &Claimed, acted: Result<()>) -> Result<()> {
+        match acted {
+            Ok(()) => self
+                .store
+                .outbox_sent(row, None, clock::now_ms())
+                .await
+                .map(drop),
+            Err(e) => {
+                let retry_after = match &e {
+                    AppError::TooManyRequests(_, secs) => Some(*secs),
+                    _ => None,
+                };
+                tracing::warn!(row = row.id, error = %e, "acting on a platform event failed");
+                self.retry_or_give_up(row, !e.is_passing(), retry_after, &e.to_string())
                     .await
             }
         }

@@ -4,6 +4,7 @@
 
 pub use super::retention::{
     DELETE_AUDIT_SQL, DELETE_FINISHED_SQL, DELETE_IDEMPOTENCY_SQL, DELETE_INBOUND_SQL,
+    DELETE_SENT_ONCE_SQL,
 };
 
 /// Pending sessions without a provider session created before `$1` (at most `$2`).

@@ -10,6 +10,11 @@ pub const DELETE_IDEMPOTENCY_SQL: &str = "DELETE FROM idempotency_keys WHERE cre
 pub const DELETE_AUDIT_SQL: &str = "DELETE FROM audit_log WHERE at < $1";
 /// Counted from when the row last changed: a verification that lapsed yesterday after a year of
 /// validity is kept (its contact still shows Expired).
+/// Writes that happen once (they never coalesce), sent before `$1`; desired-state rows stay (they
+/// hold the remote record's id and version).
+pub const DELETE_SENT_ONCE_SQL: &str =
+    "DELETE FROM sync_outbox WHERE state = 'done' AND updated_at < $1 \
+     AND kind IN ('note', 'task', 'chat_message', 'action_completion', 'platform_event')";
 pub const DELETE_FINISHED_SQL: &str = "DELETE FROM verifications WHERE state IN ('failed', 'expired', 'canceled') AND updated_at < $1";
 
 impl Store {
@@ -32,6 +37,11 @@ impl Store {
     /// verified sessions stay (a verified one counts until the expiry job moves it on).
     pub async fn delete_finished_verifications_before(&self, cutoff: i64) -> Result<u64> {
         self.delete_before(DELETE_FINISHED_SQL, cutoff).await
+    }
+
+    /// Deletes the sent rows of writes that happen once, sent before `cutoff`.
+    pub async fn delete_sent_once_before(&self, cutoff: i64) -> Result<u64> {
+        self.delete_before(DELETE_SENT_ONCE_SQL, cutoff).await
     }
 
     async fn delete_before(&self, sql: &str, cutoff: i64) -> Result<u64> {

@@ -3,7 +3,8 @@
 //! - `/hubspot/v1/card/…`: the card's calls, signed by HubSpot (`card.rs`).
 //! - `POST /hubspot/v1/webhooks`: HubSpot's signed batches of events (v3, or v1 on CRM-object
 //!   webhooks), the signed URI rebuilt from the proxy's `X-Forwarded-*` headers or this
-//!   backend's public URL; each event recorded once and acted on.
+//!   backend's public URL; each event recorded once and queued, answered at once (the
+//!   write-back workers act on the queue and retry what fails for a passing reason).
 //!
 //! The install: an admin opens `GET /hubspot/v1/install`, is sent to HubSpot's authorize
 //! page with a `state` bound to their browser (a cookie), and comes back to
@@ -56,16 +57,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/hubspot/v1/webhooks", tag = "hubspot",
     summary = "HubSpot's signed webhooks: a JSON array of events",
     description = "Verified with the app's client secret (v3 within 5 minutes, else v1), each event recorded once for \
-        its account's tenant (`hubspot-{portalId}`) and acted on: `contact.privacyDeletion` erases the contact here, \
-        `contact.creation` and a `dealstage` change run the account's automation. Accounts that have not installed \
-        the app, and other kinds of event, are ignored. A passing failure answers 502/503 so HubSpot sends the batch \
-        again; the events already acted on are duplicates then.",
+        its account's tenant (`hubspot-{portalId}`) and queued; the answer comes at once and the events are acted on \
+        from the queue (a failure that passes is retried there, not by HubSpot): `contact.privacyDeletion` erases the \
+        contact here, `contact.creation` and a `dealstage` change run the account's automation. Accounts that have not \
+        installed the app, and other kinds of event, are ignored; a repeat is a duplicate.",
     request_body(content = Vec<Object>, content_type = "application/json"),
     responses((status = 200, body = BatchAnswer),
         (status = 400, description = "Not a batch of HubSpot events", body = ApiError),
         (status = 401, description = "Unsigned, stale or forged", body = ApiError),
         (status = 422, description = "HubSpot is not set up on this backend", body = ApiError),
-        (status = 502, description = "The action could not reach a service: HubSpot retries", body = ApiError)))]
+        (status = 503, description = "The database is out of reach: HubSpot retries", body = ApiError)))]
 async fn webhooks(
     State(state): State<AppState>,
     method: Method,

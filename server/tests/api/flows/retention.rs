@@ -56,6 +56,25 @@ async fn retention_job(w: World) {
         .await;
         exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
                   VALUES ($3, $1, 12, 'stepup', 'verified', $2, $2, $2)", at, &format!("ver_ok_{tag}")).await;
+        // A note sent once, the contact's desired state, and a task still to send.
+        for (kind, state) in [
+            ("note", "done"),
+            ("contact_fields", "done"),
+            ("task", "pending"),
+        ] {
+            sqlx::query(
+                "INSERT INTO sync_outbox (tenant_id, record_key, kind, payload, state, next_attempt_at, updated_at) \
+                 VALUES ($1, $2, $3, 'sealed', $4, $5, $5)",
+            )
+            .bind(TENANT)
+            .bind(format!("{kind}:{tag}"))
+            .bind(kind)
+            .bind(state)
+            .bind(at)
+            .execute(w.app.state.store.pool())
+            .await
+            .unwrap();
+        }
     }
     // Verified two years ago, lapsed yesterday: its contact still shows Expired, so it stays.
     exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
@@ -66,6 +85,10 @@ async fn retention_job(w: World) {
     assert!(deleted.audit_log >= 1);
     assert_eq!(deleted.verifications, 1, "only the old failed session");
     assert_eq!(deleted.chat_conversations, 1);
+    assert_eq!(
+        deleted.sent_once_writes, 1,
+        "only the old note that was sent"
+    );
     let left = |sql: &'static str| count(&w, sql);
     assert_eq!(
         left("SELECT COUNT(*) FROM inbound_events WHERE tenant_id = $1 AND event_id = 'new'").await,
@@ -91,6 +114,12 @@ async fn retention_job(w: World) {
         left("SELECT COUNT(*) FROM verifications WHERE tenant_id = $1 AND contact_id = 12").await,
         4,
         "the recent ones, the verified one and the one that lapsed yesterday stay"
+    );
+    assert_eq!(
+        left("SELECT COUNT(*) FROM sync_outbox WHERE tenant_id = $1 AND record_key <> 'note:old'")
+            .await,
+        5,
+        "the contact's state and the task not yet sent stay, however old"
     );
 }
 

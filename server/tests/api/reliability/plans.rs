@@ -24,6 +24,7 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
         Some("created_at"),
     ),
     (DELETE_AUDIT_SQL, "audit_log", 1, Some("at")),
+    (DELETE_SENT_ONCE_SQL, "sync_outbox", 1, Some("updated_at")),
     (DELETE_FINISHED_SQL, "verifications", 1, Some("updated_at")),
     (TOKENS_DUE_SQL, "tenants", 2, Some("crm_access_expires_at")),
     (ACTIONS_DUE_SQL, "waiting_actions", 2, Some("expires_at")),

@@ -170,6 +170,52 @@ async fn verified(w: World) {
 }
 
 both_worlds!(
+    a_new_contact_announced_while_hubspot_fails_is_answered_at_once_and_verified_when_it_recovers,
+    announced_during_an_outage
+);
+async fn announced_during_an_outage(w: World) {
+    ready(
+        &w,
+        Policy {
+            auto_verify_on_create: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let hs = &w.twins.hubspot;
+    let contact = hs.with_records(|r| {
+        r.add_contact(
+            &json!({"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.com"}),
+        )
+    });
+    hs.set_faults(idv_server::sim::hubspot::HubSpotFaults {
+        crm_status: Some(503),
+        ..Default::default()
+    });
+    // HubSpot gives up on a webhook after its retries: the event must be taken at once.
+    let status = hs
+        .send_events(
+            &w.url("/hubspot/v1/webhooks"),
+            &[hs.event("contact.creation", contact, json!({}))],
+            1,
+        )
+        .await;
+    assert_eq!(status, 200, "answered at once, whatever HubSpot's CRM does");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !hs.calls().iter().any(|c| c.status == 503) {
+        assert!(Instant::now() < deadline, "the event was never acted on");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    hs.set_faults(Default::default());
+    // The queue tries again on its own: the contact gets its verification.
+    current_verification(&w, contact).await;
+    until_hubspot(&w, "the pending status on the contact", |r| {
+        r.contacts[&contact].get("idv_status") == Some(&json!("pending"))
+    })
+    .await;
+}
+
+both_worlds!(
     a_deal_moved_into_a_gated_stage_in_hubspot_is_moved_back_with_a_note_and_a_task,
     gated
 );
