@@ -127,6 +127,25 @@ impl CrmError {
 }
 
 /// What the services need from a CRM.
+/// What a CRM's answer said of its rate limit (HubSpot's `X-HubSpot-RateLimit-*` headers):
+/// the calls left in the interval it counts, that interval, and when it was said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSeen {
+    pub remaining: u64,
+    pub interval_ms: u64,
+    pub at_ms: i64,
+}
+
+impl LimitSeen {
+    /// Until when the CRM will refuse calls, when its answer said none are left: the end of its
+    /// interval (a rolling one: at most that far from the answer). `None` while calls are left
+    /// or once the interval has passed.
+    pub fn spent_until(&self, now_ms: i64) -> Option<i64> {
+        let end = self.at_ms + self.interval_ms as i64;
+        (self.remaining == 0 && end > now_ms).then_some(end)
+    }
+}
+
 #[async_trait::async_trait]
 pub trait Crm: Send + Sync + std::fmt::Debug {
     /// A short lowercase name for reports (`freshsales`).
@@ -202,6 +221,11 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
             "{} has no workflow actions that wait (callback {callback_id})",
             self.name()
         )))
+    }
+    /// What the CRM's last answer said of its rate limit, where its answers say (HubSpot's
+    /// headers; Freshsales' are UNCONFIRMED, so nothing is read from them).
+    fn limit_seen(&self) -> Option<LimitSeen> {
+        None
     }
     /// What the CRM calls one of a contact's fields, as an admin reads it (`contact field`).
     fn field_noun(&self) -> &'static str {

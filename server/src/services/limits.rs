@@ -234,23 +234,45 @@ impl Engine {
         let key = format!("chat:{}", tenant.id);
         if let Err(wait_ms) = self.store.take_budget(&key, &share, now).await? {
             return Err(limited(
-                "the chat's share of this account's Freshsales API budget is spent for now; retry later"
-                    .into(),
+                format!(
+                    "the chat's share of this account's {} API budget is spent for now; retry later",
+                    tenant.crm_kind.product()
+                ),
                 Duration::from_millis(wait_ms.max(1) as u64),
             ));
         }
         self.spend_crm_read(tenant).await
     }
 
-    /// Counts one Freshsales call made while answering a request against the tenant's API
-    /// budget, the one the write-back worker keeps to (429 with `Retry-After` when spent).
+    /// When the CRM's own answers said its limit is spent (HubSpot counts every caller of the
+    /// account's app, replicas included), the tenant's shared budget pauses until the CRM's
+    /// interval ends: every replica waits instead of being refused.
+    pub(super) async fn heed_crm_limit(&self, tenant: &TenantRow) -> Result<()> {
+        let Some(crm) = self.tenants.crm(tenant) else {
+            return Ok(());
+        };
+        if let Some(until) = crm
+            .limit_seen()
+            .and_then(|seen| seen.spent_until(crate::clock::now_ms()))
+        {
+            self.store.pause_budget(&tenant.id, until).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts one CRM call made while answering a request against the tenant's API budget, the
+    /// one the write-back worker keeps to (429 with `Retry-After` when spent).
     pub(super) async fn spend_crm_read(&self, tenant: &TenantRow) -> Result<()> {
+        self.heed_crm_limit(tenant).await?;
         let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = crate::clock::now_ms();
         match self.store.take_budget(&tenant.id, &shape, now).await? {
             Ok(()) => Ok(()),
             Err(wait_ms) => Err(limited(
-                "this account's Freshsales API budget is spent for now; retry later".into(),
+                format!(
+                    "this account's {} API budget is spent for now; retry later",
+                    tenant.crm_kind.product()
+                ),
                 Duration::from_millis(wait_ms.max(1) as u64),
             )),
         }

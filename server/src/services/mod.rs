@@ -321,6 +321,11 @@ fn crm_unavailable(e: CrmError) -> AppError {
         CrmError::Unauthorized(_) | CrmError::Unprocessable(_) => {
             AppError::Unprocessable(e.to_string())
         }
+        // The caller is told when to try again, as the CRM told the backend.
+        CrmError::RateLimited {
+            retry_after_secs,
+            message,
+        } => AppError::TooManyRequests(message, retry_after_secs.max(1)),
         other => AppError::Upstream(other.to_string()),
     }
 }

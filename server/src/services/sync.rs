@@ -229,6 +229,7 @@ impl Engine {
             let acted = self.act_on_event(&tenant, event).await;
             return self.finish_event(&row, acted).await;
         }
+        self.heed_crm_limit(&tenant).await?;
         let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = clock::now_ms();
         if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {

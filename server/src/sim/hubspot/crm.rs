@@ -168,6 +168,12 @@ impl Records {
         Ok(max - self.window.len())
     }
 
+    /// Sets the portal's limit (`max` requests per `interval`), its count starting afresh.
+    pub fn set_limit(&mut self, max: usize, interval: Duration) {
+        self.limit = (max, interval);
+        self.window.clear();
+    }
+
     pub(super) fn limit_headers(&self, left: usize) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert("x-hubspot-ratelimit-max", self.limit.0.into());

@@ -313,5 +313,13 @@ async fn each_refusal_is_told_apart() {
         }) => assert_eq!(retry_after_secs, 10),
         other => panic!("a 429: {other:?}"),
     }
-    assert_eq!(crm.rate_limit_seen(), Some((0, 10_000)));
+    let seen = crm.limit_seen().expect("the headers were read");
+    assert_eq!((seen.remaining, seen.interval_ms), (0, 10_000));
+    let now = idv_server::clock::now_ms();
+    assert_eq!(seen.spent_until(now), Some(seen.at_ms + 10_000));
+    assert_eq!(
+        seen.spent_until(seen.at_ms + 10_000),
+        None,
+        "the interval passed"
+    );
 }

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::{
     adapters::{http_client, without_url},
-    ports::CrmError,
+    ports::{crm::LimitSeen, CrmError},
 };
 
 /// A client for one HubSpot account (portal), with one access token.
@@ -29,8 +29,8 @@ pub struct HubSpotCrm {
     http: reqwest::Client,
     /// Association type ids read from the labels endpoint, by `(from, to)`.
     association_types: Arc<Mutex<HashMap<(&'static str, &'static str), u64>>>,
-    /// The last rate-limit headers seen: `(remaining, interval ms)`.
-    last_limit: Arc<Mutex<Option<(u64, u64)>>>,
+    /// What the last rate-limit headers said.
+    last_limit: Arc<Mutex<Option<LimitSeen>>>,
 }
 
 impl std::fmt::Debug for HubSpotCrm {
@@ -158,12 +158,6 @@ impl HubSpotCrm {
         &self.base
     }
 
-    /// The requests left in HubSpot's current interval and the interval's length, as its last
-    /// answer's headers said.
-    pub fn rate_limit_seen(&self) -> Option<(u64, u64)> {
-        *self.last_limit.lock()
-    }
-
     /// One call: the answer's status and body, or the error an admin can act on.
     async fn call(
         &self,
@@ -217,7 +211,11 @@ impl HubSpotCrm {
             number("x-hubspot-ratelimit-remaining"),
             number("x-hubspot-ratelimit-interval-milliseconds"),
         ) {
-            *self.last_limit.lock() = Some((left, interval));
+            *self.last_limit.lock() = Some(LimitSeen {
+                remaining: left,
+                interval_ms: interval,
+                at_ms: crate::clock::now_ms(),
+            });
         }
     }
 

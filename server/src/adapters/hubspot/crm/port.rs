@@ -422,6 +422,10 @@ impl Crm for HubSpotCrm {
         "contact property"
     }
 
+    fn limit_seen(&self) -> Option<crate::ports::crm::LimitSeen> {
+        *self.last_limit.lock()
+    }
+
     async fn recent_contacts(&self, page: u32) -> Result<RecentPage<RecentContact>, CrmError> {
         let found = self
             .newest_first("contacts", "createdate", &["createdate"], page)

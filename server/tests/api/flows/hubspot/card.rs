@@ -99,3 +99,51 @@ async fn card(w: World) {
     let body: Value = res.json().await.unwrap();
     assert!(body.is_object(), "{body}");
 }
+
+both_worlds!(
+    when_hubspots_headers_say_the_accounts_calls_are_spent_the_backend_waits_instead_of_calling,
+    spent
+);
+async fn spent(w: World) {
+    install_with_lifetime(&w, 1800).await;
+    let hs = &w.twins.hubspot;
+    let contacts: Vec<u64> = hs.with_records(|r| {
+        (0..4)
+            .map(|i| r.add_contact(&json!({"firstname": format!("Rep {i}")})))
+            .collect()
+    });
+    // The account allows three calls per interval; each new contact is read from HubSpot once.
+    hs.with_records(|r| r.set_limit(3, std::time::Duration::from_millis(1500)));
+    let read = |id: u64| {
+        let path = format!("/hubspot/v1/card/contacts/{id}?{CARD_QUERY}");
+        let w = &w;
+        async move { card_call(w, "GET", &path, None, now_ms(), |u| u).await }
+    };
+    for id in &contacts[..3] {
+        assert_eq!(read(*id).await.status(), 200);
+    }
+    // HubSpot said none are left: the fourth read waits for the interval, and the card is told
+    // when to try again, without a call HubSpot would refuse.
+    let res = read(contacts[3]).await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("HubSpot API budget"),
+        "{body}"
+    );
+    assert!(
+        hs.calls().iter().all(|c| c.status != 429),
+        "HubSpot never had to refuse a call"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    assert_eq!(read(contacts[3]).await.status(), 200, "after the interval");
+}
