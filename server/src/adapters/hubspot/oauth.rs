@@ -1,5 +1,6 @@
 //! HubSpot's OAuth 2 server as the [`CrmAuthority`] port: the authorize page, the token
-//! endpoint (code and refresh grants, form-encoded) and revocation.
+//! endpoint (code and refresh grants, form-encoded), introspection (which account a grant is
+//! for, when the token answer does not say) and revocation.
 
 use std::time::Duration;
 
@@ -29,6 +30,24 @@ struct TokenAnswer {
     expires_in: u64,
     #[serde(default)]
     hub_id: Option<serde_json::Value>,
+}
+
+/// The introspect endpoint's answer: whether the token is live, and its account.
+#[derive(Deserialize)]
+struct Introspection {
+    #[serde(default)]
+    active: bool,
+    #[serde(default)]
+    hub_id: Option<serde_json::Value>,
+}
+
+/// An account id as HubSpot writes it: a number, or a string of one.
+fn account_of(hub_id: Option<serde_json::Value>) -> Option<String> {
+    hub_id.and_then(|h| match h {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        _ => None,
+    })
 }
 
 /// An OAuth error (RFC 6749 `error`, `error_description`; HubSpot's legacy `status`,
@@ -123,12 +142,32 @@ impl HubSpotAuthority {
             access_token: SecretString::from(t.access_token),
             refresh_token,
             expires_in: Duration::from_secs(t.expires_in),
-            account: t.hub_id.and_then(|h| match h {
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                serde_json::Value::String(s) if !s.is_empty() => Some(s),
-                _ => None,
-            }),
+            account: account_of(t.hub_id),
         })
+    }
+
+    /// The account a live access token is for, as the introspect endpoint says.
+    async fn introspect(&self, access_token: &SecretString) -> Result<Option<String>, CrmError> {
+        let body = self
+            .post_form(
+                &platform::introspect_path(),
+                &[
+                    ("client_id", &self.app.client_id),
+                    ("client_secret", self.app.client_secret.expose_secret()),
+                    ("token", access_token.expose_secret()),
+                    ("token_type_hint", "access_token"),
+                ],
+            )
+            .await?;
+        let answer: Introspection = serde_json::from_str(&body).map_err(|e| {
+            CrmError::Protocol(format!("HubSpot's introspect answer is unreadable: {e}"))
+        })?;
+        if !answer.active {
+            return Err(CrmError::Unauthorized(
+                "HubSpot says the token it just gave is not active: an admin installs the app again".into(),
+            ));
+        }
+        Ok(account_of(answer.hub_id))
     }
 }
 
@@ -166,7 +205,12 @@ impl CrmAuthority for HubSpotAuthority {
                 ],
             )
             .await?;
-        Self::grant(&body, None)
+        let mut grant = Self::grant(&body, None)?;
+        // Which account granted: the token answer says (`hub_id`), else introspection does.
+        if grant.account.is_none() {
+            grant.account = self.introspect(&grant.access_token).await?;
+        }
+        Ok(grant)
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<Grant, CrmError> {

@@ -22,6 +22,13 @@ pub fn revoke_path() -> String {
     format!("/oauth/{API_VERSION}/token/revoke")
 }
 
+/// The introspect endpoint: form fields `client_id`, `client_secret`, `token`,
+/// `token_type_hint`; answers `active` and the token's metadata (C). That the metadata names
+/// the account as `hub_id`, as the legacy `GET /oauth/v1/access-tokens/{token}` does, is U.
+pub fn introspect_path() -> String {
+    format!("/oauth/{API_VERSION}/token/introspect")
+}
+
 /// A value as one segment of a path (a list's name, a callback id).
 pub fn segment(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()

@@ -23,6 +23,9 @@ use serde_json::json;
 
 use crate::adapters::hubspot::platform;
 
+/// The app's id in the twin's HubSpot (its webhooks' `appId`, its tokens' `app_id`).
+pub const APP_ID: u64 = 7001;
+
 /// Switches that make the twin misbehave.
 #[derive(Debug, Clone, Default)]
 pub struct HubSpotFaults {
@@ -55,6 +58,7 @@ struct SimState {
     access_tokens: HashMap<String, i64>,
     exchanges: u64,
     refreshes: u64,
+    introspections: u64,
     revoked: Vec<String>,
     /// The scopes the last authorize request asked for.
     asked_scopes: Vec<String>,
@@ -84,6 +88,7 @@ impl HubSpotSim {
                 refresh_tokens: Vec::new(),
                 access_tokens: HashMap::new(),
                 exchanges: 0,
+                introspections: 0,
                 refreshes: 0,
                 revoked: Vec::new(),
                 asked_scopes: Vec::new(),
@@ -111,6 +116,11 @@ impl HubSpotSim {
     /// Codes traded for tokens.
     pub fn exchanges(&self) -> u64 {
         self.state.lock().exchanges
+    }
+
+    /// Tokens introspected.
+    pub fn introspections(&self) -> u64 {
+        self.state.lock().introspections
     }
 
     /// Refresh grants answered with a new access token.
@@ -168,6 +178,7 @@ impl HubSpotSim {
             .route("/oauth/authorize", get(authorize))
             .route(&platform::token_path(), post(token))
             .route(&platform::revoke_path(), post(revoke))
+            .route(&platform::introspect_path(), post(introspect))
             .route("/crm/{*path}", axum::routing::any(crm_call))
             .route(
                 "/automation/actions/callbacks/{version}/{callback}/complete",
@@ -367,6 +378,42 @@ async fn token(
     });
     if !s.faults.no_hub_id {
         answer["hub_id"] = json!(s.portal);
+    }
+    Json(answer).into_response()
+}
+
+/// `POST /oauth/2026-03/token/introspect`: whether a token is live, with its account, app,
+/// scopes and (an access token's) seconds left; an unknown, ended or revoked token is
+/// `{"active": false}`.
+async fn introspect(
+    State(sim): State<HubSpotSim>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let mut s = sim.state.lock();
+    if f.get("client_id") != Some(&s.client_id) || f.get("client_secret") != Some(&s.client_secret)
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "BAD_CLIENT_ID",
+            "unknown client_id or client_secret",
+        );
+    }
+    s.introspections += 1;
+    let token = f.get("token").cloned().unwrap_or_default();
+    let now = crate::clock::now_ms();
+    let kind = match s.access_tokens.get(&token) {
+        Some(until) if *until > now => Some(("access_token", Some((*until - now) / 1000))),
+        _ if s.refresh_tokens.contains(&token) => Some(("refresh_token", None)),
+        _ => None,
+    };
+    let Some((token_type, expires_in)) = kind else {
+        return Json(json!({"active": false})).into_response();
+    };
+    let mut answer = json!({"active": true, "hub_id": s.portal, "app_id": APP_ID,
+        "client_id": s.client_id, "scopes": s.asked_scopes, "token_type": token_type});
+    if let Some(secs) = expires_in {
+        answer["expires_in"] = json!(secs);
     }
     Json(answer).into_response()
 }

@@ -54,7 +54,7 @@ impl HubSpotSim {
             s.counter
         };
         let mut e = json!({
-            "eventId": id, "subscriptionId": 9, "portalId": s.portal, "appId": 7001,
+            "eventId": id, "subscriptionId": 9, "portalId": s.portal, "appId": super::APP_ID,
             "occurredAt": crate::clock::now_ms(), "subscriptionType": kind,
             "attemptNumber": 0, "objectId": object, "changeSource": "CRM",
         });

@@ -6,16 +6,20 @@
 use std::time::Duration;
 
 use idv_server::{
-    adapters::hubspot::crm::HubSpotCrm,
+    adapters::hubspot::{crm::HubSpotCrm, oauth::HubSpotAuthority},
     domain::setup::{field_gaps, CONTACT_FIELDS},
-    ports::crm::{Crm, CrmError, Record},
+    ports::{
+        crm::{Crm, CrmError, Record},
+        CrmAuthority, CrmKind, OAuthApp,
+    },
     sim::{
-        hubspot::{HubSpotFaults, HubSpotSim},
+        hubspot::{HubSpotFaults, HubSpotSim, APP_ID},
         Served,
     },
     testkit::{HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, HUBSPOT_PORTAL},
 };
 use idv_types::StageId;
+use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
 async fn twin() -> (HubSpotSim, Served, HubSpotCrm) {
@@ -322,4 +326,86 @@ async fn each_refusal_is_told_apart() {
         None,
         "the interval passed"
     );
+}
+
+/// A code as HubSpot's authorize page gives one after the admin grants access.
+async fn granted_code(authority: &HubSpotAuthority, redirect: &str) -> String {
+    let url = authority.authorize_url(redirect, "s1");
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
+    let back = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1;
+    code.into_owned()
+}
+
+#[tokio::test]
+async fn the_grant_names_its_account_refreshes_and_is_revoked() {
+    let (sim, served, _) = twin().await;
+    let app = OAuthApp {
+        kind: CrmKind::Hubspot,
+        client_id: HUBSPOT_CLIENT_ID.into(),
+        client_secret: HUBSPOT_CLIENT_SECRET.to_string().into(),
+        app_id: Some(APP_ID.to_string()),
+        api_url: served.url(),
+        authorize_url: format!("{}/oauth/authorize", served.url()),
+    };
+    let authority = HubSpotAuthority::new(app.clone(), Duration::from_secs(5));
+    let redirect = "https://idv.example.com/hubspot/v1/oauth/callback";
+
+    // The token answer names the account.
+    let code = granted_code(&authority, redirect).await;
+    let grant = authority.exchange(&code, redirect).await.unwrap();
+    assert_eq!(grant.account.as_deref(), Some(&*HUBSPOT_PORTAL.to_string()));
+    assert_eq!(grant.expires_in, Duration::from_secs(1800));
+    assert_eq!(sim.introspections(), 0, "no call it did not need");
+    // A code is spent once.
+    match authority.exchange(&code, redirect).await {
+        Err(CrmError::Unauthorized(m)) => assert!(m.contains("installs the app again"), "{m}"),
+        other => panic!("a spent code: {other:?}"),
+    }
+
+    // When it does not, the token is introspected for it.
+    sim.set_faults(HubSpotFaults {
+        no_hub_id: true,
+        ..Default::default()
+    });
+    let code = granted_code(&authority, redirect).await;
+    let grant = authority.exchange(&code, redirect).await.unwrap();
+    assert_eq!(grant.account.as_deref(), Some(&*HUBSPOT_PORTAL.to_string()));
+    assert_eq!(sim.introspections(), 1);
+    sim.set_faults(HubSpotFaults::default());
+
+    // Refreshed: a new access token the CRM takes.
+    let renewed = authority.refresh(&grant.refresh_token).await.unwrap();
+    assert!(sim.access_valid(renewed.access_token.expose_secret()));
+    // Revoked at uninstall: the refresh token no longer works.
+    authority.revoke(&grant.refresh_token).await.unwrap();
+    assert_eq!(
+        sim.revoked(),
+        vec![grant.refresh_token.expose_secret().to_string()]
+    );
+    assert!(matches!(
+        authority.refresh(&grant.refresh_token).await,
+        Err(CrmError::Unauthorized(_))
+    ));
+
+    // The app's secret is wrong: the operator is told which setting to check.
+    let wrong = HubSpotAuthority::new(
+        OAuthApp {
+            client_secret: "not-the-secret".to_string().into(),
+            ..app
+        },
+        Duration::from_secs(5),
+    );
+    let code = granted_code(&wrong, redirect).await;
+    match wrong.exchange(&code, redirect).await {
+        Err(CrmError::Unauthorized(m)) => assert!(m.contains("IDV_HUBSPOT_CLIENT_SECRET"), "{m}"),
+        other => panic!("a wrong secret: {other:?}"),
+    }
 }
