@@ -1,10 +1,12 @@
 //! A HubSpot twin: the OAuth authorize page (it grants at once, for the portal it holds), the
-//! token endpoint with both grants (form-encoded only, lifetimes from `expires_in`), and
-//! revocation; the portal's CRM records ([`crm`]) reached with the access tokens it gave; and a
-//! webhook sender that signs its batches as HubSpot does. Facts: `shared/reference/hubspot.md`
+//! token endpoint with both grants (form-encoded only, lifetimes from `expires_in`),
+//! introspection and revocation; the portal's CRM records ([`crm`]) reached with the access
+//! tokens it gave; a webhook sender that signs its batches as HubSpot does; a workflow engine
+//! ([`workflows`]); and the proxy of the cards' `hubspot.fetch` ([`fetch`]). Facts: `shared/reference/hubspot.md`
 //! §1–§3 and §9.
 
 pub mod crm;
+pub mod fetch;
 mod search;
 mod webhooks;
 pub mod workflows;
@@ -67,6 +69,8 @@ struct SimState {
     records: crm::Records,
     /// Workflow action executions by callback id: the backend's answer, and the completion.
     actions: std::collections::BTreeMap<String, workflows::Run>,
+    /// The app's `permittedUrls.fetch` (none: any URL).
+    permitted_fetch: Vec<String>,
 }
 
 /// The twin's handle: its state, shared with the server it serves.
@@ -96,6 +100,7 @@ impl HubSpotSim {
                 counter: 0,
                 records: crm::Records::default(),
                 actions: Default::default(),
+                permitted_fetch: Vec::new(),
             })),
         }
     }
@@ -179,6 +184,7 @@ impl HubSpotSim {
             .route(&platform::token_path(), post(token))
             .route(&platform::revoke_path(), post(revoke))
             .route(&platform::introspect_path(), post(introspect))
+            .route("/_twin/fetch", post(fetch::proxy))
             .route("/crm/{*path}", axum::routing::any(crm_call))
             .route(
                 "/automation/actions/callbacks/{version}/{callback}/complete",

@@ -147,3 +147,73 @@ async fn spent(w: World) {
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     assert_eq!(read(contacts[3]).await.status(), 200, "after the interval");
 }
+
+both_worlds!(
+    a_card_call_through_hubspots_proxy_is_answered_for_the_rep_and_account_it_signs_for,
+    proxied
+);
+async fn proxied(w: World) {
+    install_with_lifetime(&w, 1800).await;
+    use idv_server::sim::hubspot::fetch::{CardFetch, CardUser};
+    let hs = &w.twins.hubspot;
+    let contact = hs.with_records(|r| r.add_contact(&json!({"firstname": "Katherine"})));
+    let rep = CardUser {
+        id: 42,
+        email: "rep@example.com".into(),
+    };
+    let call = |method: &str, path: &str, body: Option<Value>| CardFetch {
+        url: w.url(path),
+        method: method.into(),
+        body,
+        headers: Default::default(),
+        timeout: None,
+    };
+    let read = hs
+        .card_fetch(
+            &call("GET", &format!("/hubspot/v1/card/contacts/{contact}"), None),
+            &rep,
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.status, 200, "{}", read.body);
+    let status: Value = serde_json::from_str(&read.body).unwrap();
+    assert_eq!(status["status"], "not_verified");
+
+    // A POST's JSON body is signed with the rest: the modal's link is given.
+    let minted = hs
+        .card_fetch(
+            &call(
+                "POST",
+                "/hubspot/v1/card/widget-link",
+                Some(json!({"object_type": "contacts", "object_id": contact.to_string()})),
+            ),
+            &rep,
+        )
+        .await
+        .unwrap();
+    assert_eq!(minted.status, 200, "{minted:?}");
+    let link: Value = serde_json::from_str(&minted.body).unwrap();
+    assert!(link["url"].as_str().unwrap().contains("ticket="), "{link}");
+
+    // HubSpot's proxy lets a card pass no header but Authorization.
+    let mut with_header = call("GET", &format!("/hubspot/v1/card/contacts/{contact}"), None);
+    with_header
+        .headers
+        .insert("X-Tenant".into(), "another".into());
+    let (status, body) = hs.card_fetch(&with_header, &rep).await.unwrap_err();
+    assert_eq!(status, 400);
+    assert_eq!(body["category"], "VALIDATION_ERROR");
+    // Nor reach a URL the app did not list.
+    hs.permit_fetch(vec!["https://idv.example.com/".into()]);
+    let refused = hs
+        .card_fetch(
+            &call("GET", &format!("/hubspot/v1/card/contacts/{contact}"), None),
+            &rep,
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.1["message"]
+        .as_str()
+        .unwrap()
+        .contains("permittedUrls"));
+}
