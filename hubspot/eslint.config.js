@@ -11,6 +11,14 @@ export default tseslint.config(
   ...hubspot.configs.default,
   reactHooks.configs.flat.recommended,
   {
+    // The stand-in host runs on a plain web page, not in HubSpot's sandbox: it draws HTML, uses the
+    // DOM and calls the page's proxy, so HubSpot's rules for extensions do not apply to it.
+    files: ["stand-in/**/*.{ts,tsx}", "tests/stand-in.test.tsx"],
+    rules: Object.fromEntries(
+      Object.keys(hubspot.rules).map((rule) => [`@hubspot/ui-extensions/${rule}`, "off"]),
+    ),
+  },
+  {
     files: ["scripts/**/*.mjs", "tests/**/*.{ts,tsx}", "*.config.{js,ts}"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },

@@ -50,6 +50,7 @@ pub async fn start_demo() -> Result<demo::RunningDemo> {
     let _ = std::fs::remove_file(&db);
     let mut config = Config::for_database(format!("sqlite://{}?mode=rwc", db.display()));
     config.app_dir = app_dir;
+    config.hubspot_host_dir = root().join("target/hubspot-host");
     demo::start(config, demo::DemoProvider::Kosmos).await
 }
 

@@ -31,6 +31,13 @@ pub struct Config {
     /// The Freshworks app folder holding the built widget.
     #[arg(long, env = "IDV_APP_DIR", default_value = "app")]
     pub app_dir: PathBuf,
+    /// The demo's stand-in HubSpot host for the app's cards (`cargo xtask demo` builds it).
+    #[arg(
+        long,
+        env = "IDV_HUBSPOT_HOST_DIR",
+        default_value = "target/hubspot-host"
+    )]
+    pub hubspot_host_dir: PathBuf,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "IDV_MAX_BODY", default_value_t = 64 * 1024)]
     pub max_body: usize,
@@ -177,6 +184,7 @@ impl Config {
             ops_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.into(),
             app_dir: PathBuf::from("app"),
+            hubspot_host_dir: PathBuf::from("target/hubspot-host"),
             max_body: 64 * 1024,
             master_key: None,
             public_url: DEFAULT_PUBLIC_URL.into(),

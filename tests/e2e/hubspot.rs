@@ -163,3 +163,159 @@ async fn a_rep_verifies_a_hubspot_contact_from_the_cards_modal() -> anyhow::Resu
     browser.close().await?;
     demo.stop().await
 }
+
+/// The customer passes on the (simulated) 1Kosmos page of the newest pending verification.
+async fn customer_passes(
+    demo: &idv_server::demo::RunningDemo,
+    c: &fantoccini::Client,
+) -> anyhow::Result<()> {
+    let session = demo
+        .kosmos
+        .sessions()
+        .into_iter()
+        .filter(|s| s.kind == "idv" && s.status == "pending")
+        .max_by_key(|s| s.expires_at_ms)
+        .ok_or_else(|| anyhow::anyhow!("no pending verification at the provider"))?;
+    c.goto(&format!("{}/hosted/verify/{}", demo.kosmos_url, session.id))
+        .await?;
+    wait_for(c, "[data-testid=approve]").await?.click().await?;
+    wait_for(c, "[data-testid=session-state]").await?;
+    Ok(())
+}
+
+/// Reloads `page` until `ready` holds for it (the write-back and the card catch up).
+async fn until_page(
+    c: &fantoccini::Client,
+    page: &str,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        c.goto(page).await?;
+        wait_for(c, "[data-testid=idv-badge], [data-testid=idv-gate]").await?;
+        let source = c.source().await?;
+        if ready(&source) {
+            return Ok(());
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "never {what}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_rep_verifies_from_the_hubspot_card_steps_up_on_a_deal_and_a_workflow_waits(
+) -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let url = demo.url();
+    install(&url).await?;
+    let (deal, contact, other) = demo.hubspot.with_records(|r| {
+        let (deal, people) = r.deal_contacts.iter().next().expect("the demo's deal");
+        let other = r.contacts.keys().find(|c| !people.contains(c)).copied();
+        (*deal, people[0], other.expect("another contact"))
+    });
+    let browser = Browser::start(1280, 900).await?;
+    let c = &browser.client;
+
+    // The contact's record in HubSpot: the app's card in the sidebar, not verified yet.
+    let page = format!("{url}/hubspot/contacts/{contact}");
+    c.goto(&page).await?;
+    let badge = wait_for(c, "#hubspot-card [data-testid=idv-badge]").await?;
+    assert_eq!(badge.text().await?.trim(), "Not verified");
+    browser.screenshot("hubspot-card-1-contact.png").await?;
+
+    // Verify Identity, the link sent by email.
+    wait_for(c, "[data-testid=idv-verify]")
+        .await?
+        .click()
+        .await?;
+    wait_for(
+        c,
+        "[data-testid=idv-delivery] select, select[data-testid=idv-delivery]",
+    )
+    .await?
+    .select_by_value("email")
+    .await?;
+    wait_for(c, "[data-testid=idv-send]").await?.click().await?;
+    wait_for(c, "[data-testid=idv-pending]").await?;
+    browser.screenshot("hubspot-card-2-pending.png").await?;
+
+    // The customer passes; the card and the contact's properties say so.
+    customer_passes(&demo, c).await?;
+    until_page(
+        c,
+        &page,
+        "verified on the card and the properties",
+        |html| {
+            html.contains(">Verified<")
+                && html.contains("data-testid=\"prop-idv_status\">verified<")
+        },
+    )
+    .await?;
+    browser.screenshot("hubspot-card-3-verified.png").await?;
+
+    // On the deal, Step-Up Auth opens the details in HubSpot's modal: the QR code and its
+    // countdown.
+    c.goto(&format!("{url}/hubspot/deals/{deal}")).await?;
+    wait_for(c, "#hubspot-card [data-testid=idv-gate]").await?;
+    wait_for(c, "#hubspot-card [data-testid=idv-stepup]")
+        .await?
+        .click()
+        .await?;
+    let frame = wait_for(c, "[data-testid=hs-modal-frame]").await?;
+    frame.enter_frame().await?;
+    wait_for(c, "[data-testid=idv-stepup] [data-testid=idv-qr] svg").await?;
+    let countdown = wait_for(c, "[data-testid=idv-countdown]")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        countdown.contains(':'),
+        "a countdown like 1:29: {countdown:?}"
+    );
+    c.enter_parent_frame().await?;
+    browser.screenshot("hubspot-card-4-deal-stepup.png").await?;
+    wait_for(c, "[data-testid=hs-modal-close]")
+        .await?
+        .click()
+        .await?;
+
+    // A workflow enrols another contact: the action waits (BLOCK) and resumes with the result.
+    let other_page = format!("{url}/hubspot/contacts/{other}");
+    c.goto(&other_page).await?;
+    wait_for(c, "[data-testid=enrol]").await?.click().await?;
+    browser
+        .screenshot("hubspot-card-5-workflow-enrolled.png")
+        .await?;
+    wait_for(c, "[data-testid=workflow-waiting]").await?;
+    customer_passes(&demo, c).await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        c.goto(&other_page).await?;
+        if let Ok(result) = c
+            .find(fantoccini::Locator::Css("[data-testid=workflow-result]"))
+            .await
+        {
+            assert_eq!(result.text().await?, "verified");
+            break;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the workflow never resumed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    c.execute(
+        "document.querySelector('[data-testid=workflow]').scrollIntoView()",
+        vec![],
+    )
+    .await?;
+    browser
+        .screenshot("hubspot-card-6-workflow-resumed.png")
+        .await?;
+    browser.close().await?;
+    demo.stop().await
+}

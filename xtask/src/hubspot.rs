@@ -13,6 +13,9 @@ pub const DIR: &str = "hubspot";
 /// Where `cargo xtask pack` writes the project with the operator's origin, relative to the root.
 pub const OUTPUT: &str = "target/hubspot-project";
 
+/// Where the demo's stand-in HubSpot host for the cards is built, relative to the root.
+pub const HOST_OUTPUT: &str = "target/hubspot-host";
+
 /// The origin the repository's files carry until an operator sets theirs (`hubspot/backend.json`).
 pub const PLACEHOLDER_ORIGIN: &str = "https://idv.example.com";
 
@@ -24,6 +27,8 @@ pub fn checks(root: &Path) -> Result<()> {
     crate::node::install(&dir, "the HubSpot project checks")?;
     for args in [
         &["tsc", "--noEmit"][..],
+        // The cards again, against the demo's stand-in host (DOM types).
+        &["tsc", "--noEmit", "-p", "tsconfig.stand-in.json"][..],
         &["eslint", "--max-warnings=0", "."][..],
         &["vitest", "run"][..],
     ] {
@@ -32,7 +37,19 @@ pub fn checks(root: &Path) -> Result<()> {
             .args(args)
             .current_dir(&dir))?;
     }
-    Ok(())
+    build_host(root)
+}
+
+/// Builds the demo's stand-in HubSpot host (the real cards drawn as plain HTML, their
+/// `hubspot.fetch` sent to the demo's signing proxy) into target/hubspot-host; the browser
+/// tests and `cargo xtask demo` serve it.
+pub fn build_host(root: &Path) -> Result<()> {
+    let dir = root.join(DIR);
+    crate::node::install(&dir, "the demo's HubSpot card host")?;
+    run(Command::new("node")
+        .arg("scripts/build-host.mjs")
+        .arg(root.join(HOST_OUTPUT))
+        .current_dir(&dir))
 }
 
 /// The origin to build the upload folder with: `IDV_PUBLIC_URL` when it is an HTTPS URL (its

@@ -218,6 +218,11 @@ fn demo(bind: &str, provider: &str) -> Result<()> {
     let started = Instant::now();
     let mut timings = tools::ensure_tools(false)?;
     timed_step(&mut timings, "widget release build (trunk)", build_widget)?;
+    timed_step(
+        &mut timings,
+        "the HubSpot cards' stand-in host (esbuild)",
+        || hubspot::build_host(&root()),
+    )?;
     // The demo runs on the simulator twins (the `twins` feature); a production build is
     // `cargo build --release -p idv-server`, without them. (The benchmarks get the feature
     // through idv-bench's dependency.)
@@ -233,6 +238,8 @@ fn demo(bind: &str, provider: &str) -> Result<()> {
         bind,
         "--app-dir",
         "app",
+        "--hubspot-host-dir",
+        hubspot::HOST_OUTPUT,
         "--provider",
         provider,
     ]);
@@ -413,7 +420,7 @@ fn test(require_postgres: bool) -> Result<()> {
         &mut serverless_tests,
     );
     step(
-        "HubSpot project checks (tsc, ESLint, Vitest, hsmeta)",
+        "HubSpot project checks (tsc, ESLint, Vitest, hsmeta; the demo's card host)",
         &mut || hubspot::checks(&root()),
     );
 

@@ -263,6 +263,7 @@ impl RunningDemo {
              simulated Freshdesk: {} ({})\n  \
              simulated Freshchat: {} (token {})\n  \
              simulated HubSpot: {} (client id {}, portal {}; install at {url}/hubspot/v1/install)\n  \
+             HubSpot portal pages (the app's cards): {url}/hubspot/contacts/{}\n  \
              workflow webhook secret: {}\n\n  (Ctrl-C stops it)\n",
             self.twins.freshsales_api(),
             keys.freshsales_key,
@@ -273,6 +274,7 @@ impl RunningDemo {
             self.twins.hubspot_app().api_url,
             crate::testkit::HUBSPOT_CLIENT_ID,
             crate::testkit::HUBSPOT_PORTAL,
+            self.hubspot.with_records(|r| r.contacts.keys().next().copied().unwrap_or(0)),
             DEMO_WORKFLOW_SECRET,
         )
     }
@@ -392,7 +394,11 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         config.app_dir.clone(),
         freshsales.clone(),
         desk_twin.sim.clone(),
-    );
+    )
+    .merge(hubspot::pages::routes(
+        twins.hubspot.clone(),
+        config.hubspot_host_dir.clone(),
+    ));
     let app = Backend {
         settings: Settings {
             allow_any_account_url: true,

@@ -18,6 +18,8 @@ use crate::adapters::hubspot::{platform::API_VERSION, signature};
 /// One execution of the action.
 #[derive(Debug, Clone, Default)]
 pub struct Run {
+    /// The record enrolled: its type (`CONTACT`, `DEAL`) and id.
+    pub object: (String, u64),
     /// The backend's answer (`outputFields`).
     pub answer: Value,
     /// Whether the backend answered `BLOCK`.
@@ -81,6 +83,7 @@ impl HubSpotSim {
         if status == 200 {
             let mut s = self.state.lock();
             let run = s.actions.entry(callback_id.clone()).or_default();
+            run.object = (object_type.to_string(), object_id);
             run.answer = answer.clone();
             run.blocked |= blocked;
         }

@@ -3,6 +3,8 @@
 //! new contacts verified, a gated stage); the install brings the OAuth grant and makes the
 //! app's properties in the portal.
 
+pub mod pages;
+
 use super::CONTACTS;
 use crate::{
     ports::CrmKind,
