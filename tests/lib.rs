@@ -58,10 +58,23 @@ pub async fn start_demo() -> Result<demo::RunningDemo> {
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    profile: PathBuf,
 }
 
 impl Browser {
+    /// Headless Chromium at this window size. A browser that exits while starting (it happens
+    /// on a loaded machine) is started once more, with a fresh profile.
     pub async fn start(width: u32, height: u32) -> Result<Self> {
+        match Self::launch(width, height).await {
+            Ok(b) => Ok(b),
+            Err(first) => {
+                eprintln!("Chromium did not start ({first:#}); starting it again");
+                Self::launch(width, height).await
+            }
+        }
+    }
+
+    async fn launch(width: u32, height: u32) -> Result<Self> {
         let port = {
             let l = TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?.port()
@@ -81,7 +94,16 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = std::env::temp_dir().join(format!("idv-chrome-{port}"));
+        // A profile of its own, never one an earlier run left behind.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let profile = std::env::temp_dir().join(format!(
+            "idv-chrome-{}-{port}-{nanos:x}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&profile);
         let mut caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
@@ -107,12 +129,25 @@ impl Browser {
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
-        let client = ClientBuilder::new(HttpConnector::new())
+        let mut driver = driver;
+        let client = match ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
-            .context("opening a WebDriver session")?;
-        Ok(Self { client, driver })
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(anyhow::Error::new(e).context("opening a WebDriver session"));
+            }
+        };
+        Ok(Self {
+            client,
+            driver,
+            profile,
+        })
     }
 
     /// Saves a PNG screenshot under target/e2e/.
@@ -170,6 +205,7 @@ impl Browser {
         let r = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
         r.map_err(Into::into)
     }
 }
