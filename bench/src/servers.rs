@@ -80,6 +80,27 @@ pub(crate) async fn start_server(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.upsert_contact(TENANT, 1001, true).await?;
+    // A contact with a history: eight failed attempts over a year, then a pass.
+    store.upsert_contact(TENANT, 1002, true).await?;
+    let now = idv_server::clock::now_ms();
+    for i in 0..9_i64 {
+        let at = now - (9 - i) * 30 * 24 * 3600 * 1000;
+        let verified = i == 8;
+        sqlx::query(
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, \
+             completed_at, ial_level, document_type, match_confidence_bp, failure_reason, valid_until) \
+             VALUES ($1, $2, 1002, 'idv', $3, $4, $4, $4, 'IAL2', 'passport', $5, $6, $7)",
+        )
+        .bind(format!("ver_bench_history_{i}"))
+        .bind(TENANT)
+        .bind(if verified { "verified" } else { "failed" })
+        .bind(at)
+        .bind(if verified { Some(9400_i64) } else { None })
+        .bind(if verified { None } else { Some("document expired") })
+        .bind(verified.then_some(at + 365 * 24 * 3600 * 1000))
+        .execute(store.pool())
+        .await?;
+    }
     store.close().await;
     let port = free_port()?;
     let child = Command::new(&args.server)

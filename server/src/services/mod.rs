@@ -152,6 +152,8 @@ pub struct Engine {
     /// Every account's row and the clients of its connections.
     pub tenants: Tenants,
     intake: intake::Intake,
+    /// The contacts' status reads, checked against the database's stamp at each read.
+    status_cache: status::StatusCache,
     /// This engine, once shared ([`Engine::shared`]): work that must outlive the request that
     /// began it (the provider call of a start) runs as a task of its own.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
@@ -206,6 +208,7 @@ impl Engine {
             wake_sync: Notify::new(),
             wake_poll: Notify::new(),
             intake: intake::Intake::default(),
+            status_cache: status::StatusCache::default(),
             me: std::sync::OnceLock::new(),
         }
     }

@@ -23,7 +23,39 @@ struct IdvRow {
     valid_until: Option<i64>,
 }
 
+/// What a contact's cached status read is checked against: the contact row's creation and
+/// status version (bumped by the database with every write its status shows), and the tenant's
+/// set-up report (`None` when complete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusStamp {
+    pub version: (i64, i64),
+    pub setup_report: Option<String>,
+}
+
+/// The stamp's one indexed lookup (the contact's primary key and the tenant's).
+pub const STATUS_STAMP_SQL: &str = "SELECT c.created_at, c.status_version, t.setup_report, t.setup_complete \
+     FROM contacts c JOIN tenants t ON t.id = c.tenant_id WHERE c.tenant_id = $1 AND c.contact_id = $2";
+
 impl Store {
+    /// The contact's status stamp, or `None` if this tenant has no such contact.
+    pub async fn status_stamp(
+        &self,
+        tenant_id: &str,
+        contact_id: i64,
+    ) -> Result<Option<StatusStamp>> {
+        let row = sqlx::query(STATUS_STAMP_SQL)
+            .bind(tenant_id)
+            .bind(contact_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| StatusStamp {
+            version: (r.get::<i64, _>(0), r.get::<i64, _>(1)),
+            setup_report: (r.get::<i64, _>(3) == 0)
+                .then(|| r.get::<Option<String>, _>(2))
+                .flatten(),
+        }))
+    }
+
     /// Records that a contact exists (idempotent).
     pub async fn upsert_contact(
         &self,

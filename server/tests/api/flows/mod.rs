@@ -23,4 +23,5 @@ mod resend;
 mod retention;
 mod setup;
 mod starts;
+mod status_reads;
 mod verify;

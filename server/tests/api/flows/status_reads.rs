@@ -1,0 +1,114 @@
+//! A contact's status is read from memory, and a read after a write shows the write: whichever
+//! replica wrote it, whatever kind of write it was, and when only time has passed.
+
+use std::time::Duration;
+
+use idv_server::{clock, services::Engine};
+use idv_types::{ContactStatus, IdvStatus, SetupGap, SetupReport};
+
+use crate::both_worlds;
+use crate::world::{test_settings, World, TENANT};
+
+/// A second replica of the backend on the same database, with its own memory.
+async fn replica(w: &World) -> std::sync::Arc<Engine> {
+    let store = idv_server::Store::connect(&w.db_url).await.unwrap();
+    let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
+    std::sync::Arc::new(idv_server::wire_engine(store, sealer, test_settings()))
+}
+
+async fn read(b: &Engine, contact: i64) -> ContactStatus {
+    let t = b.tenants.get(TENANT).await.unwrap().unwrap();
+    b.contact_status(&t, contact).await.unwrap()
+}
+
+async fn sql(w: &World, statement: &str) {
+    sqlx::query(statement)
+        .execute(w.app.state.store.pool())
+        .await
+        .unwrap();
+}
+
+both_worlds!(
+    a_status_read_after_any_write_shows_it_on_every_replica,
+    reads_after_writes
+);
+async fn reads_after_writes(w: World) {
+    let b = replica(&w).await;
+    // Replica B reads (and keeps) the contact's status; replica A (the app) writes.
+    let first = read(&b, 11).await;
+    assert_eq!(first.status, IdvStatus::NotVerified);
+    assert_eq!(read(&b, 11).await, first, "a repeated read is the same");
+
+    // A start.
+    let started = w.start_idv(11).await;
+    let id = started["id"].as_str().unwrap().to_string();
+    let pending = read(&b, 11).await;
+    assert_eq!(pending.status, IdvStatus::Pending);
+    assert_eq!(pending.current.as_ref().map(|c| c.id.as_str()), Some(&*id));
+
+    // A result.
+    w.customer(&id, "verified");
+    w.until("/api/v1/contacts/11/status", |v| v["status"] == "verified")
+        .await;
+    let verified = read(&b, 11).await;
+    assert_eq!(verified.status, IdvStatus::Verified);
+    assert!(verified.current.is_none());
+
+    // An enrolment written on its own.
+    sql(
+        &w,
+        "UPDATE contacts SET liveid_enrolled = 1 WHERE tenant_id = 'acme' AND contact_id = 11",
+    )
+    .await;
+    assert!(read(&b, 11).await.liveid_enrolled);
+
+    // The set-up found incomplete by another replica's check.
+    let report = SetupReport {
+        complete: false,
+        checked_at: clock::rfc3339(clock::now_ms()),
+        gaps: vec![SetupGap {
+            what: "contact field".into(),
+            label: "IDV Status".into(),
+            name: "cf_idv_status".into(),
+            expected: "dropdown".into(),
+            problem: "missing".into(),
+        }],
+        created: vec![],
+        product: "Freshsales".into(),
+    };
+    sqlx::query("UPDATE tenants SET setup_complete = 0, setup_report = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&report).unwrap())
+        .bind(TENANT)
+        .execute(w.app.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(read(&b, 11).await.setup, Some(report));
+    sql(
+        &w,
+        "UPDATE tenants SET setup_complete = 1, setup_report = NULL WHERE id = 'acme'",
+    )
+    .await;
+    assert_eq!(read(&b, 11).await.setup, None);
+
+    // The validity ends: the next read after it shows it (a kept read ends with it; the
+    // expiry job also writes it down).
+    let soon = clock::now_ms() + 1500;
+    sql(
+        &w,
+        &format!("UPDATE verifications SET valid_until = {soon} WHERE id = '{id}'"),
+    )
+    .await;
+    assert_eq!(read(&b, 11).await.status, IdvStatus::Verified);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_ne!(
+        read(&b, 11).await.status,
+        IdvStatus::Verified,
+        "its validity ended"
+    );
+
+    // The contact forgotten: its sessions are gone from every replica's reads.
+    w.app.engine().forget_contact(TENANT, 11).await.unwrap();
+    let forgotten = read(&b, 11).await;
+    assert!(forgotten.history.is_empty(), "{forgotten:?}");
+    assert_eq!(forgotten.status, IdvStatus::NotVerified);
+}
