@@ -197,13 +197,12 @@ impl Engine {
         scope: Scope<'_>,
     ) -> Result<(Verification, bool)> {
         tenant.require_installed()?;
-        let ial = req
-            .ial
-            .clone()
-            .unwrap_or_else(|| tenant.policy.default_ial.clone());
-        let Some(level) = IalLevel::parse(&ial) else {
-            return Err(AppError::Unprocessable("ial must be IAL1 or IAL2".into()));
+        let level = match req.ial.as_deref() {
+            Some(asked) => IalLevel::parse(asked)
+                .ok_or_else(|| AppError::Unprocessable("ial must be IAL1 or IAL2".into()))?,
+            None => tenant.policy.default_ial,
         };
+        let ial = level.as_str().to_string();
         let min = tenant.policy.minimum();
         if level < min {
             return Err(AppError::Unprocessable(format!(

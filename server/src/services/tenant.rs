@@ -28,10 +28,10 @@ pub struct Policy {
     /// How long a verification stays valid.
     pub validity_days: i64,
     /// IAL requested by automation.
-    pub default_ial: String,
+    pub default_ial: IalLevel,
     /// The lowest IAL this account accepts: no request may ask for less, and a gate is passed
     /// only by a valid verification at or above it.
-    pub min_ial: String,
+    pub min_ial: IalLevel,
     /// How a link started by automation reaches the customer; unset: `email` when the
     /// account's provider offers it, else `show`.
     pub automation_delivery: Option<Delivery>,
@@ -63,8 +63,8 @@ impl Default for Policy {
             gated_stages: Vec::new(),
             revert_on_gate: false,
             validity_days: 365,
-            default_ial: "IAL2".into(),
-            min_ial: "IAL1".into(),
+            default_ial: IalLevel::IAL2,
+            min_ial: IalLevel::IAL1,
             automation_delivery: None,
             reverify_on_expiry: false,
             invalidate_on_identity_change: false,
@@ -79,9 +79,9 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// The lowest IAL this account accepts (IAL1 when unreadable: `validate` refuses that).
+    /// The lowest IAL this account accepts.
     pub fn minimum(&self) -> IalLevel {
-        IalLevel::parse(&self.min_ial).unwrap_or(IalLevel::IAL1)
+        self.min_ial
     }
 
     /// How automation sends a link, given what the provider `offers`: the policy's choice if
@@ -114,14 +114,7 @@ impl Policy {
                 "validity_days must be between 1 and 3650".into(),
             ));
         }
-        let (Some(default), Some(min)) = (
-            IalLevel::parse(&self.default_ial),
-            IalLevel::parse(&self.min_ial),
-        ) else {
-            return Err(AppError::Unprocessable(
-                "default_ial and min_ial must be IAL1 or IAL2".into(),
-            ));
-        };
+        let (default, min) = (self.default_ial, self.min_ial);
         if default < min {
             return Err(AppError::Unprocessable(format!(
                 "default_ial {} is below min_ial {}",

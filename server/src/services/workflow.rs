@@ -220,10 +220,7 @@ fn read_stage(body: &Value) -> Result<Option<StageRef>, String> {
 /// with these inputs would do.
 pub fn test_answer(tenant: &TenantRow, call: &WorkflowCall, delivery: Delivery) -> Value {
     let o = &call.options;
-    let ial = o
-        .ial
-        .map(|l| l.as_str().to_string())
-        .unwrap_or_else(|| tenant.policy.default_ial.clone());
+    let ial = o.ial.unwrap_or(tenant.policy.default_ial).as_str();
     let docs = if o.document_types.is_empty() {
         "any document".to_string()
     } else {

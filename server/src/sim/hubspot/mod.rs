@@ -232,6 +232,19 @@ fn next(s: &mut SimState, what: &str) -> String {
     format!("hs-{what}-{}-{:08x}", s.counter, rand::random::<u32>())
 }
 
+/// HubSpot's refusal of a form that does not carry this app's client id and secret.
+fn client_refusal(s: &SimState, f: &HashMap<String, String>) -> Option<Response> {
+    (f.get("client_id") != Some(&s.client_id) || f.get("client_secret") != Some(&s.client_secret))
+        .then(|| {
+            oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "BAD_CLIENT_ID",
+                "unknown client_id or client_secret",
+            )
+        })
+}
+
 fn oauth_error(status: StatusCode, error: &str, legacy: &str, message: &str) -> Response {
     (
         status,
@@ -306,15 +319,10 @@ async fn token(
         )
             .into_response();
     }
-    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    if field("client_id") != s.client_id || field("client_secret") != s.client_secret {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "BAD_CLIENT_ID",
-            "unknown client_id or client_secret",
-        );
+    if let Some(refused) = client_refusal(&s, &f) {
+        return refused;
     }
+    let field = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let refresh = match field("grant_type") {
         "authorization_code" => {
             match s.codes.remove(field("code")) {
@@ -396,14 +404,8 @@ async fn introspect(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let mut s = sim.state.lock();
-    if f.get("client_id") != Some(&s.client_id) || f.get("client_secret") != Some(&s.client_secret)
-    {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "BAD_CLIENT_ID",
-            "unknown client_id or client_secret",
-        );
+    if let Some(refused) = client_refusal(&s, &f) {
+        return refused;
     }
     s.introspections += 1;
     let token = f.get("token").cloned().unwrap_or_default();
@@ -428,14 +430,8 @@ async fn introspect(
 async fn revoke(State(sim): State<HubSpotSim>, Form(f): Form<HashMap<String, String>>) -> Response {
     let mut s = sim.state.lock();
     let token = f.get("token").cloned().unwrap_or_default();
-    if f.get("client_id") != Some(&s.client_id) || f.get("client_secret") != Some(&s.client_secret)
-    {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "BAD_CLIENT_ID",
-            "unknown client_id or client_secret",
-        );
+    if let Some(refused) = client_refusal(&s, &f) {
+        return refused;
     }
     s.refresh_tokens.retain(|t| *t != token);
     s.revoked.push(token);

@@ -144,7 +144,7 @@ async fn gated_stage(db: Db) {
 both!(no_request_goes_below_the_accounts_minimum_ial, minimum_ial);
 async fn minimum_ial(db: Db) {
     let policy = Policy {
-        min_ial: "IAL2".into(),
+        min_ial: idv_types::IalLevel::IAL2,
         ..Policy::default()
     };
     let Some(w) = spawn_world_with(db, test_settings(), policy).await else {

@@ -47,6 +47,14 @@ fn on(engagement: &Value, id: u64) -> bool {
         == Some(id)
 }
 
+/// A policy that verifies every new contact.
+fn verifying_new_contacts() -> Policy {
+    Policy {
+        auto_verify_on_create: true,
+        ..Default::default()
+    }
+}
+
 /// An installed portal with the provider connected and this policy.
 pub async fn ready(w: &World, policy: Policy) {
     install_with_lifetime(w, 1800).await;
@@ -84,14 +92,7 @@ both_worlds!(
     verified
 );
 async fn verified(w: World) {
-    ready(
-        &w,
-        Policy {
-            auto_verify_on_create: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    ready(&w, verifying_new_contacts()).await;
     // The install made what the app writes into, in the account.
     w.twins.hubspot.with_records(|r| {
         assert!(r
@@ -174,14 +175,7 @@ both_worlds!(
     announced_during_an_outage
 );
 async fn announced_during_an_outage(w: World) {
-    ready(
-        &w,
-        Policy {
-            auto_verify_on_create: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    ready(&w, verifying_new_contacts()).await;
     let hs = &w.twins.hubspot;
     let contact = hs.with_records(|r| {
         r.add_contact(
