@@ -220,6 +220,21 @@ async fn a_rep_verifies_from_the_hubspot_card_steps_up_on_a_deal_and_a_workflow_
     let browser = Browser::start(1280, 900).await?;
     let c = &browser.client;
 
+    // A rep whose HubSpot speaks German reads the card in German.
+    c.goto(&format!("{url}/hubspot/contacts/{other}?locale=de-de"))
+        .await?;
+    let badge = wait_for(c, "#hubspot-card [data-testid=idv-badge]").await?;
+    assert_eq!(badge.text().await?.trim(), "Nicht verifiziert");
+    assert_eq!(
+        wait_for(c, "#hubspot-card [data-testid=idv-verify]")
+            .await?
+            .text()
+            .await?
+            .trim(),
+        "Identität prüfen"
+    );
+    browser.screenshot("hubspot-card-0-german.png").await?;
+
     // The contact's record in HubSpot: the app's card in the sidebar, not verified yet.
     let page = format!("{url}/hubspot/contacts/{contact}");
     c.goto(&page).await?;
