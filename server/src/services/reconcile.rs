@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     clock,
-    error::{AppError, Result},
+    error::Result,
     ports::{crm::RecentPage, Crm},
     store::Sweep,
 };
@@ -69,18 +69,6 @@ struct Listed {
     id: u64,
     at_ms: i64,
     stage: Option<StageId>,
-}
-
-/// A failure that a later check may not meet (the CRM or the provider was away, a budget
-/// spent): the sweep stays on the page it was reading, and the next check reads it again.
-fn passing(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Upstream(_)
-            | AppError::Unavailable(_)
-            | AppError::TooManyRequests(..)
-            | AppError::Internal(_)
-    )
 }
 
 impl Engine {
@@ -299,7 +287,7 @@ impl Engine {
                 };
                 match self.handle_event(t, &event).await {
                     Ok(h) => Ok(h.outcome == "started"),
-                    Err(e) if passing(&e) => Err(e),
+                    Err(e) if e.is_passing() => Err(e),
                     Err(e) => {
                         tracing::warn!(contact = r.id, error = %e, "a missed contact could not be acted on");
                         Ok(false)
@@ -347,7 +335,7 @@ impl Engine {
                 self.store
                     .forget_delivery(&t.id, DEAL_STAGE_SOURCE, &key)
                     .await?;
-                if passing(&e) {
+                if e.is_passing() {
                     return Err(e);
                 }
                 tracing::warn!(deal, error = %e, "a missed deal move could not be acted on");
