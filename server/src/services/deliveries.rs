@@ -288,22 +288,11 @@ impl Engine {
                 answer.ignored += 1;
                 continue;
             };
-            if !self
-                .store
-                .record_delivery(&t.id, kind.as_str(), &e.id)
-                .await?
-            {
+            if self.queue_event(&t.id, kind, &e.id, event).await? {
+                answer.accepted += 1;
+            } else {
                 answer.duplicates += 1;
-                continue;
             }
-            let queued = self.queue_event(&t.id, kind, &e.id, event).await;
-            if let Err(err) = queued {
-                self.store
-                    .forget_delivery(&t.id, kind.as_str(), &e.id)
-                    .await?;
-                return Err(err);
-            }
-            answer.accepted += 1;
         }
         if answer.accepted > 0 {
             self.wake_sync.notify_one();
@@ -311,14 +300,19 @@ impl Engine {
         Ok(answer)
     }
 
+    /// Records the event's delivery and queues it, in one transaction; `false` for a repeat
+    /// (nothing queued).
     async fn queue_event(
         &self,
         tenant: &str,
         kind: CrmKind,
         id: &str,
         event: AccountEvent,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.store.begin().await?;
+        if !tx.record_delivery(tenant, kind.as_str(), id).await? {
+            return Ok(false);
+        }
         super::sync::enqueue(
             &mut *tx,
             &self.sealer,
@@ -328,7 +322,8 @@ impl Engine {
             &super::sync::Write::Event { event },
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Acts on a queued platform event for its tenant.

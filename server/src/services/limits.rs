@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::{tenant::TenantRow, Engine};
 use crate::{
     error::{AppError, Result},
+    ports::Crm,
     store::{BucketShape, BudgetShape},
 };
 
@@ -247,15 +248,12 @@ impl Engine {
     /// When the CRM's own answers said its limit is spent (HubSpot counts every caller of the
     /// account's app, replicas included), the tenant's shared budget pauses until the CRM's
     /// interval ends: every replica waits instead of being refused.
-    pub(super) async fn heed_crm_limit(&self, tenant: &TenantRow) -> Result<()> {
-        let Some(crm) = self.tenants.crm(tenant) else {
-            return Ok(());
-        };
+    pub(super) async fn heed_crm_limit(&self, tenant: &str, crm: &dyn Crm) -> Result<()> {
         if let Some(until) = crm
             .limit_seen()
             .and_then(|seen| seen.spent_until(crate::clock::now_ms()))
         {
-            self.store.pause_budget(&tenant.id, until).await?;
+            self.store.pause_budget(tenant, until).await?;
         }
         Ok(())
     }
@@ -263,7 +261,9 @@ impl Engine {
     /// Counts one CRM call made while answering a request against the tenant's API budget, the
     /// one the write-back worker keeps to (429 with `Retry-After` when spent).
     pub(super) async fn spend_crm_read(&self, tenant: &TenantRow) -> Result<()> {
-        self.heed_crm_limit(tenant).await?;
+        if let Some(crm) = self.tenants.crm(tenant) {
+            self.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
+        }
         let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = crate::clock::now_ms();
         match self.store.take_budget(&tenant.id, &shape, now).await? {

@@ -92,12 +92,12 @@ impl Engine {
             .as_ref()
             .and_then(|s| self.status_cache.get(&tenant.id, contact, s.version, now));
         let mut status = match (cached, stamp) {
-            (Some(hit), Some(stamp)) => self.add_tenant_facts(tenant, hit, &stamp),
+            (Some(hit), Some(stamp)) => with_setup(hit, &stamp),
             (_, Some(stamp)) => {
                 let (fresh, until) = self.read_contact_status(tenant, contact, now).await?;
                 self.status_cache
                     .put(&tenant.id, contact, stamp.version, fresh.clone(), until);
-                self.add_tenant_facts(tenant, fresh, &stamp)
+                with_setup(fresh, &stamp)
             }
             (_, None) => {
                 self.look_up_new_contact(tenant, contact).await?;
@@ -117,20 +117,6 @@ impl Engine {
             .has_tickets()
             .then(|| u32::try_from(tenant.policy.fresh_minutes).unwrap_or(30));
         Ok(status)
-    }
-
-    /// The set-up gaps the stamp carries.
-    fn add_tenant_facts(
-        &self,
-        _tenant: &TenantRow,
-        mut status: ContactStatus,
-        stamp: &StatusStamp,
-    ) -> ContactStatus {
-        status.setup = stamp
-            .setup_report
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok());
-        status
     }
 
     /// A contact this backend has not seen: it must exist in the CRM (one read), then it is
@@ -189,6 +175,15 @@ impl Engine {
         status.history = sessions.into_iter().map(|s| s.row).collect();
         Ok((status, until))
     }
+}
+
+/// The status with the set-up gaps its stamp carries.
+fn with_setup(mut status: ContactStatus, stamp: &StatusStamp) -> ContactStatus {
+    status.setup = stamp
+        .setup_report
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok());
+    status
 }
 
 #[cfg(test)]

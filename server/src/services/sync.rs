@@ -229,17 +229,17 @@ impl Engine {
             let acted = self.act_on_event(&tenant, event).await;
             return self.finish_event(&row, acted).await;
         }
-        self.heed_crm_limit(&tenant).await?;
+        let Some(crm) = self.tenants.crm(&tenant) else {
+            let e = CrmError::Unauthorized("no CRM connection configured".into());
+            return self.finish_failure(&row, &e, &e.to_string()).await;
+        };
+        self.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
         let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = clock::now_ms();
         if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
             self.store.outbox_defer(&row, now + wait + 1).await?;
             return Ok(());
         }
-        let Some(crm) = self.tenants.crm(&tenant) else {
-            let e = CrmError::Unauthorized("no CRM connection configured".into());
-            return self.finish_failure(&row, &e, &e.to_string()).await;
-        };
         self.metrics.fs_calls.inc();
         let sent = match &write {
             Write::ContactFields { contact_id, fields } => crm

@@ -44,17 +44,10 @@ impl Store {
 
     /// Records an inbound delivery id; `false` if it was seen before.
     pub async fn record_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(source)
-        .bind(id)
-        .bind(clock::now_ms())
-        .execute(self.writer().await?.raw())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.writer()
+            .await?
+            .record_delivery(tenant, source, id)
+            .await
     }
 
     /// Records an inbound delivery key unless it was recorded less than `window_ms` ago;
@@ -215,6 +208,21 @@ impl Store {
 }
 
 impl dyn Conn + '_ {
+    /// [`Store::record_delivery`] inside the caller's transaction.
+    pub async fn record_delivery(&mut self, tenant: &str, source: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, source, event_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(source)
+        .bind(id)
+        .bind(clock::now_ms())
+        .execute(self.raw())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Reserves an idempotency key for a session; `false` if the key was taken.
     pub async fn reserve_idempotency_key(
         &mut self,

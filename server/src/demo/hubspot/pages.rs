@@ -99,10 +99,13 @@ enum Object {
     Deal(u64),
 }
 
+fn record_id(id: &str) -> Result<u64, AppError> {
+    id.parse()
+        .map_err(|_| AppError::BadRequest(format!("{id:?} is not a record id")))
+}
+
 fn object(objects: &str, id: &str) -> Result<Object, AppError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("{id:?} is not a record id")))?;
+    let id = record_id(id)?;
     match objects {
         "contacts" => Ok(Object::Contact(id)),
         "deals" => Ok(Object::Deal(id)),
@@ -367,9 +370,7 @@ async fn move_stage(
     Path(id): Path<String>,
     Form(f): Form<StageForm>,
 ) -> Result<Response, AppError> {
-    let Object::Deal(id) = object("deals", &id)? else {
-        unreachable!("deals are deals")
-    };
+    let id = record_id(&id)?;
     let known = sim.with_records(|r| {
         r.deals.get_mut(&id).map(|d| {
             d.insert("dealstage".into(), json!(f.stage));
