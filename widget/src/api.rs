@@ -1,5 +1,6 @@
 //! Typed calls to the backend over whichever [`Transport`] the page has.
 
+use crate::i18n::{fill, t};
 use std::{cell::RefCell, rc::Rc};
 
 use idv_types::{
@@ -137,7 +138,7 @@ fn parse<T: DeserializeOwned>(reply: Reply) -> Result<T, Failure> {
         return wire::decode(&reply.body).ok_or_else(|| Failure {
             status: reply.status,
             code: "bad_answer".into(),
-            message: "The identity service sent an answer the widget does not understand.".into(),
+            message: t().error_bad_answer.into(),
         });
     }
     Err(match wire::decode::<ApiError>(&reply.body) {
@@ -150,18 +151,10 @@ fn parse<T: DeserializeOwned>(reply: Reply) -> Result<T, Failure> {
             status: reply.status,
             code: "http".into(),
             message: match reply.status {
-                401 | 403 => {
-                    "The app's API token was refused. Ask an admin to check the app settings."
-                        .into()
-                }
-                404 => "The identity service does not know this record.".into(),
-                429 => "Too many requests. Try again in a minute.".into(),
-                s => {
-                    let mut m = String::from("The identity service answered HTTP ");
-                    m.push_str(&s.to_string());
-                    m.push('.');
-                    m
-                }
+                401 | 403 => t().error_refused.into(),
+                404 => t().error_not_found.into(),
+                429 => t().error_too_many.into(),
+                s => fill(t().error_http, &[("code", &s.to_string())]),
             },
         },
     })

@@ -49,20 +49,20 @@ pub fn describe(v: JsValue) -> String {
     get(&v, "message")
         .and_then(|m| m.as_string())
         .or_else(|| v.as_string())
-        .unwrap_or_else(|| "The Freshworks client failed.".into())
+        .unwrap_or_else(|| crate::i18n::t().error_client.into())
 }
 
 /// Reads the platform's `{currentEntityId, currentEntityType}` shape.
 pub fn subject_from_info(id: Option<f64>, kind: Option<&str>) -> Result<Subject, String> {
     let id = match id {
         Some(n) if n >= 1.0 && n.fract() == 0.0 && n < 9.0e15 => n as u64,
-        _ => return Err("The page did not give a valid record id.".into()),
+        _ => return Err(crate::i18n::t().error_no_record_id.into()),
     };
     match kind {
         Some("contact") => Ok(Subject::Contact(id)),
         Some("deal") => Ok(Subject::Deal(id)),
-        Some(_) => Err("This app runs on contact and deal pages only.".into()),
-        None => Err("The page did not say which record it shows.".into()),
+        Some(_) => Err(crate::i18n::t().error_wrong_page.into()),
+        None => Err(crate::i18n::t().error_no_record.into()),
     }
 }
 
@@ -155,13 +155,22 @@ impl Bridge {
         Ok((subject_from_info(id, kind.as_deref())?, ticket))
     }
 
-    /// `loggedInUser.email`, for the audit line (`requested_by`).
-    pub async fn user_email(&self) -> Option<String> {
-        let user = self.data("loggedInUser").await.ok()?;
+    /// The logged-in user: their email, for the audit line (`requested_by`), and their
+    /// language, if the platform says it ([`USER_LANGUAGE_FIELDS`]).
+    pub async fn user(&self) -> User {
+        let Ok(user) = self.data("loggedInUser").await else {
+            return User::default();
+        };
         // Freshdesk keeps an agent's address under `contact`.
-        get(&user, "email")
+        let email = get(&user, "email")
             .or_else(|| get(&user, "contact").and_then(|c| get(&c, "email")))
-            .and_then(|e| e.as_string())
+            .and_then(|e| e.as_string());
+        let language = USER_LANGUAGE_FIELDS.iter().find_map(|field| {
+            get(&user, field)
+                .or_else(|| get(&user, "contact").and_then(|c| get(&c, field)))
+                .and_then(|v| v.as_string())
+        });
+        User { email, language }
     }
 
     /// The contact this page shows, as the client gives it (`client.data.get("contact")`:
@@ -233,6 +242,50 @@ fn swallow(p: JsValue) {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = JsFuture::from(p).await;
         });
+    }
+}
+
+/// Where a Freshworks user's language is. UNCONFIRMED: the platform documents cited in
+/// `freshworks.md` name no language field of `loggedInUser` (Freshdesk's requester has
+/// `language`); the first of these fields that holds a tag is taken, else the browser's.
+pub const USER_LANGUAGE_FIELDS: &[&str] = &["language", "locale"];
+
+/// What the page knows of the logged-in user.
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    pub email: Option<String>,
+    pub language: Option<String>,
+}
+
+/// The page's `locale` parameter: the HubSpot card opens the widget with its user's locale.
+pub fn page_locale() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("locale="))
+        .map(|v| v.replace("%2D", "-").replace("%2d", "-"))
+}
+
+/// The browser's languages, most preferred first.
+pub fn browser_languages() -> Vec<String> {
+    web_sys::window()
+        .and_then(|w| get(&w.into(), "navigator"))
+        .and_then(|n| get(&n, "languages"))
+        .and_then(|l| l.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Writes the language and direction on the document, for assistive technology and for
+/// the text the host puts around the widget.
+pub fn mark_document(lang: &str, dir: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", lang);
+        let _ = root.set_attribute("dir", dir);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod api;
 pub mod bridge;
 pub mod clock;
 pub mod components;
+pub mod i18n;
 pub mod model;
 pub mod qr;
 pub mod time;
@@ -202,15 +203,22 @@ pub fn Widget(
             _ => None,
         })
     });
+    let locale = i18n::locale();
     view! {
-        <main class="idv" node_ref=root aria-busy=move || (phase.get() == Phase::Loading).to_string()>
+        <main
+            class="idv"
+            lang=locale.tag
+            dir=locale.lang.dir()
+            node_ref=root
+            aria-busy=move || (phase.get() == Phase::Loading).to_string()
+        >
             <p class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="idv-live">
                 {move || model.with(|m| m.announcement.clone())}
             </p>
             <header class="idv-head">
                 <h1>{match (subject, ticket) {
-                    (Subject::Contact(_), Some(_)) => "Requester identity",
-                    _ => "Identity",
+                    (Subject::Contact(_), Some(_)) => i18n::t().heading_requester,
+                    _ => i18n::t().heading_identity,
                 }}</h1>
                 <StatusBadge state=badge />
             </header>
@@ -267,9 +275,11 @@ struct Setup {
 
 async fn setup() -> Result<Setup, String> {
     let bridge = Bridge::init().await;
+    let user = bridge.user().await;
+    speak(user.language.as_deref());
     let (subject, ticket) = bridge.page().await?;
     let transport = transport::pick(bridge.client())?;
-    let user = bridge.user_email().await;
+    let user = user.email;
     let contact = match subject {
         Subject::Contact(_) => bridge.contact_data().await,
         Subject::Deal(_) => None,
@@ -284,9 +294,26 @@ async fn setup() -> Result<Setup, String> {
     })
 }
 
+/// Chooses the page's language: the host's locale parameter (the HubSpot card's user), the
+/// Freshworks user's language, the browser's languages, else English.
+fn speak(user_language: Option<&str>) {
+    let page = bridge::page_locale();
+    let browser = bridge::browser_languages();
+    let locale = i18n::Locale::choose(
+        page.as_deref()
+            .into_iter()
+            .chain(user_language)
+            .chain(browser.iter().map(String::as_str)),
+    );
+    bridge::mark_document(&locale.tag, locale.lang.dir());
+    i18n::set(locale);
+}
+
 /// The whole page: connects to Freshworks (or the stand-in), then shows [`Widget`].
 #[component]
 pub fn App() -> impl IntoView {
+    // The page's and the browser's language at once; the Freshworks user's once it is known.
+    speak(None);
     let ready = RwSignal::new_local(None::<Result<Setup, String>>);
     spawn_local(async move {
         let s = setup().await;
@@ -301,7 +328,7 @@ pub fn App() -> impl IntoView {
         Some(Err(e)) => view! {
             <main class="idv">
                 <header class="idv-head">
-                    <h1>"Identity"</h1>
+                    <h1>{i18n::t().heading_identity}</h1>
                     <StatusBadge state=BadgeState::Unavailable />
                 </header>
                 <div class="error" role="alert"><p>{e}</p></div>
@@ -311,7 +338,7 @@ pub fn App() -> impl IntoView {
         None => view! {
             <main class="idv" aria-busy="true">
                 <header class="idv-head">
-                    <h1>"Identity"</h1>
+                    <h1>{i18n::t().heading_identity}</h1>
                     <StatusBadge state=BadgeState::Loading />
                 </header>
                 <Skeleton />

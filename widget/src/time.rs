@@ -1,7 +1,8 @@
 //! Clock arithmetic, polling schedules and small text helpers: plain Rust, tested natively.
 //!
 //! Times are milliseconds since the Unix epoch as `f64` (what `Date.now()` gives). Dates are shown
-//! in UTC and formatted by hand to keep the float- and locale-formatting machinery out of the wasm.
+//! in UTC; `short_date` is the English form the native tests read, the browser writes the
+//! rep's own (`crate::i18n::date`).
 
 /// First delay before polling a pending ID check, in ms.
 pub const IDV_POLL_FIRST_MS: u32 = 3_000;
@@ -167,28 +168,6 @@ pub fn countdown(secs: u32) -> String {
     out
 }
 
-/// A countdown in words, for screen readers: `1 minute 5 seconds left`.
-pub fn countdown_words(secs: u32) -> String {
-    if secs == 0 {
-        return "expired".into();
-    }
-    let (m, s) = (secs / 60, secs % 60);
-    let mut out = String::new();
-    if m > 0 {
-        out.push_str(&m.to_string());
-        out.push_str(if m == 1 { " minute" } else { " minutes" });
-    }
-    if s > 0 {
-        if m > 0 {
-            out.push(' ');
-        }
-        out.push_str(&s.to_string());
-        out.push_str(if s == 1 { " second" } else { " seconds" });
-    }
-    out.push_str(" left");
-    out
-}
-
 /// When a LiveID session stops working, on this browser's clock.
 ///
 /// A session this widget just started is anchored on the moment its answer arrived, plus the
@@ -207,14 +186,6 @@ pub fn session_deadline(
         (false, _, Some(e)) => e,
         _ => received_at + default_ms,
     }
-}
-
-/// A match confidence in 0..=1 as a whole percentage, without float formatting.
-pub fn percent(confidence: f64) -> String {
-    let p = (confidence.clamp(0.0, 1.0) * 100.0).round() as u32;
-    let mut out = p.to_string();
-    out.push_str(" %");
-    out
 }
 
 /// A toast title: the platform cuts titles at 30 characters, so cut on our own terms.
@@ -341,10 +312,6 @@ mod tests {
         assert_eq!(countdown(65), "1:05");
         assert_eq!(countdown(9), "0:09");
         assert_eq!(countdown(0), "0:00");
-        assert_eq!(countdown_words(65), "1 minute 5 seconds left");
-        assert_eq!(countdown_words(120), "2 minutes left");
-        assert_eq!(countdown_words(1), "1 second left");
-        assert_eq!(countdown_words(0), "expired");
     }
 
     #[test]
@@ -375,9 +342,6 @@ mod tests {
 
     #[test]
     fn small_formatters() {
-        assert_eq!(percent(0.973), "97 %");
-        assert_eq!(percent(1.7), "100 %");
-        assert_eq!(percent(-1.0), "0 %");
         assert_eq!(toast_title("Short"), "Short");
         let long = toast_title("Identity verification could not start");
         assert_eq!(long.chars().count(), 30);

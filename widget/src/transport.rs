@@ -289,7 +289,7 @@ impl Transport for Direct {
         auth.push_str(&self.token);
         Box::pin(async move {
             use gloo_net::http::Request;
-            const UNREACHABLE: &str = "The identity service could not be reached.";
+            let unreachable = crate::i18n::t().error_unreachable;
             let mut rb = if call.endpoint.is_post() {
                 Request::post(&url)
             } else {
@@ -304,10 +304,10 @@ impl Transport for Direct {
                 Some(body) => rb
                     .header("Content-Type", "application/json")
                     .body(body)
-                    .map_err(|_| UNREACHABLE)?,
-                None => rb.build().map_err(|_| UNREACHABLE)?,
+                    .map_err(|_| unreachable)?,
+                None => rb.build().map_err(|_| unreachable)?,
             };
-            let res = request.send().await.map_err(|_| UNREACHABLE)?;
+            let res = request.send().await.map_err(|_| unreachable)?;
             let status = res.status();
             let body = res.text().await.unwrap_or_default();
             Ok(Reply { status, body })
@@ -329,7 +329,7 @@ pub fn pick(client: Option<&JsValue>) -> Result<Box<dyn Transport>, String> {
             return Ok(Box::new(Templates::new(client.clone())));
         }
     }
-    Err("The widget is not connected to the identity service.".into())
+    Err(crate::i18n::t().error_not_connected.into())
 }
 
 #[cfg(test)]

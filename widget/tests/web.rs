@@ -508,7 +508,7 @@ async fn the_history_panel_shows_the_contact_s_activity_on_demand() {
         .collect();
     assert_eq!(texts.len(), 3, "{texts:?}");
     assert!(
-        texts[0].starts_with("Written to Freshsales (note)"),
+        texts[0].starts_with("Written to the CRM (note)"),
         "{texts:?}"
     );
     assert!(

@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use crate::{
+    i18n::{self, labels, t},
     model::{Activity, Msg},
-    time, Driver,
+    Driver,
 };
 
 /// *Show activity*, then the lines newest first.
@@ -22,12 +23,12 @@ pub fn ActivityList(d: Driver) -> impl IntoView {
                 aria-expanded=move || open().to_string()
                 on:click=move |_| d.send(if open() { Msg::HideActivity } else { Msg::ShowActivity })
             >
-                {move || if open() { "Hide activity" } else { "Show activity" }}
+                {move || if open() { t().activity_hide } else { t().activity_show }}
             </button>
             {move || match activity.get() {
                 Activity::Hidden => ().into_any(),
                 Activity::Loading => view! {
-                    <p class="progress"><span class="spinner" aria-hidden="true"></span>"Loading the activity…"</p>
+                    <p class="progress"><span class="spinner" aria-hidden="true"></span>{t().activity_loading}</p>
                 }
                 .into_any(),
                 Activity::Failed(f) => view! {
@@ -35,19 +36,19 @@ pub fn ActivityList(d: Driver) -> impl IntoView {
                 }
                 .into_any(),
                 Activity::Shown(page) if page.entries.is_empty() => {
-                    view! { <p class="muted">"No activity yet."</p> }.into_any()
+                    view! { <p class="muted">{t().activity_empty}</p> }.into_any()
                 }
                 Activity::Shown(page) => {
                     let rows = page
                         .entries
                         .into_iter()
                         .map(|e| {
-                            let label = e.label().to_string();
+                            let label = labels::audit_action(&e.action).to_string();
                             let record = e.record.clone().map(|r| format!(" ({r})"));
                             view! {
                                 <li>
                                     <span class="what">{label}{record}</span>
-                                    <span class="muted when">{time::short_date(&e.at)}</span>
+                                    <span class="muted when">{i18n::date(&e.at)}</span>
                                     {(!e.detail.is_empty()).then(|| view! { <span class="why">{e.detail.clone()}</span> })}
                                 </li>
                             }

@@ -3,6 +3,8 @@
 use idv_types::IdvStatus;
 use leptos::prelude::*;
 
+use crate::i18n::{labels, t};
+
 /// What the badge shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BadgeState {
@@ -24,12 +26,14 @@ impl BadgeState {
         }
     }
 
+    /// The badge's text, in the page's language.
     pub fn label(self) -> &'static str {
+        let t = t();
         match self {
-            Self::Loading => "Loading…",
-            Self::Unavailable => "Unavailable",
-            Self::NoContact => "No contact",
-            Self::Status(s) => s.label(),
+            Self::Loading => t.badge_loading,
+            Self::Unavailable => t.badge_unavailable,
+            Self::NoContact => t.badge_no_contact,
+            Self::Status(s) => labels::status(s),
         }
     }
 }

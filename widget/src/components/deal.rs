@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::{ActionBar, Facts, SetupBanner, StaleNote, StepUpPanel, StepUpResult, VerifyPanel};
 use crate::{
+    i18n::t,
     model::{Record, StepUp},
     Driver,
 };
@@ -13,19 +14,19 @@ use crate::{
 #[component]
 fn Gate(deal: DealStatus) -> impl IntoView {
     let (gate, class) = match (deal.gated, deal.gate_satisfied) {
-        (false, _) => ("This stage is not gated", "gate-open"),
-        (true, true) => ("Gate satisfied: contact verified", "gate-ok"),
-        (true, false) => ("Gated: needs a verified contact", "gate-blocked"),
+        (false, _) => (t().gate_open, "gate-open"),
+        (true, true) => (t().gate_ok, "gate-ok"),
+        (true, false) => (t().gate_blocked, "gate-blocked"),
     };
     let gated: Vec<String> = deal.gated_stages.iter().map(|s| s.name.clone()).collect();
     view! {
         <dl class="facts" data-testid="idv-gate">
-            <dt>"Stage"</dt>
-            <dd>{deal.stage.map_or_else(|| "Unknown".to_string(), |s| s.name)}</dd>
-            <dt>"Gate"</dt>
+            <dt>{t().fact_stage}</dt>
+            <dd>{deal.stage.map_or_else(|| t().stage_unknown.to_string(), |s| s.name)}</dd>
+            <dt>{t().fact_gate}</dt>
             <dd><span class=class>{gate}</span></dd>
-            <dt>"Gated stages"</dt>
-            <dd>{if gated.is_empty() { "None".to_string() } else { gated.join(", ") }}</dd>
+            <dt>{t().fact_gated_stages}</dt>
+            <dd>{if gated.is_empty() { t().none.to_string() } else { gated.join(", ") }}</dd>
         </dl>
     }
 }
@@ -55,14 +56,14 @@ pub fn DealBody(d: Driver) -> impl IntoView {
         <StaleNote d=d />
         {move || deal.get().map(|deal| view! { <Gate deal=*deal /> })}
         <section class="contact-box">
-            <h2>"Primary contact"</h2>
+            <h2>{t().primary_contact}</h2>
             {move || match primary.get() {
                 Some(c) => {
                     let mut facts = c.clone();
                     facts.history.clear();
                     view! { <Facts contact=facts /> }.into_any()
                 }
-                None => view! { <p class="muted">"This deal has no primary contact."</p> }.into_any(),
+                None => view! { <p class="muted">{t().no_primary_contact}</p> }.into_any(),
             }}
         </section>
         <StepUpPanel d=d />

@@ -3,23 +3,16 @@
 use idv_types::{ContactStatus, IdvStatus};
 use leptos::prelude::*;
 
-use crate::{model::DOCUMENTS, time};
-
-/// The label of a document type code (`drivers_license` → *Driver's licence*).
-pub fn document_label(doc: &str) -> String {
-    DOCUMENTS
-        .iter()
-        .find(|(code, _)| *code == doc)
-        .map_or_else(|| doc.replace('_', " "), |(_, label)| (*label).to_string())
-}
+use crate::i18n::{self, labels, t};
 
 /// The facts beside the badge; only those known are listed.
 #[component]
 pub fn Facts(contact: ContactStatus) -> impl IntoView {
     let c = contact;
+    let t = t();
     let rows: Vec<(&'static str, String)> = [
         (
-            "Assurance",
+            t.fact_assurance,
             c.ial.as_ref().map(|a| {
                 let mut s = a.level.clone();
                 s.push_str(" (NIST ");
@@ -28,32 +21,36 @@ pub fn Facts(contact: ContactStatus) -> impl IntoView {
                 s
             }),
         ),
-        ("Document", c.document_type.as_deref().map(document_label)),
+        (
+            t.fact_document,
+            c.document_type.as_deref().map(labels::document),
+        ),
         // Whether the name on the ID is the contact's (a mismatch is never verified).
         (
-            "Name on ID",
-            c.identity_match.map(|m| m.label().to_string()),
+            t.fact_name_on_id,
+            c.identity_match
+                .map(|m| labels::identity_match(m).to_string()),
         ),
-        ("Match", c.match_confidence.map(time::percent)),
-        ("Verified", c.verified_at.as_deref().map(time::short_date)),
-        ("Valid until", c.expires_at.as_deref().map(time::short_date)),
+        (t.fact_match, c.match_confidence.map(i18n::percent)),
+        (t.fact_verified, c.verified_at.as_deref().map(i18n::date)),
+        (t.fact_valid_until, c.expires_at.as_deref().map(i18n::date)),
         (
-            "LiveID",
+            t.fact_liveid,
             Some(
                 if c.liveid_enrolled {
-                    "Enrolled"
+                    t.liveid_enrolled
                 } else {
-                    "Not enrolled"
+                    t.liveid_not_enrolled
                 }
                 .to_string(),
             ),
         ),
         (
-            "Last step-up",
+            t.fact_last_stepup,
             Some(
                 c.last_stepup_at
                     .as_deref()
-                    .map_or_else(|| "Never".into(), time::short_date),
+                    .map_or_else(|| t.never.into(), i18n::date),
             ),
         ),
     ]
@@ -62,7 +59,7 @@ pub fn Facts(contact: ContactStatus) -> impl IntoView {
     .collect();
     let empty = c.status == IdvStatus::NotVerified && c.history.is_empty();
     view! {
-        {empty.then(|| view! { <p class="muted lead">"No identity check yet for this contact."</p> })}
+        {empty.then(|| view! { <p class="muted lead">{t.no_check_yet}</p> })}
         <dl class="facts" data-testid="idv-facts">
             {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
         </dl>
@@ -76,6 +73,6 @@ pub fn Skeleton() -> impl IntoView {
         <div class="skeleton" aria-hidden="true">
             <span></span><span></span><span></span><span></span><span></span>
         </div>
-        <p class="sr-only">"Loading the identity status…"</p>
+        <p class="sr-only">{t().loading_status}</p>
     }
 }

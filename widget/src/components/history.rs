@@ -1,24 +1,12 @@
 //! Past sessions, and the labels of a session's state and kind.
 
-use idv_types::{IdentityMatch, Kind, SessionState, Verification};
+use idv_types::{IdentityMatch, SessionState, Verification};
 use leptos::prelude::*;
 
-use crate::time;
+use crate::i18n::{self, count, labels, t};
 
 /// History rows shown before *Show all*.
 const SHOWN_AT_FIRST: usize = 5;
-
-pub(super) fn session_label(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Pending => "Pending",
-        SessionState::Verified => "Verified",
-        SessionState::Failed => "Failed",
-        // The link ran out unused, versus a verification whose validity ended.
-        SessionState::Expired => "Expired unused",
-        SessionState::Canceled => "Canceled",
-        SessionState::Lapsed => "Validity lapsed",
-    }
-}
 
 pub(super) fn session_class(s: SessionState) -> &'static str {
     match s {
@@ -28,13 +16,6 @@ pub(super) fn session_class(s: SessionState) -> &'static str {
         SessionState::Expired | SessionState::Canceled | SessionState::Lapsed => {
             "chip chip-expired"
         }
-    }
-}
-
-fn kind_label(k: Kind) -> &'static str {
-    match k {
-        Kind::Idv => "ID check",
-        Kind::Stepup => "Step-up",
     }
 }
 
@@ -56,13 +37,13 @@ pub fn History(items: Vec<Verification>) -> impl IntoView {
                 let reason = v.failure_reason.clone();
                 // A partial match is verified, and says so; a mismatch's reason tells it.
                 let partial = (v.identity_match == Some(IdentityMatch::Partial))
-                    .then(|| IdentityMatch::Partial.label());
+                    .then(|| labels::identity_match(IdentityMatch::Partial));
                 view! {
                     <li>
-                        <span class=session_class(v.state)>{session_label(v.state)}</span>
-                        <span class="what">{kind_label(v.kind)}</span>
-                        <span class="muted when">{time::short_date(&v.created_at)}</span>
-                        {partial.map(|p| view! { <span class="note">"Name on ID: " {p}</span> })}
+                        <span class=session_class(v.state)>{labels::session(v.state)}</span>
+                        <span class="what">{labels::kind(v.kind)}</span>
+                        <span class="muted when">{i18n::date(&v.created_at)}</span>
+                        {partial.map(|p| view! { <span class="note">{t().fact_name_on_id}": " {p}</span> })}
                         {reason.map(|r| view! { <span class="why">{r}</span> })}
                     </li>
                 }
@@ -71,15 +52,15 @@ pub fn History(items: Vec<Verification>) -> impl IntoView {
     };
     view! {
         <section class="history" data-testid="idv-history">
-            <h2>"History"</h2>
+            <h2>{t().history_heading}</h2>
             {if total == 0 {
-                view! { <p class="muted">"No verifications yet."</p> }.into_any()
+                view! { <p class="muted">{t().history_empty}</p> }.into_any()
             } else {
                 view! {
                     <ol>{rows}</ol>
                     {move || (total > SHOWN_AT_FIRST && !all.get()).then(|| view! {
                         <button type="button" class="btn btn-link" on:click=move |_| all.set(true)>
-                            "Show all " {total}
+                            {count(&t().show_all, total as u32)}
                         </button>
                     })}
                 }

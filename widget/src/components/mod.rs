@@ -39,7 +39,7 @@ pub use self::{
     contact::ContactBody,
     deal::DealBody,
     error::ErrorBox,
-    facts::{document_label, Facts, Skeleton},
+    facts::{Facts, Skeleton},
     fresh::FreshNote,
     history::History,
     setup::SetupBanner,

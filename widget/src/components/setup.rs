@@ -2,7 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::{model::Record, Driver};
+use crate::{
+    i18n::{fill, t},
+    model::Record,
+    Driver,
+};
 
 /// Shown while the CRM account lacks fields, a module or a gated stage the app needs.
 #[component]
@@ -26,12 +30,8 @@ pub fn SetupBanner(d: Driver) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let title = format!("This {} account is not fully set up", s.product);
-            let body = format!(
-                "Verification results cannot all be saved to {} yet; they wait and are saved \
-                 once an admin has fixed the following. Ask your admin:",
-                s.product
-            );
+            let title = fill(t().setup_title, &[("product", &s.product)]);
+            let body = fill(t().setup_body, &[("product", &s.product)]);
             view! {
                 <section class="banner warn" role="status" data-testid="setup-banner">
                     <h2>{title}</h2>

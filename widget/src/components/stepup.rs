@@ -3,11 +3,9 @@
 use idv_types::{SessionState, Verification};
 use leptos::prelude::*;
 
-use super::{
-    history::{session_class, session_label},
-    qr::Qr,
-};
+use super::{history::session_class, qr::Qr};
 use crate::{
+    i18n::{self, labels, t},
     model::{Action, Msg, StepUp, StepUpPhase},
     time, Driver,
 };
@@ -18,12 +16,13 @@ pub(super) fn StepUpResult(
     #[prop(optional)] previous: bool,
 ) -> impl IntoView {
     let state = session.state;
+    let t = t();
     let title = match (previous, state) {
-        (true, _) => "Last step-up: ",
-        (false, SessionState::Verified) => "Step-up passed: ",
-        (false, SessionState::Failed) => "Step-up failed: ",
-        (false, SessionState::Expired) => "Step-up expired: ",
-        (false, _) => "Step-up: ",
+        (true, _) => t.stepup_last,
+        (false, SessionState::Verified) => t.stepup_passed,
+        (false, SessionState::Failed) => t.stepup_failed,
+        (false, SessionState::Expired) => t.stepup_expired,
+        (false, _) => t.stepup_other,
     };
     let when = session
         .completed_at
@@ -31,21 +30,22 @@ pub(super) fn StepUpResult(
         .unwrap_or(&session.created_at)
         .to_string();
     let detail = match state {
-        SessionState::Verified => "the customer matched their enrolment.".to_string(),
-        SessionState::Expired => "the customer did not answer in time.".to_string(),
-        SessionState::Canceled => "canceled.".to_string(),
+        SessionState::Verified => t.stepup_matched.to_string(),
+        SessionState::Expired => t.stepup_no_answer.to_string(),
+        SessionState::Canceled => t.stepup_canceled.to_string(),
         _ => session
             .failure_reason
             .clone()
-            .unwrap_or_else(|| "the customer was not matched.".into()),
+            .unwrap_or_else(|| t.stepup_not_matched.into()),
     };
     view! {
         <div class=format!("result result-{}", state.as_str()) data-testid="idv-stepup-result">
-            <span class=session_class(state)>{session_label(state)}</span>
+            <span class=session_class(state)>{labels::session(state)}</span>
             <p>
                 <strong>{title}</strong>
+                " "
                 {if previous { String::new() } else { detail }}
-                {previous.then(|| time::short_date(&when))}
+                {previous.then(|| i18n::date(&when))}
             </p>
         </div>
     }
@@ -61,7 +61,7 @@ pub fn StepUpPanel(d: Driver) -> impl IntoView {
         StepUpPhase::Starting => view! {
             <p class="progress">
                 <span class="spinner" aria-hidden="true"></span>
-                "Starting the step-up…"
+                {t().stepup_starting}
             </p>
         }
         .into_any(),
@@ -80,8 +80,8 @@ pub fn StepUpPanel(d: Driver) -> impl IntoView {
             });
             view! {
                 <div class="notice" role="alert" data-testid="idv-not-enrolled">
-                    <p><strong>"No LiveID enrolment. "</strong>{msg}</p>
-                    <p>"Verify the contact's identity first: the ID check enrols them for LiveID."</p>
+                    <p><strong>{t().no_enrolment}</strong>" "{msg}</p>
+                    <p>{t().no_enrolment_hint}</p>
                 </div>
             }
             .into_any()
@@ -115,19 +115,20 @@ fn StepUpActive(d: Driver) -> impl IntoView {
             _ => None,
         })
     });
+    // The countdown sits where the language puts it (`{time} left`, `残り {time}`).
+    let (before, after) = t().time_left.split_once("{time}").unwrap_or(("", ""));
     view! {
         <section class="panel" data-testid="idv-stepup" aria-labelledby="idv-stepup-h">
-            <h2 id="idv-stepup-h" tabindex="-1" data-focus="session">"Step-Up Auth"</h2>
-            <p class="muted">
-                "Ask the customer to scan this code with their 1Kosmos app, or to approve the push on their phone."
-            </p>
-            <Qr text=payload label="QR code for the LiveID step-up" />
+            <h2 id="idv-stepup-h" tabindex="-1" data-focus="session">{t().stepup_heading}</h2>
+            <p class="muted">{t().stepup_instructions}</p>
+            <Qr text=payload label=t().qr_stepup />
             <p class="timer">
                 <span class="spinner" aria-hidden="true"></span>
-                <span role="timer" data-testid="idv-countdown" aria-label=move || time::countdown_words(left.get())>
+                {before}
+                <span role="timer" data-testid="idv-countdown" aria-label=move || i18n::countdown_words(left.get())>
                     {move || time::countdown(left.get())}
                 </span>
-                " left"
+                {after}
             </p>
             {move || trouble.get().map(|t| view! { <p class="hint">{t}</p> })}
             <button
@@ -136,7 +137,7 @@ fn StepUpActive(d: Driver) -> impl IntoView {
                 disabled=move || cancelling.get()
                 on:click=move |_| d.send(Msg::CancelStepUp)
             >
-                {move || if cancelling.get() { "Canceling…" } else { Action::CancelStepUp.label() }}
+                {move || if cancelling.get() { t().canceling } else { Action::CancelStepUp.label() }}
             </button>
         </section>
     }

@@ -6,8 +6,9 @@ use leptos::{html, prelude::*};
 use super::qr::Qr;
 use crate::{
     bridge,
+    i18n::{self, fill, labels, t},
     model::{Action, Msg, Verify, VerifyPhase, Watch, DOCUMENTS},
-    time, Driver,
+    Driver,
 };
 
 fn watch_of(v: &Verify) -> Option<Watch> {
@@ -46,7 +47,7 @@ fn VerifyForm(d: Driver) -> impl IntoView {
     let doc_boxes = DOCUMENTS
         .iter()
         .enumerate()
-        .map(|(i, (_, label))| {
+        .map(|(i, code)| {
             let checked = move || form.with(|o| o.as_ref().is_some_and(|f| f.documents[i]));
             view! {
                 <label class="check">
@@ -56,7 +57,7 @@ fn VerifyForm(d: Driver) -> impl IntoView {
                         disabled=busy
                         on:change=move |_| d.send(Msg::ToggleDocument(i))
                     />
-                    {*label}
+                    {labels::document(code)}
                 </label>
             }
         })
@@ -81,7 +82,7 @@ fn VerifyForm(d: Driver) -> impl IntoView {
                             disabled=busy
                             on:change=move |_| d.send(Msg::SetDelivery(choice))
                         />
-                        {choice.label()}
+                        {labels::delivery(choice)}
                     </label>
                 }
             })
@@ -96,37 +97,37 @@ fn VerifyForm(d: Driver) -> impl IntoView {
                 d.send(Msg::SubmitVerify { idempotency_key: bridge::random_key() });
             }
         >
-            <h2>"Verify Identity"</h2>
+            <h2>{t().verify_heading}</h2>
             <label class="field">
-                <span>"Assurance level"</span>
+                <span>{t().assurance_level}</span>
                 <select
                     data-focus="form"
                     disabled=busy
                     prop:value=move || form.with(|o| o.as_ref().map(|f| f.ial.clone()).unwrap_or_default())
                     on:change=move |ev| d.send(Msg::SetIal(event_target_value(&ev)))
                 >
-                    <option value="IAL2">"IAL2: document and selfie"</option>
-                    <option value="IAL1">"IAL1: basic"</option>
+                    <option value="IAL2">{t().ial2_option}</option>
+                    <option value="IAL1">{t().ial1_option}</option>
                 </select>
             </label>
             <fieldset>
-                <legend>"Accepted documents"</legend>
+                <legend>{t().accepted_documents}</legend>
                 {doc_boxes}
             </fieldset>
             {move || (offered.with(Vec::len) > 1).then(|| view! {
                 <fieldset data-testid="idv-delivery">
-                    <legend>"Send the link"</legend>
+                    <legend>{t().send_the_link}</legend>
                     {delivery_radios}
                 </fieldset>
             })}
-            {move || (!valid()).then(|| view! { <p class="hint">"Choose at least one document."</p> })}
+            {move || (!valid()).then(|| view! { <p class="hint">{t().choose_document}</p> })}
             {move || {
                 form.with(|o| o.as_ref().and_then(|f| f.error.clone()))
                     .map(|e| view! { <p class="error" role="alert">{e.message}</p> })
             }}
             <div class="actions">
                 <button type="submit" class="btn btn-primary" disabled=move || busy() || !valid()>
-                    {move || if busy() { "Creating link…" } else { Action::CreateLink.label() }}
+                    {move || if busy() { t().creating_link } else { Action::CreateLink.label() }}
                 </button>
                 <button type="button" class="btn" disabled=busy on:click=move |_| d.send(Msg::CloseVerify)>
                     {Action::CloseForm.label()}
@@ -144,12 +145,8 @@ fn LinkPanel(d: Driver) -> impl IntoView {
         Memo::new(move |_| watch.with(|w| w.as_ref().and_then(|w| w.session.hosted_url.clone())));
     let expires = Memo::new(move |_| {
         watch.with(|w| {
-            w.as_ref().and_then(|w| {
-                w.session
-                    .session_expires_at
-                    .as_deref()
-                    .map(time::short_date)
-            })
+            w.as_ref()
+                .and_then(|w| w.session.session_expires_at.as_deref().map(i18n::date))
         })
     });
     let sent = Memo::new(move |_| {
@@ -164,18 +161,20 @@ fn LinkPanel(d: Driver) -> impl IntoView {
     });
     let delivery_note = move || {
         sent.get().and_then(|(how, error)| match (how, error) {
-            (_, Some(e)) => Some(view! {
-                <p class="error" role="alert" data-testid="idv-delivery-error">
-                    {format!("The link was not sent ({e}). Show or copy it instead, or resend it.")}
-                </p>
-            }
-            .into_any()),
+            (_, Some(e)) => Some(
+                view! {
+                    <p class="error" role="alert" data-testid="idv-delivery-error">
+                        {fill(t().link_not_sent, &[("error", &e)])}
+                    </p>
+                }
+                .into_any(),
+            ),
             (Delivery::Email, None) => Some(
-                view! { <p class="muted" data-testid="idv-delivered">"Emailed to the contact."</p> }
+                view! { <p class="muted" data-testid="idv-delivered">{t().link_emailed}</p> }
                     .into_any(),
             ),
             (Delivery::Sms, None) => Some(
-                view! { <p class="muted" data-testid="idv-delivered">"Texted to the contact's phone."</p> }
+                view! { <p class="muted" data-testid="idv-delivered">{t().link_texted}</p> }
                     .into_any(),
             ),
             (Delivery::Show, None) => None,
@@ -192,27 +191,24 @@ fn LinkPanel(d: Driver) -> impl IntoView {
             let ok = bridge::copy_text(&text, el.as_ref()).await;
             let _ = copied.try_set(ok);
             let note = if ok {
-                "Link copied."
+                t().link_copied
             } else {
-                "Copying is blocked here: select the link and copy it."
+                t().copy_blocked
             };
             d.model.try_update(|m| m.announcement = note.into());
         });
     };
     view! {
         <section class="panel" data-testid="idv-link-panel" aria-labelledby="idv-link-h">
-            <h2 id="idv-link-h" tabindex="-1" data-focus="session">"Verification link"</h2>
-            <p class="muted">
-                "The customer opens this link, or scans the code, to show a document and take a selfie. "
-                "Share it with them only."
-            </p>
+            <h2 id="idv-link-h" tabindex="-1" data-focus="session">{t().link_heading}</h2>
+            <p class="muted">{t().link_instructions}</p>
             {delivery_note}
             <div class="linkrow">
                 <input
                     class="link"
                     type="text"
                     readonly=true
-                    aria-label="Verification link"
+                    aria-label=t().link_heading
                     node_ref=input
                     prop:value=move || url.get().unwrap_or_default()
                     on:focus=move |ev| {
@@ -222,15 +218,15 @@ fn LinkPanel(d: Driver) -> impl IntoView {
                     }
                 />
                 <button type="button" class="btn" data-focus="copy" data-testid="idv-copy" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { Action::CopyLink.label() }}
+                    {move || if copied.get() { t().copied } else { Action::CopyLink.label() }}
                 </button>
             </div>
-            <Qr text=url label="QR code of the verification link" />
+            <Qr text=url label=t().qr_link />
             <p class="progress" data-testid="idv-progress">
                 <span class="spinner" aria-hidden="true"></span>
-                "Waiting for the customer. The status updates by itself."
+                {t().waiting}
             </p>
-            {move || expires.get().map(|e| view! { <p class="muted small">"Link valid until " {e}</p> })}
+            {move || expires.get().map(|e| view! { <p class="muted small">{fill(t().link_valid_until, &[("date", &e)])}</p> })}
             {move || trouble().map(|t| view! { <p class="hint">{t}</p> })}
             <button
                 type="button"
@@ -238,7 +234,7 @@ fn LinkPanel(d: Driver) -> impl IntoView {
                 disabled=cancelling
                 on:click=move |_| d.send(Msg::CancelVerify)
             >
-                {move || if cancelling() { "Canceling…" } else { Action::CancelVerification.label() }}
+                {move || if cancelling() { t().canceling } else { Action::CancelVerification.label() }}
             </button>
         </section>
     }

@@ -24,20 +24,22 @@ pub enum Action {
 }
 
 impl Action {
+    /// The button's text, in the page's language.
     pub fn label(self) -> &'static str {
+        let t = crate::i18n::t();
         match self {
-            Self::Retry => "Retry",
-            Self::VerifyIdentity => "Verify Identity",
-            Self::VerifyAgain => "Verify again",
-            Self::VerifyPrimaryContact => "Verify Identity of the contact",
-            Self::CreateLink => "Create link",
-            Self::CloseForm => "Back",
-            Self::CopyLink => "Copy",
-            Self::CancelVerification => "Cancel verification",
-            Self::ResendLink => "Resend link",
-            Self::StepUp => "Step-Up Auth",
-            Self::RestartStepUp => "Restart step-up",
-            Self::CancelStepUp => "Cancel step-up",
+            Self::Retry => t.action_retry,
+            Self::VerifyIdentity => t.action_verify,
+            Self::VerifyAgain => t.action_verify_again,
+            Self::VerifyPrimaryContact => t.action_verify_primary,
+            Self::CreateLink => t.action_create_link,
+            Self::CloseForm => t.action_back,
+            Self::CopyLink => t.action_copy,
+            Self::CancelVerification => t.action_cancel_verification,
+            Self::ResendLink => t.action_resend,
+            Self::StepUp => t.action_stepup,
+            Self::RestartStepUp => t.action_restart_stepup,
+            Self::CancelStepUp => t.action_cancel_stepup,
         }
     }
 

@@ -3,7 +3,10 @@
 
 use idv_types::{ContactStatus, IdvStatus};
 
-use crate::time;
+use crate::{
+    i18n::{count, fill, t},
+    time,
+};
 
 /// What the ticket sidebar says about the requester's last verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,30 +18,22 @@ pub enum Freshness {
 }
 
 impl Freshness {
-    /// The sentence the agent reads.
+    /// The sentence the agent reads, in the page's language.
     pub fn sentence(self) -> String {
+        let t = t();
         match self {
-            Self::Fresh {
-                minutes_ago: 0,
-                window,
-            } => format!(
-                "Verified less than a minute ago: fresh enough for account changes (within {window} minutes)."
-            ),
-            Self::Fresh {
-                minutes_ago: 1,
-                window,
-            } => format!(
-                "Verified 1 minute ago: fresh enough for account changes (within {window} minutes)."
-            ),
             Self::Fresh {
                 minutes_ago,
                 window,
-            } => format!(
-                "Verified {minutes_ago} minutes ago: fresh enough for account changes (within {window} minutes)."
-            ),
-            Self::Stale { window } => format!(
-                "Not verified in the last {window} minutes: verify the caller before changing account details."
-            ),
+            } => {
+                let ago = match minutes_ago {
+                    0 => t.fresh_just_now.to_string(),
+                    n => count(&t.fresh_ago, n),
+                };
+                let within = count(&t.fresh_within, window);
+                fill(t.fresh_ok, &[("ago", &ago), ("within", &within)])
+            }
+            Self::Stale { window } => count(&t.fresh_stale, window),
         }
     }
 }

@@ -3,6 +3,7 @@
 use idv_types::{ContactData, ContactStatus, DealStatus, IdvStatus};
 
 use super::{history::sort_newest_first, Cmd, Failure, Model, Tone};
+use crate::i18n::{fill, labels, t};
 
 /// The record the widget sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +127,7 @@ impl Model {
         self.load = Load::Ready(record);
         let after = self.status();
         if let (Some(a), true) = (after, before.is_some() && before != after) {
-            self.announce(format!("Identity status: {}", a.label()));
+            self.announce(fill(t().status_announced, &[("status", labels::status(a))]));
         }
     }
 
@@ -135,10 +136,13 @@ impl Model {
         self.refreshing = false;
         cmds.push(Cmd::Toast {
             tone: Tone::Danger,
-            title: "Identity status unavailable",
+            title: t().status_unavailable_title,
             message: failure.message.clone(),
         });
-        self.announce(format!("Could not load the status: {}", failure.message));
+        self.announce(fill(
+            t().status_not_loaded,
+            &[("message", &failure.message)],
+        ));
         if matches!(self.load, Load::Ready(_)) {
             self.stale = Some(failure);
         } else {

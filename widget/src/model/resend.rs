@@ -5,6 +5,7 @@
 use idv_types::{Delivery, Kind, ResendAnswer, ResendLink, SessionState, Verification};
 
 use super::{Cmd, Failure, Focus, Model, Subject, Tone, Verify};
+use crate::i18n::{fill, t};
 
 impl Model {
     /// The session a *Resend link* click sends again: the link being watched when it could not
@@ -52,7 +53,7 @@ impl Model {
                 contact,
             },
         });
-        self.announce("Sending the link again…");
+        self.announce(t().resending);
     }
 
     /// `Msg::Resent`: the link is out again (the same session or a new one): watch it.
@@ -66,7 +67,7 @@ impl Model {
         }
         cmds.push(Cmd::Toast {
             tone: Tone::Success,
-            title: "Link sent again",
+            title: t().resent_title,
             message: answer.message.clone(),
         });
         self.announce(answer.message);
@@ -78,10 +79,10 @@ impl Model {
         self.resending = None;
         cmds.push(Cmd::Toast {
             tone: Tone::Danger,
-            title: "Link not sent again",
+            title: t().resend_failed_title,
             message: failure.message.clone(),
         });
-        self.announce(format!("The link was not sent again: {}", failure.message));
+        self.announce(fill(t().resend_failed, &[("message", &failure.message)]));
     }
 }
 

@@ -3,11 +3,11 @@
 
 use idv_types::{Kind, SessionState, StartStepUp, Verification};
 
-use super::{
-    watch::{session_state_label, tone_of},
-    Cmd, Failure, Focus, Model, Record, Subject, Tone, Watch,
+use super::{watch::tone_of, Cmd, Failure, Focus, Model, Record, Subject, Tone, Watch};
+use crate::{
+    i18n::{fill, labels, t},
+    time,
 };
-use crate::time;
 
 /// Lifetime assumed for a LiveID session whose answer has no expiry.
 pub const DEFAULT_STEPUP_MS: f64 = 90_000.0;
@@ -114,9 +114,7 @@ impl Model {
                 DEFAULT_STEPUP_MS,
             );
             self.watch_stepup(session, deadline, cmds);
-            self.announce(
-                "Step-up started. Ask the customer to scan the QR code with the 1Kosmos app.",
-            );
+            self.announce(t().stepup_started);
             self.focus(Focus::Session);
         }
     }
@@ -127,16 +125,19 @@ impl Model {
             return;
         }
         if failure.is_not_enrolled() {
-            self.announce("The contact has no LiveID enrolment. Verify their identity first.");
+            self.announce(t().stepup_not_enrolled_announced);
             self.stepup = StepUp::NotEnrolled(failure.message);
             self.focus(Focus::Actions);
         } else {
             cmds.push(Cmd::Toast {
                 tone: Tone::Danger,
-                title: "Step-up not started",
+                title: t().stepup_not_started_title,
                 message: failure.message.clone(),
             });
-            self.announce(format!("Step-up not started: {}", failure.message));
+            self.announce(fill(
+                t().stepup_not_started,
+                &[("message", &failure.message)],
+            ));
             self.stepup = StepUp::Failed(failure);
         }
     }
@@ -238,7 +239,7 @@ impl Model {
     /// The step-up's session was canceled.
     pub(super) fn stepup_canceled(&mut self, session: Verification) {
         if matches!(&self.stepup, StepUp::Active { watch, .. } if watch.session.id == session.id) {
-            self.announce("Step-up canceled.");
+            self.announce(t().stepup_canceled_announced);
             self.stepup = StepUp::Done(session);
             self.focus(Focus::Actions);
         }
@@ -246,11 +247,12 @@ impl Model {
 
     fn stepup_finished(&mut self, session: Verification, cmds: &mut Vec<Cmd>) {
         let state = session.state;
-        self.announce(format!("Step-up {}.", session_state_label(state)));
+        let word = labels::state_word(state);
+        self.announce(fill(t().stepup_ended_announced, &[("state", word)]));
         cmds.push(Cmd::Toast {
             tone: tone_of(state),
-            title: "Step-up",
-            message: format!("The step-up is {}.", session_state_label(state)),
+            title: t().stepup_title,
+            message: fill(t().stepup_ended, &[("state", word)]),
         });
         self.stepup = StepUp::Done(session);
         if state == SessionState::Verified {

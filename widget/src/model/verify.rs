@@ -3,18 +3,14 @@
 
 use idv_types::{Delivery, IdvStatus, Kind, SessionState, StartVerification, Verification};
 
-use super::{
-    watch::{session_state_label, tone_of},
-    Cmd, Failure, Focus, Load, Model, Record, Subject, Tone, Watch,
+use super::{watch::tone_of, Cmd, Failure, Focus, Load, Model, Record, Subject, Tone, Watch};
+use crate::{
+    i18n::{fill, labels, t},
+    time,
 };
-use crate::time;
 
-/// The document types a rep can allow, with their labels.
-pub const DOCUMENTS: [(&str, &str); 3] = [
-    ("drivers_license", "Driver's licence"),
-    ("passport", "Passport"),
-    ("national_id", "National ID"),
-];
+/// The document types a rep can allow (their wire codes; `i18n::labels::document` words them).
+pub const DOCUMENTS: [&str; 3] = ["drivers_license", "passport", "national_id"];
 
 /// Assurance levels offered in the form (first is the default).
 pub const IAL_LEVELS: [&str; 2] = ["IAL2", "IAL1"];
@@ -63,7 +59,7 @@ impl VerifyForm {
                 .iter()
                 .zip(self.documents)
                 .filter(|(_, on)| *on)
-                .map(|((code, _), _)| (*code).to_string())
+                .map(|(code, _)| (*code).to_string())
                 .collect(),
             requested_by,
             force: self.force,
@@ -200,16 +196,10 @@ impl Model {
             _ => Delivery::Show,
         };
         let announcement = match (session.delivery.unwrap_or(asked), &session.delivery_error) {
-            (_, Some(_)) => {
-                "Verification link ready, but it could not be sent: show or copy it. Status: Pending."
-            }
-            (Delivery::Email, None) => {
-                "Verification link ready and emailed to the contact. Status: Pending."
-            }
-            (Delivery::Sms, None) => {
-                "Verification link ready and texted to the contact. Status: Pending."
-            }
-            _ => "Verification link ready. Status: Pending.",
+            (_, Some(_)) => t().link_ready_not_sent,
+            (Delivery::Email, None) => t().link_ready_emailed,
+            (Delivery::Sms, None) => t().link_ready_texted,
+            _ => t().link_ready,
         };
         self.watch_idv(session, cmds);
         self.announce(announcement);
@@ -236,10 +226,13 @@ impl Model {
             f.error = Some(failure.clone());
             cmds.push(Cmd::Toast {
                 tone: Tone::Danger,
-                title: "Verification not started",
+                title: t().verify_not_started_title,
                 message: failure.message.clone(),
             });
-            self.announce(format!("Verification not started: {}", failure.message));
+            self.announce(fill(
+                t().verify_not_started,
+                &[("message", &failure.message)],
+            ));
         }
     }
 
@@ -288,14 +281,12 @@ impl Model {
         } else {
             let state = session.state;
             self.verify = Verify::Closed;
-            self.announce(format!(
-                "Identity verification {}.",
-                session_state_label(state)
-            ));
+            let word = labels::state_word(state);
+            self.announce(fill(t().verification_ended_announced, &[("state", word)]));
             cmds.push(Cmd::Toast {
                 tone: tone_of(state),
-                title: "Identity verification",
-                message: format!("The verification is {}.", session_state_label(state)),
+                title: t().verification_title,
+                message: fill(t().verification_ended, &[("state", word)]),
             });
             self.refresh(cmds);
         }
@@ -316,7 +307,7 @@ impl Model {
     pub(super) fn verify_canceled(&mut self, session: &Verification, cmds: &mut Vec<Cmd>) {
         if matches!(&self.verify, Verify::Waiting(w) if w.session.id == session.id) {
             self.verify = Verify::Closed;
-            self.announce("Verification canceled.");
+            self.announce(t().verification_canceled);
             self.focus(Focus::Actions);
             self.refresh(cmds);
         }

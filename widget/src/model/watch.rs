@@ -7,6 +7,7 @@
 use idv_types::{SessionState, Verification};
 
 use super::{Cmd, Failure, Model, StepUp, Tone, Verify};
+use crate::i18n::{fill, t};
 
 /// A pending session being watched.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,18 +72,6 @@ enum Flow {
     StepUp,
 }
 
-/// A finished session's state, in words.
-pub(super) fn session_state_label(s: SessionState) -> &'static str {
-    match s {
-        SessionState::Pending => "pending",
-        SessionState::Verified => "verified",
-        SessionState::Failed => "failed",
-        SessionState::Expired => "expired",
-        SessionState::Canceled => "canceled",
-        SessionState::Lapsed => "lapsed",
-    }
-}
-
 /// The toast for a finished session.
 pub(super) fn tone_of(s: SessionState) -> Tone {
     match s {
@@ -127,7 +116,7 @@ impl Model {
 
     /// `Msg::PollFailed`.
     pub(super) fn poll_failed(&mut self, gen: u32, failure: Failure, cmds: &mut Vec<Cmd>) {
-        let note = format!("Connection trouble, still checking ({})", failure.message);
+        let note = fill(t().connection_trouble, &[("message", &failure.message)]);
         match self.flow(gen) {
             Some(Flow::Verify) => self.verify_poll_failed(note, cmds),
             Some(Flow::StepUp) => self.stepup_poll_failed(note, cmds),
@@ -143,7 +132,7 @@ impl Model {
 
     /// `Msg::CancelFailed`: the watch goes on, with a note.
     pub(super) fn cancel_failed(&mut self, id: &str, failure: Failure, cmds: &mut Vec<Cmd>) {
-        let note = format!("Could not cancel: {}", failure.message);
+        let note = fill(t().cancel_failed, &[("message", &failure.message)]);
         if let Verify::Waiting(w) = &mut self.verify {
             w.cancel_failed(id, &note);
         }
@@ -152,7 +141,7 @@ impl Model {
         }
         cmds.push(Cmd::Toast {
             tone: Tone::Danger,
-            title: "Not canceled",
+            title: t().cancel_failed_title,
             message: failure.message,
         });
         self.announce(note);

@@ -1,0 +1,420 @@
+//! The rep's language: which catalogue the widget reads, and dates, numbers and plurals in it.
+//!
+//! The language comes from the host (the HubSpot card passes the user's locale in the page's
+//! `locale` parameter; Freshworks gives the logged-in user's language, see
+//! [`crate::bridge::USER_LANGUAGE_FIELDS`]), else the browser's. Messages are typed catalogues
+//! ([`Texts`], one file per language): a missing key is a compile error, and a lookup costs
+//! nothing at run time. Dates, numbers and plural categories come from the browser's own
+//! ECMA-402 `Intl` (through `js-sys`), so no locale data is shipped in the wasm; the widget's
+//! native unit tests format English by hand.
+
+mod ar;
+mod de;
+mod en;
+mod es;
+mod fr;
+mod ja;
+pub mod labels;
+mod pt_br;
+mod texts;
+
+use std::cell::RefCell;
+
+pub use texts::{Plural, Texts};
+
+/// The languages the widget speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+    PtBr,
+    Fr,
+    De,
+    Ja,
+    Ar,
+}
+
+impl Lang {
+    pub const ALL: [Self; 7] = [
+        Self::En,
+        Self::Es,
+        Self::PtBr,
+        Self::Fr,
+        Self::De,
+        Self::Ja,
+        Self::Ar,
+    ];
+
+    /// The catalogue.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::En => &en::TEXTS,
+            Self::Es => &es::TEXTS,
+            Self::PtBr => &pt_br::TEXTS,
+            Self::Fr => &fr::TEXTS,
+            Self::De => &de::TEXTS,
+            Self::Ja => &ja::TEXTS,
+            Self::Ar => &ar::TEXTS,
+        }
+    }
+
+    /// The language subtag.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Es => "es",
+            Self::PtBr => "pt",
+            Self::Fr => "fr",
+            Self::De => "de",
+            Self::Ja => "ja",
+            Self::Ar => "ar",
+        }
+    }
+
+    /// `rtl` for the languages written right to left.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Ar => "rtl",
+            _ => "ltr",
+        }
+    }
+}
+
+/// A catalogue and the tag the browser formats with (`en-GB` writes `22 Nov 2026`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locale {
+    pub lang: Lang,
+    pub tag: String,
+}
+
+impl Locale {
+    pub fn english() -> Self {
+        Self {
+            lang: Lang::En,
+            tag: "en".into(),
+        }
+    }
+
+    /// The catalogue for a BCP 47 tag (`pt-br`, `es_419`, `ja-JP`), or `None` when the widget
+    /// has none for its language. Every Portuguese reads the Brazilian catalogue; the region
+    /// is kept for formatting only when it is a well-formed region subtag.
+    pub fn parse(tag: &str) -> Option<Self> {
+        let tag = tag.trim().replace('_', "-");
+        let mut parts = tag.split('-');
+        let lang = match parts.next()?.to_ascii_lowercase().as_str() {
+            "en" => Lang::En,
+            "es" => Lang::Es,
+            "pt" => Lang::PtBr,
+            "fr" => Lang::Fr,
+            "de" => Lang::De,
+            "ja" => Lang::Ja,
+            "ar" => Lang::Ar,
+            _ => return None,
+        };
+        // The region: two letters or three digits, possibly after a four-letter script.
+        let region = parts
+            .find(|p| p.len() != 4)
+            .filter(|p| {
+                (p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+                    || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(str::to_ascii_uppercase);
+        let mut out = String::from(lang.code());
+        match (region, lang) {
+            (Some(r), _) => {
+                out.push('-');
+                out.push_str(&r);
+            }
+            (None, Lang::PtBr) => out.push_str("-BR"),
+            (None, _) => {}
+        }
+        Some(Self { lang, tag: out })
+    }
+
+    /// The first candidate the widget speaks, else English.
+    pub fn choose<'a>(candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        candidates
+            .into_iter()
+            .find_map(Self::parse)
+            .unwrap_or_else(Self::english)
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Locale> = RefCell::new(Locale::english());
+}
+
+/// Chooses the language for this page (before the widget mounts).
+pub fn set(locale: Locale) {
+    CURRENT.with(|c| *c.borrow_mut() = locale);
+}
+
+/// The page's locale.
+pub fn locale() -> Locale {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The page's catalogue.
+pub fn t() -> &'static Texts {
+    CURRENT.with(|c| c.borrow().lang).texts()
+}
+
+/// `template` with each `{name}` replaced by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The form of `plural` for `n`, with `{n}` written for the locale.
+pub fn count(plural: &Plural, n: u32) -> String {
+    fill(plural.form(&category(n)), &[("n", &number(n))])
+}
+
+/// A countdown in words, for screen readers: `1 minute 5 seconds left`.
+pub fn countdown_words(secs: u32) -> String {
+    let t = t();
+    if secs == 0 {
+        return t.countdown_expired.into();
+    }
+    let (m, s) = (secs / 60, secs % 60);
+    let mut words = Vec::new();
+    if m > 0 {
+        words.push(count(&t.minutes, m));
+    }
+    if s > 0 {
+        words.push(count(&t.seconds, s));
+    }
+    fill(t.time_left, &[("time", &words.join(" "))])
+}
+
+/// The CLDR plural category of `n` in the page's language.
+#[cfg(target_arch = "wasm32")]
+fn category(n: u32) -> String {
+    let tag = locale().tag;
+    let locales = js_sys::Array::of1(&tag.into());
+    js_sys::Intl::PluralRules::new(&locales, &js_sys::Object::new())
+        .select(f64::from(n))
+        .into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn category(n: u32) -> String {
+    if n == 1 { "one" } else { "other" }.into()
+}
+
+/// A whole number written for the locale (Arabic digits in Arabic, say).
+#[cfg(target_arch = "wasm32")]
+pub fn number(n: u32) -> String {
+    js_sys::Number::from(f64::from(n))
+        .to_locale_string(&locale().tag)
+        .into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn number(n: u32) -> String {
+    n.to_string()
+}
+
+/// A share in 0..=1 as a whole percentage, written for the locale (`87%`, `87 %`, `٨٧٪`).
+#[cfg(target_arch = "wasm32")]
+pub fn percent(share: f64) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"style".into(), &"percent".into());
+    let locales = js_sys::Array::of1(&locale().tag.into());
+    let format = js_sys::Intl::NumberFormat::new(&locales, &options).format();
+    format
+        .call1(&wasm_bindgen::JsValue::NULL, &share.clamp(0.0, 1.0).into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn percent(share: f64) -> String {
+    let mut out = ((share.clamp(0.0, 1.0) * 100.0).round() as u32).to_string();
+    out.push('%');
+    out
+}
+
+/// The date of an RFC 3339 time, in UTC, written for the locale (`Nov 22, 2026`,
+/// `22. Nov. 2026`, `2026年11月22日`); unparseable input is shown as it came.
+#[cfg(target_arch = "wasm32")]
+pub fn date(ts: &str) -> String {
+    let Some(ms) = crate::time::parse_rfc3339(ts) else {
+        return ts.to_string();
+    };
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("year", "numeric"),
+        ("month", "short"),
+        ("day", "numeric"),
+        ("timeZone", "UTC"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    js_sys::Date::new(&ms.into())
+        .to_locale_date_string(&locale().tag, &options)
+        .into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn date(ts: &str) -> String {
+    crate::time::short_date(ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_tag_picks_the_catalogue_of_its_language_and_keeps_a_region_for_formatting() {
+        let pick = |t: &str| Locale::parse(t).map(|l| (l.lang, l.tag));
+        assert_eq!(pick("pt-br"), Some((Lang::PtBr, "pt-BR".into())));
+        assert_eq!(pick("pt"), Some((Lang::PtBr, "pt-BR".into())));
+        assert_eq!(pick("pt_PT"), Some((Lang::PtBr, "pt-PT".into())));
+        assert_eq!(pick("es-419"), Some((Lang::Es, "es-419".into())));
+        assert_eq!(pick("en-gb"), Some((Lang::En, "en-GB".into())));
+        assert_eq!(pick("zh-Hant-TW"), None);
+        assert_eq!(pick("sr-Latn-RS"), None);
+        assert_eq!(pick("ar"), Some((Lang::Ar, "ar".into())));
+        assert_eq!(pick("ja-JP"), Some((Lang::Ja, "ja-JP".into())));
+        // Nothing that is not a region reaches `Intl` (it would throw).
+        assert_eq!(pick("de-<script>"), Some((Lang::De, "de".into())));
+        assert_eq!(pick(""), None);
+        let chosen = Locale::choose(["", "zh-CN", "fr-CA", "de"]);
+        assert_eq!((chosen.lang, chosen.tag.as_str()), (Lang::Fr, "fr-CA"));
+        assert_eq!(Locale::choose(["xx"]).lang, Lang::En);
+    }
+
+    #[test]
+    fn a_share_is_a_whole_percentage_within_bounds() {
+        assert_eq!(percent(0.973), "97%");
+        assert_eq!(percent(1.7), "100%");
+        assert_eq!(percent(-1.0), "0%");
+    }
+
+    #[test]
+    fn a_countdown_reads_in_words_with_english_plurals() {
+        assert_eq!(countdown_words(65), "1 minute 5 seconds left");
+        assert_eq!(countdown_words(120), "2 minutes left");
+        assert_eq!(countdown_words(1), "1 second left");
+        assert_eq!(countdown_words(0), "expired");
+    }
+
+    #[test]
+    fn arabic_is_written_right_to_left_and_the_others_left_to_right() {
+        for lang in Lang::ALL {
+            assert_eq!(lang.dir() == "rtl", lang == Lang::Ar, "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn templates_are_filled_by_name_and_unknown_names_stay_visible() {
+        assert_eq!(
+            fill("{a} and {b}, {c}", &[("a", "1"), ("b", "2")]),
+            "1 and 2, {c}"
+        );
+        assert_eq!(fill("no braces", &[]), "no braces");
+        assert_eq!(fill("open { brace", &[]), "open { brace");
+    }
+
+    /// `(field, text)` of a catalogue, read from its `Debug` form; a plural's forms are
+    /// `field.form`.
+    fn entries(texts: &Texts) -> Vec<(String, String)> {
+        let dump = format!("{texts:#?}");
+        let mut out = Vec::new();
+        let mut path: Vec<String> = Vec::new();
+        for line in dump.lines().skip(1) {
+            let depth = (line.len() - line.trim_start().len()) / 4;
+            let line = line.trim().trim_end_matches(',');
+            path.truncate(depth.saturating_sub(1));
+            if let Some((name, value)) = line.split_once(": ") {
+                path.push(name.to_string());
+                if value.starts_with('"') {
+                    out.push((path.join("."), value.to_string()));
+                }
+            } else if line.starts_with('"') {
+                out.push((path.join("."), line.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Every template of every language names the values its English names: a translation
+    /// that drops `{message}` would hide why something failed. (A plural's `one` may spell
+    /// its count out, as English's `1 minute` does.)
+    #[test]
+    fn every_translation_keeps_the_values_of_its_english_template() {
+        let names = |s: &str| {
+            // `Debug` writes some marks as `\u{651}`: they are not names.
+            let mut text = s.to_string();
+            while let Some(at) = text.find("\\u{") {
+                let end = text[at..].find('}').map_or(text.len(), |e| at + e + 1);
+                text.replace_range(at..end, "");
+            }
+            let mut v: Vec<String> = text
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let english = entries(&en::TEXTS);
+        assert!(english.len() > 150, "{}", english.len());
+        for lang in Lang::ALL {
+            let theirs = entries(lang.texts());
+            for (key, text) in &english {
+                if key.ends_with(".one") {
+                    continue;
+                }
+                let found = theirs.iter().find(|(k, _)| k == key);
+                let (_, translated) = found.unwrap_or_else(|| panic!("{lang:?} lacks {key}"));
+                assert_eq!(
+                    names(text),
+                    names(translated),
+                    "{lang:?} {key}: {translated}"
+                );
+            }
+            // Forms English lacks (Arabic's dual, say) still count.
+            for (key, text) in theirs.iter().filter(|(k, _)| k.contains('.')) {
+                assert!(
+                    text.contains("{n}")
+                        || key.ends_with(".one")
+                        || key.ends_with(".two")
+                        || key.ends_with(".zero"),
+                    "{lang:?} {key} does not show its count: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_catalogue_leaves_a_text_empty() {
+        for lang in Lang::ALL {
+            let dump = format!("{:?}", lang.texts());
+            assert!(!dump.contains(": \"\""), "{lang:?} has an empty text");
+        }
+    }
+}

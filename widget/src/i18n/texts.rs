@@ -1,0 +1,247 @@
+//! The shape of a catalogue: every text the widget shows, announces or toasts. Each language is
+//! one `Texts` value; a language that lacks a key English has does not compile.
+//!
+//! Templates name their values in braces (`{n}`, `{product}`), filled by [`super::fill`];
+//! counted texts are [`Plural`]s, picked by the browser's plural rules for the language.
+
+/// A counted text in the forms a language needs (CLDR categories); `{n}` is the count.
+/// A form a language does not use is `None` and falls back to `other`.
+#[derive(Debug)]
+pub struct Plural {
+    pub zero: Option<&'static str>,
+    pub one: Option<&'static str>,
+    pub two: Option<&'static str>,
+    pub few: Option<&'static str>,
+    pub many: Option<&'static str>,
+    pub other: &'static str,
+}
+
+impl Plural {
+    /// The form for a CLDR plural category (`one`, `few`, …).
+    pub fn form(&self, category: &str) -> &'static str {
+        match category {
+            "zero" => self.zero,
+            "one" => self.one,
+            "two" => self.two,
+            "few" => self.few,
+            "many" => self.many,
+            _ => None,
+        }
+        .unwrap_or(self.other)
+    }
+}
+
+/// Every text of the widget, in one language.
+#[derive(Debug)]
+pub struct Texts {
+    // The header and the badge.
+    pub heading_identity: &'static str,
+    pub heading_requester: &'static str,
+    pub badge_loading: &'static str,
+    pub badge_unavailable: &'static str,
+    pub badge_no_contact: &'static str,
+    pub status_not_verified: &'static str,
+    pub status_pending: &'static str,
+    pub status_verified: &'static str,
+    pub status_failed: &'static str,
+    pub status_expired: &'static str,
+    pub status_lapsed: &'static str,
+    /// `{status}` is one of the `status_*` texts.
+    pub status_announced: &'static str,
+    pub status_unavailable_title: &'static str,
+    /// `{message}` is why.
+    pub status_not_loaded: &'static str,
+    pub loading_status: &'static str,
+
+    // A session's state, as a chip and as a word inside a sentence.
+    pub session_pending: &'static str,
+    pub session_verified: &'static str,
+    pub session_failed: &'static str,
+    pub session_expired: &'static str,
+    pub session_canceled: &'static str,
+    pub session_lapsed: &'static str,
+    pub state_pending: &'static str,
+    pub state_verified: &'static str,
+    pub state_failed: &'static str,
+    pub state_expired: &'static str,
+    pub state_canceled: &'static str,
+    pub state_lapsed: &'static str,
+    pub kind_idv: &'static str,
+    pub kind_stepup: &'static str,
+
+    // Buttons.
+    pub action_retry: &'static str,
+    pub action_verify: &'static str,
+    pub action_verify_again: &'static str,
+    pub action_verify_primary: &'static str,
+    pub action_create_link: &'static str,
+    pub action_back: &'static str,
+    pub action_copy: &'static str,
+    pub action_cancel_verification: &'static str,
+    pub action_resend: &'static str,
+    pub action_stepup: &'static str,
+    pub action_restart_stepup: &'static str,
+    pub action_cancel_stepup: &'static str,
+    pub canceling: &'static str,
+    pub copied: &'static str,
+
+    // The facts about a contact.
+    pub fact_assurance: &'static str,
+    pub fact_document: &'static str,
+    pub fact_name_on_id: &'static str,
+    pub fact_match: &'static str,
+    pub fact_verified: &'static str,
+    pub fact_valid_until: &'static str,
+    pub fact_liveid: &'static str,
+    pub liveid_enrolled: &'static str,
+    pub liveid_not_enrolled: &'static str,
+    pub fact_last_stepup: &'static str,
+    pub never: &'static str,
+    pub no_check_yet: &'static str,
+    pub match_match: &'static str,
+    pub match_partial: &'static str,
+    pub match_mismatch: &'static str,
+    pub doc_drivers_license: &'static str,
+    pub doc_passport: &'static str,
+    pub doc_national_id: &'static str,
+
+    // Freshness on a help-desk ticket.
+    pub fresh_just_now: &'static str,
+    pub fresh_ago: Plural,
+    /// `{ago}` is `fresh_just_now` or `fresh_ago`, `{within}` is `fresh_within`.
+    pub fresh_ok: &'static str,
+    pub fresh_within: Plural,
+    pub fresh_stale: Plural,
+
+    // The deal page.
+    pub fact_stage: &'static str,
+    pub stage_unknown: &'static str,
+    pub fact_gate: &'static str,
+    pub fact_gated_stages: &'static str,
+    pub none: &'static str,
+    pub gate_open: &'static str,
+    pub gate_ok: &'static str,
+    pub gate_blocked: &'static str,
+    pub primary_contact: &'static str,
+    pub no_primary_contact: &'static str,
+
+    // History and activity.
+    pub history_heading: &'static str,
+    pub history_empty: &'static str,
+    pub show_all: Plural,
+    pub activity_show: &'static str,
+    pub activity_hide: &'static str,
+    pub activity_loading: &'static str,
+    pub activity_empty: &'static str,
+    pub audit_start_idv: &'static str,
+    pub audit_start_stepup: &'static str,
+    pub audit_start_failed: &'static str,
+    pub audit_result: &'static str,
+    pub audit_cancel: &'static str,
+    pub audit_expired: &'static str,
+    pub audit_gate: &'static str,
+    pub audit_crm_write: &'static str,
+    pub audit_crm_write_dead: &'static str,
+    pub audit_late_report_ignored: &'static str,
+
+    // An account that is not set up; `{product}` is the CRM's name.
+    pub setup_title: &'static str,
+    pub setup_body: &'static str,
+
+    // The Verify Identity form.
+    pub verify_heading: &'static str,
+    pub assurance_level: &'static str,
+    pub ial2_option: &'static str,
+    pub ial1_option: &'static str,
+    pub accepted_documents: &'static str,
+    pub send_the_link: &'static str,
+    pub delivery_show: &'static str,
+    pub delivery_email: &'static str,
+    pub delivery_sms: &'static str,
+    pub choose_document: &'static str,
+    pub creating_link: &'static str,
+    pub verify_not_started_title: &'static str,
+    /// `{message}` is why.
+    pub verify_not_started: &'static str,
+
+    // The link while the customer has not finished.
+    pub link_heading: &'static str,
+    pub link_instructions: &'static str,
+    /// `{error}` is why.
+    pub link_not_sent: &'static str,
+    pub link_emailed: &'static str,
+    pub link_texted: &'static str,
+    pub link_copied: &'static str,
+    pub copy_blocked: &'static str,
+    pub qr_link: &'static str,
+    pub waiting: &'static str,
+    /// `{date}` is when the link stops working.
+    pub link_valid_until: &'static str,
+    pub link_ready: &'static str,
+    pub link_ready_emailed: &'static str,
+    pub link_ready_texted: &'static str,
+    pub link_ready_not_sent: &'static str,
+    pub verification_title: &'static str,
+    /// `{state}` is one of the `state_*` words.
+    pub verification_ended_announced: &'static str,
+    pub verification_ended: &'static str,
+    pub verification_canceled: &'static str,
+
+    // Sending the link again.
+    pub resending: &'static str,
+    pub resent_title: &'static str,
+    pub resend_failed_title: &'static str,
+    /// `{message}` is why.
+    pub resend_failed: &'static str,
+
+    // Step-up.
+    pub stepup_heading: &'static str,
+    pub stepup_instructions: &'static str,
+    pub qr_stepup: &'static str,
+    /// `{time}` is the countdown (`1:05`, or in words for screen readers).
+    pub time_left: &'static str,
+    pub minutes: Plural,
+    pub seconds: Plural,
+    pub countdown_expired: &'static str,
+    pub stepup_starting: &'static str,
+    pub stepup_started: &'static str,
+    pub stepup_title: &'static str,
+    pub stepup_not_started_title: &'static str,
+    /// `{message}` is why.
+    pub stepup_not_started: &'static str,
+    pub stepup_not_enrolled_announced: &'static str,
+    pub no_enrolment: &'static str,
+    pub no_enrolment_hint: &'static str,
+    pub stepup_canceled_announced: &'static str,
+    /// `{state}` is one of the `state_*` words.
+    pub stepup_ended_announced: &'static str,
+    pub stepup_ended: &'static str,
+    pub stepup_last: &'static str,
+    pub stepup_passed: &'static str,
+    pub stepup_failed: &'static str,
+    pub stepup_expired: &'static str,
+    pub stepup_other: &'static str,
+    pub stepup_matched: &'static str,
+    pub stepup_no_answer: &'static str,
+    pub stepup_canceled: &'static str,
+    pub stepup_not_matched: &'static str,
+
+    // Trouble.
+    /// `{message}` is why.
+    pub connection_trouble: &'static str,
+    /// `{message}` is why.
+    pub cancel_failed: &'static str,
+    pub cancel_failed_title: &'static str,
+    pub error_bad_answer: &'static str,
+    pub error_refused: &'static str,
+    pub error_not_found: &'static str,
+    pub error_too_many: &'static str,
+    /// `{code}` is the HTTP status.
+    pub error_http: &'static str,
+    pub error_unreachable: &'static str,
+    pub error_not_connected: &'static str,
+    pub error_no_record_id: &'static str,
+    pub error_wrong_page: &'static str,
+    pub error_no_record: &'static str,
+    pub error_client: &'static str,
+}
