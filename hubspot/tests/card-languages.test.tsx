@@ -165,7 +165,7 @@ describe.each(Object.entries(LANGUAGES))("the cards in %s", (locale, want) => {
 
   it("the deal card: the gate, the gated stages, the step-up with its date, the modal title", async () => {
     const stepup = verification({ kind: "stepup", state: "verified", completed_at: "2026-11-21T15:00:00Z" });
-    route(fetchMock, {
+    const calls = route(fetchMock, {
       "GET /deals/123": { status: 200, json: deal({ primary_contact: verifiedContact(), stepup }) },
       "POST /widget-link": { status: 200, json: { url: "https://idv.example.com/hubspot/v1/widget?token=t" } },
     });
@@ -179,6 +179,9 @@ describe.each(Object.entries(LANGUAGES))("the cards in %s", (locale, want) => {
     r.findByTestId(Button, "idv-details").trigger("onClick");
     await r.waitFor(() => expect(r.mocks.actions.openIframeModal.callCount).toBe(1));
     expect(plain(r.mocks.actions.openIframeModal.calls[0][0].title ?? "")).toBe(want.deal.modal);
+    // The widget in the modal speaks the rep's language too.
+    const link = calls.find((c) => c.url.endsWith("/widget-link"));
+    expect(String(link?.body?.locale).toLowerCase()).toBe(locale.toLowerCase());
   });
 });
 

@@ -268,7 +268,7 @@ describe("contact card buttons", () => {
     const posts = calls.filter((c) => c.method === "POST");
     expect(posts.map((p) => p.url)).toEqual([`${API}/contacts/123/step-up`, `${API}/widget-link`]);
     expect(posts[0].body).toEqual({ idempotency_key: expect.stringMatching(UUID) });
-    expect(posts[1].body).toEqual({ object_type: "contacts", object_id: "123" });
+    expect(posts[1].body).toEqual({ object_type: "contacts", object_id: "123", locale: "en-US" });
     const [payload] = r.mocks.actions.openIframeModal.calls[0];
     expect(payload).toEqual({ uri: url, width: MODAL.width, height: MODAL.height, title: "Identity verification" });
     await r.waitFor(() => expect(textOf(r.findByTestId(Alert, "idv-done"))).toContain("Step-up started"));

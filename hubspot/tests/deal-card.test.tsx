@@ -105,7 +105,7 @@ describe("deal card", () => {
     expect(posts.map((p) => p.url)).toEqual([`${API}/deals/123/step-up`, `${API}/widget-link`]);
     posts.forEach((p) => expectCleanBody(p.body));
     expect(posts[0].body).toEqual({ idempotency_key: expect.stringMatching(UUID) });
-    expect(posts[1].body).toEqual({ object_type: "deals", object_id: "123" });
+    expect(posts[1].body).toEqual({ object_type: "deals", object_id: "123", locale: "en-US" });
     const [payload, onClose] = r.mocks.actions.openIframeModal.calls[0];
     expect(payload).toEqual({ uri: url, width: MODAL.width, height: MODAL.height, title: "Identity verification for this deal" });
     const before = calls.filter((c) => c.method === "GET").length;
@@ -132,6 +132,6 @@ describe("deal card", () => {
     const r = await renderCard();
     r.findByTestId(Button, "idv-details").trigger("onClick");
     await r.waitFor(() => expect(r.mocks.actions.openIframeModal.callCount).toBe(1));
-    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ object_type: "deals", object_id: "123" });
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ object_type: "deals", object_id: "123", locale: "en-US" });
   });
 });

@@ -66,9 +66,9 @@ describe("the card API", () => {
         { status: 200, json: { url: "https://idv.example.com/hubspot/v1/widget?token=t" } },
       ],
     });
-    await expect(widgetLink("contacts", 1)).rejects.toMatchObject({ code: "unreadable" });
-    await expect(widgetLink("contacts", 1)).rejects.toMatchObject({ code: "unreadable" });
-    await expect(widgetLink("contacts", 1)).resolves.toBe("https://idv.example.com/hubspot/v1/widget?token=t");
+    await expect(widgetLink("contacts", 1, "en-US")).rejects.toMatchObject({ code: "unreadable" });
+    await expect(widgetLink("contacts", 1, "en-US")).rejects.toMatchObject({ code: "unreadable" });
+    await expect(widgetLink("contacts", 1, "en-US")).resolves.toBe("https://idv.example.com/hubspot/v1/widget?token=t");
   });
 });
 

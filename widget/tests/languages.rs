@@ -16,27 +16,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::find;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn tick() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
-async fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Element {
-    for _ in 0..200 {
-        if let Some(e) = root.query_selector(selector).unwrap() {
-            return e;
-        }
-        tick().await;
-    }
-    panic!("{selector} never appeared; page: {}", root.inner_html());
-}
 
 /// Answers every status read with a verified contact (fixed dates: only their form matters).
 struct Verified;

@@ -16,18 +16,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
 
-/// Leptos applies signal changes asynchronously: yield to the browser before asserting.
-async fn tick() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
+use common::{find, tick};
+
+wasm_bindgen_test_configure!(run_in_browser);
 
 const DAY: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
 
@@ -45,17 +38,6 @@ fn fresh_root() -> web_sys::HtmlElement {
     let root: web_sys::HtmlElement = doc.create_element("section").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
     root
-}
-
-/// Waits (bounded) until `selector` matches inside `root`.
-async fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Element {
-    for _ in 0..200 {
-        if let Some(e) = root.query_selector(selector).unwrap() {
-            return e;
-        }
-        tick().await;
-    }
-    panic!("{selector} never appeared; page: {}", root.inner_html());
 }
 
 #[wasm_bindgen_test]

@@ -36,7 +36,18 @@
           return Promise.resolve({ currentEntityInfo: { currentEntityId: id, currentEntityType: entity } });
         }
         if (name === "loggedInUser") {
-          return Promise.resolve({ loggedInUser: { id: 7, display_name: "Demo Rep", email: "rep@demo.example" } });
+          // The rep's language: the demo page's `?locale=` stands for the user's profile.
+          var language = null;
+          try {
+            language = new URLSearchParams(window.parent.location.search).get("locale");
+          } catch (e) {
+            language = null;
+          }
+          var user = { id: 7, display_name: "Demo Rep", email: "rep@demo.example" };
+          if (language) {
+            user.language = language;
+          }
+          return Promise.resolve({ loggedInUser: user });
         }
         return Promise.reject({ status: 404, message: "no data named " + name });
       }

@@ -2,18 +2,6 @@
 
 use super::texts::{Plural, Texts};
 
-/// Japanese has one plural form.
-const fn one_form(other: &'static str) -> Plural {
-    Plural {
-        zero: None,
-        one: None,
-        two: None,
-        few: None,
-        many: None,
-        other,
-    }
-}
-
 pub static TEXTS: Texts = Texts {
     heading_identity: "本人確認",
     heading_requester: "依頼者の本人確認",
@@ -81,10 +69,10 @@ pub static TEXTS: Texts = Texts {
     doc_national_id: "身分証明書",
 
     fresh_just_now: "1分以内に確認済み",
-    fresh_ago: one_form("{n}分前に確認済み"),
+    fresh_ago: Plural::same("{n}分前に確認済み"),
     fresh_ok: "{ago}：アカウント変更に十分新しい確認です（{within}）。",
-    fresh_within: one_form("{n}分以内"),
-    fresh_stale: one_form("過去{n}分間に確認されていません：アカウント情報を変更する前に発信者を確認してください。"),
+    fresh_within: Plural::same("{n}分以内"),
+    fresh_stale: Plural::same("過去{n}分間に確認されていません：アカウント情報を変更する前に発信者を確認してください。"),
 
     fact_stage: "ステージ",
     stage_unknown: "不明",
@@ -99,7 +87,7 @@ pub static TEXTS: Texts = Texts {
 
     history_heading: "履歴",
     history_empty: "まだ確認はありません。",
-    show_all: one_form("すべて表示（{n}件）"),
+    show_all: Plural::same("すべて表示（{n}件）"),
     activity_show: "アクティビティを表示",
     activity_hide: "アクティビティを隠す",
     activity_loading: "アクティビティを読み込んでいます…",
@@ -160,8 +148,8 @@ pub static TEXTS: Texts = Texts {
     stepup_instructions: "お客様に1Kosmosアプリでこのコードを読み取るか、電話に届いた通知を承認するよう依頼してください。",
     qr_stepup: "LiveIDステップアップのQRコード",
     time_left: "残り {time}",
-    minutes: one_form("{n}分"),
-    seconds: one_form("{n}秒"),
+    minutes: Plural::same("{n}分"),
+    seconds: Plural::same("{n}秒"),
     countdown_expired: "期限切れ",
     stepup_starting: "ステップアップを開始しています…",
     stepup_started: "ステップアップを開始しました。お客様に1KosmosアプリでQRコードを読み取るよう依頼してください。",

@@ -17,6 +17,31 @@ pub struct Plural {
 }
 
 impl Plural {
+    /// A text whose count takes no other form (every count of Japanese, say).
+    pub const fn same(other: &'static str) -> Self {
+        Self {
+            zero: None,
+            one: None,
+            two: None,
+            few: None,
+            many: None,
+            other,
+        }
+    }
+
+    /// A singular and the rest (English, German; French and Portuguese count 0 as singular,
+    /// and their `many` of round millions reads as `other`).
+    pub const fn one_other(one: &'static str, other: &'static str) -> Self {
+        Self {
+            zero: None,
+            one: Some(one),
+            two: None,
+            few: None,
+            many: None,
+            other,
+        }
+    }
+
     /// The form for a CLDR plural category (`one`, `few`, …).
     pub fn form(&self, category: &str) -> &'static str {
         match category {

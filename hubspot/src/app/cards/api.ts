@@ -235,13 +235,19 @@ export function resendLink(verificationId: string, idempotencyKey: string): Prom
 }
 
 /**
- * A single-use link to the details page (the widget) for the modal. The card opens the URL
- * exactly as given, and only if it lies under the backend's origin.
+ * A single-use link to the details page (the widget) for the modal, in the rep's language
+ * (`locale`, the tag the card formats with). The card opens the URL exactly as given, and
+ * only if it lies under the backend's origin.
  */
-export async function widgetLink(objectType: ObjectType, objectId: string | number): Promise<string> {
+export async function widgetLink(
+  objectType: ObjectType,
+  objectId: string | number,
+  locale: string,
+): Promise<string> {
   const answer = await call<Partial<WidgetLink>>("/widget-link", "POST", {
     object_type: objectType,
     object_id: String(objectId),
+    locale,
   });
   if (typeof answer.url !== "string" || !answer.url.startsWith(`${BACKEND_ORIGIN}/`)) {
     throw new ApiError("unreadable", english.t("error.unreadable"), 200);

@@ -303,15 +303,41 @@ struct WidgetFor {
     /// The HubSpot record id.
     #[schema(pattern = r"^[1-9][0-9]{0,17}$")]
     object_id: String,
+    /// The card user's locale (`context.user.locale`, e.g. `pt-br`): the widget speaks it.
+    #[schema(
+        pattern = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,4}$",
+        max_length = 35
+    )]
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// A BCP 47 language tag as HubSpot writes a user's locale (`en-us`, `pt-br`, `es-419`):
+/// only such a tag is put into the widget's URL.
+fn language_tag(tag: &str) -> Result<&str> {
+    let mut parts = tag.split(['-', '_']);
+    let language = parts.next().unwrap_or_default();
+    let well_formed = tag.len() <= 35
+        && (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if well_formed {
+        Ok(tag)
+    } else {
+        Err(AppError::Unprocessable(
+            "locale must be a language tag such as en-us or pt-br".into(),
+        ))
+    }
 }
 
 #[utoipa::path(post, path = "/hubspot/v1/card/widget-link", tag = "hubspot",
     summary = "The card's link to the full widget in a modal",
-    description = "A single-use link (a minute) to the widget page for the record; the page trades it for a \
-        half-hour session that reaches this account's API only.",
+    description = "A single-use link (a minute) to the widget page for the record, in the card user's \
+        language when `locale` names it; the page trades it for a half-hour session that reaches this account's API only.",
     request_body = WidgetFor,
     responses((status = 200, body = WidgetLink), CardRefusals,
-        (status = 422, description = "Not a contact or deal id", body = ApiError)))]
+        (status = 422, description = "Not a contact or deal id, or not a language tag", body = ApiError)))]
 async fn widget_link(State(state): State<AppState>, call: CardCall) -> Result<Json<WidgetLink>> {
     let body: WidgetFor = parse_json(&call.headers, &call.body, false)?;
     let record = match body.object_type.as_str() {
@@ -324,16 +350,22 @@ async fn widget_link(State(state): State<AppState>, call: CardCall) -> Result<Js
             )))
         }
     };
+    let locale = body.locale.as_deref().map(language_tag).transpose()?;
     let ticket = state
         .engine
         .tenants
         .mint_widget_ticket(&call.tenant, &record)
         .await?;
+    let mut url = format!(
+        "{}/hubspot/v1/widget?ticket={ticket}",
+        state.engine.settings.public_base_url
+    );
+    if let Some(tag) = locale {
+        url.push_str("&locale=");
+        url.push_str(tag);
+    }
     Ok(Json(WidgetLink {
-        url: format!(
-            "{}/hubspot/v1/widget?ticket={ticket}",
-            state.engine.settings.public_base_url
-        ),
+        url,
         expires_in_secs: crate::services::tenants::TICKET_LIFE.as_secs(),
     }))
 }

@@ -53,7 +53,7 @@ export function ContactView() {
         actions.openIframeModal,
         "contacts",
         contactId,
-        t("modal.contactTitle"),
+        { title: t("modal.contactTitle"), locale: i18n.tag },
         () => void refresh(),
       );
       return null;
@@ -66,7 +66,7 @@ export function ContactView() {
         actions.openIframeModal,
         "contacts",
         contactId,
-        t("modal.contactTitle"),
+        { title: t("modal.contactTitle"), locale: i18n.tag },
         () => void refresh(),
       );
       return t("done.stepUp");

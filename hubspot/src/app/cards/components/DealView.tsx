@@ -23,7 +23,7 @@ import { openDetails, useCard } from "./useCard.ts";
 export function DealView() {
   const context = useExtensionContext<"crm.record.sidebar">();
   const actions = useExtensionActions<"crm.record.sidebar">();
-  const { t } = useI18n();
+  const { t, tag } = useI18n();
   const dealId = context.crm.objectId;
   const timeZone = context.portal?.timezone;
   const fetcher = useCallback(() => getDealStatus(dealId), [dealId]);
@@ -38,7 +38,13 @@ export function DealView() {
   const deal = load.data;
   const contact = deal.primary_contact;
   const open = () =>
-    openDetails(actions.openIframeModal, "deals", dealId, t("modal.dealTitle"), () => void refresh());
+    openDetails(
+      actions.openIframeModal,
+      "deals",
+      dealId,
+      { title: t("modal.dealTitle"), locale: tag },
+      () => void refresh(),
+    );
 
   return (
     <Flex direction="column" gap="sm">

@@ -92,7 +92,10 @@ export function useCard<T>(fetcher: () => Promise<T>) {
   return { load, busy, notice, retry, refresh, run };
 }
 
-/** Asks the backend for a single-use link to the details page and opens it in HubSpot's modal. */
+/**
+ * Asks the backend for a single-use link to the details page, in the rep's language, and opens
+ * it in HubSpot's modal.
+ */
 export async function openDetails(
   openIframeModal: (
     payload: { uri: string; width: number; height: number; title?: string },
@@ -100,9 +103,10 @@ export async function openDetails(
   ) => void,
   objectType: ObjectType,
   objectId: string | number,
-  title: string,
+  modal: { title: string; locale: string },
   onClose: () => void,
 ): Promise<void> {
-  const url = await widgetLink(objectType, objectId);
+  const { title, locale } = modal;
+  const url = await widgetLink(objectType, objectId, locale);
   openIframeModal({ uri: url, width: MODAL.width, height: MODAL.height, title }, onClose);
 }

@@ -25,6 +25,46 @@ const INDEX: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-
     </head><body></body></html>";
 
 both!(
+    the_cards_modal_opens_the_widget_in_the_card_users_language,
+    modal_language
+);
+/// A world with HubSpot installed and one contact in it.
+async fn installed(db: Db, settings: idv_server::services::Settings) -> Option<(World, u64)> {
+    let w = spawn_world_with(db, settings, Policy::default()).await?;
+    install_with_lifetime(&w, 1800).await;
+    let contact = w
+        .twins
+        .hubspot
+        .with_records(|r| r.add_contact(&json!({"firstname": "Ada", "email": "ada@example.com"})));
+    Some((w, contact))
+}
+
+async fn modal_language(db: Db) {
+    let Some((w, contact)) = installed(db, test_settings()).await else {
+        return;
+    };
+    let path = format!("/hubspot/v1/card/widget-link?{CARD_QUERY}");
+    let link = |locale: Value| json!({"object_type": "contacts", "object_id": contact.to_string(), "locale": locale});
+    let res = card_post(&w, &path, &link(json!("pt-br"))).await;
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await.unwrap();
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.ends_with("&locale=pt-br"), "{url}");
+    // Anything but a language tag stays out of the page's URL, with a reason.
+    for bad in ["pt-br&ticket=x", "<script>", "x", "en-us-"] {
+        let res = card_post(&w, &path, &link(json!(bad))).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let error: Value = res.json().await.unwrap();
+        assert!(
+            error["message"].as_str().unwrap().contains("locale"),
+            "{bad}: {error}"
+        );
+    }
+    let res = card_post(&w, &path, &link(json!(12))).await;
+    assert_eq!(res.status(), 422);
+}
+
+both!(
     the_cards_modal_opens_the_widget_once_with_a_session_for_its_own_account,
     modal
 );
@@ -39,14 +79,9 @@ async fn modal(db: Db) {
     .unwrap();
     let mut settings = test_settings();
     settings.widget_dir = dir.clone();
-    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
+    let Some((w, contact)) = installed(db, settings).await else {
         return;
     };
-    install_with_lifetime(&w, 1800).await;
-    let contact = w
-        .twins
-        .hubspot
-        .with_records(|r| r.add_contact(&json!({"firstname": "Ada", "email": "ada@example.com"})));
 
     // Unsigned, the link is refused; signed by HubSpot for the card, it is given.
     let path = format!("/hubspot/v1/card/widget-link?{CARD_QUERY}");
