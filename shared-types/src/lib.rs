@@ -55,18 +55,6 @@ impl IdvStatus {
             _ => return None,
         })
     }
-
-    /// What a sales rep reads on the badge.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::NotVerified => "Not verified",
-            Self::Pending => "Pending",
-            Self::Verified => "Verified",
-            Self::Failed => "Failed",
-            Self::Expired => "Link expired unused",
-            Self::Lapsed => "Verification lapsed",
-        }
-    }
 }
 
 /// The NIST SP 800-63 identity assurance levels a verification can be asked for.
@@ -122,15 +110,6 @@ impl IdentityMatch {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
-
-    /// What a rep reads.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Match => "Matches the contact",
-            Self::Partial => "Matches in part",
-            Self::Mismatch => "Does not match the contact",
-        }
-    }
 }
 
 /// The identity documents the customer may present.
@@ -157,15 +136,6 @@ impl DocumentType {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
-    /// What a person reads.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::DriversLicense => "Driver's license",
-            Self::Passport => "Passport",
-            Self::NationalId => "National ID",
-        }
     }
 }
 
@@ -197,15 +167,6 @@ impl Delivery {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
-    /// What a rep reads in the form.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Show => "Show the link here",
-            Self::Email => "Email it to the contact",
-            Self::Sms => "Text it to the contact (SMS)",
-        }
     }
 }
 
@@ -484,25 +445,6 @@ pub struct AuditEntry {
     /// CRM's reason for refusing a write).
     #[serde(default)]
     pub detail: String,
-}
-
-impl AuditEntry {
-    /// What a rep reads for the action.
-    pub fn label(&self) -> &str {
-        match self.action.as_str() {
-            "start_idv" => "Verification started",
-            "start_stepup" => "Step-up started",
-            "start_failed" => "Start failed",
-            "result" => "Result",
-            "cancel" => "Canceled",
-            "expired" => "Validity ran out",
-            "gate" => "Gated stage",
-            "crm_write" => "Written to Freshsales",
-            "crm_write_dead" => "Freshsales write gave up",
-            "late_report_ignored" => "Late report ignored",
-            other => other,
-        }
-    }
 }
 
 /// A page of a contact's audit trail, newest first.

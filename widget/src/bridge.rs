@@ -264,7 +264,8 @@ pub fn page_locale() -> Option<String> {
         .trim_start_matches('?')
         .split('&')
         .find_map(|pair| pair.strip_prefix("locale="))
-        .map(|v| v.replace("%2D", "-").replace("%2d", "-"))
+        .and_then(|v| js_sys::decode_uri_component(v).ok())
+        .map(String::from)
 }
 
 /// The browser's languages, most preferred first.

@@ -57,7 +57,7 @@ fn VerifyForm(d: Driver) -> impl IntoView {
                         disabled=busy
                         on:change=move |_| d.send(Msg::ToggleDocument(i))
                     />
-                    {labels::document(code)}
+                    {labels::document(code.as_str())}
                 </label>
             }
         })

@@ -90,7 +90,10 @@ mod tests {
         assert!(m.update(Msg::ShowActivity, T0).is_empty(), "one at a time");
         m.update(Msg::ActivityLoaded(page()), T0);
         assert_eq!(m.activity, Activity::Shown(page()));
-        assert_eq!(m.activity_rows()[0].label(), "Verification started");
+        assert_eq!(
+            crate::i18n::labels::audit_action(&m.activity_rows()[0].action),
+            "Verification started"
+        );
         // A reload of the record (a session ended) reloads the open list.
         let cmds = m.update(
             Msg::Loaded(Record::Contact(Box::new(contact(IdvStatus::Verified)))),

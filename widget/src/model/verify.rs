@@ -1,7 +1,9 @@
 //! The ID check: the *Verify Identity* form, then the link while the customer has not finished
 //! (contact page; deal page for the primary contact).
 
-use idv_types::{Delivery, IdvStatus, Kind, SessionState, StartVerification, Verification};
+use idv_types::{
+    Delivery, DocumentType, IdvStatus, Kind, SessionState, StartVerification, Verification,
+};
 
 use super::{watch::tone_of, Cmd, Failure, Focus, Load, Model, Record, Subject, Tone, Watch};
 use crate::{
@@ -9,8 +11,8 @@ use crate::{
     time,
 };
 
-/// The document types a rep can allow (their wire codes; `i18n::labels::document` words them).
-pub const DOCUMENTS: [&str; 3] = ["drivers_license", "passport", "national_id"];
+/// The document types a rep can allow, in the form's order.
+pub const DOCUMENTS: [DocumentType; 3] = DocumentType::ALL;
 
 /// Assurance levels offered in the form (first is the default).
 pub const IAL_LEVELS: [&str; 2] = ["IAL2", "IAL1"];
@@ -59,7 +61,7 @@ impl VerifyForm {
                 .iter()
                 .zip(self.documents)
                 .filter(|(_, on)| *on)
-                .map(|(code, _)| (*code).to_string())
+                .map(|(doc, _)| doc.as_str().to_string())
                 .collect(),
             requested_by,
             force: self.force,

@@ -1,0 +1,94 @@
+//! The widget in the rep's language, in real headless Chromium.
+
+use fantoccini::Locator;
+use idv_e2e::{enabled, start_demo, Browser};
+
+use super::wait_for;
+
+/// The widget in the rep's language at a Freshsales sidebar's width: Spanish, German, Japanese
+/// and Arabic (right to left) fit 320 px in their widest states, and the Freshworks user's
+/// language reaches the widget on the contact page.
+#[tokio::test]
+async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let demo = start_demo().await?;
+    let narrow = Browser::start(320, 640).await?;
+    let c = &narrow.client;
+    for (locale, badge, verify, dir) in [
+        ("es-MX", "Verificado", "Verificar identidad", "ltr"),
+        ("de", "Verifiziert", "Identität prüfen", "ltr"),
+        ("ja-JP", "確認済み", "本人確認を開始", "ltr"),
+        ("ar", "تم التحقق", "التحقق من الهوية", "rtl"),
+    ] {
+        let page = |id: u32| {
+            format!(
+                "{}/app/index.html?entity=contact&id={id}&locale={locale}",
+                demo.url()
+            )
+        };
+        c.goto(&page(1001)).await?;
+        let shown = wait_for(c, "[data-testid=idv-badge].badge-verified").await?;
+        assert_eq!(shown.text().await?, badge, "{locale}");
+        let main = c.find(Locator::Css("main.idv")).await?;
+        assert_eq!(main.attr("dir").await?.as_deref(), Some(dir), "{locale}");
+        narrow
+            .screenshot(&format!("lang-{locale}-verified.png"))
+            .await?;
+        let sticking_out = narrow.overflowing().await?;
+        assert!(
+            sticking_out.is_empty(),
+            "{locale} at 320 px: {sticking_out:#?}"
+        );
+        // The form, then the link panel: the longest texts.
+        c.goto(&page(1003)).await?;
+        let open = wait_for(c, ".actions .btn-primary").await?;
+        assert_eq!(open.text().await?, verify, "{locale}");
+        open.click().await?;
+        wait_for(c, "[data-testid=idv-form]").await?;
+        narrow
+            .screenshot(&format!("lang-{locale}-form.png"))
+            .await?;
+        let sticking_out = narrow.overflowing().await?;
+        assert!(
+            sticking_out.is_empty(),
+            "{locale} form at 320 px: {sticking_out:#?}"
+        );
+        wait_for(c, "[data-testid=idv-form] button[type=submit]")
+            .await?
+            .click()
+            .await?;
+        wait_for(c, "[data-testid=idv-qr] svg").await?;
+        narrow
+            .screenshot(&format!("lang-{locale}-link.png"))
+            .await?;
+        let sticking_out = narrow.overflowing().await?;
+        assert!(
+            sticking_out.is_empty(),
+            "{locale} link at 320 px: {sticking_out:#?}"
+        );
+        // Cancel, so the next language starts from the same contact.
+        wait_for(c, "[data-testid=idv-link-panel] .btn-link")
+            .await?
+            .click()
+            .await?;
+        wait_for(c, "[data-testid=idv-badge].badge-neutral").await?;
+    }
+    narrow.close().await?;
+
+    // On the contact page the language comes from the Freshworks user's profile.
+    let browser = Browser::start(1280, 800).await?;
+    let c = &browser.client;
+    c.goto(&format!("{}/contacts/1001?locale=pt-BR", demo.url()))
+        .await?;
+    c.clone().enter_frame(0).await?;
+    let badge = wait_for(c, "[data-testid=idv-badge].badge-verified").await?;
+    assert_eq!(badge.text().await?, "Verificado");
+    let facts = c.find(Locator::Css("dl.facts")).await?.text().await?;
+    assert!(facts.contains("Passaporte"), "{facts}");
+    c.clone().enter_parent_frame().await?;
+    browser.screenshot("lang-pt-BR-contact.png").await?;
+    browser.close().await?;
+    demo.stop().await
+}
