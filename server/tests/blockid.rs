@@ -192,7 +192,7 @@ mod blockid_contract {
             .await
             .unwrap();
         assert!(res.status().is_success());
-        let Outcome::Failed { reason } = outcome_of(&t, &s).await else {
+        let Outcome::Failed { reason, .. } = outcome_of(&t, &s).await else {
             panic!("a reason code is a failure")
         };
         assert_eq!(reason, wire::failure_text("IDV0011"));
@@ -212,7 +212,7 @@ mod blockid_contract {
             let s = t.client.create_idv(&idv(None)).await.unwrap();
             let o = IdvOutcome::Reason(r.code.into());
             t.sim.complete_idv(&s.session_id, o).unwrap();
-            let Outcome::Failed { reason } = outcome_of(&t, &s).await else {
+            let Outcome::Failed { reason, .. } = outcome_of(&t, &s).await else {
                 panic!("{} is a failure", r.code)
             };
             assert!(
@@ -237,9 +237,9 @@ mod blockid_contract {
                 seen.push(outcome_of(&t, &s).await);
             }
             assert!(
-                matches!(&seen[0], Outcome::Failed { reason } if reason.contains("did not match"))
+                matches!(&seen[0], Outcome::Failed { reason, .. } if reason.contains("did not match"))
             );
-            assert!(matches!(&seen[1], Outcome::Failed { reason } if reason.contains("left")));
+            assert!(matches!(&seen[1], Outcome::Failed { reason, .. } if reason.contains("left")));
             assert_eq!(seen[2], Outcome::Expired);
         }
     }
@@ -283,9 +283,11 @@ mod blockid_contract {
             (Some(did), Some("IAL2"))
         );
         assert!(
-            matches!(&answers[1], Outcome::Failed { reason } if reason.contains("did not approve"))
+            matches!(&answers[1], Outcome::Failed { reason, .. } if reason.contains("did not approve"))
         );
-        assert!(matches!(&answers[2], Outcome::Failed { reason } if reason.contains("different")));
+        assert!(
+            matches!(&answers[2], Outcome::Failed { reason, .. } if reason.contains("different"))
+        );
         assert_eq!(answers[3], Outcome::Pending);
     }
 
@@ -365,7 +367,7 @@ mod blockid_contract {
             .unwrap();
         assert_eq!(res.status(), 200, "the session service takes the answer");
         match t.client.get_liveid(&s.session_id).await.unwrap().outcome {
-            Outcome::Failed { reason } => {
+            Outcome::Failed { reason, .. } => {
                 assert!(reason.contains("did not come from an account"), "{reason}")
             }
             other => panic!("a forged answer passed: {other:?}"),

@@ -112,6 +112,45 @@ impl IdentityMatch {
     }
 }
 
+/// The codes of the reasons a verification fails (`failure_code`): the backend's reason table
+/// (`server/src/domain/reasons.rs`) has an entry for each, and the widget a sentence for each
+/// in every language it speaks.
+pub const FAILURE_CODES: [&str; 33] = [
+    "scan_unclear",
+    "check_incomplete",
+    "front_only",
+    "unreadable",
+    "wrong_document",
+    "unsupported_document",
+    "inconsistent",
+    "not_physical",
+    "not_validated",
+    "provider_error",
+    "document_expired",
+    "fraud",
+    "undocumented_code",
+    "attempts_used",
+    "not_accepted",
+    "face_mismatch",
+    "no_faces_to_compare",
+    "no_face_verdict",
+    "not_approved",
+    "other_user",
+    "foreign_answer",
+    "declined",
+    "abandoned",
+    "no_result",
+    "no_document",
+    "session_gone",
+    "name_mismatch",
+    "name_mismatch_held",
+    "no_name_verdict",
+    "level_too_low",
+    "unknown_level",
+    "no_level",
+    "unknown",
+];
+
 /// The identity documents the customer may present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -369,8 +408,13 @@ pub struct Verification {
     /// The Freshworks user who asked (audit line only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_by: Option<String>,
+    /// Why it failed, and the next step, in English (with the provider's code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// The reason's stable code (`document_expired`, `face_mismatch`, `unknown`, …), which the
+    /// widget and the card word in the rep's language; absent for failures recorded before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ial: Option<Assurance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,11 +16,35 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
     let demo = start_demo().await?;
     let narrow = Browser::start(320, 640).await?;
     let c = &narrow.client;
-    for (locale, badge, verify, dir) in [
-        ("es-MX", "Verificado", "Verificar identidad", "ltr"),
-        ("de", "Verifiziert", "Identität prüfen", "ltr"),
-        ("ja-JP", "確認済み", "本人確認を開始", "ltr"),
-        ("ar", "تم التحقق", "التحقق من الهوية", "rtl"),
+    for (locale, badge, verify, dir, expired_id) in [
+        (
+            "es-MX",
+            "Verificado",
+            "Verificar identidad",
+            "ltr",
+            "El ID está caducado.",
+        ),
+        (
+            "de",
+            "Verifiziert",
+            "Identität prüfen",
+            "ltr",
+            "Der Ausweis ist abgelaufen.",
+        ),
+        (
+            "ja-JP",
+            "確認済み",
+            "本人確認を開始",
+            "ltr",
+            "書類の有効期限が切れています。",
+        ),
+        (
+            "ar",
+            "تم التحقق",
+            "التحقق من الهوية",
+            "rtl",
+            "انتهت صلاحية المستند.",
+        ),
     ] {
         let page = |id: u32| {
             format!(
@@ -40,6 +64,20 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
         assert!(
             sticking_out.is_empty(),
             "{locale} at 320 px: {sticking_out:#?}"
+        );
+        // A failed check says why and what to do next, in the rep's language.
+        c.goto(&page(1004)).await?;
+        wait_for(c, "[data-testid=idv-badge].badge-failed").await?;
+        let history = wait_for(c, "[data-testid=idv-history] .why").await?;
+        let why = history.text().await?;
+        assert!(why.starts_with(expired_id), "{locale}: {why}");
+        narrow
+            .screenshot(&format!("lang-{locale}-failed.png"))
+            .await?;
+        let sticking_out = narrow.overflowing().await?;
+        assert!(
+            sticking_out.is_empty(),
+            "{locale} failed at 320 px: {sticking_out:#?}"
         );
         // The form, then the link panel: the longest texts.
         c.goto(&page(1003)).await?;

@@ -33,7 +33,10 @@ impl Transport for Verified {
             "match_confidence": 0.97, "verified_at": "2026-11-22T10:00:00Z",
             "expires_at": "2027-11-22T10:00:00Z",
             "history": [{"id": "ver_2", "kind": "idv", "state": "verified", "contact_id": 42,
-                "created_at": "2026-11-22T09:58:00Z"}]
+                "created_at": "2026-11-22T09:58:00Z"},
+                {"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
+                "created_at": "2026-11-20T09:00:00Z", "failure_code": "document_expired",
+                "failure_reason": "The ID has expired (IDV0011). Next step: ask the customer to use an ID that is still valid."}]
         });
         Box::pin(async move {
             Ok(Reply {
@@ -88,6 +91,13 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
     assert!(en.facts.contains("Valid untilNov 22, 2027"), "{}", en.facts);
     assert!(en.facts.contains("Match97%"), "{}", en.facts);
     assert!(en.history.contains("ID check"), "{}", en.history);
+    // Why the earlier check failed, and what to do: in English with the provider's code.
+    assert!(
+        en.history
+            .contains("The ID has expired (IDV0011). Next step:"),
+        "{}",
+        en.history
+    );
 
     let de = open_in("de-DE").await;
     assert_eq!((de.lang.as_str(), de.dir.as_str()), ("de-DE", "ltr"));
@@ -101,6 +111,12 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
         de.facts
     );
     assert!(de.history.contains("Ausweisprüfung"), "{}", de.history);
+    assert!(
+        de.history
+            .contains("Der Ausweis ist abgelaufen. Nächster Schritt:"),
+        "{}",
+        de.history
+    );
 
     let ar = open_in("ar").await;
     assert_eq!((ar.lang.as_str(), ar.dir.as_str()), ("ar", "rtl"));
@@ -114,6 +130,7 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
     );
     assert!(!ar.facts.contains("Nov"), "{}", ar.facts);
     assert!(ar.history.contains("السجل"), "{}", ar.history);
+    assert!(ar.history.contains("انتهت صلاحية المستند"), "{}", ar.history);
 }
 
 #[wasm_bindgen_test]

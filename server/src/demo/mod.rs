@@ -14,6 +14,7 @@ use crate::{
     adapters::blockid::Curve,
     clock,
     crypto::Sealer,
+    domain::reasons::Failure,
     http::auth,
     services::tenant::ProviderSettings,
     services::{tenant, Engine, Policy, Settings},
@@ -186,6 +187,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
             -30,
             Some(335),
         ),
+        // Katherine's ID had expired: the widget says so and what to do next.
         (1004, "failed", None, -2, None),
         // A link Margaret never opened: it expired (the widget offers to resend it).
         (1006, "expired", None, -3, None),
@@ -211,6 +213,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<(String, bool)> {
                 match_confidence: result.map(|r| r.2),
                 completed_at: (state != "pending").then_some(at),
                 valid_until: valid_days.map(|d| now + d * clock::DAY_MS),
+                failure: (state == "failed").then_some((Failure::DocumentExpired, Some("IDV0011"))),
             })
             .await?;
     }

@@ -11,6 +11,8 @@
 use idv_types::{IalLevel, IdentityMatch};
 use serde::{Deserialize, Serialize};
 
+use super::reasons::{printable, Failure};
+
 /// The contact field (without a CRM's prefix) a tenant may keep a date of birth in:
 /// `cf_date_of_birth` in Freshsales, `date_of_birth` among Freshdesk's custom fields.
 pub const DATE_OF_BIRTH_FIELD: &str = "date_of_birth";
@@ -183,63 +185,38 @@ impl MismatchPolicy {
     }
 }
 
-/// Why a provider's pass of document proofing is not a verification of the contact (the text
-/// stored and shown), or `Ok` when it is: the document's holder is the contact (`match` or
-/// `partial`), and the level reached is known and at least `required` (the level asked for,
-/// or the account's minimum if that is higher).
+/// Why a provider's pass of document proofing is not a verification of the contact (with the
+/// detail of the levels where they are the reason), or `Ok` when it is: the document's holder is
+/// the contact (`match` or `partial`), and the level reached is known and at least `required`
+/// (the level asked for, or the account's minimum if that is higher).
 pub fn judge_pass(
     identity: Option<IdentityMatch>,
     ial: Option<&str>,
     required: IalLevel,
     policy: MismatchPolicy,
-) -> Result<(), String> {
+) -> Result<(), (Failure, Option<String>)> {
     match (identity, policy) {
         (Some(IdentityMatch::Match | IdentityMatch::Partial), _) => {}
         (Some(IdentityMatch::Mismatch), MismatchPolicy::Fail) => {
-            return Err(
-                "The name on the ID does not match the contact's name in the CRM, so \
-                        it is not verified. Next step: do not proceed on this verification; if \
-                        the CRM record is wrong, correct it and send a new link."
-                    .into(),
-            )
+            return Err((Failure::NameMismatch, None))
         }
         (Some(IdentityMatch::Mismatch), MismatchPolicy::Review) => {
-            return Err(
-                "Held for review: the name on the ID does not match the contact's name \
-                        in the CRM, so it is not verified. Next step: compare them (the \
-                        contact's owner has a task); if the CRM record is wrong, correct it and \
-                        send a new link."
-                    .into(),
-            )
+            return Err((Failure::NameMismatchHeld, None))
         }
-        (None, _) => {
-            return Err(
-                "1Kosmos did not say whether the ID belongs to the contact, so it is \
-                        not verified. Next step: check that the contact has a name in the CRM, \
-                        then send a new link; if it happens again, contact support."
-                    .into(),
-            )
-        }
+        (None, _) => return Err((Failure::NoNameVerdict, None)),
     }
     match ial.map(|l| (l, IalLevel::parse(l))) {
         Some((_, Some(level))) if level >= required => Ok(()),
-        Some((_, Some(level))) => Err(format!(
-            "1Kosmos verified this person only to {}, below the {} required, so it is not \
-             verified. Next step: send a new link at {}.",
-            level.as_str(),
-            required.as_str(),
-            required.as_str()
+        Some((_, Some(level))) => Err((
+            Failure::LevelTooLow,
+            Some(format!(
+                "{}, below the {} required",
+                level.as_str(),
+                required.as_str()
+            )),
         )),
-        Some((other, None)) => Err(format!(
-            "1Kosmos reported an assurance level this app does not know ({:?}), so it is not \
-             verified. Next step: send a new link; if it happens again, contact support.",
-            other.chars().take(20).collect::<String>()
-        )),
-        None => Err(
-            "1Kosmos reported no assurance level, so it is not verified. Next step: \
-                     send a new link; if it happens again, contact support."
-                .into(),
-        ),
+        Some((other, None)) => Err((Failure::UnknownLevel, Some(printable(other)))),
+        None => Err((Failure::NoLevel, None)),
     }
 }
 
@@ -388,7 +365,8 @@ mod tests {
             judge_pass(Some(Partial), Some("IAL2"), IalLevel::IAL1, fail),
             Ok(())
         );
-        let low = judge_pass(Some(Match), Some("IAL1"), IalLevel::IAL2, fail).unwrap_err();
+        let words = |(why, detail): (Failure, Option<String>)| why.sentence(detail.as_deref());
+        let low = words(judge_pass(Some(Match), Some("IAL1"), IalLevel::IAL2, fail).unwrap_err());
         assert!(
             low.contains("only to IAL1, below the IAL2 required"),
             "{low}"
@@ -399,18 +377,21 @@ mod tests {
                 "{ial:?}"
             );
         }
-        let other = judge_pass(Some(Mismatch), Some("IAL2"), IalLevel::IAL1, fail).unwrap_err();
+        let other =
+            words(judge_pass(Some(Mismatch), Some("IAL2"), IalLevel::IAL1, fail).unwrap_err());
         assert!(
             other.contains("does not match the contact's name"),
             "{other}"
         );
-        let held = judge_pass(
-            Some(Mismatch),
-            Some("IAL2"),
-            IalLevel::IAL1,
-            MismatchPolicy::Review,
-        )
-        .unwrap_err();
+        let held = words(
+            judge_pass(
+                Some(Mismatch),
+                Some("IAL2"),
+                IalLevel::IAL1,
+                MismatchPolicy::Review,
+            )
+            .unwrap_err(),
+        );
         assert!(held.starts_with("Held for review"), "{held}");
         assert!(judge_pass(None, Some("IAL2"), IalLevel::IAL1, fail).is_err());
     }

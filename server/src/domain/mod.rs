@@ -8,5 +8,6 @@ pub mod gate;
 pub mod identity;
 pub mod ids;
 pub mod phone;
+pub mod reasons;
 pub mod setup;
 pub mod status;

@@ -4,6 +4,8 @@
 use idv_types::{Delivery, IdentityMatch};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::reasons::Failure;
+
 /// What the services need from an identity provider.
 #[async_trait::async_trait]
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
@@ -117,8 +119,22 @@ pub struct SessionReport {
 pub enum Outcome {
     Pending,
     Verified(ResultFields),
-    Failed { reason: String },
+    /// Not a pass: why (the table's entry) and the sentence a rep reads.
+    Failed {
+        why: Failure,
+        reason: String,
+    },
     Expired,
+}
+
+impl Outcome {
+    /// A failure for `why`, with the provider's own detail (its code, the levels) if any.
+    pub fn failed(why: Failure, detail: Option<&str>) -> Self {
+        Self::Failed {
+            why,
+            reason: why.sentence(detail),
+        }
+    }
 }
 
 /// Result fields only: never images or biometrics.

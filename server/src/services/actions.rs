@@ -307,6 +307,7 @@ mod tests {
                 session_expires_at: None,
                 requested_by: None,
                 failure_reason: None,
+                failure_code: None,
                 ial: None,
                 document_type: None,
                 match_confidence: None,

@@ -123,7 +123,7 @@ impl Engine {
                 }),
                 identity,
             ),
-            Err(reason) => (Outcome::Failed { reason }, identity),
+            Err((why, detail)) => (Outcome::failed(why, detail.as_deref()), identity),
         })
     }
 }

@@ -287,6 +287,7 @@ fn read_row(sealer: &Sealer, r: VerificationRow) -> VerRow {
             r.requested_by_sealed.as_deref(),
         ),
         failure_reason: r.failure_reason,
+        failure_code: r.failure_code,
         ial: r.ial_level.map(|level| Assurance {
             level,
             revision: r.ial_revision.unwrap_or_else(|| NIST_REVISION.into()),

@@ -6,6 +6,7 @@ use idv_types::Kind;
 
 use crate::{
     clock::{self},
+    domain::reasons::Failure,
     error::Result,
     ports::{
         identity::{Outcome, SessionReport},
@@ -53,9 +54,7 @@ impl Engine {
                 // The provider no longer knows the session: it cannot finish any more.
                 let gone = SessionReport {
                     session_id: session.to_string(),
-                    outcome: Outcome::Failed {
-                        reason: "the identity provider no longer knows this session".into(),
-                    },
+                    outcome: Outcome::failed(Failure::SessionGone, None),
                 };
                 self.apply_report(&tenant, v, &gone).await?;
             }

@@ -61,22 +61,25 @@ impl Engine {
             }
             Kind::Stepup => (report.outcome.clone(), None),
         };
-        let (state, fields, reason): (&str, Option<&ResultFields>, Option<&str>) = match &outcome {
-            Outcome::Pending => {
-                let delay = if v.kind == Kind::Stepup {
-                    self.settings.stepup_poll
-                } else {
-                    self.idv_poll_delay(v.poll_attempts + 1)
-                };
-                tx.record_poll(&v.id, now + delay.as_millis() as i64)
-                    .await?;
-                tx.commit().await?;
-                return Ok(false);
-            }
-            Outcome::Verified(f) => ("verified", Some(f), None),
-            Outcome::Failed { reason } => ("failed", None, Some(reason.as_str())),
-            Outcome::Expired => ("expired", None, None),
-        };
+        let (state, fields, reason, why): (&str, Option<&ResultFields>, Option<&str>, _) =
+            match &outcome {
+                Outcome::Pending => {
+                    let delay = if v.kind == Kind::Stepup {
+                        self.settings.stepup_poll
+                    } else {
+                        self.idv_poll_delay(v.poll_attempts + 1)
+                    };
+                    tx.record_poll(&v.id, now + delay.as_millis() as i64)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                Outcome::Verified(f) => ("verified", Some(f), None, None),
+                Outcome::Failed { why, reason } => {
+                    ("failed", None, Some(reason.as_str()), Some(*why))
+                }
+                Outcome::Expired => ("expired", None, None, None),
+            };
         let valid_until = (state == "verified" && v.kind == Kind::Idv)
             .then(|| now + tenant.policy.validity_days * DAY_MS);
         let done = tx
@@ -87,6 +90,7 @@ impl Engine {
                 document_type: fields.and_then(|f| f.document_type.clone()),
                 match_confidence: fields.and_then(|f| f.match_confidence),
                 failure_reason: reason,
+                failure_code: why.map(|w: crate::domain::reasons::Failure| w.code()),
                 now,
                 valid_until,
                 identity_match: identity.map(IdentityMatch::as_str),

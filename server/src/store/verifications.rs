@@ -2,13 +2,17 @@
 //! derived from these rows.
 
 use super::{confidence_to_bp, is_unique_violation, Conn, Store};
-use crate::{clock, domain::status::NIST_REVISION, error::Result};
+use crate::{
+    clock,
+    domain::{reasons::Failure, status::NIST_REVISION},
+    error::Result,
+};
 
 /// The columns of a [`VerificationRow`].
 const VCOLS: &str = "id, tenant_id, contact_id, deal_id, kind, state, provider_session_id, ial_level, ial_revision, \
     document_type, match_confidence_bp, failure_reason, created_at, completed_at, valid_until, hosted_url_sealed, \
     qr_payload_sealed, requested_by_sealed, session_expires_at, poll_attempts, delivery, delivery_error, ticket_id, \
-    chat_conversation_id, requested_ial, identity_match";
+    chat_conversation_id, requested_ial, identity_match, failure_code";
 
 /// A verification row as stored (links and requester sealed, confidence in basis points).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,6 +29,8 @@ pub struct VerificationRow {
     pub document_type: Option<String>,
     pub match_confidence_bp: Option<i64>,
     pub failure_reason: Option<String>,
+    /// The reason table's code of a failure (`document_expired`), where one is known.
+    pub failure_code: Option<String>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
     pub valid_until: Option<i64>,
@@ -59,6 +65,8 @@ pub struct NewVerification {
     pub match_confidence: Option<f64>,
     pub completed_at: Option<i64>,
     pub valid_until: Option<i64>,
+    /// A failed session's reason (the table's entry) and the provider's detail.
+    pub failure: Option<(Failure, Option<&'static str>)>,
 }
 
 /// An IDV session reserved before the provider is asked for it.
@@ -104,6 +112,7 @@ pub struct Finish<'a> {
     pub document_type: Option<String>,
     pub match_confidence: Option<f64>,
     pub failure_reason: Option<&'a str>,
+    pub failure_code: Option<&'a str>,
     pub now: i64,
     pub valid_until: Option<i64>,
     /// IDV: `match`, `partial` or `mismatch`, when the provider's answer told.
@@ -124,8 +133,9 @@ impl Store {
         let now = clock::now_ms();
         sqlx::query(
             "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, ial_revision, \
-             document_type, match_confidence_bp, created_at, updated_at, completed_at, valid_until) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
+             document_type, match_confidence_bp, created_at, updated_at, completed_at, valid_until, \
+             failure_reason, failure_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14)",
         )
         .bind(&v.id)
         .bind(&v.tenant_id)
@@ -139,6 +149,8 @@ impl Store {
         .bind(now)
         .bind(v.completed_at)
         .bind(v.valid_until)
+        .bind(v.failure.map(|(why, detail)| why.sentence(detail)))
+        .bind(v.failure.map(|(why, _)| why.code()))
         .execute(self.writer().await?.raw())
         .await?;
         Ok(())
@@ -568,7 +580,7 @@ impl dyn Conn + '_ {
         let done = sqlx::query(
             "UPDATE verifications SET state = $2, ial_level = $3, ial_revision = $4, document_type = $5, match_confidence_bp = $6, \
              failure_reason = $7, completed_at = $8, updated_at = $8, valid_until = $9, next_poll_at = NULL, \
-             identity_match = $10, expected_holder_sealed = NULL \
+             identity_match = $10, failure_code = $11, expected_holder_sealed = NULL \
              WHERE id = $1 AND state = 'pending'",
         )
         .bind(f.id)
@@ -581,6 +593,7 @@ impl dyn Conn + '_ {
         .bind(f.now)
         .bind(f.valid_until)
         .bind(f.identity_match)
+        .bind(f.failure_code)
         .execute(self.raw())
         .await?;
         Ok(done.rows_affected() != 0)

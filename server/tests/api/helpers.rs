@@ -210,6 +210,7 @@ impl TestApp {
                 match_confidence: verified.then_some(0.93),
                 completed_at: (state != "pending").then(idv_server::clock::now_ms),
                 valid_until,
+                failure: None,
             })
             .await
             .unwrap();

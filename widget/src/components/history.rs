@@ -34,7 +34,8 @@ pub fn History(items: Vec<Verification>) -> impl IntoView {
             .iter()
             .take(shown)
             .map(|v| {
-                let reason = v.failure_reason.clone();
+                let reason =
+                    labels::failure(v.failure_code.as_deref(), v.failure_reason.as_deref());
                 // A partial match is verified, and says so; a mismatch's reason tells it.
                 let partial = (v.identity_match == Some(IdentityMatch::Partial))
                     .then(|| labels::identity_match(IdentityMatch::Partial));

@@ -33,10 +33,11 @@ pub(super) fn StepUpResult(
         SessionState::Verified => t.stepup_matched.to_string(),
         SessionState::Expired => t.stepup_no_answer.to_string(),
         SessionState::Canceled => t.stepup_canceled.to_string(),
-        _ => session
-            .failure_reason
-            .clone()
-            .unwrap_or_else(|| t.stepup_not_matched.into()),
+        _ => labels::failure(
+            session.failure_code.as_deref(),
+            session.failure_reason.as_deref(),
+        )
+        .unwrap_or_else(|| t.stepup_not_matched.into()),
     };
     view! {
         <div class=format!("result result-{}", state.as_str()) data-testid="idv-stepup-result">

@@ -1,6 +1,6 @@
 //! German.
 
-use super::texts::{Plural, Texts};
+use super::texts::{FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identität",
@@ -171,6 +171,42 @@ pub static TEXTS: Texts = Texts {
     stepup_no_answer: "Der Kunde hat nicht rechtzeitig geantwortet.",
     stepup_canceled: "abgebrochen.",
     stepup_not_matched: "Der Kunde wurde nicht erkannt.",
+
+    failures: FailureTexts {
+        scan_unclear: "Der Ausweis-Scan war nicht deutlich genug. Nächster Schritt: Bitten Sie den Kunden, bei gutem Licht ohne Spiegelung neu zu scannen, und senden Sie einen neuen Link.",
+        check_incomplete: "Die Dokumentprüfung konnte nicht abgeschlossen werden. Nächster Schritt: Senden Sie einen neuen Link und bitten Sie den Kunden, es erneut zu versuchen.",
+        front_only: "Nur die Vorderseite des Ausweises konnte geprüft werden. Nächster Schritt: Senden Sie einen neuen Link und bitten Sie um einen Scan beider Seiten.",
+        unreadable: "Die Angaben im Ausweis waren nicht lesbar. Nächster Schritt: Senden Sie einen neuen Link und bitten Sie um einen flachen, gut beleuchteten Scan.",
+        wrong_document: "Der Kunde hat eine andere Dokumentart gescannt. Nächster Schritt: Sagen Sie ihm, welches Dokument er verwenden soll, und senden Sie einen neuen Link.",
+        unsupported_document: "Diese Ausweisart wird nicht unterstützt. Nächster Schritt: Bitten Sie um Reisepass, Führerschein oder Personalausweis.",
+        inconsistent: "Die Ausweisdaten haben die Plausibilitätsprüfung nicht bestanden. Nächster Schritt: Senden Sie einen neuen Link; scheitert er erneut, prüfen Sie den Kunden auf anderem Weg.",
+        not_physical: "Der Ausweis wirkte nicht wie ein echtes Dokument (Kopie oder Bildschirm). Nächster Schritt: Bitten Sie den Kunden, den echten Ausweis zu scannen.",
+        not_validated: "Der Ausweis konnte nicht validiert werden. Nächster Schritt: Senden Sie einen neuen Link; scheitert er erneut, prüfen Sie den Kunden auf anderem Weg.",
+        provider_error: "1Kosmos konnte die Prüfung nicht abschließen. Nächster Schritt: Senden Sie später einen neuen Link; scheitert es weiter, wenden Sie sich an den Support.",
+        document_expired: "Der Ausweis ist abgelaufen. Nächster Schritt: Bitten Sie den Kunden um einen gültigen Ausweis.",
+        fraud: "Der Ausweis hat die Betrugsprüfung nicht bestanden. Nächster Schritt: Nicht fortfahren; folgen Sie dem Verfahren Ihres Teams bei Betrugsverdacht.",
+        undocumented_code: "Die Prüfung ist gescheitert (mit einem von 1Kosmos nicht dokumentierten Code). Nächster Schritt: Senden Sie einen neuen Link; scheitert er erneut, wenden Sie sich an den Support.",
+        attempts_used: "Der Kunde hat alle Scan-Versuche verbraucht. Nächster Schritt: Senden Sie einen neuen Link, sobald der Kunde bereit ist.",
+        not_accepted: "Diese Ausweisart wird für dieses Konto nicht akzeptiert. Nächster Schritt: Bitten Sie den Kunden um einen anderen akzeptierten Ausweis.",
+        face_mismatch: "Das Selfie passt nicht zum Foto im Ausweis. Nächster Schritt: Mit dieser Prüfung nicht fortfahren; bitten Sie den Kunden, sich selbst erneut zu prüfen.",
+        no_faces_to_compare: "1Kosmos hat weder Selfie noch Ausweisfoto zum Vergleich geliefert. Nächster Schritt: Senden Sie einen neuen Link.",
+        no_face_verdict: "1Kosmos hat kein Ergebnis des Gesichtsabgleichs geliefert. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
+        not_approved: "Der Kunde hat die Anfrage in der BlockID-App nicht bestätigt. Nächster Schritt: Stellen Sie sicher, dass Sie mit dem Kunden sprechen, und fragen Sie erneut.",
+        other_user: "Ein anderer BlockID-Nutzer hat geantwortet. Nächster Schritt: Nicht fortfahren; bitten Sie den Kunden, in seiner eigenen App zu bestätigen.",
+        foreign_answer: "Die Antwort kam nicht vom BlockID-Konto des Kunden. Nächster Schritt: Nicht fortfahren; bitten Sie den Kunden, in seiner eigenen App zu bestätigen.",
+        declined: "Der Kunde hat die Prüfung abgelehnt. Nächster Schritt: Fragen Sie nach Problemen oder Bedenken und senden Sie einen neuen Link.",
+        abandoned: "Der Kunde hat die Prüfung vor dem Ende verlassen. Nächster Schritt: Fragen Sie nach Problemen und senden Sie einen neuen Link.",
+        no_result: "1Kosmos hat die Prüfung ohne Ergebnis beendet. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
+        no_document: "1Kosmos meldete Erfolg ohne Dokument. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
+        session_gone: "Der Identitätsanbieter kennt diese Sitzung nicht mehr. Nächster Schritt: Senden Sie einen neuen Link.",
+        name_mismatch: "Der Name im Ausweis stimmt nicht mit dem Namen des Kontakts im CRM überein, daher nicht verifiziert. Nächster Schritt: Nicht fortfahren; ist der CRM-Datensatz falsch, korrigieren Sie ihn und senden Sie einen neuen Link.",
+        name_mismatch_held: "Zur Prüfung angehalten: Der Name im Ausweis stimmt nicht mit dem Namen des Kontakts im CRM überein. Nächster Schritt: Vergleichen Sie beide (der Kontaktinhaber hat eine Aufgabe); ist der Datensatz falsch, korrigieren Sie ihn und senden Sie einen neuen Link.",
+        no_name_verdict: "1Kosmos hat nicht angegeben, ob der Ausweis dem Kontakt gehört, daher nicht verifiziert. Nächster Schritt: Prüfen Sie, ob der Kontakt im CRM einen Namen hat, und senden Sie einen neuen Link.",
+        level_too_low: "Der Kunde wurde unter dem geforderten Vertrauensniveau geprüft, daher nicht verifiziert. Nächster Schritt: Senden Sie einen neuen Link mit dem geforderten Niveau.",
+        unknown_level: "1Kosmos meldete ein Vertrauensniveau, das diese App nicht kennt, daher nicht verifiziert. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
+        no_level: "1Kosmos meldete kein Vertrauensniveau, daher nicht verifiziert. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
+        unknown: "Der Kunde konnte nicht verifiziert werden. Nächster Schritt: Senden Sie einen neuen Link; scheitert er erneut, wenden Sie sich mit dem englisch angezeigten Code an den Support.",
+    },
 
     connection_trouble: "Verbindungsprobleme, die Prüfung läuft weiter ({message})",
     cancel_failed: "Abbrechen nicht möglich: {message}",

@@ -1,6 +1,6 @@
 //! English: the reference catalogue (every other language has each of its keys).
 
-use super::texts::{Plural, Texts};
+use super::texts::{FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identity",
@@ -171,6 +171,42 @@ pub static TEXTS: Texts = Texts {
     stepup_no_answer: "the customer did not answer in time.",
     stepup_canceled: "canceled.",
     stepup_not_matched: "the customer was not matched.",
+
+    failures: FailureTexts {
+        scan_unclear: "The ID scan was not clear enough. Next step: ask the customer to rescan in good light without glare, then send a new link.",
+        check_incomplete: "The document check could not be completed. Next step: send a new link and ask the customer to try again.",
+        front_only: "Only the front of the ID could be checked. Next step: send a new link and ask the customer to scan both sides.",
+        unreadable: "The details on the ID could not be read. Next step: send a new link and ask for a flat, well-lit scan.",
+        wrong_document: "The customer scanned a different kind of document. Next step: tell the customer which document to use, then send a new link.",
+        unsupported_document: "This kind of ID is not supported. Next step: ask the customer to use a passport, driver's license or national ID card.",
+        inconsistent: "The data on the ID did not pass the consistency checks. Next step: send one new link; if it fails again, verify the customer another way.",
+        not_physical: "The ID did not look like a physical document (a copy or a screen). Next step: ask the customer to scan the physical ID itself.",
+        not_validated: "The ID could not be validated. Next step: send one new link; if it fails again, verify the customer another way.",
+        provider_error: "1Kosmos could not complete the check. Next step: send a new link later; if it keeps failing, contact support.",
+        document_expired: "The ID has expired. Next step: ask the customer to use an ID that is still valid.",
+        fraud: "The ID did not pass the fraud checks. Next step: do not proceed; follow your team's process for suspected fraud.",
+        undocumented_code: "The check failed (a code 1Kosmos does not document). Next step: send a new link; if it fails again, contact support.",
+        attempts_used: "The customer used up all scan attempts. Next step: send a new link when the customer is ready to try again.",
+        not_accepted: "This kind of ID is not accepted for this account. Next step: ask the customer to use another accepted ID.",
+        face_mismatch: "The selfie did not match the photo on the ID. Next step: do not proceed on this verification; ask the customer to verify again themselves.",
+        no_faces_to_compare: "1Kosmos returned no selfie or ID photo to compare. Next step: send a new link.",
+        no_face_verdict: "1Kosmos gave no face comparison verdict. Next step: send a new link; if it happens again, contact support.",
+        not_approved: "The customer did not approve the request in the BlockID app. Next step: confirm you are speaking with the customer, then ask again.",
+        other_user: "A different BlockID user answered this request. Next step: do not proceed; ask the customer to approve from their own app.",
+        foreign_answer: "The answer did not come from the customer's own BlockID account. Next step: do not proceed; ask the customer to approve from their own app.",
+        declined: "The customer declined the verification. Next step: ask whether they had trouble or concerns, then send a new link.",
+        abandoned: "The customer left the verification before finishing. Next step: ask whether they had trouble, then send a new link.",
+        no_result: "1Kosmos ended the verification without a result. Next step: send a new link; if it happens again, contact support.",
+        no_document: "1Kosmos reported success without a document. Next step: send a new link; if it happens again, contact support.",
+        session_gone: "The identity provider no longer knows this session. Next step: send a new link.",
+        name_mismatch: "The name on the ID does not match the contact's name in the CRM, so it is not verified. Next step: do not proceed; if the CRM record is wrong, correct it and send a new link.",
+        name_mismatch_held: "Held for review: the name on the ID does not match the contact's name in the CRM. Next step: compare them (the contact's owner has a task); if the record is wrong, correct it and send a new link.",
+        no_name_verdict: "1Kosmos did not say whether the ID belongs to the contact, so it is not verified. Next step: check that the contact has a name in the CRM, then send a new link.",
+        level_too_low: "The customer was verified below the assurance level required, so it is not verified. Next step: send a new link at the level required.",
+        unknown_level: "1Kosmos reported an assurance level this app does not know, so it is not verified. Next step: send a new link; if it happens again, contact support.",
+        no_level: "1Kosmos reported no assurance level, so it is not verified. Next step: send a new link; if it happens again, contact support.",
+        unknown: "The customer could not be verified. Next step: send a new link; if it fails again, contact support with the code shown.",
+    },
 
     connection_trouble: "Connection trouble, still checking ({message})",
     cancel_failed: "Could not cancel: {message}",

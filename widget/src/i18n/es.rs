@@ -1,6 +1,6 @@
 //! Spanish.
 
-use super::texts::{Plural, Texts};
+use super::texts::{FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identidad",
@@ -171,6 +171,42 @@ pub static TEXTS: Texts = Texts {
     stepup_no_answer: "el cliente no respondió a tiempo.",
     stepup_canceled: "cancelado.",
     stepup_not_matched: "el cliente no coincidió.",
+
+    failures: FailureTexts {
+        scan_unclear: "El escaneo del ID no era lo bastante nítido. Siguiente paso: pida al cliente que lo escanee de nuevo con buena luz y sin reflejos, y envíe un enlace nuevo.",
+        check_incomplete: "No se pudo completar la revisión del documento. Siguiente paso: envíe un enlace nuevo y pida al cliente que lo intente otra vez.",
+        front_only: "Solo se pudo revisar el frente del ID. Siguiente paso: envíe un enlace nuevo y pida al cliente que escanee ambas caras.",
+        unreadable: "No se pudieron leer los datos del ID. Siguiente paso: envíe un enlace nuevo y pida un escaneo plano y bien iluminado.",
+        wrong_document: "El cliente escaneó otro tipo de documento. Siguiente paso: indíquele qué documento usar y envíe un enlace nuevo.",
+        unsupported_document: "Este tipo de ID no es compatible. Siguiente paso: pida al cliente un pasaporte, una licencia de conducir o un documento nacional de identidad.",
+        inconsistent: "Los datos del ID no superaron las comprobaciones de coherencia. Siguiente paso: envíe un enlace nuevo; si vuelve a fallar, verifique al cliente de otra forma.",
+        not_physical: "El ID no parecía un documento físico (una copia o una pantalla). Siguiente paso: pida al cliente que escanee el documento físico.",
+        not_validated: "No se pudo validar el ID. Siguiente paso: envíe un enlace nuevo; si vuelve a fallar, verifique al cliente de otra forma.",
+        provider_error: "1Kosmos no pudo completar la revisión. Siguiente paso: envíe un enlace nuevo más tarde; si sigue fallando, contacte con soporte.",
+        document_expired: "El ID está caducado. Siguiente paso: pida al cliente un ID vigente.",
+        fraud: "El ID no superó las comprobaciones antifraude. Siguiente paso: no continúe; siga el proceso de su equipo para sospechas de fraude.",
+        undocumented_code: "La revisión falló (con un código que 1Kosmos no documenta). Siguiente paso: envíe un enlace nuevo; si vuelve a fallar, contacte con soporte.",
+        attempts_used: "El cliente agotó todos los intentos de escaneo. Siguiente paso: envíe un enlace nuevo cuando el cliente esté listo.",
+        not_accepted: "Esta cuenta no acepta este tipo de ID. Siguiente paso: pida al cliente otro ID aceptado.",
+        face_mismatch: "La selfie no coincide con la foto del ID. Siguiente paso: no continúe con esta verificación; pida al cliente que se verifique de nuevo él mismo.",
+        no_faces_to_compare: "1Kosmos no devolvió selfie ni foto del ID para comparar. Siguiente paso: envíe un enlace nuevo.",
+        no_face_verdict: "1Kosmos no dio un resultado de la comparación facial. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
+        not_approved: "El cliente no aprobó la solicitud en la app BlockID. Siguiente paso: confirme que habla con el cliente y vuelva a pedirlo.",
+        other_user: "Respondió otro usuario de BlockID. Siguiente paso: no continúe; pida al cliente que apruebe desde su propia app.",
+        foreign_answer: "La respuesta no vino de la cuenta BlockID del cliente. Siguiente paso: no continúe; pida al cliente que apruebe desde su propia app.",
+        declined: "El cliente rechazó la verificación. Siguiente paso: pregunte si tuvo problemas o dudas y envíe un enlace nuevo.",
+        abandoned: "El cliente dejó la verificación sin terminar. Siguiente paso: pregunte si tuvo problemas y envíe un enlace nuevo.",
+        no_result: "1Kosmos terminó la verificación sin resultado. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
+        no_document: "1Kosmos informó un éxito sin documento. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
+        session_gone: "El proveedor de identidad ya no conoce esta sesión. Siguiente paso: envíe un enlace nuevo.",
+        name_mismatch: "El nombre del ID no coincide con el del contacto en el CRM, así que no está verificado. Siguiente paso: no continúe; si el registro del CRM está mal, corríjalo y envíe un enlace nuevo.",
+        name_mismatch_held: "En revisión: el nombre del ID no coincide con el del contacto en el CRM. Siguiente paso: compárelos (el propietario del contacto tiene una tarea); si el registro está mal, corríjalo y envíe un enlace nuevo.",
+        no_name_verdict: "1Kosmos no indicó si el ID pertenece al contacto, así que no está verificado. Siguiente paso: compruebe que el contacto tiene nombre en el CRM y envíe un enlace nuevo.",
+        level_too_low: "El cliente se verificó por debajo del nivel de garantía exigido, así que no está verificado. Siguiente paso: envíe un enlace nuevo con el nivel exigido.",
+        unknown_level: "1Kosmos indicó un nivel de garantía que esta app no conoce, así que no está verificado. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
+        no_level: "1Kosmos no indicó ningún nivel de garantía, así que no está verificado. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
+        unknown: "No se pudo verificar al cliente. Siguiente paso: envíe un enlace nuevo; si vuelve a fallar, contacte con soporte con el código que se muestra en inglés.",
+    },
 
     connection_trouble: "Problemas de conexión, seguimos comprobando ({message})",
     cancel_failed: "No se pudo cancelar: {message}",

@@ -1,6 +1,6 @@
 //! French.
 
-use super::texts::{Plural, Texts};
+use super::texts::{FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identité",
@@ -171,6 +171,42 @@ pub static TEXTS: Texts = Texts {
     stepup_no_answer: "le client n’a pas répondu à temps.",
     stepup_canceled: "annulé.",
     stepup_not_matched: "le client ne correspond pas.",
+
+    failures: FailureTexts {
+        scan_unclear: "La numérisation de la pièce n’était pas assez nette. Étape suivante : demandez au client de la refaire sous une bonne lumière, sans reflets, puis envoyez un nouveau lien.",
+        check_incomplete: "Le contrôle du document n’a pas pu aboutir. Étape suivante : envoyez un nouveau lien et demandez au client de réessayer.",
+        front_only: "Seul le recto de la pièce a pu être contrôlé. Étape suivante : envoyez un nouveau lien et demandez au client de numériser les deux faces.",
+        unreadable: "Les informations de la pièce n’ont pas pu être lues. Étape suivante : envoyez un nouveau lien et demandez une numérisation à plat, bien éclairée.",
+        wrong_document: "Le client a numérisé un autre type de document. Étape suivante : indiquez-lui le document attendu, puis envoyez un nouveau lien.",
+        unsupported_document: "Ce type de pièce n’est pas pris en charge. Étape suivante : demandez un passeport, un permis de conduire ou une carte d’identité.",
+        inconsistent: "Les données de la pièce n’ont pas passé les contrôles de cohérence. Étape suivante : envoyez un nouveau lien ; en cas de nouvel échec, vérifiez le client autrement.",
+        not_physical: "La pièce ne semblait pas être un document physique (copie ou écran). Étape suivante : demandez au client de numériser la pièce elle-même.",
+        not_validated: "La pièce n’a pas pu être validée. Étape suivante : envoyez un nouveau lien ; en cas de nouvel échec, vérifiez le client autrement.",
+        provider_error: "1Kosmos n’a pas pu terminer le contrôle. Étape suivante : envoyez un nouveau lien plus tard ; si l’échec persiste, contactez le support.",
+        document_expired: "La pièce est expirée. Étape suivante : demandez au client une pièce en cours de validité.",
+        fraud: "La pièce n’a pas passé les contrôles anti-fraude. Étape suivante : n’allez pas plus loin ; suivez la procédure de votre équipe en cas de suspicion de fraude.",
+        undocumented_code: "Le contrôle a échoué (code non documenté par 1Kosmos). Étape suivante : envoyez un nouveau lien ; en cas de nouvel échec, contactez le support.",
+        attempts_used: "Le client a épuisé ses tentatives de numérisation. Étape suivante : envoyez un nouveau lien quand il est prêt à réessayer.",
+        not_accepted: "Ce type de pièce n’est pas accepté pour ce compte. Étape suivante : demandez au client une autre pièce acceptée.",
+        face_mismatch: "Le selfie ne correspond pas à la photo de la pièce. Étape suivante : n’allez pas plus loin ; demandez au client de se vérifier lui-même à nouveau.",
+        no_faces_to_compare: "1Kosmos n’a renvoyé ni selfie ni photo de la pièce à comparer. Étape suivante : envoyez un nouveau lien.",
+        no_face_verdict: "1Kosmos n’a donné aucun résultat de comparaison faciale. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
+        not_approved: "Le client n’a pas approuvé la demande dans l’app BlockID. Étape suivante : assurez-vous de parler au client, puis redemandez.",
+        other_user: "Un autre utilisateur BlockID a répondu. Étape suivante : n’allez pas plus loin ; demandez au client d’approuver depuis sa propre app.",
+        foreign_answer: "La réponse ne vient pas du compte BlockID du client. Étape suivante : n’allez pas plus loin ; demandez au client d’approuver depuis sa propre app.",
+        declined: "Le client a refusé la vérification. Étape suivante : demandez-lui s’il a rencontré un problème ou s’il a des réserves, puis envoyez un nouveau lien.",
+        abandoned: "Le client a quitté la vérification avant la fin. Étape suivante : demandez-lui s’il a rencontré un problème, puis envoyez un nouveau lien.",
+        no_result: "1Kosmos a terminé la vérification sans résultat. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
+        no_document: "1Kosmos a signalé un succès sans document. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
+        session_gone: "Le fournisseur d’identité ne connaît plus cette session. Étape suivante : envoyez un nouveau lien.",
+        name_mismatch: "Le nom sur la pièce ne correspond pas au nom du contact dans le CRM : il n’est donc pas vérifié. Étape suivante : n’allez pas plus loin ; si la fiche CRM est erronée, corrigez-la et envoyez un nouveau lien.",
+        name_mismatch_held: "En attente de revue : le nom sur la pièce ne correspond pas au nom du contact dans le CRM. Étape suivante : comparez-les (le propriétaire du contact a une tâche) ; si la fiche est erronée, corrigez-la et envoyez un nouveau lien.",
+        no_name_verdict: "1Kosmos n’a pas indiqué si la pièce appartient au contact : il n’est donc pas vérifié. Étape suivante : vérifiez que le contact a un nom dans le CRM, puis envoyez un nouveau lien.",
+        level_too_low: "Le client a été vérifié en dessous du niveau de garantie exigé : il n’est donc pas vérifié. Étape suivante : envoyez un nouveau lien au niveau exigé.",
+        unknown_level: "1Kosmos a indiqué un niveau de garantie inconnu de l’app : il n’est donc pas vérifié. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
+        no_level: "1Kosmos n’a indiqué aucun niveau de garantie : il n’est donc pas vérifié. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
+        unknown: "Le client n’a pas pu être vérifié. Étape suivante : envoyez un nouveau lien ; en cas de nouvel échec, contactez le support avec le code affiché en anglais.",
+    },
 
     connection_trouble: "Problème de connexion, vérification en cours ({message})",
     cancel_failed: "Annulation impossible : {message}",

@@ -99,3 +99,109 @@ pub fn audit_action(action: &str) -> &str {
         other => other,
     }
 }
+
+/// Why a session failed, for the rep. In English, the backend's sentence (it carries the
+/// provider's code); in another language, the catalogue's sentence for the reason's code, and
+/// for a reason the app does not know, the backend's sentence after it (its code is for
+/// support). A failure recorded without a code reads as the backend wrote it.
+pub fn failure(code: Option<&str>, reason: Option<&str>) -> Option<String> {
+    let words = code
+        .filter(|_| super::locale().lang != super::Lang::En)
+        .and_then(failure_words);
+    match (words, reason) {
+        (Some(w), Some(r)) if code == Some("unknown") => Some(format!("{w} ({r})")),
+        (Some(w), _) => Some(w.to_string()),
+        (None, r) => r.map(str::to_string),
+    }
+}
+
+/// The catalogue's sentence for a reason code.
+fn failure_words(code: &str) -> Option<&'static str> {
+    let f = &t().failures;
+    Some(match code {
+        "scan_unclear" => f.scan_unclear,
+        "check_incomplete" => f.check_incomplete,
+        "front_only" => f.front_only,
+        "unreadable" => f.unreadable,
+        "wrong_document" => f.wrong_document,
+        "unsupported_document" => f.unsupported_document,
+        "inconsistent" => f.inconsistent,
+        "not_physical" => f.not_physical,
+        "not_validated" => f.not_validated,
+        "provider_error" => f.provider_error,
+        "document_expired" => f.document_expired,
+        "fraud" => f.fraud,
+        "undocumented_code" => f.undocumented_code,
+        "attempts_used" => f.attempts_used,
+        "not_accepted" => f.not_accepted,
+        "face_mismatch" => f.face_mismatch,
+        "no_faces_to_compare" => f.no_faces_to_compare,
+        "no_face_verdict" => f.no_face_verdict,
+        "not_approved" => f.not_approved,
+        "other_user" => f.other_user,
+        "foreign_answer" => f.foreign_answer,
+        "declined" => f.declined,
+        "abandoned" => f.abandoned,
+        "no_result" => f.no_result,
+        "no_document" => f.no_document,
+        "session_gone" => f.session_gone,
+        "name_mismatch" => f.name_mismatch,
+        "name_mismatch_held" => f.name_mismatch_held,
+        "no_name_verdict" => f.no_name_verdict,
+        "level_too_low" => f.level_too_low,
+        "unknown_level" => f.unknown_level,
+        "no_level" => f.no_level,
+        "unknown" => f.unknown,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{set, Lang, Locale};
+
+    #[test]
+    fn every_language_words_every_reason_the_backend_can_give() {
+        for lang in Lang::ALL {
+            set(Locale::parse(lang.code()).unwrap());
+            for code in idv_types::FAILURE_CODES {
+                let words = failure_words(code).unwrap_or_else(|| panic!("{lang:?} lacks {code}"));
+                assert!(words.len() > 20, "{lang:?} {code}");
+            }
+        }
+        set(Locale::english());
+    }
+
+    #[test]
+    fn a_reason_reads_in_the_reps_language_and_an_unknown_one_keeps_the_providers_code() {
+        let english = "The customer could not be verified (1Kosmos reason IDV0099). Next step: …";
+        set(Locale::english());
+        assert_eq!(
+            failure(Some("unknown"), Some(english)).as_deref(),
+            Some(english)
+        );
+        set(Locale::parse("es").unwrap());
+        let es = failure(
+            Some("document_expired"),
+            Some("The ID has expired (IDV0011)."),
+        )
+        .unwrap();
+        assert!(es.starts_with("El ID está caducado."), "{es}");
+        let unknown = failure(Some("unknown"), Some(english)).unwrap();
+        assert!(
+            unknown.starts_with("No se pudo verificar") && unknown.contains("IDV0099"),
+            "{unknown}"
+        );
+        // Recorded before codes existed: as the backend wrote it.
+        assert_eq!(
+            failure(None, Some("old words")).as_deref(),
+            Some("old words")
+        );
+        assert_eq!(
+            failure(Some("a_code_from_a_newer_backend"), Some("x")).as_deref(),
+            Some("x")
+        );
+        set(Locale::english());
+    }
+}

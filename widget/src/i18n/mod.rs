@@ -398,12 +398,10 @@ mod tests {
                 );
             }
             // Forms English lacks (Arabic's dual, say) still count.
+            let counted = |k: &str| [".few", ".many", ".other"].iter().any(|f| k.ends_with(f));
             for (key, text) in theirs.iter().filter(|(k, _)| k.contains('.')) {
                 assert!(
-                    text.contains("{n}")
-                        || key.ends_with(".one")
-                        || key.ends_with(".two")
-                        || key.ends_with(".zero"),
+                    text.contains("{n}") || !counted(key),
                     "{lang:?} {key} does not show its count: {text}"
                 );
             }

@@ -1,6 +1,6 @@
 //! Brazilian Portuguese (every Portuguese locale reads it).
 
-use super::texts::{Plural, Texts};
+use super::texts::{FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identidade",
@@ -171,6 +171,42 @@ pub static TEXTS: Texts = Texts {
     stepup_no_answer: "o cliente não respondeu a tempo.",
     stepup_canceled: "cancelado.",
     stepup_not_matched: "o cliente não correspondeu.",
+
+    failures: FailureTexts {
+        scan_unclear: "A leitura do documento não ficou nítida. Próximo passo: peça ao cliente para digitalizar de novo com boa luz e sem reflexos e envie um novo link.",
+        check_incomplete: "Não foi possível concluir a verificação do documento. Próximo passo: envie um novo link e peça ao cliente para tentar de novo.",
+        front_only: "Só foi possível verificar a frente do documento. Próximo passo: envie um novo link e peça ao cliente para digitalizar os dois lados.",
+        unreadable: "Não foi possível ler os dados do documento. Próximo passo: envie um novo link e peça uma imagem plana e bem iluminada.",
+        wrong_document: "O cliente digitalizou outro tipo de documento. Próximo passo: diga qual documento usar e envie um novo link.",
+        unsupported_document: "Este tipo de documento não é aceito. Próximo passo: peça ao cliente um passaporte, uma carteira de motorista ou uma carteira de identidade.",
+        inconsistent: "Os dados do documento não passaram nas verificações de consistência. Próximo passo: envie um novo link; se falhar de novo, verifique o cliente de outra forma.",
+        not_physical: "O documento não parecia físico (uma cópia ou uma tela). Próximo passo: peça ao cliente para digitalizar o documento físico.",
+        not_validated: "Não foi possível validar o documento. Próximo passo: envie um novo link; se falhar de novo, verifique o cliente de outra forma.",
+        provider_error: "A 1Kosmos não conseguiu concluir a verificação. Próximo passo: envie um novo link mais tarde; se continuar falhando, fale com o suporte.",
+        document_expired: "O documento está vencido. Próximo passo: peça ao cliente um documento válido.",
+        fraud: "O documento não passou nas verificações antifraude. Próximo passo: não prossiga; siga o processo da sua equipe para suspeita de fraude.",
+        undocumented_code: "A verificação falhou (com um código que a 1Kosmos não documenta). Próximo passo: envie um novo link; se falhar de novo, fale com o suporte.",
+        attempts_used: "O cliente usou todas as tentativas de leitura. Próximo passo: envie um novo link quando o cliente estiver pronto.",
+        not_accepted: "Esta conta não aceita este tipo de documento. Próximo passo: peça ao cliente outro documento aceito.",
+        face_mismatch: "A selfie não corresponde à foto do documento. Próximo passo: não prossiga com esta verificação; peça ao próprio cliente para se verificar de novo.",
+        no_faces_to_compare: "A 1Kosmos não enviou selfie nem foto do documento para comparar. Próximo passo: envie um novo link.",
+        no_face_verdict: "A 1Kosmos não deu um resultado da comparação facial. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
+        not_approved: "O cliente não aprovou a solicitação no app BlockID. Próximo passo: confirme que está falando com o cliente e peça de novo.",
+        other_user: "Outro usuário do BlockID respondeu. Próximo passo: não prossiga; peça ao cliente para aprovar no próprio app.",
+        foreign_answer: "A resposta não veio da conta BlockID do cliente. Próximo passo: não prossiga; peça ao cliente para aprovar no próprio app.",
+        declined: "O cliente recusou a verificação. Próximo passo: pergunte se teve problemas ou dúvidas e envie um novo link.",
+        abandoned: "O cliente saiu da verificação antes de terminar. Próximo passo: pergunte se teve problemas e envie um novo link.",
+        no_result: "A 1Kosmos encerrou a verificação sem resultado. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
+        no_document: "A 1Kosmos informou sucesso sem documento. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
+        session_gone: "O provedor de identidade não conhece mais esta sessão. Próximo passo: envie um novo link.",
+        name_mismatch: "O nome no documento não corresponde ao nome do contato no CRM, então não está verificado. Próximo passo: não prossiga; se o registro do CRM estiver errado, corrija e envie um novo link.",
+        name_mismatch_held: "Em revisão: o nome no documento não corresponde ao nome do contato no CRM. Próximo passo: compare os dois (o responsável pelo contato tem uma tarefa); se o registro estiver errado, corrija e envie um novo link.",
+        no_name_verdict: "A 1Kosmos não informou se o documento pertence ao contato, então não está verificado. Próximo passo: confira se o contato tem nome no CRM e envie um novo link.",
+        level_too_low: "O cliente foi verificado abaixo do nível de garantia exigido, então não está verificado. Próximo passo: envie um novo link no nível exigido.",
+        unknown_level: "A 1Kosmos informou um nível de garantia que este app não conhece, então não está verificado. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
+        no_level: "A 1Kosmos não informou nenhum nível de garantia, então não está verificado. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
+        unknown: "Não foi possível verificar o cliente. Próximo passo: envie um novo link; se falhar de novo, fale com o suporte informando o código mostrado em inglês.",
+    },
 
     connection_trouble: "Problema de conexão, ainda verificando ({message})",
     cancel_failed: "Não foi possível cancelar: {message}",

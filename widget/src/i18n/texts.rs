@@ -56,6 +56,45 @@ impl Plural {
     }
 }
 
+/// Why a verification failed and the next step, by the reason table's code
+/// (`server/src/domain/reasons.rs`, `failure_code` in the API).
+#[derive(Debug)]
+pub struct FailureTexts {
+    pub scan_unclear: &'static str,
+    pub check_incomplete: &'static str,
+    pub front_only: &'static str,
+    pub unreadable: &'static str,
+    pub wrong_document: &'static str,
+    pub unsupported_document: &'static str,
+    pub inconsistent: &'static str,
+    pub not_physical: &'static str,
+    pub not_validated: &'static str,
+    pub provider_error: &'static str,
+    pub document_expired: &'static str,
+    pub fraud: &'static str,
+    pub undocumented_code: &'static str,
+    pub attempts_used: &'static str,
+    pub not_accepted: &'static str,
+    pub face_mismatch: &'static str,
+    pub no_faces_to_compare: &'static str,
+    pub no_face_verdict: &'static str,
+    pub not_approved: &'static str,
+    pub other_user: &'static str,
+    pub foreign_answer: &'static str,
+    pub declined: &'static str,
+    pub abandoned: &'static str,
+    pub no_result: &'static str,
+    pub no_document: &'static str,
+    pub session_gone: &'static str,
+    pub name_mismatch: &'static str,
+    pub name_mismatch_held: &'static str,
+    pub no_name_verdict: &'static str,
+    pub level_too_low: &'static str,
+    pub unknown_level: &'static str,
+    pub no_level: &'static str,
+    pub unknown: &'static str,
+}
+
 /// Every text of the widget, in one language.
 #[derive(Debug)]
 pub struct Texts {
@@ -250,6 +289,9 @@ pub struct Texts {
     pub stepup_no_answer: &'static str,
     pub stepup_canceled: &'static str,
     pub stepup_not_matched: &'static str,
+
+    // Why a verification failed.
+    pub failures: FailureTexts,
 
     // Trouble.
     /// `{message}` is why.

@@ -21,6 +21,7 @@ pub fn session(id: &str, kind: Kind, state: SessionState) -> Verification {
         session_expires_at: Some("2026-11-22T10:01:30Z".into()),
         requested_by: None,
         failure_reason: None,
+        failure_code: None,
         ial: None,
         document_type: None,
         match_confidence: None,

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::{
     clock,
+    domain::reasons::Failure,
     ports::identity::{
         CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError, ProviderSession,
         Redelivery, ResendIdv, ResultFields, SessionReport,
@@ -168,7 +169,7 @@ impl BlockIdClient {
         key: &SharedKey,
         kind: DocKind,
         faces: Faces,
-    ) -> Result<Result<Option<f64>, String>, ProviderError> {
+    ) -> Result<Result<Option<f64>, Failure>, ProviderError> {
         let request = VerifyRequest::face_compare(self.cfg.dvc_id.expose_secret(), kind, faces);
         let sealed = Encrypted::seal(key, &request);
         drop(request);
@@ -228,12 +229,7 @@ impl BlockIdClient {
         // holds that DID for the account the app answered as.
         if let (Outcome::Verified(_), Some(did)) = (&outcome, user.did.as_deref()) {
             if !self.answered_by_holder(did, user.userid.as_deref()).await? {
-                return Ok(Outcome::Failed {
-                    reason: "The BlockID answer did not come from an account of this tenant that \
-                             holds the customer's credential. Next step: do not proceed; ask the \
-                             customer to approve from their own app."
-                        .into(),
-                });
+                return Ok(Outcome::failed(Failure::ForeignAnswer, None));
             }
         }
         Ok(outcome)
@@ -370,7 +366,7 @@ impl IdentityProvider for BlockIdClient {
         let outcome = match classify_idv(result) {
             IdvVerdict::Pending => Outcome::Pending,
             IdvVerdict::Expired => Outcome::Expired,
-            IdvVerdict::Failed(reason) => Outcome::Failed { reason },
+            IdvVerdict::Failed(why, detail) => Outcome::failed(why, detail.as_deref()),
             IdvVerdict::Done {
                 kind,
                 faces,
@@ -380,9 +376,7 @@ impl IdentityProvider for BlockIdClient {
             } => {
                 let confidence = match (self.cfg.face_compare, faces) {
                     (false, _) => Ok(None),
-                    (true, None) => Err("1Kosmos returned no selfie or ID photo to compare. Next \
-                                         step: send a new link."
-                        .to_string()),
+                    (true, None) => Err(Failure::NoFacesToCompare),
                     (true, Some(faces)) => self.face_compare(&docu, &key, kind, faces).await?,
                 };
                 match confidence {
@@ -402,7 +396,7 @@ impl IdentityProvider for BlockIdClient {
                         identity_match: None,
                         holder: Some(holder),
                     }),
-                    Err(reason) => Outcome::Failed { reason },
+                    Err(why) => Outcome::failed(why, None),
                 }
             }
         };

@@ -7,14 +7,18 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::wire::*;
-use crate::ports::identity::{Outcome, ResultFields};
+use crate::{
+    domain::reasons::{printable, Failure},
+    ports::identity::{Outcome, ResultFields},
+};
 
 /// What a document-share result says, before the face comparison.
 #[derive(Debug)]
 pub enum IdvVerdict {
     Pending,
     Expired,
-    Failed(String),
+    /// Why, and the provider's own detail (its reason code, the status it ended in).
+    Failed(Failure, Option<String>),
     Done {
         kind: DocKind,
         faces: Option<Faces>,
@@ -34,26 +38,25 @@ pub fn classify_idv(mut r: IdvResult) -> IdvVerdict {
         .to_ascii_uppercase();
     let result = r.session_result.as_deref().map(str::to_ascii_uppercase);
     if let Some(code) = r.error_info.as_ref().and_then(|e| e.reason_code.as_deref()) {
-        return IdvVerdict::Failed(failure_text(code));
+        let (why, detail) = failure_of(code);
+        return IdvVerdict::Failed(why, Some(detail));
     }
     match (status.as_str(), result.as_deref()) {
         ("INPROGRESS", _) => return IdvVerdict::Pending,
         ("EXPIRED", _) | (_, Some("EXPIRED")) => return IdvVerdict::Expired,
         ("ABANDONED", _) | (_, Some("ABANDONED")) => {
-            return IdvVerdict::Failed(
-                "The customer left the verification before finishing. Next step: ask whether \
-                 they had trouble, then send a new link."
-                    .into(),
-            )
+            return IdvVerdict::Failed(Failure::Abandoned, None)
         }
         ("SUCCESS", None | Some("SUCCESS")) => {}
         (s, r) => {
-            return IdvVerdict::Failed(format!(
-                "1Kosmos ended the verification without a result (status {}, result {}). Next \
-                 step: send a new link; if it happens again, contact support.",
-                printable(if s.is_empty() { "none" } else { s }),
-                printable(r.unwrap_or("none"))
-            ))
+            return IdvVerdict::Failed(
+                Failure::NoResult,
+                Some(format!(
+                    "status {}, result {}",
+                    printable(if s.is_empty() { "none" } else { s }),
+                    printable(r.unwrap_or("none"))
+                )),
+            )
         }
     }
     let found = [
@@ -64,11 +67,7 @@ pub fn classify_idv(mut r: IdvResult) -> IdvVerdict {
     .into_iter()
     .find_map(|(k, o)| o.map(|o| (k, o)));
     let Some((kind, doc)) = found else {
-        return IdvVerdict::Failed(
-            "1Kosmos reported success without a document. Next step: send a new link; if it \
-             happens again, contact support."
-                .into(),
-        );
+        return IdvVerdict::Failed(Failure::NoDocument, None);
     };
     let holder = doc.holder();
     let faces = match (r.liveid_object.take(), doc.face) {
@@ -95,7 +94,7 @@ pub fn classify_idv(mut r: IdvResult) -> IdvVerdict {
 }
 
 /// Reads the face comparison of a `/verify` answer: `Ok(score)` only on an explicit `true`.
-pub fn classify_face_compare(answer: &Value) -> Result<Option<f64>, String> {
+pub fn classify_face_compare(answer: &Value) -> Result<Option<f64>, Failure> {
     let f = &FACE_COMPARE;
     let entry = match answer.get(f.list) {
         Some(Value::Array(items)) => items
@@ -105,11 +104,7 @@ pub fn classify_face_compare(answer: &Value) -> Result<Option<f64>, String> {
         _ => None,
     };
     let Some(entry) = entry else {
-        return Err(
-            "1Kosmos gave no face comparison verdict. Next step: send a new link; if it \
-                    happens again, contact support."
-                .into(),
-        );
+        return Err(Failure::NoFaceVerdict);
     };
     match entry.get(f.verdict) {
         Some(Value::Bool(true)) => Ok(entry
@@ -117,15 +112,8 @@ pub fn classify_face_compare(answer: &Value) -> Result<Option<f64>, String> {
             .and_then(Value::as_f64)
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| if s > 1.0 { (s / 100.0).min(1.0) } else { s })),
-        Some(Value::Bool(false)) => Err("The selfie did not match the photo on the ID. Next \
-                                         step: do not proceed on this verification; ask the \
-                                         customer to verify again themselves."
-            .into()),
-        _ => Err(
-            "1Kosmos gave no face comparison verdict. Next step: send a new link; if it \
-                  happens again, contact support."
-                .into(),
-        ),
+        Some(Value::Bool(false)) => Err(Failure::FaceMismatch),
+        _ => Err(Failure::NoFaceVerdict),
     }
 }
 
@@ -187,18 +175,10 @@ fn did_tag(session_id: &str, did: &str) -> String {
 /// only from the DID the step-up was started for.
 pub fn classify_uwl(user: &UwlUser, top_ial: Option<String>, handle: &LiveIdHandle) -> Outcome {
     let Some(did) = user.did.clone().filter(|d| !d.is_empty()) else {
-        return Outcome::Failed {
-            reason: "The customer did not approve the request in the BlockID app. Next step: \
-                     confirm you are speaking with the customer, then ask again."
-                .into(),
-        };
+        return Outcome::failed(Failure::NotApproved, None);
     };
     if LIVEID_REQUIRE_SAME_DID && !handle.did_matches(&did) {
-        return Outcome::Failed {
-            reason: "A different BlockID user answered this request. Next step: do not proceed; \
-                     ask the customer to approve from their own app."
-                .into(),
-        };
+        return Outcome::failed(Failure::OtherUser, None);
     }
     Outcome::Verified(ResultFields {
         ial: user.ial.clone().or(top_ial).filter(|i| !i.is_empty()),
@@ -210,97 +190,73 @@ pub fn classify_uwl(user: &UwlUser, top_ial: Option<String>, handle: &LiveIdHand
     })
 }
 
-/// A provider-given word, made safe to show (no markup, bounded).
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || " _-.:,()/".contains(*c))
-        .take(120)
-        .collect()
-}
-
-/// One reason code: what happened and the next step, in a sales rep's words.
+/// One BlockID reason code and what it means ([`Failure`] words it).
 pub struct Reason {
     pub code: &'static str,
-    pub what: &'static str,
-    pub next: &'static str,
+    pub why: Failure,
 }
 
 /// IDV0001–IDV0015 as 1Kosmos's demo apps name them (IDV0013 is in none of their lists).
 pub const REASONS: [Reason; 15] = [
     Reason {
         code: "IDV0001",
-        what: "The ID scan was not clear enough",
-        next: "ask the customer to rescan in good light without glare, then send a new link",
+        why: Failure::ScanUnclear,
     },
     Reason {
         code: "IDV0002",
-        what: "The document check could not be completed",
-        next: "send a new link and ask the customer to try again",
+        why: Failure::CheckIncomplete,
     },
     Reason {
         code: "IDV0003",
-        what: "Only the front of the ID could be checked",
-        next: "send a new link and ask the customer to scan both sides",
+        why: Failure::FrontOnly,
     },
     Reason {
         code: "IDV0004",
-        what: "The details on the ID could not be read",
-        next: "send a new link and ask for a flat, well-lit scan",
+        why: Failure::Unreadable,
     },
     Reason {
         code: "IDV0005",
-        what: "The customer scanned a different kind of document",
-        next: "tell the customer which document to use, then send a new link",
+        why: Failure::WrongDocument,
     },
     Reason {
         code: "IDV0006",
-        what: "This kind of ID is not supported",
-        next: "ask the customer to use a passport, driver's licence or national ID card",
+        why: Failure::UnsupportedDocument,
     },
     Reason {
         code: "IDV0007",
-        what: "The data on the ID did not pass the consistency checks",
-        next: "send one new link; if it fails again, verify the customer another way",
+        why: Failure::Inconsistent,
     },
     Reason {
         code: "IDV0008",
-        what: "The ID did not look like a physical document (a copy or a screen)",
-        next: "ask the customer to scan the physical ID itself",
+        why: Failure::NotPhysical,
     },
     Reason {
         code: "IDV0009",
-        what: "The ID could not be validated",
-        next: "send one new link; if it fails again, verify the customer another way",
+        why: Failure::NotValidated,
     },
     Reason {
         code: "IDV0010",
-        what: "1Kosmos could not complete the check",
-        next: "send a new link later; if it keeps failing, contact support",
+        why: Failure::ProviderError,
     },
     Reason {
         code: "IDV0011",
-        what: "The ID has expired",
-        next: "ask the customer to use an ID that is still valid",
+        why: Failure::DocumentExpired,
     },
     Reason {
         code: "IDV0012",
-        what: "The ID did not pass the fraud checks",
-        next: "do not proceed; follow your team's process for suspected fraud",
+        why: Failure::Fraud,
     },
     Reason {
         code: "IDV0013",
-        what: "The check failed (a code 1Kosmos does not document)",
-        next: "send a new link; if it fails again, contact support",
+        why: Failure::UndocumentedCode,
     },
     Reason {
         code: "IDV0014",
-        what: "The customer used up all scan attempts",
-        next: "send a new link when the customer is ready to try again",
+        why: Failure::AttemptsUsed,
     },
     Reason {
         code: "IDV0015",
-        what: "This kind of ID is not accepted for this account",
-        next: "ask the customer to use another accepted ID",
+        why: Failure::NotAccepted,
     },
 ];
 
@@ -310,14 +266,20 @@ pub fn reason(code: &str) -> Option<&'static Reason> {
         .find(|r| r.code.eq_ignore_ascii_case(code.trim()))
 }
 
-/// The failure text stored and shown for a reason code.
-pub fn failure_text(code: &str) -> String {
+/// What a reason code means: the table's entry with the code, or an unknown reason with the
+/// code (made printable) for support.
+pub fn failure_of(code: &str) -> (Failure, String) {
     match reason(code) {
-        Some(r) => format!("{} ({}). Next step: {}.", r.what, r.code, r.next),
-        None => format!(
-            "1Kosmos declined the verification (reason {}). Next step: send a new link; if it \
-             fails again, contact support.",
-            printable(code)
+        Some(r) => (r.why, r.code.into()),
+        None => (
+            Failure::Unknown,
+            format!("1Kosmos reason {}", printable(code)),
         ),
     }
+}
+
+/// The failure text stored and shown for a reason code.
+pub fn failure_text(code: &str) -> String {
+    let (why, detail) = failure_of(code);
+    why.sentence(Some(&detail))
 }

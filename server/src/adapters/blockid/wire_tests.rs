@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::{adapters::blockid::cipher::Curve, ports::identity::Outcome};
+use crate::{adapters::blockid::cipher::Curve, domain::reasons::Failure, ports::identity::Outcome};
 
 fn result(v: Value) -> IdvResult {
     let json = serde_json::to_vec(&v).unwrap();
@@ -40,9 +40,10 @@ fn in_progress_is_pending_and_finished_states_are_final() {
         json!({"responseStatus": "SUCCESS", "sessionResult": "ABANDONED"}),
         json!({"responseStatus": "ABANDONED"}),
     ] {
-        let IdvVerdict::Failed(r) = classify_idv(result(v)) else {
+        let IdvVerdict::Failed(why, detail) = classify_idv(result(v)) else {
             panic!("abandoned is a failure")
         };
+        let r = why.sentence(detail.as_deref());
         assert!(r.contains("new link"), "{r}");
     }
 }
@@ -89,7 +90,7 @@ fn success_needs_an_explicit_status_and_a_document() {
         success(json!({"errorInfo": {"reasonCode": "IDV0012"}})),
     ] {
         assert!(
-            matches!(classify_idv(result(v.clone())), IdvVerdict::Failed(_)),
+            matches!(classify_idv(result(v.clone())), IdvVerdict::Failed(..)),
             "{v}"
         );
     }
@@ -107,9 +108,11 @@ fn every_reason_code_has_a_next_step() {
         assert_eq!(r.code, format!("IDV{:04}", i + 1));
         let v = json!({"responseStatus": "SUCCESS", "sessionResult": "FAILED",
                        "errorInfo": {"reasonCode": r.code}});
-        let IdvVerdict::Failed(text) = classify_idv(result(v)) else {
+        let IdvVerdict::Failed(why, detail) = classify_idv(result(v)) else {
             panic!("{} is a failure", r.code)
         };
+        assert_ne!(why, Failure::Unknown, "{} has its own entry", r.code);
+        let text = why.sentence(detail.as_deref());
         assert!(
             text.contains(r.code) && text.contains("Next step: "),
             "{text}"
@@ -136,6 +139,7 @@ fn face_compare_counts_only_an_explicit_true() {
     let mismatch = json!({"certifications": [{"type": "face_compare", "verified": false}]});
     assert!(classify_face_compare(&mismatch)
         .unwrap_err()
+        .sentence(None)
         .contains("did not match"));
     for v in [
         json!({}),

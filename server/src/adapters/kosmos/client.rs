@@ -9,6 +9,12 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::adapters::without_url;
+use crate::domain::reasons::{printable, Failure};
+
+/// The provider's own words about a failure, at most 200 characters.
+fn bounded(words: &str) -> String {
+    words.chars().take(200).collect()
+}
 use crate::ports::identity::{
     CreateIdv, CreateLiveId, IdentityProvider, Outcome, ProviderError, ProviderSession,
     ResultFields, SessionReport,
@@ -196,29 +202,31 @@ impl WireSession {
                         holder: None,
                     })
                 } else {
-                    Outcome::Failed {
-                        reason: "the provider passed the session without its IAL or document type"
-                            .into(),
-                    }
+                    Outcome::failed(
+                        Failure::NoResult,
+                        Some("passed without its IAL or document type"),
+                    )
                 }
             }
-            "completed" | "approved" => Outcome::Failed {
-                reason: r.failure_reason.unwrap_or_else(|| match verdict {
-                    "failed" => "verification failed".into(),
-                    "" => "the provider gave no verdict".into(),
-                    other => format!("the provider's verdict is {other:?}, not a pass"),
-                }),
-            },
-            "declined" | "denied" => Outcome::Failed {
-                reason: r.failure_reason.unwrap_or_else(|| self.status.clone()),
-            },
-            "expired" | "abandoned" => Outcome::Expired,
-            other => Outcome::Failed {
-                reason: format!(
-                    "the provider reports an unknown status {:?}",
-                    other.chars().take(40).collect::<String>()
+            // The contract names no reason codes: the provider's words (bounded; every reader
+            // shows them as text) go with an unknown reason, for support.
+            "completed" | "approved" => match (r.failure_reason, verdict) {
+                (Some(words), _) => Outcome::failed(Failure::Unknown, Some(&bounded(&words))),
+                (None, "") => Outcome::failed(Failure::NoResult, None),
+                (None, other) => Outcome::failed(
+                    Failure::Unknown,
+                    Some(&printable(&format!("verdict {other}"))),
                 ),
             },
+            "declined" | "denied" => Outcome::failed(
+                Failure::Declined,
+                r.failure_reason.as_deref().map(bounded).as_deref(),
+            ),
+            "expired" | "abandoned" => Outcome::Expired,
+            other => Outcome::failed(
+                Failure::Unknown,
+                Some(&printable(&format!("status {other}"))),
+            ),
         };
         SessionReport {
             session_id: self.session_id,
@@ -361,5 +369,59 @@ mod tests {
         ));
         assert_eq!(read("in_progress", json!({}), true), Outcome::Pending);
         assert_eq!(read("abandoned", json!({}), true), Outcome::Expired);
+    }
+
+    /// Every failure this wire format can report has an entry of the reason table; the
+    /// provider's own words (it names no codes) go with an unknown reason, for support.
+    #[test]
+    fn every_failure_of_the_design_contract_has_a_reason_and_a_next_step() {
+        let why = |status: &str, result: Value| match read(status, result, true) {
+            Outcome::Failed { why, reason } => (why, reason),
+            other => panic!("{status} must fail: {other:?}"),
+        };
+        let cases = [
+            (
+                "completed",
+                json!({"verification": "passed"}),
+                Failure::NoResult,
+            ),
+            ("completed", json!({}), Failure::NoResult),
+            (
+                "completed",
+                json!({"verification": "failed"}),
+                Failure::Unknown,
+            ),
+            (
+                "completed",
+                json!({"verification": "review"}),
+                Failure::Unknown,
+            ),
+            (
+                "completed",
+                json!({"verification": "failed", "failure_reason": "document <b>expired</b>"}),
+                Failure::Unknown,
+            ),
+            ("declined", json!({}), Failure::Declined),
+            (
+                "denied",
+                json!({"failure_reason": "the customer denied the request"}),
+                Failure::Declined,
+            ),
+            ("reviewing", json!({}), Failure::Unknown),
+        ];
+        for (status, result, expected) in cases {
+            let (got, reason) = why(status, result.clone());
+            assert_eq!(got, expected, "{status} {result}");
+            assert!(reason.contains("Next step: "), "{reason}");
+        }
+        let (_, reason) = why(
+            "completed",
+            json!({"verification": "failed", "failure_reason": "document expired"}),
+        );
+        assert_eq!(
+            reason,
+            "The customer could not be verified (document expired). Next step: send a new link; \
+             if it fails again, contact support."
+        );
     }
 }

@@ -69,7 +69,7 @@ pub async fn capture(State(sim): State<BlockIdSim>, Path(id): Path<String>) -> R
                         "<button name=outcome value={code} class=secondary \
                          data-testid={code}>{code}: {what}</button>",
                         code = r.code,
-                        what = esc(r.what)
+                        what = esc(r.why.what())
                     )
                 })
                 .collect();

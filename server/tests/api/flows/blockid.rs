@@ -122,6 +122,11 @@ async fn verify_on_blockid(db: Db) {
         .as_str()
         .unwrap_or("");
     assert!(reason.contains("Next step"), "{failed}");
+    // The widget and the card word the reason in the rep's language by its code.
+    assert_eq!(
+        failed["history"][0]["failure_code"], "front_only",
+        "{failed}"
+    );
     served.stop().await;
 }
 

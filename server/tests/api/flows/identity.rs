@@ -202,6 +202,7 @@ async fn another_name(w: World) {
             .contains("does not match the contact's name"),
         "{done}"
     );
+    assert_eq!(done["failure_code"], "name_mismatch", "{done}");
     let status = w.json("/api/v1/contacts/11/status").await;
     assert_eq!(status["status"], "failed", "{status}");
     assert_eq!(status["liveid_enrolled"], false, "no enrolment from it");

@@ -243,7 +243,14 @@ async fn polling_is_truth(db: Db) {
     let s = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "failed")
         .await;
-    assert_eq!(s["history"][0]["failure_reason"], "document expired");
+    // The design contract names no reason codes: the provider's words, for support, with the
+    // next step.
+    assert_eq!(
+        s["history"][0]["failure_reason"],
+        "The customer could not be verified (document expired). Next step: send a new link; if \
+         it fails again, contact support."
+    );
+    assert_eq!(s["history"][0]["failure_code"], "unknown");
     // That reader's late report says verified: it is recorded as late and moves nothing.
     let tenant = engine.tenants.get(TENANT).await.unwrap().unwrap();
     let late = SessionReport {

@@ -11,6 +11,7 @@ use crate::{
         without_url,
     },
     clock,
+    domain::reasons::printable,
     ports::identity::ProviderError,
 };
 
