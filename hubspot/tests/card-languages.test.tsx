@@ -243,3 +243,39 @@ describe("the language follows the host", () => {
     expect(it.findByTestId(Tag, "idv-badge").text).toBe("Verified");
   });
 });
+
+describe("a failure says what to do next in the rep's language", () => {
+  const expired = {
+    state: "failed" as const,
+    failure_code: "document_expired",
+    failure_reason: "The ID has expired (IDV0011). Next step: ask the customer to use an ID that is still valid.",
+  };
+  it.each([
+    ["en-us", "The ID has expired (IDV0011). Next step: ask the customer to use an ID that is still valid."],
+    ["es", "El ID está caducado. Siguiente paso: pida al cliente un ID vigente."],
+    ["de-de", "Der Ausweis ist abgelaufen. Nächster Schritt: Bitten Sie den Kunden um einen gültigen Ausweis."],
+    ["ar", "انتهت صلاحية المستند. الخطوة التالية: اطلب من العميل مستندًا ساري الصلاحية."],
+  ])("%s", async (locale, text) => {
+    route(fetchMock, {
+      "GET /contacts/123": { status: 200, json: contact({ status: "failed", history: [verification(expired)] }) },
+    });
+    const r = await render("contact", locale);
+    expect(show(r.findByTestId(Alert, "idv-failed"))).toBe(text);
+  });
+
+  it("an unknown reason keeps the provider's code for support; an unknown code reads as the backend wrote it", async () => {
+    const unknown = "The customer could not be verified (1Kosmos reason IDV0099). Next step: send a new link.";
+    route(fetchMock, {
+      "GET /contacts/123": [
+        { status: 200, json: contact({ status: "failed", history: [verification({ state: "failed", failure_code: "unknown", failure_reason: unknown })] }) },
+        { status: 200, json: contact({ status: "failed", history: [verification({ state: "failed", failure_code: "from_a_newer_backend", failure_reason: "new words" })] }) },
+      ],
+    });
+    const first = await render("contact", "fr");
+    const words = show(first.findByTestId(Alert, "idv-failed"));
+    expect(words.startsWith("Le client n’a pas pu être vérifié.")).toBe(true);
+    expect(words).toContain("IDV0099");
+    const second = await render("contact", "fr");
+    expect(show(second.findByTestId(Alert, "idv-failed"))).toBe("new words");
+  });
+});

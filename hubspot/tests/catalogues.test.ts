@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 import { describe, expect, it } from "vitest";
 
 import { CATALOGUES, LANGUAGES } from "../src/app/cards/i18n/index.ts";
@@ -27,5 +29,18 @@ describe("the catalogues", () => {
       "card.extra: not in English",
       ].sort(),
     );
+  });
+});
+
+describe("the reasons a verification fails", () => {
+  it("every catalogue words every code the backend can give (contract.json failureCodes)", () => {
+    const contract = JSON.parse(readFileSync(new URL("../contract.json", import.meta.url), "utf8")) as { failureCodes: string[] };
+    expect(contract.failureCodes.length).toBeGreaterThan(30);
+    for (const language of LANGUAGES) {
+      const catalogue = CATALOGUES[language] as Record<string, unknown>;
+      for (const code of contract.failureCodes) {
+        expect(typeof catalogue[`failure.${code}`], `${language} failure.${code}`).toBe("string");
+      }
+    }
   });
 });

@@ -68,4 +68,22 @@ mod tests {
         }
         assert!(c.scopes.required.iter().any(|s| s == "oauth"));
     }
+
+    /// The card words every reason the backend can give: its list is the reason table's.
+    #[test]
+    fn the_card_knows_every_reason_a_verification_can_fail_for() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("../../../hubspot/contract.json")).unwrap();
+        let theirs: Vec<&str> = file["failureCodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        let ours: Vec<&str> = super::super::reasons::Failure::ALL
+            .iter()
+            .map(|f| f.code())
+            .collect();
+        assert_eq!(theirs, ours);
+    }
 }

@@ -75,7 +75,10 @@ export interface Verification {
   qr_payload?: string;
   session_expires_at?: string;
   requested_by?: string;
+  /** Why it failed and the next step, in English, with the provider's code. */
   failure_reason?: string;
+  /** The reason's code (contract.json `failureCodes`), worded by the card in the rep's language. */
+  failure_code?: string;
   ial?: Assurance;
   document_type?: string;
   match_confidence?: number;

@@ -1,6 +1,8 @@
 /** How the cards turn the backend's values into what a rep reads, in the rep's language. */
 import type { ContactStatus, IdvStatus, Verification } from "./api.ts";
+import { en } from "./i18n/en.ts";
 import type { I18n } from "./i18n/index.ts";
+import type { TextId } from "./i18n/types.ts";
 
 export type TagVariant = "default" | "warning" | "success" | "error" | "info";
 
@@ -89,4 +91,27 @@ export function resendable(c: ContactStatus): Verification | undefined {
 /** The newest finished IDV session (for a failure's reason). */
 export function lastIdv(c: ContactStatus): Verification | undefined {
   return c.history.find((v) => v.kind === "idv");
+}
+
+/**
+ * Why a verification failed, for the rep: in English, the backend's sentence (it carries the
+ * provider's code); in another language, the catalogue's sentence for the reason's code, and for
+ * a reason the app does not know, the backend's sentence after it (its code is for support). A
+ * failure recorded without a code, or with one this card does not know, reads as the backend
+ * wrote it.
+ */
+export function failureText(i18n: I18n, v: Pick<Verification, "failure_code" | "failure_reason">): string | undefined {
+  const id = `failure.${v.failure_code ?? ""}`;
+  if (i18n.language === "en" || !isFailureId(id)) {
+    return v.failure_reason === undefined ? undefined : i18n.bidi(v.failure_reason);
+  }
+  const words = i18n.t(id);
+  return v.failure_code === "unknown" && v.failure_reason ? `${words} (${i18n.bidi(v.failure_reason)})` : words;
+}
+
+/** The catalogue's ids of the failure sentences. */
+type FailureId = Extract<TextId, `failure.${string}`>;
+
+function isFailureId(id: string): id is FailureId {
+  return id.startsWith("failure.") && Object.prototype.hasOwnProperty.call(en, id);
 }

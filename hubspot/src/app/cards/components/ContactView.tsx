@@ -19,7 +19,7 @@ import {
   type Delivery,
   type IalLevel,
 } from "../api.ts";
-import { lastIdv, resendable } from "../format.ts";
+import { failureText, lastIdv, resendable } from "../format.ts";
 import { useI18n } from "../i18n/index.ts";
 import { ContactFacts } from "./ContactFacts.tsx";
 import { SetupAlert } from "./SetupAlert.tsx";
@@ -165,10 +165,11 @@ function StatusNote({
     );
   }
   if (contact.status === "failed") {
-    const failure = lastIdv(contact)?.failure_reason;
+    const last = lastIdv(contact);
+    const failure = last && failureText(i18n, last);
     return (
       <Alert testId="idv-failed" title={t("failed.title")} variant="error">
-        {failure ? i18n.bidi(failure) : t("failed.noReason")}
+        {failure ?? t("failed.noReason")}
       </Alert>
     );
   }
