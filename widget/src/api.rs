@@ -1,6 +1,6 @@
 //! Typed calls to the backend over whichever [`Transport`] the page has.
 
-use crate::i18n::{fill, t};
+use crate::i18n::{fill, labels, t};
 use std::{cell::RefCell, rc::Rc};
 
 use idv_types::{
@@ -144,8 +144,8 @@ fn parse<T: DeserializeOwned>(reply: Reply) -> Result<T, Failure> {
     Err(match wire::decode::<ApiError>(&reply.body) {
         Some(e) => Failure {
             status: reply.status,
+            message: labels::api_error(&e.error, &e.message),
             code: e.error,
-            message: e.message,
         },
         None => Failure {
             status: reply.status,

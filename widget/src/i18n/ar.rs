@@ -1,6 +1,6 @@
 //! Arabic (laid out right to left).
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 /// Arabic's six plural forms: zero, one, two, few (3–10), many (11–99), other.
 const fn six(
@@ -267,6 +267,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "أبلغت 1Kosmos عن مستوى ضمان لا يعرفه التطبيق، لذا لم يتم التحقق. الخطوة التالية: أرسل رابطًا جديدًا؛ وإن تكرر ذلك فتواصل مع الدعم.",
         no_level: "لم تُبلغ 1Kosmos عن أي مستوى ضمان، لذا لم يتم التحقق. الخطوة التالية: أرسل رابطًا جديدًا؛ وإن تكرر ذلك فتواصل مع الدعم.",
         unknown: "تعذّر التحقق من العميل. الخطوة التالية: أرسل رابطًا جديدًا؛ وإن فشل مجددًا فتواصل مع الدعم مع ذكر الرمز المعروض بالإنجليزية.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "رُفض رمز API الخاص بالتطبيق. اطلب من المسؤول مراجعة الإعدادات.",
+        forbidden: "لا يُسمح لهذا الحساب بذلك. راجع المسؤول.",
+        not_found: "لا تعرف خدمة الهوية هذا السجل.",
+        conflict: "تغيّر هذا في الأثناء. أعد التحميل وحاول مرة أخرى.",
+        unprocessable: "لا يمكن التحقق من هذا السجل كما هو. راجع بيانات جهة الاتصال في نظام CRM.",
+        not_enrolled: "جهة الاتصال غير مسجّلة في LiveID. تحقّق من هويتها أولًا.",
+        rate_limited: "طلبات كثيرة جدًا. انتظر لحظة ثم حاول مرة أخرى.",
+        upstream_unavailable: "لم تستجب 1Kosmos أو نظام CRM. حاول مرة أخرى بعد دقيقة.",
+        unavailable: "خدمة الهوية مشغولة. حاول مرة أخرى بعد دقيقة.",
+        internal: "تعطّلت خدمة الهوية. حاول مرة أخرى؛ وإن استمر العطل فتواصل مع الدعم.",
+        refused: "رفضت خدمة الهوية الطلب.",
     },
 
     connection_trouble: "مشكلة في الاتصال، ما زلنا نتحقق ({message})",

@@ -1,6 +1,6 @@
 //! German.
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identität",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "1Kosmos meldete ein Vertrauensniveau, das diese App nicht kennt, daher nicht verifiziert. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
         no_level: "1Kosmos meldete kein Vertrauensniveau, daher nicht verifiziert. Nächster Schritt: Senden Sie einen neuen Link; passiert es wieder, wenden Sie sich an den Support.",
         unknown: "Der Kunde konnte nicht verifiziert werden. Nächster Schritt: Senden Sie einen neuen Link; scheitert er erneut, wenden Sie sich mit dem englisch angezeigten Code an den Support.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "Das API-Token der App wurde abgelehnt. Bitten Sie einen Admin, die App-Einstellungen zu prüfen.",
+        forbidden: "Dieses Konto darf das nicht. Wenden Sie sich an einen Admin.",
+        not_found: "Der Identitätsdienst kennt diesen Datensatz nicht.",
+        conflict: "Das hat sich inzwischen geändert. Laden Sie neu und versuchen Sie es erneut.",
+        unprocessable: "Dieser Datensatz kann so nicht geprüft werden. Prüfen Sie die Kontaktdaten im CRM.",
+        not_enrolled: "Der Kontakt ist nicht für LiveID registriert. Prüfen Sie zuerst seine Identität.",
+        rate_limited: "Zu viele Anfragen. Warten Sie einen Moment und versuchen Sie es erneut.",
+        upstream_unavailable: "1Kosmos oder das CRM hat nicht geantwortet. Versuchen Sie es in einer Minute erneut.",
+        unavailable: "Der Identitätsdienst ist ausgelastet. Versuchen Sie es in einer Minute erneut.",
+        internal: "Der Identitätsdienst ist fehlgeschlagen. Versuchen Sie es erneut; scheitert es weiter, wenden Sie sich an den Support.",
+        refused: "Der Identitätsdienst hat die Anfrage abgelehnt.",
     },
 
     connection_trouble: "Verbindungsprobleme, die Prüfung läuft weiter ({message})",

@@ -1,6 +1,6 @@
 //! English: the reference catalogue (every other language has each of its keys).
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identity",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "1Kosmos reported an assurance level this app does not know, so it is not verified. Next step: send a new link; if it happens again, contact support.",
         no_level: "1Kosmos reported no assurance level, so it is not verified. Next step: send a new link; if it happens again, contact support.",
         unknown: "The customer could not be verified. Next step: send a new link; if it fails again, contact support with the code shown.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "The app's API token was refused. Ask an admin to check the app settings.",
+        forbidden: "This account may not do that. Ask an admin.",
+        not_found: "The identity service does not know this record.",
+        conflict: "This changed in the meantime. Reload and try again.",
+        unprocessable: "This record cannot be verified as it is. Check the contact's details in the CRM.",
+        not_enrolled: "The contact has no LiveID enrolment. Verify their identity first.",
+        rate_limited: "Too many requests. Wait a moment, then try again.",
+        upstream_unavailable: "1Kosmos or the CRM did not answer. Try again in a minute.",
+        unavailable: "The identity service is busy. Try again in a minute.",
+        internal: "The identity service failed. Try again; if it keeps failing, contact support.",
+        refused: "The identity service refused the request.",
     },
 
     connection_trouble: "Connection trouble, still checking ({message})",

@@ -1,6 +1,6 @@
 //! Spanish.
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identidad",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "1Kosmos indicó un nivel de garantía que esta app no conoce, así que no está verificado. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
         no_level: "1Kosmos no indicó ningún nivel de garantía, así que no está verificado. Siguiente paso: envíe un enlace nuevo; si se repite, contacte con soporte.",
         unknown: "No se pudo verificar al cliente. Siguiente paso: envíe un enlace nuevo; si vuelve a fallar, contacte con soporte con el código que se muestra en inglés.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "Se rechazó el token de API de la app. Pida a un administrador que revise la configuración.",
+        forbidden: "Esta cuenta no puede hacer eso. Consulte a un administrador.",
+        not_found: "El servicio de identidad no conoce este registro.",
+        conflict: "Esto cambió mientras tanto. Recargue e inténtelo de nuevo.",
+        unprocessable: "Este registro no se puede verificar tal como está. Revise los datos del contacto en el CRM.",
+        not_enrolled: "El contacto no tiene inscripción LiveID. Verifique primero su identidad.",
+        rate_limited: "Demasiadas solicitudes. Espere un momento y vuelva a intentarlo.",
+        upstream_unavailable: "1Kosmos o el CRM no respondieron. Inténtelo de nuevo en un minuto.",
+        unavailable: "El servicio de identidad está ocupado. Inténtelo de nuevo en un minuto.",
+        internal: "El servicio de identidad falló. Inténtelo de nuevo; si sigue fallando, contacte con soporte.",
+        refused: "El servicio de identidad rechazó la solicitud.",
     },
 
     connection_trouble: "Problemas de conexión, seguimos comprobando ({message})",

@@ -1,6 +1,6 @@
 //! French.
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identité",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "1Kosmos a indiqué un niveau de garantie inconnu de l’app : il n’est donc pas vérifié. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
         no_level: "1Kosmos n’a indiqué aucun niveau de garantie : il n’est donc pas vérifié. Étape suivante : envoyez un nouveau lien ; si cela se reproduit, contactez le support.",
         unknown: "Le client n’a pas pu être vérifié. Étape suivante : envoyez un nouveau lien ; en cas de nouvel échec, contactez le support avec le code affiché en anglais.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "Le jeton d’API de l’app a été refusé. Demandez à un administrateur de vérifier les paramètres.",
+        forbidden: "Ce compte n’a pas le droit de faire cela. Adressez-vous à un administrateur.",
+        not_found: "Le service d’identité ne connaît pas cet enregistrement.",
+        conflict: "Cela a changé entre-temps. Rechargez et réessayez.",
+        unprocessable: "Cet enregistrement ne peut pas être vérifié en l’état. Vérifiez les données du contact dans le CRM.",
+        not_enrolled: "Le contact n’est pas inscrit à LiveID. Vérifiez d’abord son identité.",
+        rate_limited: "Trop de demandes. Patientez un instant, puis réessayez.",
+        upstream_unavailable: "1Kosmos ou le CRM n’a pas répondu. Réessayez dans une minute.",
+        unavailable: "Le service d’identité est occupé. Réessayez dans une minute.",
+        internal: "Le service d’identité a échoué. Réessayez ; si l’échec persiste, contactez le support.",
+        refused: "Le service d’identité a refusé la demande.",
     },
 
     connection_trouble: "Problème de connexion, vérification en cours ({message})",

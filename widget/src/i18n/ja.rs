@@ -1,6 +1,6 @@
 //! Japanese.
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "本人確認",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "1Kosmosがこのアプリの知らない保証レベルを返したため、確認済みになりません。次の対応：新しいリンクを送り、繰り返す場合はサポートに連絡してください。",
         no_level: "1Kosmosが保証レベルを返さなかったため、確認済みになりません。次の対応：新しいリンクを送り、繰り返す場合はサポートに連絡してください。",
         unknown: "お客様を確認できませんでした。次の対応：新しいリンクを送り、再び失敗したら英語で表示されるコードを添えてサポートに連絡してください。",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "アプリのAPIトークンが拒否されました。管理者に設定を確認するよう依頼してください。",
+        forbidden: "このアカウントではその操作はできません。管理者に相談してください。",
+        not_found: "本人確認サービスはこのレコードを認識していません。",
+        conflict: "その間に内容が変わりました。再読み込みしてもう一度お試しください。",
+        unprocessable: "このレコードはこのままでは確認できません。CRMの連絡先情報を確認してください。",
+        not_enrolled: "この連絡先はLiveIDに登録されていません。先に本人確認を行ってください。",
+        rate_limited: "リクエストが多すぎます。少し待ってからもう一度お試しください。",
+        upstream_unavailable: "1KosmosまたはCRMが応答しませんでした。1分後にもう一度お試しください。",
+        unavailable: "本人確認サービスが混み合っています。1分後にもう一度お試しください。",
+        internal: "本人確認サービスでエラーが発生しました。もう一度お試しいただき、続く場合はサポートに連絡してください。",
+        refused: "本人確認サービスがリクエストを拒否しました。",
     },
 
     connection_trouble: "接続に問題があります。確認を続けています（{message}）",

@@ -156,10 +156,55 @@ fn failure_words(code: &str) -> Option<&'static str> {
     })
 }
 
+/// A refusal of the backend, for the rep: in English, the backend's words; in another language,
+/// what the refusal's code means, then the backend's words (they name the specifics: which
+/// field, which limit, until when).
+pub fn api_error(code: &str, message: &str) -> String {
+    if super::locale().lang == super::Lang::En {
+        return message.to_string();
+    }
+    let e = &t().api_errors;
+    let meaning = match code {
+        "unauthorized" => e.unauthorized,
+        "forbidden" => e.forbidden,
+        "not_found" => e.not_found,
+        "conflict" => e.conflict,
+        "unprocessable" => e.unprocessable,
+        "not_enrolled" => e.not_enrolled,
+        "rate_limited" => e.rate_limited,
+        "upstream_unavailable" => e.upstream_unavailable,
+        "unavailable" => e.unavailable,
+        "internal" => e.internal,
+        _ => e.refused,
+    };
+    if message.is_empty() {
+        meaning.to_string()
+    } else {
+        format!("{meaning} ({message})")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::i18n::{set, Lang, Locale};
+
+    #[test]
+    fn a_refusal_reads_in_the_reps_language_with_the_backends_specifics() {
+        let why = "contact 11 has no name in Freshsales: add the first and last name";
+        set(Locale::english());
+        assert_eq!(api_error("unprocessable", why), why);
+        set(Locale::parse("de").unwrap());
+        let de = api_error("unprocessable", why);
+        assert!(
+            de.starts_with("Dieser Datensatz kann so nicht geprüft werden.")
+                && de.ends_with(&format!("({why})")),
+            "{de}"
+        );
+        assert!(api_error("a_code_from_a_newer_backend", "x")
+            .starts_with("Der Identitätsdienst hat die Anfrage abgelehnt."));
+        set(Locale::english());
+    }
 
     #[test]
     fn every_language_words_every_reason_the_backend_can_give() {

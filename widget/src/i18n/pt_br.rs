@@ -1,6 +1,6 @@
 //! Brazilian Portuguese (every Portuguese locale reads it).
 
-use super::texts::{FailureTexts, Plural, Texts};
+use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identidade",
@@ -206,6 +206,20 @@ pub static TEXTS: Texts = Texts {
         unknown_level: "A 1Kosmos informou um nível de garantia que este app não conhece, então não está verificado. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
         no_level: "A 1Kosmos não informou nenhum nível de garantia, então não está verificado. Próximo passo: envie um novo link; se acontecer de novo, fale com o suporte.",
         unknown: "Não foi possível verificar o cliente. Próximo passo: envie um novo link; se falhar de novo, fale com o suporte informando o código mostrado em inglês.",
+    },
+
+    api_errors: ApiErrorTexts {
+        unauthorized: "O token de API do app foi recusado. Peça a um administrador que verifique as configurações.",
+        forbidden: "Esta conta não pode fazer isso. Fale com um administrador.",
+        not_found: "O serviço de identidade não conhece este registro.",
+        conflict: "Isto mudou nesse meio-tempo. Recarregue e tente de novo.",
+        unprocessable: "Este registro não pode ser verificado como está. Confira os dados do contato no CRM.",
+        not_enrolled: "O contato não tem cadastro LiveID. Verifique primeiro a identidade dele.",
+        rate_limited: "Muitas solicitações. Aguarde um momento e tente de novo.",
+        upstream_unavailable: "A 1Kosmos ou o CRM não responderam. Tente de novo em um minuto.",
+        unavailable: "O serviço de identidade está ocupado. Tente de novo em um minuto.",
+        internal: "O serviço de identidade falhou. Tente de novo; se continuar falhando, fale com o suporte.",
+        refused: "O serviço de identidade recusou a solicitação.",
     },
 
     connection_trouble: "Problema de conexão, ainda verificando ({message})",

@@ -95,6 +95,23 @@ pub struct FailureTexts {
     pub unknown: &'static str,
 }
 
+/// What the backend's refusal means, by its `error` code (`ApiError`), before the backend's own
+/// words; `refused` for a code the widget does not know.
+#[derive(Debug)]
+pub struct ApiErrorTexts {
+    pub unauthorized: &'static str,
+    pub forbidden: &'static str,
+    pub not_found: &'static str,
+    pub conflict: &'static str,
+    pub unprocessable: &'static str,
+    pub not_enrolled: &'static str,
+    pub rate_limited: &'static str,
+    pub upstream_unavailable: &'static str,
+    pub unavailable: &'static str,
+    pub internal: &'static str,
+    pub refused: &'static str,
+}
+
 /// Every text of the widget, in one language.
 #[derive(Debug)]
 pub struct Texts {
@@ -292,6 +309,9 @@ pub struct Texts {
 
     // Why a verification failed.
     pub failures: FailureTexts,
+
+    // Refusals of the backend.
+    pub api_errors: ApiErrorTexts,
 
     // Trouble.
     /// `{message}` is why.
