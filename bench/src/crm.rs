@@ -57,7 +57,13 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
     .await?;
     ks.set_faults(KosmosFaults::default());
     let before = fs.calls("bench").len();
-    let t = w.engine().tenants.get(TENANT).await?.context("tenant")?;
+    let t = w
+        .services()
+        .core
+        .tenants()
+        .get(TENANT)
+        .await?
+        .context("tenant")?;
     let n = 20u64;
     for i in 0..n {
         let id = 7000 + i;
@@ -80,7 +86,8 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
             ..Default::default()
         };
         let (v, _) = w
-            .engine()
+            .services()
+            .sessions
             .start_idv(
                 &t,
                 id as i64,
@@ -110,11 +117,12 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let counts = w
-            .engine()
+            .services()
+            .outbox
             .sync_counts()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let done = w.engine().metrics.results.get() == n
+        let done = w.services().core.metrics().results.get() == n
             && counts.iter().all(|(s, c)| s != "pending" || *c == 0);
         if done {
             break;
@@ -155,7 +163,13 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
         3,
     )
     .await?;
-    let t = w.engine().tenants.get(TENANT).await?.context("tenant")?;
+    let t = w
+        .services()
+        .core
+        .tenants()
+        .get(TENANT)
+        .await?
+        .context("tenant")?;
     let writes = 10 * budget;
     for i in 0..writes as u64 {
         let id = 9000 + i;
@@ -167,27 +181,30 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
             &format!("burst{i}@example.com"),
             "+1 415 555 0100",
         );
-        w.engine()
-            .store
+        w.services()
+            .core
+            .store()
             .upsert_contact(TENANT, id as i64, false)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let started = Instant::now();
     {
-        let mut conn = w.engine().store.pool().acquire().await?;
+        let mut conn = w.services().core.store().pool().acquire().await?;
         for i in 0..writes as i64 {
-            w.engine()
+            w.services()
+                .queue
                 .queue_contact_writes(&mut conn, &t, 9000 + i)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
-    w.engine().wake_sync.notify_one();
+    w.services().core.wake_sync();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let counts = w
-            .engine()
+            .services()
+            .outbox
             .sync_counts()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

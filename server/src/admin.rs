@@ -13,7 +13,7 @@ use idv_server::{
 };
 use secrecy::SecretString;
 
-use super::{engine, Db};
+use super::{services, Db};
 
 /// `server keys rotate`: every sealed value re-sealed under the new key, in one transaction.
 pub async fn keys_rotate(
@@ -63,9 +63,9 @@ pub async fn rotate_secret(
             ),
         }
     };
-    let e = engine(db).await?;
+    let e = services(db).await?;
     let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
-    tenant::rotate_webhook_secret(&e.store, &e.sealer, id, which, &secret, grace)
+    tenant::rotate_webhook_secret(e.core.store(), e.core.sealer(), id, which, &secret, grace)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     let (what, header) = match which {
@@ -87,7 +87,7 @@ pub async fn rotate_secret(
         out,
         "The previous secret is accepted for {grace_hours} more hour(s)."
     )?;
-    e.store.close().await;
+    e.core.store().close().await;
     Ok(())
 }
 
@@ -120,10 +120,11 @@ pub struct LimitArgs {
 }
 
 pub async fn set_limits(out: &mut impl Write, a: LimitArgs) -> anyhow::Result<()> {
-    let e = engine(&a.db).await?;
+    let e = services(&a.db).await?;
     let id = &a.id;
     let t = e
-        .tenants
+        .core
+        .tenants()
         .get(id)
         .await?
         .context(format!("no tenant {id}"))?;
@@ -138,7 +139,7 @@ pub async fn set_limits(out: &mut impl Write, a: LimitArgs) -> anyhow::Result<()
     );
     set(&mut limits.chat_per_minute, a.chat_per_minute);
     set(&mut limits.chat_crm_percent, a.chat_crm_percent);
-    tenant::set_start_limits(&e.store, id, &limits)
+    tenant::set_start_limits(e.core.store(), id, &limits)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     writeln!(
@@ -152,7 +153,7 @@ pub async fn set_limits(out: &mut impl Write, a: LimitArgs) -> anyhow::Result<()
         limits.chat_per_minute,
         limits.chat_crm_percent
     )?;
-    e.store.close().await;
+    e.core.store().close().await;
     Ok(())
 }
 
@@ -190,7 +191,7 @@ pub struct PolicyArgs {
 }
 
 pub async fn set_policy(out: &mut impl Write, a: PolicyArgs) -> anyhow::Result<()> {
-    let e = engine(&a.db).await?;
+    let e = services(&a.db).await?;
     let policy = idv_server::services::Policy {
         auto_verify_on_create: a.auto_verify,
         gated_stages: a
@@ -210,11 +211,11 @@ pub async fn set_policy(out: &mut impl Write, a: PolicyArgs) -> anyhow::Result<(
         identity_mismatch: tenant::MismatchPolicy::parse(&a.identity_mismatch).unwrap_or_default(),
         ..Default::default()
     };
-    tenant::set_policy(&e.store, &a.id, &policy)
+    tenant::set_policy(e.core.store(), &a.id, &policy)
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     writeln!(out, "policy of {} set", a.id)?;
-    e.store.close().await;
+    e.core.store().close().await;
     Ok(())
 }
 
@@ -289,14 +290,15 @@ pub async fn freshchat(out: &mut impl Write, a: FreshchatArgs) -> anyhow::Result
             "--agent-id must be a Freshchat agent id: letters, digits, - and _"
         );
     }
-    let e = engine(&a.db).await?;
-    e.tenants
+    let e = services(&a.db).await?;
+    e.core
+        .tenants()
         .get(&a.id)
         .await?
         .context(format!("no tenant {}", a.id))?;
     tenant::set_connections(
-        &e.store,
-        &e.sealer,
+        e.core.store(),
+        e.core.sealer(),
         &a.id,
         &tenant::Connections {
             chat_base_url: api_url.clone(),
@@ -339,6 +341,6 @@ pub async fn freshchat(out: &mut impl Write, a: FreshchatArgs) -> anyhow::Result
         "Webhooks (Admin settings → Webhooks): {base}/hooks/freshchat/{id}/events"
     )?;
     writeln!(out, "`server check --tenant {id}` tries the token.")?;
-    e.store.close().await;
+    e.core.store().close().await;
     Ok(())
 }

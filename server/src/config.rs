@@ -114,7 +114,7 @@ impl HubSpotArgs {
     }
 }
 
-/// The engine's schedules and leases, each unset one at its default (see
+/// The services' schedules and leases, each unset one at its default (see
 /// [`Settings::default`], where every default is written). Durations as `500ms`, `30s`, `2m`,
 /// `1h`, `8d`; schedules as comma-separated durations.
 #[derive(Debug, Clone, Default, Args)]
@@ -198,7 +198,7 @@ impl Config {
         }
     }
 
-    /// The engine's settings: the defaults, with this configuration's public URL and every
+    /// The services' settings: the defaults, with this configuration's public URL and every
     /// schedule it sets.
     pub fn settings(&self) -> Settings {
         let s = &self.schedules;

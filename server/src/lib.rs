@@ -28,7 +28,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use config::Config;
-use services::{Engine, Settings};
+use services::{Services, Settings};
 pub use store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -37,20 +37,16 @@ pub use domain::status::NIST_REVISION;
 /// Shared state handed to every handler.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub store: Store,
-    pub engine: Arc<Engine>,
+    pub services: Arc<Services>,
 }
 
 impl AppState {
-    pub fn new(engine: Arc<Engine>) -> Self {
-        Self {
-            store: engine.store.clone(),
-            engine,
-        }
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { services }
     }
 }
 
-/// A backend process: store, engine, workers and HTTP server, running until stopped.
+/// A backend process: store, services, workers and HTTP server, running until stopped.
 pub struct Running {
     pub addr: SocketAddr,
     /// The operator's address (`/metrics`).
@@ -64,7 +60,7 @@ pub struct Running {
 }
 
 impl Running {
-    /// Connects the store, builds the engine, starts the workers (unless `config.no_workers`)
+    /// Connects the store, wires the services, starts the workers (unless `config.no_workers`)
     /// and serves `build_router(…, extra)` on `config.bind` (port 0 in tests).
     pub async fn start(
         config: &Config,
@@ -73,25 +69,25 @@ impl Running {
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url).await?;
-        Self::start_with(config, wire_engine(store, sealer, settings), extra).await
+        Self::start_with(config, wire_services(store, sealer, settings), extra).await
     }
 
     pub async fn start_with(
         config: &Config,
-        engine: Engine,
+        services: Services,
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
-        Self::serve(listener, config, engine, extra).await
+        Self::serve(listener, config, services, extra).await
     }
 
     /// As [`Running::start_with`], on a listener the caller bound (to know its address first).
     pub async fn serve(
         listener: TcpListener,
         config: &Config,
-        engine: Engine,
+        services: Services,
         extra: Router<AppState>,
     ) -> anyhow::Result<Self> {
         let ops_listener = TcpListener::bind(config.ops_bind).await.map_err(|e| {
@@ -100,13 +96,12 @@ impl Running {
                 config.ops_bind
             )
         })?;
-        let engine = engine.shared();
-        let state = AppState::new(engine.clone());
+        let state = AppState::new(Arc::new(services));
         let cancel = CancellationToken::new();
         let workers = if config.no_workers {
             Vec::new()
         } else {
-            engine.spawn_workers(cancel.clone())
+            services::workers::spawn(&state.services, cancel.clone())
         };
         let server = Server::new(listener, build_router(state.clone(), config, extra))
             .with_limits(config.conn_limits());
@@ -149,8 +144,8 @@ impl Running {
         format!("http://{}", self.ops_addr)
     }
 
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.state.engine
+    pub fn services(&self) -> &Arc<Services> {
+        &self.state.services
     }
 
     /// Stops accepting requests, lets in-flight ones finish, stops the workers, closes the pool.
@@ -164,7 +159,7 @@ impl Running {
         for w in self.workers.drain(..) {
             let _ = w.await;
         }
-        self.state.store.close().await;
+        self.state.services.core.store().close().await;
         served??;
         Ok(())
     }
@@ -181,12 +176,12 @@ impl Drop for Running {
 
 /// The services wired to the production adapters (the real 1Kosmos and Freshsales clients; the
 /// simulators' base URLs make the same clients talk to the twins).
-pub fn wire_engine(store: Store, sealer: crypto::Sealer, settings: Settings) -> Engine {
+pub fn wire_services(store: Store, sealer: crypto::Sealer, settings: Settings) -> Services {
     let connector = std::sync::Arc::new(adapters::Adapters {
         timeout: settings.http_timeout,
         oauth_app: settings.oauth_app.clone(),
     });
-    Engine::new(store, sealer, settings, connector)
+    Services::new(store, sealer, settings, connector)
 }
 
 /// The backend's routes with the common layers applied (see [`http::router`]).

@@ -9,10 +9,10 @@ use idv_server::demo;
 use idv_server::{
     crypto::Sealer,
     http::auth,
-    services::{audit, tenant, Engine, Settings},
+    services::{audit, tenant, Services, Settings},
     shutdown_signal,
     store::AuditQuery,
-    telemetry, wire_engine, Config, Running, Store,
+    telemetry, wire_services, Config, Running, Store,
 };
 use secrecy::SecretString;
 
@@ -254,10 +254,10 @@ enum ContactCmd {
     },
 }
 
-async fn engine(db: &Db) -> anyhow::Result<Engine> {
+async fn services(db: &Db) -> anyhow::Result<Services> {
     let store = Store::connect(&db.database_url).await?;
     let sealer = Sealer::from_base64(&db.master_key)?;
-    Ok(wire_engine(store, sealer, Settings::default()))
+    Ok(wire_services(store, sealer, Settings::default()))
 }
 
 #[tokio::main]
@@ -330,11 +330,11 @@ async fn main() -> anyhow::Result<()> {
                     (kosmos_dns, Some(licence), Some(settings), Some(dvc))
                 }
             };
-            let e = engine(&db).await?;
+            let e = services(&db).await?;
             let automator = auth::generate_token();
             let (id, token) = match existing {
                 Some(id) => {
-                    if e.store.tenant_record(&id).await?.is_none() {
+                    if e.core.store().tenant_record(&id).await?.is_none() {
                         anyhow::bail!("no tenant {id}: `server tenant list` shows them");
                     }
                     (id, None)
@@ -342,15 +342,16 @@ async fn main() -> anyhow::Result<()> {
                 None => {
                     let id = format!("t{}", &auth::hash_token(&auth::generate_token())[..12]);
                     let token = auth::generate_token();
-                    e.store
+                    e.core
+                        .store()
                         .insert_tenant(&id, &name, &auth::hash_token(&token))
                         .await?;
                     (id, Some(token))
                 }
             };
             tenant::set_connections(
-                &e.store,
-                &e.sealer,
+                e.core.store(),
+                e.core.sealer(),
                 &id,
                 &tenant::Connections {
                     provider_base_url: kosmos_url,
@@ -365,8 +366,8 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             // Say at once when the provider settings cannot make a client (a wrong curve…).
-            if let Some(t) = e.tenants.get(&id).await? {
-                if let Err(err) = e.tenants.provider(&t) {
+            if let Some(t) = e.core.tenants().get(&id).await? {
+                if let Err(err) = e.core.tenants().provider(&t) {
                     writeln!(out, "warning:         {err}")?;
                 }
             }
@@ -385,7 +386,7 @@ async fn main() -> anyhow::Result<()> {
                 out,
                 "These are shown once; only their hashes or sealed forms are stored."
             )?;
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Tenant(TenantCmd::Uninstall { id, hubspot, db }) => {
             let store = Store::connect(&db.database_url).await?;
@@ -394,16 +395,17 @@ async fn main() -> anyhow::Result<()> {
                 oauth_app: hubspot.app(),
                 ..Settings::default()
             };
-            let e = wire_engine(store, sealer, settings);
-            e.tenants
+            let e = wire_services(store, sealer, settings);
+            e.core
+                .tenants()
                 .end_install(&id, "by the operator (`server tenant uninstall`)", true)
                 .await?;
             writeln!(out, "{id}: uninstalled; its grant is revoked")?;
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Tenant(TenantCmd::List { db }) => {
-            let e = engine(&db).await?;
-            for (id, name, installed) in tenant::list(&e.store).await? {
+            let e = services(&db).await?;
+            for (id, name, installed) in tenant::list(e.core.store()).await? {
                 let state = if installed {
                     "installed"
                 } else {
@@ -411,19 +413,24 @@ async fn main() -> anyhow::Result<()> {
                 };
                 writeln!(out, "{id}\t{state}\t{name}")?;
             }
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Tenant(TenantCmd::RotateToken { id, db }) => {
-            let e = engine(&db).await?;
+            let e = services(&db).await?;
             let token = auth::generate_token();
-            if !e.store.rotate_token(&id, &auth::hash_token(&token)).await? {
+            if !e
+                .core
+                .store()
+                .rotate_token(&id, &auth::hash_token(&token))
+                .await?
+            {
                 anyhow::bail!("no tenant {id}");
             }
             writeln!(
                 out,
                 "API token:       {token}   (update the app's install form)"
             )?;
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Tenant(TenantCmd::RotateSecret {
             id,
@@ -446,7 +453,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let store = Store::connect(&db.database_url).await?;
             let sealer = Sealer::from_base64(&db.master_key)?;
-            let e = wire_engine(
+            let e = wire_services(
                 store,
                 sealer,
                 Settings {
@@ -455,20 +462,20 @@ async fn main() -> anyhow::Result<()> {
                 },
             );
             let mut failed = 0;
-            for (id, name, _) in tenant::list(&e.store).await? {
+            for (id, name, _) in tenant::list(e.core.store()).await? {
                 if only.as_ref().is_some_and(|o| *o != id) {
                     continue;
                 }
-                let Some(t) = e.tenants.get(&id).await? else {
+                let Some(t) = e.core.tenants().get(&id).await? else {
                     continue;
                 };
                 writeln!(out, "{id} ({name})")?;
-                for c in e.doctor(&t).await {
+                for c in e.doctor.doctor(&t).await {
                     failed += usize::from(!c.ok);
                     writeln!(out, "  {c}")?;
                 }
             }
-            e.store.close().await;
+            e.core.store().close().await;
             if failed > 0 {
                 anyhow::bail!("{failed} check(s) failed");
             }
@@ -476,30 +483,30 @@ async fn main() -> anyhow::Result<()> {
         #[cfg(feature = "twins")]
         Command::Sim { which, bind } => sims::run(&mut out, which, bind).await?,
         Command::Sync(SyncCmd::Status { db }) => {
-            let e = engine(&db).await?;
-            for (state, n) in e.sync_counts().await? {
+            let e = services(&db).await?;
+            for (state, n) in e.outbox.sync_counts().await? {
                 writeln!(out, "{state}\t{n}")?;
             }
-            for (tenant, key, kind, error) in e.dead_rows().await? {
+            for (tenant, key, kind, error) in e.outbox.dead_rows().await? {
                 writeln!(out, "dead\t{tenant}\t{key}\t{kind}\t{error}")?;
             }
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Contact(ContactCmd::Forget {
             tenant,
             contact,
             db,
         }) => {
-            let e = engine(&db).await?;
-            if e.tenants.get(&tenant).await?.is_none() {
+            let e = services(&db).await?;
+            if e.core.tenants().get(&tenant).await?.is_none() {
                 anyhow::bail!("no tenant {tenant}");
             }
-            let n = e.forget_contact(&tenant, contact).await?;
+            let n = e.retention.forget_contact(&tenant, contact).await?;
             writeln!(
                 out,
                 "contact {contact}: {n} session(s) erased; clearing its CRM fields is queued"
             )?;
-            e.store.close().await;
+            e.core.store().close().await;
         }
         Command::Audit {
             tenant,
@@ -527,13 +534,13 @@ async fn main() -> anyhow::Result<()> {
             store.close().await;
         }
         Command::Sync(SyncCmd::Replay { tenant, db }) => {
-            let e = engine(&db).await?;
-            let n = e.replay_dead(tenant.as_deref()).await?;
+            let e = services(&db).await?;
+            let n = e.outbox.replay_dead(tenant.as_deref()).await?;
             writeln!(
                 out,
                 "{n} dead row(s) queued again; a running `server serve` sends them"
             )?;
-            e.store.close().await;
+            e.core.store().close().await;
         }
     }
     Ok(())

@@ -159,15 +159,20 @@ impl Backend {
             .with_context(|| format!("cannot listen on {}", self.config.bind))?;
         let mut settings = self.settings;
         settings.public_base_url = format!("http://{}", listener.local_addr()?);
-        let engine = crate::wire_engine(store.clone(), self.sealer, settings);
-        tenant::set_connections(&store, &engine.sealer, &self.tenant, &self.connections)
-            .await
-            .map_err(|e| anyhow::anyhow!("connecting the tenant: {e}"))?;
+        let services = crate::wire_services(store.clone(), self.sealer, settings);
+        tenant::set_connections(
+            &store,
+            services.core.sealer(),
+            &self.tenant,
+            &self.connections,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting the tenant: {e}"))?;
         if let Some(policy) = &self.policy {
             tenant::set_policy(&store, &self.tenant, policy)
                 .await
                 .map_err(|e| anyhow::anyhow!("setting the policy: {e}"))?;
         }
-        Running::serve(listener, &self.config, engine, self.extra).await
+        Running::serve(listener, &self.config, services, self.extra).await
     }
 }

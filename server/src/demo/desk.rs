@@ -14,7 +14,7 @@ use crate::{
     http::auth,
     services::{
         tenant::{self, CrmKind},
-        Engine, Policy,
+        Policy, Services,
     },
     sim::{freshdesk::FreshdeskSim, Served},
     store::Store,
@@ -125,14 +125,14 @@ pub async fn seed(store: &Store) -> anyhow::Result<String> {
 /// Connects the Freshdesk tenant to its twin (as an install from Freshdesk does) and to the
 /// demo's 1Kosmos, then checks its set-up (the admin key creates the contact fields).
 pub async fn connect(
-    engine: &Engine,
+    services: &Services,
     twin: &DeskTwin,
     provider: tenant::Connections,
 ) -> anyhow::Result<()> {
-    let store = &engine.store;
+    let store = services.core.store();
     tenant::set_connections(
         store,
-        &engine.sealer,
+        services.core.sealer(),
         DESK_TENANT,
         &tenant::Connections {
             crm_base_url: Some(format!("{}/api/v2", twin.account_url())),
@@ -159,14 +159,16 @@ pub async fn connect(
     tenant::set_installed(store, DESK_TENANT, true)
         .await
         .map_err(|e| anyhow::anyhow!("installing the Freshdesk tenant: {e}"))?;
-    engine.tenants.forget(DESK_TENANT);
-    let t = engine
-        .tenants
+    services.core.tenants().forget(DESK_TENANT);
+    let t = services
+        .core
+        .tenants()
         .get(DESK_TENANT)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .context("the Freshdesk tenant vanished")?;
-    engine
+    services
+        .setup
         .check_setup(&t)
         .await
         .map_err(|e| anyhow::anyhow!("the Freshdesk set-up: {e}"))?;

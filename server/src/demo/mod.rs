@@ -17,7 +17,7 @@ use crate::{
     domain::reasons::Failure,
     http::auth,
     services::tenant::ProviderSettings,
-    services::{tenant, Engine, Policy, Settings},
+    services::{tenant, Policy, Services, Settings},
     shutdown_signal,
     sim::{blockid::BlockIdSim, freshsales::FreshsalesSim, kosmos::KosmosSim, Served},
     store::{NewVerification, Store},
@@ -282,8 +282,8 @@ impl RunningDemo {
         )
     }
 
-    pub fn engine(&self) -> &Arc<Engine> {
-        self.app.engine()
+    pub fn services(&self) -> &Arc<Services> {
+        self.app.services()
     }
 
     /// Stops serving, waits for in-flight requests and workers, stops the simulators.
@@ -433,7 +433,7 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
     .serve(store.clone())
     .await?;
     let addr = app.addr;
-    let engine = app.engine().clone();
+    let services = app.services().clone();
     // Sessions left pending by an earlier run lived in that run's simulator, which is gone.
     sqlx::query("UPDATE verifications SET state = 'canceled', completed_at = $3, updated_at = $3 WHERE tenant_id IN ($1, $2) AND state = 'pending'")
         .bind(DEMO_TENANT)
@@ -441,8 +441,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         .bind(clock::now_ms())
         .execute(store.pool())
         .await?;
-    desk::connect(&engine, &desk_twin, provider_connection(false)).await?;
-    hubspot::connect(&engine, provider_connection(false)).await?;
+    desk::connect(&services, &desk_twin, provider_connection(false)).await?;
+    hubspot::connect(&services, provider_connection(false)).await?;
     hubspot::seed_portal(&twins.hubspot);
     if new || blockid.is_some() {
         // Ada is enrolled in LiveID (her seeded proofing issued a credential). BlockID's twin
@@ -453,7 +453,7 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         };
         sqlx::query("UPDATE contacts SET liveid_enrolled = 1, credential_did_sealed = $2 WHERE tenant_id = $1 AND contact_id = 1001")
             .bind(DEMO_TENANT)
-            .bind(engine.sealer.seal(
+            .bind(services.core.sealer().seal(
                 crate::crypto::at(
                     "contacts",
                     "credential_did_sealed",
@@ -465,14 +465,16 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
             .await?;
     }
     // The simulated Freshsales starts empty each run: queue every known contact's fields.
-    let t = engine
-        .tenants
+    let t = services
+        .core
+        .tenants()
         .get(DEMO_TENANT)
         .await?
         .context("the demo tenant vanished")?;
     let mut conn = store.writer().await?;
     for c in CONTACTS {
-        engine
+        services
+            .queue
             .queue_contact_writes(&mut conn, &t, c.id)
             .await
             .map_err(|e| anyhow::anyhow!("queueing the demo's fields: {e}"))?;
@@ -483,7 +485,8 @@ pub async fn start(mut config: Config, provider: DemoProvider) -> anyhow::Result
         requested_by: Some("rep@demo.example".into()),
         ..Default::default()
     };
-    app.engine()
+    app.services()
+        .sessions
         .start_idv(&t, 1002, &req, None, crate::services::Origin::Widget)
         .await
         .map_err(|e| anyhow::anyhow!("starting the demo's pending verification: {e}"))?;

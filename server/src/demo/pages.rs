@@ -160,14 +160,16 @@ async fn move_deal(
 ) -> Result<Response, AppError> {
     let id = crate::http::extract::parse_record_id("deal", &id)?;
     let tenant = state
-        .engine
-        .tenants
+        .services
+        .core
+        .tenants()
         .get(DEMO_TENANT)
         .await?
         .ok_or_else(|| AppError::NotFound("no demo tenant".into()))?;
     let crm = state
-        .engine
-        .tenants
+        .services
+        .core
+        .tenants()
         .crm(&tenant)
         .ok_or_else(|| AppError::NotFound("the demo tenant has no CRM".into()))?;
     let before = crm
@@ -184,7 +186,11 @@ async fn move_deal(
         stage: Some(crate::services::automation::StageRef::Id(stage)),
         previous_stage_id: before.stage_id,
     };
-    let handled = state.engine.handle_event(&tenant, &event).await?;
+    let handled = state
+        .services
+        .automation
+        .handle_event(&tenant, &event)
+        .await?;
     Ok(Redirect::to(&format!("/deals/{id}?gate={}", handled.outcome)).into_response())
 }
 

@@ -6,7 +6,9 @@ pub mod app_contract;
 pub mod fields;
 pub mod gate;
 pub mod identity;
+
 pub mod ids;
+pub mod origin;
 pub mod phone;
 pub mod reasons;
 pub mod setup;

@@ -69,7 +69,9 @@ async fn contact_status(
     State(state): State<AppState>,
     ContactId(id): ContactId,
 ) -> Result<Json<ContactStatus>> {
-    Ok(Json(state.engine.contact_status(&auth.0, id).await?))
+    Ok(Json(
+        state.services.status.contact_status(&auth.0, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/verifications", tag = "widget", summary = "Verify Identity: start document and selfie proofing",
@@ -101,7 +103,8 @@ async fn start_verification(
     OptionalJson(req): OptionalJson<StartVerification>,
 ) -> Result<(StatusCode, Json<Verification>)> {
     let (v, new) = state
-        .engine
+        .services
+        .sessions
         .start_idv(&auth.0, id, &req, key.as_deref(), Origin::Widget)
         .await?;
     Ok(created(v, new))
@@ -133,7 +136,8 @@ async fn start_contact_step_up(
         return Err(AppError::Unprocessable("requested_by is too long".into()));
     }
     let (v, new) = state
-        .engine
+        .services
+        .stepups
         .start_contact_stepup(&auth.0, id, req.requested_by.as_deref())
         .await?;
     Ok(created(v, new))
@@ -183,7 +187,8 @@ async fn contact_audit(
     }
     Ok(Json(
         state
-            .engine
+            .services
+            .audit
             .contact_audit(&auth.0, id, before, limit)
             .await?,
     ))
@@ -207,7 +212,7 @@ async fn deal_status(
     State(state): State<AppState>,
     DealId(id): DealId,
 ) -> Result<Json<DealStatus>> {
-    Ok(Json(state.engine.deal_status(&auth.0, id).await?))
+    Ok(Json(state.services.deals.deal_status(&auth.0, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/deals/{id}/step-up", tag = "widget", summary = "Step-Up Auth: a LiveID session for the deal's primary contact",
@@ -237,7 +242,8 @@ async fn start_step_up(
         return Err(AppError::Unprocessable("requested_by is too long".into()));
     }
     let (v, new) = state
-        .engine
+        .services
+        .stepups
         .start_stepup(&auth.0, id, req.requested_by.as_deref())
         .await?;
     Ok(created(v, new))
@@ -259,7 +265,13 @@ async fn verification(
     State(state): State<AppState>,
     VerificationId(id): VerificationId,
 ) -> Result<Json<Verification>> {
-    Ok(Json(state.engine.verification_view(&auth.0.id, &id).await?))
+    Ok(Json(
+        state
+            .services
+            .core
+            .verification_view(&auth.0.id, &id)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/verifications/{id}/cancel", tag = "widget", summary = "Cancel a pending session",
@@ -279,7 +291,7 @@ async fn cancel(
     State(state): State<AppState>,
     VerificationId(id): VerificationId,
 ) -> Result<Json<Verification>> {
-    Ok(Json(state.engine.cancel(&auth.0, &id).await?))
+    Ok(Json(state.services.results.cancel(&auth.0, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/verifications/{id}/resend", tag = "widget", summary = "Resend a link that expired unused or could not be delivered, by the same delivery",
@@ -306,7 +318,7 @@ async fn resend(
     VerificationId(id): VerificationId,
     OptionalJson(req): OptionalJson<ResendLink>,
 ) -> Result<(StatusCode, Json<ResendAnswer>)> {
-    let (answer, new) = state.engine.resend(&auth.0, &id, &req).await?;
+    let (answer, new) = state.services.resends.resend(&auth.0, &id, &req).await?;
     Ok(created(answer, new))
 }
 
@@ -359,7 +371,8 @@ async fn signed_by_the_app(
         })
     })?;
     if !state
-        .engine
+        .services
+        .deliveries
         .first_app_request(&tenant.id, &verified.id)
         .await?
     {
@@ -432,7 +445,8 @@ async fn install(
         .to_string();
     let policy = req.policy.unwrap_or_default();
     let setup = state
-        .engine
+        .services
+        .accounts
         .install(&auth.0.id, product, &req.account_url, key, &policy)
         .await?;
     let missing: Vec<&str> = setup
@@ -482,7 +496,8 @@ async fn uninstall(
     .await?;
     let req: Uninstall = parse_json(&headers, &body, true)?;
     state
-        .engine
+        .services
+        .accounts
         .uninstall(&auth.0.id, req.account_url.as_deref())
         .await?;
     Ok(Json(json!({"tenant": auth.0.id, "installed": false})))

@@ -67,8 +67,9 @@ impl FromRequestParts<AppState> for AuthTenant {
         // The widget page a HubSpot card opened holds a session of its own, not the API token.
         if token.starts_with(crate::services::tenants::SESSION_PREFIX) {
             return state
-                .engine
-                .tenants
+                .services
+                .core
+                .tenants()
                 .by_widget_session(token)
                 .await?
                 .map(Self)
@@ -81,8 +82,9 @@ impl FromRequestParts<AppState> for AuthTenant {
         }
         let hash = hash_token(token);
         let row = state
-            .engine
-            .tenants
+            .services
+            .core
+            .tenants()
             .by_token_hash(&hash)
             .await?
             .ok_or_else(|| AppError::Unauthorized("the API token is not recognised".into()))?;
@@ -97,7 +99,7 @@ impl FromRequestParts<AppState> for AuthTenant {
     }
 }
 
-/// The tenant a hook's path names (`{tenant}`), through the engine's cache: a malformed or
+/// The tenant a hook's path names (`{tenant}`), through the tenants' cache: a malformed or
 /// unknown id is a 404.
 #[derive(Debug, Clone)]
 pub struct PathTenant(pub TenantRow);
@@ -117,8 +119,9 @@ impl FromRequestParts<AppState> for PathTenant {
         super::extract::check_tenant_id(&id)?;
         tracing::Span::current().record("tenant", id.as_str());
         let row = state
-            .engine
-            .tenants
+            .services
+            .core
+            .tenants()
             .get(&id)
             .await?
             .ok_or_else(|| AppError::NotFound("no such tenant".into()))?;

@@ -77,7 +77,7 @@ async fn bot_start(
 ) -> Result<Json<chat::BotAnswer>> {
     let value: Value = parse_json(&headers, &body, false)?;
     let bot = chat::from_bot(&value).map_err(AppError::Unprocessable)?;
-    Ok(Json(state.engine.bot_start(&row, &bot).await?))
+    Ok(Json(state.services.chat.bot_start(&row, &bot).await?))
 }
 
 #[utoipa::path(get, path = "/hooks/freshchat/{tenant}/verifications/{id}", tag = "hooks",
@@ -106,7 +106,8 @@ async fn bot_state(
     let conversation = conversation_of(query.as_deref())?;
     Ok(Json(
         state
-            .engine
+            .services
+            .chat
             .bot_state(&row, &path.id, &conversation)
             .await?,
     ))
@@ -169,7 +170,11 @@ async fn events(
                 .map_err(|_| AppError::Unauthorized("X-Freshchat-Signature is not ASCII".into()))
         })
         .transpose()?;
-    let outcome = state.engine.chat_event(&row, signature, &body).await?;
+    let outcome = state
+        .services
+        .chat
+        .chat_event(&row, signature, &body)
+        .await?;
     Ok(Json(if outcome == "duplicate" {
         HookAnswer::duplicate()
     } else {

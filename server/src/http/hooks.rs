@@ -2,7 +2,7 @@
 //!
 //! - `POST /hooks/kosmos/{tenant}`: 1Kosmos callbacks, signed the Standard Webhooks way with the
 //!   tenant's webhook secret. A callback is only a *hint*: it makes the session due for a read
-//!   now, and the engine applies what the provider's API says. A forged or stale callback
+//!   now, and the services apply what the provider's API says. A forged or stale callback
 //!   changes nothing.
 //! - `POST /hooks/freshworks`: the serverless forwarder's events (`Authorization: Bearer` token,
 //!   signed with `{the token's SHA-256 hex}:event` as key, so only as an event).
@@ -69,9 +69,9 @@ async fn kosmos(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<HookAnswer>)> {
-    let engine = &state.engine;
+    let services = &state.services;
     let Some(secret) = &row.provider_webhook_secret else {
-        engine.metrics.callbacks_rejected.inc();
+        services.core.metrics().callbacks_rejected.inc();
         return Err(AppError::Unauthorized(
             "this tenant has no 1Kosmos webhook secret configured".into(),
         ));
@@ -84,7 +84,7 @@ async fn kosmos(
         .collect();
     let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
     let verified = webhook::verify(&keys, &headers, &body, clock::now_secs()).map_err(|e| {
-        engine.metrics.callbacks_rejected.inc();
+        services.core.metrics().callbacks_rejected.inc();
         e.answer(|m| AppError::Unauthorized(format!("callback signature refused: {m}")))
     })?;
     let event: CallbackEvent = serde_json::from_slice(&body)
@@ -94,7 +94,8 @@ async fn kosmos(
             "session_id must be 1 to 128 characters".into(),
         ));
     }
-    let answer = engine
+    let answer = services
+        .deliveries
         .callback(
             &row,
             &verified.id,
@@ -144,7 +145,8 @@ async fn freshworks(
     let value: Value = parse_json(&headers, &body, false)?;
     Ok(Json(
         state
-            .engine
+            .services
+            .deliveries
             .forwarded_event(&auth.0, &verified.id, &value)
             .await?,
     ))
@@ -175,7 +177,10 @@ async fn workflow(
     let value: Value = parse_json(&headers, &body, false)?;
     let call = workflow::from_workflow(&value).map_err(AppError::Unprocessable)?;
     if call.test {
-        let delivery = state.engine.workflow_delivery(&row, &call.options)?;
+        let delivery = state
+            .services
+            .sessions
+            .workflow_delivery(&row, &call.options)?;
         return Ok(Json(workflow::test_answer(&row, &call, delivery)));
     }
     // A repeated call (the sender's retry, a replay) starts and moves nothing twice.
@@ -193,6 +198,10 @@ async fn workflow(
         ),
         None => WorkflowDelivery::Body(body.to_vec()),
     };
-    let answer = state.engine.workflow_call(&row, &call, delivery).await?;
+    let answer = state
+        .services
+        .deliveries
+        .workflow_call(&row, &call, delivery)
+        .await?;
     Ok(Json(serde_json::to_value(answer).unwrap_or_default()))
 }

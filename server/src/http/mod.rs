@@ -66,7 +66,7 @@ pub fn router(state: AppState, config: &Config, extra: Router<AppState>) -> Rout
         // The widget's files, for the page a HubSpot card opens in its modal.
         .nest_service(
             hubspot::widget::ASSETS,
-            tower_http::services::ServeDir::new(&state.engine.settings.widget_dir)
+            tower_http::services::ServeDir::new(&state.services.core.settings().widget_dir)
                 .append_index_html_on_directories(false),
         )
         .merge(extra)
@@ -101,7 +101,11 @@ async fn count_answers(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let res = next.run(req).await;
-    state.engine.metrics.answered(res.status().as_u16());
+    state
+        .services
+        .core
+        .metrics()
+        .answered(res.status().as_u16());
     res
 }
 

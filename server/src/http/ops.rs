@@ -28,7 +28,7 @@ async fn healthz() -> impl IntoResponse {
 #[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Answers when the database does too",
     responses((status = 200, description = "ready"), (status = 503, description = "the database is unavailable")))]
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse> {
-    state.engine.ready().await?;
+    state.services.deliveries.ready().await?;
     Ok(Json(json!({ "status": "ready" })))
 }
 
@@ -45,7 +45,7 @@ pub fn ops_router(state: AppState) -> axum::Router {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, crate::services::metrics::CONTENT_TYPE)],
-        state.engine.render_metrics(),
+        state.services.gauges.render_metrics(),
     )
 }
 

@@ -3,6 +3,8 @@
 //! write-back queue, with the result, or with `timeout` shortly before the platform's own
 //! expiry if the customer has not finished by then.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use idv_types::{SessionState, Verification};
@@ -10,13 +12,13 @@ use serde_json::{json, Map, Value};
 
 use super::{
     sync::{self, Write},
+    tenant::TenantRow,
     workflow::StartOptions,
-    Engine, Origin, TenantRow,
 };
+use crate::domain::origin::Origin;
 use crate::{
     clock,
     error::{AppError, Result},
-    store::Conn,
 };
 
 /// How long before the platform's expiry a waiting action is completed with `timeout`.
@@ -94,7 +96,32 @@ pub fn timeout_outputs() -> Map<String, Value> {
     m
 }
 
-impl Engine {
+/// Runs workflow actions that wait for a result.
+#[derive(Clone, Debug)]
+pub struct Actions {
+    core: Arc<crate::services::core::Core>,
+    sessions: crate::services::start::Sessions,
+    deals: crate::services::deals::Deals,
+    queue: crate::services::queue::Queue,
+}
+
+impl Actions {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        sessions: crate::services::start::Sessions,
+        deals: crate::services::deals::Deals,
+        queue: crate::services::queue::Queue,
+    ) -> Self {
+        Self {
+            core,
+            sessions,
+            deals,
+            queue,
+        }
+    }
+}
+
+impl Actions {
     /// Runs one execution: starts (or finds) the contact's verification through the same
     /// start as every automation, and answers at once or waits for the result. A retry of
     /// the same execution finds what the first one started.
@@ -110,26 +137,29 @@ impl Engine {
             )));
         }
         if let Some(id) = self
+            .core
             .store
             .waiting_action(&tenant.id, &call.callback_id)
             .await?
         {
-            let v = self.verification_view(&tenant.id, &id).await?;
+            let v = self.core.verification_view(&tenant.id, &id).await?;
             return Ok(self.wait_answer(&v));
         }
         let contact = match call.object {
             ActionObject::Contact(id) => id,
             ActionObject::Deal(deal) => self
+                .deals
                 .deal_info(tenant, deal, true)
                 .await?
                 .primary_contact
                 .ok_or_else(|| {
-                AppError::Unprocessable(format!(
-                    "deal {deal} has no contact to verify: associate one and enrol it again"
-                ))
-            })?,
+                    AppError::Unprocessable(format!(
+                        "deal {deal} has no contact to verify: associate one and enrol it again"
+                    ))
+                })?,
         };
         let (v, _) = self
+            .sessions
             .start_automatic(tenant, contact, &call.options, Origin::Automation)
             .await?;
         if !call.wait || v.state != SessionState::Pending {
@@ -139,6 +169,7 @@ impl Engine {
         if let ActionAnswer::Wait { for_at_most, .. } = &answer {
             let now = clock::now_ms();
             let waits_for = self
+                .core
                 .store
                 .wait_action(
                     &tenant.id,
@@ -149,13 +180,14 @@ impl Engine {
                 )
                 .await?;
             // The result may have come between the start and the record: complete now.
-            let v = self.verification_view(&tenant.id, &waits_for).await?;
+            let v = self.core.verification_view(&tenant.id, &waits_for).await?;
             if v.state != SessionState::Pending {
-                let mut tx = self.store.begin().await?;
-                self.queue_action_completions(&mut tx, &tenant.id, &v)
+                let mut tx = self.core.store.begin().await?;
+                self.queue
+                    .queue_action_completions(&mut tx, &tenant.id, &v)
                     .await?;
                 tx.commit().await?;
-                self.wake_sync.notify_one();
+                self.core.wake_sync.notify_one();
             }
         }
         Ok(answer)
@@ -181,53 +213,18 @@ impl Engine {
         }
     }
 
-    /// Queues, in the transaction that ended a verification, the completion of every action
-    /// that waited for it.
-    pub(super) async fn queue_action_completions(
-        &self,
-        tx: &mut dyn Conn,
-        tenant: &str,
-        v: &Verification,
-    ) -> Result<()> {
-        if v.state == SessionState::Pending {
-            return Ok(());
-        }
-        let outputs = outputs_of(v);
-        let result = outputs["idv_result"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        for callback in tx
-            .complete_actions_of(&v.id, &result, clock::now_ms())
-            .await?
-        {
-            sync::enqueue(
-                tx,
-                &self.sealer,
-                self.settings.coalesce,
-                tenant,
-                &format!("action:{callback}"),
-                &Write::CompleteAction {
-                    callback_id: callback,
-                    outputs: outputs.clone(),
-                },
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
     /// Completes with `timeout` the actions whose platform expiry is near, before the
     /// platform times them out itself. Returns how many were completed.
     pub async fn time_out_actions_once(&self) -> Result<usize> {
         let now = clock::now_ms();
         let due = self
+            .core
             .store
             .actions_running_out(now + TIMEOUT_MARGIN.as_millis() as i64, 100)
             .await?;
         let mut done = 0;
         for a in due {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.core.store.begin().await?;
             if !tx
                 .complete_action(&a.tenant_id, &a.callback_id, "timeout", now)
                 .await?
@@ -236,8 +233,8 @@ impl Engine {
             }
             sync::enqueue(
                 &mut *tx,
-                &self.sealer,
-                self.settings.coalesce,
+                &self.core.sealer,
+                self.core.settings.coalesce,
                 &a.tenant_id,
                 &format!("action:{}", a.callback_id),
                 &Write::CompleteAction {
@@ -257,7 +254,7 @@ impl Engine {
             done += 1;
         }
         if done > 0 {
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok(done)
     }

@@ -2,9 +2,11 @@
 //! contact's lines (who started, which delivery, results, CRM writes). Lines hold ids, states and
 //! the actor a widget named, never links, keys or the contact's personal data.
 
+use std::sync::Arc;
+
 use idv_types::{AuditEntry, AuditPage};
 
-use super::{tenant::TenantRow, Engine};
+use super::tenant::TenantRow;
 use crate::{
     clock,
     error::{AppError, Result},
@@ -96,7 +98,19 @@ pub async fn cli_lines(store: &Store, q: &AuditQuery<'_>) -> Result<Vec<String>>
     Ok(rows.iter().map(format_line).collect())
 }
 
-impl Engine {
+/// Reads a contact's audit trail.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    core: Arc<crate::services::core::Core>,
+}
+
+impl Audit {
+    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Audit {
     /// A page of a contact's audit trail, newest first. A contact this account has never seen
     /// is a 404 (so is another account's).
     pub async fn contact_audit(
@@ -107,6 +121,7 @@ impl Engine {
         limit: i64,
     ) -> Result<AuditPage> {
         if self
+            .core
             .store
             .contact_status(&tenant.id, contact)
             .await?
@@ -118,6 +133,7 @@ impl Engine {
         }
         let limit = limit.clamp(1, MAX_PAGE);
         let rows = self
+            .core
             .store
             .audit_lines(&AuditQuery {
                 tenant: Some(&tenant.id),

@@ -1,5 +1,7 @@
 //! Deals: stage and primary contact, the pipeline's stages, the gate read model.
 
+use std::sync::Arc;
+
 use idv_types::{DealStatus, Stage, StageId};
 
 use super::tenant::TenantRow;
@@ -9,14 +11,39 @@ use crate::{
     ports::CrmError,
 };
 
-use super::{crm_unavailable, read_row, Engine};
+use super::core::{crm_unavailable, read_row};
 
-impl Engine {
+/// Reads deals, their stages and their gate status.
+#[derive(Clone, Debug)]
+pub struct Deals {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    setup: crate::services::setup::Setup,
+    status: crate::services::status::Status,
+}
+
+impl Deals {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        setup: crate::services::setup::Setup,
+        status: crate::services::status::Status,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            setup,
+            status,
+        }
+    }
+}
+
+impl Deals {
     /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
     pub async fn deal_info(&self, tenant: &TenantRow, deal: i64, fresh: bool) -> Result<DealInfo> {
         let now = clock::now_ms();
         if !fresh {
-            if let Some(r) = self.store.cached_deal(&tenant.id, deal).await? {
+            if let Some(r) = self.core.store.cached_deal(&tenant.id, deal).await? {
                 if now - r.fetched_at < 30_000 {
                     return Ok(DealInfo {
                         stage: r.stage.and_then(StageId::new),
@@ -26,8 +53,8 @@ impl Engine {
                 }
             }
         }
-        let crm = self.tenants.crm_or_err(tenant)?;
-        self.spend_crm_read(tenant).await?;
+        let crm = self.core.tenants.crm_or_err(tenant)?;
+        self.limits.spend_crm_read(tenant).await?;
         let d = match crm.deal(deal as u64).await {
             Ok(d) => d,
             Err(CrmError::NotFound(_)) => {
@@ -42,7 +69,8 @@ impl Engine {
             primary_contact: d.primary_contact.map(|c| c as i64),
             contacts: d.contact_ids.iter().map(|c| *c as i64).collect(),
         };
-        self.store
+        self.core
+            .store
             .upsert_deal(
                 &tenant.id,
                 deal,
@@ -56,12 +84,12 @@ impl Engine {
 
     /// The tenant's stages, with the gated ones resolved from names or ids.
     pub async fn stages(&self, tenant: &TenantRow) -> Result<(Vec<Stage>, Vec<Stage>)> {
-        let cached = self.tenants.cached_stages(&tenant.id);
+        let cached = self.core.tenants.cached_stages(&tenant.id);
         let all = match cached {
             Some(all) => all,
             None => {
-                let crm = self.tenants.crm_or_err(tenant)?;
-                self.spend_crm_read(tenant).await?;
+                let crm = self.core.tenants.crm_or_err(tenant)?;
+                self.limits.spend_crm_read(tenant).await?;
                 let all: Vec<Stage> = crm
                     .stages()
                     .await
@@ -72,7 +100,7 @@ impl Engine {
                         name: s.name,
                     })
                     .collect();
-                self.tenants.keep_stages(&tenant.id, all.clone());
+                self.core.tenants.keep_stages(&tenant.id, all.clone());
                 all
             }
         };
@@ -88,12 +116,13 @@ impl Engine {
             .and_then(|id| all.iter().find(|s| s.id == id).cloned());
         // The step-up first: a step-up shown as passed is then always in the contact's status.
         let stepup = self
+            .core
             .store
             .latest_stepup(&tenant.id, deal)
             .await?
-            .map(|r| read_row(&self.sealer, r).row);
+            .map(|r| read_row(&self.core.sealer, r).row);
         let primary = match info.primary_contact {
-            Some(c) => Some(self.contact_status(tenant, c).await?),
+            Some(c) => Some(self.status.contact_status(tenant, c).await?),
             None => None,
         };
         let is_gated = stage.as_ref().is_some_and(|s| gated.contains(s));
@@ -105,7 +134,7 @@ impl Engine {
         // The primary contact's answer already carries the set-up state.
         let setup = match &primary {
             Some(p) => p.setup.clone(),
-            None => self.setup_gaps(&tenant.id).await?,
+            None => self.setup.setup_gaps(&tenant.id).await?,
         };
         Ok(DealStatus {
             deal_id: deal as u64,

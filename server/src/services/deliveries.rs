@@ -4,6 +4,8 @@
 //! A platform's batch of events (HubSpot) is queued instead and answered at once: the platform
 //! gives up on a slow endpoint, and the queue retries on its own.
 
+use std::sync::Arc;
+
 use idv_types::SessionState;
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +17,6 @@ use super::{
     intake::{Delivery, Recorded},
     tenant::TenantRow,
     workflow::WorkflowCall,
-    Engine,
 };
 use crate::{
     clock,
@@ -103,7 +104,35 @@ pub enum WorkflowDelivery {
     Body(Vec<u8>),
 }
 
-impl Engine {
+/// Takes in the hooks' deliveries once their senders are authenticated.
+#[derive(Clone, Debug)]
+pub struct Deliveries {
+    core: Arc<crate::services::core::Core>,
+    automation: crate::services::automation::Automation,
+    accounts: crate::services::install::Accounts,
+    retention: crate::services::retention::Retention,
+    intake: crate::services::intake::Intake,
+}
+
+impl Deliveries {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        automation: crate::services::automation::Automation,
+        accounts: crate::services::install::Accounts,
+        retention: crate::services::retention::Retention,
+        intake: crate::services::intake::Intake,
+    ) -> Self {
+        Self {
+            core,
+            automation,
+            accounts,
+            retention,
+            intake,
+        }
+    }
+}
+
+impl Deliveries {
     /// A 1Kosmos callback (signature verified, `event_id` its `webhook-id`): recorded once with
     /// its hint to read the session now.
     pub async fn callback(
@@ -115,16 +144,18 @@ impl Engine {
     ) -> Result<HookAnswer> {
         // Seen before: a read, no write lock.
         if self
+            .core
             .store
             .delivery_seen(&tenant.id, "kosmos", event_id)
             .await?
         {
-            self.metrics.callbacks_duplicate.inc();
+            self.core.metrics.callbacks_duplicate.inc();
             return Ok(HookAnswer::duplicate());
         }
         // Recorded with the hint in one transaction, shared with the callbacks arriving
         // meanwhile; answered only once it committed.
         let recorded = self
+            .intake
             .record_callback(Delivery {
                 tenant: tenant.id.clone(),
                 event_id: event_id.to_string(),
@@ -136,12 +167,12 @@ impl Engine {
             })
             .await?;
         let Recorded::Accepted { due } = recorded else {
-            self.metrics.callbacks_duplicate.inc();
+            self.core.metrics.callbacks_duplicate.inc();
             return Ok(HookAnswer::duplicate());
         };
-        self.metrics.callbacks_accepted.inc();
+        self.core.metrics.callbacks_accepted.inc();
         if due {
-            self.wake_poll.notify_one();
+            self.core.wake_poll.notify_one();
         }
         Ok(HookAnswer::fresh(None))
     }
@@ -154,10 +185,12 @@ impl Engine {
         event_id: &str,
         body: &Value,
     ) -> Result<HookAnswer> {
-        self.check_event_account(&tenant.id, body.get("account_url").and_then(Value::as_str))
+        self.accounts
+            .check_event_account(&tenant.id, body.get("account_url").and_then(Value::as_str))
             .await?;
         let event = automation::from_forwarder(body).map_err(AppError::Unprocessable)?;
         if !self
+            .core
             .store
             .record_delivery(&tenant.id, "freshworks", event_id)
             .await?
@@ -180,7 +213,7 @@ impl Engine {
                 tenant,
                 "freshworks",
                 event_id,
-                self.handle_event(tenant, &event).await,
+                self.automation.handle_event(tenant, &event).await,
             )
             .await?;
         Ok(HookAnswer {
@@ -202,6 +235,7 @@ impl Engine {
             WorkflowDelivery::Id(id) => {
                 let key = format!("id:{id}");
                 let fresh = self
+                    .core
                     .store
                     .record_delivery(&tenant.id, "workflow", &key)
                     .await?;
@@ -210,6 +244,7 @@ impl Engine {
             WorkflowDelivery::Body(body) => {
                 let key = format!("body:{}", hex::encode(Sha256::digest(&body)));
                 let fresh = self
+                    .core
                     .store
                     .record_delivery_within(
                         &tenant.id,
@@ -224,7 +259,7 @@ impl Engine {
         };
         if !fresh {
             return Ok(HookAnswer {
-                result: self.recheck_workflow_gate(tenant, call).await?,
+                result: self.automation.recheck_workflow_gate(tenant, call).await?,
                 ..HookAnswer::duplicate()
             });
         }
@@ -233,7 +268,7 @@ impl Engine {
                 tenant,
                 "workflow",
                 &key,
-                self.handle_workflow(tenant, call).await,
+                self.automation.handle_workflow(tenant, call).await,
             )
             .await?;
         Ok(HookAnswer {
@@ -246,12 +281,12 @@ impl Engine {
 
     /// A signed install or uninstall seen for the first time (`false`: a replay).
     pub async fn first_app_request(&self, tenant: &str, id: &str) -> Result<bool> {
-        self.store.record_delivery(tenant, "install", id).await
+        self.core.store.record_delivery(tenant, "install", id).await
     }
 
     /// Whether the database answers (readiness).
     pub async fn ready(&self) -> Result<()> {
-        self.store.ping().await
+        self.core.store.ping().await
     }
 
     /// Passes on what acting on a recorded delivery gave; on failure, forgets the delivery so
@@ -264,7 +299,10 @@ impl Engine {
         outcome: Result<Handled>,
     ) -> Result<Handled> {
         if outcome.is_err() {
-            self.store.forget_delivery(&tenant.id, source, id).await?;
+            self.core
+                .store
+                .forget_delivery(&tenant.id, source, id)
+                .await?;
         }
         outcome
     }
@@ -284,7 +322,13 @@ impl Engine {
                 continue;
             };
             let tenant_id = super::tenants::account_tenant(kind, &e.account);
-            let Some(t) = self.tenants.get(&tenant_id).await?.filter(|t| t.installed) else {
+            let Some(t) = self
+                .core
+                .tenants
+                .get(&tenant_id)
+                .await?
+                .filter(|t| t.installed)
+            else {
                 answer.ignored += 1;
                 continue;
             };
@@ -295,7 +339,7 @@ impl Engine {
             }
         }
         if answer.accepted > 0 {
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok(answer)
     }
@@ -309,13 +353,13 @@ impl Engine {
         id: &str,
         event: AccountEvent,
     ) -> Result<bool> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         if !tx.record_delivery(tenant, kind.as_str(), id).await? {
             return Ok(false);
         }
         super::sync::enqueue(
             &mut *tx,
-            &self.sealer,
+            &self.core.sealer,
             std::time::Duration::ZERO,
             tenant,
             &format!("event:{}:{id}", kind.as_str()),
@@ -330,10 +374,12 @@ impl Engine {
     pub(super) async fn act_on_event(&self, t: &TenantRow, event: &AccountEvent) -> Result<()> {
         match event {
             AccountEvent::ContactErased { contact_id } => self
+                .retention
                 .forget_erased_contact(&t.id, *contact_id as i64)
                 .await
                 .map(drop),
             AccountEvent::ContactCreated { contact_id } => self
+                .automation
                 .handle_event(
                     t,
                     &CrmEvent::ContactCreated {
@@ -343,6 +389,7 @@ impl Engine {
                 .await
                 .map(drop),
             AccountEvent::DealStageChanged { deal_id, stage } => self
+                .automation
                 .handle_event(
                     t,
                     &CrmEvent::DealStageChanged {

@@ -1,7 +1,9 @@
 //! `server check`: tries a tenant's CRM and identity-provider credentials with read-only calls
 //! and says, per check, OK or the exact remedy.
 
-use super::{Engine, TenantRow};
+use std::sync::Arc;
+
+use super::tenant::TenantRow;
 use idv_types::SetupReport;
 
 /// One line of the doctor's report.
@@ -20,11 +22,71 @@ impl std::fmt::Display for Check {
     }
 }
 
-impl Engine {
+/// Tries a tenant's connections for the operator.
+#[derive(Clone, Debug)]
+pub struct Doctor {
+    core: Arc<crate::services::core::Core>,
+    setup: crate::services::setup::Setup,
+}
+
+impl Doctor {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        setup: crate::services::setup::Setup,
+    ) -> Self {
+        Self { core, setup }
+    }
+}
+
+impl Doctor {
+    /// `server check`'s lines for a tenant with a Freshchat connection (none without one).
+    pub async fn chat_checks(&self, t: &TenantRow) -> Vec<Check> {
+        if t.chat.is_none() && t.chat_webhook_key.is_none() {
+            return Vec::new();
+        }
+        let api = match self.core.tenants.chat(t) {
+            None => Check {
+                name: "freshchat",
+                ok: false,
+                detail: "no API address or token: set them with `server tenant freshchat ID \
+                         --api-url … --token-env …`"
+                    .into(),
+            },
+            Some(chat) => match chat.check().await {
+                Ok(()) => Check {
+                    name: "freshchat",
+                    ok: true,
+                    detail: format!("API token accepted: {}", chat.describe()),
+                },
+                Err(e) => Check {
+                    name: "freshchat",
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            },
+        };
+        let hooks = match self.core.tenants.chat_webhooks(t) {
+            Ok(_) => Check {
+                name: "freshchat webhooks",
+                ok: true,
+                detail: format!(
+                    "signed webhooks expected at {}/hooks/freshchat/{}/events",
+                    self.core.settings.public_base_url, t.id
+                ),
+            },
+            Err(e) => Check {
+                name: "freshchat webhooks",
+                ok: false,
+                detail: e,
+            },
+        };
+        vec![api, hooks]
+    }
+
     /// Runs every check for one tenant.
     pub async fn doctor(&self, t: &TenantRow) -> Vec<Check> {
         let mut out = Vec::new();
-        match self.tenants.crm(t) {
+        match self.core.tenants.crm(t) {
             None => out.push(Check {
                 name: "crm",
                 ok: false,
@@ -39,7 +101,7 @@ impl Engine {
                         ok: true,
                         detail: format!("API key accepted: {}", crm.describe()),
                     });
-                    out.push(match self.check_setup(t).await {
+                    out.push(match self.setup.check_setup(t).await {
                         Ok(r) => Check {
                             name: "crm set-up",
                             ok: r.complete,
@@ -59,7 +121,7 @@ impl Engine {
                 }),
             },
         }
-        match self.tenants.provider(t) {
+        match self.core.tenants.provider(t) {
             Err(_) => out.push(Check {
                 name: "1kosmos",
                 ok: false,
@@ -84,7 +146,7 @@ impl Engine {
             detail: if t.provider_webhook_secret.is_some() {
                 format!(
                     "signed callbacks expected at {}/hooks/kosmos/{}",
-                    self.settings.public_base_url, t.id
+                    self.core.settings.public_base_url, t.id
                 )
             } else {
                 "no webhook secret: callbacks will be refused and results arrive by polling only"

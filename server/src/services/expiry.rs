@@ -4,51 +4,82 @@
 //! provider fail once their deadline passed. A change of the contact's name, email or phone
 //! ends a valid verification when the policy's `invalidate_on_identity_change` says so.
 
+use std::sync::Arc;
+
 use idv_types::{Kind, SessionState};
 
 use crate::ports::identity::{Outcome, SessionReport};
 
-use super::{sync, workflow::StartOptions, Engine, Origin, TenantRow, Write};
+use super::{sync, sync::Write, tenant::TenantRow, workflow::StartOptions};
+use crate::domain::origin::Origin;
 use crate::{
     clock::{self},
     error::Result,
 };
 
-impl Engine {
+/// Ends what has run out: verified results, unstarted and abandoned sessions.
+#[derive(Clone, Debug)]
+pub struct Expiry {
+    core: Arc<crate::services::core::Core>,
+    queue: crate::services::queue::Queue,
+    results: crate::services::results::Results,
+    sessions: crate::services::start::Sessions,
+}
+
+impl Expiry {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        queue: crate::services::queue::Queue,
+        results: crate::services::results::Results,
+        sessions: crate::services::start::Sessions,
+    ) -> Self {
+        Self {
+            core,
+            queue,
+            results,
+            sessions,
+        }
+    }
+}
+
+impl Expiry {
     /// Lapses verified sessions past their validity and queues the writes: each session is
     /// flipped and its writes (fields, history, a note, a task for the contact's owner) queued
     /// in one transaction, so a failure in between leaves it verified-and-due for the next run
     /// instead of lapsed with its writes lost. Then (policy) a new verification starts.
     pub async fn expire_once(&self) -> Result<usize> {
         let now = clock::now_ms();
-        let due = self.store.due_for_expiry(now, 100).await?;
+        let due = self.core.store.due_for_expiry(now, 100).await?;
         let mut expired = 0;
         for r in &due {
-            let Some(tenant) = self.tenants.get(&r.tenant_id).await? else {
+            let Some(tenant) = self.core.tenants.get(&r.tenant_id).await? else {
                 continue;
             };
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.core.store.begin().await?;
             if !tx.expire_verified(&r.id, now).await? {
                 continue;
             }
             tx.audit(&r.tenant_id, "expired", &r.id, "validity ran out")
                 .await?;
-            self.queue_contact_writes(&mut tx, &tenant, r.contact_id)
+            self.queue
+                .queue_contact_writes(&mut tx, &tenant, r.contact_id)
                 .await?;
-            self.queue_history(&mut tx, &r.tenant_id, &r.id).await?;
+            self.queue
+                .queue_history(&mut tx, &r.tenant_id, &r.id)
+                .await?;
             let since = r.valid_until.map(clock::rfc3339).unwrap_or_default();
             let again = if tenant.policy.reverify_on_expiry {
                 " A new verification was started."
             } else {
                 " Start a new one from the contact's IDV panel."
             };
-            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{}:lapsed", r.id), &Write::Note {
+            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:lapsed", r.id), &Write::Note {
                 target: "contact".into(),
                 id: r.contact_id as u64,
                 text: format!("The identity verification (session {}) lapsed: its validity ended {since}.{again}", r.id),
             })
             .await?;
-            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("task:{}:lapsed", r.id), &Write::Task {
+            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{}:lapsed", r.id), &Write::Task {
                 target: "contact".into(),
                 id: r.contact_id as u64,
                 title: "Identity verification lapsed".into(),
@@ -62,6 +93,7 @@ impl Engine {
             expired += 1;
             if tenant.policy.reverify_on_expiry && tenant.installed {
                 let started = self
+                    .sessions
                     .start_automatic(
                         &tenant,
                         r.contact_id,
@@ -75,7 +107,7 @@ impl Engine {
             }
         }
         if expired > 0 {
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok(expired)
     }
@@ -90,7 +122,7 @@ impl Engine {
         changed: &[&str],
     ) -> Result<Option<String>> {
         let now = clock::now_ms();
-        let sessions = self.sessions_of(&tenant.id, contact, 20).await?;
+        let sessions = self.core.sessions_of(&tenant.id, contact, 20).await?;
         let valid = sessions.iter().filter(|s| {
             s.kind == Kind::Idv
                 && s.state == SessionState::Verified
@@ -99,16 +131,18 @@ impl Engine {
         let what = changed.join(", ");
         let mut ended = None;
         for s in valid {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.core.store.begin().await?;
             let reason = format!("the contact's {what} changed after the verification");
             if !tx.end_verified(&s.id, &reason, now).await? {
                 continue;
             }
             tx.audit(&tenant.id, "invalidated", &s.id, &format!("{what} changed"))
                 .await?;
-            self.queue_contact_writes(&mut tx, tenant, contact).await?;
-            self.queue_history(&mut tx, &tenant.id, &s.id).await?;
-            sync::enqueue(&mut *tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{}:invalidated", s.id), &Write::Note {
+            self.queue
+                .queue_contact_writes(&mut tx, tenant, contact)
+                .await?;
+            self.queue.queue_history(&mut tx, &tenant.id, &s.id).await?;
+            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:invalidated", s.id), &Write::Note {
                 target: "contact".into(),
                 id: contact as u64,
                 text: format!("The identity verification (session {}) no longer counts: the contact's {what} changed. Verify the customer again.", s.id),
@@ -118,7 +152,7 @@ impl Engine {
             ended.get_or_insert_with(|| s.id.clone());
         }
         if ended.is_some() {
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok(ended)
     }
@@ -127,17 +161,19 @@ impl Engine {
     /// deadline (the process crashed mid start), so they no longer block a new start.
     pub async fn sweep_unstarted_once(&self) -> Result<usize> {
         let deadline = self
+            .core
             .settings
             .start_deadline
-            .max(self.settings.http_timeout * 3);
+            .max(self.core.settings.http_timeout * 3);
         let now = clock::now_ms();
         let stuck = self
+            .core
             .store
             .unstarted_before(now - deadline.as_millis() as i64, 100)
             .await?;
         let mut failed = 0;
         for (id, tenant) in &stuck {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.core.store.begin().await?;
             if !tx
                 .fail_unstarted(
                     id,
@@ -168,27 +204,28 @@ impl Engine {
     /// read expired, with the result's writes, as if the provider had said so.
     pub async fn expire_abandoned_once(&self) -> Result<usize> {
         let now = clock::now_ms();
-        let grace = self.settings.pending_grace.as_millis() as i64;
-        let longest = self.settings.max_pending.as_millis() as i64;
+        let grace = self.core.settings.pending_grace.as_millis() as i64;
+        let longest = self.core.settings.max_pending.as_millis() as i64;
         let stale = self
+            .core
             .store
             .abandoned_pending(now - grace, now - longest, 100)
             .await?;
         let mut expired = 0;
         for (id, tenant_id) in &stale {
-            let Some(tenant) = self.tenants.get(tenant_id).await? else {
+            let Some(tenant) = self.core.tenants.get(tenant_id).await? else {
                 continue;
             };
-            let Some(row) = self.store.verification(tenant_id, id).await? else {
+            let Some(row) = self.core.store.verification(tenant_id, id).await? else {
                 continue;
             };
-            let v = super::read_row(&self.sealer, row);
+            let v = super::core::read_row(&self.core.sealer, row);
             let report = SessionReport {
                 session_id: v.provider_session_id.clone().unwrap_or_default(),
                 outcome: Outcome::Expired,
             };
-            if self.apply_report(&tenant, &v, &report).await? {
-                let mut tx = self.store.begin().await?;
+            if self.results.apply_report(&tenant, &v, &report).await? {
+                let mut tx = self.core.store.begin().await?;
                 tx.audit(
                     tenant_id,
                     "expired_locally",

@@ -4,9 +4,15 @@
 //! pass is a verification only when the document's holder is that contact (the names, and the
 //! date of birth where the CRM has one) and the level reached is the one asked for.
 
+use std::sync::Arc;
+
 use idv_types::{ContactData, IalLevel, IdentityMatch};
 
-use super::{start::person_from_page, tenant::TenantRow, Engine, VerRow};
+use super::{
+    core::{crm_unavailable, VerRow},
+    start::person_from_page,
+    tenant::TenantRow,
+};
 use crate::{
     crypto::at,
     domain::identity::{self, Holder},
@@ -14,6 +20,7 @@ use crate::{
     ports::{
         crm::CrmContact,
         identity::{Outcome, ResultFields},
+        CrmError,
     },
     store::Conn,
 };
@@ -27,7 +34,36 @@ fn same(page: Option<&str>, crm: Option<&str>) -> bool {
     }
 }
 
-impl Engine {
+/// Whose identity a session checks, and whether the answer is theirs.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+}
+
+impl Identity {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+    ) -> Self {
+        Self { core, limits }
+    }
+}
+
+impl Identity {
+    /// The contact as the CRM has it.
+    pub(super) async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
+        let crm = self.core.tenants.crm_or_err(tenant)?;
+        self.limits.spend_crm_read(tenant).await?;
+        match crm.contact(contact as u64).await {
+            Ok(c) => Ok(c),
+            Err(CrmError::NotFound(_)) => Err(AppError::NotFound(format!(
+                "contact {contact} does not exist in the CRM"
+            ))),
+            Err(e) => Err(crm_unavailable(e)),
+        }
+    }
+
     /// The person a verification of `contact` is for, as the CRM has them (404 when the CRM
     /// does not know the contact, 422 when it has no name to check a document against). The
     /// page's record data (`page`) is checked (422 when malformed) and compared: the names of
@@ -69,7 +105,8 @@ impl Engine {
     /// session is pending, for providers that return the document's data).
     pub(super) fn seal_holder(&self, id: &str, holder: &Holder) -> String {
         let json = serde_json::to_string(holder).unwrap_or_default();
-        self.sealer
+        self.core
+            .sealer
             .seal(at("verifications", "expected_holder_sealed", id), &json)
     }
 
@@ -92,7 +129,8 @@ impl Engine {
             (Some(m), _) => Some(m),
             (None, Some(document)) => {
                 let sealed = tx.expected_holder_sealed(&v.id).await?;
-                self.sealer
+                self.core
+                    .sealer
                     .open_opt(
                         at("verifications", "expected_holder_sealed", &v.id),
                         sealed.as_deref(),

@@ -1,15 +1,33 @@
 //! Install and uninstall of the app on a CRM account: prove the key, record the connection and
 //! the policy, and check the account's set-up (what the app cannot create, an admin must).
 
+use std::sync::Arc;
+
 use idv_types::SetupReport;
 
-use super::{tenant, Engine, Policy};
+use super::{tenant, tenant::Policy};
 use crate::{
     error::{AppError, Result},
     ports::{CrmConnection, CrmError, CrmKind},
 };
 
-impl Engine {
+/// Installs and uninstalls the app for an account.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    core: Arc<crate::services::core::Core>,
+    setup: crate::services::setup::Setup,
+}
+
+impl Accounts {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        setup: crate::services::setup::Setup,
+    ) -> Self {
+        Self { core, setup }
+    }
+}
+
+impl Accounts {
     /// Installs the app for `tenant_id` on the `product` account at `account_url` with its API
     /// `key`; returns the account's set-up report.
     pub async fn install(
@@ -22,13 +40,18 @@ impl Engine {
     ) -> Result<SetupReport> {
         policy.validate()?;
         let base_url = self
+            .core
             .tenants
-            .crm_base_url(product, account_url, self.settings.allow_any_account_url)
+            .crm_base_url(
+                product,
+                account_url,
+                self.core.settings.allow_any_account_url,
+            )
             .map_err(AppError::Unprocessable)?;
         let account = normalise_account(account_url);
         self.same_account(tenant_id, &account).await?;
         // Prove the key works (and see which of our fields the admin has created).
-        let crm = self.tenants.crm_for(&CrmConnection::with_key(
+        let crm = self.core.tenants.crm_for(&CrmConnection::with_key(
             product,
             base_url.clone(),
             key.clone().into(),
@@ -42,8 +65,8 @@ impl Engine {
         // The connection and the pin in one conditional write: an install racing another for a
         // different account cannot leave the tenant pinned to one and connected to the other.
         let connected = tenant::set_connections(
-            &self.store,
-            &self.sealer,
+            &self.core.store,
+            &self.core.sealer,
             tenant_id,
             &tenant::Connections {
                 crm_base_url: Some(base_url),
@@ -57,15 +80,17 @@ impl Engine {
         if !connected {
             return Err(another_account());
         }
-        tenant::set_policy(&self.store, tenant_id, policy).await?;
+        tenant::set_policy(&self.core.store, tenant_id, policy).await?;
         // Missed events are read back to here at most, never before the app was installed.
-        self.store
+        self.core
+            .store
             .start_reconciling(tenant_id, crate::clock::now_ms())
             .await?;
-        tenant::set_installed(&self.store, tenant_id, true).await?;
-        self.tenants.forget(tenant_id);
+        tenant::set_installed(&self.core.store, tenant_id, true).await?;
+        self.core.tenants.forget(tenant_id);
         let policy_json = serde_json::to_string(policy).unwrap_or_default();
-        self.store
+        self.core
+            .store
             .acquire()
             .await?
             .audit(
@@ -79,11 +104,12 @@ impl Engine {
             )
             .await?;
         let tenant = self
+            .core
             .tenants
             .get(tenant_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("tenant {tenant_id} vanished")))?;
-        let setup = self.check_setup(&tenant).await?;
+        let setup = self.setup.check_setup(&tenant).await?;
         tracing::info!(gaps = setup.gaps.len(), "installed");
         Ok(setup)
     }
@@ -95,12 +121,13 @@ impl Engine {
         if let Some(a) = &account {
             self.same_account(tenant_id, a).await?;
         }
-        tenant::set_installed(&self.store, tenant_id, false).await?;
-        self.refresh_setup_gauge().await?;
+        tenant::set_installed(&self.core.store, tenant_id, false).await?;
+        self.setup.refresh_setup_gauge().await?;
         // The key the install brought goes with the app (a reinstall brings one again).
-        self.store.wipe_tenant_keys(tenant_id).await?;
-        self.tenants.forget(tenant_id);
-        self.store
+        self.core.store.wipe_tenant_keys(tenant_id).await?;
+        self.core.tenants.forget(tenant_id);
+        self.core
+            .store
             .acquire()
             .await?
             .audit(
@@ -121,7 +148,7 @@ impl Engine {
         tenant_id: &str,
         account_url: Option<&str>,
     ) -> Result<()> {
-        let Some(pinned) = self.store.account_url(tenant_id).await? else {
+        let Some(pinned) = self.core.store.account_url(tenant_id).await? else {
             return Ok(());
         };
         let given = account_url
@@ -142,7 +169,7 @@ impl Engine {
 
     /// Refuses an account other than the one the tenant was first installed on.
     async fn same_account(&self, tenant_id: &str, account: &str) -> Result<()> {
-        match self.store.account_url(tenant_id).await? {
+        match self.core.store.account_url(tenant_id).await? {
             Some(pinned) if pinned != account => Err(another_account()),
             _ => Ok(()),
         }

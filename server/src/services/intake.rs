@@ -3,11 +3,12 @@
 //! committed. A crash before the commit answers nobody, so nothing acknowledged is ever lost,
 //! and one commit serves a whole batch.
 
+use std::sync::Arc;
+
 use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Engine;
 pub use crate::store::Recorded;
 use crate::{
     error::Result,
@@ -33,18 +34,28 @@ type Job = (
     oneshot::Sender<std::result::Result<Recorded, String>>,
 );
 
-/// The writer's queue (started on first use, ends when the engine is dropped).
-#[derive(Debug, Default)]
+/// Records verified provider callbacks, many per transaction.
+#[derive(Clone, Debug)]
 pub struct Intake {
-    queue: OnceLock<mpsc::Sender<Job>>,
+    core: Arc<crate::services::core::Core>,
+    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
 }
 
-impl Engine {
+impl Intake {
+    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+        Self {
+            core,
+            queue: Arc::default(),
+        }
+    }
+}
+
+impl Intake {
     /// Records a verified provider callback; answers once it is durable.
     pub async fn record_callback(&self, d: Delivery) -> Result<Recorded> {
-        let queue = self.intake.queue.get_or_init(|| {
+        let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * BATCH);
-            tokio::spawn(writer(self.store.clone(), rx));
+            tokio::spawn(writer(self.core.store.clone(), rx));
             tx
         });
         let (reply, answer) = oneshot::channel();

@@ -8,12 +8,14 @@
 //! N replicas admit what one does. Rows of contacts and conversations are keyed by a hash of
 //! their id, never the id itself.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{tenant::TenantRow, Engine};
+use super::tenant::TenantRow;
 use crate::{
     error::{AppError, Result},
     ports::Crm,
@@ -135,18 +137,31 @@ fn chat_share(shape: BudgetShape, percent: u32) -> BudgetShape {
     }
 }
 
-impl Engine {
+/// Spends an account's buckets and its CRM budget.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    core: Arc<crate::services::core::Core>,
+}
+
+impl Limits {
+    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Limits {
     /// Takes a token from the shared bucket `key` of shape `shape`, or refuses with `message`
     /// and when to retry (429).
     async fn take(&self, key: &str, shape: BudgetShape, message: String) -> Result<()> {
         match self
+            .core
             .store
             .take_budget(key, &shape, crate::clock::now_ms())
             .await?
         {
             Ok(()) => Ok(()),
             Err(wait_ms) => {
-                self.metrics.starts_limited.inc();
+                self.core.metrics.starts_limited.inc();
                 Err(limited(
                     message,
                     Duration::from_millis(wait_ms.max(1) as u64),
@@ -233,7 +248,7 @@ impl Engine {
         let share = chat_share(shape, tenant.start_limits.chat_crm_percent);
         let now = crate::clock::now_ms();
         let key = format!("chat:{}", tenant.id);
-        if let Err(wait_ms) = self.store.take_budget(&key, &share, now).await? {
+        if let Err(wait_ms) = self.core.store.take_budget(&key, &share, now).await? {
             return Err(limited(
                 format!(
                     "the chat's share of this account's {} API budget is spent for now; retry later",
@@ -253,7 +268,7 @@ impl Engine {
             .limit_seen()
             .and_then(|seen| seen.spent_until(crate::clock::now_ms()))
         {
-            self.store.pause_budget(tenant, until).await?;
+            self.core.store.pause_budget(tenant, until).await?;
         }
         Ok(())
     }
@@ -261,12 +276,12 @@ impl Engine {
     /// Counts one CRM call made while answering a request against the tenant's API budget, the
     /// one the write-back worker keeps to (429 with `Retry-After` when spent).
     pub(super) async fn spend_crm_read(&self, tenant: &TenantRow) -> Result<()> {
-        if let Some(crm) = self.tenants.crm(tenant) {
+        if let Some(crm) = self.core.tenants.crm(tenant) {
             self.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
         }
         let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = crate::clock::now_ms();
-        match self.store.take_budget(&tenant.id, &shape, now).await? {
+        match self.core.store.take_budget(&tenant.id, &shape, now).await? {
             Ok(()) => Ok(()),
             Err(wait_ms) => Err(limited(
                 format!(

@@ -6,6 +6,8 @@
 //! whose CRM set-up is incomplete is refreshed whenever a set-up check, a refused write, an
 //! install or an uninstall changes it (and with the other gauges).
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use prometheus_client::{
@@ -14,7 +16,6 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use super::Engine;
 use crate::error::Result;
 
 /// How often the gauges are refreshed when nothing changes.
@@ -23,28 +24,46 @@ pub const GAUGE_REFRESH: Duration = Duration::from_secs(15);
 type Labels = [(&'static str, &'static str); 1];
 type KindState = [(&'static str, &'static str); 2];
 
-impl Engine {
+/// The gauges read from the database, and the metrics page.
+#[derive(Clone, Debug)]
+pub struct Gauges {
+    core: Arc<crate::services::core::Core>,
+    setup: crate::services::setup::Setup,
+}
+
+impl Gauges {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        setup: crate::services::setup::Setup,
+    ) -> Self {
+        Self { core, setup }
+    }
+}
+
+impl Gauges {
     /// Rereads the write-back queue's live rows and the pending sessions into the gauges.
     pub async fn refresh_gauges(&self) -> Result<()> {
-        let outbox = self.store.outbox_live_counts().await?;
+        let outbox = self.core.store.outbox_live_counts().await?;
         for state in ["pending", "dead"] {
             let n = outbox
                 .iter()
                 .find(|(s, _)| s == state)
                 .map_or(0, |(_, n)| *n);
-            self.metrics
+            self.core
+                .metrics
                 .outbox_rows
                 .get_or_create(&[("state", state)])
                 .set(n);
         }
-        self.refresh_setup_gauge().await?;
-        let sessions = self.store.pending_session_counts().await?;
+        self.setup.refresh_setup_gauge().await?;
+        let sessions = self.core.store.pending_session_counts().await?;
         for kind in ["idv", "stepup"] {
             let n = sessions
                 .iter()
                 .find(|(k, _)| k == kind)
                 .map_or(0, |(_, n)| *n);
-            self.metrics
+            self.core
+                .metrics
                 .sessions
                 .get_or_create(&[("kind", kind), ("state", "pending")])
                 .set(n);
@@ -52,17 +71,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Recounts the installed tenants whose CRM set-up is incomplete (other replicas' changes
-    /// show at the next [`Engine::refresh_gauges`]).
-    pub async fn refresh_setup_gauge(&self) -> Result<()> {
-        let n = self.store.incomplete_setup_count().await?;
-        self.metrics.tenants_setup_incomplete.set(n);
-        Ok(())
-    }
-
     /// The `/metrics` page (no database access).
     pub fn render_metrics(&self) -> String {
-        self.metrics.render()
+        self.core.metrics.render()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The poller: reads due pending sessions from the provider (callbacks only make them due).
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use idv_types::Kind;
@@ -14,17 +16,33 @@ use crate::{
     },
 };
 
-use super::{read_row, Engine, VerRow};
+use super::core::{read_row, VerRow};
 
-impl Engine {
+/// Asks the provider for the sessions that are due.
+#[derive(Clone, Debug)]
+pub struct Poller {
+    core: Arc<crate::services::core::Core>,
+    results: crate::services::results::Results,
+}
+
+impl Poller {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        results: crate::services::results::Results,
+    ) -> Self {
+        Self { core, results }
+    }
+}
+
+impl Poller {
     /// Reads due pending sessions from the provider and applies the answers.
     pub async fn poll_once(&self) -> Result<usize> {
         let now = clock::now_ms();
         // Claim with a lease so replicas do not read the same session at once.
-        let rows = self.store.claim_due_polls(now + 30_000, now).await?;
+        let rows = self.core.store.claim_due_polls(now + 30_000, now).await?;
         let claimed: Vec<VerRow> = rows
             .into_iter()
-            .map(|r| read_row(&self.sealer, r))
+            .map(|r| read_row(&self.core.sealer, r))
             .collect();
         let n = claimed.len();
         for v in claimed {
@@ -36,19 +54,19 @@ impl Engine {
     }
 
     async fn poll_one(&self, v: &VerRow) -> Result<()> {
-        let Some(tenant) = self.tenants.get(&v.tenant_id).await? else {
+        let Some(tenant) = self.core.tenants.get(&v.tenant_id).await? else {
             return Ok(());
         };
-        let provider = self.tenants.provider(&tenant)?;
+        let provider = self.core.tenants.provider(&tenant)?;
         let session = v.provider_session_id.as_deref().unwrap_or_default();
-        self.metrics.provider_reads.inc();
+        self.core.metrics.provider_reads.inc();
         let report = match v.kind {
             Kind::Idv => provider.get_idv(session).await,
             Kind::Stepup => provider.get_liveid(session).await,
         };
         match report {
             Ok(r) => {
-                self.apply_report(&tenant, v, &r).await?;
+                self.results.apply_report(&tenant, v, &r).await?;
             }
             Err(ProviderError::NotFound(_)) => {
                 // The provider no longer knows the session: it cannot finish any more.
@@ -56,15 +74,16 @@ impl Engine {
                     session_id: session.to_string(),
                     outcome: Outcome::failed(Failure::SessionGone, None),
                 };
-                self.apply_report(&tenant, v, &gone).await?;
+                self.results.apply_report(&tenant, v, &gone).await?;
             }
             Err(e) => {
                 let delay = match &e {
                     ProviderError::RateLimited(s) => Duration::from_secs(*s),
-                    _ if v.kind == Kind::Stepup => self.settings.stepup_poll,
-                    _ => self.idv_poll_delay(v.poll_attempts + 1),
+                    _ if v.kind == Kind::Stepup => self.core.settings.stepup_poll,
+                    _ => self.core.settings.idv_poll_delay(v.poll_attempts + 1),
                 };
-                self.store
+                self.core
+                    .store
                     .record_poll(&v.id, clock::now_ms() + delay.as_millis() as i64)
                     .await?;
                 tracing::info!(verification = %v.id, error = %e, "provider read failed; will retry");
@@ -76,11 +95,12 @@ impl Engine {
     /// A callback's hint: read this session now.
     pub async fn hint(&self, tenant: &str, provider_session: &str) -> Result<bool> {
         let due = self
+            .core
             .store
             .hint(tenant, provider_session, clock::now_ms())
             .await?;
         if due {
-            self.wake_poll.notify_one();
+            self.core.wake_poll.notify_one();
         }
         Ok(due)
     }

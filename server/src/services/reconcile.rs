@@ -18,11 +18,14 @@
 //! deleted above it moves it up, which the page of overlap at each resume covers. A check that
 //! leaves a sweep unfinished says so in the log (the tenant, the list, the page; never a record).
 
+use std::sync::Arc;
+
 use idv_types::StageId;
 
 use super::{
     automation::{CrmEvent, StageRef},
-    crm_unavailable, Engine, TenantRow,
+    core::crm_unavailable,
+    tenant::TenantRow,
 };
 use crate::{
     clock,
@@ -71,10 +74,38 @@ struct Listed {
     stage: Option<StageId>,
 }
 
-impl Engine {
+/// The periodic check of accounts and the events they missed.
+#[derive(Clone, Debug)]
+pub struct Reconcile {
+    core: Arc<crate::services::core::Core>,
+    setup: crate::services::setup::Setup,
+    automation: crate::services::automation::Automation,
+    deals: crate::services::deals::Deals,
+    limits: crate::services::limits::Limits,
+}
+
+impl Reconcile {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        setup: crate::services::setup::Setup,
+        automation: crate::services::automation::Automation,
+        deals: crate::services::deals::Deals,
+        limits: crate::services::limits::Limits,
+    ) -> Self {
+        Self {
+            core,
+            setup,
+            automation,
+            deals,
+            limits,
+        }
+    }
+}
+
+impl Reconcile {
     /// The periodic check (the set-up worker runs it every `setup_recheck`).
     pub async fn periodic_check(&self) -> Result<Reconciled> {
-        self.recheck_incomplete_setups().await?;
+        self.setup.recheck_incomplete_setups().await?;
         self.reconcile_missed_events().await
     }
 
@@ -82,11 +113,11 @@ impl Engine {
     /// acts on them.
     pub async fn reconcile_missed_events(&self) -> Result<Reconciled> {
         let mut total = Reconciled::default();
-        for (id, _, installed) in self.store.list_tenants().await? {
+        for (id, _, installed) in self.core.store.list_tenants().await? {
             if !installed {
                 continue;
             }
-            let Some(t) = self.tenants.get(&id).await? else {
+            let Some(t) = self.core.tenants.get(&id).await? else {
                 continue;
             };
             if !t.policy.auto_verify_on_create && t.policy.gated_stages.is_empty() {
@@ -104,13 +135,13 @@ impl Engine {
     }
 
     async fn reconcile_tenant(&self, t: &TenantRow) -> Result<Reconciled> {
-        let Some(crm) = self.tenants.crm(t) else {
+        let Some(crm) = self.core.tenants.crm(t) else {
             return Ok(Reconciled::default());
         };
         let now = clock::now_ms();
-        let Some((until, floor)) = self.store.reconcile_point(&t.id).await? else {
+        let Some((until, floor)) = self.core.store.reconcile_point(&t.id).await? else {
             // Installed before this check existed: start from now.
-            self.store.start_reconciling(&t.id, now).await?;
+            self.core.store.start_reconciling(&t.id, now).await?;
             return Ok(Reconciled::default());
         };
         // Where a list without a sweep of its own starts: a little before the last check.
@@ -127,7 +158,10 @@ impl Engine {
             if !wanted {
                 // A list the policy does not act on now starts afresh from the tenant's point
                 // when it does again (never from a sweep left long ago).
-                self.store.drop_reconcile_sweep(&t.id, list.name()).await?;
+                self.core
+                    .store
+                    .drop_reconcile_sweep(&t.id, list.name())
+                    .await?;
                 continue;
             }
             let acted = self.sweep(t, &*crm, list, &first, floor).await?;
@@ -136,7 +170,7 @@ impl Engine {
                 List::Deals => done.deals = acted,
             }
         }
-        self.store.advance_reconciled(&t.id, now).await?;
+        self.core.store.advance_reconciled(&t.id, now).await?;
         if done != Reconciled::default() {
             tracing::info!(
                 contacts = done.contacts,
@@ -158,7 +192,7 @@ impl Engine {
         first: &Sweep,
         floor: i64,
     ) -> Result<usize> {
-        let saved = self.store.reconcile_sweep(&t.id, list.name()).await?;
+        let saved = self.core.store.reconcile_sweep(&t.id, list.name()).await?;
         let mut sweep = saved.unwrap_or_else(|| first.clone());
         sweep.since_ms = sweep.since_ms.max(floor);
         if sweep.page <= 1 {
@@ -180,7 +214,8 @@ impl Engine {
             let listed = match self.list_page(t, crm, list, sweep.page).await {
                 Ok(l) => l,
                 Err(e) => {
-                    self.store
+                    self.core
+                        .store
                         .save_reconcile_sweep(&t.id, list.name(), &again)
                         .await?;
                     return Err(e);
@@ -197,7 +232,8 @@ impl Engine {
                     Ok(true) => acted += 1,
                     Ok(false) => {}
                     Err(e) => {
-                        self.store
+                        self.core
+                            .store
                             .save_reconcile_sweep(&t.id, list.name(), &again)
                             .await?;
                         return Err(e);
@@ -212,14 +248,16 @@ impl Engine {
                     started_at: None,
                     page: 1,
                 };
-                self.store
+                self.core
+                    .store
                     .save_reconcile_sweep(&t.id, list.name(), &next)
                     .await?;
                 return Ok(acted);
             }
             sweep.page += 1;
         }
-        self.store
+        self.core
+            .store
             .save_reconcile_sweep(&t.id, list.name(), &sweep)
             .await?;
         let behind_ms = clock::now_ms() - sweep.started_at.unwrap_or(sweep.since_ms);
@@ -241,7 +279,7 @@ impl Engine {
         list: List,
         page: u32,
     ) -> Result<RecentPage<Listed>> {
-        self.spend_crm_read(t).await?;
+        self.limits.spend_crm_read(t).await?;
         let listed = match list {
             List::Contacts => {
                 let p = crm.recent_contacts(page).await.map_err(crm_unavailable)?;
@@ -285,7 +323,7 @@ impl Engine {
                 let event = CrmEvent::ContactCreated {
                     contact_id: r.id as i64,
                 };
-                match self.handle_event(t, &event).await {
+                match self.automation.handle_event(t, &event).await {
                     Ok(h) => Ok(h.outcome == "started"),
                     Err(e) if e.is_passing() => Err(e),
                     Err(e) => {
@@ -302,14 +340,15 @@ impl Engine {
         let (Some(stage), deal) = (d.stage.clone(), d.id as i64) else {
             return Ok(false);
         };
-        let seen = self.store.cached_deal(&t.id, deal).await?;
+        let seen = self.core.store.cached_deal(&t.id, deal).await?;
         if seen.and_then(|s| s.stage).as_deref() == Some(stage.as_str()) {
             return Ok(false);
         }
-        let (_, gated) = self.stages(t).await?;
+        let (_, gated) = self.deals.stages(t).await?;
         if !gated.iter().any(|s| s.id == stage) {
             // Where the deal is now: the stage a later gate moves it back to.
-            self.store
+            self.core
+                .store
                 .saw_deal_stage(&t.id, deal, None, stage.as_str())
                 .await?;
             return Ok(false);
@@ -317,6 +356,7 @@ impl Engine {
         // Once per observed move, whichever replica's check sees it first.
         let key = format!("deal:{deal}:stage:{stage}:at:{}", d.at_ms);
         if !self
+            .core
             .store
             .record_delivery(&t.id, DEAL_STAGE_SOURCE, &key)
             .await?
@@ -329,10 +369,11 @@ impl Engine {
             stage: Some(StageRef::Id(stage)),
             previous_stage_id: None,
         };
-        match self.handle_event(t, &event).await {
+        match self.automation.handle_event(t, &event).await {
             Ok(h) => Ok(h.outcome == "started"),
             Err(e) => {
-                self.store
+                self.core
+                    .store
                     .forget_delivery(&t.id, DEAL_STAGE_SOURCE, &key)
                     .await?;
                 if e.is_passing() {

@@ -3,9 +3,16 @@
 //! delivered again where the provider can (no second billable session); otherwise a new session
 //! is started, and the answer says so. Both count against the start limits and are audited.
 
+use std::sync::Arc;
+
 use idv_types::{Delivery, Kind, ResendAnswer, ResendLink, SessionState, StartVerification};
 
-use super::{limits::Spend, provider_unavailable, Engine, Origin, TenantRow, VerRow};
+use super::{
+    core::{provider_unavailable, VerRow},
+    limits::Spend,
+    tenant::TenantRow,
+};
+use crate::domain::origin::Origin;
 use crate::{
     clock,
     error::{AppError, Result},
@@ -30,7 +37,32 @@ enum Why {
     Undelivered,
 }
 
-impl Engine {
+/// Resends a pending session's link.
+#[derive(Clone, Debug)]
+pub struct Resends {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    identity: crate::services::identity::Identity,
+    sessions: crate::services::start::Sessions,
+}
+
+impl Resends {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        identity: crate::services::identity::Identity,
+        sessions: crate::services::start::Sessions,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            identity,
+            sessions,
+        }
+    }
+}
+
+impl Resends {
     /// Sends the link of verification `id` again (see the module's description).
     pub async fn resend(
         &self,
@@ -42,12 +74,16 @@ impl Engine {
         if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
             return Err(AppError::Unprocessable("requested_by is too long".into()));
         }
-        let v = self.verification(&tenant.id, id).await?.ok_or_else(|| {
-            AppError::NotFound(format!("verification {id} is not known to this account"))
-        })?;
+        let v = self
+            .core
+            .verification(&tenant.id, id)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("verification {id} is not known to this account"))
+            })?;
         let why = self.resendable(tenant, &v).await?;
         let delivery = v.row.delivery.unwrap_or(Delivery::Show);
-        let provider = self.tenants.provider(tenant)?;
+        let provider = self.core.tenants.provider(tenant)?;
         if !provider.deliveries().contains(&delivery) {
             return Err(AppError::Unprocessable(format!(
                 "this account's 1Kosmos connection no longer sends links by {}; start a new verification instead",
@@ -57,16 +93,18 @@ impl Engine {
         let who = Origin::Widget.actor(req.requested_by.as_deref());
         if why == Why::Undelivered {
             // The contact's bucket: a re-delivery reaches the customer's inbox or phone.
-            self.spend_start(
-                tenant,
-                Spend::Contact {
-                    contact: v.contact_id,
-                    forced: false,
-                },
-            )
-            .await?;
+            self.limits
+                .spend_start(
+                    tenant,
+                    Spend::Contact {
+                        contact: v.contact_id,
+                        forced: false,
+                    },
+                )
+                .await?;
             // The link goes to the CRM's addresses, never to what the request says.
             let (person, _) = self
+                .identity
                 .person_to_verify(tenant, v.contact_id, req.contact.as_ref())
                 .await?;
             let (Some(session_id), Some(url)) =
@@ -87,7 +125,7 @@ impl Engine {
                 .await;
             match sent {
                 Ok(Redelivery::Sent) => {
-                    let mut tx = self.store.begin().await?;
+                    let mut tx = self.core.store.begin().await?;
                     tx.set_delivery_error(id, None, clock::now_ms()).await?;
                     tx.audit(
                         &tenant.id,
@@ -101,7 +139,7 @@ impl Engine {
                     )
                     .await?;
                     tx.commit().await?;
-                    let verification = self.verification_view(&tenant.id, id).await?;
+                    let verification = self.core.verification_view(&tenant.id, id).await?;
                     let message = format!(
                         "The link was {} again (the same verification, no new session).",
                         went_out(delivery)
@@ -126,7 +164,7 @@ impl Engine {
                 }
                 Err(e) => {
                     let error = format!("sending the link again failed: {e}");
-                    let mut tx = self.store.begin().await?;
+                    let mut tx = self.core.store.begin().await?;
                     tx.set_delivery_error(id, Some(&error), clock::now_ms())
                         .await?;
                     tx.audit(&tenant.id, "resend_link_failed", id, &e.to_string())
@@ -183,7 +221,7 @@ impl Engine {
                 )))
             }
         };
-        let sessions = self.sessions_of(&tenant.id, v.contact_id, 20).await?;
+        let sessions = self.core.sessions_of(&tenant.id, v.contact_id, 20).await?;
         let newer = sessions.iter().take_while(|s| s.id != v.id).find(|s| {
             s.kind == Kind::Idv && s.state != SessionState::Canceled && s.conversation_id.is_none()
         });
@@ -216,9 +254,10 @@ impl Engine {
             ..Default::default()
         };
         let (verification, new) = self
+            .sessions
             .start_idv(tenant, old.contact_id, &start, None, Origin::Widget)
             .await?;
-        let mut conn = self.store.writer().await?;
+        let mut conn = self.core.store.writer().await?;
         conn.audit(
             &tenant.id,
             "resend_link",

@@ -1,8 +1,9 @@
 //! Applying what the provider says (and cancels), and queueing the CRM writes that follow: the
 //! contact's fields, the history record, and one note that tells the start and the result.
 
+use std::sync::Arc;
+
 use idv_types::{IdentityMatch, Kind, Verification};
-use serde_json::json;
 
 use super::{
     sync::{self, Write},
@@ -12,18 +13,45 @@ use crate::{
     clock::{self, DAY_MS},
     error::{AppError, Result},
     ports::identity::{Outcome, ResultFields, SessionReport},
-    store::{Conn, Finish},
+    store::Finish,
 };
 
-use super::{read_row, Engine, Origin, VerRow};
+use super::core::VerRow;
+use crate::domain::origin::Origin;
 
-impl Engine {
+/// Applies what the provider says, and cancels.
+#[derive(Clone, Debug)]
+pub struct Results {
+    core: Arc<crate::services::core::Core>,
+    identity: crate::services::identity::Identity,
+    queue: crate::services::queue::Queue,
+}
+
+impl Results {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        identity: crate::services::identity::Identity,
+        queue: crate::services::queue::Queue,
+    ) -> Self {
+        Self {
+            core,
+            identity,
+            queue,
+        }
+    }
+}
+
+impl Results {
     /// Cancels a pending session.
     pub async fn cancel(&self, tenant: &TenantRow, id: &str) -> Result<Verification> {
-        let v = self.verification(&tenant.id, id).await?.ok_or_else(|| {
-            AppError::NotFound(format!("verification {id} is not known to this account"))
-        })?;
-        let mut tx = self.store.begin().await?;
+        let v = self
+            .core
+            .verification(&tenant.id, id)
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("verification {id} is not known to this account"))
+            })?;
+        let mut tx = self.core.store.begin().await?;
         let now = clock::now_ms();
         if !tx.cancel(id, now).await? {
             return Err(AppError::Conflict(format!(
@@ -33,13 +61,14 @@ impl Engine {
         }
         tx.audit(&tenant.id, "cancel", id, "").await?;
         if v.kind == Kind::Idv {
-            self.queue_contact_writes(&mut tx, tenant, v.contact_id)
+            self.queue
+                .queue_contact_writes(&mut tx, tenant, v.contact_id)
                 .await?;
-            self.queue_history(&mut tx, &tenant.id, id).await?;
+            self.queue.queue_history(&mut tx, &tenant.id, id).await?;
         }
         tx.commit().await?;
-        self.wake_sync.notify_one();
-        self.verification_view(&tenant.id, id).await
+        self.core.wake_sync.notify_one();
+        self.core.verification_view(&tenant.id, id).await
     }
 
     /// Applies what the provider says about a session. Terminal states never change back; a
@@ -53,10 +82,11 @@ impl Engine {
         report: &SessionReport,
     ) -> Result<bool> {
         let now = clock::now_ms();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         let (outcome, identity) = match v.kind {
             Kind::Idv => {
-                self.bind_to_contact(&mut tx, tenant, v, &report.outcome)
+                self.identity
+                    .bind_to_contact(&mut tx, tenant, v, &report.outcome)
                     .await?
             }
             Kind::Stepup => (report.outcome.clone(), None),
@@ -65,9 +95,9 @@ impl Engine {
             match &outcome {
                 Outcome::Pending => {
                     let delay = if v.kind == Kind::Stepup {
-                        self.settings.stepup_poll
+                        self.core.settings.stepup_poll
                     } else {
-                        self.idv_poll_delay(v.poll_attempts + 1)
+                        self.core.settings.idv_poll_delay(v.poll_attempts + 1)
                     };
                     tx.record_poll(&v.id, now + delay.as_millis() as i64)
                         .await?;
@@ -106,16 +136,17 @@ impl Engine {
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
                 let row = super::contact_row(&tenant.id, v.contact_id);
-                let sealed = self.sealer.seal(
+                let sealed = self.core.sealer.seal(
                     crate::crypto::at("contacts", "credential_did_sealed", &row),
                     did,
                 );
                 tx.enroll_liveid(&tenant.id, v.contact_id, &sealed).await?;
             }
         }
-        self.queue_contact_writes(&mut tx, tenant, v.contact_id)
+        self.queue
+            .queue_contact_writes(&mut tx, tenant, v.contact_id)
             .await?;
-        self.queue_history(&mut tx, &tenant.id, &v.id).await?;
+        self.queue.queue_history(&mut tx, &tenant.id, &v.id).await?;
         let what = match (v.kind, state) {
             (Kind::Idv, "verified") => "Identity verified".to_string(),
             (Kind::Idv, s) => format!("Identity verification {s}"),
@@ -166,7 +197,9 @@ impl Engine {
                 .then_some(("contact", v.contact_id)),
         };
         if v.kind == Kind::Idv {
-            self.queue_chat_result(&mut tx, tenant, v, state).await?;
+            self.queue
+                .queue_chat_result(&mut tx, tenant, v, state)
+                .await?;
         }
         if identity == Some(IdentityMatch::Mismatch)
             && tenant.policy.identity_mismatch == MismatchPolicy::Review
@@ -174,8 +207,8 @@ impl Engine {
         {
             sync::enqueue(
                 &mut tx,
-                &self.sealer,
-                self.settings.coalesce,
+                &self.core.sealer,
+                self.core.settings.coalesce,
                 &tenant.id,
                 &format!("task:{}:review", v.id),
                 &Write::Task {
@@ -199,8 +232,8 @@ impl Engine {
         if let Some((target, target_id)) = target {
             sync::enqueue(
                 &mut tx,
-                &self.sealer,
-                self.settings.coalesce,
+                &self.core.sealer,
+                self.core.settings.coalesce,
                 &tenant.id,
                 &format!("note:{}:{state}", v.id),
                 &Write::Note {
@@ -212,83 +245,8 @@ impl Engine {
             .await?;
         }
         tx.commit().await?;
-        self.metrics.results.inc();
-        self.wake_sync.notify_one();
+        self.core.metrics.results.inc();
+        self.core.wake_sync.notify_one();
         Ok(true)
-    }
-
-    /// Recomputes a contact's fields and upserts their desired state.
-    pub async fn queue_contact_writes(
-        &self,
-        tx: &mut dyn Conn,
-        tenant: &TenantRow,
-        contact: i64,
-    ) -> Result<()> {
-        let status = tx.contact_status(&tenant.id, contact).await?;
-        let Some(status) = status else { return Ok(()) };
-        let sealed = tx.credential_sealed(&tenant.id, contact).await?;
-        let row = super::contact_row(&tenant.id, contact);
-        // The DID goes into the CRM only when the admin chose to publish it; otherwise the
-        // field is cleared (a DID published before stays no longer).
-        let did = self
-            .sealer
-            .open_opt(
-                crate::crypto::at("contacts", "credential_did_sealed", &row),
-                sealed.as_deref(),
-            )
-            .filter(|_| tenant.policy.publish_credential_did);
-        let fields = crate::domain::fields::contact_fields(&status, did);
-        sync::enqueue(
-            tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("contact:{contact}"),
-            &Write::ContactFields {
-                contact_id: contact as u64,
-                fields,
-            },
-        )
-        .await
-    }
-
-    pub(super) async fn queue_history(
-        &self,
-        tx: &mut dyn Conn,
-        tenant: &str,
-        id: &str,
-    ) -> Result<()> {
-        let row = tx.verification_by_id(id).await?;
-        let v = read_row(&self.sealer, row).row;
-        // A workflow action that waited for this result is completed with it.
-        self.queue_action_completions(tx, tenant, &v).await?;
-        let record = json!({
-            "name": format!("{} {}", if v.kind == Kind::Idv { "IDV" } else { "Step-up" }, v.id),
-            "custom_field": {
-                "cf_session_id": v.id,
-                "cf_kind": v.kind.as_str(),
-                "cf_state": v.state.as_str(),
-                "cf_contact_id": v.contact_id,
-                "cf_deal_id": v.deal_id,
-                "cf_ial": v.ial.as_ref().map(|a| format!("{} ({})", a.level, a.revision)),
-                "cf_document_type": v.document_type,
-                "cf_match_confidence": v.match_confidence,
-                "cf_started_at": v.created_at,
-                "cf_completed_at": v.completed_at,
-                "cf_failure_reason": v.failure_reason,
-            }
-        });
-        sync::enqueue(
-            tx,
-            &self.sealer,
-            self.settings.coalesce,
-            tenant,
-            &format!("history:{id}"),
-            &Write::History {
-                verification_id: id.into(),
-                record,
-            },
-        )
-        .await
     }
 }

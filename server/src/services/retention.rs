@@ -1,47 +1,14 @@
 //! Retention: how long each kind of row is kept (one place, [`Retention`]), the job that
 //! deletes what is older, and the erasure of one person's data on request.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::{sync, Engine, Write};
+use super::{sync, sync::Write};
 use crate::{clock, domain::fields::field_names, error::Result};
-
-/// How long rows are kept before the retention job deletes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retention {
-    /// Inbound webhook delivery ids (dedupe only needs the senders' retry window).
-    pub inbound_events: Duration,
-    /// The API's idempotency keys (a client retries within minutes).
-    pub idempotency_keys: Duration,
-    /// Audit lines.
-    pub audit_log: Duration,
-    /// Sessions that ended without a valid result (failed, expired, canceled).
-    pub finished_verifications: Duration,
-    /// Which user a chat conversation belongs to, counted from its last webhook.
-    pub chat_conversations: Duration,
-    /// The queue's rows of writes that happen once (notes, tasks, messages, completions,
-    /// platform events), counted from their sending.
-    pub sent_once_writes: Duration,
-    /// How often the job runs.
-    pub every: Duration,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        let days = |d: u64| Duration::from_secs(d * 24 * 3600);
-        Self {
-            inbound_events: days(7),
-            idempotency_keys: days(2),
-            audit_log: days(400),
-            finished_verifications: days(400),
-            chat_conversations: days(30),
-            sent_once_writes: days(7),
-            every: Duration::from_secs(3600),
-        }
-    }
-}
 
 /// Rows one run of the retention job deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,45 +25,67 @@ pub struct Deleted {
     pub widget_passes: u64,
 }
 
-impl Engine {
+/// Deletes what is past its keep-until, and erases a person on request.
+#[derive(Clone, Debug)]
+pub struct Retention {
+    core: Arc<crate::services::core::Core>,
+}
+
+impl Retention {
+    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Retention {
     /// Deletes rows older than their retention.
     pub async fn retention_once(&self) -> Result<Deleted> {
-        let r = &self.settings.retention;
+        let r = &self.core.settings.retention;
         let now = clock::now_ms();
         let cutoff = |d: Duration| now - d.as_millis() as i64;
         let deleted = Deleted {
             inbound_events: self
+                .core
                 .store
                 .delete_inbound_before(cutoff(r.inbound_events))
                 .await?,
             idempotency_keys: self
+                .core
                 .store
                 .delete_idempotency_before(cutoff(r.idempotency_keys))
                 .await?,
-            audit_log: self.store.delete_audit_before(cutoff(r.audit_log)).await?,
+            audit_log: self
+                .core
+                .store
+                .delete_audit_before(cutoff(r.audit_log))
+                .await?,
             verifications: self
+                .core
                 .store
                 .delete_finished_verifications_before(cutoff(r.finished_verifications))
                 .await?,
             chat_conversations: self
+                .core
                 .store
                 .delete_chat_conversations_before(cutoff(r.chat_conversations))
                 .await?,
             sent_once_writes: self
+                .core
                 .store
                 .delete_sent_once_before(cutoff(r.sent_once_writes))
                 .await?,
             start_buckets: self
+                .core
                 .store
                 .drop_idle_start_buckets(cutoff(Duration::from_secs(2 * 3600)))
                 .await?,
-            widget_passes: self.store.delete_ended_passes(now).await?,
+            widget_passes: self.core.store.delete_ended_passes(now).await?,
         };
         if deleted != Deleted::default() {
             tracing::info!(?deleted, "retention job");
         }
         // After the deletes, so the planner's statistics see what is left.
-        self.store.optimize().await?;
+        self.core.store.optimize().await?;
         Ok(deleted)
     }
 
@@ -113,7 +102,7 @@ impl Engine {
     }
 
     async fn erase_contact(&self, tenant: &str, contact: i64, clear_crm: bool) -> Result<u64> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         let erased = tx.forget_contact(tenant, contact).await?;
         tx.drop_buckets(&super::limits::contact_keys(tenant, contact))
             .await?;
@@ -123,7 +112,7 @@ impl Engine {
                 .collect();
             sync::enqueue(
                 &mut tx,
-                &self.sealer,
+                &self.core.sealer,
                 Duration::ZERO,
                 tenant,
                 &format!("contact:{contact}"),
@@ -148,7 +137,7 @@ impl Engine {
         .await?;
         tx.commit().await?;
         if clear_crm {
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok(erased)
     }

@@ -3,9 +3,11 @@
 //! contact fields on Freshsales, a misspelled gated stage) it lists for an admin, by label and
 //! type. Writes refused for a missing field wait (parked) until the set-up is complete.
 
+use std::sync::Arc;
+
 use idv_types::{SetupGap, SetupReport};
 
-use super::{crm_unavailable, tenant::TenantRow, Engine};
+use super::{core::crm_unavailable, tenant::TenantRow};
 use crate::{
     clock,
     domain::setup::{field_gaps, stage_gaps, CONTACT_FIELDS, HISTORY_MODULE},
@@ -13,11 +15,31 @@ use crate::{
     ports::CrmError,
 };
 
-impl Engine {
+/// Checks and records each account's CRM set-up.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    core: Arc<crate::services::core::Core>,
+}
+
+impl Setup {
+    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Setup {
+    /// Recounts the installed tenants whose CRM set-up is incomplete (other replicas' changes
+    /// show at the next [`Gauges::refresh_gauges`](super::metrics::Gauges::refresh_gauges)).
+    pub async fn refresh_setup_gauge(&self) -> Result<()> {
+        let n = self.core.store.incomplete_setup_count().await?;
+        self.core.metrics.tenants_setup_incomplete.set(n);
+        Ok(())
+    }
+
     /// Reads the account's set-up, creates what the CRM's API lets the app create, records the
     /// result as the tenant's set-up state and, once complete, sends the writes that waited.
     pub async fn check_setup(&self, tenant: &TenantRow) -> Result<SetupReport> {
-        let crm = self.tenants.crm_or_err(tenant)?;
+        let crm = self.core.tenants.crm_or_err(tenant)?;
         let facts = crm.setup_facts().await.map_err(crm_unavailable)?;
         let mut created = Vec::new();
         let mut gaps = Vec::new();
@@ -90,12 +112,14 @@ impl Engine {
     /// Stores a report; a complete one releases the writes that waited for it.
     async fn record_setup(&self, tenant: &str, report: &SetupReport) -> Result<()> {
         let json = serde_json::to_string(report).unwrap_or_default();
-        self.store
+        self.core
+            .store
             .save_setup(tenant, &json, report.complete)
             .await?;
         self.refresh_setup_gauge().await?;
         if report.complete {
             let released = self
+                .core
                 .store
                 .release_setup_waits(tenant, clock::now_ms())
                 .await?;
@@ -104,7 +128,7 @@ impl Engine {
                     released,
                     "the CRM set-up is complete; waiting writes go out"
                 );
-                self.wake_sync.notify_one();
+                self.core.wake_sync.notify_one();
             }
         } else {
             tracing::warn!(gaps = report.gaps.len(), "the CRM set-up is incomplete");
@@ -114,7 +138,7 @@ impl Engine {
 
     /// The tenant's set-up state while it is incomplete (what the widget shows as a banner).
     pub async fn setup_gaps(&self, tenant: &str) -> Result<Option<SetupReport>> {
-        let Some((json, complete)) = self.store.setup_of(tenant).await? else {
+        let Some((json, complete)) = self.core.store.setup_of(tenant).await? else {
             return Ok(None);
         };
         if complete {
@@ -145,15 +169,15 @@ impl Engine {
         }
         report.complete = false;
         let json = serde_json::to_string(&report).unwrap_or_default();
-        self.store.save_setup(&tenant.id, &json, false).await?;
+        self.core.store.save_setup(&tenant.id, &json, false).await?;
         self.refresh_setup_gauge().await
     }
 
     /// The periodic check: tenants whose set-up was incomplete are read again.
     pub async fn recheck_incomplete_setups(&self) -> Result<usize> {
         let mut complete = 0;
-        for id in self.store.tenants_with_incomplete_setup().await? {
-            let Some(t) = self.tenants.get(&id).await? else {
+        for id in self.core.store.tenants_with_incomplete_setup().await? {
+            let Some(t) = self.core.tenants.get(&id).await? else {
                 continue;
             };
             match self.check_setup(&t).await {

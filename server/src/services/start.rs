@@ -16,53 +16,11 @@ use crate::{
     store::{PendingIdv, SessionStarted},
 };
 
-use super::{crm_unavailable, provider_unavailable, uid, Engine};
-
-/// Who started a session, as far as the backend can know it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// The backend's own automation (an event, a workflow, a policy): the contact's owner
-    /// gets a task saying how the link went out.
-    Automation,
-    /// The deal gate's automation: the deal gets the note and the task.
-    Gate,
-    /// A request of the widget: the user it names is its claim, not a verified identity (the
-    /// platform's request templates carry the account's token, not the user's).
-    Widget,
-    /// A chat bot's call (Freshchat's Freddy): the customer is in the conversation, where the
-    /// result is posted.
-    Chat,
-}
-
-impl Origin {
-    /// The stored spelling (`verifications.origin`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Automation | Self::Gate => "automation",
-            Self::Widget => "widget",
-            Self::Chat => "chat",
-        }
-    }
-
-    /// The origin a stored spelling names (`widget` for anything else).
-    pub fn from_stored(s: &str) -> Self {
-        match s {
-            "automation" => Self::Automation,
-            "chat" => Self::Chat,
-            _ => Self::Widget,
-        }
-    }
-
-    /// The actor as notes and the audit log name it.
-    pub fn actor(self, requested_by: Option<&str>) -> String {
-        match (self, requested_by) {
-            (Self::Automation | Self::Gate, _) => "automation".into(),
-            (Self::Chat, _) => "the chat bot".into(),
-            (Self::Widget, Some(who)) => format!("{who} (as the widget reports)"),
-            (Self::Widget, None) => "a user of the widget".into(),
-        }
-    }
-}
+use super::{
+    core::{crm_unavailable, provider_unavailable, read_row, uid},
+    workflow::StartOptions,
+};
+use crate::domain::origin::Origin;
 
 /// Which earlier sessions a start returns instead of starting one, and what it spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +122,90 @@ struct Unstarted {
     provider: Arc<dyn IdentityProvider>,
 }
 
-impl Engine {
+/// Starts document + selfie sessions.
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    identity: crate::services::identity::Identity,
+    queue: crate::services::queue::Queue,
+}
+
+impl Sessions {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        identity: crate::services::identity::Identity,
+        queue: crate::services::queue::Queue,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            identity,
+            queue,
+        }
+    }
+}
+
+impl Sessions {
+    /// The delivery a workflow's start would use; a 422 if it asks for one the account's
+    /// provider does not offer.
+    pub fn workflow_delivery(
+        &self,
+        tenant: &TenantRow,
+        options: &StartOptions,
+    ) -> Result<Delivery> {
+        let offers = self
+            .core
+            .tenants
+            .provider(tenant)
+            .map(|p| p.deliveries())
+            .unwrap_or_else(|_| vec![Delivery::Show]);
+        match options.delivery {
+            Some(d) if !offers.contains(&d) => Err(AppError::Unprocessable(format!(
+                "delivery {} is not offered by this account's 1Kosmos connection; choose one of: {}",
+                d.as_str(),
+                offers.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+            Some(d) => Ok(d),
+            None => Ok(tenant.policy.automation_delivery(&offers)),
+        }
+    }
+
+    /// Starts a verification for automation: the workflow's inputs, else the policy's; the
+    /// link goes out by the requested delivery, else the policy's automation delivery (which
+    /// falls back to `show` for a contact without the email or phone it needs). An automation
+    /// start gives the contact's owner a task (see [`Origin`]).
+    pub async fn start_automatic(
+        &self,
+        tenant: &TenantRow,
+        contact: i64,
+        options: &StartOptions,
+        origin: Origin,
+    ) -> Result<(Verification, bool)> {
+        let delivery = self.workflow_delivery(tenant, options)?;
+        let started = self
+            .start_idv(tenant, contact, &options.request(delivery), None, origin)
+            .await;
+        match started {
+            Err(AppError::Unprocessable(m))
+                if options.delivery.is_none()
+                    && delivery != Delivery::Show
+                    && m.starts_with("the contact has no") =>
+            {
+                self.start_idv(
+                    tenant,
+                    contact,
+                    &options.request(Delivery::Show),
+                    None,
+                    origin,
+                )
+                .await
+            }
+            other => other,
+        }
+    }
+
     /// Starts document + selfie proofing for a contact (idempotent: a pending or valid session
     /// is returned instead, unless `force`). Returns the session and whether it is new.
     pub async fn start_idv(
@@ -186,7 +227,7 @@ impl Engine {
         .await
     }
 
-    /// [`Engine::start_idv`] within `scope`: which sessions it may return instead.
+    /// [`Sessions::start_idv`] within `scope`: which sessions it may return instead.
     pub(super) async fn start_idv_in(
         &self,
         tenant: &TenantRow,
@@ -255,7 +296,7 @@ impl Engine {
                 return Ok((existing.row.clone(), false));
             }
         }
-        let provider = self.tenants.provider(tenant)?;
+        let provider = self.core.tenants.provider(tenant)?;
         let delivery = req.delivery();
         if !provider.deliveries().contains(&delivery) {
             return Err(AppError::Unprocessable(format!(
@@ -272,19 +313,21 @@ impl Engine {
         // A new, billable session: within the account's and the contact's limits (a chat's
         // within its own, spent by the bot's call).
         if scope == Scope::Contact {
-            self.spend_start(tenant, Spend::Tenant).await?;
-            self.spend_start(
-                tenant,
-                Spend::Contact {
-                    contact,
-                    forced: req.force,
-                },
-            )
-            .await?;
+            self.limits.spend_start(tenant, Spend::Tenant).await?;
+            self.limits
+                .spend_start(
+                    tenant,
+                    Spend::Contact {
+                        contact,
+                        forced: req.force,
+                    },
+                )
+                .await?;
         }
         // Who is verified, and where the link goes, is the CRM's record: never what the
         // request says about the contact (404 when the CRM does not know it).
         let (person, page_differs) = self
+            .identity
             .person_to_verify(tenant, contact, req.contact.as_ref())
             .await?;
         match delivery {
@@ -306,13 +349,16 @@ impl Engine {
         if let Some(ticket) = ticket {
             self.ticket_of_contact(tenant, ticket, contact).await?;
         }
-        self.store.upsert_contact_keep(&tenant.id, contact).await?;
+        self.core
+            .store
+            .upsert_contact_keep(&tenant.id, contact)
+            .await?;
 
         // Reserve the row (and the idempotency key) before calling the provider, so concurrent
         // starts for one contact make one session.
         let id = uid("ver");
         let now = clock::now_ms();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         if let Some(key) = idempotency_key {
             if !tx
                 .reserve_idempotency_key(&tenant.id, key, &id, now)
@@ -336,14 +382,15 @@ impl Engine {
                 contact,
                 now,
                 requested_by_sealed: req.requested_by.as_deref().map(|r| {
-                    self.sealer
+                    self.core
+                        .sealer
                         .seal(at("verifications", "requested_by_sealed", &id), r)
                 }),
                 delivery: delivery.as_str(),
                 ticket,
                 conversation: scope.conversation(),
                 requested_ial: &ial,
-                expected_holder_sealed: Some(self.seal_holder(&id, &person.holder())),
+                expected_holder_sealed: Some(self.identity.seal_holder(&id, &person.holder())),
             })
             .await?;
         if !inserted {
@@ -376,12 +423,10 @@ impl Engine {
             origin,
             provider,
         };
-        let v = match self.arc() {
-            Some(engine) => tokio::spawn(async move { engine.create_session(job).await })
-                .await
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("the start task failed: {e}")))??,
-            None => self.create_session(job).await?,
-        };
+        let sessions = self.clone();
+        let v = tokio::spawn(async move { sessions.create_session(job).await })
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("the start task failed: {e}")))??;
         Ok((v, true))
     }
 
@@ -422,7 +467,7 @@ impl Engine {
                 },
                 callback_url: Some(format!(
                     "{}/hooks/kosmos/{}",
-                    self.settings.public_base_url, tenant.id
+                    self.core.settings.public_base_url, tenant.id
                 )),
                 delivery,
             })
@@ -430,7 +475,7 @@ impl Engine {
         let session = match created {
             Ok(s) => s,
             Err(e) => {
-                let mut conn = self.store.writer().await?;
+                let mut conn = self.core.store.writer().await?;
                 conn.fail_pending(&id, &format!("could not start: {e}"), clock::now_ms())
                     .await?;
                 conn.audit(&tenant.id, "start_failed", &id, &e.to_string())
@@ -439,17 +484,18 @@ impl Engine {
             }
         };
         let expires = crate::clock::parse_rfc3339(&session.expires_at);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         tx.idv_started(&SessionStarted {
             id: &id,
             provider_session_id: &session.session_id,
             link_sealed: session.url.as_deref().map(|u| {
-                self.sealer
+                self.core
+                    .sealer
                     .seal(at("verifications", "hosted_url_sealed", &id), u)
             }),
             delivery_error: session.delivery_error.as_deref(),
             session_expires_at: expires,
-            next_poll_at: clock::now_ms() + self.idv_poll_delay(0).as_millis() as i64,
+            next_poll_at: clock::now_ms() + self.core.settings.idv_poll_delay(0).as_millis() as i64,
             now: clock::now_ms(),
         })
         .await?;
@@ -475,9 +521,11 @@ impl Engine {
         .await?;
         // No note yet: the result's note says who started it and how the link went out (one
         // CRM call per verification instead of two).
-        self.queue_contact_writes(&mut tx, tenant, contact).await?;
+        self.queue
+            .queue_contact_writes(&mut tx, tenant, contact)
+            .await?;
         if origin == Origin::Automation {
-            let link = super::automation::LinkSent {
+            let link = super::queue::LinkSent {
                 id: &id,
                 delivery,
                 delivery_error: session.delivery_error.as_deref(),
@@ -485,12 +533,13 @@ impl Engine {
                 owner,
                 ticket,
             };
-            self.queue_automation_followup(&mut tx, tenant, contact, &link)
+            self.queue
+                .queue_automation_followup(&mut tx, tenant, contact, &link)
                 .await?;
         }
         tx.commit().await?;
-        self.wake_sync.notify_one();
-        self.verification_view(&tenant.id, &id).await
+        self.core.wake_sync.notify_one();
+        self.core.verification_view(&tenant.id, &id).await
     }
 
     /// The sessions a start in `scope` may return instead, newest first.
@@ -501,33 +550,21 @@ impl Engine {
         scope: Scope<'_>,
     ) -> Result<Vec<super::VerRow>> {
         let rows = self
+            .core
             .store
             .reusable_idv(tenant, contact, scope.conversation())
             .await?;
         Ok(rows
             .into_iter()
-            .map(|r| super::read_row(&self.sealer, r))
+            .map(|r| read_row(&self.core.sealer, r))
             .collect())
-    }
-
-    /// The contact as the CRM has it.
-    pub(super) async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
-        let crm = self.tenants.crm_or_err(tenant)?;
-        self.spend_crm_read(tenant).await?;
-        match crm.contact(contact as u64).await {
-            Ok(c) => Ok(c),
-            Err(CrmError::NotFound(_)) => Err(AppError::NotFound(format!(
-                "contact {contact} does not exist in the CRM"
-            ))),
-            Err(e) => Err(crm_unavailable(e)),
-        }
     }
 
     /// A ticket a start names must be the contact's own (its requester): the result is noted on
     /// it, and the agents of another customer's ticket must not read this one's result there.
     async fn ticket_of_contact(&self, tenant: &TenantRow, ticket: i64, contact: i64) -> Result<()> {
-        let crm = self.tenants.crm_or_err(tenant)?;
-        self.spend_crm_read(tenant).await?;
+        let crm = self.core.tenants.crm_or_err(tenant)?;
+        self.limits.spend_crm_read(tenant).await?;
         match crm.ticket_requester(ticket as u64).await {
             Ok(requester) if requester as i64 == contact => Ok(()),
             Ok(_) => Err(AppError::Unprocessable(format!(
@@ -542,8 +579,8 @@ impl Engine {
     }
 
     async fn by_idempotency_key(&self, tenant: &str, key: &str) -> Result<Option<Verification>> {
-        match self.store.idempotent_verification(tenant, key).await? {
-            Some(id) => Ok(self.verification(tenant, &id).await?.map(|v| v.row)),
+        match self.core.store.idempotent_verification(tenant, key).await? {
+            Some(id) => Ok(self.core.verification(tenant, &id).await?.map(|v| v.row)),
             None => Ok(None),
         }
     }
@@ -558,13 +595,5 @@ impl Engine {
         Err(AppError::Conflict(
             "a request with this Idempotency-Key is still being processed; retry".into(),
         ))
-    }
-
-    pub(super) fn idv_poll_delay(&self, attempt: i64) -> Duration {
-        let s = &self.settings.idv_poll;
-        s.get(attempt as usize)
-            .or(s.last())
-            .copied()
-            .unwrap_or(Duration::from_secs(60))
     }
 }

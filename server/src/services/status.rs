@@ -17,7 +17,7 @@ use crate::{
     store::StatusStamp,
 };
 
-use super::{crm_unavailable, Engine};
+use super::core::crm_unavailable;
 
 /// The contacts' status reads kept in memory, each with the stamp it was read under.
 #[derive(Debug)]
@@ -83,11 +83,35 @@ impl StatusCache {
     }
 }
 
-impl Engine {
+/// Reads a contact's status, from memory while the database says nothing changed.
+#[derive(Clone, Debug)]
+pub struct Status {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    setup: crate::services::setup::Setup,
+    status_cache: Arc<StatusCache>,
+}
+
+impl Status {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        setup: crate::services::setup::Setup,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            setup,
+            status_cache: Arc::default(),
+        }
+    }
+}
+
+impl Status {
     /// The contact's status; a contact seen for the first time is looked up in the CRM.
     pub async fn contact_status(&self, tenant: &TenantRow, contact: i64) -> Result<ContactStatus> {
         let now = clock::now_ms();
-        let stamp = self.store.status_stamp(&tenant.id, contact).await?;
+        let stamp = self.core.store.status_stamp(&tenant.id, contact).await?;
         let cached = stamp
             .as_ref()
             .and_then(|s| self.status_cache.get(&tenant.id, contact, s.version, now));
@@ -103,11 +127,12 @@ impl Engine {
                 self.look_up_new_contact(tenant, contact).await?;
                 let (fresh, _) = self.read_contact_status(tenant, contact, now).await?;
                 let mut status = fresh;
-                status.setup = self.setup_gaps(&tenant.id).await?;
+                status.setup = self.setup.setup_gaps(&tenant.id).await?;
                 status
             }
         };
         status.deliveries = self
+            .core
             .tenants
             .provider(tenant)
             .map(|p| p.deliveries())
@@ -122,12 +147,12 @@ impl Engine {
     /// A contact this backend has not seen: it must exist in the CRM (one read), then it is
     /// recorded.
     async fn look_up_new_contact(&self, tenant: &TenantRow, contact: i64) -> Result<()> {
-        let Some(crm) = self.tenants.crm(tenant) else {
+        let Some(crm) = self.core.tenants.crm(tenant) else {
             return Err(AppError::NotFound(format!(
                 "contact {contact} is not known to this account"
             )));
         };
-        self.spend_crm_read(tenant).await?;
+        self.limits.spend_crm_read(tenant).await?;
         match crm.contact(contact as u64).await {
             Ok(_) => {}
             Err(CrmError::NotFound(_)) => {
@@ -137,7 +162,10 @@ impl Engine {
             }
             Err(e) => return Err(crm_unavailable(e)),
         }
-        self.store.upsert_contact(&tenant.id, contact, false).await
+        self.core
+            .store
+            .upsert_contact(&tenant.id, contact, false)
+            .await
     }
 
     /// The contact's own part of the status, from the database, and when it would change
@@ -149,13 +177,14 @@ impl Engine {
         now: i64,
     ) -> Result<(ContactStatus, Option<i64>)> {
         let mut status = self
+            .core
             .store
             .contact_status(&tenant.id, contact)
             .await?
             .ok_or_else(|| {
                 AppError::NotFound(format!("contact {contact} is not known to this account"))
             })?;
-        let sessions = self.sessions_of(&tenant.id, contact, 20).await?;
+        let sessions = self.core.sessions_of(&tenant.id, contact, 20).await?;
         let own_end = status.expires_at.as_deref().and_then(clock::parse_rfc3339);
         let until = sessions
             .iter()

@@ -1,6 +1,8 @@
 //! Step-Up Auth: a LiveID session for a deal's primary contact, or for a contact on its own
 //! page.
 
+use std::sync::Arc;
+
 use idv_types::Verification;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -13,9 +15,32 @@ use crate::{
     store::SessionStarted,
 };
 
-use super::{contact_row, provider_unavailable, read_row, uid, Engine, Origin};
+use super::core::{contact_row, provider_unavailable, read_row, uid};
+use crate::domain::origin::Origin;
 
-impl Engine {
+/// Starts LiveID step-ups for deals and contacts.
+#[derive(Clone, Debug)]
+pub struct StepUps {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    deals: crate::services::deals::Deals,
+}
+
+impl StepUps {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        deals: crate::services::deals::Deals,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            deals,
+        }
+    }
+}
+
+impl StepUps {
     /// Starts a LiveID step-up for a deal's primary contact.
     pub async fn start_stepup(
         &self,
@@ -25,14 +50,17 @@ impl Engine {
     ) -> Result<(Verification, bool)> {
         tenant.require_installed()?;
         // Every step-up start reads the deal: within the account's start limit first.
-        self.spend_start(tenant, Spend::Tenant).await?;
-        let info = self.deal_info(tenant, deal, true).await?;
+        self.limits.spend_start(tenant, Spend::Tenant).await?;
+        let info = self.deals.deal_info(tenant, deal, true).await?;
         let contact = info.primary_contact.ok_or_else(|| {
             AppError::Unprocessable(
                 "this deal has no contact; add one before asking for a step-up".into(),
             )
         })?;
-        self.store.upsert_contact_keep(&tenant.id, contact).await?;
+        self.core
+            .store
+            .upsert_contact_keep(&tenant.id, contact)
+            .await?;
         self.stepup_for(tenant, contact, Some(deal), requested_by)
             .await
     }
@@ -64,16 +92,18 @@ impl Engine {
         // A pending, unexpired step-up for this deal (or contact page) is returned as is.
         let now = clock::now_ms();
         let pending = match deal {
-            Some(deal) => self.store.pending_stepup(&tenant.id, deal).await?,
+            Some(deal) => self.core.store.pending_stepup(&tenant.id, deal).await?,
             None => {
-                self.store
+                self.core
+                    .store
                     .pending_contact_stepup(&tenant.id, contact)
                     .await?
             }
         };
         if let Some(r) = pending {
-            let existing = read_row(&self.sealer, r);
+            let existing = read_row(&self.core.sealer, r);
             let live = self
+                .core
                 .store
                 .session_expires_at(&existing.id)
                 .await?
@@ -81,19 +111,21 @@ impl Engine {
             if live {
                 return Ok((existing.row, false));
             }
-            self.store.expire_pending(&existing.id, now).await?;
+            self.core.store.expire_pending(&existing.id, now).await?;
         }
-        self.spend_start(
-            tenant,
-            Spend::Contact {
-                contact,
-                forced: false,
-            },
-        )
-        .await?;
-        let provider = self.tenants.provider(tenant)?;
+        self.limits
+            .spend_start(
+                tenant,
+                Spend::Contact {
+                    contact,
+                    forced: false,
+                },
+            )
+            .await?;
+        let provider = self.core.tenants.provider(tenant)?;
         let id = uid("ver");
         let inserted = self
+            .core
             .store
             .insert_pending_stepup(
                 &id,
@@ -102,7 +134,8 @@ impl Engine {
                 deal,
                 now,
                 requested_by.map(|r| {
-                    self.sealer
+                    self.core
+                        .sealer
                         .seal(at("verifications", "requested_by_sealed", &id), r)
                 }),
             )
@@ -118,12 +151,12 @@ impl Engine {
                 did: did.expose_secret().to_string(),
                 callback_url: Some(format!(
                     "{}/hooks/kosmos/{}",
-                    self.settings.public_base_url, tenant.id
+                    self.core.settings.public_base_url, tenant.id
                 )),
-                ttl_seconds: self.settings.stepup_ttl_secs,
+                ttl_seconds: self.core.settings.stepup_ttl_secs,
             })
             .await;
-        let mut conn = self.store.writer().await?;
+        let mut conn = self.core.store.writer().await?;
         let session = match created {
             Ok(s) => s,
             Err(e) => {
@@ -136,12 +169,13 @@ impl Engine {
             id: &id,
             provider_session_id: &session.session_id,
             link_sealed: session.qr_payload.as_deref().map(|u| {
-                self.sealer
+                self.core
+                    .sealer
                     .seal(at("verifications", "qr_payload_sealed", &id), u)
             }),
             delivery_error: None,
             session_expires_at: crate::clock::parse_rfc3339(&session.expires_at),
-            next_poll_at: clock::now_ms() + self.settings.stepup_poll.as_millis() as i64,
+            next_poll_at: clock::now_ms() + self.core.settings.stepup_poll.as_millis() as i64,
             now: clock::now_ms(),
         })
         .await?;
@@ -156,14 +190,15 @@ impl Engine {
         )
         .await?;
         drop(conn);
-        self.wake_poll.notify_one();
-        Ok((self.verification_view(&tenant.id, &id).await?, true))
+        self.core.wake_poll.notify_one();
+        Ok((self.core.verification_view(&tenant.id, &id).await?, true))
     }
 
     async fn credential_did(&self, tenant: &str, contact: i64) -> Result<Option<SecretString>> {
-        let sealed = self.store.enrolled_credential(tenant, contact).await?;
+        let sealed = self.core.store.enrolled_credential(tenant, contact).await?;
         let row = contact_row(tenant, contact);
         Ok(self
+            .core
             .sealer
             .open_opt(
                 at("contacts", "credential_did_sealed", &row),

@@ -4,9 +4,11 @@
 //! success. Retries follow a schedule with jitter and honour `Retry-After`; a per-tenant token
 //! bucket keeps under the plan's limits; exhausted rows go dead until replayed.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
-use super::{uid, Engine};
+use super::core::uid;
 use crate::{
     clock,
     crypto::{at, Sealer},
@@ -53,7 +55,7 @@ pub enum Write {
         deal_id: u64,
         stage_id: idv_types::StageId,
     },
-    /// A message into a chat conversation (at most once: see [`Engine::send_chat`]).
+    /// A message into a chat conversation (at most once: see [`Outbox::send_chat`]).
     ChatMessage {
         conversation_id: String,
         text: String,
@@ -179,7 +181,32 @@ enum Sent {
     Failed(CrmError),
 }
 
-impl Engine {
+/// Sends the queued CRM writes.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    setup: crate::services::setup::Setup,
+    deliveries: crate::services::deliveries::Deliveries,
+}
+
+impl Outbox {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        setup: crate::services::setup::Setup,
+        deliveries: crate::services::deliveries::Deliveries,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            setup,
+            deliveries,
+        }
+    }
+}
+
+impl Outbox {
     /// Claims due rows one at a time and sends them (at most 32 per call); returns how many
     /// rows were handled. Each claim has its own lease and token, so a slow send never lets
     /// another replica take the rows queued behind it.
@@ -189,7 +216,7 @@ impl Engine {
         while n < 32 {
             let now = clock::now_ms();
             let lease = now + self.sync_lease().as_millis() as i64;
-            let Some(row) = self.store.claim_outbox_row(&token, lease, now).await? else {
+            let Some(row) = self.core.store.claim_outbox_row(&token, lease, now).await? else {
                 break;
             };
             n += 1;
@@ -200,15 +227,19 @@ impl Engine {
 
     /// A claim's lease: the setting, and never less than two HTTP timeouts.
     fn sync_lease(&self) -> Duration {
-        self.settings.sync_lease.max(self.settings.http_timeout * 2)
+        self.core
+            .settings
+            .sync_lease
+            .max(self.core.settings.http_timeout * 2)
     }
 
     async fn send_row(&self, row: Claimed) -> Result<()> {
-        let Some(tenant) = self.tenants.get(&row.tenant).await? else {
+        let Some(tenant) = self.core.tenants.get(&row.tenant).await? else {
             return self.finish_dead(&row, "the tenant no longer exists").await;
         };
         let place = outbox_row(&row.tenant, &row.record_key);
         let opened = self
+            .core
             .sealer
             .open(at("sync_outbox", "payload", &place), &row.payload);
         let write: Write = match opened.ok().and_then(|p| {
@@ -226,21 +257,21 @@ impl Engine {
             return self.send_chat(&tenant, &row, &write).await;
         }
         if let Write::Event { event } = &write {
-            let acted = self.act_on_event(&tenant, event).await;
+            let acted = self.deliveries.act_on_event(&tenant, event).await;
             return self.finish_event(&row, acted).await;
         }
-        let Some(crm) = self.tenants.crm(&tenant) else {
+        let Some(crm) = self.core.tenants.crm(&tenant) else {
             let e = CrmError::Unauthorized("no CRM connection configured".into());
             return self.finish_failure(&row, &e, &e.to_string()).await;
         };
-        self.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
+        self.limits.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
         let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = clock::now_ms();
-        if let Err(wait) = self.store.take_budget(&tenant.id, &shape, now).await? {
-            self.store.outbox_defer(&row, now + wait + 1).await?;
+        if let Err(wait) = self.core.store.take_budget(&tenant.id, &shape, now).await? {
+            self.core.store.outbox_defer(&row, now + wait + 1).await?;
             return Ok(());
         }
-        self.metrics.fs_calls.inc();
+        self.core.metrics.fs_calls.inc();
         let sent = match &write {
             Write::ContactFields { contact_id, fields } => crm
                 .write_verification_fields(*contact_id, fields)
@@ -298,8 +329,9 @@ impl Engine {
         };
         match sent {
             Sent::Done(remote) => {
-                self.metrics.sync_sent.inc();
+                self.core.metrics.sync_sent.inc();
                 let mine = self
+                    .core
                     .store
                     .outbox_sent(&row, remote.map(|r| r as i64), clock::now_ms())
                     .await?;
@@ -310,21 +342,26 @@ impl Engine {
                     );
                     return Ok(());
                 }
-                self.store.audit_outbox_row(row.id, "crm_write", "").await
+                self.core
+                    .store
+                    .audit_outbox_row(row.id, "crm_write", "")
+                    .await
             }
             Sent::Failed(e @ CrmError::NotSetUp(_)) => {
                 // Not the write's fault: the account lacks a field or module. It waits.
                 tracing::warn!(row = row.id, kind = %row.kind, "a CRM write waits for the account's set-up");
-                self.setup_refused(&tenant, &e).await?;
-                self.store
+                self.setup.setup_refused(&tenant, &e).await?;
+                self.core
+                    .store
                     .outbox_park_for_setup(&row, &e.to_string(), clock::now_ms())
                     .await?;
                 Ok(())
             }
             Sent::Failed(e) => {
                 if let Some(secs) = e.retry_after() {
-                    self.metrics.fs_429.inc();
-                    self.store
+                    self.core.metrics.fs_429.inc();
+                    self.core
+                        .store
                         .pause_budget(&tenant.id, clock::now_ms() + secs as i64 * 1000)
                         .await?;
                 }
@@ -345,7 +382,7 @@ impl Engine {
         row: &Claimed,
         write: &Write,
     ) -> Result<()> {
-        let Some(chat) = self.tenants.chat(tenant) else {
+        let Some(chat) = self.core.tenants.chat(tenant) else {
             return self
                 .finish_dead(
                     row,
@@ -394,8 +431,14 @@ impl Engine {
         };
         match sent {
             Ok(detail) => {
-                if self.store.outbox_sent(row, None, clock::now_ms()).await? {
-                    self.store
+                if self
+                    .core
+                    .store
+                    .outbox_sent(row, None, clock::now_ms())
+                    .await?
+                {
+                    self.core
+                        .store
                         .audit_outbox_row(row.id, "chat_write", detail)
                         .await?;
                 }
@@ -425,6 +468,7 @@ impl Engine {
     async fn finish_event(&self, row: &Claimed, acted: Result<()>) -> Result<()> {
         match acted {
             Ok(()) => self
+                .core
                 .store
                 .outbox_sent(row, None, clock::now_ms())
                 .await
@@ -456,7 +500,7 @@ impl Engine {
         message: &str,
     ) -> Result<()> {
         let attempt = row.attempts as usize;
-        let schedule = &self.settings.retry_schedule;
+        let schedule = &self.core.settings.retry_schedule;
         if permanent || attempt >= schedule.len() {
             tracing::warn!(row = row.id, kind = %row.kind, error = %message, "CRM write gave up; `server sync replay` retries it");
             return self.finish_dead(row, message).await;
@@ -465,7 +509,8 @@ impl Engine {
         let jittered = base * rand::thread_rng().gen_range(0.8..1.2);
         let floor = retry_after.map(|s| s as f64 * 1000.0).unwrap_or(0.0);
         let delay = jittered.max(floor) as i64;
-        self.store
+        self.core
+            .store
             .outbox_retry(row, clock::now_ms() + delay, message, clock::now_ms())
             .await?;
         Ok(())
@@ -473,13 +518,15 @@ impl Engine {
 
     async fn finish_dead(&self, row: &Claimed, message: &str) -> Result<()> {
         if !self
+            .core
             .store
             .outbox_dead(row, message, clock::now_ms())
             .await?
         {
             return Ok(());
         }
-        self.store
+        self.core
+            .store
             .audit_outbox_row(row.id, "crm_write_dead", message)
             .await
     }
@@ -487,19 +534,19 @@ impl Engine {
     /// Puts dead rows back in the queue; returns how many.
     pub async fn replay_dead(&self, tenant: Option<&str>) -> Result<u64> {
         let now = clock::now_ms();
-        let done = self.store.outbox_replay(tenant, now).await?;
-        self.wake_sync.notify_one();
+        let done = self.core.store.outbox_replay(tenant, now).await?;
+        self.core.wake_sync.notify_one();
         Ok(done)
     }
 
     /// Rows by state, for the CLI and `/metrics`.
     pub async fn sync_counts(&self) -> Result<Vec<(String, i64)>> {
-        self.store.outbox_counts().await
+        self.core.store.outbox_counts().await
     }
 
     /// Dead rows with their last error (no payloads: they hold personal data).
     pub async fn dead_rows(&self) -> Result<Vec<(String, String, String, String)>> {
-        self.store.dead_outbox_rows().await
+        self.core.store.dead_outbox_rows().await
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub use super::events::StartOptions;
 use super::{
     events::{CrmEvent, StageRef},
-    TenantRow,
+    tenant::TenantRow,
 };
 
 /// A workflow's call: the event, the start options, and whether it is the editor's test.

@@ -145,8 +145,12 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         .await
         .unwrap();
     let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
-    let engine = idv_server::wire_engine(store.clone(), sealer, Settings::default()).shared();
-    let router = build_router(AppState::new(engine), &config, Default::default());
+    let services = std::sync::Arc::new(idv_server::wire_services(
+        store.clone(),
+        sealer,
+        Settings::default(),
+    ));
+    let router = build_router(AppState::new(services), &config, Default::default());
     let server = Server::bind(config.bind, router).await.unwrap();
     let addr = server.local_addr();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

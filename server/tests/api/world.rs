@@ -155,10 +155,14 @@ async fn spawn_world_on(
     .await
     .unwrap();
     // Tests start many sessions; the limit tests set their own.
-    tenant::set_start_limits(&app.state.store, TENANT, &generous_start_limits())
-        .await
-        .unwrap();
-    app.engine().tenants.forget(TENANT);
+    tenant::set_start_limits(
+        app.state.services.core.store(),
+        TENANT,
+        &generous_start_limits(),
+    )
+    .await
+    .unwrap();
+    app.services().core.tenants().forget(TENANT);
     let world = World {
         app,
         http: reqwest::Client::new(),

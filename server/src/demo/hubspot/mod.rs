@@ -11,7 +11,7 @@ use crate::{
     services::{
         tenant::{self, Policy},
         tenants::account_tenant,
-        Engine,
+        Services,
     },
     sim::hubspot::HubSpotSim,
     testkit::HUBSPOT_PORTAL,
@@ -32,9 +32,9 @@ pub fn seed_portal(sim: &HubSpotSim) {
 }
 
 /// Makes the portal's tenant (if new) with the demo's provider and policy.
-pub async fn connect(engine: &Engine, provider: tenant::Connections) -> anyhow::Result<()> {
+pub async fn connect(services: &Services, provider: tenant::Connections) -> anyhow::Result<()> {
     let id = account_tenant(CrmKind::Hubspot, &HUBSPOT_PORTAL.to_string());
-    let store = &engine.store;
+    let store = services.core.store();
     if store.tenant_record(&id).await?.is_none() {
         // No widget token: HubSpot signs the card's calls.
         let no_token = hex::encode(rand::random::<[u8; 32]>());
@@ -44,7 +44,7 @@ pub async fn connect(engine: &Engine, provider: tenant::Connections) -> anyhow::
     }
     tenant::set_connections(
         store,
-        &engine.sealer,
+        services.core.sealer(),
         &id,
         &tenant::Connections {
             hourly_limit: Some(110),
@@ -66,6 +66,6 @@ pub async fn connect(engine: &Engine, provider: tenant::Connections) -> anyhow::
     )
     .await
     .map_err(|e| anyhow::anyhow!("the HubSpot tenant's policy: {e}"))?;
-    engine.tenants.forget(&id);
+    services.core.tenants().forget(&id);
     Ok(())
 }

@@ -203,7 +203,7 @@ async fn record_page(
     let host = json!({
         "card": card,
         "fetchProxy": "/demo/hubspot/fetch",
-        "backendOrigin": state.engine.settings.public_base_url,
+        "backendOrigin": state.services.core.settings().public_base_url,
         "context": {
             "location": "crm.record.sidebar",
             "crm": {"objectId": record_id, "objectTypeId": type_id},
@@ -238,8 +238,8 @@ async fn record_page(
 /// Whether the portal's admin has installed the app (its tenant holds HubSpot's grant).
 async fn installed(state: &AppState) -> Result<bool, AppError> {
     let id = account_tenant(CrmKind::Hubspot, &HUBSPOT_PORTAL.to_string());
-    Ok(match state.engine.tenants.get(&id).await? {
-        Some(t) => state.engine.tenants.crm(&t).is_some(),
+    Ok(match state.services.core.tenants().get(&id).await? {
+        Some(t) => state.services.core.tenants().crm(&t).is_some(),
         None => false,
     })
 }
@@ -386,7 +386,7 @@ async fn move_stage(
     );
     let hook = format!(
         "{}{}",
-        state.engine.settings.public_base_url,
+        state.services.core.settings().public_base_url,
         contract().paths.webhooks
     );
     let status = sim.send_events(&hook, &[event], 3).await;
@@ -415,7 +415,7 @@ async fn enrol(
     let delivery = if f.delivery == "sms" { "sms" } else { "email" };
     let url = format!(
         "{}{}",
-        state.engine.settings.public_base_url,
+        state.services.core.settings().public_base_url,
         contract().paths.workflow_action
     );
     let inputs = json!({"ial": "IAL2", "document_types": "passport,drivers_license,national_id",

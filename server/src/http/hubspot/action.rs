@@ -141,12 +141,14 @@ async fn execute(
         }
     };
     let tenant = state
-        .engine
-        .tenants
+        .services
+        .core
+        .tenants()
         .installed_account(CrmKind::Hubspot, &portal.to_string())
         .await?;
     let done = state
-        .engine
+        .services
+        .actions
         .run_workflow_action(
             &tenant,
             &ActionCall {

@@ -75,8 +75,9 @@ impl FromRequest<AppState> for CardCall {
                 AppError::Unauthorized("the signed URL names no HubSpot account (portalId)".into())
             })?;
         let mine = state
-            .engine
-            .settings
+            .services
+            .core
+            .settings()
             .oauth_app
             .as_ref()
             .and_then(|a| a.app_id.as_deref());
@@ -88,8 +89,9 @@ impl FromRequest<AppState> for CardCall {
             }
         }
         let tenant = state
-            .engine
-            .tenants
+            .services
+            .core
+            .tenants()
             .installed_account(CrmKind::Hubspot, portal)
             .await?;
         let user = ["userEmail", "userId"]
@@ -167,7 +169,13 @@ async fn contact(
     call: CardCall,
 ) -> Result<Json<ContactStatus>> {
     let id = parse_record_id("contact", &id)?;
-    Ok(Json(state.engine.contact_status(&call.tenant, id).await?))
+    Ok(Json(
+        state
+            .services
+            .status
+            .contact_status(&call.tenant, id)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/hubspot/v1/card/deals/{id}", tag = "hubspot",
@@ -182,7 +190,9 @@ async fn deal(
     call: CardCall,
 ) -> Result<Json<DealStatus>> {
     let id = parse_record_id("deal", &id)?;
-    Ok(Json(state.engine.deal_status(&call.tenant, id).await?))
+    Ok(Json(
+        state.services.deals.deal_status(&call.tenant, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/hubspot/v1/card/contacts/{id}/verifications", tag = "hubspot",
@@ -211,7 +221,8 @@ async fn start_verification(
         ..Default::default()
     };
     let (v, new) = state
-        .engine
+        .services
+        .sessions
         .start_idv(&call.tenant, id, &req, key.as_deref(), Origin::Widget)
         .await?;
     Ok(created(v, new))
@@ -233,7 +244,8 @@ async fn contact_step_up(
     let body: CardStepUp = parse_json(&call.headers, &call.body, true)?;
     key(body.idempotency_key)?;
     let (v, new) = state
-        .engine
+        .services
+        .stepups
         .start_contact_stepup(&call.tenant, id, call.user.as_deref())
         .await?;
     Ok(created(v, new))
@@ -254,7 +266,8 @@ async fn deal_step_up(
     let body: CardStepUp = parse_json(&call.headers, &call.body, true)?;
     key(body.idempotency_key)?;
     let (v, new) = state
-        .engine
+        .services
+        .stepups
         .start_stepup(&call.tenant, id, call.user.as_deref())
         .await?;
     Ok(created(v, new))
@@ -281,7 +294,11 @@ async fn resend(
         requested_by: call.user,
         contact: None,
     };
-    let (answer, new) = state.engine.resend(&call.tenant, &id, &req).await?;
+    let (answer, new) = state
+        .services
+        .resends
+        .resend(&call.tenant, &id, &req)
+        .await?;
     Ok(created(answer, new))
 }
 
@@ -352,13 +369,14 @@ async fn widget_link(State(state): State<AppState>, call: CardCall) -> Result<Js
     };
     let locale = body.locale.as_deref().map(language_tag).transpose()?;
     let ticket = state
-        .engine
-        .tenants
+        .services
+        .core
+        .tenants()
         .mint_widget_ticket(&call.tenant, &record)
         .await?;
     let mut url = format!(
         "{}/hubspot/v1/widget?ticket={ticket}",
-        state.engine.settings.public_base_url
+        state.services.core.settings().public_base_url
     );
     if let Some(tag) = locale {
         url.push_str("&locale=");

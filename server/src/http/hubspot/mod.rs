@@ -79,7 +79,8 @@ async fn webhooks(
     })?;
     Ok(Json(
         state
-            .engine
+            .services
+            .deliveries
             .platform_events(CrmKind::Hubspot, events)
             .await?,
     ))
@@ -96,7 +97,11 @@ pub(super) fn verified<T>(
     body: &[u8],
     check: impl FnOnce(&dyn CrmWebhooks, &SignedRequest<'_>, i64) -> std::result::Result<T, HookError>,
 ) -> Result<T> {
-    let hooks = state.engine.tenants.crm_webhooks(CrmKind::Hubspot)?;
+    let hooks = state
+        .services
+        .core
+        .tenants()
+        .crm_webhooks(CrmKind::Hubspot)?;
     let uris = signed_uris(state, headers, uri);
     let req = SignedRequest {
         method: method.as_str(),
@@ -127,7 +132,7 @@ fn signed_uris(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Vec<String> 
         let proto = value("x-forwarded-proto").unwrap_or("https");
         uris.push(format!("{proto}://{host}{path}"));
     }
-    let public = format!("{}{path}", state.engine.settings.public_base_url);
+    let public = format!("{}{path}", state.services.core.settings().public_base_url);
     if !uris.contains(&public) {
         uris.push(public);
     }
@@ -138,15 +143,16 @@ fn signed_uris(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Vec<String> 
 fn redirect_uri(state: &AppState) -> String {
     format!(
         "{}{}",
-        state.engine.settings.public_base_url,
+        state.services.core.settings().public_base_url,
         contract().paths.oauth_redirect
     )
 }
 
 fn state_cookie(state: &AppState, value: &str, max_age: u32) -> String {
     let secure = if state
-        .engine
-        .settings
+        .services
+        .core
+        .settings()
         .public_base_url
         .starts_with("https://")
     {
@@ -168,11 +174,11 @@ fn state_cookie(state: &AppState, value: &str, max_age: u32) -> String {
         (status = 422, description = "HubSpot is not set up on this backend", body = ApiError)))]
 async fn install(State(state): State<AppState>) -> Result<Response> {
     let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let url =
-        state
-            .engine
-            .tenants
-            .authorize_url(CrmKind::Hubspot, &redirect_uri(&state), &nonce)?;
+    let url = state.services.core.tenants().authorize_url(
+        CrmKind::Hubspot,
+        &redirect_uri(&state),
+        &nonce,
+    )?;
     Ok((
         StatusCode::FOUND,
         [
@@ -241,14 +247,15 @@ async fn oauth_callback(
         ));
     }
     let done = state
-        .engine
-        .tenants
+        .services
+        .core
+        .tenants()
         .authorise(CrmKind::Hubspot, code, &redirect_uri(&state))
         .await?;
     // The properties, their group and the list are made now; a check that cannot reach
     // HubSpot runs again with the periodic ones.
-    let setup = match state.engine.tenants.get(&done.tenant_id).await? {
-        Some(t) => match state.engine.check_setup(&t).await {
+    let setup = match state.services.core.tenants().get(&done.tenant_id).await? {
+        Some(t) => match state.services.setup.check_setup(&t).await {
             Ok(report) => Some(report),
             Err(e) => {
                 tracing::warn!(error = %e, "the set-up check after a HubSpot install");

@@ -50,8 +50,13 @@ fn attr(s: &str) -> String {
         (status = 404, description = "The widget is not built on this backend", body = ApiError)))]
 async fn page(State(state): State<AppState>, Query(q): Query<Opened>) -> Result<Response> {
     let ticket = q.ticket.unwrap_or_default();
-    let session = state.engine.tenants.trade_widget_ticket(&ticket).await?;
-    let dir = &state.engine.settings.widget_dir;
+    let session = state
+        .services
+        .core
+        .tenants()
+        .trade_widget_ticket(&ticket)
+        .await?;
+    let dir = &state.services.core.settings().widget_dir;
     let html = tokio::fs::read_to_string(dir.join("index.html"))
         .await
         .map_err(|_| {
@@ -83,7 +88,7 @@ async fn page(State(state): State<AppState>, Query(q): Query<Opened>) -> Result<
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
          base-uri 'self'; frame-ancestors {FRAME_ANCESTORS} {}",
-        state.engine.settings.public_base_url
+        state.services.core.settings().public_base_url
     );
     Ok((
         [

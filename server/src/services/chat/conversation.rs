@@ -4,9 +4,8 @@
 use crate::{
     clock,
     error::{AppError, Result},
-    ports::chat::{ChatEvent, UserProperty},
-    services::{doctor::Check, sync, Engine, TenantRow, VerRow, Write},
-    store::Conn,
+    ports::chat::ChatEvent,
+    services::{chat::Chat, tenant::TenantRow},
 };
 
 /// What the customer reads in the conversation when a verification ends, with its reference
@@ -50,7 +49,7 @@ fn fresh(at_ms: Option<i64>, now_ms: i64) -> std::result::Result<(), Stale> {
     Ok(())
 }
 
-impl Engine {
+impl Chat {
     /// A signed webhook of the chat product: verified on the raw body (a forged or unsigned
     /// one is refused and changes nothing), deduplicated, and a user's message records whose
     /// conversation it is. Returns what was done.
@@ -61,10 +60,10 @@ impl Engine {
         body: &[u8],
     ) -> Result<&'static str> {
         let refused = |e: String| {
-            self.metrics.callbacks_rejected.inc();
+            self.core.metrics.callbacks_rejected.inc();
             AppError::Unauthorized(e)
         };
-        let hooks = self.tenants.chat_webhooks(tenant).map_err(refused)?;
+        let hooks = self.core.tenants.chat_webhooks(tenant).map_err(refused)?;
         hooks
             .verify(signature, body)
             .map_err(|e| refused(format!("webhook signature refused: {e}")))?;
@@ -74,20 +73,22 @@ impl Engine {
             Stale::Outside => refused(e.to_string()),
         })?;
         if !self
+            .core
             .store
             .record_delivery(&tenant.id, "freshchat", &event.key)
             .await?
         {
-            self.metrics.callbacks_duplicate.inc();
+            self.core.metrics.callbacks_duplicate.inc();
             return Ok("duplicate");
         }
-        self.metrics.callbacks_accepted.inc();
+        self.core.metrics.callbacks_accepted.inc();
         let from_user = event.actor_type.as_deref() == Some("user");
         match (&event.conversation_id, &event.user_id) {
             (Some(conversation), Some(user))
                 if event.action == "message_create" && from_user && !event.private =>
             {
                 let recorded = self
+                    .core
                     .store
                     .record_conversation_user(
                         &tenant.id,
@@ -99,7 +100,8 @@ impl Engine {
                     .await;
                 if let Err(e) = recorded {
                     // Freshchat's retry of this delivery must not read as a duplicate.
-                    self.store
+                    self.core
+                        .store
                         .forget_delivery(&tenant.id, "freshchat", &event.key)
                         .await?;
                     return Err(e);
@@ -108,108 +110,6 @@ impl Engine {
             }
             _ => Ok("ignored"),
         }
-    }
-
-    /// Queues, in the result's transaction, the message into the conversation the verification
-    /// was started for and its user's properties; nothing for a session no bot started, and
-    /// nowhere else.
-    pub(in crate::services) async fn queue_chat_result(
-        &self,
-        tx: &mut dyn Conn,
-        tenant: &TenantRow,
-        v: &VerRow,
-        state: &str,
-    ) -> Result<()> {
-        let Some(own) = v.conversation_id.as_deref() else {
-            return Ok(());
-        };
-        sync::enqueue(
-            tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("chat:{}:{own}:{state}", v.id),
-            &Write::ChatMessage {
-                conversation_id: own.to_string(),
-                text: result_text(state, &v.id),
-                marker: v.id.clone(),
-            },
-        )
-        .await?;
-        let links = tx.chat_sessions(&v.id).await?;
-        let Some(user) = links
-            .into_iter()
-            .find(|l| l.conversation_id == own)
-            .and_then(|l| l.user_id)
-        else {
-            return Ok(());
-        };
-        let mut properties = vec![UserProperty {
-            name: "idv_status".into(),
-            value: state.into(),
-        }];
-        if state == "verified" {
-            properties.push(UserProperty {
-                name: "idv_verified_at".into(),
-                value: clock::rfc3339(clock::now_ms()),
-            });
-        }
-        sync::enqueue(
-            tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("chat:{}:user:{user}", v.id),
-            &Write::ChatUserProperties {
-                user_id: user.clone(),
-                properties: properties.into_iter().map(|p| (p.name, p.value)).collect(),
-            },
-        )
-        .await
-    }
-
-    /// `server check`'s lines for a tenant with a Freshchat connection (none without one).
-    pub(in crate::services) async fn chat_checks(&self, t: &TenantRow) -> Vec<Check> {
-        if t.chat.is_none() && t.chat_webhook_key.is_none() {
-            return Vec::new();
-        }
-        let api = match self.tenants.chat(t) {
-            None => Check {
-                name: "freshchat",
-                ok: false,
-                detail: "no API address or token: set them with `server tenant freshchat ID \
-                         --api-url … --token-env …`"
-                    .into(),
-            },
-            Some(chat) => match chat.check().await {
-                Ok(()) => Check {
-                    name: "freshchat",
-                    ok: true,
-                    detail: format!("API token accepted: {}", chat.describe()),
-                },
-                Err(e) => Check {
-                    name: "freshchat",
-                    ok: false,
-                    detail: e.to_string(),
-                },
-            },
-        };
-        let hooks = match self.tenants.chat_webhooks(t) {
-            Ok(_) => Check {
-                name: "freshchat webhooks",
-                ok: true,
-                detail: format!(
-                    "signed webhooks expected at {}/hooks/freshchat/{}/events",
-                    self.settings.public_base_url, t.id
-                ),
-            },
-            Err(e) => Check {
-                name: "freshchat webhooks",
-                ok: false,
-                detail: e,
-            },
-        };
-        vec![api, hooks]
     }
 }
 
@@ -241,7 +141,7 @@ mod tests {
         );
         assert_eq!(fresh(Some(i64::MIN), now), Err(Stale::Outside));
         assert_eq!(fresh(None, now), Err(Stale::Unknown));
-        let kept = crate::services::retention::Retention::default().inbound_events;
+        let kept = crate::services::RetentionPeriods::default().inbound_events;
         assert!(u128::try_from(WEBHOOK_TOLERANCE_MS).unwrap() * 10 < kept.as_millis());
     }
 }

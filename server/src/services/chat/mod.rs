@@ -8,7 +8,9 @@
 //! a conversation belongs to. The chat has its own start limits and its own share of the
 //! account's CRM budget.
 
-mod conversation;
+use std::sync::Arc;
+
+pub mod conversation;
 mod input;
 
 use idv_types::{ContactData, Delivery, Kind, SessionState, StartVerification};
@@ -18,7 +20,14 @@ pub use self::{
     conversation::result_text,
     input::{from_bot, is_chat_id},
 };
-use super::{crm_unavailable, start::Scope, sync, Engine, Origin, TenantRow, VerRow, Write};
+use super::{
+    core::{crm_unavailable, VerRow},
+    start::Scope,
+    sync,
+    sync::Write,
+    tenant::TenantRow,
+};
+use crate::domain::origin::Origin;
 use crate::{
     clock,
     error::{AppError, Result},
@@ -78,7 +87,29 @@ pub struct BotState {
     pub link: Option<String>,
 }
 
-impl Engine {
+/// A chat bot's verifications.
+#[derive(Clone, Debug)]
+pub struct Chat {
+    core: Arc<crate::services::core::Core>,
+    limits: crate::services::limits::Limits,
+    sessions: crate::services::start::Sessions,
+}
+
+impl Chat {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        limits: crate::services::limits::Limits,
+        sessions: crate::services::start::Sessions,
+    ) -> Self {
+        Self {
+            core,
+            limits,
+            sessions,
+        }
+    }
+}
+
+impl Chat {
     /// Finds or creates the bot's customer in the CRM and starts (or reuses) a verification for
     /// the conversation. The email only finds the contact: it proves nothing about who is in
     /// the chat, so only a session started for this very conversation is ever returned; a
@@ -93,7 +124,7 @@ impl Engine {
         }
         let (conversation, user) = self.bot_conversation(tenant, bot).await?;
         // The chat's own limits, before anything is asked of the CRM.
-        self.spend_chat_start(tenant, &conversation).await?;
+        self.limits.spend_chat_start(tenant, &conversation).await?;
         let (contact, phone_left_out) = self.find_or_create(tenant, bot).await?;
         let delivery = bot.delivery.unwrap_or(Delivery::Show);
         let person = &contact.contact;
@@ -110,6 +141,7 @@ impl Engine {
             ..Default::default()
         };
         let (v, _new) = self
+            .sessions
             .start_idv_in(
                 tenant,
                 contact.id as i64,
@@ -119,7 +151,7 @@ impl Engine {
                 Scope::Conversation(&conversation),
             )
             .await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         tx.link_chat_session(
             &tenant.id,
             &v.id,
@@ -152,7 +184,8 @@ impl Engine {
             expires_at: if pending {
                 v.session_expires_at.clone()
             } else {
-                self.verification(&tenant.id, &v.id)
+                self.core
+                    .verification(&tenant.id, &v.id)
                     .await?
                     .and_then(|r| r.valid_until)
                     .map(clock::rfc3339)
@@ -174,9 +207,14 @@ impl Engine {
             (Some(c), Some(u)) => Ok((c.clone(), Some(u.clone()))),
             (Some(c), None) => Ok((
                 c.clone(),
-                self.store.conversation_user(&tenant.id, c).await?,
+                self.core.store.conversation_user(&tenant.id, c).await?,
             )),
-            (None, Some(u)) => match self.store.latest_conversation_of(&tenant.id, u).await? {
+            (None, Some(u)) => match self
+                .core
+                .store
+                .latest_conversation_of(&tenant.id, u)
+                .await?
+            {
                 Some(c) => Ok((c, Some(u.clone()))),
                 None => Err(AppError::Unprocessable(
                     "conversation_id is required: Freshchat's webhooks have reported no \
@@ -202,8 +240,8 @@ impl Engine {
         tenant: &TenantRow,
         bot: &BotStart,
     ) -> Result<(UpsertedContact, bool)> {
-        let crm = self.tenants.crm_or_err(tenant)?;
-        self.spend_chat_crm_read(tenant).await?;
+        let crm = self.core.tenants.crm_or_err(tenant)?;
+        self.limits.spend_chat_crm_read(tenant).await?;
         // An upsert with no fields finds an existing contact and changes nothing of it; the CRM
         // refuses it (it would create without names) when there is none.
         let refusal = match crm
@@ -231,7 +269,7 @@ impl Engine {
             phone: phone.and_then(|p| p.ok()),
             marketing_consent: bot.marketing_consent,
         };
-        self.spend_chat_crm_read(tenant).await?;
+        self.limits.spend_chat_crm_read(tenant).await?;
         let created = match crm.upsert_contact(&bot.email, &create).await {
             Ok(c) => c,
             Err(CrmError::Unprocessable(m)) => {
@@ -242,11 +280,11 @@ impl Engine {
             Err(e) => return Err(crm_unavailable(e)),
         };
         if phone_left_out && created.created {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.core.store.begin().await?;
             sync::enqueue(
                 &mut tx,
-                &self.sealer,
-                self.settings.coalesce,
+                &self.core.sealer,
+                self.core.settings.coalesce,
                 &tenant.id,
                 &format!("note:contact:{}:phone_left_out", created.id),
                 &Write::Note {
@@ -260,7 +298,7 @@ impl Engine {
             )
             .await?;
             tx.commit().await?;
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
         }
         Ok((created, phone_left_out))
     }
@@ -275,6 +313,7 @@ impl Engine {
         conversation: &str,
     ) -> Result<BotState> {
         let v: VerRow = self
+            .core
             .verification(&tenant.id, id)
             .await?
             .filter(|v| v.kind == Kind::Idv && v.conversation_id.as_deref() == Some(conversation))

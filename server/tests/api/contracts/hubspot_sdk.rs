@@ -33,7 +33,7 @@ async fn hubspots_own_sdk_reads_the_twin_as_it_reads_hubspot() {
     let token = sim.issue_access_token();
     let (contact, deal) = sim.with_records(|r| {
         let c = r.add_contact(&json!({"firstname": "Ada", "email": "ada@example.com"}));
-        (c, r.add_deal("Engine", "qualifiedtobuy", &[c]))
+        (c, r.add_deal("Services", "qualifiedtobuy", &[c]))
     });
     let mut cmd = tokio::process::Command::new("node");
     cmd.current_dir(project())

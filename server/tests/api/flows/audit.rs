@@ -136,7 +136,9 @@ async fn contact_audit(w: World) {
     let token = idv_server::http::auth::generate_token();
     w.app
         .state
-        .store
+        .services
+        .core
+        .store()
         .insert_tenant(
             "other",
             "Other",
@@ -155,7 +157,9 @@ async fn contact_audit(w: World) {
     // Once the other account knows a contact 11 of its own, its trail is its own: empty.
     w.app
         .state
-        .store
+        .services
+        .core
+        .store()
         .upsert_contact_keep("other", 11)
         .await
         .unwrap();

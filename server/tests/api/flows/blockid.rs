@@ -30,10 +30,10 @@ const DVC_ID: &str = "blockid-dvc";
 
 /// Points the world's tenant at a BlockID twin.
 async fn on_blockid(w: &World, url: &str) {
-    let engine = w.app.engine();
+    let engine = w.app.services();
     tenant::set_connections(
-        &engine.store,
-        &engine.sealer,
+        engine.core.store(),
+        engine.core.sealer(),
         TENANT,
         &tenant::Connections {
             provider_base_url: Some(url.into()),
@@ -49,13 +49,13 @@ async fn on_blockid(w: &World, url: &str) {
     )
     .await
     .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
 }
 
 async fn provider_session(w: &World, verification: &str) -> String {
     sqlx::query("SELECT provider_session_id FROM verifications WHERE id = $1")
         .bind(verification)
-        .fetch_one(w.app.engine().store.pool())
+        .fetch_one(w.app.services().core.store().pool())
         .await
         .unwrap()
         .get::<Option<String>, _>(0)
@@ -329,7 +329,7 @@ async fn no_images_kept(db: Db) {
 
 /// Every row of every table, as text (SQLite: the file and its WAL).
 async fn everything_stored(w: &World) -> String {
-    let store = &w.app.engine().store;
+    let store = w.app.services().core.store();
     if !w.db_url.starts_with("postgres") {
         let file = w.db_file();
         let mut bytes = std::fs::read(&file).unwrap();

@@ -103,7 +103,7 @@ async fn nothing_left(db: Db) {
         return;
     };
     let sqlite = w.db_url.starts_with("sqlite");
-    let pool = w.app.state.store.pool().clone();
+    let pool = w.app.state.services.core.store().pool().clone();
     // The person leaves traces everywhere the product goes: a chat (whose conversation and chat
     // user are linked), a contact the bot creates (with a note about the phone it left out),
     // the forwarded creation event, a deal whose primary contact they are, a verification with
@@ -169,7 +169,8 @@ async fn nothing_left(db: Db) {
     let erased_at = idv_server::clock::now_ms();
     let erased = w
         .app
-        .engine()
+        .services()
+        .retention
         .forget_contact(TENANT, contact as i64)
         .await
         .unwrap();
@@ -223,7 +224,7 @@ async fn nothing_left(db: Db) {
     }
     // Sealed values are read opened.
     let sealer = Sealer::from_base64(&w.master_key.clone().into()).unwrap();
-    let mut tx = w.app.state.store.begin().await.unwrap();
+    let mut tx = w.app.state.services.core.store().begin().await.unwrap();
     let cells = tx.sealed_cells().await.unwrap();
     drop(tx);
     for cell in cells {
@@ -280,7 +281,7 @@ async fn check_not_started_again(w: &World, contact: u64) {
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_ne!(body["result"]["outcome"], "started", "{body}");
-    w.app.engine().periodic_check().await.unwrap();
+    w.app.services().reconcile.periodic_check().await.unwrap();
     assert_eq!(
         w.ks.sessions().len(),
         before,

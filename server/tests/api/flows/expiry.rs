@@ -44,7 +44,7 @@ async fn lapse(db: Db) {
     sqlx::query("UPDATE verifications SET valid_until = $1 WHERE id = $2")
         .bind(idv_server::clock::now_ms() - 1_000)
         .bind(&id)
-        .execute(w.app.engine().store.pool())
+        .execute(w.app.services().core.store().pool())
         .await
         .unwrap();
     // The expiry job lapses it and starts a new one, sent by the automation delivery.
@@ -86,7 +86,7 @@ async fn lapse_without_reverify(db: Db) {
     sqlx::query("UPDATE verifications SET valid_until = $1 WHERE id = $2")
         .bind(idv_server::clock::now_ms() - 1_000)
         .bind(&id)
-        .execute(w.app.engine().store.pool())
+        .execute(w.app.services().core.store().pool())
         .await
         .unwrap();
     w.until_crm("the lapse task", |fs| {
@@ -200,7 +200,7 @@ async fn identity_change(db: Db) {
 
 /// Sets a session's provider expiry (`None`: unknown) and its creation time.
 async fn backdate(w: &World, id: &str, expires_at: Option<i64>, created_at: Option<i64>) {
-    let pool = w.app.engine().store.pool();
+    let pool = w.app.services().core.store().pool();
     sqlx::query("UPDATE verifications SET session_expires_at = $1 WHERE id = $2")
         .bind(expires_at)
         .bind(id)
@@ -293,7 +293,7 @@ async fn stepup_without_an_end(db: Db) {
     let attempts = || async {
         sqlx::query_scalar::<_, i64>("SELECT poll_attempts FROM verifications WHERE id = $1")
             .bind(&id)
-            .fetch_one(w.app.engine().store.pool())
+            .fetch_one(w.app.services().core.store().pool())
             .await
             .unwrap()
     };

@@ -59,7 +59,7 @@ pub(super) async fn until(what: &str, check: impl Fn() -> bool) {
 
 pub(super) async fn count(w: &World, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap()
 }
@@ -340,7 +340,7 @@ async fn webhook_signatures(w: World) {
     assert_eq!(count(&w, rows).await, 1);
     let user: String =
         sqlx::query_scalar("SELECT user_id FROM chat_conversations WHERE conversation_id = 'c-1'")
-            .fetch_one(w.app.state.store.pool())
+            .fetch_one(w.app.state.services.core.store().pool())
             .await
             .unwrap();
     assert_eq!(user, "u-1");

@@ -56,11 +56,11 @@ async fn drained(w: &World) {
 }
 
 async fn set_limits(w: &World, limits: StartLimits) {
-    let engine = w.app.engine();
-    tenant::set_start_limits(&engine.store, TENANT, &limits)
+    let engine = w.app.services();
+    tenant::set_start_limits(engine.core.store(), TENANT, &limits)
         .await
         .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
 }
 
 /// A precise 429: JSON `rate_limited` with a `Retry-After` in whole seconds.
@@ -391,10 +391,10 @@ both_worlds!(
 );
 async fn chat_crm_share(w: World) {
     // A plan of 100 calls an hour: a burst of 10; the chat's fifth of it, a burst of 2.
-    let engine = w.app.engine();
+    let engine = w.app.services();
     tenant::set_connections(
-        &engine.store,
-        &engine.sealer,
+        engine.core.store(),
+        engine.core.sealer(),
         TENANT,
         &tenant::Connections {
             hourly_limit: Some(100),

@@ -54,14 +54,14 @@ impl Desk {
             .await
             .unwrap();
         let token = auth::generate_token();
-        let store = &w.app.state.store;
+        let store = w.app.state.services.core.store();
         store
             .insert_tenant(DESK, "Acme Support", &auth::hash_token(&token))
             .await
             .unwrap();
         tenant::set_connections(
             store,
-            &w.app.engine().sealer,
+            w.app.services().core.sealer(),
             DESK,
             &tenant::Connections {
                 hourly_limit: Some(1_000_000),
@@ -311,7 +311,15 @@ async fn ticket_policy(db: Db) {
     })
     .await;
     // A Freshdesk account has no tasks: nothing was dead-lettered.
-    let dead = d.w.app.state.store.dead_outbox_rows().await.unwrap();
+    let dead =
+        d.w.app
+            .state
+            .services
+            .core
+            .store()
+            .dead_outbox_rows()
+            .await
+            .unwrap();
     assert!(dead.is_empty(), "{dead:?}");
 }
 

@@ -153,7 +153,7 @@ both_worlds!(
     unknown_contact
 );
 async fn unknown_contact(w: World) {
-    let pool = w.app.state.store.pool();
+    let pool = w.app.state.services.core.store().pool();
     let count = |table: &'static str| async move {
         sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(pool)
@@ -353,7 +353,7 @@ async fn blockid_holder(db: Db) {
         return;
     };
     let session_of = |id: &str| {
-        let pool = w.app.state.store.pool().clone();
+        let pool = w.app.state.services.core.store().pool().clone();
         let id = id.to_string();
         async move {
             sqlx::query("SELECT provider_session_id FROM verifications WHERE id = $1")
@@ -384,7 +384,7 @@ async fn blockid_holder(db: Db) {
     // Nothing of the document is kept: no name in any verification column.
     let row = sqlx::query("SELECT * FROM verifications WHERE id = $1")
         .bind(id)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     for i in 0..row.len() {

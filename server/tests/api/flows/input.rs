@@ -117,7 +117,9 @@ async fn cross_tenant(w: World) {
     let other = idv_server::http::auth::generate_token();
     w.app
         .state
-        .store
+        .services
+        .core
+        .store()
         .insert_tenant(
             "other",
             "Other",
@@ -219,11 +221,11 @@ async fn noisy_callbacks(w: World) {
         .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        w.app.engine().metrics.results.get(),
+        w.app.services().core.metrics().results.get(),
         2,
         "each result applied once"
     );
-    assert!(w.app.engine().metrics.callbacks_duplicate.get() >= 1);
+    assert!(w.app.services().core.metrics().callbacks_duplicate.get() >= 1);
     // One result note per session, whatever the number of deliveries.
     w.until_crm("notes", |fs| {
         fs.with(ALIAS, |a| a.notes.len()).unwrap() >= 2

@@ -19,7 +19,7 @@ use crate::{
 async fn tenant_state(w: &World) -> (String, i64) {
     let row = sqlx::query("SELECT policy, installed FROM tenants WHERE id = $1")
         .bind(TENANT)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     (row.get(0), row.get(1))
@@ -88,7 +88,7 @@ async fn signed_install(w: World) {
         "SELECT detail FROM audit_log WHERE tenant_id = $1 AND action = 'install' ORDER BY id DESC LIMIT 1",
     )
     .bind(TENANT)
-    .fetch_one(w.app.state.store.pool())
+    .fetch_one(w.app.state.services.core.store().pool())
     .await
     .unwrap()
     .get(0);
@@ -346,7 +346,7 @@ async fn install_race(w: World) {
     // installs pass the early account check before either writes.
     sqlx::query("UPDATE tenants SET account_url = NULL WHERE id = $1")
         .bind(TENANT)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     w.fs.add_account("other", "other-key", 1_000);
@@ -368,7 +368,7 @@ async fn install_race(w: World) {
     w.fs.set_faults(FsFaults::default());
     let row = sqlx::query("SELECT account_url, crm_base_url FROM tenants WHERE id = $1")
         .bind(TENANT)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     let (pinned, base): (String, String) = (row.get(0), row.get(1));

@@ -22,10 +22,11 @@ async fn dead_rows(w: World) {
     w.customer(v["id"].as_str().unwrap(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
-    let engine = w.app.engine().clone();
+    let engine = w.app.services().clone();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let dead = engine
+            .outbox
             .sync_counts()
             .await
             .unwrap()
@@ -34,6 +35,7 @@ async fn dead_rows(w: World) {
             .map_or(0, |x| x.1);
         if dead > 0
             && engine
+                .outbox
                 .sync_counts()
                 .await
                 .unwrap()
@@ -69,7 +71,7 @@ async fn dead_rows(w: World) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     w.fs.set_faults(Default::default());
-    assert!(engine.replay_dead(Some(TENANT)).await.unwrap() > 0);
+    assert!(engine.outbox.replay_dead(Some(TENANT)).await.unwrap() > 0);
     w.until_crm("the replayed write", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
     })
@@ -82,14 +84,14 @@ async fn doctor(db: Db) {
     let Some(w) = spawn_world(db).await else {
         return;
     };
-    let engine = w.app.engine().clone();
+    let engine = w.app.services().clone();
     let report = |base: String, key: &'static str| {
         let engine = engine.clone();
-        let store = w.app.state.store.clone();
+        let store = w.app.state.services.core.store().clone();
         async move {
             tenant::set_connections(
                 &store,
-                &engine.sealer,
+                engine.core.sealer(),
                 TENANT,
                 &tenant::Connections {
                     crm_base_url: Some(base),
@@ -99,9 +101,9 @@ async fn doctor(db: Db) {
             )
             .await
             .unwrap();
-            engine.tenants.forget(TENANT);
-            let t = engine.tenants.get(TENANT).await.unwrap().unwrap();
-            engine.doctor(&t).await
+            engine.core.tenants().forget(TENANT);
+            let t = engine.core.tenants().get(TENANT).await.unwrap().unwrap();
+            engine.doctor.doctor(&t).await
         }
     };
     let api = format!("{}/crm/sales/api", w.account_url());
@@ -178,12 +180,12 @@ async fn burst(db: Db) {
     let Some(w) = spawn_world(db).await else {
         return;
     };
-    let engine = w.app.engine().clone();
+    let engine = w.app.services().clone();
     // A plan of 20 calls per (scaled) hour of one second; the simulator allows two more, for
     // the timing between the two clocks on a loaded machine.
     tenant::set_connections(
-        &w.app.state.store,
-        &engine.sealer,
+        w.app.state.services.core.store(),
+        engine.core.sealer(),
         TENANT,
         &tenant::Connections {
             hourly_limit: Some(20),
@@ -193,12 +195,12 @@ async fn burst(db: Db) {
     )
     .await
     .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
     w.fs.with(ALIAS, |a| {
         a.hourly_limit = 22;
         a.hour = Duration::from_secs(1);
     });
-    let t = engine.tenants.get(TENANT).await.unwrap().unwrap();
+    let t = engine.core.tenants().get(TENANT).await.unwrap().unwrap();
     for id in 100..160u64 {
         w.fs.seed_contact(
             ALIAS,
@@ -210,23 +212,29 @@ async fn burst(db: Db) {
         );
         w.app
             .state
-            .store
+            .services
+            .core
+            .store()
             .upsert_contact(TENANT, id as i64, false)
             .await
             .unwrap();
     }
     let started = std::time::Instant::now();
     {
-        let mut tx = w.app.state.store.begin().await.unwrap();
+        let mut tx = w.app.state.services.core.store().begin().await.unwrap();
         for id in 100..160i64 {
-            engine.queue_contact_writes(&mut tx, &t, id).await.unwrap();
+            engine
+                .queue
+                .queue_contact_writes(&mut tx, &t, id)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
     }
-    engine.wake_sync.notify_one();
+    engine.core.wake_sync();
     let deadline = started + Duration::from_secs(20);
     loop {
-        let counts = engine.sync_counts().await.unwrap();
+        let counts = engine.outbox.sync_counts().await.unwrap();
         if counts.iter().all(|(s, n)| s == "done" || *n == 0) {
             break;
         }
@@ -258,9 +266,16 @@ async fn reinstalled_key(w: World) {
     // A second replica on the same database reads the tenant and builds its CRM client.
     let store = idv_server::Store::connect(&w.db_url).await.unwrap();
     let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
-    let other = idv_server::wire_engine(store, sealer, test_settings());
-    let t = other.tenants.get(TENANT).await.unwrap().unwrap();
-    assert!(other.tenants.crm(&t).unwrap().contact(11).await.is_ok());
+    let other = idv_server::wire_services(store, sealer, test_settings());
+    let t = other.core.tenants().get(TENANT).await.unwrap().unwrap();
+    assert!(other
+        .core
+        .tenants()
+        .crm(&t)
+        .unwrap()
+        .contact(11)
+        .await
+        .is_ok());
     // The admin reinstalls through the first replica with a new key; the old key stops working.
     w.fs.with(ALIAS, |a| a.api_keys = vec!["fs-key-rotated".into()]);
     let res = w
@@ -270,8 +285,8 @@ async fn reinstalled_key(w: World) {
     // Once the other replica reads the tenant again, it writes with the new key.
     tokio::time::sleep(idv_server::services::tenants::TENANT_TTL + Duration::from_millis(100))
         .await;
-    let t = other.tenants.get(TENANT).await.unwrap().unwrap();
-    let read = other.tenants.crm(&t).unwrap().contact(11).await;
+    let t = other.core.tenants().get(TENANT).await.unwrap().unwrap();
+    let read = other.core.tenants().crm(&t).unwrap().contact(11).await;
     assert!(
         read.is_ok(),
         "the other replica still uses the old key: {read:?}"
@@ -315,7 +330,7 @@ async fn expiry_in_one_transaction(w: World) {
     w.customer(&id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
-    let pool = w.app.engine().store.pool().clone();
+    let pool = w.app.services().core.store().pool().clone();
     let sql = |q: &'static str| {
         let pool = pool.clone();
         async move { sqlx::query(q).execute(&pool).await.unwrap() }

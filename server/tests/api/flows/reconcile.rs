@@ -45,7 +45,7 @@ async fn missed_events(db: Db) {
     let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
         return;
     };
-    let engine = w.app.engine().clone();
+    let engine = w.app.services().clone();
     // The rep's widget has shown the deal in Qualified (202).
     let deal = w.json("/api/v1/deals/501/status").await;
     assert_eq!(deal["stage"]["id"], 202, "{deal}");
@@ -63,7 +63,7 @@ async fn missed_events(db: Db) {
     w.fs.move_deal(ALIAS, 501, 204);
     assert_eq!(w.ks.sessions().len(), 0);
 
-    let done = engine.periodic_check().await.unwrap();
+    let done = engine.reconcile.periodic_check().await.unwrap();
     assert_eq!((done.contacts, done.deals), (1, 1), "{done:?}");
 
     // The new contact has its verification, sent by the automation's delivery.
@@ -87,7 +87,7 @@ async fn missed_events(db: Db) {
 
     // The next checks find nothing new: exactly once.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let again = engine.periodic_check().await.unwrap();
+    let again = engine.reconcile.periodic_check().await.unwrap();
     assert_eq!((again.contacts, again.deals), (0, 0), "{again:?}");
     assert_eq!(w.ks.sessions().len(), 2);
     assert_eq!((on_deal(&w, "note"), on_deal(&w, "task")), (1, 1));
@@ -133,7 +133,7 @@ async fn forwarded_once(db: Db) {
     w.until("/api/v1/contacts/14/status", |s| s["status"] == "failed")
         .await;
 
-    let done = w.app.engine().periodic_check().await.unwrap();
+    let done = w.app.services().reconcile.periodic_check().await.unwrap();
     assert_eq!(done.contacts, 0, "{done:?}");
     assert_eq!(w.ks.sessions().len(), 1, "the contact was acted on once");
 }
@@ -154,7 +154,7 @@ async fn backlog(db: Db) {
     let Some(w) = spawn_world_with(db, test_settings(), policy).await else {
         return;
     };
-    let engine = w.app.engine().clone();
+    let engine = w.app.services().clone();
     // Pages of 5: one check (5 pages a list) reads 25 contacts and 25 deals.
     w.fs.with(ALIAS, |a| a.max_per_page = 5);
     let deals: Vec<u64> = (0..DEALS).map(|i| 7000 + i).collect();
@@ -181,7 +181,7 @@ async fn backlog(db: Db) {
         w.fs.move_deal(ALIAS, d, 204);
     }
 
-    let first = engine.periodic_check().await.unwrap();
+    let first = engine.reconcile.periodic_check().await.unwrap();
     assert!(
         first.contacts < CONTACTS as usize && first.deals < DEALS as usize,
         "one check reads only part of them: {first:?}"
@@ -193,7 +193,7 @@ async fn backlog(db: Db) {
             checks < 10,
             "after {checks} checks only {contacts} contacts and {dealt} deals were acted on"
         );
-        let done = engine.periodic_check().await.unwrap();
+        let done = engine.reconcile.periodic_check().await.unwrap();
         contacts += done.contacts;
         dealt += done.deals;
         checks += 1;
@@ -230,7 +230,7 @@ async fn backlog(db: Db) {
     .await;
     // Later checks (the next sweeps read the same records again) act on nothing.
     for _ in 0..4 {
-        let again = engine.periodic_check().await.unwrap();
+        let again = engine.reconcile.periodic_check().await.unwrap();
         assert_eq!((again.contacts, again.deals), (0, 0), "{again:?}");
     }
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -110,7 +110,7 @@ both_worlds!(
 );
 async fn resend_limited(w: World) {
     tenant::set_start_limits(
-        &w.app.engine().store,
+        w.app.services().core.store(),
         TENANT,
         &tenant::StartLimits {
             tenant_per_minute: 100,
@@ -121,7 +121,7 @@ async fn resend_limited(w: World) {
     )
     .await
     .unwrap();
-    w.app.engine().tenants.forget(TENANT);
+    w.app.services().core.tenants().forget(TENANT);
     let first = w.start_idv(12).await;
     w.customer(first["id"].as_str().unwrap(), "abandoned");
     w.until("/api/v1/contacts/12/status", |s| s["status"] == "expired")

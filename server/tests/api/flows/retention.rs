@@ -10,7 +10,7 @@ use crate::world::{World, ALIAS, TENANT};
 async fn count(w: &World, sql: &str) -> i64 {
     sqlx::query(sql)
         .bind(TENANT)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap()
         .get(0)
@@ -21,7 +21,7 @@ async fn exec(w: &World, sql: &str, at: i64, id: &str) {
         .bind(TENANT)
         .bind(at)
         .bind(id)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
 }
@@ -71,7 +71,7 @@ async fn retention_job(w: World) {
             .bind(kind)
             .bind(state)
             .bind(at)
-            .execute(w.app.state.store.pool())
+            .execute(w.app.state.services.core.store().pool())
             .await
             .unwrap();
         }
@@ -79,7 +79,7 @@ async fn retention_job(w: World) {
     // Verified two years ago, lapsed yesterday: its contact still shows Expired, so it stays.
     exec(&w, "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, created_at, updated_at, completed_at) \
               VALUES ($3, $1, 12, 'idv', 'expired', $2, $2 + 63158400000 - 86400000, $2)", year_ago * 2 - now, "ver_lapsed").await;
-    let deleted = w.app.engine().retention_once().await.unwrap();
+    let deleted = w.app.services().retention.retention_once().await.unwrap();
     assert_eq!(deleted.inbound_events, 1);
     assert_eq!(deleted.idempotency_keys, 1);
     assert!(deleted.audit_log >= 1);
@@ -140,7 +140,13 @@ async fn forget_contact(w: World) {
     exec(&w, "INSERT INTO chat_sessions (verification_id, conversation_id, tenant_id, user_id, created_at) \
               VALUES ($3, 'c-1', $1, 'u-1', $2)", clock::now_ms(), &id).await;
 
-    let erased = w.app.engine().forget_contact(TENANT, 11).await.unwrap();
+    let erased = w
+        .app
+        .services()
+        .retention
+        .forget_contact(TENANT, 11)
+        .await
+        .unwrap();
     assert_eq!(erased, 1);
     assert_eq!(
         count(
@@ -170,7 +176,7 @@ async fn forget_contact(w: World) {
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND subject = $2")
             .bind(TENANT)
             .bind(&id)
-            .fetch_one(w.app.state.store.pool())
+            .fetch_one(w.app.state.services.core.store().pool())
             .await
             .unwrap()
             .get(0);

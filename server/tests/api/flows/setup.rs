@@ -64,8 +64,8 @@ async fn writes_wait_for_setup(w: World) {
     w.customer(v["id"].as_str().unwrap(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
-    let engine = w.app.engine().clone();
-    let store = engine.store.clone();
+    let engine = w.app.services().clone();
+    let store = engine.core.store().clone();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while store.setup_waits(crate::world::TENANT).await.unwrap() == 0 {
         assert!(
@@ -74,7 +74,7 @@ async fn writes_wait_for_setup(w: World) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(dead_rows(&engine.sync_counts().await.unwrap()), 0);
+    assert_eq!(dead_rows(&engine.outbox.sync_counts().await.unwrap()), 0);
     assert!(w.fs.contact(ALIAS, 11).unwrap()["custom_field"]
         .get("cf_idv_status")
         .is_none());
@@ -83,14 +83,14 @@ async fn writes_wait_for_setup(w: World) {
     for f in CONTACT_FIELDS {
         w.fs.add_contact_field(ALIAS, def_of(f));
     }
-    assert_eq!(engine.recheck_incomplete_setups().await.unwrap(), 1);
+    assert_eq!(engine.setup.recheck_incomplete_setups().await.unwrap(), 1);
     w.until_crm("the waiting write", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
     })
     .await;
     let status = w.json("/api/v1/contacts/11/status").await;
     assert!(status.get("setup").is_none(), "{status}");
-    assert_eq!(dead_rows(&engine.sync_counts().await.unwrap()), 0);
+    assert_eq!(dead_rows(&engine.outbox.sync_counts().await.unwrap()), 0);
 }
 
 both_worlds!(

@@ -19,7 +19,7 @@ async fn stuck_row(w: &World, id: &str, age_ms: i64) {
     .bind(id)
     .bind(TENANT)
     .bind(at)
-    .execute(w.app.state.store.pool())
+    .execute(w.app.state.services.core.store().pool())
     .await
     .unwrap();
 }

@@ -3,27 +3,27 @@
 
 use std::time::Duration;
 
-use idv_server::{clock, services::Engine};
+use idv_server::{clock, services::Services};
 use idv_types::{ContactStatus, IdvStatus, SetupGap, SetupReport};
 
 use crate::both_worlds;
 use crate::world::{test_settings, World, TENANT};
 
 /// A second replica of the backend on the same database, with its own memory.
-async fn replica(w: &World) -> std::sync::Arc<Engine> {
+async fn replica(w: &World) -> std::sync::Arc<Services> {
     let store = idv_server::Store::connect(&w.db_url).await.unwrap();
     let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
-    std::sync::Arc::new(idv_server::wire_engine(store, sealer, test_settings()))
+    std::sync::Arc::new(idv_server::wire_services(store, sealer, test_settings()))
 }
 
-async fn read(b: &Engine, contact: i64) -> ContactStatus {
-    let t = b.tenants.get(TENANT).await.unwrap().unwrap();
-    b.contact_status(&t, contact).await.unwrap()
+async fn read(b: &Services, contact: i64) -> ContactStatus {
+    let t = b.core.tenants().get(TENANT).await.unwrap().unwrap();
+    b.status.contact_status(&t, contact).await.unwrap()
 }
 
 async fn sql(w: &World, statement: &str) {
     sqlx::query(statement)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
 }
@@ -79,7 +79,7 @@ async fn reads_after_writes(w: World) {
     sqlx::query("UPDATE tenants SET setup_complete = 0, setup_report = $1 WHERE id = $2")
         .bind(serde_json::to_string(&report).unwrap())
         .bind(TENANT)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     assert_eq!(read(&b, 11).await.setup, Some(report));
@@ -107,7 +107,12 @@ async fn reads_after_writes(w: World) {
     );
 
     // The contact forgotten: its sessions are gone from every replica's reads.
-    w.app.engine().forget_contact(TENANT, 11).await.unwrap();
+    w.app
+        .services()
+        .retention
+        .forget_contact(TENANT, 11)
+        .await
+        .unwrap();
     let forgotten = read(&b, 11).await;
     assert!(forgotten.history.is_empty(), "{forgotten:?}");
     assert_eq!(forgotten.status, IdvStatus::NotVerified);

@@ -157,7 +157,7 @@ async fn forged_callbacks(w: World) {
         }
         req.body(body.to_vec()).send()
     };
-    let reads = || w.app.engine().metrics.provider_reads.get();
+    let reads = || w.app.services().core.metrics().provider_reads.get();
     // A correctly signed callback that says "completed" while the provider says pending: the
     // engine reads the session, and pending it stays (a callback is a hint, not the result).
     let ok = send(b"ks-webhook-secret", "m1", now, &body).await.unwrap();
@@ -236,9 +236,9 @@ async fn polling_is_truth(db: Db) {
     });
     let v = w.start_idv(11).await;
     let id = v["id"].as_str().unwrap();
-    let engine = w.app.engine();
+    let engine = w.app.services();
     // The session as a reader saw it while it was pending.
-    let seen_pending = engine.verification(TENANT, id).await.unwrap().unwrap();
+    let seen_pending = engine.core.verification(TENANT, id).await.unwrap().unwrap();
     w.customer(id, "failed");
     let s = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "failed")
@@ -252,7 +252,7 @@ async fn polling_is_truth(db: Db) {
     );
     assert_eq!(s["history"][0]["failure_code"], "unknown");
     // That reader's late report says verified: it is recorded as late and moves nothing.
-    let tenant = engine.tenants.get(TENANT).await.unwrap().unwrap();
+    let tenant = engine.core.tenants().get(TENANT).await.unwrap().unwrap();
     let late = SessionReport {
         session_id: seen_pending.provider_session_id.clone().unwrap_or_default(),
         outcome: Outcome::Verified(ResultFields {
@@ -265,6 +265,7 @@ async fn polling_is_truth(db: Db) {
         }),
     };
     let applied = engine
+        .results
         .apply_report(&tenant, &seen_pending, &late)
         .await
         .unwrap();

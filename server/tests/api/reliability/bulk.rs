@@ -167,7 +167,7 @@ async fn bulk_callbacks(db: Db) {
     }
     assert!(repeats > 1000, "the run repeated deliveries ({repeats})");
     assert_eq!(
-        w.app.engine().metrics.callbacks_duplicate.get(),
+        w.app.services().core.metrics().callbacks_duplicate.get(),
         repeats as u64,
         "each repeat counted as a duplicate"
     );
@@ -190,12 +190,12 @@ async fn bulk_callbacks(db: Db) {
     }
     // (The counter moves just after the commit the states above show.)
     eventually("500 results counted", 10, || {
-        w.app.engine().metrics.results.get() >= 500
+        w.app.services().core.metrics().results.get() >= 500
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        w.app.engine().metrics.results.get(),
+        w.app.services().core.metrics().results.get(),
         500,
         "each result applied once"
     );

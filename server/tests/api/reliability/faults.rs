@@ -83,7 +83,7 @@ async fn faulty_freshsales(db: Db) {
             break;
         }
         assert!(Instant::now() < deadline, "writes did not all land");
-        let counts = w.app.engine().sync_counts().await.unwrap();
+        let counts = w.app.services().outbox.sync_counts().await.unwrap();
         let dead = counts.iter().find(|(s, _)| s == "dead").map_or(0, |x| x.1);
         let pending = counts
             .iter()
@@ -103,7 +103,7 @@ async fn faulty_freshsales(db: Db) {
             );
             assert!(String::from_utf8_lossy(&out.stdout).contains("queued again"));
             replays += 1;
-            w.app.engine().wake_sync.notify_one();
+            w.app.services().core.wake_sync();
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -101,7 +101,7 @@ pub(crate) async fn eventually(what: &str, secs: u64, mut check: impl FnMut() ->
 async fn states(w: &World) -> HashMap<String, String> {
     sqlx::query("SELECT id, state FROM verifications WHERE tenant_id = $1")
         .bind(TENANT)
-        .fetch_all(w.app.state.store.pool())
+        .fetch_all(w.app.state.services.core.store().pool())
         .await
         .unwrap()
         .into_iter()

@@ -33,7 +33,16 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
 both_worlds!(no_periodic_job_reads_a_whole_table, periodic_plans);
 async fn periodic_plans(w: World) {
     let sqlite = w.db_url.starts_with("sqlite");
-    let mut conn = w.app.state.store.pool().acquire().await.unwrap();
+    let mut conn = w
+        .app
+        .state
+        .services
+        .core
+        .store()
+        .pool()
+        .acquire()
+        .await
+        .unwrap();
     // Tables this small are read whole when the planner knows how small they are; what matters
     // is whether an index could be used at all: PostgreSQL is told not to scan, SQLite plans
     // without the statistics of these few rows.

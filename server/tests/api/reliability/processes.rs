@@ -201,7 +201,7 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
         "SELECT event_id FROM inbound_events WHERE tenant_id = $1 AND source = 'kosmos'",
     )
     .bind(TENANT)
-    .fetch_all(w.app.state.store.pool())
+    .fetch_all(w.app.state.services.core.store().pool())
     .await
     .unwrap()
     .into_iter()
@@ -244,7 +244,7 @@ async fn sigkill_mid_load_loses_no_accepted_callback() {
     let applied: i64 =
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND action = 'result'")
             .bind(TENANT)
-            .fetch_one(w.app.state.store.pool())
+            .fetch_one(w.app.state.services.core.store().pool())
             .await
             .unwrap()
             .get(0);
@@ -274,7 +274,7 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
     settings.idv_poll = vec![Duration::from_millis(100)];
     let second = Running::start_with(
         &Config::for_database(w.db_url.clone()),
-        idv_server::wire_engine(store, sealer, settings),
+        idv_server::wire_services(store, sealer, settings),
         Default::default(),
     )
     .await
@@ -341,8 +341,11 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
     for (v, outcome) in &want {
         assert_eq!(s.get(v).map(String::as_str), Some(*outcome), "{v}");
     }
-    let (a, b) = (w.app.engine(), second.engine());
-    let results = (a.metrics.results.get(), b.metrics.results.get());
+    let (a, b) = (w.app.services(), second.services());
+    let results = (
+        a.core.metrics().results.get(),
+        b.core.metrics().results.get(),
+    );
     assert_eq!(
         results.0 + results.1,
         sessions.len() as u64,
@@ -353,8 +356,8 @@ async fn two_replicas_on_one_postgres_process_each_row_once() {
         "both replicas applied results: {results:?}"
     );
     let accepted = (
-        a.metrics.callbacks_accepted.get(),
-        b.metrics.callbacks_accepted.get(),
+        a.core.metrics().callbacks_accepted.get(),
+        b.core.metrics().callbacks_accepted.get(),
     );
     assert!(
         accepted.0 > 0 && accepted.1 > 0,

@@ -23,7 +23,7 @@ async fn second_replica(w: &World, settings: Settings) -> Running {
     let sealer = Sealer::from_base64(&w.master_key.clone().into()).unwrap();
     Running::start_with(
         &Config::for_database(w.db_url.clone()),
-        idv_server::wire_engine(store, sealer, settings),
+        idv_server::wire_services(store, sealer, settings),
         Default::default(),
     )
     .await
@@ -33,7 +33,7 @@ async fn second_replica(w: &World, settings: Settings) -> Running {
 async fn outbox_count(w: &World, sql: &str) -> i64 {
     sqlx::query(sql)
         .bind(TENANT)
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap()
         .get(0)
@@ -58,7 +58,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
         latency: Duration::from_millis(1200),
         ..Default::default()
     });
-    let engine = w.app.engine();
+    let engine = w.app.services();
     let note = |text: String| Write::Note {
         target: "contact".into(),
         id: 11,
@@ -66,10 +66,10 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     };
 
     // A third claimant takes one row and freezes (a replica paused mid-send) past its lease.
-    let mut tx = engine.store.begin().await.unwrap();
+    let mut tx = engine.core.store().begin().await.unwrap();
     sync::enqueue(
         &mut tx,
-        &engine.sealer,
+        engine.core.sealer(),
         Duration::from_secs(3600),
         TENANT,
         "note:replica:frozen",
@@ -80,18 +80,19 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     tx.commit().await.unwrap();
     let now = idv_server::clock::now_ms();
     let frozen = engine
-        .store
+        .core
+        .store()
         .claim_outbox_row("frozen-claimant", now + 300, now + 2 * 3_600_000)
         .await
         .unwrap()
         .expect("the frozen claimant's row");
     assert_eq!(frozen.record_key, "note:replica:frozen");
 
-    let mut tx = engine.store.begin().await.unwrap();
+    let mut tx = engine.core.store().begin().await.unwrap();
     for i in 0..8 {
         sync::enqueue(
             &mut tx,
-            &engine.sealer,
+            engine.core.sealer(),
             Duration::ZERO,
             TENANT,
             &format!("note:replica:{i}"),
@@ -112,7 +113,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
         };
         sync::enqueue(
             &mut tx,
-            &engine.sealer,
+            engine.core.sealer(),
             Duration::ZERO,
             TENANT,
             &format!("task:replica:{i}"),
@@ -122,8 +123,8 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    engine.wake_sync.notify_one();
-    second.engine().wake_sync.notify_one();
+    engine.core.wake_sync();
+    second.services().core.wake_sync();
 
     let posted = || {
         w.fs.with(ALIAS, |a| {
@@ -169,15 +170,16 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
     assert!(notes.contains(&"replica note frozen".to_string()));
     assert!(
         !engine
-            .store
+            .core
+            .store()
             .outbox_sent(&frozen, None, idv_server::clock::now_ms())
             .await
             .unwrap(),
         "a claim past its lease still finished the row"
     );
     let sent = (
-        engine.metrics.sync_sent.get(),
-        second.engine().metrics.sync_sent.get(),
+        engine.core.metrics().sync_sent.get(),
+        second.services().core.metrics().sync_sent.get(),
     );
     assert!(sent.0 > 0 && sent.1 > 0, "both replicas sent: {sent:?}");
     second.stop().await.unwrap();
@@ -197,15 +199,15 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
     .unwrap();
     sqlx::query("UPDATE tenants SET hourly_limit = 16, rate_window_secs = 4 WHERE id = $1")
         .bind(TENANT)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
-    w.app.engine().tenants.forget(TENANT);
-    second.engine().tenants.forget(TENANT);
+    w.app.services().core.tenants().forget(TENANT);
+    second.services().core.tenants().forget(TENANT);
     let before = w.fs.calls(ALIAS).len();
 
-    let engine = w.app.engine();
-    let mut tx = engine.store.begin().await.unwrap();
+    let engine = w.app.services();
+    let mut tx = engine.core.store().begin().await.unwrap();
     for i in 0..40 {
         let note = Write::Note {
             target: "contact".into(),
@@ -214,7 +216,7 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
         };
         sync::enqueue(
             &mut tx,
-            &engine.sealer,
+            engine.core.sealer(),
             Duration::ZERO,
             TENANT,
             &format!("note:budget:{i}"),
@@ -224,8 +226,8 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    engine.wake_sync.notify_one();
-    second.engine().wake_sync.notify_one();
+    engine.core.wake_sync();
+    second.services().core.wake_sync();
 
     eventually("every budget note sent", 120, || {
         w.fs.with(ALIAS, |a| {
@@ -249,8 +251,8 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
         "the replicas together overspent the tenant's budget ({limited} calls answered 429)"
     );
     let sent = (
-        w.app.engine().metrics.sync_sent.get(),
-        second.engine().metrics.sync_sent.get(),
+        w.app.services().core.metrics().sync_sent.get(),
+        second.services().core.metrics().sync_sent.get(),
     );
     assert!(
         sent.0 > 0 && sent.1 > 0,
@@ -270,11 +272,11 @@ async fn two_replicas_together_admit_one_tenants_start_limit() {
         tenant_per_minute: 2,
         ..crate::world::generous_start_limits()
     };
-    idv_server::services::tenant::set_start_limits(&w.app.engine().store, TENANT, &limits)
+    idv_server::services::tenant::set_start_limits(w.app.services().core.store(), TENANT, &limits)
         .await
         .unwrap();
-    w.app.engine().tenants.forget(TENANT);
-    second.engine().tenants.forget(TENANT);
+    w.app.services().core.tenants().forget(TENANT);
+    second.services().core.tenants().forget(TENANT);
     w.fs.seed_contact(
         ALIAS,
         13,

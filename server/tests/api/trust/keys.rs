@@ -24,7 +24,7 @@ fn keys_rotate(w: &World, old: &str, new: &str) -> std::process::Output {
 }
 
 async fn cells(w: &World) -> Vec<SealedCell> {
-    let mut tx = w.app.state.store.begin().await.unwrap();
+    let mut tx = w.app.state.services.core.store().begin().await.unwrap();
     tx.sealed_cells().await.unwrap()
 }
 
@@ -51,7 +51,7 @@ async fn rotation(w: World) {
     sqlx::query("UPDATE verifications SET requested_by_sealed = $1 WHERE id = $2")
         .bind(old.seal_v1("legacy@example.com"))
         .bind(&id)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     let view = w.json(&format!("/api/v1/verifications/{id}")).await;
@@ -109,12 +109,12 @@ async fn rotation(w: World) {
         );
     }
     // The data still reads, under the new key only.
-    let t = tenant::load(&w.app.state.store, &new, TENANT)
+    let t = tenant::load(w.app.state.services.core.store(), &new, TENANT)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(t.crm_key().unwrap().expose_secret(), FS_KEY);
-    let t_old = tenant::load(&w.app.state.store, &old, TENANT)
+    let t_old = tenant::load(w.app.state.services.core.store(), &old, TENANT)
         .await
         .unwrap()
         .unwrap();
@@ -149,7 +149,7 @@ both_worlds!(
     copied_secret
 );
 async fn copied_secret(w: World) {
-    let store = &w.app.state.store;
+    let store = w.app.state.services.core.store();
     store
         .insert_tenant("other", "Other", "hash-other")
         .await
@@ -163,7 +163,7 @@ async fn copied_secret(w: World) {
     .execute(store.pool())
     .await
     .unwrap();
-    let sealer = &w.app.engine().sealer;
+    let sealer = w.app.services().core.sealer();
     let mine = tenant::load(store, sealer, TENANT).await.unwrap().unwrap();
     assert_eq!(mine.crm_key().unwrap().expose_secret(), FS_KEY);
     let copied = tenant::load(store, sealer, "other").await.unwrap().unwrap();

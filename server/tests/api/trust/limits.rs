@@ -11,11 +11,11 @@ use crate::{
 };
 
 async fn set_limits(w: &World, limits: StartLimits) {
-    let engine = w.app.engine();
-    tenant::set_start_limits(&engine.store, TENANT, &limits)
+    let engine = w.app.services();
+    tenant::set_start_limits(engine.core.store(), TENANT, &limits)
         .await
         .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
 }
 
 async fn start(w: &World, contact: u64, body: serde_json::Value) -> reqwest::Response {
@@ -114,10 +114,10 @@ both_worlds!(
 );
 async fn crm_reads_budgeted(w: World) {
     // A plan of 20 calls an hour: a burst of 2, then one call every few minutes.
-    let engine = w.app.engine();
+    let engine = w.app.services();
     tenant::set_connections(
-        &engine.store,
-        &engine.sealer,
+        engine.core.store(),
+        engine.core.sealer(),
         TENANT,
         &tenant::Connections {
             hourly_limit: Some(20),
@@ -127,7 +127,7 @@ async fn crm_reads_budgeted(w: World) {
     )
     .await
     .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
     let before = w.fs.calls(crate::world::ALIAS).len();
     let mut refused = None;
     // Contacts never seen before are each looked up in Freshsales.

@@ -53,7 +53,7 @@ async fn no_query_per_scrape(w: World) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     // With the database gone, a scrape still answers: it reads no rows.
-    w.app.state.store.close().await;
+    w.app.state.services.core.store().close().await;
     let res = w.http.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("idv_results_total"));
@@ -92,17 +92,19 @@ async fn incomplete_setups(db: Db) {
     for f in CONTACT_FIELDS {
         w.fs.add_contact_field(ALIAS, def_of(f));
     }
-    let engine = w.app.engine().clone();
-    assert_eq!(engine.recheck_incomplete_setups().await.unwrap(), 1);
+    let engine = w.app.services().clone();
+    assert_eq!(engine.setup.recheck_incomplete_setups().await.unwrap(), 1);
     let text = scrape().await;
     assert!(text.contains("idv_tenants_setup_incomplete 0\n"), "{text}");
 
     // Incomplete again, then the scrape answers from memory with the database gone.
     w.fs.unprovision(ALIAS);
     engine
+        .setup
         .check_setup(
             &engine
-                .tenants
+                .core
+                .tenants()
                 .get(crate::world::TENANT)
                 .await
                 .unwrap()
@@ -110,7 +112,7 @@ async fn incomplete_setups(db: Db) {
         )
         .await
         .unwrap();
-    w.app.state.store.close().await;
+    w.app.state.services.core.store().close().await;
     let text = scrape().await;
     assert!(text.contains("idv_tenants_setup_incomplete 1\n"), "{text}");
 }

@@ -139,10 +139,10 @@ async fn kosmos_rotation(w: World) {
     assert_eq!(callback(&w, b"forged", "m-forged", &session).await, 401);
 
     // The grace period over, the previous secret no longer verifies.
-    let engine = w.app.engine();
+    let engine = w.app.services();
     tenant::rotate_webhook_secret(
-        &engine.store,
-        &engine.sealer,
+        engine.core.store(),
+        engine.core.sealer(),
         TENANT,
         WebhookSecret::Provider,
         "ks-third-secret",
@@ -150,7 +150,7 @@ async fn kosmos_rotation(w: World) {
     )
     .await
     .unwrap();
-    engine.tenants.forget(TENANT);
+    engine.core.tenants().forget(TENANT);
     assert_eq!(callback(&w, new_key, "m-new-late", &session).await, 401);
     assert_eq!(
         callback(&w, b"ks-third-secret", "m-third", &session).await,

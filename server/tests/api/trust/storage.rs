@@ -15,7 +15,7 @@ async fn sqlite_pool_of_the_server_commits_with_synchronous_full() {
     let Some(w) = spawn_world(Db::Sqlite).await else {
         return;
     };
-    let pool = w.app.state.store.pool().clone();
+    let pool = w.app.state.services.core.store().pool().clone();
     // Hold several connections at once, so more than the first one is checked.
     let mut held = Vec::new();
     for _ in 0..4 {

@@ -131,11 +131,16 @@ async fn times_out(w: World) {
     // HubSpot's expiry draws near (the clock of the wait, moved on).
     sqlx::query("UPDATE waiting_actions SET expires_at = $1")
         .bind(now_ms() + 60_000)
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     // The sweep (the workers' own, or this call) completes it with `timeout`.
-    w.app.engine().time_out_actions_once().await.unwrap();
+    w.app
+        .services()
+        .actions
+        .time_out_actions_once()
+        .await
+        .unwrap();
     let done = completion(&w, &callback).await;
     assert_eq!(done["outputFields"]["idv_result"], "timeout", "{done}");
     // The customer finishes later: the contact is verified, the action is not completed again.
@@ -154,7 +159,7 @@ async fn times_out(w: World) {
         .1;
     assert_eq!(run.refused, 0, "never completed twice");
     let told: String = sqlx::query_scalar("SELECT result FROM waiting_actions")
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     assert_eq!(told, "timeout", "what HubSpot was told stays on record");

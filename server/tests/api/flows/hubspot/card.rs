@@ -19,7 +19,9 @@ async fn card(w: World) {
     // One the backend knows is read from its own records.
     w.app
         .state
-        .store
+        .services
+        .core
+        .store()
         .upsert_contact(TENANT_ID, 11, false)
         .await
         .unwrap();

@@ -81,7 +81,7 @@ async fn installs(w: World) {
         "SELECT crm_refresh_token_sealed, crm_access_token_sealed FROM tenants WHERE id = $1",
     )
     .bind(TENANT_ID)
-    .fetch_one(w.app.state.store.pool())
+    .fetch_one(w.app.state.services.core.store().pool())
     .await
     .unwrap();
     assert!(!access_sealed.contains(&access) && !refresh_sealed.contains("hs-refresh"));
@@ -119,7 +119,7 @@ async fn installs(w: World) {
     let again = hubspot_tenant(&w).await.unwrap();
     assert_ne!(access_token(&again).0, access, "the newer grant's token");
     let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id LIKE 'hubspot-%'")
-        .fetch_one(w.app.state.store.pool())
+        .fetch_one(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     assert_eq!(tenants, 1);
@@ -196,8 +196,8 @@ async fn refreshed_once(w: World) {
     let (a, b) = (other_replica(&w).await, other_replica(&w).await);
     let lease = Duration::from_secs(30);
     let (ra, rb) = tokio::join!(
-        a.tenants.refresh_due_tokens(MARGIN, lease),
-        b.tenants.refresh_due_tokens(MARGIN, lease)
+        a.core.tenants().refresh_due_tokens(MARGIN, lease),
+        b.core.tenants().refresh_due_tokens(MARGIN, lease)
     );
     assert_eq!(ra.unwrap() + rb.unwrap(), 1);
     assert_eq!(
@@ -214,13 +214,23 @@ async fn refreshed_once(w: World) {
     );
     // Both replicas read the new token (their caches were dropped or are short).
     for replica in [&a, &b] {
-        replica.tenants.forget(TENANT_ID);
-        let t = replica.tenants.get(TENANT_ID).await.unwrap().unwrap();
+        replica.core.tenants().forget(TENANT_ID);
+        let t = replica
+            .core
+            .tenants()
+            .get(TENANT_ID)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(access_token(&t).0, after);
     }
     // Far from its end, it is left alone.
     assert_eq!(
-        a.tenants.refresh_due_tokens(MARGIN, lease).await.unwrap(),
+        a.core
+            .tenants()
+            .refresh_due_tokens(MARGIN, lease)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(w.twins.hubspot.refreshes(), 1);
@@ -229,29 +239,39 @@ async fn refreshed_once(w: World) {
     install_with_lifetime(&w, 60).await;
     let now = now_ms();
     let horizon = now + MARGIN.as_millis() as i64;
-    let seen_a = a.store.crm_tokens_due(horizon, now).await.unwrap();
-    let seen_b = b.store.crm_tokens_due(horizon, now).await.unwrap();
+    let seen_a = a.core.store().crm_tokens_due(horizon, now).await.unwrap();
+    let seen_b = b.core.store().crm_tokens_due(horizon, now).await.unwrap();
     assert_eq!(seen_a, seen_b);
     let (id, ends) = seen_a.into_iter().next().expect("the token is due");
     let until = now + 30_000;
     let took_a = a
-        .store
+        .core
+        .store()
         .claim_token_refresh(&id, ends, now, until)
         .await
         .unwrap();
     let took_b = b
-        .store
+        .core
+        .store()
         .claim_token_refresh(&id, ends, now, until)
         .await
         .unwrap();
     assert!(took_a ^ took_b, "exactly one replica holds the refresh");
     // While the lease lasts, neither replica refreshes it again.
     assert_eq!(
-        b.tenants.refresh_due_tokens(MARGIN, lease).await.unwrap(),
+        b.core
+            .tenants()
+            .refresh_due_tokens(MARGIN, lease)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        a.tenants.refresh_due_tokens(MARGIN, lease).await.unwrap(),
+        a.core
+            .tenants()
+            .refresh_due_tokens(MARGIN, lease)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(w.twins.hubspot.refreshes(), 1);
@@ -270,7 +290,11 @@ async fn refresh_fails(w: World) {
         token_status: Some(503),
         ..Default::default()
     });
-    let _ = replica.tenants.refresh_due_tokens(MARGIN, lease).await;
+    let _ = replica
+        .core
+        .tenants()
+        .refresh_due_tokens(MARGIN, lease)
+        .await;
     assert_eq!(access_token(&hubspot_tenant(&w).await.unwrap()).0, before);
     // HubSpot is back and rotates refresh tokens: the next try, after the lease, succeeds and
     // keeps the refresh token HubSpot gave.
@@ -280,7 +304,11 @@ async fn refresh_fails(w: World) {
     });
     let mut after = before.clone();
     for _ in 0..40 {
-        let _ = replica.tenants.refresh_due_tokens(MARGIN, lease).await;
+        let _ = replica
+            .core
+            .tenants()
+            .refresh_due_tokens(MARGIN, lease)
+            .await;
         after = access_token(&hubspot_tenant(&w).await.unwrap()).0;
         if after != before {
             break;
@@ -342,7 +370,7 @@ async fn uninstalled(w: World) {
         vec![refresh],
         "the grant is revoked at HubSpot"
     );
-    w.app.engine().tenants.forget(TENANT_ID);
+    w.app.services().core.tenants().forget(TENANT_ID);
     let t = hubspot_tenant(&w).await.unwrap();
     assert!(!t.installed);
     assert!(
@@ -369,24 +397,26 @@ async fn uninstalled_there(w: World) {
     w.twins.hubspot.uninstall_in_hubspot();
     let replica = other_replica(&w).await;
     let _ = replica
-        .tenants
+        .core
+        .tenants()
         .refresh_due_tokens(MARGIN, Duration::from_secs(30))
         .await;
-    w.app.engine().tenants.forget(TENANT_ID);
+    w.app.services().core.tenants().forget(TENANT_ID);
     let t = hubspot_tenant(&w).await.unwrap();
     assert!(!t.installed, "the account is uninstalled here too");
     let why: String = sqlx::query_scalar(
         "SELECT detail FROM audit_log WHERE tenant_id = $1 AND action = 'uninstall'",
     )
     .bind(TENANT_ID)
-    .fetch_one(w.app.state.store.pool())
+    .fetch_one(w.app.state.services.core.store().pool())
     .await
     .unwrap();
     assert!(why.contains("uninstalled there"), "{why}");
     // Nothing is refreshed for it again.
     assert_eq!(
         replica
-            .tenants
+            .core
+            .tenants()
             .refresh_due_tokens(MARGIN, Duration::from_secs(30))
             .await
             .unwrap(),

@@ -63,9 +63,13 @@ pub async fn finish(back: &url::Url, cookie: Option<&str>) -> reqwest::Response 
 }
 
 pub async fn hubspot_tenant(w: &World) -> Option<TenantRow> {
-    tenant::load(&w.app.state.store, &w.app.engine().sealer, TENANT_ID)
-        .await
-        .unwrap()
+    tenant::load(
+        w.app.state.services.core.store(),
+        w.app.services().core.sealer(),
+        TENANT_ID,
+    )
+    .await
+    .unwrap()
 }
 
 pub fn access_token(t: &TenantRow) -> (String, i64) {
@@ -95,12 +99,12 @@ pub async fn install_with_lifetime(w: &World, secs: u64) {
 }
 
 /// A second replica on the same database, registered as the same HubSpot app.
-pub async fn other_replica(w: &World) -> idv_server::services::Engine {
+pub async fn other_replica(w: &World) -> idv_server::services::Services {
     let store = idv_server::Store::connect(&w.db_url).await.unwrap();
     let sealer = idv_server::crypto::Sealer::from_base64(&w.master_key.clone().into()).unwrap();
     let mut settings = test_settings();
     settings.oauth_app = Some(w.twins.hubspot_app());
-    idv_server::wire_engine(store, sealer, settings)
+    idv_server::wire_services(store, sealer, settings)
 }
 
 /// Posts a batch signed v3 for `signed_uri` (HubSpot's view of the URL) at `at`.

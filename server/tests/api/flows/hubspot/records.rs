@@ -64,10 +64,10 @@ pub async fn ready(w: &World, policy: Policy) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    tenant::set_policy(&w.app.state.store, TENANT_ID, &policy)
+    tenant::set_policy(w.app.state.services.core.store(), TENANT_ID, &policy)
         .await
         .unwrap();
-    w.app.engine().tenants.forget(TENANT_ID);
+    w.app.services().core.tenants().forget(TENANT_ID);
 }
 
 /// The card's view of a contact, once the backend has started a verification for it.
@@ -300,8 +300,8 @@ async fn missed(w: World) {
             .status(),
         200
     );
-    let engine = w.app.engine().clone();
-    let first = engine.periodic_check().await.unwrap();
+    let engine = w.app.services().clone();
+    let first = engine.reconcile.periodic_check().await.unwrap();
     assert_eq!((first.contacts, first.deals), (1, 0), "{first:?}");
     let sessions_for = |email: &str| {
         w.ks.sessions()
@@ -323,7 +323,7 @@ async fn missed(w: World) {
             .unwrap()
             .insert("dealstage".into(), json!("contractsent"))
     });
-    let done = engine.periodic_check().await.unwrap();
+    let done = engine.reconcile.periodic_check().await.unwrap();
     assert_eq!((done.contacts, done.deals), (1, 1), "{done:?}");
     assert_eq!(sessions_for("joan@example.com"), 1);
     assert_eq!(
@@ -341,6 +341,6 @@ async fn missed(w: World) {
     .await;
     // Read once: the next check finds nothing new.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let again = engine.periodic_check().await.unwrap();
+    let again = engine.reconcile.periodic_check().await.unwrap();
     assert_eq!((again.contacts, again.deals), (0, 0));
 }

@@ -29,7 +29,7 @@ async fn webhooks(w: World) {
     );
     // The erasure is acted on from the queue and audited; no write is queued for a contact
     // HubSpot no longer has.
-    let store = w.app.state.store.pool();
+    let store = w.app.state.services.core.store().pool();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let erased: i64 = sqlx::query_scalar(

@@ -172,7 +172,7 @@ async fn modal(db: Db) {
     let res = card_post(&w, &path, &body).await;
     let late: Value = res.json().await.unwrap();
     sqlx::query("UPDATE widget_passes SET expires_at = 1")
-        .execute(w.app.state.store.pool())
+        .execute(w.app.state.services.core.store().pool())
         .await
         .unwrap();
     assert_eq!(

@@ -11,15 +11,17 @@
 //! idempotent: the engine never starts a second session while one is pending or still valid,
 //! and notes and tasks are keyed so a repeated event adds none.
 
-use idv_types::{Delivery, SessionState, StageId, Verification};
+use std::sync::Arc;
+
+use idv_types::{SessionState, StageId};
 use serde_json::Value;
 
 pub use super::events::{Authority, CrmEvent, Handled, StageRef};
-use super::{events::StartOptions, sync, workflow::WorkflowCall, Engine, Origin, TenantRow, Write};
-use crate::{
-    clock,
-    error::{AppError, Result},
-};
+use crate::domain::origin::Origin;
+mod gate;
+
+use super::{events::StartOptions, tenant::TenantRow, workflow::WorkflowCall};
+use crate::error::{AppError, Result};
 
 /// The `inbound_events` source of the contacts whose creation was acted on.
 pub const CONTACT_CREATED_SOURCE: &str = "contact_created";
@@ -142,7 +144,35 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
     }
 }
 
-impl Engine {
+/// Acts on CRM events and workflow calls, and gates deals.
+#[derive(Clone, Debug)]
+pub struct Automation {
+    core: Arc<crate::services::core::Core>,
+    sessions: crate::services::start::Sessions,
+    deals: crate::services::deals::Deals,
+    status: crate::services::status::Status,
+    expiry: crate::services::expiry::Expiry,
+}
+
+impl Automation {
+    pub fn new(
+        core: Arc<crate::services::core::Core>,
+        sessions: crate::services::start::Sessions,
+        deals: crate::services::deals::Deals,
+        status: crate::services::status::Status,
+        expiry: crate::services::expiry::Expiry,
+    ) -> Self {
+        Self {
+            core,
+            sessions,
+            deals,
+            status,
+            expiry,
+        }
+    }
+}
+
+impl Automation {
     /// Acts on an event the app's serverless forwarder sent, per the tenant's policy.
     pub async fn handle_event(&self, tenant: &TenantRow, event: &CrmEvent) -> Result<Handled> {
         self.handle(
@@ -154,38 +184,15 @@ impl Engine {
         .await
     }
 
-    /// Acts on a workflow's call (not its editor's test: see [`Engine::workflow_delivery`]).
+    /// Acts on a workflow's call (not its editor's test: see [`Sessions::workflow_delivery`](crate::services::start::Sessions::workflow_delivery)).
     pub async fn handle_workflow(
         &self,
         tenant: &TenantRow,
         call: &WorkflowCall,
     ) -> Result<Handled> {
-        self.workflow_delivery(tenant, &call.options)?;
+        self.sessions.workflow_delivery(tenant, &call.options)?;
         self.handle(tenant, &call.event, Authority::Workflow, &call.options)
             .await
-    }
-
-    /// The delivery a workflow's start would use; a 422 if it asks for one the account's
-    /// provider does not offer.
-    pub fn workflow_delivery(
-        &self,
-        tenant: &TenantRow,
-        options: &StartOptions,
-    ) -> Result<Delivery> {
-        let offers = self
-            .tenants
-            .provider(tenant)
-            .map(|p| p.deliveries())
-            .unwrap_or_else(|_| vec![Delivery::Show]);
-        match options.delivery {
-            Some(d) if !offers.contains(&d) => Err(AppError::Unprocessable(format!(
-                "delivery {} is not offered by this account's 1Kosmos connection; choose one of: {}",
-                d.as_str(),
-                offers.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
-            ))),
-            Some(d) => Ok(d),
-            None => Ok(tenant.policy.automation_delivery(&offers)),
-        }
     }
 
     async fn handle(
@@ -195,7 +202,7 @@ impl Engine {
         authority: Authority,
         options: &StartOptions,
     ) -> Result<Handled> {
-        self.metrics.events_accepted.inc();
+        self.core.metrics.events_accepted.inc();
         if !tenant.installed {
             return Ok(Handled::just("uninstalled"));
         }
@@ -208,6 +215,7 @@ impl Engine {
                 // their creation (the forwarder's retry, the periodic check reading them again).
                 if authority == Authority::Forwarded
                     && self
+                        .core
                         .store
                         .contact_forgotten(&tenant.id, *contact_id)
                         .await?
@@ -219,6 +227,7 @@ impl Engine {
                 let seen = format!("contact:{contact_id}:created");
                 if authority == Authority::Forwarded
                     && !self
+                        .core
                         .store
                         .record_delivery(&tenant.id, CONTACT_CREATED_SOURCE, &seen)
                         .await?
@@ -226,11 +235,13 @@ impl Engine {
                     return Ok(Handled::just("already_seen"));
                 }
                 let started = self
+                    .sessions
                     .start_automatic(tenant, *contact_id, options, Origin::Automation)
                     .await;
                 if started.is_err() && authority == Authority::Forwarded {
                     // Not acted on: the next delivery or check tries again.
-                    self.store
+                    self.core
+                        .store
                         .forget_delivery(&tenant.id, CONTACT_CREATED_SOURCE, &seen)
                         .await?;
                 }
@@ -250,6 +261,7 @@ impl Engine {
                     return Ok(Handled::just("policy_off"));
                 }
                 let ended = self
+                    .expiry
                     .invalidate_on_change(tenant, *contact_id, changed)
                     .await?;
                 Ok(match ended {
@@ -270,7 +282,8 @@ impl Engine {
                 if authority == Authority::Forwarded {
                     // The platform's own report of the move: the deal's history.
                     if let Some(StageRef::Id(to)) = stage {
-                        self.store
+                        self.core
+                            .store
                             .saw_deal_stage(
                                 &tenant.id,
                                 *deal_id,
@@ -282,7 +295,7 @@ impl Engine {
                 }
                 self.deal_entered_stage(
                     tenant,
-                    &super::gate::Entry {
+                    &gate::Entry {
                         deal: *deal_id,
                         contact: *contact_id,
                         stage: stage.as_ref(),
@@ -320,6 +333,7 @@ impl Engine {
                     ..options.clone()
                 };
                 let (v, new) = self
+                    .sessions
                     .start_automatic(tenant, *requester_id, &options, Origin::Automation)
                     .await?;
                 let outcome = if new {
@@ -331,120 +345,6 @@ impl Engine {
             }
         }
     }
-
-    /// Starts a verification for automation: the workflow's inputs, else the policy's; the
-    /// link goes out by the requested delivery, else the policy's automation delivery (which
-    /// falls back to `show` for a contact without the email or phone it needs). An automation
-    /// start gives the contact's owner a task (see [`Origin`]).
-    pub(super) async fn start_automatic(
-        &self,
-        tenant: &TenantRow,
-        contact: i64,
-        options: &StartOptions,
-        origin: Origin,
-    ) -> Result<(Verification, bool)> {
-        let delivery = self.workflow_delivery(tenant, options)?;
-        let started = self
-            .start_idv(tenant, contact, &options.request(delivery), None, origin)
-            .await;
-        match started {
-            Err(AppError::Unprocessable(m))
-                if options.delivery.is_none()
-                    && delivery != Delivery::Show
-                    && m.starts_with("the contact has no") =>
-            {
-                self.start_idv(
-                    tenant,
-                    contact,
-                    &options.request(Delivery::Show),
-                    None,
-                    origin,
-                )
-                .await
-            }
-            other => other,
-        }
-    }
-
-    /// Queues, in the start's transaction, the owner's task for a start made by automation: how
-    /// the link reaches the customer, and what to do if it does not. The task carries the start;
-    /// the contact's one note comes with the result.
-    pub(super) async fn queue_automation_followup(
-        &self,
-        tx: &mut dyn crate::store::Conn,
-        tenant: &TenantRow,
-        contact: i64,
-        link: &LinkSent<'_>,
-    ) -> Result<()> {
-        let until = link
-            .expires_at
-            .map(|t| format!(" The link works until {}.", clock::rfc3339(t)))
-            .unwrap_or_default();
-        let id = link.id;
-        let owner = link.owner;
-        let ticket = link.ticket;
-        let link = match (link.delivery, link.delivery_error) {
-            (_, Some(e)) => format!(
-                "1Kosmos could not send the link ({e}): copy it from the contact's IDV panel and send it yourself."
-            ),
-            (Delivery::Show, None) => {
-                "The link was not sent: copy it from the contact's IDV panel and send it to the customer."
-                    .to_string()
-            }
-            (Delivery::Email, None) => "1Kosmos emailed the link to the contact.".to_string(),
-            (Delivery::Sms, None) => "1Kosmos texted the link to the contact's phone.".to_string(),
-        };
-        if !tenant.crm_kind.has_tasks() {
-            // A help desk has no tasks: the agents read it on the ticket, privately.
-            let Some(ticket) = ticket else { return Ok(()) };
-            return sync::enqueue(
-                tx,
-                &self.sealer,
-                self.settings.coalesce,
-                &tenant.id,
-                &format!("note:{id}:started"),
-                &Write::Note {
-                    target: "ticket".into(),
-                    id: ticket as u64,
-                    text: format!(
-                        "Identity verification requested for the requester (session {id}). {link}{until}"
-                    ),
-                },
-            )
-            .await;
-        }
-        sync::enqueue(
-            tx,
-            &self.sealer,
-            self.settings.coalesce,
-            &tenant.id,
-            &format!("task:{id}:owner"),
-            &Write::Task {
-                target: "contact".into(),
-                id: contact as u64,
-                title: "Identity verification requested".into(),
-                description: format!(
-                    "Automation started an identity verification (session {id}). {link}{until} Resend it from the IDV panel if the customer does not finish."
-                ),
-                due_date: clock::rfc3339(clock::now_ms() + clock::DAY_MS),
-                owner_id: owner,
-                owner_of_contact: None,
-            },
-        )
-        .await
-    }
-}
-
-/// A link automation just had sent, for the owner's task and the contact's note.
-pub(super) struct LinkSent<'a> {
-    pub id: &'a str,
-    pub delivery: Delivery,
-    pub delivery_error: Option<&'a str>,
-    pub expires_at: Option<i64>,
-    /// The contact's owner in the CRM.
-    pub owner: Option<u64>,
-    /// The help-desk ticket it was started from.
-    pub ticket: Option<i64>,
 }
 
 #[cfg(test)]

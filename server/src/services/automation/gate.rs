@@ -6,11 +6,14 @@
 
 use idv_types::StageId;
 
-use super::{
+use super::Automation;
+use crate::domain::origin::Origin;
+use crate::services::{
     events::{Authority, CrmEvent, Handled, StageRef, StartOptions},
     sync,
+    sync::Write,
+    tenant::TenantRow,
     workflow::WorkflowCall,
-    Engine, Origin, TenantRow, Write,
 };
 use crate::{
     clock,
@@ -30,7 +33,7 @@ pub struct Entry<'a> {
     pub recheck: bool,
 }
 
-impl Engine {
+impl Automation {
     /// A workflow's deal call that repeats one already handled (its delivery id, or the same
     /// body within the repeat window). A deal moved into the gated stage again sends the very
     /// same body, so the gate is checked again and acts if the deal is in the stage now. That
@@ -53,7 +56,7 @@ impl Engine {
         if !tenant.installed {
             return Ok(Some(Handled::just("uninstalled")));
         }
-        self.workflow_delivery(tenant, &call.options)?;
+        self.sessions.workflow_delivery(tenant, &call.options)?;
         let entry = Entry {
             deal: *deal_id,
             contact: *contact_id,
@@ -79,7 +82,7 @@ impl Engine {
         if !workflow && tenant.policy.gated_stages.is_empty() {
             return Ok(Handled::just("not_gated"));
         }
-        let (all, gated) = self.stages(tenant).await?;
+        let (all, gated) = self.deals.stages(tenant).await?;
         let stage_named = |r: &StageRef| match r {
             StageRef::Id(id) => all.iter().find(|s| s.id == *id).cloned(),
             // A name, or a CRM's text id given where a name may stand.
@@ -110,7 +113,7 @@ impl Engine {
         }
         // A fresh read records where the deal is now; the stage the backend saw before stays
         // as its previous stage.
-        let info = self.deal_info(tenant, e.deal, true).await?;
+        let info = self.deals.deal_info(tenant, e.deal, true).await?;
         let entered = match e.stage {
             Some(r) => stage_named(r),
             None => info
@@ -143,20 +146,20 @@ impl Engine {
         let deal = e.deal;
         let Some(contact) = contact else {
             // Nobody to verify: say so on the deal, once per stage entry.
-            let mut conn = self.store.writer().await?;
-            sync::enqueue(&mut conn, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
+            let mut conn = self.core.store.writer().await?;
+            sync::enqueue(&mut conn, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
                 target: "deal".into(),
                 id: deal as u64,
                 text: format!("Stage \"{}\" needs a verified primary contact, and this deal has no contact.", entered.name),
             })
             .await?;
-            self.wake_sync.notify_one();
+            self.core.wake_sync.notify_one();
             return Ok(Handled {
                 ignored,
                 ..Handled::just("no_contact")
             });
         };
-        let status = self.contact_status(tenant, contact).await?;
+        let status = self.status.contact_status(tenant, contact).await?;
         let needed = options
             .ial
             .map_or(tenant.policy.minimum(), |l| l.max(tenant.policy.minimum()));
@@ -177,16 +180,17 @@ impl Engine {
             .await?
             .filter(|_| tenant.policy.revert_on_gate && info.stage.as_ref() == Some(&entered.id));
         let (v, _new) = self
+            .sessions
             .start_automatic(tenant, contact, options, Origin::Gate)
             .await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.core.store.begin().await?;
         let key = format!("gate:{deal}:{}:{}", entered.id, v.id);
         let moved = match &revert_to {
             Some(prev) => {
                 sync::enqueue(
                     &mut tx,
-                    &self.sealer,
-                    self.settings.coalesce,
+                    &self.core.sealer,
+                    self.core.settings.coalesce,
                     &tenant.id,
                     &format!("deal:{deal}:stage"),
                     &Write::DealStage {
@@ -202,7 +206,7 @@ impl Engine {
             }
             None => "",
         };
-        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
+        sync::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
             target: "deal".into(),
             id: deal as u64,
             text: format!(
@@ -212,7 +216,7 @@ impl Engine {
         })
         .await?;
         let due = clock::rfc3339(clock::now_ms() + clock::DAY_MS);
-        sync::enqueue(&mut tx, &self.sealer, self.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
+        sync::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
             target: "deal".into(),
             id: deal as u64,
             title: "Get the customer's identity verified".into(),
@@ -235,7 +239,7 @@ impl Engine {
         )
         .await?;
         tx.commit().await?;
-        self.wake_sync.notify_one();
+        self.core.wake_sync.notify_one();
         Ok(Handled {
             deal_moved_back: revert_to.is_some(),
             ignored,
@@ -255,13 +259,14 @@ impl Engine {
         ignored: &mut Vec<String>,
     ) -> Result<Option<StageId>> {
         let known = self
+            .core
             .store
             .cached_deal(&tenant.id, deal)
             .await?
             .filter(|h| h.stage.as_deref() == Some(entered.as_str()))
             .and_then(|h| h.previous_stage.and_then(StageId::new))
             .filter(|p| p != entered);
-        let (_, gated) = self.stages(tenant).await?;
+        let (_, gated) = self.deals.stages(tenant).await?;
         Ok(match (known, claimed) {
             (Some(k), Some(c)) if *c != k => {
                 ignored.push(format!(
