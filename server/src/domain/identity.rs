@@ -222,8 +222,9 @@ pub fn judge_pass(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use IdentityMatch::*;
+
+    use super::*;
 
     fn h(first: &str, last: &str) -> Holder {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());

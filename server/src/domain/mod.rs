@@ -9,6 +9,7 @@ pub mod identity;
 
 pub mod ids;
 pub mod origin;
+pub mod outputs;
 pub mod phone;
 pub mod reasons;
 pub mod setup;

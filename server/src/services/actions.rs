@@ -3,21 +3,22 @@
 //! write-back queue, with the result, or with `timeout` shortly before the platform's own
 //! expiry if the customer has not finished by then.
 
-use std::sync::Arc;
-
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use idv_types::{SessionState, Verification};
 use serde_json::{json, Map, Value};
 
 use super::{
-    sync::{self, Write},
+    core::Core,
+    deals::Deals,
+    queue::{self, Queue, Write},
+    start::Sessions,
     tenant::TenantRow,
     workflow::StartOptions,
 };
-use crate::domain::origin::Origin;
 use crate::{
     clock,
+    domain::{origin::Origin, outputs::outputs_of},
     error::{AppError, Result},
 };
 
@@ -55,36 +56,6 @@ pub enum ActionAnswer {
     },
 }
 
-/// The outputs a workflow branches on, for a verification in its current state.
-pub fn outputs_of(v: &Verification) -> Map<String, Value> {
-    let (result, status) = match v.state {
-        SessionState::Pending => ("started", "pending"),
-        SessionState::Verified => ("verified", "verified"),
-        SessionState::Failed | SessionState::Canceled => ("failed", "failed"),
-        SessionState::Expired => ("expired", "expired"),
-        SessionState::Lapsed => ("expired", "lapsed"),
-    };
-    let mut m = Map::new();
-    m.insert("idv_result".into(), json!(result));
-    m.insert("idv_status".into(), json!(status));
-    m.insert(
-        "idv_ial_level".into(),
-        json!(v.ial.as_ref().map(|a| a.level.clone()).unwrap_or_default()),
-    );
-    m.insert(
-        "idv_verified_date".into(),
-        json!(match (v.state, &v.completed_at) {
-            (SessionState::Verified, Some(at)) => at.get(..10).unwrap_or(at).to_string(),
-            _ => String::new(),
-        }),
-    );
-    m.insert(
-        "idv_failure_reason".into(),
-        json!(v.failure_reason.clone().unwrap_or_default()),
-    );
-    m
-}
-
 /// The outputs of an action the platform would time out before the result came.
 pub fn timeout_outputs() -> Map<String, Value> {
     let mut m = Map::new();
@@ -99,19 +70,14 @@ pub fn timeout_outputs() -> Map<String, Value> {
 /// Runs workflow actions that wait for a result.
 #[derive(Clone, Debug)]
 pub struct Actions {
-    core: Arc<crate::services::core::Core>,
-    sessions: crate::services::start::Sessions,
-    deals: crate::services::deals::Deals,
-    queue: crate::services::queue::Queue,
+    core: Arc<Core>,
+    sessions: Sessions,
+    deals: Deals,
+    queue: Queue,
 }
 
 impl Actions {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        sessions: crate::services::start::Sessions,
-        deals: crate::services::deals::Deals,
-        queue: crate::services::queue::Queue,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, sessions: Sessions, deals: Deals, queue: Queue) -> Self {
         Self {
             core,
             sessions,
@@ -119,9 +85,7 @@ impl Actions {
             queue,
         }
     }
-}
 
-impl Actions {
     /// Runs one execution: starts (or finds) the contact's verification through the same
     /// start as every automation, and answers at once or waits for the result. A retry of
     /// the same execution finds what the first one started.
@@ -231,7 +195,7 @@ impl Actions {
             {
                 continue;
             }
-            sync::enqueue(
+            queue::enqueue(
                 &mut *tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,
@@ -262,8 +226,9 @@ impl Actions {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use idv_types::Kind;
+
+    use super::*;
 
     fn declared(outs: &Map<String, Value>) {
         let declared = &crate::domain::app_contract::contract()

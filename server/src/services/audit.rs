@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use idv_types::{AuditEntry, AuditPage};
 
-use super::tenant::TenantRow;
+use super::{core::Core, tenant::TenantRow};
 use crate::{
     clock,
     error::{AppError, Result},
@@ -101,16 +101,14 @@ pub async fn cli_lines(store: &Store, q: &AuditQuery<'_>) -> Result<Vec<String>>
 /// Reads a contact's audit trail.
 #[derive(Clone, Debug)]
 pub struct Audit {
-    core: Arc<crate::services::core::Core>,
+    core: Arc<Core>,
 }
 
 impl Audit {
-    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+    pub fn new(core: Arc<Core>) -> Self {
         Self { core }
     }
-}
 
-impl Audit {
     /// A page of a contact's audit trail, newest first. A contact this account has never seen
     /// is a 404 (so is another account's).
     pub async fn contact_audit(

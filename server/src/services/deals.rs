@@ -4,31 +4,30 @@ use std::sync::Arc;
 
 use idv_types::{DealStatus, Stage, StageId};
 
-use super::tenant::TenantRow;
+use super::{
+    core::{crm_unavailable, read_row, Core},
+    limits::Limits,
+    setup::Setup,
+    status::Status,
+    tenant::TenantRow,
+};
 use crate::{
     clock::{self},
     error::{AppError, Result},
     ports::CrmError,
 };
 
-use super::core::{crm_unavailable, read_row};
-
 /// Reads deals, their stages and their gate status.
 #[derive(Clone, Debug)]
 pub struct Deals {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    setup: crate::services::setup::Setup,
-    status: crate::services::status::Status,
+    core: Arc<Core>,
+    limits: Limits,
+    setup: Setup,
+    status: Status,
 }
 
 impl Deals {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        setup: crate::services::setup::Setup,
-        status: crate::services::status::Status,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, setup: Setup, status: Status) -> Self {
         Self {
             core,
             limits,
@@ -36,9 +35,7 @@ impl Deals {
             status,
         }
     }
-}
 
-impl Deals {
     /// A deal's stage and primary contact, cached for 30 s (the widget polls deal pages).
     pub async fn deal_info(&self, tenant: &TenantRow, deal: i64, fresh: bool) -> Result<DealInfo> {
         let now = clock::now_ms();

@@ -13,8 +13,12 @@ use sha2::{Digest, Sha256};
 
 use super::{
     automation,
+    automation::Automation,
+    core::Core,
     events::{CrmEvent, Handled, StageRef},
-    intake::{Delivery, Recorded},
+    install::Accounts,
+    intake::{Delivery, Intake, Recorded},
+    retention::Retention,
     tenant::TenantRow,
     workflow::WorkflowCall,
 };
@@ -107,20 +111,20 @@ pub enum WorkflowDelivery {
 /// Takes in the hooks' deliveries once their senders are authenticated.
 #[derive(Clone, Debug)]
 pub struct Deliveries {
-    core: Arc<crate::services::core::Core>,
-    automation: crate::services::automation::Automation,
-    accounts: crate::services::install::Accounts,
-    retention: crate::services::retention::Retention,
-    intake: crate::services::intake::Intake,
+    core: Arc<Core>,
+    automation: Automation,
+    accounts: Accounts,
+    retention: Retention,
+    intake: Intake,
 }
 
 impl Deliveries {
     pub fn new(
-        core: Arc<crate::services::core::Core>,
-        automation: crate::services::automation::Automation,
-        accounts: crate::services::install::Accounts,
-        retention: crate::services::retention::Retention,
-        intake: crate::services::intake::Intake,
+        core: Arc<Core>,
+        automation: Automation,
+        accounts: Accounts,
+        retention: Retention,
+        intake: Intake,
     ) -> Self {
         Self {
             core,
@@ -130,9 +134,7 @@ impl Deliveries {
             intake,
         }
     }
-}
 
-impl Deliveries {
     /// A 1Kosmos callback (signature verified, `event_id` its `webhook-id`): recorded once with
     /// its hint to read the session now.
     pub async fn callback(
@@ -357,13 +359,13 @@ impl Deliveries {
         if !tx.record_delivery(tenant, kind.as_str(), id).await? {
             return Ok(false);
         }
-        super::sync::enqueue(
+        super::queue::enqueue(
             &mut *tx,
             &self.core.sealer,
             std::time::Duration::ZERO,
             tenant,
             &format!("event:{}:{id}", kind.as_str()),
-            &super::sync::Write::Event { event },
+            &super::queue::Write::Event { event },
         )
         .await?;
         tx.commit().await?;

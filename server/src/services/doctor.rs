@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use super::tenant::TenantRow;
 use idv_types::SetupReport;
+
+use super::{core::Core, setup::Setup, tenant::TenantRow};
 
 /// One line of the doctor's report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +26,15 @@ impl std::fmt::Display for Check {
 /// Tries a tenant's connections for the operator.
 #[derive(Clone, Debug)]
 pub struct Doctor {
-    core: Arc<crate::services::core::Core>,
-    setup: crate::services::setup::Setup,
+    core: Arc<Core>,
+    setup: Setup,
 }
 
 impl Doctor {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        setup: crate::services::setup::Setup,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, setup: Setup) -> Self {
         Self { core, setup }
     }
-}
 
-impl Doctor {
     /// `server check`'s lines for a tenant with a Freshchat connection (none without one).
     pub async fn chat_checks(&self, t: &TenantRow) -> Vec<Check> {
         if t.chat.is_none() && t.chat_webhook_key.is_none() {

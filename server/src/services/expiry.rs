@@ -8,31 +8,33 @@ use std::sync::Arc;
 
 use idv_types::{Kind, SessionState};
 
-use crate::ports::identity::{Outcome, SessionReport};
-
-use super::{sync, sync::Write, tenant::TenantRow, workflow::StartOptions};
-use crate::domain::origin::Origin;
+use super::{
+    core::Core,
+    queue,
+    queue::{Queue, Write},
+    results::Results,
+    start::Sessions,
+    tenant::TenantRow,
+    workflow::StartOptions,
+};
 use crate::{
     clock::{self},
+    domain::origin::Origin,
     error::Result,
+    ports::identity::{Outcome, SessionReport},
 };
 
 /// Ends what has run out: verified results, unstarted and abandoned sessions.
 #[derive(Clone, Debug)]
 pub struct Expiry {
-    core: Arc<crate::services::core::Core>,
-    queue: crate::services::queue::Queue,
-    results: crate::services::results::Results,
-    sessions: crate::services::start::Sessions,
+    core: Arc<Core>,
+    queue: Queue,
+    results: Results,
+    sessions: Sessions,
 }
 
 impl Expiry {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        queue: crate::services::queue::Queue,
-        results: crate::services::results::Results,
-        sessions: crate::services::start::Sessions,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, queue: Queue, results: Results, sessions: Sessions) -> Self {
         Self {
             core,
             queue,
@@ -40,9 +42,7 @@ impl Expiry {
             sessions,
         }
     }
-}
 
-impl Expiry {
     /// Lapses verified sessions past their validity and queues the writes: each session is
     /// flipped and its writes (fields, history, a note, a task for the contact's owner) queued
     /// in one transaction, so a failure in between leaves it verified-and-due for the next run
@@ -73,13 +73,13 @@ impl Expiry {
             } else {
                 " Start a new one from the contact's IDV panel."
             };
-            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:lapsed", r.id), &Write::Note {
+            queue::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:lapsed", r.id), &Write::Note {
                 target: "contact".into(),
                 id: r.contact_id as u64,
                 text: format!("The identity verification (session {}) lapsed: its validity ended {since}.{again}", r.id),
             })
             .await?;
-            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{}:lapsed", r.id), &Write::Task {
+            queue::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{}:lapsed", r.id), &Write::Task {
                 target: "contact".into(),
                 id: r.contact_id as u64,
                 title: "Identity verification lapsed".into(),
@@ -142,7 +142,7 @@ impl Expiry {
                 .queue_contact_writes(&mut tx, tenant, contact)
                 .await?;
             self.queue.queue_history(&mut tx, &tenant.id, &s.id).await?;
-            sync::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:invalidated", s.id), &Write::Note {
+            queue::enqueue(&mut *tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{}:invalidated", s.id), &Write::Note {
                 target: "contact".into(),
                 id: contact as u64,
                 text: format!("The identity verification (session {}) no longer counts: the contact's {what} changed. Verify the customer again.", s.id),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use idv_types::{ContactData, IalLevel, IdentityMatch};
 
 use super::{
-    core::{crm_unavailable, VerRow},
-    start::person_from_page,
+    core::{crm_unavailable, Core, VerRow},
+    limits::Limits,
     tenant::TenantRow,
 };
 use crate::{
@@ -34,23 +34,67 @@ fn same(page: Option<&str>, crm: Option<&str>) -> bool {
     }
 }
 
+/// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
+/// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
+/// names nobody (no name, no email). Too long or malformed: 422. A hint only: the CRM record
+/// is what a verification checks and where its link goes (see `services::identity`).
+pub fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
+    fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>> {
+        let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if v.chars().count() > max {
+            return Err(AppError::Unprocessable(format!(
+                "contact.{field} is longer than {max} characters"
+            )));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(AppError::Unprocessable(format!(
+                "contact.{field} holds control characters"
+            )));
+        }
+        Ok(Some(v.to_string()))
+    }
+    let email = text("email", &data.email, 254)?;
+    if let Some(e) = &email {
+        if !well_formed_email(e) {
+            return Err(AppError::Unprocessable(
+                "contact.email is not an email address".into(),
+            ));
+        }
+    }
+    let person = CrmContact {
+        first_name: text("first_name", &data.first_name, 255)?,
+        last_name: text("last_name", &data.last_name, 255)?,
+        email,
+        phone: text("phone", &data.phone, 64)?
+            .and_then(|p| crate::domain::phone::normalise_phone(&p, None).ok()),
+        owner_id: None,
+        date_of_birth: None,
+    };
+    let names = person.first_name.is_some() || person.last_name.is_some();
+    Ok((names || person.email.is_some()).then_some(person))
+}
+
+/// Whether a text has an email address's shape: `local@domain.tld`, no spaces.
+pub fn well_formed_email(e: &str) -> bool {
+    e.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@')
+    }) && !e.chars().any(char::is_whitespace)
+}
+
 /// Whose identity a session checks, and whether the answer is theirs.
 #[derive(Clone, Debug)]
 pub struct Identity {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
+    core: Arc<Core>,
+    limits: Limits,
 }
 
 impl Identity {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits) -> Self {
         Self { core, limits }
     }
-}
 
-impl Identity {
     /// The contact as the CRM has it.
     pub(super) async fn read_person(&self, tenant: &TenantRow, contact: i64) -> Result<CrmContact> {
         let crm = self.core.tenants.crm_or_err(tenant)?;

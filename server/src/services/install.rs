@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use idv_types::SetupReport;
 
-use super::{tenant, tenant::Policy};
+use super::{core::Core, setup::Setup, tenant, tenant::Policy};
 use crate::{
     error::{AppError, Result},
     ports::{CrmConnection, CrmError, CrmKind},
@@ -14,20 +14,15 @@ use crate::{
 /// Installs and uninstalls the app for an account.
 #[derive(Clone, Debug)]
 pub struct Accounts {
-    core: Arc<crate::services::core::Core>,
-    setup: crate::services::setup::Setup,
+    core: Arc<Core>,
+    setup: Setup,
 }
 
 impl Accounts {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        setup: crate::services::setup::Setup,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, setup: Setup) -> Self {
         Self { core, setup }
     }
-}
 
-impl Accounts {
     /// Installs the app for `tenant_id` on the `product` account at `account_url` with its API
     /// `key`; returns the account's set-up report.
     pub async fn install(

@@ -3,12 +3,11 @@
 //! committed. A crash before the commit answers nobody, so nothing acknowledged is ever lost,
 //! and one commit serves a whole batch.
 
-use std::sync::Arc;
-
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::core::Core;
 pub use crate::store::Recorded;
 use crate::{
     error::Result,
@@ -37,20 +36,18 @@ type Job = (
 /// Records verified provider callbacks, many per transaction.
 #[derive(Clone, Debug)]
 pub struct Intake {
-    core: Arc<crate::services::core::Core>,
+    core: Arc<Core>,
     queue: Arc<OnceLock<mpsc::Sender<Job>>>,
 }
 
 impl Intake {
-    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+    pub fn new(core: Arc<Core>) -> Self {
         Self {
             core,
             queue: Arc::default(),
         }
     }
-}
 
-impl Intake {
     /// Records a verified provider callback; answers once it is durable.
     pub async fn record_callback(&self, d: Delivery) -> Result<Recorded> {
         let queue = self.queue.get_or_init(|| {

@@ -8,80 +8,16 @@
 //! N replicas admit what one does. Rows of contacts and conversations are keyed by a hash of
 //! their id, never the id itself.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::tenant::TenantRow;
+use super::{core::Core, tenant::TenantRow};
 use crate::{
     error::{AppError, Result},
     ports::Crm,
     store::{BucketShape, BudgetShape},
 };
-
-/// A tenant's start limits (`server tenant set-limits`; these defaults otherwise).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StartLimits {
-    /// New sessions (Verify Identity, step-up, automation) per tenant per minute.
-    pub tenant_per_minute: u32,
-    /// New sessions per contact per hour.
-    pub contact_per_hour: u32,
-    /// Forced restarts (`force`) per contact per hour.
-    pub forced_per_hour: u32,
-    /// A chat bot's starts per conversation per hour (each may read the CRM; retries count).
-    pub chat_conversation_per_hour: u32,
-    /// A chat bot's starts per tenant per minute, apart from the other starts: an anonymous
-    /// chat cannot spend what reps and automation need.
-    pub chat_per_minute: u32,
-    /// The share of the tenant's Freshsales budget a chat bot's calls may spend, in percent;
-    /// the rest is kept for write-back and reps.
-    pub chat_crm_percent: u32,
-}
-
-impl Default for StartLimits {
-    fn default() -> Self {
-        Self {
-            tenant_per_minute: 60,
-            contact_per_hour: 10,
-            forced_per_hour: 3,
-            chat_conversation_per_hour: 5,
-            chat_per_minute: 10,
-            chat_crm_percent: 20,
-        }
-    }
-}
-
-impl StartLimits {
-    /// Checks an operator's choice.
-    pub fn validate(&self) -> Result<()> {
-        let ok = |n: u32| (1..=100_000).contains(&n);
-        if ![
-            self.tenant_per_minute,
-            self.contact_per_hour,
-            self.forced_per_hour,
-            self.chat_conversation_per_hour,
-            self.chat_per_minute,
-        ]
-        .into_iter()
-        .all(ok)
-        {
-            return Err(AppError::Unprocessable(
-                "every start limit must be between 1 and 100000".into(),
-            ));
-        }
-        if !(1..=100).contains(&self.chat_crm_percent) {
-            return Err(AppError::Unprocessable(
-                "the chat's share of the Freshsales budget must be between 1 and 100 percent"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// `n` per `window`, all of them available at once.
 fn bucket(n: u32, window: Duration) -> BudgetShape {
@@ -137,19 +73,36 @@ fn chat_share(shape: BudgetShape, percent: u32) -> BudgetShape {
     }
 }
 
-/// Spends an account's buckets and its CRM budget.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    core: Arc<crate::services::core::Core>,
-}
-
-impl Limits {
-    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
-        Self { core }
+/// A tenant's budget as two token buckets: the plan's hourly limit over its window, and 400 per
+/// minute (1/60 of the window). A sliding window of `limit` calls admits at most
+/// capacity + refill·window calls: keep that sum at the limit (10 % burst, 90 % steady refill).
+/// The buckets live in the database, so every replica spends from the same budget.
+pub fn budget_shape(hourly: i64, window_secs: i64) -> BudgetShape {
+    let bucket = |limit: f64, window_ms: f64| {
+        let capacity = (limit * 0.1).max(1.0);
+        BucketShape {
+            capacity,
+            per_ms: (limit - capacity).max(0.1) / window_ms,
+        }
+    };
+    let window_ms = window_secs.max(1) as f64 * 1000.0;
+    BudgetShape {
+        hour: bucket(hourly as f64, window_ms),
+        minute: bucket(400.0, window_ms / 60.0),
     }
 }
 
+/// Spends an account's buckets and its CRM budget.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    core: Arc<Core>,
+}
+
 impl Limits {
+    pub fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
     /// Takes a token from the shared bucket `key` of shape `shape`, or refuses with `message`
     /// and when to retry (429).
     async fn take(&self, key: &str, shape: BudgetShape, message: String) -> Result<()> {
@@ -244,7 +197,7 @@ impl Limits {
     /// tenant's API budget, then against the budget itself: an anonymous chat cannot spend
     /// what write-back and reps need (429 with `Retry-After` when spent).
     pub(super) async fn spend_chat_crm_read(&self, tenant: &TenantRow) -> Result<()> {
-        let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
+        let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let share = chat_share(shape, tenant.start_limits.chat_crm_percent);
         let now = crate::clock::now_ms();
         let key = format!("chat:{}", tenant.id);
@@ -279,7 +232,7 @@ impl Limits {
         if let Some(crm) = self.core.tenants.crm(tenant) {
             self.heed_crm_limit(&tenant.id, crm.as_ref()).await?;
         }
-        let shape = super::sync::budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
+        let shape = budget_shape(tenant.hourly_limit, tenant.rate_window_secs);
         let now = crate::clock::now_ms();
         match self.core.store.take_budget(&tenant.id, &shape, now).await? {
             Ok(()) => Ok(()),
@@ -297,6 +250,8 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::tenant::StartLimits;
+    use crate::store::BudgetRow;
 
     fn limits(tenant: u32, contact: u32, forced: u32) -> StartLimits {
         StartLimits {
@@ -318,13 +273,13 @@ mod tests {
 
     #[test]
     fn the_chats_share_of_the_budget_is_its_percent_of_each_bucket() {
-        let shape = crate::services::sync::budget_shape(100, 3600);
+        let shape = budget_shape(100, 3600);
         let share = chat_share(shape, 20);
         assert!((share.hour.capacity - 2.0).abs() < 1e-9, "{share:?}");
         assert!((share.hour.per_ms - shape.hour.per_ms * 0.2).abs() < 1e-12);
         assert!((share.minute.capacity - shape.minute.capacity * 0.2).abs() < 1e-9);
         // A tiny plan still lets the chat make a call.
-        let tiny = crate::services::sync::budget_shape(1, 3600);
+        let tiny = budget_shape(1, 3600);
         assert!((chat_share(tiny, 1).hour.capacity - 1.0).abs() < 1e-9);
     }
 
@@ -340,5 +295,40 @@ mod tests {
         assert!(chat(0).validate().is_err());
         assert!(chat(101).validate().is_err());
         assert!(chat(100).validate().is_ok());
+    }
+
+    #[test]
+    fn the_budget_never_admits_more_than_the_limit_per_window() {
+        let shape = budget_shape(100, 3600);
+        assert_eq!(shape.hour.capacity, 10.0, "the burst is 10 % of the limit");
+        // What remains of the window refills at most the other 90 %.
+        assert!((shape.hour.per_ms * 3_600_000.0 - 90.0).abs() < 1e-6);
+        assert!((shape.minute.capacity - 40.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_empty_bucket_or_a_pause_after_429_says_how_long_to_wait() {
+        let shape = budget_shape(1000, 3600);
+        let full = BudgetRow {
+            hour_tokens: 100.0,
+            minute_tokens: 40.0,
+            updated_at: 0,
+            paused_until: 0,
+        };
+        assert_eq!(full.wait_ms(&shape, 0), 0);
+        let paused = BudgetRow {
+            paused_until: 5_000,
+            ..full
+        };
+        assert_eq!(paused.wait_ms(&shape, 1_000), 4_000);
+        let empty = BudgetRow {
+            hour_tokens: 0.0,
+            ..full
+        };
+        let wait = empty.wait_ms(&shape, 0);
+        assert!(
+            wait > 3_000 && wait < 5_000,
+            "one token refills in ~4 s: {wait}"
+        );
     }
 }

@@ -1,14 +1,10 @@
 //! Process counters and gauges, served in the OpenMetrics text format at `/metrics` on the
 //! operator's address (no labels that could carry personal data: counts only). A scrape reads
 //! only these values: the gauges of the write-back queue and of pending sessions are refreshed
-//! by the write-back worker as it changes rows (and every [`GAUGE_REFRESH`] when idle), from
+//! by the write-back worker as it changes rows (and every [`GAUGE_REFRESH`](super::gauges::GAUGE_REFRESH) when idle), from
 //! indexed counts of the live rows, never a scan of the whole history. The count of tenants
 //! whose CRM set-up is incomplete is refreshed whenever a set-up check, a refused write, an
 //! install or an uninstall changes it (and with the other gauges).
-
-use std::sync::Arc;
-
-use std::time::Duration;
 
 use prometheus_client::{
     encoding::text::encode,
@@ -16,66 +12,8 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::error::Result;
-
-/// How often the gauges are refreshed when nothing changes.
-pub const GAUGE_REFRESH: Duration = Duration::from_secs(15);
-
 type Labels = [(&'static str, &'static str); 1];
 type KindState = [(&'static str, &'static str); 2];
-
-/// The gauges read from the database, and the metrics page.
-#[derive(Clone, Debug)]
-pub struct Gauges {
-    core: Arc<crate::services::core::Core>,
-    setup: crate::services::setup::Setup,
-}
-
-impl Gauges {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        setup: crate::services::setup::Setup,
-    ) -> Self {
-        Self { core, setup }
-    }
-}
-
-impl Gauges {
-    /// Rereads the write-back queue's live rows and the pending sessions into the gauges.
-    pub async fn refresh_gauges(&self) -> Result<()> {
-        let outbox = self.core.store.outbox_live_counts().await?;
-        for state in ["pending", "dead"] {
-            let n = outbox
-                .iter()
-                .find(|(s, _)| s == state)
-                .map_or(0, |(_, n)| *n);
-            self.core
-                .metrics
-                .outbox_rows
-                .get_or_create(&[("state", state)])
-                .set(n);
-        }
-        self.setup.refresh_setup_gauge().await?;
-        let sessions = self.core.store.pending_session_counts().await?;
-        for kind in ["idv", "stepup"] {
-            let n = sessions
-                .iter()
-                .find(|(k, _)| k == kind)
-                .map_or(0, |(_, n)| *n);
-            self.core
-                .metrics
-                .sessions
-                .get_or_create(&[("kind", kind), ("state", "pending")])
-                .set(n);
-        }
-        Ok(())
-    }
-
-    /// The `/metrics` page (no database access).
-    pub fn render_metrics(&self) -> String {
-        self.core.metrics.render()
-    }
-}
 
 /// What the operator watches.
 #[derive(Debug)]

@@ -1,11 +1,13 @@
 //! The poller: reads due pending sessions from the provider (callbacks only make them due).
 
-use std::sync::Arc;
-
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use idv_types::Kind;
 
+use super::{
+    core::{read_row, Core, VerRow},
+    results::Results,
+};
 use crate::{
     clock::{self},
     domain::reasons::Failure,
@@ -16,25 +18,18 @@ use crate::{
     },
 };
 
-use super::core::{read_row, VerRow};
-
 /// Asks the provider for the sessions that are due.
 #[derive(Clone, Debug)]
 pub struct Poller {
-    core: Arc<crate::services::core::Core>,
-    results: crate::services::results::Results,
+    core: Arc<Core>,
+    results: Results,
 }
 
 impl Poller {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        results: crate::services::results::Results,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, results: Results) -> Self {
         Self { core, results }
     }
-}
 
-impl Poller {
     /// Reads due pending sessions from the provider and applies the answers.
     pub async fn poll_once(&self) -> Result<usize> {
         let now = clock::now_ms();

@@ -2,19 +2,153 @@
 //! contact's fields, the history record, a workflow action's completion, automation's task),
 //! each a [`Write`] with the key that coalesces it.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use idv_types::{Delivery, Kind, SessionState, Verification};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 use super::{
-    actions::outputs_of,
-    chat::conversation::result_text,
     core::{contact_row, read_row, Core, VerRow},
-    sync::{self, Write},
     tenant::TenantRow,
 };
-use crate::{clock, error::Result, ports::chat::UserProperty, store::Conn};
+use crate::{
+    clock,
+    crypto::{at, Sealer},
+    domain::outputs::{outputs_of, result_text},
+    error::Result,
+    ports::{chat::UserProperty, AccountEvent},
+    store::{Conn, Enqueue},
+};
+
+/// One remote write, as stored (sealed) in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Write {
+    ContactFields {
+        contact_id: u64,
+        fields: Map<String, Value>,
+    },
+    History {
+        verification_id: String,
+        record: Value,
+    },
+    Note {
+        target: String,
+        id: u64,
+        text: String,
+    },
+    Task {
+        target: String,
+        id: u64,
+        title: String,
+        description: String,
+        due_date: String,
+        /// The CRM user the task is for (the contact's owner), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner_id: Option<u64>,
+        /// Assign the task to this contact's owner, read when the task is sent (a worker
+        /// that queues a task reads nothing from the CRM in its transaction).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner_of_contact: Option<u64>,
+    },
+    DealStage {
+        deal_id: u64,
+        stage_id: idv_types::StageId,
+    },
+    /// A message into a chat conversation (at most once: see [`Outbox::send_chat`]).
+    ChatMessage {
+        conversation_id: String,
+        text: String,
+        /// Text the message contains, to find it in the conversation.
+        marker: String,
+    },
+    /// Properties of a chat user (name, value).
+    ChatUserProperties {
+        user_id: String,
+        properties: Vec<(String, String)>,
+    },
+    /// Completes a workflow action that waited for a result (at most once).
+    CompleteAction {
+        callback_id: String,
+        outputs: Map<String, Value>,
+    },
+    /// An event a CRM platform announced, acted on here rather than while the platform waits
+    /// for its answer (see `deliveries.rs`); retried like a write when acting fails for a
+    /// passing reason.
+    Event { event: AccountEvent },
+}
+
+impl Write {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::ContactFields { .. } => "contact_fields",
+            Self::History { .. } => "history",
+            Self::Note { .. } => "note",
+            Self::Task { .. } => "task",
+            Self::DealStage { .. } => "deal_stage",
+            Self::ChatMessage { .. } => "chat_message",
+            Self::ChatUserProperties { .. } => "chat_properties",
+            Self::CompleteAction { .. } => "action_completion",
+            Self::Event { .. } => "platform_event",
+        }
+    }
+
+    /// Desired-state writes replace their previous version; notes, tasks and messages happen
+    /// once.
+    fn coalesces(&self) -> bool {
+        !matches!(
+            self,
+            Self::Note { .. }
+                | Self::Task { .. }
+                | Self::ChatMessage { .. }
+                | Self::CompleteAction { .. }
+                | Self::Event { .. }
+        )
+    }
+
+    /// A write to the chat product, not the CRM (it spends no CRM budget).
+    pub fn is_chat(&self) -> bool {
+        matches!(
+            self,
+            Self::ChatMessage { .. } | Self::ChatUserProperties { .. }
+        )
+    }
+}
+
+/// Upserts a write inside the caller's transaction (`tx`), sealed with `sealer`; a new row is
+/// due after `coalesce`. `key` names the remote record.
+pub async fn enqueue(
+    tx: &mut dyn Conn,
+    sealer: &Sealer,
+    coalesce: Duration,
+    tenant: &str,
+    key: &str,
+    write: &Write,
+) -> Result<()> {
+    let now = clock::now_ms();
+    let row = outbox_row(tenant, key);
+    let payload = sealer.seal(
+        at("sync_outbox", "payload", &row),
+        &serde_json::to_string(write).expect("serialisable"),
+    );
+    let due = now + coalesce.as_millis() as i64;
+    tx.enqueue(&Enqueue {
+        tenant,
+        record_key: key,
+        kind: write.kind(),
+        payload: &payload,
+        coalesces: write.coalesces(),
+        next_attempt_at: due,
+        now,
+    })
+    .await
+}
+
+/// The row of an outbox payload's seal: its tenant and record key (the row's unique key).
+pub fn outbox_row(tenant: &str, record_key: &str) -> String {
+    format!("{tenant}/{record_key}")
+}
 
 /// A link automation just had sent, for the owner's task and the contact's note.
 pub struct LinkSent<'a> {
@@ -48,7 +182,7 @@ impl Queue {
         let Some(own) = v.conversation_id.as_deref() else {
             return Ok(());
         };
-        sync::enqueue(
+        enqueue(
             tx,
             &self.core.sealer,
             self.core.settings.coalesce,
@@ -79,7 +213,7 @@ impl Queue {
                 value: clock::rfc3339(clock::now_ms()),
             });
         }
-        sync::enqueue(
+        enqueue(
             tx,
             &self.core.sealer,
             self.core.settings.coalesce,
@@ -119,7 +253,7 @@ impl Queue {
             )
             .filter(|_| tenant.policy.publish_credential_did);
         let fields = crate::domain::fields::contact_fields(&status, did);
-        sync::enqueue(
+        enqueue(
             tx,
             &self.core.sealer,
             self.core.settings.coalesce,
@@ -154,7 +288,7 @@ impl Queue {
                 "cf_failure_reason": v.failure_reason,
             }
         });
-        sync::enqueue(
+        enqueue(
             tx,
             &self.core.sealer,
             self.core.settings.coalesce,
@@ -188,7 +322,7 @@ impl Queue {
             .complete_actions_of(&v.id, &result, clock::now_ms())
             .await?
         {
-            sync::enqueue(
+            enqueue(
                 tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,
@@ -235,7 +369,7 @@ impl Queue {
         if !tenant.crm_kind.has_tasks() {
             // A help desk has no tasks: the agents read it on the ticket, privately.
             let Some(ticket) = ticket else { return Ok(()) };
-            return sync::enqueue(
+            return enqueue(
                 tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,
@@ -251,7 +385,7 @@ impl Queue {
             )
             .await;
         }
-        sync::enqueue(
+        enqueue(
             tx,
             &self.core.sealer,
             self.core.settings.coalesce,

@@ -23,8 +23,11 @@ use std::sync::Arc;
 use idv_types::StageId;
 
 use super::{
-    automation::{CrmEvent, StageRef},
-    core::crm_unavailable,
+    automation::{Automation, CrmEvent, StageRef},
+    core::{crm_unavailable, Core},
+    deals::Deals,
+    limits::Limits,
+    setup::Setup,
     tenant::TenantRow,
 };
 use crate::{
@@ -77,20 +80,20 @@ struct Listed {
 /// The periodic check of accounts and the events they missed.
 #[derive(Clone, Debug)]
 pub struct Reconcile {
-    core: Arc<crate::services::core::Core>,
-    setup: crate::services::setup::Setup,
-    automation: crate::services::automation::Automation,
-    deals: crate::services::deals::Deals,
-    limits: crate::services::limits::Limits,
+    core: Arc<Core>,
+    setup: Setup,
+    automation: Automation,
+    deals: Deals,
+    limits: Limits,
 }
 
 impl Reconcile {
     pub fn new(
-        core: Arc<crate::services::core::Core>,
-        setup: crate::services::setup::Setup,
-        automation: crate::services::automation::Automation,
-        deals: crate::services::deals::Deals,
-        limits: crate::services::limits::Limits,
+        core: Arc<Core>,
+        setup: Setup,
+        automation: Automation,
+        deals: Deals,
+        limits: Limits,
     ) -> Self {
         Self {
             core,
@@ -100,9 +103,7 @@ impl Reconcile {
             limits,
         }
     }
-}
 
-impl Reconcile {
     /// The periodic check (the set-up worker runs it every `setup_recheck`).
     pub async fn periodic_check(&self) -> Result<Reconciled> {
         self.setup.recheck_incomplete_setups().await?;

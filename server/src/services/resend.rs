@@ -8,13 +8,15 @@ use std::sync::Arc;
 use idv_types::{Delivery, Kind, ResendAnswer, ResendLink, SessionState, StartVerification};
 
 use super::{
-    core::{provider_unavailable, VerRow},
-    limits::Spend,
+    core::{provider_unavailable, Core, VerRow},
+    identity::Identity,
+    limits::{Limits, Spend},
+    start::Sessions,
     tenant::TenantRow,
 };
-use crate::domain::origin::Origin;
 use crate::{
     clock,
+    domain::origin::Origin,
     error::{AppError, Result},
     ports::identity::{Redelivery, ResendIdv},
 };
@@ -40,19 +42,14 @@ enum Why {
 /// Resends a pending session's link.
 #[derive(Clone, Debug)]
 pub struct Resends {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    identity: crate::services::identity::Identity,
-    sessions: crate::services::start::Sessions,
+    core: Arc<Core>,
+    limits: Limits,
+    identity: Identity,
+    sessions: Sessions,
 }
 
 impl Resends {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        identity: crate::services::identity::Identity,
-        sessions: crate::services::start::Sessions,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, identity: Identity, sessions: Sessions) -> Self {
         Self {
             core,
             limits,
@@ -60,9 +57,7 @@ impl Resends {
             sessions,
         }
     }
-}
 
-impl Resends {
     /// Sends the link of verification `id` again (see the module's description).
     pub async fn resend(
         &self,

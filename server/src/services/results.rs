@@ -6,42 +6,36 @@ use std::sync::Arc;
 use idv_types::{IdentityMatch, Kind, Verification};
 
 use super::{
-    sync::{self, Write},
+    core::{Core, VerRow},
+    identity::Identity,
+    queue::{self, Queue, Write},
     tenant::{MismatchPolicy, TenantRow},
 };
 use crate::{
     clock::{self, DAY_MS},
+    domain::origin::Origin,
     error::{AppError, Result},
     ports::identity::{Outcome, ResultFields, SessionReport},
     store::Finish,
 };
 
-use super::core::VerRow;
-use crate::domain::origin::Origin;
-
 /// Applies what the provider says, and cancels.
 #[derive(Clone, Debug)]
 pub struct Results {
-    core: Arc<crate::services::core::Core>,
-    identity: crate::services::identity::Identity,
-    queue: crate::services::queue::Queue,
+    core: Arc<Core>,
+    identity: Identity,
+    queue: Queue,
 }
 
 impl Results {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        identity: crate::services::identity::Identity,
-        queue: crate::services::queue::Queue,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, identity: Identity, queue: Queue) -> Self {
         Self {
             core,
             identity,
             queue,
         }
     }
-}
 
-impl Results {
     /// Cancels a pending session.
     pub async fn cancel(&self, tenant: &TenantRow, id: &str) -> Result<Verification> {
         let v = self
@@ -135,7 +129,7 @@ impl Results {
         tx.audit(&tenant.id, "result", &v.id, state).await?;
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
-                let row = super::contact_row(&tenant.id, v.contact_id);
+                let row = super::core::contact_row(&tenant.id, v.contact_id);
                 let sealed = self.core.sealer.seal(
                     crate::crypto::at("contacts", "credential_did_sealed", &row),
                     did,
@@ -205,7 +199,7 @@ impl Results {
             && tenant.policy.identity_mismatch == MismatchPolicy::Review
             && tenant.crm_kind.has_tasks()
         {
-            sync::enqueue(
+            queue::enqueue(
                 &mut tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,
@@ -230,7 +224,7 @@ impl Results {
             .await?;
         }
         if let Some((target, target_id)) = target {
-            sync::enqueue(
+            queue::enqueue(
                 &mut tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,

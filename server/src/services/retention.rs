@@ -1,13 +1,11 @@
 //! Retention: how long each kind of row is kept (one place, [`Retention`]), the job that
 //! deletes what is older, and the erasure of one person's data on request.
 
-use std::sync::Arc;
-
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use serde_json::{Map, Value};
 
-use super::{sync, sync::Write};
+use super::{core::Core, queue, queue::Write};
 use crate::{clock, domain::fields::field_names, error::Result};
 
 /// Rows one run of the retention job deleted.
@@ -28,16 +26,14 @@ pub struct Deleted {
 /// Deletes what is past its keep-until, and erases a person on request.
 #[derive(Clone, Debug)]
 pub struct Retention {
-    core: Arc<crate::services::core::Core>,
+    core: Arc<Core>,
 }
 
 impl Retention {
-    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+    pub fn new(core: Arc<Core>) -> Self {
         Self { core }
     }
-}
 
-impl Retention {
     /// Deletes rows older than their retention.
     pub async fn retention_once(&self) -> Result<Deleted> {
         let r = &self.core.settings.retention;
@@ -110,7 +106,7 @@ impl Retention {
             let cleared: Map<String, Value> = field_names()
                 .map(|f| (f.to_string(), Value::Null))
                 .collect();
-            sync::enqueue(
+            queue::enqueue(
                 &mut tx,
                 &self.core.sealer,
                 Duration::ZERO,

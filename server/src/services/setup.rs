@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use idv_types::{SetupGap, SetupReport};
 
-use super::{core::crm_unavailable, tenant::TenantRow};
+use super::{
+    core::{crm_unavailable, Core},
+    tenant::TenantRow,
+};
 use crate::{
     clock,
     domain::setup::{field_gaps, stage_gaps, CONTACT_FIELDS, HISTORY_MODULE},
@@ -18,18 +21,16 @@ use crate::{
 /// Checks and records each account's CRM set-up.
 #[derive(Clone, Debug)]
 pub struct Setup {
-    core: Arc<crate::services::core::Core>,
+    core: Arc<Core>,
 }
 
 impl Setup {
-    pub fn new(core: Arc<crate::services::core::Core>) -> Self {
+    pub fn new(core: Arc<Core>) -> Self {
         Self { core }
     }
-}
 
-impl Setup {
     /// Recounts the installed tenants whose CRM set-up is incomplete (other replicas' changes
-    /// show at the next [`Gauges::refresh_gauges`](super::metrics::Gauges::refresh_gauges)).
+    /// show at the next [`Gauges::refresh_gauges`](super::gauges::Gauges::refresh_gauges)).
     pub async fn refresh_setup_gauge(&self) -> Result<()> {
         let n = self.core.store.incomplete_setup_count().await?;
         self.core.metrics.tenants_setup_incomplete.set(n);

@@ -3,24 +3,25 @@
 use std::{sync::Arc, time::Duration};
 
 use idv_types::{
-    ContactData, Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification,
-    Verification,
+    Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification,
 };
 
-use super::{limits::Spend, tenant::TenantRow};
+use super::{
+    core::{crm_unavailable, provider_unavailable, read_row, uid, Core},
+    identity::Identity,
+    limits::{Limits, Spend},
+    queue::Queue,
+    tenant::TenantRow,
+    workflow::StartOptions,
+};
 use crate::{
     clock::{self},
     crypto::at,
+    domain::origin::Origin,
     error::{AppError, Result},
     ports::{crm::CrmContact, identity::CreateIdv, CrmError, IdentityProvider},
     store::{PendingIdv, SessionStarted},
 };
-
-use super::{
-    core::{crm_unavailable, provider_unavailable, read_row, uid},
-    workflow::StartOptions,
-};
-use crate::domain::origin::Origin;
 
 /// Which earlier sessions a start returns instead of starting one, and what it spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,48 +44,6 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Reads the record data a start carries (`contact`): values trimmed, empty ones left out, a
-/// phone read as E.164 (an unreadable one left out, as when read from the CRM). `None` when it
-/// names nobody (no name, no email). Too long or malformed: 422. A hint only: the CRM record
-/// is what a verification checks and where its link goes (see `services::identity`).
-pub(super) fn person_from_page(data: &ContactData) -> Result<Option<CrmContact>> {
-    fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>> {
-        let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
-            return Ok(None);
-        };
-        if v.chars().count() > max {
-            return Err(AppError::Unprocessable(format!(
-                "contact.{field} is longer than {max} characters"
-            )));
-        }
-        if v.chars().any(char::is_control) {
-            return Err(AppError::Unprocessable(format!(
-                "contact.{field} holds control characters"
-            )));
-        }
-        Ok(Some(v.to_string()))
-    }
-    let email = text("email", &data.email, 254)?;
-    if let Some(e) = &email {
-        if !well_formed_email(e) {
-            return Err(AppError::Unprocessable(
-                "contact.email is not an email address".into(),
-            ));
-        }
-    }
-    let person = CrmContact {
-        first_name: text("first_name", &data.first_name, 255)?,
-        last_name: text("last_name", &data.last_name, 255)?,
-        email,
-        phone: text("phone", &data.phone, 64)?
-            .and_then(|p| crate::domain::phone::normalise_phone(&p, None).ok()),
-        owner_id: None,
-        date_of_birth: None,
-    };
-    let names = person.first_name.is_some() || person.last_name.is_some();
-    Ok((names || person.email.is_some()).then_some(person))
-}
-
 /// The ticket a start names: only a help desk has tickets.
 fn ticket_of(tenant: &TenantRow, ticket: Option<u64>) -> Result<Option<i64>> {
     match ticket {
@@ -99,13 +58,6 @@ fn ticket_of(tenant: &TenantRow, ticket: Option<u64>) -> Result<Option<i64>> {
             .map(Some)
             .ok_or_else(|| AppError::Unprocessable("ticket_id must be a positive id".into())),
     }
-}
-
-/// Whether a text has an email address's shape: `local@domain.tld`, no spaces.
-pub(super) fn well_formed_email(e: &str) -> bool {
-    e.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.contains('@')
-    }) && !e.chars().any(char::is_whitespace)
 }
 
 /// A reserved session, before the provider is asked for it.
@@ -125,19 +77,14 @@ struct Unstarted {
 /// Starts document + selfie sessions.
 #[derive(Clone, Debug)]
 pub struct Sessions {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    identity: crate::services::identity::Identity,
-    queue: crate::services::queue::Queue,
+    core: Arc<Core>,
+    limits: Limits,
+    identity: Identity,
+    queue: Queue,
 }
 
 impl Sessions {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        identity: crate::services::identity::Identity,
-        queue: crate::services::queue::Queue,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, identity: Identity, queue: Queue) -> Self {
         Self {
             core,
             limits,
@@ -145,9 +92,7 @@ impl Sessions {
             queue,
         }
     }
-}
 
-impl Sessions {
     /// The delivery a workflow's start would use; a 422 if it asks for one the account's
     /// provider does not offer.
     pub fn workflow_delivery(
@@ -548,7 +493,7 @@ impl Sessions {
         tenant: &str,
         contact: i64,
         scope: Scope<'_>,
-    ) -> Result<Vec<super::VerRow>> {
+    ) -> Result<Vec<super::core::VerRow>> {
         let rows = self
             .core
             .store

@@ -9,15 +9,18 @@ use std::{sync::Arc, time::Duration};
 
 use idv_types::{ContactStatus, Delivery, Kind, SessionState};
 
-use super::tenant::TenantRow;
+use super::{
+    core::{crm_unavailable, Core},
+    limits::Limits,
+    setup::Setup,
+    tenant::TenantRow,
+};
 use crate::{
     clock,
     error::{AppError, Result},
     ports::CrmError,
     store::StatusStamp,
 };
-
-use super::core::crm_unavailable;
 
 /// The contacts' status reads kept in memory, each with the stamp it was read under.
 #[derive(Debug)]
@@ -86,18 +89,14 @@ impl StatusCache {
 /// Reads a contact's status, from memory while the database says nothing changed.
 #[derive(Clone, Debug)]
 pub struct Status {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    setup: crate::services::setup::Setup,
+    core: Arc<Core>,
+    limits: Limits,
+    setup: Setup,
     status_cache: Arc<StatusCache>,
 }
 
 impl Status {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        setup: crate::services::setup::Setup,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, setup: Setup) -> Self {
         Self {
             core,
             limits,
@@ -105,9 +104,7 @@ impl Status {
             status_cache: Arc::default(),
         }
     }
-}
 
-impl Status {
     /// The contact's status; a contact seen for the first time is looked up in the CRM.
     pub async fn contact_status(&self, tenant: &TenantRow, contact: i64) -> Result<ContactStatus> {
         let now = clock::now_ms();

@@ -6,41 +6,38 @@ use std::sync::Arc;
 use idv_types::Verification;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{limits::Spend, tenant::TenantRow};
+use super::{
+    core::{contact_row, provider_unavailable, read_row, uid, Core},
+    deals::Deals,
+    limits::{Limits, Spend},
+    tenant::TenantRow,
+};
 use crate::{
     clock::{self},
     crypto::at,
+    domain::origin::Origin,
     error::{AppError, Result},
     ports::identity::CreateLiveId,
     store::SessionStarted,
 };
 
-use super::core::{contact_row, provider_unavailable, read_row, uid};
-use crate::domain::origin::Origin;
-
 /// Starts LiveID step-ups for deals and contacts.
 #[derive(Clone, Debug)]
 pub struct StepUps {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    deals: crate::services::deals::Deals,
+    core: Arc<Core>,
+    limits: Limits,
+    deals: Deals,
 }
 
 impl StepUps {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        deals: crate::services::deals::Deals,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, deals: Deals) -> Self {
         Self {
             core,
             limits,
             deals,
         }
     }
-}
 
-impl StepUps {
     /// Starts a LiveID step-up for a deal's primary contact.
     pub async fn start_stepup(
         &self,

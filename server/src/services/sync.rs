@@ -4,175 +4,30 @@
 //! success. Retries follow a schedule with jitter and honour `Retry-After`; a per-tenant token
 //! bucket keeps under the plan's limits; exhausted rows go dead until replayed.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use std::time::Duration;
+use rand::Rng;
 
-use super::core::uid;
+use super::{
+    core::{uid, Core},
+    deliveries::Deliveries,
+    limits::{budget_shape, Limits},
+    queue::{outbox_row, Write},
+    setup::Setup,
+};
 use crate::{
     clock,
-    crypto::{at, Sealer},
+    crypto::at,
     error::{AppError, Result},
-    ports::{chat::UserProperty, AccountEvent, ChatError, CrmError, Record},
-    store::{BucketShape, BudgetShape, Claimed, Conn, Enqueue},
+    ports::{chat::UserProperty, ChatError, CrmError, Record},
+    store::Claimed,
 };
-use rand::Rng;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
-/// One remote write, as stored (sealed) in the outbox.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Write {
-    ContactFields {
-        contact_id: u64,
-        fields: Map<String, Value>,
-    },
-    History {
-        verification_id: String,
-        record: Value,
-    },
-    Note {
-        target: String,
-        id: u64,
-        text: String,
-    },
-    Task {
-        target: String,
-        id: u64,
-        title: String,
-        description: String,
-        due_date: String,
-        /// The CRM user the task is for (the contact's owner), when known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner_id: Option<u64>,
-        /// Assign the task to this contact's owner, read when the task is sent (a worker
-        /// that queues a task reads nothing from the CRM in its transaction).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        owner_of_contact: Option<u64>,
-    },
-    DealStage {
-        deal_id: u64,
-        stage_id: idv_types::StageId,
-    },
-    /// A message into a chat conversation (at most once: see [`Outbox::send_chat`]).
-    ChatMessage {
-        conversation_id: String,
-        text: String,
-        /// Text the message contains, to find it in the conversation.
-        marker: String,
-    },
-    /// Properties of a chat user (name, value).
-    ChatUserProperties {
-        user_id: String,
-        properties: Vec<(String, String)>,
-    },
-    /// Completes a workflow action that waited for a result (at most once).
-    CompleteAction {
-        callback_id: String,
-        outputs: Map<String, Value>,
-    },
-    /// An event a CRM platform announced, acted on here rather than while the platform waits
-    /// for its answer (see `deliveries.rs`); retried like a write when acting fails for a
-    /// passing reason.
-    Event { event: AccountEvent },
-}
-
-impl Write {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::ContactFields { .. } => "contact_fields",
-            Self::History { .. } => "history",
-            Self::Note { .. } => "note",
-            Self::Task { .. } => "task",
-            Self::DealStage { .. } => "deal_stage",
-            Self::ChatMessage { .. } => "chat_message",
-            Self::ChatUserProperties { .. } => "chat_properties",
-            Self::CompleteAction { .. } => "action_completion",
-            Self::Event { .. } => "platform_event",
-        }
-    }
-
-    /// Desired-state writes replace their previous version; notes, tasks and messages happen
-    /// once.
-    fn coalesces(&self) -> bool {
-        !matches!(
-            self,
-            Self::Note { .. }
-                | Self::Task { .. }
-                | Self::ChatMessage { .. }
-                | Self::CompleteAction { .. }
-                | Self::Event { .. }
-        )
-    }
-
-    /// A write to the chat product, not the CRM (it spends no CRM budget).
-    fn is_chat(&self) -> bool {
-        matches!(
-            self,
-            Self::ChatMessage { .. } | Self::ChatUserProperties { .. }
-        )
-    }
-}
 
 fn target(kind: &str, id: u64) -> Record {
     match kind {
         "deal" => Record::Deal(id),
         "ticket" => Record::Ticket(id),
         _ => Record::Contact(id),
-    }
-}
-
-/// Upserts a write inside the caller's transaction (`tx`), sealed with `sealer`; a new row is
-/// due after `coalesce`. `key` names the remote record.
-pub async fn enqueue(
-    tx: &mut dyn Conn,
-    sealer: &Sealer,
-    coalesce: Duration,
-    tenant: &str,
-    key: &str,
-    write: &Write,
-) -> Result<()> {
-    let now = clock::now_ms();
-    let row = outbox_row(tenant, key);
-    let payload = sealer.seal(
-        at("sync_outbox", "payload", &row),
-        &serde_json::to_string(write).expect("serialisable"),
-    );
-    let due = now + coalesce.as_millis() as i64;
-    tx.enqueue(&Enqueue {
-        tenant,
-        record_key: key,
-        kind: write.kind(),
-        payload: &payload,
-        coalesces: write.coalesces(),
-        next_attempt_at: due,
-        now,
-    })
-    .await
-}
-
-/// The row of an outbox payload's seal: its tenant and record key (the row's unique key).
-pub fn outbox_row(tenant: &str, record_key: &str) -> String {
-    format!("{tenant}/{record_key}")
-}
-
-/// A tenant's budget as two token buckets: the plan's hourly limit over its window, and 400 per
-/// minute (1/60 of the window). A sliding window of `limit` calls admits at most
-/// capacity + refill·window calls: keep that sum at the limit (10 % burst, 90 % steady refill).
-/// The buckets live in the database, so every replica spends from the same budget.
-pub fn budget_shape(hourly: i64, window_secs: i64) -> BudgetShape {
-    let bucket = |limit: f64, window_ms: f64| {
-        let capacity = (limit * 0.1).max(1.0);
-        BucketShape {
-            capacity,
-            per_ms: (limit - capacity).max(0.1) / window_ms,
-        }
-    };
-    let window_ms = window_secs.max(1) as f64 * 1000.0;
-    BudgetShape {
-        hour: bucket(hourly as f64, window_ms),
-        minute: bucket(400.0, window_ms / 60.0),
     }
 }
 
@@ -184,19 +39,14 @@ enum Sent {
 /// Sends the queued CRM writes.
 #[derive(Clone, Debug)]
 pub struct Outbox {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    setup: crate::services::setup::Setup,
-    deliveries: crate::services::deliveries::Deliveries,
+    core: Arc<Core>,
+    limits: Limits,
+    setup: Setup,
+    deliveries: Deliveries,
 }
 
 impl Outbox {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        setup: crate::services::setup::Setup,
-        deliveries: crate::services::deliveries::Deliveries,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, setup: Setup, deliveries: Deliveries) -> Self {
         Self {
             core,
             limits,
@@ -204,9 +54,7 @@ impl Outbox {
             deliveries,
         }
     }
-}
 
-impl Outbox {
     /// Claims due rows one at a time and sends them (at most 32 per call); returns how many
     /// rows were handled. Each claim has its own lease and token, so a slow send never lets
     /// another replica take the rows queued behind it.
@@ -378,7 +226,7 @@ impl Outbox {
     /// the operator to check.
     async fn send_chat(
         &self,
-        tenant: &super::TenantRow,
+        tenant: &super::tenant::TenantRow,
         row: &Claimed,
         write: &Write,
     ) -> Result<()> {
@@ -547,46 +395,5 @@ impl Outbox {
     /// Dead rows with their last error (no payloads: they hold personal data).
     pub async fn dead_rows(&self) -> Result<Vec<(String, String, String, String)>> {
         self.core.store.dead_outbox_rows().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::BudgetRow;
-
-    #[test]
-    fn the_budget_never_admits_more_than_the_limit_per_window() {
-        let shape = budget_shape(100, 3600);
-        assert_eq!(shape.hour.capacity, 10.0, "the burst is 10 % of the limit");
-        // What remains of the window refills at most the other 90 %.
-        assert!((shape.hour.per_ms * 3_600_000.0 - 90.0).abs() < 1e-6);
-        assert!((shape.minute.capacity - 40.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn an_empty_bucket_or_a_pause_after_429_says_how_long_to_wait() {
-        let shape = budget_shape(1000, 3600);
-        let full = BudgetRow {
-            hour_tokens: 100.0,
-            minute_tokens: 40.0,
-            updated_at: 0,
-            paused_until: 0,
-        };
-        assert_eq!(full.wait_ms(&shape, 0), 0);
-        let paused = BudgetRow {
-            paused_until: 5_000,
-            ..full
-        };
-        assert_eq!(paused.wait_ms(&shape, 1_000), 4_000);
-        let empty = BudgetRow {
-            hour_tokens: 0.0,
-            ..full
-        };
-        let wait = empty.wait_ms(&shape, 0);
-        assert!(
-            wait > 3_000 && wait < 5_000,
-            "one token refills in ~4 s: {wait}"
-        );
     }
 }

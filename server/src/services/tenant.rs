@@ -1,18 +1,18 @@
 //! Tenants: connections (sealed secrets) and policy.
 
 use idv_types::{Delivery, IalLevel};
-
-use crate::ports::{ChatConnection, CrmAuth, CrmConnection, OAuthTokens, ProviderConnection};
-pub use crate::ports::{CrmKind, ProviderSettings};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-pub use super::limits::StartLimits;
-pub use crate::domain::identity::MismatchPolicy;
 use crate::{
     crypto::{at, Sealer},
     error::{AppError, Result},
+    ports::{ChatConnection, CrmAuth, CrmConnection, OAuthTokens, ProviderConnection},
     store::{SealedColumn, SealedConnections, Store, WebhookSecret},
+};
+pub use crate::{
+    domain::identity::MismatchPolicy,
+    ports::{CrmKind, ProviderSettings},
 };
 
 /// What an admin chooses at install (iparams) or with `server tenant set-policy`.
@@ -150,6 +150,67 @@ impl Policy {
         if self.ticket_group_ids.len() > 50 || self.ticket_group_ids.iter().any(|g| *g < 1) {
             return Err(AppError::Unprocessable(
                 "ticket_group_ids must be up to 50 positive group ids".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A tenant's start limits (`server tenant set-limits`; these defaults otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StartLimits {
+    /// New sessions (Verify Identity, step-up, automation) per tenant per minute.
+    pub tenant_per_minute: u32,
+    /// New sessions per contact per hour.
+    pub contact_per_hour: u32,
+    /// Forced restarts (`force`) per contact per hour.
+    pub forced_per_hour: u32,
+    /// A chat bot's starts per conversation per hour (each may read the CRM; retries count).
+    pub chat_conversation_per_hour: u32,
+    /// A chat bot's starts per tenant per minute, apart from the other starts: an anonymous
+    /// chat cannot spend what reps and automation need.
+    pub chat_per_minute: u32,
+    /// The share of the tenant's Freshsales budget a chat bot's calls may spend, in percent;
+    /// the rest is kept for write-back and reps.
+    pub chat_crm_percent: u32,
+}
+
+impl Default for StartLimits {
+    fn default() -> Self {
+        Self {
+            tenant_per_minute: 60,
+            contact_per_hour: 10,
+            forced_per_hour: 3,
+            chat_conversation_per_hour: 5,
+            chat_per_minute: 10,
+            chat_crm_percent: 20,
+        }
+    }
+}
+
+impl StartLimits {
+    /// Checks an operator's choice.
+    pub fn validate(&self) -> Result<()> {
+        let ok = |n: u32| (1..=100_000).contains(&n);
+        if ![
+            self.tenant_per_minute,
+            self.contact_per_hour,
+            self.forced_per_hour,
+            self.chat_conversation_per_hour,
+            self.chat_per_minute,
+        ]
+        .into_iter()
+        .all(ok)
+        {
+            return Err(AppError::Unprocessable(
+                "every start limit must be between 1 and 100000".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.chat_crm_percent) {
+            return Err(AppError::Unprocessable(
+                "the chat's share of the Freshsales budget must be between 1 and 100 percent"
+                    .into(),
             ));
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::Services;
+use super::wiring::Services;
 
 /// Runs the poller, expiry job and CRM sync worker until `cancel` fires.
 pub fn spawn(services: &Services, cancel: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
@@ -70,7 +70,7 @@ pub fn spawn(services: &Services, cancel: CancellationToken) -> Vec<tokio::task:
                         false
                     }
                 };
-                if busy || stale || refreshed.elapsed() >= super::metrics::GAUGE_REFRESH {
+                if busy || stale || refreshed.elapsed() >= super::gauges::GAUGE_REFRESH {
                     if let Err(err) = e.gauges.refresh_gauges().await {
                         tracing::warn!(error = %err, "metrics gauges");
                     }

@@ -7,17 +7,17 @@
 use idv_types::StageId;
 
 use super::Automation;
-use crate::domain::origin::Origin;
-use crate::services::{
-    events::{Authority, CrmEvent, Handled, StageRef, StartOptions},
-    sync,
-    sync::Write,
-    tenant::TenantRow,
-    workflow::WorkflowCall,
-};
 use crate::{
     clock,
+    domain::origin::Origin,
     error::{AppError, Result},
+    services::{
+        events::{Authority, CrmEvent, Handled, StageRef, StartOptions},
+        queue,
+        queue::Write,
+        tenant::TenantRow,
+        workflow::WorkflowCall,
+    },
 };
 
 /// A deal's entry into a stage, as a sender reported it.
@@ -147,7 +147,7 @@ impl Automation {
         let Some(contact) = contact else {
             // Nobody to verify: say so on the deal, once per stage entry.
             let mut conn = self.core.store.writer().await?;
-            sync::enqueue(&mut conn, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
+            queue::enqueue(&mut conn, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:gate:{deal}:{}:nocontact", entered.id), &Write::Note {
                 target: "deal".into(),
                 id: deal as u64,
                 text: format!("Stage \"{}\" needs a verified primary contact, and this deal has no contact.", entered.name),
@@ -187,7 +187,7 @@ impl Automation {
         let key = format!("gate:{deal}:{}:{}", entered.id, v.id);
         let moved = match &revert_to {
             Some(prev) => {
-                sync::enqueue(
+                queue::enqueue(
                     &mut tx,
                     &self.core.sealer,
                     self.core.settings.coalesce,
@@ -206,7 +206,7 @@ impl Automation {
             }
             None => "",
         };
-        sync::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
+        queue::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("note:{key}"), &Write::Note {
             target: "deal".into(),
             id: deal as u64,
             text: format!(
@@ -216,7 +216,7 @@ impl Automation {
         })
         .await?;
         let due = clock::rfc3339(clock::now_ms() + clock::DAY_MS);
-        sync::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
+        queue::enqueue(&mut tx, &self.core.sealer, self.core.settings.coalesce, &tenant.id, &format!("task:{key}"), &Write::Task {
             target: "deal".into(),
             id: deal as u64,
             title: "Get the customer's identity verified".into(),

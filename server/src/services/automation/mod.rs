@@ -20,7 +20,10 @@ pub use super::events::{Authority, CrmEvent, Handled, StageRef};
 use crate::domain::origin::Origin;
 mod gate;
 
-use super::{events::StartOptions, tenant::TenantRow, workflow::WorkflowCall};
+use super::{
+    core::Core, deals::Deals, events::StartOptions, expiry::Expiry, start::Sessions,
+    status::Status, tenant::TenantRow, workflow::WorkflowCall,
+};
 use crate::error::{AppError, Result};
 
 /// The `inbound_events` source of the contacts whose creation was acted on.
@@ -147,20 +150,20 @@ pub fn from_forwarder(body: &Value) -> std::result::Result<Option<CrmEvent>, Str
 /// Acts on CRM events and workflow calls, and gates deals.
 #[derive(Clone, Debug)]
 pub struct Automation {
-    core: Arc<crate::services::core::Core>,
-    sessions: crate::services::start::Sessions,
-    deals: crate::services::deals::Deals,
-    status: crate::services::status::Status,
-    expiry: crate::services::expiry::Expiry,
+    core: Arc<Core>,
+    sessions: Sessions,
+    deals: Deals,
+    status: Status,
+    expiry: Expiry,
 }
 
 impl Automation {
     pub fn new(
-        core: Arc<crate::services::core::Core>,
-        sessions: crate::services::start::Sessions,
-        deals: crate::services::deals::Deals,
-        status: crate::services::status::Status,
-        expiry: crate::services::expiry::Expiry,
+        core: Arc<Core>,
+        sessions: Sessions,
+        deals: Deals,
+        status: Status,
+        expiry: Expiry,
     ) -> Self {
         Self {
             core,
@@ -170,9 +173,7 @@ impl Automation {
             expiry,
         }
     }
-}
 
-impl Automation {
     /// Acts on an event the app's serverless forwarder sent, per the tenant's policy.
     pub async fn handle_event(&self, tenant: &TenantRow, event: &CrmEvent) -> Result<Handled> {
         self.handle(
@@ -184,7 +185,7 @@ impl Automation {
         .await
     }
 
-    /// Acts on a workflow's call (not its editor's test: see [`Sessions::workflow_delivery`](crate::services::start::Sessions::workflow_delivery)).
+    /// Acts on a workflow's call (not its editor's test: see [`Sessions::workflow_delivery`](Sessions::workflow_delivery)).
     pub async fn handle_workflow(
         &self,
         tenant: &TenantRow,

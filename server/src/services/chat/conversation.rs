@@ -8,20 +8,6 @@ use crate::{
     services::{chat::Chat, tenant::TenantRow},
 };
 
-/// What the customer reads in the conversation when a verification ends, with its reference
-/// (the marker that tells whether an uncertain post went through). No personal data.
-pub fn result_text(state: &str, verification: &str) -> String {
-    let said = match state {
-        "verified" => "Identity verified. Thank you, you can carry on here.",
-        "failed" => {
-            "Your identity could not be verified. An agent will help you with the next steps."
-        }
-        "expired" => "The verification link expired before it was used. Ask here for a new one.",
-        _ => "The verification ended without a result. Ask here for a new one.",
-    };
-    format!("{said} (Reference {verification})")
-}
-
 /// How far a signed webhook's own time (`action_time`) may be from now, either way. A delivery
 /// is only deduplicated while its record is kept (7 days, `Retention::inbound_events`), so a
 /// captured delivery could otherwise be replayed once that record is gone. Five minutes is far
@@ -118,14 +104,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn result_messages_carry_the_reference_and_no_personal_data() {
-        let t = result_text("verified", "ver_1");
-        assert!(t.starts_with("Identity verified."));
-        assert!(t.ends_with("(Reference ver_1)"));
-        assert!(result_text("failed", "ver_1").contains("could not be verified"));
-    }
-
-    #[test]
     fn a_webhook_is_fresh_only_within_the_tolerance_which_is_inside_the_dedupe_retention() {
         let now = 1_796_637_600_000;
         assert_eq!(fresh(Some(now), now), Ok(()));
@@ -141,7 +119,7 @@ mod tests {
         );
         assert_eq!(fresh(Some(i64::MIN), now), Err(Stale::Outside));
         assert_eq!(fresh(None, now), Err(Stale::Unknown));
-        let kept = crate::services::RetentionPeriods::default().inbound_events;
+        let kept = crate::services::settings::RetentionPeriods::default().inbound_events;
         assert!(u128::try_from(WEBHOOK_TOLERANCE_MS).unwrap() * 10 < kept.as_millis());
     }
 }

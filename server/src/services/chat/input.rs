@@ -4,7 +4,7 @@ use idv_types::Delivery;
 use serde_json::Value;
 
 use super::BotStart;
-use crate::services::start::well_formed_email;
+use crate::services::identity::well_formed_email;
 
 /// An optional input: absent, `null` and the empty string (an empty bot variable) are none.
 fn given<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {

@@ -16,20 +16,18 @@ mod input;
 use idv_types::{ContactData, Delivery, Kind, SessionState, StartVerification};
 use serde::Serialize;
 
-pub use self::{
-    conversation::result_text,
-    input::{from_bot, is_chat_id},
-};
+pub use self::input::{from_bot, is_chat_id};
 use super::{
-    core::{crm_unavailable, VerRow},
-    start::Scope,
-    sync,
-    sync::Write,
+    core::{crm_unavailable, Core, VerRow},
+    limits::Limits,
+    queue,
+    queue::Write,
+    start::{Scope, Sessions},
     tenant::TenantRow,
 };
-use crate::domain::origin::Origin;
 use crate::{
     clock,
+    domain::origin::Origin,
     error::{AppError, Result},
     ports::{
         crm::{ContactUpsert, UpsertedContact},
@@ -90,26 +88,20 @@ pub struct BotState {
 /// A chat bot's verifications.
 #[derive(Clone, Debug)]
 pub struct Chat {
-    core: Arc<crate::services::core::Core>,
-    limits: crate::services::limits::Limits,
-    sessions: crate::services::start::Sessions,
+    core: Arc<Core>,
+    limits: Limits,
+    sessions: Sessions,
 }
 
 impl Chat {
-    pub fn new(
-        core: Arc<crate::services::core::Core>,
-        limits: crate::services::limits::Limits,
-        sessions: crate::services::start::Sessions,
-    ) -> Self {
+    pub fn new(core: Arc<Core>, limits: Limits, sessions: Sessions) -> Self {
         Self {
             core,
             limits,
             sessions,
         }
     }
-}
 
-impl Chat {
     /// Finds or creates the bot's customer in the CRM and starts (or reuses) a verification for
     /// the conversation. The email only finds the contact: it proves nothing about who is in
     /// the chat, so only a session started for this very conversation is ever returned; a
@@ -281,7 +273,7 @@ impl Chat {
         };
         if phone_left_out && created.created {
             let mut tx = self.core.store.begin().await?;
-            sync::enqueue(
+            queue::enqueue(
                 &mut tx,
                 &self.core.sealer,
                 self.core.settings.coalesce,

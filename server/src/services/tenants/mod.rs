@@ -6,13 +6,12 @@
 mod oauth;
 mod passes;
 
-pub use oauth::Authorised;
-pub use passes::{WidgetSession, SESSION_LIFE, SESSION_PREFIX, TICKET_LIFE};
-
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use idv_types::Stage;
+pub use oauth::Authorised;
 use parking_lot::Mutex;
+pub use passes::{WidgetSession, SESSION_LIFE, SESSION_PREFIX, TICKET_LIFE};
 
 use super::tenant::{self, TenantRow};
 use crate::{

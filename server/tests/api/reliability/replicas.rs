@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use idv_server::{
     crypto::Sealer,
-    services::{sync, Policy, Settings, Write},
+    services::{queue, Policy, Settings, Write},
     sim::freshsales::FsFaults,
     Config, Running, Store,
 };
@@ -67,7 +67,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
 
     // A third claimant takes one row and freezes (a replica paused mid-send) past its lease.
     let mut tx = engine.core.store().begin().await.unwrap();
-    sync::enqueue(
+    queue::enqueue(
         &mut tx,
         engine.core.sealer(),
         Duration::from_secs(3600),
@@ -90,7 +90,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
 
     let mut tx = engine.core.store().begin().await.unwrap();
     for i in 0..8 {
-        sync::enqueue(
+        queue::enqueue(
             &mut tx,
             engine.core.sealer(),
             Duration::ZERO,
@@ -111,7 +111,7 @@ async fn two_replicas_and_a_slow_freshsales_post_each_note_and_task_once() {
             owner_id: None,
             owner_of_contact: Some(11),
         };
-        sync::enqueue(
+        queue::enqueue(
             &mut tx,
             engine.core.sealer(),
             Duration::ZERO,
@@ -214,7 +214,7 @@ async fn two_replicas_together_stay_within_one_tenants_freshsales_budget() {
             id: 11,
             text: format!("budget note {i}"),
         };
-        sync::enqueue(
+        queue::enqueue(
             &mut tx,
             engine.core.sealer(),
             Duration::ZERO,
