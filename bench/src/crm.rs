@@ -57,13 +57,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
     .await?;
     ks.set_faults(KosmosFaults::default());
     let before = fs.calls("bench").len();
-    let t = w
-        .services()
-        .core
-        .tenants()
-        .get(TENANT)
-        .await?
-        .context("tenant")?;
+    let t = tenant(&w).await?;
     let n = 20u64;
     for i in 0..n {
         let id = 7000 + i;
@@ -163,13 +157,7 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
         3,
     )
     .await?;
-    let t = w
-        .services()
-        .core
-        .tenants()
-        .get(TENANT)
-        .await?
-        .context("tenant")?;
+    let t = tenant(&w).await?;
     let writes = 10 * budget;
     for i in 0..writes as u64 {
         let id = 9000 + i;
@@ -221,4 +209,14 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
     w.stop().await?;
     twins.stop().await;
     Ok((r429, secs, writes, budget))
+}
+
+/// The bench tenant's row, as the services read it.
+async fn tenant(w: &Running) -> Result<idv_server::services::TenantRow> {
+    w.services()
+        .core
+        .tenants()
+        .get(TENANT)
+        .await?
+        .context("tenant")
 }

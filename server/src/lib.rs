@@ -181,7 +181,7 @@ pub fn wire_services(store: Store, sealer: crypto::Sealer, settings: Settings) -
         timeout: settings.http_timeout,
         oauth_app: settings.oauth_app.clone(),
     });
-    Services::new(store, sealer, settings, connector)
+    Services::new(services::Core::new(store, sealer, settings, connector))
 }
 
 /// The backend's routes with the common layers applied (see [`http::router`]).

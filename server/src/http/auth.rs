@@ -1,16 +1,18 @@
 //! Tenant authentication: `Authorization: Bearer <token>`, token stored only as its SHA-256.
 
 use axum::{
-    extract::{FromRequestParts, RawPathParams},
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, RawPathParams, Request},
     http::{request::Parts, HeaderMap},
 };
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::{
+    clock,
     error::{AppError, Result},
     services::TenantRow,
-    AppState,
+    webhook, AppState,
 };
 
 /// The header a workflow (and a chat bot) sends the tenant's webhook secret in.
@@ -143,6 +145,103 @@ impl FromRequestParts<AppState> for AutomatorTenant {
         check_automator_secret(&row, &parts.headers)?;
         Ok(Self(row))
     }
+}
+
+/// A provider callback to the tenant its path names, its Standard Webhooks signature verified
+/// with the tenant's provider webhook secret (or the one before the last rotation, during its
+/// grace). A refusal is counted in `/metrics`.
+#[derive(Debug)]
+pub struct SignedCallback {
+    pub tenant: TenantRow,
+    /// The delivery's own id (`webhook-id`), for deduplication.
+    pub delivery_id: String,
+    pub body: Bytes,
+}
+
+impl FromRequest<AppState> for SignedCallback {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self> {
+        let (PathTenant(tenant), headers, body) = with_body(req, state).await?;
+        let refused = |e: AppError| {
+            state.services.core.metrics().callbacks_rejected.inc();
+            e
+        };
+        use secrecy::ExposeSecret;
+        let Some(secret) = &tenant.provider_webhook_secret else {
+            return Err(refused(AppError::Unauthorized(
+                "this tenant has no 1Kosmos webhook secret configured".into(),
+            )));
+        };
+        let keys: Vec<Vec<u8>> = std::iter::once(secret)
+            .chain(tenant.provider_webhook_secret_previous.as_ref())
+            .map(|s| webhook::secret_bytes(s.expose_secret()))
+            .collect();
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let verified = webhook::verify(&keys, &headers, &body, clock::now_secs()).map_err(|e| {
+            refused(
+                e.answer(|m| AppError::Unauthorized(format!("callback signature refused: {m}"))),
+            )
+        })?;
+        Ok(Self {
+            tenant,
+            delivery_id: verified.id,
+            body,
+        })
+    }
+}
+
+/// An event of the app's serverless forwarder: its Bearer tenant, and a Standard Webhooks
+/// signature made with the key derived from that tenant's token for events only.
+#[derive(Debug)]
+pub struct SignedEvent {
+    pub tenant: TenantRow,
+    /// The delivery's own id (`webhook-id`), for deduplication.
+    pub delivery_id: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl FromRequest<AppState> for SignedEvent {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self> {
+        let (AuthTenant(tenant), headers, body) = with_body(req, state).await?;
+        // The backend keeps only the token's hash: the forwarder signs with a key derived
+        // from it.
+        let key = signing_key(&tenant.token_hash, Purpose::Event);
+        let verified = webhook::verify(&[key.as_slice()], &headers, &body, clock::now_secs())
+            .map_err(|e| {
+                e.answer(|m| AppError::Unauthorized(format!("event signature refused: {m}")))
+            })?;
+        Ok(Self {
+            tenant,
+            delivery_id: verified.id,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Who the request's parts say sent it (`T`), its headers, and its body within the router's
+/// limit (413 past it).
+async fn with_body<T>(req: Request, state: &AppState) -> Result<(T, HeaderMap, Bytes)>
+where
+    T: FromRequestParts<AppState, Rejection = AppError>,
+{
+    let (mut parts, body) = req.into_parts();
+    let who = T::from_request_parts(&mut parts, state).await?;
+    let headers = parts.headers.clone();
+    let body = Bytes::from_request(Request::from_parts(parts, body), state)
+        .await
+        .map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge("the request body is too large".into())
+            } else {
+                AppError::BadRequest(format!("the request body could not be read: {e}"))
+            }
+        })?;
+    Ok((who, headers, body))
 }
 
 fn check_automator_secret(row: &TenantRow, headers: &HeaderMap) -> Result<()> {

@@ -22,18 +22,17 @@ use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    auth::{AuthTenant, AutomatorTenant, PathTenant},
+    auth::{AutomatorTenant, SignedCallback, SignedEvent},
     extract::parse_json,
 };
 use crate::{
-    clock,
     error::{AppError, Result},
     ports::identity::CallbackEvent,
     services::{
         deliveries::{HookAnswer, WorkflowDelivery},
         workflow,
     },
-    webhook, AppState,
+    AppState,
 };
 
 /// A workflow call's own id, for deduplication.
@@ -65,40 +64,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[tracing::instrument(skip_all, fields(tenant))]
 async fn kosmos(
     State(state): State<AppState>,
-    PathTenant(row): PathTenant,
-    headers: HeaderMap,
-    body: Bytes,
+    callback: SignedCallback,
 ) -> Result<(StatusCode, Json<HookAnswer>)> {
-    let services = &state.services;
-    let Some(secret) = &row.provider_webhook_secret else {
-        services.core.metrics().callbacks_rejected.inc();
-        return Err(AppError::Unauthorized(
-            "this tenant has no 1Kosmos webhook secret configured".into(),
-        ));
-    };
-    use secrecy::ExposeSecret;
-    // The secret before the last rotation still verifies while its grace period lasts.
-    let keys: Vec<Vec<u8>> = std::iter::once(secret)
-        .chain(row.provider_webhook_secret_previous.as_ref())
-        .map(|s| webhook::secret_bytes(s.expose_secret()))
-        .collect();
-    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let verified = webhook::verify(&keys, &headers, &body, clock::now_secs()).map_err(|e| {
-        services.core.metrics().callbacks_rejected.inc();
-        e.answer(|m| AppError::Unauthorized(format!("callback signature refused: {m}")))
-    })?;
-    let event: CallbackEvent = serde_json::from_slice(&body)
+    let event: CallbackEvent = serde_json::from_slice(&callback.body)
         .map_err(|e| AppError::BadRequest(format!("callback body is not a session event: {e}")))?;
     if event.session_id.is_empty() || event.session_id.len() > 128 {
         return Err(AppError::BadRequest(
             "session_id must be 1 to 128 characters".into(),
         ));
     }
-    let answer = services
+    let answer = state
+        .services
         .deliveries
         .callback(
-            &row,
-            &verified.id,
+            &callback.tenant,
+            &callback.delivery_id,
             &event.session_id,
             event.reference.clone(),
         )
@@ -128,26 +108,14 @@ async fn kosmos(
     ),
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %auth.0.id))]
-async fn freshworks(
-    auth: AuthTenant,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<HookAnswer>> {
-    // The forwarder signs with a key derived from the token's hash (all the backend keeps of
-    // it) for events only.
-    let key = super::auth::signing_key(&auth.0.token_hash, super::auth::Purpose::Event);
-    let verified =
-        webhook::verify(&[key.as_slice()], &headers, &body, clock::now_secs()).map_err(|e| {
-            e.answer(|m| AppError::Unauthorized(format!("event signature refused: {m}")))
-        })?;
-    let value: Value = parse_json(&headers, &body, false)?;
+#[tracing::instrument(skip_all, fields(tenant = %event.tenant.id))]
+async fn freshworks(State(state): State<AppState>, event: SignedEvent) -> Result<Json<HookAnswer>> {
+    let value: Value = parse_json(&event.headers, &event.body, false)?;
     Ok(Json(
         state
             .services
             .deliveries
-            .forwarded_event(&auth.0, &verified.id, &value)
+            .forwarded_event(&event.tenant, &event.delivery_id, &value)
             .await?,
     ))
 }

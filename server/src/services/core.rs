@@ -114,13 +114,15 @@ impl Core {
         Ok(row.map(|r| read_row(&self.sealer, r)))
     }
 
+    /// A session of the tenant's, or 404.
+    pub async fn known_verification(&self, tenant: &str, id: &str) -> Result<VerRow> {
+        self.verification(tenant, id).await?.ok_or_else(|| {
+            AppError::NotFound(format!("verification {id} is not known to this account"))
+        })
+    }
+
     pub async fn verification_view(&self, tenant: &str, id: &str) -> Result<Verification> {
-        self.verification(tenant, id)
-            .await?
-            .map(|v| v.row)
-            .ok_or_else(|| {
-                AppError::NotFound(format!("verification {id} is not known to this account"))
-            })
+        Ok(self.known_verification(tenant, id).await?.row)
     }
 
     pub(super) async fn sessions_of(

@@ -69,13 +69,7 @@ impl Resends {
         if req.requested_by.as_ref().is_some_and(|r| r.len() > 254) {
             return Err(AppError::Unprocessable("requested_by is too long".into()));
         }
-        let v = self
-            .core
-            .verification(&tenant.id, id)
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("verification {id} is not known to this account"))
-            })?;
+        let v = self.core.known_verification(&tenant.id, id).await?;
         let why = self.resendable(tenant, &v).await?;
         let delivery = v.row.delivery.unwrap_or(Delivery::Show);
         let provider = self.core.tenants.provider(tenant)?;

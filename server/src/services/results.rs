@@ -38,13 +38,7 @@ impl Results {
 
     /// Cancels a pending session.
     pub async fn cancel(&self, tenant: &TenantRow, id: &str) -> Result<Verification> {
-        let v = self
-            .core
-            .verification(&tenant.id, id)
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("verification {id} is not known to this account"))
-            })?;
+        let v = self.core.known_verification(&tenant.id, id).await?;
         let mut tx = self.core.store.begin().await?;
         let now = clock::now_ms();
         if !tx.cancel(id, now).await? {

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use super::{
     actions, audit, automation, chat, core::Core, deals, deliveries, doctor, expiry, gauges,
-    identity, install, intake, limits, poller, queue, reconcile, resend, results, retention,
-    settings::Settings, setup, start, status, stepup, sync,
+    identity, install, intake, limits, poller, queue, reconcile, resend, results, retention, setup,
+    start, status, stepup, sync,
 };
-use crate::{crypto::Sealer, ports::Connector, store::Store};
 
 /// Every use case, wired once: plain data, each field an owner with its own file or folder.
 #[derive(Clone, Debug)]
@@ -39,14 +38,9 @@ pub struct Services {
 }
 
 impl Services {
-    /// The use cases over `store`, reaching providers and CRMs through `connector`.
-    pub fn new(
-        store: Store,
-        sealer: Sealer,
-        settings: Settings,
-        connector: Arc<dyn Connector>,
-    ) -> Self {
-        let core = Arc::new(Core::new(store, sealer, settings, connector));
+    /// The use cases over the shared `core`.
+    pub fn new(core: Core) -> Self {
+        let core = Arc::new(core);
         let limits = limits::Limits::new(core.clone());
         let setup = setup::Setup::new(core.clone());
         let status = status::Status::new(core.clone(), limits.clone(), setup.clone());

@@ -1,5 +1,6 @@
 //! Integration tests: the backend over HTTP on port 0, once on SQLite and once on PostgreSQL.
 
+mod architecture;
 mod contracts;
 mod flows;
 mod helpers;
