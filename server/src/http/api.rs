@@ -25,6 +25,19 @@ use crate::{
     webhook, AppState,
 };
 
+/// What any widget call may be refused with before its service is asked (documented once for
+/// every route; the answers themselves are `AppError`s).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum Refused {
+    /// a malformed id, header, query or body
+    #[response(status = 400)]
+    BadRequest(ApiError),
+    /// no or an unknown API token
+    #[response(status = 401)]
+    Unauthorized(ApiError),
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(contact_status))
@@ -41,7 +54,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// 201 for a session made by this request, 200 for the one that already stood.
-/// 201 for a new session, 200 for the one that already stood.
 pub(super) fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
     let status = if new {
         StatusCode::CREATED
@@ -55,8 +67,7 @@ pub(super) fn created<T>(v: T, new: bool) -> (StatusCode, Json<T>) {
     params(("id" = String, Path, description = "The CRM contact id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "the contact's status", body = ContactStatus),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such contact in this account", body = ApiError),
         (status = 429, description = "the account's Freshsales API budget is spent; see `Retry-After`", body = ApiError),
         (status = 502, description = "the CRM could not be reached", body = ApiError),
@@ -83,8 +94,7 @@ async fn contact_status(
     responses(
         (status = 201, description = "a new session", body = Verification),
         (status = 200, description = "the pending or valid session that already stood", body = Verification),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such contact in this account", body = ApiError),
         (status = 409, description = "started at the same moment elsewhere; retry", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
@@ -116,8 +126,7 @@ async fn start_verification(
     responses(
         (status = 201, description = "a new LiveID session", body = Verification),
         (status = 200, description = "the live session that already stood", body = Verification),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`), or a step-up was started at the same moment", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
         (status = 422, description = "`requested_by` is too long, or the app is uninstalled from the account", body = ApiError),
@@ -151,8 +160,7 @@ async fn start_contact_step_up(
     ),
     responses(
         (status = 200, description = "a page of the contact's audit lines", body = AuditPage),
-        (status = 400, description = "a malformed id, header or query", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such contact in this account", body = ApiError),
     ),
     security(("bearer" = []))
@@ -198,8 +206,7 @@ async fn contact_audit(
     params(("id" = String, Path, description = "The CRM deal id: 1 to 18 digits, not zero", pattern = r"^[1-9][0-9]{0,17}$")),
     responses(
         (status = 200, description = "the deal's gate and primary contact", body = DealStatus),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such deal in the CRM", body = ApiError),
         (status = 429, description = "the account's Freshsales API budget is spent; see `Retry-After`", body = ApiError),
         (status = 502, description = "the CRM could not be reached", body = ApiError),
@@ -221,8 +228,7 @@ async fn deal_status(
     responses(
         (status = 201, description = "a new LiveID session", body = Verification),
         (status = 200, description = "the live session that already stood", body = Verification),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such deal in the CRM", body = ApiError),
         (status = 409, description = "the contact is not enrolled in LiveID (`not_enrolled`)", body = ApiError),
         (status = 422, description = "the deal has no contact, or the app is uninstalled from the account", body = ApiError),
@@ -253,8 +259,7 @@ async fn start_step_up(
     params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
     responses(
         (status = 200, description = "the session", body = Verification),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such session in this account", body = ApiError),
     ),
     security(("bearer" = []))
@@ -278,8 +283,7 @@ async fn verification(
     params(("id" = String, Path, description = "A verification id", pattern = r"^[A-Za-z0-9_]{1,64}$")),
     responses(
         (status = 200, description = "the canceled session", body = Verification),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such session in this account", body = ApiError),
         (status = 409, description = "the session has already ended", body = ApiError),
     ),
@@ -300,8 +304,7 @@ async fn cancel(
     responses(
         (status = 200, description = "the same session's link went out again (no new session)", body = ResendAnswer),
         (status = 201, description = "the old session could not be reused: a new one was started and its link sent", body = ResendAnswer),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 404, description = "no such session in this account", body = ApiError),
         (status = 409, description = "not the contact's latest link, or not one that expired unused or went undelivered", body = ApiError),
         (status = 415, description = "a body that is not JSON", body = ApiError),
@@ -394,8 +397,7 @@ async fn signed_by_the_app(
     request_body(content = Install),
     responses(
         (status = 200, description = "installed; the contact fields the admin still has to create"),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 403, description = "not signed by the app's serverless code, or another account than the one first installed", body = ApiError),
         (status = 409, description = "a replayed request", body = ApiError),
         (status = 422, description = "a wrong account address, key or policy", body = ApiError),
@@ -472,8 +474,7 @@ async fn install(
     ),
     responses(
         (status = 200, description = "uninstalled"),
-        (status = 400, description = "a malformed id, header or body", body = ApiError),
-        (status = 401, description = "no or an unknown API token", body = ApiError),
+        Refused,
         (status = 403, description = "not signed by the app's serverless code, or another account than the one installed", body = ApiError),
         (status = 409, description = "a replayed request", body = ApiError),
     ),

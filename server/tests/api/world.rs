@@ -278,7 +278,7 @@ impl World {
     /// Starts IDV for a contact and returns the session as the widget sees it.
     /// A client that honours a 429's `Retry-After` (the account's Freshsales budget is shared
     /// with the write-back worker), for at most a minute.
-    pub async fn start_idv(&self, contact: u64) -> Value {
+    pub async fn start_idv(&self, contact: u64) -> idv_types::Verification {
         let deadline = Instant::now() + Duration::from_secs(60);
         let res = loop {
             let res = self

@@ -20,6 +20,9 @@ use idv_server::{
 };
 use serde_json::json;
 
+mod blockid;
+mod freshchat;
+mod freshdesk;
 mod hubspot;
 mod hubspot_sdk;
 

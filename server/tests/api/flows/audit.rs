@@ -92,7 +92,7 @@ async fn contact_audit(w: World) {
         "Lovelace",
         "+442079460018",
         "20 7946 0018",
-        other["id"].as_str().unwrap(),
+        other.id.as_str(),
     ] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
@@ -199,7 +199,7 @@ async fn server_audit_prints_the_trail_of_a_sqlite_file() {
     let v = verified_with_writes(&w).await;
     let id = v["id"].as_str().unwrap();
     let other = w.start_idv(12).await;
-    let other = other["id"].as_str().unwrap();
+    let other = other.id.as_str();
 
     let out = server_audit(
         &w,
@@ -271,7 +271,7 @@ async fn a_dead_crm_write_is_an_audit_line() {
     // The contact is gone from Freshsales before its fields are written.
     let v = w.start_idv(11).await;
     w.fs.with(ALIAS, |a| a.contacts.remove(&11));
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let page = w.json("/api/v1/contacts/11/audit").await;

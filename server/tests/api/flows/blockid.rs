@@ -90,12 +90,12 @@ async fn verify_on_blockid(db: Db) {
     };
 
     let v = w.start_idv(11).await;
-    assert_eq!(v["state"], "pending");
+    assert_eq!(v.state.as_str(), "pending");
     assert!(
-        v["hosted_url"].as_str().is_some_and(|u| !u.is_empty()),
-        "{v}"
+        v.hosted_url.as_deref().is_some_and(|u| !u.is_empty()),
+        "{v:?}"
     );
-    let session = provider_session(&w, v["id"].as_str().unwrap()).await;
+    let session = provider_session(&w, v.id.as_str()).await;
     sim.complete_idv(&session, IdvOutcome::Success).unwrap();
     let done = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
@@ -283,7 +283,7 @@ async fn no_images_kept(db: Db) {
         return;
     };
     let v = w.start_idv(11).await;
-    let session = provider_session(&w, v["id"].as_str().unwrap()).await;
+    let session = provider_session(&w, v.id.as_str()).await;
     sim.complete_idv(&session, IdvOutcome::Success).unwrap();
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;

@@ -25,7 +25,7 @@ async fn coalescing(db: Db) {
         let v = w.start_idv(12).await;
         let res = w
             .post(
-                &format!("/api/v1/verifications/{}/cancel", v["id"].as_str().unwrap()),
+                &format!("/api/v1/verifications/{}/cancel", v.id.as_str()),
                 json!({}),
             )
             .await;

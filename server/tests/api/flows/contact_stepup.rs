@@ -39,7 +39,7 @@ async fn contact_step_up(db: Db) {
     assert_eq!(res.status(), 422);
 
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| {
         s["liveid_enrolled"] == true
     })

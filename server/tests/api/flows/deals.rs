@@ -25,7 +25,7 @@ async fn step_up(db: Db) {
     assert!(msg.contains("Verify Identity"), "{msg}");
 
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| {
         s["liveid_enrolled"] == true
     })

@@ -14,7 +14,7 @@ use crate::{
 /// Verifies contact 11 and returns the session id.
 async fn verified(w: &World) -> String {
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap().to_string();
+    let id = v.id.clone();
     w.customer(&id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
@@ -108,7 +108,7 @@ async fn lapse_without_reverify(db: Db) {
     assert_eq!(w.ks.sessions().len(), 1);
     // A link the customer never used is another state: expired.
     let v = w.start_idv(12).await;
-    w.customer(v["id"].as_str().unwrap(), "abandoned");
+    w.customer(v.id.as_str(), "abandoned");
     let s = w
         .until("/api/v1/contacts/12/status", |s| s["status"] == "expired")
         .await;
@@ -236,7 +236,7 @@ async fn provider_silent_past_the_end(db: Db) {
         ..Default::default()
     });
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap().to_string();
+    let id = v.id.clone();
     let now = idv_server::clock::now_ms();
     // Just past the session's end, a late answer may still come: it waits.
     backdate(&w, &id, Some(now - 1_000), None).await;
@@ -255,7 +255,7 @@ async fn provider_silent_past_the_end(db: Db) {
     })
     .await;
     let again = w.start_idv(11).await;
-    assert_ne!(again["id"], id.as_str());
+    assert_ne!(again.id, id.as_str());
     assert_eq!(w.ks.sessions().len(), 2);
 }
 

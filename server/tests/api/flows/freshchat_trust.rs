@@ -85,7 +85,7 @@ async fn typed_email_of_a_verified_customer(w: World) {
     attacker(&w);
     // Ada verified with a rep earlier.
     let desk = w.start_idv(11).await;
-    let desk_id = desk["id"].as_str().unwrap().to_string();
+    let desk_id = desk.id.clone();
     w.customer(&desk_id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
@@ -129,8 +129,8 @@ async fn typed_email_of_a_pending_customer(w: World) {
     attacker(&w);
     // A rep starts a verification for Ada at the desk and shows her the link.
     let rep = w.start_idv(11).await;
-    let rep_id = rep["id"].as_str().unwrap().to_string();
-    let rep_link = rep["hosted_url"].as_str().unwrap().to_string();
+    let rep_id = rep.id.clone();
+    let rep_link = rep.hosted_url.clone().unwrap();
 
     let answer = bot_ok(
         &w,
@@ -251,7 +251,7 @@ async fn state_call_is_per_conversation(w: World) {
     assert!(m.contains("conversation_id"), "{m}");
     // A session a rep started is no chat's.
     let desk = w.start_idv(11).await;
-    let desk_id = desk["id"].as_str().unwrap();
+    let desk_id = desk.id.as_str();
     let res = state_in(&w, desk_id, Some("c-grace")).await;
     assert_error(res, 404, "not_found").await;
 }
@@ -484,7 +484,7 @@ async fn chat_session_at_the_desk(w: World) {
     )
     .await;
     let rep = w.start_idv(12).await;
-    assert_ne!(rep["id"], pending["verification_id"]);
+    assert_ne!(rep.id, pending["verification_id"]);
     let res = w
         .post("/api/v1/contacts/12/verifications", json!({"force": true}))
         .await;

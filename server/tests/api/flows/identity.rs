@@ -190,7 +190,7 @@ both_worlds!(
 );
 async fn another_name(w: World) {
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     pass(&w, id, in_the_name_of("Mallory", "Attacker"));
     let done = finished(&w, id).await;
     assert_eq!(done["state"], "failed", "{done}");
@@ -220,7 +220,7 @@ async fn matching_names(w: World) {
     // The customer shows their own document (the names the session was started with), in
     // capitals as documents print them.
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     pass(&w, id, in_the_name_of("ADA", "LOVELACE"));
     let done = finished(&w, id).await;
     assert_eq!(done["state"], "verified", "{done}");
@@ -231,7 +231,7 @@ async fn matching_names(w: World) {
     crm_fields_once(&w, 11, "verified").await;
 
     let v = w.start_idv(12).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     pass(&w, id, in_the_name_of("Grace Brewster", "Hopper"));
     let done = finished(&w, id).await;
     assert_eq!(done["state"], "verified", "{done}");
@@ -259,7 +259,7 @@ async fn date_of_birth(w: World) {
     })
     .unwrap();
     let v = w.start_idv(12).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     let session = w.ks.session(&w.provider_session(id)).unwrap();
     assert_eq!(session.request["user"]["date_of_birth"], "1906-12-09");
     pass(
@@ -320,7 +320,7 @@ async fn held_for_review(db: Db) {
         return;
     };
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     pass(&w, id, in_the_name_of("Mallory", "Attacker"));
     let done = finished(&w, id).await;
     assert_eq!(done["state"], "failed", "not verified: {done}");
@@ -367,7 +367,7 @@ async fn blockid_holder(db: Db) {
     };
     // Another person's document: mismatch, never verified.
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     let session = session_of(id).await;
     assert_eq!(
         sim.idv_session(&session).unwrap().holder,
@@ -394,7 +394,7 @@ async fn blockid_holder(db: Db) {
     }
     // Their own document: verified, match.
     let v = w.start_idv(12).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     sim.complete_idv(&session_of(id).await, IdvOutcome::Success)
         .unwrap();
     let done = finished(&w, id).await;

@@ -127,7 +127,7 @@ async fn cross_tenant(w: World) {
         )
         .await
         .unwrap();
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     for (method, path) in [
         ("GET", format!("/api/v1/verifications/{id}")),
         ("POST", format!("/api/v1/verifications/{id}/cancel")),
@@ -213,8 +213,8 @@ async fn noisy_callbacks(w: World) {
     });
     let a = w.start_idv(11).await;
     let b = w.start_idv(12).await;
-    w.customer(a["id"].as_str().unwrap(), "verified");
-    w.customer(b["id"].as_str().unwrap(), "failed");
+    w.customer(a.id.as_str(), "verified");
+    w.customer(b.id.as_str(), "failed");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
     w.until("/api/v1/contacts/12/status", |s| s["status"] == "failed")

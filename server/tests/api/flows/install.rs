@@ -235,7 +235,7 @@ both_worlds!(
 async fn uninstalled_token(w: World) {
     // Ada verified (enrolled for step-up); Grace's emailed link expired unused.
     let ada = w.start_idv(11).await;
-    w.customer(ada["id"].as_str().unwrap(), "verified");
+    w.customer(ada.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| {
         s["liveid_enrolled"] == true
     })

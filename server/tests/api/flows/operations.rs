@@ -19,7 +19,7 @@ async fn dead_rows(w: World) {
         error_rate: 1.0,
         ..Default::default()
     });
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
     let engine = w.app.services().clone();
@@ -138,7 +138,7 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
         return;
     };
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     w.customer(id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
@@ -165,7 +165,7 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
         "ada@example.com",
         "Lovelace",
         did.as_str(),
-        v["hosted_url"].as_str().unwrap(),
+        v.hosted_url.as_deref().unwrap(),
     ] {
         assert!(
             !text.contains(secret),
@@ -326,7 +326,7 @@ both_worlds!(
 );
 async fn expiry_in_one_transaction(w: World) {
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap().to_string();
+    let id = v.id.clone();
     w.customer(&id, "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;

@@ -123,10 +123,10 @@ async fn resend_limited(w: World) {
     .unwrap();
     w.app.services().core.tenants().forget(TENANT);
     let first = w.start_idv(12).await;
-    w.customer(first["id"].as_str().unwrap(), "abandoned");
+    w.customer(first.id.as_str(), "abandoned");
     w.until("/api/v1/contacts/12/status", |s| s["status"] == "expired")
         .await;
-    let res = resend(&w, first["id"].as_str().unwrap()).await;
+    let res = resend(&w, first.id.as_str()).await;
     assert_eq!(res.status(), 201);
     let second: Value = res.json().await.unwrap();
     let second_id = second["verification"]["id"].as_str().unwrap().to_string();

@@ -129,7 +129,7 @@ both_worlds!(
 );
 async fn forget_contact(w: World) {
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap().to_string();
+    let id = v.id.clone();
     w.customer(&id, "verified");
     w.until_crm("contact 11 verified in the CRM", |fs| {
         fs.contact(ALIAS, 11).unwrap()["custom_field"]["cf_idv_status"] == "verified"
@@ -197,10 +197,7 @@ async fn forget_contact(w: World) {
     .await;
     // Another person's data is untouched.
     let still = w
-        .json(&format!(
-            "/api/v1/verifications/{}",
-            other["id"].as_str().unwrap()
-        ))
+        .json(&format!("/api/v1/verifications/{}", other.id.as_str()))
         .await;
     assert_eq!(still["state"], "pending");
 }

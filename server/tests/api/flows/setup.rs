@@ -61,7 +61,7 @@ async fn writes_wait_for_setup(w: World) {
 
     // A verification still runs; its contact write waits instead of going dead.
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
     let engine = w.app.services().clone();

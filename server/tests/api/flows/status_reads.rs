@@ -41,7 +41,7 @@ async fn reads_after_writes(w: World) {
 
     // A start.
     let started = w.start_idv(11).await;
-    let id = started["id"].as_str().unwrap().to_string();
+    let id = started.id.clone();
     let pending = read(&b, 11).await;
     assert_eq!(pending.status, IdvStatus::Pending);
     assert_eq!(pending.current.as_ref().map(|c| c.id.as_str()), Some(&*id));

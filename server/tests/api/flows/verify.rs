@@ -24,15 +24,15 @@ async fn verify_identity(w: World) {
     assert_eq!(status["status"], "not_verified");
 
     let v = w.start_idv(11).await;
-    assert_eq!(v["state"], "pending");
-    let link = v["hosted_url"].as_str().unwrap();
+    assert_eq!(v.state.as_str(), "pending");
+    let link = v.hosted_url.as_deref().unwrap();
     assert!(link.contains("/hosted/verify/"), "{link}");
     let pending = w.json("/api/v1/contacts/11/status").await;
     assert_eq!(pending["status"], "pending");
-    assert_eq!(pending["current"]["id"], v["id"]);
+    assert_eq!(pending["current"]["id"], v.id);
 
     // The customer passes; the signed callback makes the engine read the session.
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     let done = w
         .until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
@@ -139,7 +139,7 @@ async fn forged_callbacks(w: World) {
         ..Default::default()
     });
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     let session = w.provider_session(id);
     let hook = w.url(&format!("/hooks/kosmos/{TENANT}"));
     let body = serde_json::to_vec(
@@ -235,7 +235,7 @@ async fn polling_is_truth(db: Db) {
         ..Default::default()
     });
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     let engine = w.app.services();
     // The session as a reader saw it while it was pending.
     let seen_pending = engine.core.verification(TENANT, id).await.unwrap().unwrap();
@@ -296,7 +296,7 @@ both_worlds!(
 );
 async fn valid_verification_wins(w: World) {
     let v = w.start_idv(11).await;
-    w.customer(v["id"].as_str().unwrap(), "verified");
+    w.customer(v.id.as_str(), "verified");
     w.until("/api/v1/contacts/11/status", |s| s["status"] == "verified")
         .await;
     // A forced re-verification that the customer fails…
@@ -407,7 +407,7 @@ async fn did_published(db: Db) {
         return;
     };
     let v = w.start_idv(11).await;
-    let id = v["id"].as_str().unwrap();
+    let id = v.id.as_str();
     w.customer(id, "verified");
     let did =
         w.ks.sessions()

@@ -45,7 +45,7 @@ async fn start_all(w: &World, contacts: &[u64], parallel: usize) -> Vec<(u64, St
     stream::iter(contacts.iter().copied())
         .map(|c| async move {
             let v = w.start_idv(c).await;
-            (c, v["id"].as_str().unwrap().to_string())
+            (c, v.id.clone())
         })
         .buffer_unordered(parallel)
         .collect()

@@ -40,7 +40,7 @@ both_worlds!(
 );
 async fn no_query_per_scrape(w: World) {
     let v = w.start_idv(11).await;
-    assert_eq!(v["state"], "pending");
+    assert_eq!(v.state.as_str(), "pending");
     // The gauges follow the rows: the pending session shows without a query per scrape.
     let url = format!("{}/metrics", w.app.ops_url());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -108,7 +108,7 @@ both_worlds!(
 );
 async fn kosmos_rotation(w: World) {
     let v = w.start_idv(11).await;
-    let session = w.provider_session(v["id"].as_str().unwrap());
+    let session = w.provider_session(v.id.as_str());
     let new_key = b"0123456789abcdef0123456789abcdef";
     let whsec = format!(
         "whsec_{}",

@@ -87,7 +87,7 @@ async fn card(w: World) {
     );
     // Another account's session (the Freshsales tenant's) cannot be resent from this card.
     let theirs = w.start_idv(11).await;
-    let id = theirs["id"].as_str().unwrap();
+    let id = theirs.id.as_str();
     let resend = format!("/hubspot/v1/card/verifications/{id}/resend?{CARD_QUERY}");
     let res = card_post(&w, &resend, &json!({"idempotency_key": "r1"})).await;
     assert_eq!(res.status(), 404);

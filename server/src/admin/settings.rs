@@ -1,95 +1,12 @@
-//! The `server` command's secret, key, limit, policy and connection administration: `keys
-//! rotate`, `tenant rotate-secret`, `tenant set-limits`, `tenant set-policy` and `tenant
-//! freshchat` (a module of the binary, not of the library).
+//! `server tenant set-limits`, `set-policy` and `freshchat`: what an account may start, what it
+//! does on its own, and its chat connection.
 
 use std::io::Write;
 
 use anyhow::Context;
-use idv_server::{
-    crypto::Sealer,
-    http::auth,
-    services::tenant,
-    store::{Store, WebhookSecret},
-};
-use secrecy::SecretString;
+use idv_server::services::tenant;
 
 use super::{services, Db};
-
-/// `server keys rotate`: every sealed value re-sealed under the new key, in one transaction.
-pub async fn keys_rotate(
-    out: &mut impl Write,
-    new_key: &SecretString,
-    db: &Db,
-) -> anyhow::Result<()> {
-    let old = Sealer::from_base64(&db.master_key)?;
-    let new = Sealer::from_base64(new_key)?;
-    if old.key_id() == new.key_id() {
-        anyhow::bail!("the new master key is the old one: generate one with `server keygen`");
-    }
-    let store = Store::connect(&db.database_url).await?;
-    let done = idv_server::services::keys::rotate(&store, &old, &new)
-        .await
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
-    store.close().await;
-    writeln!(
-        out,
-        "{} value(s) re-sealed under key {} ({} already were); restart the servers with the new IDV_MASTER_KEY",
-        done.resealed,
-        new.key_id(),
-        done.already
-    )?;
-    Ok(())
-}
-
-/// `server tenant rotate-secret ID --workflow|--kosmos`: a new secret, the old one accepted
-/// for the grace period.
-pub async fn rotate_secret(
-    out: &mut impl Write,
-    id: &str,
-    workflow: bool,
-    new_kosmos_secret: Option<String>,
-    grace_hours: u64,
-    db: &Db,
-) -> anyhow::Result<()> {
-    let (which, secret, shown) = if workflow {
-        (WebhookSecret::Workflow, auth::generate_token(), true)
-    } else {
-        match new_kosmos_secret.filter(|s| !s.trim().is_empty()) {
-            Some(given) => (WebhookSecret::Provider, given.trim().to_string(), false),
-            None => (
-                WebhookSecret::Provider,
-                idv_server::webhook::generate_secret(),
-                true,
-            ),
-        }
-    };
-    let e = services(db).await?;
-    let grace = std::time::Duration::from_secs(grace_hours.saturating_mul(3600));
-    tenant::rotate_webhook_secret(e.core.store(), e.core.sealer(), id, which, &secret, grace)
-        .await
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
-    let (what, header) = match which {
-        WebhookSecret::Workflow => ("webhook secret: ", "(workflow header X-IDV-Webhook-Secret)"),
-        WebhookSecret::Provider => (
-            "1Kosmos secret: ",
-            "(register it with 1Kosmos for this tenant's callbacks)",
-        ),
-    };
-    if shown {
-        writeln!(out, "{what} {secret}   {header}")?;
-    } else {
-        writeln!(
-            out,
-            "1Kosmos secret:  set from IDV_NEW_KOSMOS_WEBHOOK_SECRET"
-        )?;
-    }
-    writeln!(
-        out,
-        "The previous secret is accepted for {grace_hours} more hour(s)."
-    )?;
-    e.core.store().close().await;
-    Ok(())
-}
 
 /// `server tenant set-limits ID`: how many sessions a tenant may start (each is billable), and
 /// what a chat bot may spend apart from the others; unset options keep their current value.
