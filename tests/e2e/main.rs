@@ -7,6 +7,7 @@ use idv_e2e::{enabled, read_qr, start_demo, Browser};
 
 mod hubspot;
 mod languages;
+mod weight;
 
 /// The contact page shows the record and the widget's badge for it, in the sidebar iframe.
 #[tokio::test]
