@@ -3,7 +3,7 @@
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -12,6 +12,33 @@ use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use idv_server::{demo, Config};
+
+/// The files a sidebar fetches of the built widget in `app` (`index.html`, the script, the wasm
+/// and the style sheet), by name, with their bytes: what the bench and the weight budget count.
+pub fn widget_files(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(app)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if name == "index.html" || [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e)) {
+            files.push((name, std::fs::read(&path)?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The size of `data` gzipped at the highest level (`gzip -9`).
+pub fn gzip_size(data: &[u8]) -> Result<usize> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data)?;
+    Ok(e.finish()?.len())
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -10,24 +10,8 @@ pub(crate) fn kb(bytes: usize) -> String {
 pub(crate) fn transfer_size(app: &Path) -> Result<(usize, usize, usize, Vec<String>)> {
     let (mut raw, mut gz, mut br) = (0, 0, 0);
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(app)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        if !(name.ends_with(".wasm")
-            || name.ends_with(".js")
-            || name.ends_with(".css")
-            || name == "index.html")
-        {
-            continue;
-        }
-        let data = std::fs::read(&path)?;
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        e.write_all(&data)?;
-        let g = e.finish()?.len();
+    for (name, data) in idv_e2e::widget_files(app)? {
+        let g = idv_e2e::gzip_size(&data)?;
         let mut b = Vec::new();
         {
             let mut w = brotli::CompressorWriter::new(&mut b, 4096, 11, 22);

@@ -2,9 +2,7 @@
 //! script, the wasm and the style sheet, each gzip -9, as the bench counts them). A size is
 //! deterministic, so a budget holds it here; timings stay in `cargo xtask bench`.
 
-use std::io::Write as _;
-
-use idv_e2e::{enabled, root};
+use idv_e2e::{enabled, gzip_size, root, widget_files};
 
 /// The most the built widget may weigh, in KiB of gzip -9. It is the weight measured with the
 /// seven language catalogues in (252.6 KB), rounded up: the widget may lose weight, never gain
@@ -17,38 +15,24 @@ fn the_widget_weighs_no_more_than_its_budget() -> anyhow::Result<()> {
         return Ok(());
     }
     let app = root().join("app");
-    let mut total = 0usize;
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&app)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let counted = name == "index.html"
-            || (name.starts_with("idv-widget")
-                && (name.ends_with(".js") || name.ends_with(".wasm")))
-            || (name.starts_with("style") && name.ends_with(".css"));
-        if !counted {
-            continue;
-        }
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&std::fs::read(&path)?)?;
-        let size = gz.finish()?.len();
-        total += size;
-        files.push(format!("{name}: {:.1} KiB", size as f64 / 1024.0));
-    }
+    let files = widget_files(&app)?;
     assert!(
-        files.iter().any(|f| f.contains(".wasm")),
+        files.iter().any(|(name, _)| name.ends_with(".wasm")),
         "no built widget in {}: `cargo xtask build-widget` first",
         app.display()
     );
+    let mut total = 0;
+    let mut lines = Vec::new();
+    for (name, data) in &files {
+        let size = gzip_size(data)?;
+        total += size;
+        lines.push(format!("{name}: {:.1} KiB", size as f64 / 1024.0));
+    }
     let kib = total as f64 / 1024.0;
     assert!(
         kib <= BUDGET_KIB,
         "the widget weighs {kib:.1} KiB gzip, over its budget of {BUDGET_KIB} KiB:\n{}",
-        files.join("\n")
+        lines.join("\n")
     );
     Ok(())
 }
