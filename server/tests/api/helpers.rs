@@ -1,15 +1,8 @@
-//! `spawn_app()`: the backend on port 0 with a fresh database (SQLite file or PostgreSQL).
+//! The database matrix (`both!`, `both_worlds!`), a fresh database per test, and the shape of an
+//! error answer.
 
 use std::net::SocketAddr;
 
-use idv_server::{
-    build_router,
-    crypto::Sealer,
-    http::auth,
-    services::Settings,
-    store::{NewVerification, Store},
-    AppState, Config, Server,
-};
 use rand::Rng;
 
 /// Which engine a test runs on.
@@ -57,24 +50,6 @@ macro_rules! both_worlds {
             }
         }
     };
-}
-
-pub struct TestApp {
-    pub addr: SocketAddr,
-    pub http: reqwest::Client,
-    pub store: Store,
-    /// The first tenant and its token.
-    pub tenant: String,
-    pub token: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 /// The PostgreSQL server to create test databases on.
@@ -128,96 +103,6 @@ pub async fn fresh_database(db: Db) -> Option<String> {
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             Some(format!("{base}/{name}"))
         }
-    }
-}
-
-pub async fn spawn_app(db: Db) -> Option<TestApp> {
-    if std::env::var("TEST_LOG").is_ok() {
-        idv_server::telemetry::init();
-    }
-    let url = fresh_database(db).await?;
-    let config = Config::for_database(url);
-    let store = Store::connect(&config.database_url).await.expect("store");
-    let token = auth::generate_token();
-    let tenant = "tenant_a".to_string();
-    store
-        .insert_tenant(&tenant, "Tenant A", &auth::hash_token(&token))
-        .await
-        .unwrap();
-    let sealer = Sealer::from_base64(&Sealer::generate_key().into()).unwrap();
-    let services = std::sync::Arc::new(idv_server::wire_services(
-        store.clone(),
-        sealer,
-        Settings::default(),
-    ));
-    let router = build_router(AppState::new(services), &config, Default::default());
-    let server = Server::bind(config.bind, router).await.unwrap();
-    let addr = server.local_addr();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = rx.await;
-    }));
-    Some(TestApp {
-        addr,
-        http: reqwest::Client::new(),
-        store,
-        tenant,
-        token,
-        shutdown: Some(tx),
-    })
-}
-
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    /// GET with this app's tenant token.
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Adds a second tenant and returns its token.
-    pub async fn add_tenant(&self, id: &str) -> String {
-        let token = auth::generate_token();
-        self.store
-            .insert_tenant(id, id, &auth::hash_token(&token))
-            .await
-            .unwrap();
-        token
-    }
-
-    pub async fn add_verification(
-        &self,
-        tenant: &str,
-        contact: i64,
-        kind: &'static str,
-        state: &'static str,
-        valid_until: Option<i64>,
-    ) {
-        let id: u64 = rand::thread_rng().gen();
-        let verified = state == "verified";
-        self.store
-            .insert_verification(&NewVerification {
-                id: format!("ver_{id:016x}"),
-                tenant_id: tenant.into(),
-                contact_id: contact,
-                kind,
-                state,
-                ial_level: verified.then(|| "IAL2".into()),
-                document_type: verified.then(|| "passport".into()),
-                match_confidence: verified.then_some(0.93),
-                completed_at: (state != "pending").then(idv_server::clock::now_ms),
-                valid_until,
-                failure: None,
-            })
-            .await
-            .unwrap();
     }
 }
 

@@ -5,10 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::{
-    both,
-    helpers::{assert_error, spawn_app, Db, TestApp},
-};
+use crate::{both_worlds, helpers::assert_error, world::World};
 
 /// Every route the backend serves (the demo's pages aside).
 const SERVED: &[(&str, &str)] = &[
@@ -46,7 +43,7 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/hubspot/v1/widget"),
 ];
 
-async fn document(app: &TestApp) -> Value {
+async fn document(app: &World) -> Value {
     let res = app
         .http
         .get(app.url("/api/v1/openapi.json"))
@@ -67,11 +64,8 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
     out
 }
 
-both!(every_route_is_in_the_document, every_route);
-async fn every_route(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+both_worlds!(every_route_is_in_the_document, every_route);
+async fn every_route(app: World) {
     let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let documented = operations(&doc);
@@ -98,14 +92,11 @@ async fn every_route(db: Db) {
     }
 }
 
-both!(
+both_worlds!(
     the_documented_constraints_are_the_enforced_ones,
     constraints
 );
-async fn constraints(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+async fn constraints(app: World) {
     let doc = document(&app).await;
     let params = &doc["paths"]["/api/v1/contacts/{id}/status"]["get"]["parameters"];
     let pattern = params
@@ -217,14 +208,11 @@ fn body_schema<'a>(doc: &'a Value, path: &str) -> &'a Value {
     }
 }
 
-both!(
+both_worlds!(
     the_bodies_the_hooks_require_are_the_documented_ones,
     hook_bodies
 );
-async fn hook_bodies(db: Db) {
-    let Some(w) = crate::world::spawn_world(db).await else {
-        return;
-    };
+async fn hook_bodies(w: World) {
     let doc: Value = w.json("/api/v1/openapi.json").await;
     let send = |path: String, body: serde_json::Value| {
         w.http

@@ -4,15 +4,13 @@ use idv_server::clock::{now_ms, DAY_MS};
 use serde_json::Value;
 
 use crate::{
-    both,
-    helpers::{assert_error, spawn_app, Db},
+    both_worlds,
+    helpers::assert_error,
+    world::{World, TENANT},
 };
 
-both!(health_and_readiness_answer, health_and_readiness);
-async fn health_and_readiness(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+both_worlds!(health_and_readiness_answer, health_and_readiness);
+async fn health_and_readiness(app: World) {
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let res = app.http.get(app.url("/readyz")).send().await.unwrap();
@@ -20,24 +18,12 @@ async fn health_and_readiness(db: Db) {
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
 }
 
-both!(a_verified_contact_reports_its_result, verified_contact);
-async fn verified_contact(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
-    app.store
-        .upsert_contact(&app.tenant, 42, true)
-        .await
-        .unwrap();
-    app.add_verification(
-        &app.tenant,
-        42,
-        "idv",
-        "verified",
-        Some(now_ms() + 30 * DAY_MS),
-    )
-    .await;
-    app.add_verification(&app.tenant, 42, "stepup", "verified", None)
+both_worlds!(a_verified_contact_reports_its_result, verified_contact);
+async fn verified_contact(app: World) {
+    app.store().upsert_contact(TENANT, 42, true).await.unwrap();
+    app.add_verification(TENANT, 42, "idv", "verified", Some(now_ms() + 30 * DAY_MS))
+        .await;
+    app.add_verification(TENANT, 42, "stepup", "verified", None)
         .await;
 
     let res = app.get("/api/v1/contacts/42/status").await;
@@ -53,14 +39,11 @@ async fn verified_contact(db: Db) {
     assert!(body["last_stepup_at"].is_string());
 }
 
-both!(
+both_worlds!(
     status_is_derived_from_the_latest_idv_session,
     derived_status
 );
-async fn derived_status(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+async fn derived_status(app: World) {
     let status = |id: i64| {
         let app = &app;
         async move {
@@ -74,45 +57,34 @@ async fn derived_status(db: Db) {
         }
     };
     for id in 1..=5 {
-        app.store
-            .upsert_contact(&app.tenant, id, false)
-            .await
-            .unwrap();
+        app.store().upsert_contact(TENANT, id, false).await.unwrap();
     }
     assert_eq!(status(1).await, "not_verified");
 
-    app.add_verification(&app.tenant, 2, "idv", "pending", None)
+    app.add_verification(TENANT, 2, "idv", "pending", None)
         .await;
     assert_eq!(status(2).await, "pending");
 
-    app.add_verification(&app.tenant, 3, "idv", "failed", None)
-        .await;
+    app.add_verification(TENANT, 3, "idv", "failed", None).await;
     assert_eq!(status(3).await, "failed");
 
     // Verified, but its validity ran out: lapsed even before the expiry job runs.
-    app.add_verification(&app.tenant, 4, "idv", "verified", Some(now_ms() - 1))
+    app.add_verification(TENANT, 4, "idv", "verified", Some(now_ms() - 1))
         .await;
     assert_eq!(status(4).await, "lapsed");
 
     // A canceled session leaves the previous verdict standing; a step-up does not count as IDV.
-    app.add_verification(&app.tenant, 5, "idv", "failed", None)
+    app.add_verification(TENANT, 5, "idv", "failed", None).await;
+    app.add_verification(TENANT, 5, "idv", "canceled", None)
         .await;
-    app.add_verification(&app.tenant, 5, "idv", "canceled", None)
-        .await;
-    app.add_verification(&app.tenant, 5, "stepup", "verified", None)
+    app.add_verification(TENANT, 5, "stepup", "verified", None)
         .await;
     assert_eq!(status(5).await, "failed");
 }
 
-both!(requests_without_a_valid_token_get_401, unauthorized);
-async fn unauthorized(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
-    app.store
-        .upsert_contact(&app.tenant, 42, false)
-        .await
-        .unwrap();
+both_worlds!(requests_without_a_valid_token_get_401, unauthorized);
+async fn unauthorized(app: World) {
+    app.store().upsert_contact(TENANT, 42, false).await.unwrap();
     let url = app.url("/api/v1/contacts/42/status");
 
     let res = app.http.get(&url).send().await.unwrap();
@@ -149,11 +121,8 @@ async fn unauthorized(db: Db) {
     assert_error(res, 401, "unauthorized").await;
 }
 
-both!(malformed_ids_get_400, malformed_ids);
-async fn malformed_ids(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+both_worlds!(malformed_ids_get_400, malformed_ids);
+async fn malformed_ids(app: World) {
     for id in [
         "abc",
         "-5",
@@ -175,17 +144,14 @@ async fn malformed_ids(db: Db) {
     );
 }
 
-both!(unknown_and_foreign_contacts_get_404, not_found);
-async fn not_found(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+both_worlds!(unknown_and_foreign_contacts_get_404, not_found);
+async fn not_found(app: World) {
     let res = app.get("/api/v1/contacts/77/status").await;
     assert_error(res, 404, "not_found").await;
 
     // Tenant B's contact is invisible to tenant A's token, and the other way round.
     let token_b = app.add_tenant("tenant_b").await;
-    app.store
+    app.store()
         .upsert_contact("tenant_b", 88, false)
         .await
         .unwrap();
@@ -203,11 +169,8 @@ async fn not_found(db: Db) {
     assert_eq!(res.status(), 200);
 }
 
-both!(unknown_routes_and_methods_answer_json, routes);
-async fn routes(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+both_worlds!(unknown_routes_and_methods_answer_json, routes);
+async fn routes(app: World) {
     let res = app.get("/api/v1/nope").await;
     assert_error(res, 404, "not_found").await;
     let res = app

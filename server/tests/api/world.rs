@@ -250,6 +250,51 @@ impl World {
             .await
     }
 
+    /// The backend's database, for a test that sets a scene directly.
+    pub fn store(&self) -> &Store {
+        self.app.services().core.store()
+    }
+
+    /// Adds a second tenant (no connections) and returns its token.
+    pub async fn add_tenant(&self, id: &str) -> String {
+        let token = auth::generate_token();
+        self.store()
+            .insert_tenant(id, id, &auth::hash_token(&token))
+            .await
+            .unwrap();
+        token
+    }
+
+    /// Records a finished or pending session of `kind` for a contact, as if it had run.
+    pub async fn add_verification(
+        &self,
+        tenant: &str,
+        contact: i64,
+        kind: &'static str,
+        state: &'static str,
+        valid_until: Option<i64>,
+    ) {
+        use rand::Rng;
+        let id: u64 = rand::thread_rng().gen();
+        let verified = state == "verified";
+        self.store()
+            .insert_verification(&idv_server::store::NewVerification {
+                id: format!("ver_{id:016x}"),
+                tenant_id: tenant.into(),
+                contact_id: contact,
+                kind,
+                state,
+                ial_level: verified.then(|| "IAL2".into()),
+                document_type: verified.then(|| "passport".into()),
+                match_confidence: verified.then_some(0.93),
+                completed_at: (state != "pending").then(idv_server::clock::now_ms),
+                valid_until,
+                failure: None,
+            })
+            .await
+            .unwrap();
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
