@@ -78,12 +78,9 @@ async fn dead_rows(w: World) {
     .await;
 }
 
-both!(the_doctor_names_the_remedy, doctor);
-async fn doctor(db: Db) {
+both_worlds!(the_doctor_names_the_remedy, doctor);
+async fn doctor(w: World) {
     use idv_server::services::tenant;
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
     let engine = w.app.services().clone();
     let report = |base: String, key: &'static str| {
         let engine = engine.clone();
@@ -174,12 +171,9 @@ async fn no_plaintext_secret_or_personal_field_in_the_database_file() {
     }
 }
 
-both!(a_burst_stays_under_the_plans_rate_limit, burst);
-async fn burst(db: Db) {
+both_worlds!(a_burst_stays_under_the_plans_rate_limit, burst);
+async fn burst(w: World) {
     use idv_server::services::tenant;
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
     let engine = w.app.services().clone();
     // A plan of 20 calls per (scaled) hour of one second; the simulator allows two more, for
     // the timing between the two clocks on a loaded machine.

@@ -3,7 +3,6 @@
 
 use crate::both_worlds;
 use crate::world::World;
-use crate::{both, helpers::Db, world::spawn_world};
 
 both_worlds!(
     metrics_are_served_on_the_operator_address_and_not_on_the_public_one,
@@ -59,18 +58,15 @@ async fn no_query_per_scrape(w: World) {
     assert!(res.text().await.unwrap().contains("idv_results_total"));
 }
 
-both!(
+both_worlds!(
     metrics_count_the_tenants_whose_setup_is_incomplete,
     incomplete_setups
 );
-async fn incomplete_setups(db: Db) {
+async fn incomplete_setups(w: World) {
     use idv_server::{domain::setup::CONTACT_FIELDS, sim::freshsales::def_of};
 
     use crate::world::{ALIAS, FS_KEY};
 
-    let Some(w) = spawn_world(db).await else {
-        return;
-    };
     let url = format!("{}/metrics", w.app.ops_url());
     let scrape = || async { w.http.get(&url).send().await.unwrap().text().await.unwrap() };
     let text = scrape().await;
