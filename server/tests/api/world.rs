@@ -87,6 +87,10 @@ async fn spawn_world_on(
     policy: Policy,
     workers: bool,
 ) -> Option<World> {
+    // `TEST_LOG=1` shows the backend's log (`RUST_LOG` picks what) while a test runs.
+    if std::env::var("TEST_LOG").is_ok() {
+        idv_server::telemetry::init();
+    }
     let db_url = fresh_database(db).await?;
     let keys = TwinKeys {
         alias: ALIAS.into(),
