@@ -231,7 +231,8 @@ where
 {
     let (mut parts, body) = req.into_parts();
     let who = T::from_request_parts(&mut parts, state).await?;
-    let headers = parts.headers.clone();
+    // Reading the body needs no headers: they are taken, not copied, on every delivery.
+    let headers = std::mem::take(&mut parts.headers);
     let body = Bytes::from_request(Request::from_parts(parts, body), state)
         .await
         .map_err(|e| {
