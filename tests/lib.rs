@@ -32,6 +32,24 @@ pub fn widget_files(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(files)
 }
 
+/// The language catalogues beside the built widget in `app` (`locales/<code>.json`), by name,
+/// with their bytes: a page whose rep reads another language than English fetches one of them.
+pub fn widget_catalogues(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(app.join("locales"))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let name = format!(
+                "locales/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            files.push((name, std::fs::read(&path)?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The size of `data` gzipped at the highest level (`gzip -9`).
 pub fn gzip_size(data: &[u8]) -> Result<usize> {
     use std::io::Write as _;

@@ -208,13 +208,27 @@ async fn main() -> Result<()> {
     }
 
     // Widget transfer size.
-    let (raw, gz, br, files) = transfer_size(&args.app)?;
+    let transfer = transfer_size(&args.app)?;
+    let (gz, br) = (transfer.gz, transfer.br);
+    let (lang, lang_gz, lang_br) = &transfer.heaviest;
     rows.push(Row {
-        what: "widget transfer size (html + js + wasm + css)".into(),
-        value: format!("{} gzip, {} brotli ({} raw)", kb(gz), kb(br), kb(raw)),
+        what: "widget transfer size (html + js + wasm + css), a page in English".into(),
+        value: format!(
+            "{} gzip, {} brotli ({} raw)",
+            kb(gz),
+            kb(br),
+            kb(transfer.raw)
+        ),
         floor: "—".into(),
-        target: "≤ 80 KB gzip".into(),
-        verdict: verdict(gz <= 80 * 1024),
+        target: "≤ 100 KB gzip".into(),
+        verdict: verdict(gz <= 100 * 1024),
+    });
+    rows.push(Row {
+        what: format!("widget transfer size, a page in the heaviest language (+ {lang})"),
+        value: format!("{} gzip, {} brotli", kb(gz + lang_gz), kb(br + lang_br)),
+        floor: "—".into(),
+        target: "≤ 100 KB gzip".into(),
+        verdict: verdict(gz + lang_gz <= 100 * 1024),
     });
 
     // First status paint: the widget in the demo against a static page with the same badge.
@@ -331,7 +345,7 @@ async fn main() -> Result<()> {
         )?;
     }
     writeln!(md, "\nWidget files:\n")?;
-    for f in files {
+    for f in transfer.files {
         writeln!(md, "- {f}")?;
     }
     writeln!(md, "\nLoad commands:\n")?;

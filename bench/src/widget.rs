@@ -6,29 +6,64 @@ pub(crate) fn kb(bytes: usize) -> String {
     format!("{:.1} KB", bytes as f64 / 1024.0)
 }
 
-/// gzip -9 and brotli -q 11 sizes of the widget's files.
-pub(crate) fn transfer_size(app: &Path) -> Result<(usize, usize, usize, Vec<String>)> {
-    let (mut raw, mut gz, mut br) = (0, 0, 0);
-    let mut files = Vec::new();
-    for (name, data) in idv_e2e::widget_files(app)? {
-        let g = idv_e2e::gzip_size(&data)?;
+/// What a sidebar fetches: the widget's files (a page in English), and the heaviest language
+/// catalogue a page in another language fetches besides.
+pub(crate) struct Transfer {
+    pub raw: usize,
+    pub gz: usize,
+    pub br: usize,
+    /// The heaviest catalogue: its name and its gzip and brotli sizes.
+    pub heaviest: (String, usize, usize),
+    /// One line per file.
+    pub files: Vec<String>,
+}
+
+/// gzip -9 and brotli -q 11 sizes of the widget's files and catalogues.
+pub(crate) fn transfer_size(app: &Path) -> Result<Transfer> {
+    let mut t = Transfer {
+        raw: 0,
+        gz: 0,
+        br: 0,
+        heaviest: (String::new(), 0, 0),
+        files: Vec::new(),
+    };
+    let mut sizes = |name: &str, data: &[u8]| -> Result<(usize, usize)> {
+        let g = idv_e2e::gzip_size(data)?;
         let mut b = Vec::new();
         {
             let mut w = brotli::CompressorWriter::new(&mut b, 4096, 11, 22);
-            w.write_all(&data)?;
+            w.write_all(data)?;
         }
-        files.push(format!(
+        t.files.push(format!(
             "{name}: {} raw, {} gzip, {} brotli",
             kb(data.len()),
             kb(g),
             kb(b.len())
         ));
+        Ok((g, b.len()))
+    };
+    let (mut raw, mut gz, mut br) = (0, 0, 0);
+    for (name, data) in idv_e2e::widget_files(app)? {
+        let (g, b) = sizes(&name, &data)?;
         raw += data.len();
         gz += g;
-        br += b.len();
+        br += b;
     }
-    files.sort();
-    Ok((raw, gz, br, files))
+    let mut heaviest = (String::new(), 0, 0);
+    for (name, data) in idv_e2e::widget_catalogues(app)? {
+        let (g, b) = sizes(&name, &data)?;
+        if g > heaviest.1 {
+            heaviest = (name, g, b);
+        }
+    }
+    t.files.sort();
+    Ok(Transfer {
+        raw,
+        gz,
+        br,
+        heaviest,
+        ..t
+    })
 }
 
 /// Median ms from navigation start until `selector` shows `text`, over `runs` loads.

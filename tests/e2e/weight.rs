@@ -1,16 +1,18 @@
 //! The widget's weight: what every contact, deal and ticket sidebar fetches (`index.html`, the
-//! script, the wasm and the style sheet, each gzip -9, as the bench counts them). A size is
-//! deterministic, so a budget holds it here; timings stay in `cargo xtask bench`.
+//! script, the wasm and the style sheet, and for a rep who reads another language than English,
+//! that language's catalogue; each gzip -9, as the bench counts them). A size is deterministic,
+//! so a budget holds it here; timings stay in `cargo xtask bench`.
 
-use idv_e2e::{enabled, gzip_size, root, widget_files};
+use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 
-/// The most the built widget may weigh, in KiB of gzip -9. It is the weight measured with the
-/// seven language catalogues in (252.6 KB), rounded up: the widget may lose weight, never gain
+/// The most a sidebar may fetch, in KiB of gzip -9, in the heaviest language. It is the weight
+/// measured (205.0 KiB in Arabic, 200.1 KiB in English; 252.6 before the catalogues became
+/// files and Leptos erased component types), rounded up: the widget may lose weight, never gain
 /// it unnoticed. The performance issue's target is 100 KB; lower this as the widget gets there.
-const BUDGET_KIB: f64 = 256.0;
+const BUDGET_KIB: f64 = 206.0;
 
 #[test]
-fn the_widget_weighs_no_more_than_its_budget() -> anyhow::Result<()> {
+fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result<()> {
     if !enabled() {
         return Ok(());
     }
@@ -21,18 +23,28 @@ fn the_widget_weighs_no_more_than_its_budget() -> anyhow::Result<()> {
         "no built widget in {}: `cargo xtask build-widget` first",
         app.display()
     );
-    let mut total = 0;
+    let mut english = 0;
     let mut lines = Vec::new();
     for (name, data) in &files {
         let size = gzip_size(data)?;
-        total += size;
+        english += size;
         lines.push(format!("{name}: {:.1} KiB", size as f64 / 1024.0));
     }
-    let kib = total as f64 / 1024.0;
-    assert!(
-        kib <= BUDGET_KIB,
-        "the widget weighs {kib:.1} KiB gzip, over its budget of {BUDGET_KIB} KiB:\n{}",
-        lines.join("\n")
-    );
+    let catalogues = widget_catalogues(&app)?;
+    assert_eq!(catalogues.len(), 6, "{catalogues:?}");
+    let mut pages = vec![("English".to_string(), english)];
+    for (name, data) in &catalogues {
+        let size = gzip_size(data)?;
+        lines.push(format!("{name}: {:.1} KiB", size as f64 / 1024.0));
+        pages.push((name.clone(), english + size));
+    }
+    for (page, total) in pages {
+        let kib = total as f64 / 1024.0;
+        assert!(
+            kib <= BUDGET_KIB,
+            "a page in {page} weighs {kib:.1} KiB gzip, over the budget of {BUDGET_KIB} KiB:\n{}",
+            lines.join("\n")
+        );
+    }
     Ok(())
 }

@@ -146,9 +146,10 @@ impl Bridge {
         let mut ticket = None;
         for pair in search.trim_start_matches('?').split('&') {
             match pair.split_once('=') {
-                Some(("id", v)) => id = v.parse::<f64>().ok(),
+                // Whole numbers only (no float parser in the wasm for a record id).
+                Some(("id", v)) => id = v.parse::<u64>().ok().map(|n| n as f64),
                 Some(("entity", v)) => kind = Some(v.to_string()),
-                Some(("ticket", v)) => ticket = whole(v.parse::<f64>().ok()),
+                Some(("ticket", v)) => ticket = whole(v.parse::<u64>().ok().map(|n| n as f64)),
                 _ => {}
             }
         }

@@ -277,6 +277,7 @@ async fn setup() -> Result<Setup, String> {
     let bridge = Bridge::init().await;
     let user = bridge.user().await;
     speak(user.language.as_deref());
+    i18n::catalogue::load(i18n::locale().lang).await;
     let (subject, ticket) = bridge.page().await?;
     let transport = transport::pick(bridge.client())?;
     let user = user.email;

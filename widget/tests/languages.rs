@@ -47,6 +47,22 @@ impl Transport for Verified {
     }
 }
 
+/// The page in `tag`'s language, its catalogue read from the file the widget ships (as
+/// `catalogue::load` reads it beside the widget).
+fn speak(tag: &str) {
+    let locale = Locale::parse(tag).expect("a language the widget speaks");
+    let file = match locale.lang.code() {
+        "de" => Some(include_str!("../locales/de.json")),
+        "fr" => Some(include_str!("../locales/fr.json")),
+        "ar" => Some(include_str!("../locales/ar.json")),
+        _ => None,
+    };
+    if let Some(json) = file {
+        i18n::catalogue::keep_json(locale.lang, json).expect("a catalogue");
+    }
+    i18n::set(locale);
+}
+
 /// What a rep sees of a verified contact in `tag`'s language.
 struct Seen {
     lang: String,
@@ -58,7 +74,7 @@ struct Seen {
 }
 
 async fn open_in(tag: &str) -> Seen {
-    i18n::set(Locale::parse(tag).expect("a language the widget speaks"));
+    speak(tag);
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("section").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
@@ -135,7 +151,7 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
 
 #[wasm_bindgen_test]
 fn counts_take_each_language_s_plural_forms_from_the_browser() {
-    i18n::set(Locale::parse("ar").unwrap());
+    speak("ar");
     let words: Vec<String> = [1, 2, 3, 11, 100]
         .into_iter()
         .map(i18n::countdown_words)
@@ -151,7 +167,7 @@ fn counts_take_each_language_s_plural_forms_from_the_browser() {
     );
     assert!(words[4].contains("دقيقة"), "other: {}", words[4]);
 
-    i18n::set(Locale::parse("fr").unwrap());
+    speak("fr");
     // French counts 0 and 1 as singular.
     let fr = i18n::countdown_words(61);
     i18n::set(Locale::english());

@@ -159,6 +159,7 @@ fn build_widget() -> Result<()> {
             .into_owned();
         let built = name == "index.html"
             || name == "snippets"
+            || name == "locales"
             || [".js", ".wasm", ".css"]
                 .iter()
                 .any(|ext| name.ends_with(ext));

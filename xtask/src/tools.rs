@@ -18,6 +18,9 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// A Japanese font (IPA Gothic, 3.5 MB): without one, the Japanese widget's screenshots show
+/// boxes where its text is.
+const JAPANESE_FONT: &str = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf";
 
 fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")
@@ -214,7 +217,9 @@ fn have_binaryen() -> bool {
 }
 
 fn have_browser() -> bool {
-    Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()
+    [CHROMIUM, CHROMEDRIVER, JAPANESE_FONT]
+        .iter()
+        .all(|p| Path::new(p).exists())
 }
 
 /// What building the widget needs (wasm32 target, trunk, wasm-bindgen-cli, binaryen) and, with
@@ -375,7 +380,11 @@ pub fn doctor() -> Result<()> {
 /// Chromium and ChromeDriver from Debian, for the browser tests.
 pub fn ensure_browser() -> Result<()> {
     ensure_apt(
-        &[(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")],
+        &[
+            (CHROMIUM, "chromium"),
+            (CHROMEDRIVER, "chromium-driver"),
+            (JAPANESE_FONT, "fonts-ipafont-gothic"),
+        ],
         "the widget and end-to-end tests run in headless Chromium",
     )
 }

@@ -3,19 +3,16 @@
 //! The language comes from the host (the HubSpot card passes the user's locale in the page's
 //! `locale` parameter; Freshworks gives the logged-in user's language, see
 //! [`crate::bridge::USER_LANGUAGE_FIELDS`]), else the browser's. Messages are typed catalogues
-//! ([`Texts`], one file per language): a missing key is a compile error, and a lookup costs
+//! ([`Texts`]): English is compiled in (a missing key is a compile error); each other language
+//! is a file beside the widget that only a page in that language reads ([`catalogue`]; a file
+//! with a missing or unknown key is refused, and the tests read every file). A lookup costs
 //! nothing at run time. Dates, numbers and plural categories come from the browser's own
 //! ECMA-402 `Intl` (through `js-sys`), so no locale data is shipped in the wasm; the widget's
 //! native unit tests format English by hand.
 
-mod ar;
-mod de;
+pub mod catalogue;
 mod en;
-mod es;
-mod fr;
-mod ja;
 pub mod labels;
-mod pt_br;
 mod texts;
 
 use std::cell::RefCell;
@@ -45,16 +42,12 @@ impl Lang {
         Self::Ar,
     ];
 
-    /// The catalogue.
+    /// The catalogue: English's, or the language's once the page has read it
+    /// ([`catalogue::load`]); English until then.
     pub fn texts(self) -> &'static Texts {
         match self {
             Self::En => &en::TEXTS,
-            Self::Es => &es::TEXTS,
-            Self::PtBr => &pt_br::TEXTS,
-            Self::Fr => &fr::TEXTS,
-            Self::De => &de::TEXTS,
-            Self::Ja => &ja::TEXTS,
-            Self::Ar => &ar::TEXTS,
+            lang => catalogue::read(lang).unwrap_or(&en::TEXTS),
         }
     }
 
@@ -282,7 +275,8 @@ pub fn date(ts: &str) -> String {
     crate::time::short_date(ts)
 }
 
-#[cfg(test)]
+// Native: the tests read the language files with serde_json.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -406,6 +400,69 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What a language file lacks of English's keys, and what it has that English lacks. A
+    /// plural's forms other than `other` are the language's own (Japanese has none, Arabic all).
+    fn gaps(file: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            catalogue::leaves(v).into_iter().map(|(k, _)| k).collect()
+        };
+        let own_form = |k: &str| {
+            [".zero", ".one", ".two", ".few", ".many"]
+                .iter()
+                .any(|f| k.ends_with(f))
+        };
+        let english = keys(&serde_json::to_value(&en::TEXTS).unwrap());
+        let theirs = keys(file);
+        let lacking = english
+            .into_iter()
+            .filter(|k| !own_form(k) && !theirs.contains(k))
+            .collect();
+        (lacking, catalogue::Reading::from_json(file).unknown)
+    }
+
+    fn file(lang: Lang) -> serde_json::Value {
+        serde_json::from_str(catalogue::file(lang).unwrap()).unwrap()
+    }
+
+    /// The check that keeps a translation whole: every shipped file has every key English has
+    /// and none it lacks; a file with a gap or a stray key is caught.
+    #[test]
+    fn every_language_file_has_the_keys_english_has_and_no_other() {
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+            let (lacking, unknown) = gaps(&file(lang));
+            assert!(
+                lacking.is_empty(),
+                "locales/{}.json lacks {lacking:?}",
+                lang.code()
+            );
+            assert!(
+                unknown.is_empty(),
+                "locales/{}.json has {unknown:?}",
+                lang.code()
+            );
+        }
+        let mut gap = file(Lang::De);
+        gap.as_object_mut().unwrap().remove("status_verified");
+        assert_eq!(gaps(&gap).0, ["status_verified"]);
+        let mut stray = file(Lang::De);
+        stray["failures"]["not_a_reason"] = "Text".into();
+        stray["minutes"]["dual"] = "Text".into();
+        assert_eq!(gaps(&stray).1, ["failures.not_a_reason", "minutes.dual"]);
+    }
+
+    /// A file's texts replace English's, and a language's plural forms are its own: Japanese
+    /// counts with one form, so English's `1 minute` does not stand in for it.
+    #[test]
+    fn a_language_file_reads_as_that_language_with_its_own_plural_forms() {
+        let de = catalogue::Reading::from_json(&file(Lang::De)).texts;
+        assert_eq!(de.status_verified, "Verifiziert");
+        let ja = catalogue::Reading::from_json(&file(Lang::Ja)).texts;
+        assert_eq!(ja.minutes.one, None);
+        assert_eq!(ja.minutes.form("one"), ja.minutes.other);
+        let ar = catalogue::Reading::from_json(&file(Lang::Ar)).texts;
+        assert!(ar.minutes.two.is_some() && ar.minutes.few.is_some());
     }
 
     #[test]

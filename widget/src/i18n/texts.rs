@@ -1,19 +1,85 @@
 //! The shape of a catalogue: every text the widget shows, announces or toasts. Each language is
-//! one `Texts` value; a language that lacks a key English has does not compile.
+//! one `Texts` value. English is compiled in (it cannot lack a key); every other language is a
+//! file whose entries are set over English's by their dotted keys (`fresh_ago.one`,
+//! [`Entry::set`]), read when a page needs it ([`super::catalogue`]).
 //!
 //! Templates name their values in braces (`{n}`, `{product}`), filled by [`super::fill`];
 //! counted texts are [`Plural`]s, picked by the browser's plural rules for the language.
 
+/// A part of a catalogue that a file's entry sets by its key: a text, a plural's form, or a
+/// group of them (`failures`, `fresh_ago`); the key is the rest of the entry's dotted key.
+pub trait Entry {
+    /// Sets the text at `key`; `false` when this part has no such key.
+    fn set(&mut self, key: Option<&str>, text: &'static str) -> bool;
+
+    /// Drops the plural forms a language may not use (`one`, `few`…), keeping `other`: a file
+    /// names the forms of its language, and English's `one` must not stand in for them.
+    fn drop_forms(&mut self) {}
+}
+
+impl Entry for &'static str {
+    fn set(&mut self, key: Option<&str>, text: &'static str) -> bool {
+        *self = text;
+        key.is_none()
+    }
+}
+
+impl Entry for Option<&'static str> {
+    fn set(&mut self, key: Option<&str>, text: &'static str) -> bool {
+        *self = Some(text);
+        key.is_none()
+    }
+
+    fn drop_forms(&mut self) {
+        *self = None;
+    }
+}
+
+/// A group of texts: the struct, and its [`Entry`] by field name (one definition, so a field
+/// cannot be left out of what a file can set).
+macro_rules! group {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone)]
+        #[cfg_attr(test, derive(serde::Serialize))]
+        pub struct $name { $($(#[$fm])* pub $field: $ty,)* }
+
+        impl Entry for $name {
+            fn set(&mut self, key: Option<&str>, text: &'static str) -> bool {
+                let Some(key) = key else { return false };
+                let (head, rest) = match key.split_once('.') {
+                    Some((head, rest)) => (head, Some(rest)),
+                    None => (key, None),
+                };
+                match head {
+                    $(stringify!($field) => self.$field.set(rest, text),)*
+                    _ => false,
+                }
+            }
+
+            fn drop_forms(&mut self) {
+                $(self.$field.drop_forms();)*
+            }
+        }
+    };
+}
+
+group! {
 /// A counted text in the forms a language needs (CLDR categories); `{n}` is the count.
 /// A form a language does not use is `None` and falls back to `other`.
-#[derive(Debug)]
 pub struct Plural {
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub zero: Option<&'static str>,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub one: Option<&'static str>,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub two: Option<&'static str>,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub few: Option<&'static str>,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub many: Option<&'static str>,
     pub other: &'static str,
+}
 }
 
 impl Plural {
@@ -56,9 +122,9 @@ impl Plural {
     }
 }
 
+group! {
 /// Why a verification failed and the next step, by the reason table's code
 /// (`server/src/domain/reasons.rs`, `failure_code` in the API).
-#[derive(Debug)]
 pub struct FailureTexts {
     pub scan_unclear: &'static str,
     pub check_incomplete: &'static str,
@@ -94,10 +160,11 @@ pub struct FailureTexts {
     pub no_level: &'static str,
     pub unknown: &'static str,
 }
+}
 
+group! {
 /// What the backend's refusal means, by its `error` code (`ApiError`), before the backend's own
 /// words; `refused` for a code the widget does not know.
-#[derive(Debug)]
 pub struct ApiErrorTexts {
     pub unauthorized: &'static str,
     pub forbidden: &'static str,
@@ -111,9 +178,10 @@ pub struct ApiErrorTexts {
     pub internal: &'static str,
     pub refused: &'static str,
 }
+}
 
+group! {
 /// Every text of the widget, in one language.
-#[derive(Debug)]
 pub struct Texts {
     // The header and the badge.
     pub heading_identity: &'static str,
@@ -331,4 +399,5 @@ pub struct Texts {
     pub error_wrong_page: &'static str,
     pub error_no_record: &'static str,
     pub error_client: &'static str,
+}
 }
