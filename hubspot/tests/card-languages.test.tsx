@@ -279,3 +279,58 @@ describe("a failure says what to do next in the rep's language", () => {
     expect(show(second.findByTestId(Alert, "idv-failed"))).toBe("new words");
   });
 });
+
+describe("the set-up an admin must finish, in the rep's language", () => {
+  const setup = {
+    complete: false,
+    checked_at: "2026-11-02T10:00:00Z",
+    product: "HubSpot",
+    gaps: [
+      {
+        what: "contact field", label: "IDV Status", name: "idv_status", expected: "dropdown: pending, verified",
+        problem: "has type text; views and workflows need dropdown", part: "contact_field", field_type: "dropdown",
+        choices: ["pending", "verified"], issue: { code: "wrong_type", has: "string", needs: "dropdown" },
+      },
+      {
+        what: "deal stage", label: "Negotation", name: "Negotation", expected: "a stage of a deal pipeline",
+        problem: "no stage of this name; did you mean \"Negotiation\"? It gates nothing", part: "deal_stage",
+        issue: { code: "no_stage", similar: "Negotiation" },
+      },
+      {
+        what: "CRM write", label: "a write of this app", name: "", expected: "the fields listed by `server check`",
+        problem: "400: Property idv_status does not exist", part: "crm_write",
+        issue: { code: "write_refused", detail: "400: Property idv_status does not exist" },
+      },
+      {
+        what: "workflow", label: "IDV Flow", name: "x", expected: "x", problem: "a newer backend's words",
+        part: "workflow", issue: { code: "renamed" },
+      },
+    ],
+  };
+  const gaps = async (locale: string) => {
+    route(fetchMock, { "GET /contacts/123": { status: 200, json: verifiedContact({ setup }) } });
+    const r = await render("contact", locale);
+    return r.findByTestId(Alert, "idv-setup").findAll(Text).map((t) => plain(t.text ?? ""));
+  };
+
+  it("English says it as the backend does", async () => {
+    expect(await gaps("en-US")).toEqual([
+      "IDV Status: has type string; views and workflows need dropdown",
+      "Negotation: no stage of this name; did you mean “Negotiation”? It gates nothing",
+      "A write of this app: the CRM refused a write of this app: 400: Property idv_status does not exist",
+      "IDV Flow: a newer backend's words",
+    ]);
+  });
+
+  it("German and Spanish word the problems; the CRM's names and refusal stay as they are", async () => {
+    expect(await gaps("de-DE")).toEqual([
+      "IDV Status: hat den Typ string; Ansichten und Workflows brauchen Dropdown",
+      "Negotation: keine Phase heißt so; meinten Sie „Negotiation“? Sie sperrt nichts",
+      "Ein Schreibvorgang dieser App: das CRM hat einen Schreibvorgang dieser App abgelehnt: 400: Property idv_status does not exist",
+      "IDV Flow: a newer backend's words",
+    ]);
+    const es = await gaps("es");
+    expect(es[0]).toBe("IDV Status: es de tipo string; las vistas y los flujos de trabajo necesitan lista desplegable");
+    expect(es[1]).toContain("¿quería decir «Negotiation»?");
+  });
+});

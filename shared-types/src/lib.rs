@@ -6,9 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 mod requests;
+mod setup;
 mod stage;
 
 pub use requests::{ContactData, ResendAnswer, ResendLink, StartStepUp, StartVerification};
+pub use setup::{SetupGap, SetupIssue, SetupIssueCode, SetupPart, SetupReport};
 pub use stage::StageId;
 
 /// A contact's identity-verification status as shown on its badge and written to the
@@ -207,44 +209,6 @@ impl Delivery {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == s)
     }
-}
-
-/// Something the CRM account lacks for this app to write its results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SetupGap {
-    /// `contact field`, `custom module`, `module field`, `deal stage` or `CRM write`.
-    pub what: String,
-    /// What an admin sees in the CRM's settings (e.g. `IDV Status`).
-    pub label: String,
-    /// The API name (e.g. `cf_idv_status`), or the stage name as the policy spells it.
-    pub name: String,
-    /// The type to create it with (e.g. `dropdown: pending, verified, failed, expired`).
-    pub expected: String,
-    /// What is wrong: `missing`, `has type text`, `no stage of this name in any pipeline`…
-    pub problem: String,
-}
-
-/// Whether the CRM account is set up for this app: complete, or exactly what an admin must
-/// still create (by label and type). Writes that need a missing piece wait until it exists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SetupReport {
-    pub complete: bool,
-    /// RFC 3339.
-    pub checked_at: String,
-    #[serde(default)]
-    pub gaps: Vec<SetupGap>,
-    /// What the last check created by itself (e.g. the history module).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created: Vec<String>,
-    /// The product whose account this is (`Freshsales` or `Freshdesk`), for the banner.
-    #[serde(default = "freshsales")]
-    pub product: String,
-}
-
-fn freshsales() -> String {
-    "Freshsales".into()
 }
 
 /// Assurance level, stored with the NIST revision it refers to (800-63-4 renumbers the levels).

@@ -6,10 +6,11 @@
 use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 
 /// The most a sidebar may fetch, in KiB of gzip -9, in the heaviest language. It is the weight
-/// measured (205.0 KiB in Arabic, 200.1 KiB in English; 252.6 before the catalogues became
-/// files and Leptos erased component types), rounded up: the widget may lose weight, never gain
-/// it unnoticed. The performance issue's target is 100 KB; lower this as the widget gets there.
-const BUDGET_KIB: f64 = 206.0;
+/// measured (208.6 KiB in Arabic, 203.4 KiB in English; 252.6 before the catalogues became
+/// files and Leptos erased component types; the set-up gaps worded in every language cost 3.3),
+/// rounded up: the widget may lose weight, never gain it unnoticed. The performance issue's
+/// target is 100 KB; lower this as the widget gets there.
+const BUDGET_KIB: f64 = 209.0;
 
 #[test]
 fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result<()> {

@@ -36,7 +36,12 @@ impl Transport for Verified {
                 "created_at": "2026-11-22T09:58:00Z"},
                 {"id": "ver_1", "kind": "idv", "state": "failed", "contact_id": 42,
                 "created_at": "2026-11-20T09:00:00Z", "failure_code": "document_expired",
-                "failure_reason": "The ID has expired (IDV0011). Next step: ask the customer to use an ID that is still valid."}]
+                "failure_reason": "The ID has expired (IDV0011). Next step: ask the customer to use an ID that is still valid."}],
+            "setup": {"complete": false, "checked_at": "2026-11-22T10:00:00Z", "gaps": [
+                {"what": "contact field", "label": "IDV Status", "name": "cf_idv_status",
+                 "expected": "dropdown: pending, verified", "problem": "has type text; views and workflows need dropdown",
+                 "part": "contact_field", "field_type": "dropdown", "choices": ["pending", "verified"],
+                 "issue": {"code": "wrong_type", "has": "text", "needs": "dropdown"}}]}
         });
         Box::pin(async move {
             Ok(Reply {
@@ -71,6 +76,7 @@ struct Seen {
     facts: String,
     action: String,
     history: String,
+    setup: String,
 }
 
 async fn open_in(tag: &str) -> Seen {
@@ -93,6 +99,7 @@ async fn open_in(tag: &str) -> Seen {
         facts: text(find(&root, "[data-testid=idv-facts]").await),
         action: text(find(&root, ".actions .btn-primary").await),
         history: text(find(&root, "[data-testid=idv-history]").await),
+        setup: text(find(&root, "[data-testid=setup-banner] li").await),
     };
     i18n::set(Locale::english());
     seen
@@ -115,7 +122,19 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
         en.history
     );
 
+    assert_eq!(
+        en.setup,
+        "IDV Status (contact field, dropdown: pending, verified): has type text; views and \
+         workflows need dropdown"
+    );
+
     let de = open_in("de-DE").await;
+    // What the admin must fix, in German; the CRM's names (label, its type, the values) kept.
+    assert_eq!(
+        de.setup,
+        "IDV Status (Kontaktfeld, Dropdown: pending, verified): hat den Typ text; Ansichten und \
+         Workflows brauchen Dropdown"
+    );
     assert_eq!((de.lang.as_str(), de.dir.as_str()), ("de-DE", "ltr"));
     assert_eq!(de.badge, "Verifiziert");
     assert_eq!(de.action, "Erneut prüfen");
@@ -138,6 +157,11 @@ async fn a_rep_reads_the_widget_in_english_german_and_arabic() {
     assert_eq!((ar.lang.as_str(), ar.dir.as_str()), ("ar", "rtl"));
     assert_eq!(ar.badge, "تم التحقق");
     assert_eq!(ar.action, "التحقق مرة أخرى");
+    assert!(
+        ar.setup.contains("حقل جهة الاتصال") && ar.setup.contains("نوعه text"),
+        "{}",
+        ar.setup
+    );
     assert!(ar.facts.contains("صالح حتى"), "{}", ar.facts);
     assert!(
         ar.facts.contains("نوفمبر"),

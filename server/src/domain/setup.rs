@@ -2,7 +2,7 @@
 //! has: the contact fields (with types that views, workflows, sequences and lists can filter
 //! on), the history module and its fields, and the gated stages of the policy.
 
-use idv_types::{DocumentType, IdvStatus, SessionState, SetupGap, StageId};
+use idv_types::{DocumentType, IdvStatus, SessionState, SetupGap, SetupIssue, SetupPart, StageId};
 
 /// The type a field is created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,26 +192,37 @@ pub struct HaveField {
     pub choices: Vec<String>,
 }
 
-/// Compares `have` with `want`: one gap per missing or mistyped field.
-pub fn field_gaps(what: &str, want: &[FieldSpec], have: &[HaveField]) -> Vec<SetupGap> {
+/// Compares `have` with `want`: one gap per missing or mistyped field of `part` (contact or
+/// module fields).
+pub fn field_gaps(part: SetupPart, want: &[FieldSpec], have: &[HaveField]) -> Vec<SetupGap> {
     want.iter()
         .filter_map(|spec| {
-            let gap = |problem: String| SetupGap {
-                what: what.into(),
+            let gap = |problem: String, issue: SetupIssue| SetupGap {
+                what: part.words().into(),
                 label: spec.label.into(),
                 name: spec.name.into(),
                 expected: spec.kind.describe(),
                 problem,
+                part,
+                field_type: Some(spec.kind.type_name().into()),
+                choices: match spec.kind {
+                    FieldKind::Dropdown(choices) => choices.iter().map(|c| c.to_string()).collect(),
+                    _ => Vec::new(),
+                },
+                issue,
             };
             let Some(field) = have.iter().find(|f| f.name == spec.name) else {
-                return Some(gap("missing".into()));
+                return Some(gap("missing".into(), SetupIssue::missing()));
             };
             let kind = field.kind.to_ascii_lowercase();
             if !type_matches(spec.kind, &kind) {
-                return Some(gap(format!(
-                    "has type {kind}; views and workflows need {}",
-                    spec.kind.type_name()
-                )));
+                return Some(gap(
+                    format!(
+                        "has type {kind}; views and workflows need {}",
+                        spec.kind.type_name()
+                    ),
+                    SetupIssue::wrong_type(&kind, spec.kind.type_name()),
+                ));
             }
             if let FieldKind::Dropdown(choices) = spec.kind {
                 let lacking: Vec<&str> = choices
@@ -220,7 +231,10 @@ pub fn field_gaps(what: &str, want: &[FieldSpec], have: &[HaveField]) -> Vec<Set
                     .filter(|c| !field.choices.iter().any(|h| h == c))
                     .collect();
                 if !lacking.is_empty() {
-                    return Some(gap(format!("lacks the choices {}", lacking.join(", "))));
+                    return Some(gap(
+                        format!("lacks the choices {}", lacking.join(", ")),
+                        SetupIssue::lacks_choices(lacking.iter().map(|c| c.to_string()).collect()),
+                    ));
                 }
             }
             None
@@ -257,7 +271,7 @@ pub fn stage_gaps(
                 .iter()
                 .find(|s| edit_distance(&s.to_lowercase(), &g.to_lowercase()) <= 2);
             SetupGap {
-                what: "deal stage".into(),
+                what: SetupPart::DealStage.words().into(),
                 label: g.clone(),
                 name: g.clone(),
                 expected: "a stage of a deal pipeline".into(),
@@ -267,6 +281,10 @@ pub fn stage_gaps(
                     }
                     None => "no stage of this name in any pipeline; it gates nothing".into(),
                 },
+                part: SetupPart::DealStage,
+                field_type: None,
+                choices: Vec::new(),
+                issue: SetupIssue::no_stage(close.cloned()),
             }
         })
         .collect()
@@ -312,11 +330,11 @@ mod tests {
                 have(f.name, f.kind.type_name(), &choices)
             })
             .collect();
-        assert!(field_gaps("contact field", CONTACT_FIELDS, &fields).is_empty());
+        assert!(field_gaps(SetupPart::ContactField, CONTACT_FIELDS, &fields).is_empty());
         fields.retain(|f| f.name != "cf_idv_verified_date");
         fields[0] = have("cf_idv_status", "text", &[]);
         fields[1] = have("cf_idv_ial_level", "dropdown", &["IAL1"]);
-        let gaps = field_gaps("contact field", CONTACT_FIELDS, &fields);
+        let gaps = field_gaps(SetupPart::ContactField, CONTACT_FIELDS, &fields);
         let problems: Vec<(&str, &str)> = gaps
             .iter()
             .map(|g| (g.label.as_str(), g.problem.as_str()))
@@ -336,6 +354,33 @@ mod tests {
             gaps[0].expected,
             "dropdown: pending, verified, failed, expired, lapsed"
         );
+        // The same, as codes the widget and the card word in the rep's language.
+        let codes: Vec<(SetupPart, Option<&str>, &SetupIssue)> = gaps
+            .iter()
+            .map(|g| (g.part, g.field_type.as_deref(), &g.issue))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (
+                    SetupPart::ContactField,
+                    Some("dropdown"),
+                    &SetupIssue::wrong_type("text", "dropdown")
+                ),
+                (
+                    SetupPart::ContactField,
+                    Some("dropdown"),
+                    &SetupIssue::lacks_choices(vec!["IAL2".into()])
+                ),
+                (
+                    SetupPart::ContactField,
+                    Some("date"),
+                    &SetupIssue::missing()
+                ),
+            ]
+        );
+        assert_eq!(gaps[1].choices, ["IAL1", "IAL2"]);
+        assert!(gaps[2].choices.is_empty());
     }
 
     #[test]
@@ -356,5 +401,11 @@ mod tests {
         assert_eq!(named, ["Negotation", "Closed", "999"]);
         assert!(gaps[0].problem.contains("did you mean \"Negotiation\""));
         assert!(gaps[1].problem.contains("gates nothing"));
+        assert_eq!(
+            gaps[0].issue,
+            SetupIssue::no_stage(Some("Negotiation".into()))
+        );
+        assert_eq!(gaps[1].issue, SetupIssue::no_stage(None));
+        assert!(gaps.iter().all(|g| g.part == SetupPart::DealStage));
     }
 }

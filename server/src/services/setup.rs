@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use idv_types::{SetupGap, SetupReport};
+use idv_types::{SetupGap, SetupIssue, SetupPart, SetupReport};
 
 use super::{
     core::{crm_unavailable, Core},
@@ -50,11 +50,15 @@ impl Setup {
         match crm.prepare().await {
             Ok(made) => created.extend(made),
             Err(e) => gaps.push(SetupGap {
-                what: "set-up".into(),
+                what: SetupPart::Preparation.words().into(),
                 label: format!("{} preparation", tenant.crm_kind.product()),
                 name: "prepare".into(),
                 expected: "the app's property group and list".into(),
                 problem: format!("the app could not create them: {e}"),
+                part: SetupPart::Preparation,
+                field_type: None,
+                choices: Vec::new(),
+                issue: SetupIssue::not_created(e.to_string()),
             }),
         }
 
@@ -62,13 +66,15 @@ impl Setup {
         // modules keeps the history in its notes instead).
         match facts.modules.iter().find(|(n, _)| n == HISTORY_MODULE.name) {
             _ if !crm.has_custom_modules() => {}
-            Some((_, fields)) => {
-                gaps.extend(field_gaps("module field", HISTORY_MODULE.fields, fields))
-            }
+            Some((_, fields)) => gaps.extend(field_gaps(
+                SetupPart::ModuleField,
+                HISTORY_MODULE.fields,
+                fields,
+            )),
             None => match crm.create_module(&HISTORY_MODULE).await {
                 Ok(()) => created.push(format!("custom module {}", HISTORY_MODULE.label)),
                 Err(e) => gaps.push(SetupGap {
-                    what: "custom module".into(),
+                    what: SetupPart::CustomModule.words().into(),
                     label: HISTORY_MODULE.label.into(),
                     name: HISTORY_MODULE.name.into(),
                     expected: format!(
@@ -76,12 +82,20 @@ impl Setup {
                         HISTORY_MODULE.fields.len()
                     ),
                     problem: format!("missing, and the app could not create it: {e}"),
+                    part: SetupPart::CustomModule,
+                    field_type: None,
+                    choices: Vec::new(),
+                    issue: SetupIssue::not_created(e.to_string()),
                 }),
             },
         }
 
         // Contact fields: created where the CRM allows it, else listed for the admin.
-        for gap in field_gaps("contact field", CONTACT_FIELDS, &facts.contact_fields) {
+        for gap in field_gaps(
+            SetupPart::ContactField,
+            CONTACT_FIELDS,
+            &facts.contact_fields,
+        ) {
             let spec = CONTACT_FIELDS.iter().find(|f| f.name == gap.name);
             let made = match (gap.problem.as_str(), spec) {
                 ("missing", Some(spec)) => crm.create_contact_field(spec).await.is_ok(),
@@ -161,11 +175,15 @@ impl Setup {
         let problem = e.to_string();
         if !report.gaps.iter().any(|g| g.problem == problem) {
             report.gaps.push(SetupGap {
-                what: "CRM write".into(),
+                what: SetupPart::CrmWrite.words().into(),
                 label: "a write of this app".into(),
                 name: String::new(),
                 expected: "the fields and module listed by `server check`".into(),
                 problem,
+                part: SetupPart::CrmWrite,
+                field_type: None,
+                choices: Vec::new(),
+                issue: SetupIssue::write_refused(e.to_string()),
             });
         }
         report.complete = false;

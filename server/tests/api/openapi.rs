@@ -176,6 +176,43 @@ async fn constraints(app: World) {
         docs,
         &serde_json::json!(["drivers_license", "passport", "national_id"])
     );
+    // Every schema the document points at is in it (a client generator stops at the first
+    // dangling `$ref`), and a set-up gap's codes are listed for the clients that word them.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    for r in &found {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} names no schema"
+        );
+    }
+    assert!(
+        found.contains(&"#/components/schemas/SetupIssue"),
+        "{found:?}"
+    );
+    let issue = serde_json::to_string(&doc["components"]["schemas"]["SetupIssueCode"]).unwrap();
+    for code in [
+        "missing",
+        "wrong_type",
+        "lacks_choices",
+        "no_stage",
+        "write_refused",
+    ] {
+        assert!(issue.contains(&format!("\"{code}\"")), "{code}: {issue}");
+    }
 }
 
 /// Decodes the two percent-encoded samples above (UTF-8).

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    i18n::{fill, t},
+    i18n::{fill, labels, t},
     model::Record,
     Driver,
 };
@@ -22,10 +22,12 @@ pub fn SetupBanner(d: Driver) -> impl IntoView {
                 .gaps
                 .into_iter()
                 .map(|g| {
+                    let w = labels::setup_gap(&g);
+                    let about = w.about.map(|a| format!(" ({a})"));
                     view! {
                         <li>
-                            <strong>{g.label}</strong>
-                            " (" {g.what} ", " {g.expected} "): " {g.problem}
+                            <strong>{w.name}</strong>
+                            {about} ": " {w.problem}
                         </li>
                     }
                 })

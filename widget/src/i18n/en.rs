@@ -1,6 +1,8 @@
 //! English: the reference catalogue (every other language has each of its keys).
 
-use super::texts::{ApiErrorTexts, FailureTexts, Plural, Texts};
+use super::texts::{
+    ApiErrorTexts, FailureTexts, Plural, SetupIssueTexts, SetupPartTexts, SetupTypeTexts, Texts,
+};
 
 pub static TEXTS: Texts = Texts {
     heading_identity: "Identity",
@@ -105,6 +107,29 @@ pub static TEXTS: Texts = Texts {
 
     setup_title: "This {product} account is not fully set up",
     setup_body: "Verification results cannot all be saved to {product} yet; they wait and are saved once an admin has fixed the following. Ask your admin:",
+    setup_parts: SetupPartTexts {
+        contact_field: "contact field",
+        module_field: "module field",
+        custom_module: "custom module",
+        deal_stage: "deal stage",
+        preparation: "the app's set-up",
+        crm_write: "a write of this app",
+    },
+    setup_types: SetupTypeTexts {
+        dropdown: "dropdown",
+        date: "date",
+        number: "number",
+        text: "text",
+    },
+    setup_issues: SetupIssueTexts {
+        missing: "missing",
+        wrong_type: "has type {has}; views and workflows need {needs}",
+        lacks_choices: "lacks the choices {choices}",
+        no_stage: "no stage of this name in any pipeline; it gates nothing",
+        no_stage_similar: "no stage of this name; did you mean “{similar}”? It gates nothing",
+        not_created: "the app could not create it: {why}",
+        write_refused: "the CRM refused a write of this app: {why}",
+    },
 
     verify_heading: "Verify Identity",
     assurance_level: "Assurance level",

@@ -1,6 +1,8 @@
 //! The words for the shared types' values, in the page's language.
 
-use idv_types::{Delivery, IdentityMatch, IdvStatus, Kind, SessionState};
+use idv_types::{
+    Delivery, IdentityMatch, IdvStatus, Kind, SessionState, SetupGap, SetupIssueCode, SetupPart,
+};
 
 use super::t;
 
@@ -100,6 +102,96 @@ pub fn audit_action(action: &str) -> &str {
     }
 }
 
+/// A set-up gap as the banner words it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct GapWords {
+    /// What to fix: the field's, module's or stage's label (as the admin sees it in the CRM).
+    pub name: String,
+    /// Which part it is and, for a field, the type to create it with.
+    pub about: Option<String>,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// A set-up gap in the page's language. The CRM's own names (labels, a dropdown's values, the
+/// type it reports, its refusal) stay as the CRM says them; a gap the widget has no code for
+/// reads as the backend wrote it.
+pub fn setup_gap(g: &SetupGap) -> GapWords {
+    let t = t();
+    let p = &t.setup_parts;
+    let part = match g.part {
+        SetupPart::ContactField => p.contact_field,
+        SetupPart::ModuleField => p.module_field,
+        SetupPart::CustomModule => p.custom_module,
+        SetupPart::DealStage => p.deal_stage,
+        SetupPart::Preparation => p.preparation,
+        SetupPart::CrmWrite => p.crm_write,
+        SetupPart::Other => {
+            return GapWords {
+                name: g.label.clone(),
+                about: Some(format!("{}, {}", g.what, g.expected)),
+                problem: g.problem.clone(),
+            }
+        }
+    };
+    let ty = |code: &str| -> String {
+        let s = &t.setup_types;
+        match code {
+            "dropdown" => s.dropdown,
+            "date" => s.date,
+            "number" => s.number,
+            "text" => s.text,
+            other => other,
+        }
+        .to_string()
+    };
+    let i = &t.setup_issues;
+    let issue = &g.issue;
+    let given = |v: &Option<String>| v.clone().unwrap_or_default();
+    let problem = match issue.code {
+        SetupIssueCode::Missing => i.missing.to_string(),
+        SetupIssueCode::WrongType => super::fill(
+            i.wrong_type,
+            &[
+                ("has", &given(&issue.has)),
+                ("needs", &ty(&given(&issue.needs))),
+            ],
+        ),
+        SetupIssueCode::LacksChoices => {
+            super::fill(i.lacks_choices, &[("choices", &issue.choices.join(", "))])
+        }
+        SetupIssueCode::NoStage => match &issue.similar {
+            None => i.no_stage.to_string(),
+            Some(s) => super::fill(i.no_stage_similar, &[("similar", s)]),
+        },
+        SetupIssueCode::NotCreated => super::fill(i.not_created, &[("why", &given(&issue.detail))]),
+        SetupIssueCode::WriteRefused => {
+            super::fill(i.write_refused, &[("why", &given(&issue.detail))])
+        }
+        SetupIssueCode::Other => g.problem.clone(),
+    };
+    match g.part {
+        // The app's own parts: the backend's label is its English; the part's words say it.
+        SetupPart::Preparation | SetupPart::CrmWrite => GapWords {
+            name: part.to_string(),
+            about: None,
+            problem,
+        },
+        _ => {
+            let about = match &g.field_type {
+                Some(code) if g.choices.is_empty() => format!("{part}, {}", ty(code)),
+                Some(code) => format!("{part}, {}: {}", ty(code), g.choices.join(", ")),
+                None => part.to_string(),
+            };
+            GapWords {
+                name: g.label.clone(),
+                about: Some(about),
+                problem,
+            }
+        }
+    }
+}
+
 /// Why a session failed, for the rep. In English, the backend's sentence (it carries the
 /// provider's code); in another language, the catalogue's sentence for the reason's code, and
 /// for a reason the app does not know, the backend's sentence after it (its code is for
@@ -188,6 +280,129 @@ pub fn api_error(code: &str, message: &str) -> String {
 mod tests {
     use super::*;
     use crate::i18n::{set, Lang, Locale};
+    use idv_types::SetupIssue;
+
+    fn gap(part: SetupPart, issue: SetupIssue) -> SetupGap {
+        SetupGap {
+            what: "contact field".into(),
+            label: "IDV Status".into(),
+            name: "cf_idv_status".into(),
+            expected: "dropdown: pending, verified".into(),
+            problem: "has type text; views and workflows need dropdown".into(),
+            part,
+            field_type: Some("dropdown".into()),
+            choices: vec!["pending".into(), "verified".into()],
+            issue,
+        }
+    }
+
+    /// An admin reads what to fix in their language; the CRM's own names (the label, the type
+    /// it reports, a dropdown's values, its refusal) stay as the CRM says them.
+    #[test]
+    fn a_setup_gap_reads_in_the_admins_language_with_the_crms_names_kept() {
+        let wrong = gap(
+            SetupPart::ContactField,
+            SetupIssue::wrong_type("text", "dropdown"),
+        );
+        set(Locale::english());
+        assert_eq!(
+            setup_gap(&wrong),
+            GapWords {
+                name: "IDV Status".into(),
+                about: Some("contact field, dropdown: pending, verified".into()),
+                problem: "has type text; views and workflows need dropdown".into(),
+            }
+        );
+        set(Locale::parse("es").unwrap());
+        let es = setup_gap(&wrong);
+        assert_eq!(es.name, "IDV Status");
+        assert_eq!(
+            es.about.as_deref(),
+            Some("campo de contacto, lista desplegable: pending, verified")
+        );
+        assert_eq!(
+            es.problem,
+            "es de tipo text; las vistas y los flujos de trabajo necesitan lista desplegable"
+        );
+        let stage = SetupGap {
+            label: "Negotation".into(),
+            field_type: None,
+            choices: vec![],
+            ..gap(
+                SetupPart::DealStage,
+                SetupIssue::no_stage(Some("Negotiation".into())),
+            )
+        };
+        let es = setup_gap(&stage);
+        assert_eq!(es.about.as_deref(), Some("etapa del negocio"));
+        assert!(
+            es.problem.contains("¿quería decir «Negotiation»?"),
+            "{}",
+            es.problem
+        );
+        // The app's own parts are named by the part, in the language; the refusal is the CRM's.
+        let refused = SetupGap {
+            label: "a write of this app".into(),
+            ..gap(
+                SetupPart::CrmWrite,
+                SetupIssue::write_refused("422: cf_idv_status unknown".into()),
+            )
+        };
+        let es = setup_gap(&refused);
+        assert_eq!(
+            (es.name.as_str(), es.about),
+            ("una escritura de esta app", None)
+        );
+        assert_eq!(
+            es.problem,
+            "el CRM rechazó una escritura de esta app: 422: cf_idv_status unknown"
+        );
+        // A gap stored before codes existed reads as the backend wrote it.
+        let old = gap(SetupPart::Other, SetupIssue::default());
+        let es = setup_gap(&old);
+        assert_eq!(es.problem, old.problem);
+        assert_eq!(
+            es.about.as_deref(),
+            Some("contact field, dropdown: pending, verified")
+        );
+        set(Locale::english());
+    }
+
+    /// Every part and problem has its words in every language.
+    #[test]
+    fn every_language_words_every_setup_part_and_problem() {
+        let issues = [
+            SetupIssue::missing(),
+            SetupIssue::wrong_type("text", "date"),
+            SetupIssue::lacks_choices(vec!["IAL2".into()]),
+            SetupIssue::no_stage(None),
+            SetupIssue::no_stage(Some("Won".into())),
+            SetupIssue::not_created("403".into()),
+            SetupIssue::write_refused("422".into()),
+        ];
+        let parts = [
+            SetupPart::ContactField,
+            SetupPart::ModuleField,
+            SetupPart::CustomModule,
+            SetupPart::DealStage,
+            SetupPart::Preparation,
+            SetupPart::CrmWrite,
+        ];
+        for lang in Lang::ALL {
+            set(Locale::parse(lang.code()).unwrap());
+            for part in parts {
+                for issue in &issues {
+                    let w = setup_gap(&gap(part, issue.clone()));
+                    assert!(
+                        !w.problem.is_empty() && !w.problem.contains('{'),
+                        "{lang:?} {w:?}"
+                    );
+                    assert!(!w.name.is_empty(), "{lang:?} {part:?}");
+                }
+            }
+        }
+        set(Locale::english());
+    }
 
     #[test]
     fn a_refusal_reads_in_the_reps_language_with_the_backends_specifics() {

@@ -181,6 +181,48 @@ pub struct ApiErrorTexts {
 }
 
 group! {
+/// The parts of a CRM account a set-up gap is about (`SetupPart`).
+pub struct SetupPartTexts {
+    pub contact_field: &'static str,
+    pub module_field: &'static str,
+    pub custom_module: &'static str,
+    pub deal_stage: &'static str,
+    /// The app's own preparation of the account (a property group and a list).
+    pub preparation: &'static str,
+    /// A write of the app the CRM refused.
+    pub crm_write: &'static str,
+}
+}
+
+group! {
+/// The types of the fields the app needs, as an admin creates them.
+pub struct SetupTypeTexts {
+    pub dropdown: &'static str,
+    pub date: &'static str,
+    pub number: &'static str,
+    pub text: &'static str,
+}
+}
+
+group! {
+/// What is wrong with a part of the account (`SetupIssue`).
+pub struct SetupIssueTexts {
+    pub missing: &'static str,
+    /// `{has}` is the CRM's name of the field's type, `{needs}` one of `setup_types`.
+    pub wrong_type: &'static str,
+    /// `{choices}` are the dropdown's missing values, as the app writes them.
+    pub lacks_choices: &'static str,
+    pub no_stage: &'static str,
+    /// `{similar}` is a stage of the account spelled nearly so.
+    pub no_stage_similar: &'static str,
+    /// `{why}` is the CRM's refusal, in its own words.
+    pub not_created: &'static str,
+    /// `{why}` is the CRM's refusal, in its own words.
+    pub write_refused: &'static str,
+}
+}
+
+group! {
 /// Every text of the widget, in one language.
 pub struct Texts {
     // The header and the badge.
@@ -296,6 +338,12 @@ pub struct Texts {
     // An account that is not set up; `{product}` is the CRM's name.
     pub setup_title: &'static str,
     pub setup_body: &'static str,
+    /// Which part of the account each gap is about.
+    pub setup_parts: SetupPartTexts,
+    /// The type a missing field needs.
+    pub setup_types: SetupTypeTexts,
+    /// What is wrong with it.
+    pub setup_issues: SetupIssueTexts,
 
     // The Verify Identity form.
     pub verify_heading: &'static str,

@@ -44,13 +44,33 @@ export interface Assurance {
   revision: string;
 }
 
-/** Something the HubSpot account lacks for the app to write its results. */
+/** What is wrong with a part of the account, as a code (`code`) with its particulars. */
+export interface SetupIssue {
+  /** `missing`, `wrong_type`, `lacks_choices`, `no_stage`, `not_created`, `write_refused`; a code
+   * this card does not know reads as the backend's English `problem`. */
+  code: string;
+  has?: string;
+  needs?: string;
+  choices?: string[];
+  similar?: string;
+  detail?: string;
+}
+
+/**
+ * Something the HubSpot account lacks for the app to write its results: `what`, `expected` and
+ * `problem` in English, `part` and `issue` as codes the card words in the rep's language (absent
+ * from reports stored before codes existed).
+ */
 export interface SetupGap {
   what: string;
   label: string;
   name: string;
   expected: string;
   problem: string;
+  part?: string;
+  field_type?: string;
+  choices?: string[];
+  issue?: SetupIssue;
 }
 
 export interface SetupReport {

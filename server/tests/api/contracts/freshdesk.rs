@@ -182,7 +182,7 @@ async fn the_setup_is_read_and_fields_are_created_with_an_admin_key() {
     assert_eq!(status.kind, "dropdown");
     assert!(status.choices.contains(&"verified".to_string()));
     assert!(idv_server::domain::setup::field_gaps(
-        "contact field",
+        idv_types::SetupPart::ContactField,
         CONTACT_FIELDS,
         &facts.contact_fields
     )

@@ -56,7 +56,12 @@ async fn the_set_up_is_made_once_with_types_views_and_lists_can_filter_on() {
     let (sim, _served, crm) = twin().await;
     let facts = crm.setup_facts().await.unwrap();
     assert_eq!(
-        field_gaps("contact field", CONTACT_FIELDS, &facts.contact_fields).len(),
+        field_gaps(
+            idv_types::SetupPart::ContactField,
+            CONTACT_FIELDS,
+            &facts.contact_fields
+        )
+        .len(),
         CONTACT_FIELDS.len(),
         "a new portal has none of the app's properties"
     );
@@ -72,7 +77,12 @@ async fn the_set_up_is_made_once_with_types_views_and_lists_can_filter_on() {
     );
     let facts = crm.setup_facts().await.unwrap();
     assert!(
-        field_gaps("contact field", CONTACT_FIELDS, &facts.contact_fields).is_empty(),
+        field_gaps(
+            idv_types::SetupPart::ContactField,
+            CONTACT_FIELDS,
+            &facts.contact_fields
+        )
+        .is_empty(),
         "{:?}",
         facts.contact_fields
     );
