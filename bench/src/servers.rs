@@ -64,6 +64,7 @@ pub(crate) async fn start_server(
     key: &str,
     kosmos: &str,
     fs: &str,
+    at_volume: bool,
 ) -> Result<ServerUnderTest> {
     let store = Store::connect(db_url).await?;
     let sealer = Sealer::from_base64(&key.to_string().into())?;
@@ -100,6 +101,9 @@ pub(crate) async fn start_server(
         .bind(verified.then_some(at + 365 * 24 * 3600 * 1000))
         .execute(store.pool())
         .await?;
+    }
+    if at_volume {
+        crate::volume::load(&store, TENANT, db_url.starts_with("sqlite")).await?;
     }
     store.close().await;
     let port = free_port()?;

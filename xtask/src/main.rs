@@ -66,7 +66,12 @@ enum Cmd {
     /// and the HubSpot project, with the origin of IDV_PUBLIC_URL, to target/hubspot-project.
     Pack,
     /// Run the benchmarks (release builds, wrk, headless Chromium) and write bench/RESULTS.md.
-    Bench,
+    Bench {
+        /// Also on a database of a year's use (millions of rows, loaded in bulk): a few minutes
+        /// more.
+        #[arg(long)]
+        volume: bool,
+    },
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -102,7 +107,7 @@ fn main() -> Result<()> {
             eprintln!("==> HubSpot project checks (tsc, ESLint, Vitest, hsmeta)");
             hubspot::checks(&root())
         }
-        Cmd::Bench => bench(),
+        Cmd::Bench { volume } => bench(volume),
         Cmd::Pack => {
             tools::ensure_tools(false)?;
             build_widget()?;
@@ -275,7 +280,7 @@ fn build_release(more: &[&str]) -> Result<()> {
         .arg("--bins"))
 }
 
-fn bench() -> Result<()> {
+fn bench(volume: bool) -> Result<()> {
     tools::ensure_tools(true)?;
     tools::ensure_wrk()?;
     build_widget()?;
@@ -288,6 +293,9 @@ fn bench() -> Result<()> {
         .arg("--out")
         .arg(root().join("bench/RESULTS.md"))
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
+    if volume {
+        cmd.arg("--volume");
+    }
     match tools::postgres() {
         Some(url) => {
             cmd.arg("--postgres").arg(url);
@@ -296,7 +304,14 @@ fn bench() -> Result<()> {
             eprintln!("    PostgreSQL: SKIPPED (no DATABASE_URL and nothing on 127.0.0.1:5432)")
         }
     }
-    eprintln!("==> benchmarks (about two minutes)");
+    eprintln!(
+        "==> benchmarks (about {})",
+        if volume {
+            "eight minutes"
+        } else {
+            "two minutes"
+        }
+    );
     run(&mut cmd)
 }
 
