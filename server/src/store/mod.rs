@@ -79,7 +79,7 @@ impl Backend {
 
     /// The row lock a claim takes: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas claim
     /// different rows; nothing on SQLite, whose writers take turns anyway.
-    fn claim_lock(self) -> &'static str {
+    pub fn claim_lock(self) -> &'static str {
         if self == Self::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {

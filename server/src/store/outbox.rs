@@ -74,12 +74,8 @@ impl Store {
         lease: i64,
         now: i64,
     ) -> Result<Option<Claimed>> {
-        let lock = self.backend.claim_lock();
-        Ok(sqlx::query_as(&format!(
-            "UPDATE sync_outbox SET next_attempt_at = $1, claim_token = $3, claims = claims + 1 WHERE id IN (\
-               SELECT id FROM sync_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT 1{lock}) \
-             RETURNING id, tenant_id, record_key, kind, payload, version, remote_id, attempts, claim_token, claims"
+        Ok(sqlx::query_as(&super::periodic::claim_outbox_sql(
+            self.backend.claim_lock(),
         ))
         .bind(lease)
         .bind(now)

@@ -301,11 +301,9 @@ impl Store {
     /// Claims up to 32 pending sessions due for a provider read, leased until `lease` so
     /// replicas do not read the same session at once.
     pub async fn claim_due_polls(&self, lease: i64, now: i64) -> Result<Vec<VerificationRow>> {
-        let lock = self.backend.claim_lock();
-        Ok(sqlx::query_as(&format!(
-            "UPDATE verifications SET next_poll_at = $1 WHERE id IN (\
-               SELECT id FROM verifications WHERE state = 'pending' AND provider_session_id IS NOT NULL \
-               AND next_poll_at <= $2 ORDER BY next_poll_at LIMIT 32{lock}) RETURNING {VCOLS}"
+        Ok(sqlx::query_as(&super::periodic::claim_polls_sql(
+            self.backend.claim_lock(),
+            VCOLS,
         ))
         .bind(lease)
         .bind(now)

@@ -1,7 +1,8 @@
 //! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention, the
-//! refresh of OAuth access tokens, the timeout of waiting workflow actions) run
-//! every half second or so against tables that grow to millions of rows: each finds its rows
-//! through an index, never by reading the whole table. Read from each engine's own plan.
+//! refresh of OAuth access tokens, the timeout of waiting workflow actions, and the claims of the
+//! poller and the outbox) run every half second or so against tables that grow to millions of
+//! rows: each finds its rows through an index, never by reading the whole table. Read from each
+//! engine's own plan. (Reconciliation reads its tenant's row and sweep by primary key.)
 
 use idv_server::store::periodic::*;
 use sqlx::Row;
@@ -29,6 +30,13 @@ const STATEMENTS: &[(&str, &str, usize, Option<&str>)] = &[
     (TOKENS_DUE_SQL, "tenants", 2, Some("crm_access_expires_at")),
     (ACTIONS_DUE_SQL, "waiting_actions", 2, Some("expires_at")),
 ];
+
+/// A parameter's type, as the statement binds it.
+#[derive(Clone, Copy)]
+enum Param {
+    Int,
+    Text,
+}
 
 both_worlds!(no_periodic_job_reads_a_whole_table, periodic_plans);
 async fn periodic_plans(w: World) {
@@ -58,16 +66,40 @@ async fn periodic_plans(w: World) {
     for sql in setup {
         sqlx::query(sql).execute(&mut *conn).await.unwrap();
     }
+    // The claims, as the engine runs them (its row lock), with their own parameters: a lease
+    // and a moment, and the outbox's claim token.
+    let lock = w.app.state.services.core.store().backend().claim_lock();
+    let polls = claim_polls_sql(lock, "id");
+    let outbox = claim_outbox_sql(lock);
+    let mut statements: Vec<(&str, &str, Vec<Param>, Option<&str>)> = STATEMENTS
+        .iter()
+        .map(|(sql, table, params, bound)| (*sql, *table, vec![Param::Int; *params], *bound))
+        .collect();
+    statements.push((
+        &polls,
+        "verifications",
+        vec![Param::Int; 2],
+        Some("next_poll_at"),
+    ));
+    statements.push((
+        &outbox,
+        "sync_outbox",
+        vec![Param::Int, Param::Int, Param::Text],
+        Some("next_attempt_at"),
+    ));
     let mut full_scans = Vec::new();
-    for (sql, table, params, bound) in STATEMENTS {
+    for (sql, table, params, bound) in &statements {
         let explain = if sqlite {
             format!("EXPLAIN QUERY PLAN {sql}")
         } else {
             format!("EXPLAIN {sql}")
         };
         let mut q = sqlx::query(&explain);
-        for _ in 0..*params {
-            q = q.bind(1_i64);
+        for p in params {
+            q = match p {
+                Param::Int => q.bind(1_i64),
+                Param::Text => q.bind("claim"),
+            };
         }
         let plan: Vec<String> = q
             .fetch_all(&mut *conn)
