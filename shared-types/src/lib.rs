@@ -453,6 +453,36 @@ pub struct AuditEntry {
     /// CRM's reason for refusing a write).
     #[serde(default)]
     pub detail: String,
+    /// What the line says, as facts the widget words in the rep's language (absent from lines
+    /// written before facts were kept, and from lines whose detail is a CRM's or provider's own
+    /// words: `detail` says those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<AuditFacts>,
+}
+
+/// The facts of an audit line (each present where the action has it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditFacts {
+    /// Who acted: a rep's email, or `automation`, `workflow`, `chat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The assurance level asked for (`IAL2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ial: Option<String>,
+    /// How the link went out (`show`, `email`, `sms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+    /// A session's state (`verified`, `failed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The deal stage entered (its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Why, as a code: `validity_ran_out`, `no_provider_session`, `no_answer`, `wait_ended`,
+    /// `same_session` (a resend on the session it had), `new_session`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A page of a contact's audit trail, newest first.

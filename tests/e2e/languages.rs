@@ -16,13 +16,14 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
     let demo = start_demo().await?;
     let narrow = Browser::start(320, 640).await?;
     let c = &narrow.client;
-    for (locale, badge, verify, dir, expired_id) in [
+    for (locale, badge, verify, dir, expired_id, shown_link) in [
         (
             "es-MX",
             "Verificado",
             "Verificar identidad",
             "ltr",
             "El ID está caducado.",
+            "enlace mostrado en el widget",
         ),
         (
             "de",
@@ -30,6 +31,7 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
             "Identität prüfen",
             "ltr",
             "Der Ausweis ist abgelaufen.",
+            "Link im Widget angezeigt",
         ),
         (
             "ja-JP",
@@ -37,6 +39,7 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
             "本人確認を開始",
             "ltr",
             "書類の有効期限が切れています。",
+            "リンクはウィジェットに表示",
         ),
         (
             "ar",
@@ -44,6 +47,7 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
             "التحقق من الهوية",
             "rtl",
             "انتهت صلاحية المستند.",
+            "الرابط معروض في الأداة",
         ),
     ] {
         let page = |id: u32| {
@@ -112,6 +116,30 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
             .click()
             .await?;
         wait_for(c, "[data-testid=idv-badge].badge-neutral").await?;
+        // The activity says who started it and how the link went out, in the rep's language.
+        wait_for(c, "[data-testid=idv-activity] > button")
+            .await?
+            .click()
+            .await?;
+        let line = wait_for(c, "[data-testid=idv-activity] li .why").await?;
+        let activity = c
+            .find(Locator::Css("[data-testid=idv-activity]"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            activity.contains(shown_link) && !activity.contains("link by"),
+            "{locale}: {activity}"
+        );
+        drop(line);
+        narrow
+            .screenshot(&format!("lang-{locale}-activity.png"))
+            .await?;
+        let sticking_out = narrow.overflowing().await?;
+        assert!(
+            sticking_out.is_empty(),
+            "{locale} activity at 320 px: {sticking_out:#?}"
+        );
     }
     narrow.close().await?;
 

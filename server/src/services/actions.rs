@@ -207,11 +207,15 @@ impl Actions {
                 },
             )
             .await?;
-            tx.audit(
+            tx.audit_facts(
                 &a.tenant_id,
                 "action_timeout",
                 &a.verification_id,
                 "the workflow's wait ended before the result",
+                Some(&idv_types::AuditFacts {
+                    reason: Some("wait_ended".into()),
+                    ..Default::default()
+                }),
             )
             .await?;
             tx.commit().await?;

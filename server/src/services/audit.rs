@@ -75,6 +75,10 @@ pub fn entry(row: &AuditRow) -> AuditEntry {
         session_id,
         record,
         detail,
+        facts: row
+            .facts
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok()),
     }
 }
 
@@ -186,6 +190,7 @@ mod tests {
             action: action.into(),
             subject: subject.into(),
             detail: "x\ty".into(),
+            facts: None,
         };
         let e = entry(&row("crm_write", "note:ver_ab12:verified"));
         assert_eq!(e.session_id.as_deref(), Some("ver_ab12"));

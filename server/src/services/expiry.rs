@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use idv_types::{Kind, SessionState};
+use idv_types::{AuditFacts, Kind, SessionState};
 
 use super::{
     core::Core,
@@ -59,8 +59,14 @@ impl Expiry {
             if !tx.expire_verified(&r.id, now).await? {
                 continue;
             }
-            tx.audit(&r.tenant_id, "expired", &r.id, "validity ran out")
-                .await?;
+            tx.audit_facts(
+                &r.tenant_id,
+                "expired",
+                &r.id,
+                "validity ran out",
+                Some(&reason("validity_ran_out")),
+            )
+            .await?;
             self.queue
                 .queue_contact_writes(&mut tx, &tenant, r.contact_id)
                 .await?;
@@ -184,11 +190,12 @@ impl Expiry {
             {
                 continue;
             }
-            tx.audit(
+            tx.audit_facts(
                 tenant,
                 "start_failed",
                 id,
                 "no provider session before the deadline",
+                Some(&reason("no_provider_session")),
             )
             .await?;
             tx.commit().await?;
@@ -226,11 +233,12 @@ impl Expiry {
             };
             if self.results.apply_report(&tenant, &v, &report).await? {
                 let mut tx = self.core.store.begin().await?;
-                tx.audit(
+                tx.audit_facts(
                     tenant_id,
                     "expired_locally",
                     id,
                     "no answer from the identity provider past the session's end",
+                    Some(&reason("no_answer")),
                 )
                 .await?;
                 tx.commit().await?;
@@ -238,5 +246,13 @@ impl Expiry {
             }
         }
         Ok(expired)
+    }
+}
+
+/// An audit line's facts that are only its reason.
+fn reason(code: &str) -> AuditFacts {
+    AuditFacts {
+        reason: Some(code.into()),
+        ..Default::default()
     }
 }

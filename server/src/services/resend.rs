@@ -116,7 +116,7 @@ impl Resends {
                 Ok(Redelivery::Sent) => {
                     let mut tx = self.core.store.begin().await?;
                     tx.set_delivery_error(id, None, clock::now_ms()).await?;
-                    tx.audit(
+                    tx.audit_facts(
                         &tenant.id,
                         "resend_link",
                         id,
@@ -125,6 +125,12 @@ impl Resends {
                             v.contact_id,
                             delivery.as_str()
                         ),
+                        Some(&idv_types::AuditFacts {
+                            by: Some(Origin::Widget.by(req.requested_by.as_deref())),
+                            delivery: Some(delivery.as_str().into()),
+                            reason: Some("same_session".into()),
+                            ..Default::default()
+                        }),
                     )
                     .await?;
                     tx.commit().await?;
@@ -247,17 +253,23 @@ impl Resends {
             .start_idv(tenant, old.contact_id, &start, None, Origin::Widget)
             .await?;
         let mut conn = self.core.store.writer().await?;
-        conn.audit(
+        let who = Origin::Widget.actor(req.requested_by.as_deref());
+        conn.audit_facts(
             &tenant.id,
             "resend_link",
             &old.id,
             &format!(
-                "contact {} new session {} by {} ({reason}), by {}",
+                "contact {} new session {} by {} ({reason}), by {who}",
                 old.contact_id,
                 verification.id,
                 delivery.as_str(),
-                Origin::Widget.actor(req.requested_by.as_deref())
             ),
+            Some(&idv_types::AuditFacts {
+                by: Some(Origin::Widget.by(req.requested_by.as_deref())),
+                delivery: Some(delivery.as_str().into()),
+                reason: Some("new_session".into()),
+                ..Default::default()
+            }),
         )
         .await?;
         Ok((

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use idv_types::{IdentityMatch, Kind, Verification};
+use idv_types::{AuditFacts, IdentityMatch, Kind, Verification};
 
 use super::{
     core::{Core, VerRow},
@@ -114,13 +114,24 @@ impl Results {
                 identity_match: identity.map(IdentityMatch::as_str),
             })
             .await?;
+        let facts = AuditFacts {
+            state: Some(state.to_string()),
+            ..Default::default()
+        };
         if !done {
-            tx.audit(&tenant.id, "late_report_ignored", &v.id, state)
-                .await?;
+            tx.audit_facts(
+                &tenant.id,
+                "late_report_ignored",
+                &v.id,
+                state,
+                Some(&facts),
+            )
+            .await?;
             tx.commit().await?;
             return Ok(false);
         }
-        tx.audit(&tenant.id, "result", &v.id, state).await?;
+        tx.audit_facts(&tenant.id, "result", &v.id, state, Some(&facts))
+            .await?;
         if let (Some(f), Kind::Idv) = (fields, v.kind) {
             if let Some(did) = &f.credential_did {
                 let row = super::core::contact_row(&tenant.id, v.contact_id);

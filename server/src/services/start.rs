@@ -3,7 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use idv_types::{
-    Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification, Verification,
+    AuditFacts, Delivery, DocumentType, IalLevel, Kind, SessionState, StartVerification,
+    Verification,
 };
 
 use super::{
@@ -454,7 +455,7 @@ impl Sessions {
                 page_differs.join(", ")
             )
         };
-        tx.audit(
+        tx.audit_facts(
             &tenant.id,
             "start_idv",
             &id,
@@ -462,6 +463,12 @@ impl Sessions {
                 "contact {contact} {ial} by {who}, link by {}{differs}",
                 delivery.as_str()
             ),
+            Some(&AuditFacts {
+                by: Some(origin.by(req.requested_by.as_deref())),
+                ial: Some(ial.to_string()),
+                delivery: Some(delivery.as_str().into()),
+                ..Default::default()
+            }),
         )
         .await?;
         // No note yet: the result's note says who started it and how the link went out (one

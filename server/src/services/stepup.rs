@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use idv_types::Verification;
+use idv_types::{AuditFacts, Verification};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
@@ -179,11 +179,15 @@ impl StepUps {
         conn.set_origin(&id, Origin::Widget.as_str()).await?;
         let who = Origin::Widget.actor(requested_by);
         let on = deal.map_or_else(String::new, |d| format!("deal {d} "));
-        conn.audit(
+        conn.audit_facts(
             &tenant.id,
             "start_stepup",
             &id,
             &format!("{on}contact {contact} by {who}"),
+            Some(&AuditFacts {
+                by: Some(Origin::Widget.by(requested_by)),
+                ..Default::default()
+            }),
         )
         .await?;
         drop(conn);

@@ -1,6 +1,8 @@
 //! The audit log: who did what to which session or record (never personal data), and reading it
 //! back (`server audit`, the widget's history panel).
 
+use idv_types::AuditFacts;
+
 use super::{Conn, Store};
 use crate::{clock, error::Result};
 
@@ -13,14 +15,32 @@ impl dyn Conn + '_ {
         subject: &str,
         detail: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (tenant_id, at, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(tenant)
-            .bind(clock::now_ms())
-            .bind(action)
-            .bind(subject)
-            .bind(detail)
-            .execute(self.raw())
-            .await?;
+        self.audit_facts(tenant, action, subject, detail, None)
+            .await
+    }
+
+    /// Appends an audit line with its facts (what the widget words in the rep's language).
+    pub async fn audit_facts(
+        &mut self,
+        tenant: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        facts: Option<&AuditFacts>,
+    ) -> Result<()> {
+        let facts = facts.and_then(|f| serde_json::to_string(f).ok());
+        sqlx::query(
+            "INSERT INTO audit_log (tenant_id, at, action, subject, detail, facts) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tenant)
+        .bind(clock::now_ms())
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .bind(facts)
+        .execute(self.raw())
+        .await?;
         Ok(())
     }
 }
@@ -51,6 +71,8 @@ pub struct AuditRow {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    /// [`AuditFacts`] as JSON, where the line has them.
+    pub facts: Option<String>,
 }
 
 /// Which audit lines to read: newest first, `limit` of them, older than `before` (a line id).
@@ -69,7 +91,7 @@ impl Store {
     /// Audit lines, newest first.
     pub async fn audit_lines(&self, q: &AuditQuery<'_>) -> Result<Vec<AuditRow>> {
         let mut sql = String::from(
-            "SELECT a.id, a.tenant_id, a.at, a.action, a.subject, a.detail FROM audit_log a WHERE 1 = 1",
+            "SELECT a.id, a.tenant_id, a.at, a.action, a.subject, a.detail, a.facts FROM audit_log a WHERE 1 = 1",
         );
         let mut n = 0;
         let mut next = || {

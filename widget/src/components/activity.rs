@@ -49,7 +49,7 @@ pub fn ActivityList(d: Driver) -> impl IntoView {
                                 <li>
                                     <span class="what">{label}{record}</span>
                                     <span class="muted when">{i18n::date(&e.at)}</span>
-                                    {(!e.detail.is_empty()).then(|| view! { <span class="why">{e.detail.clone()}</span> })}
+                                    {(!e.detail.is_empty()).then(|| view! { <span class="why">{labels::activity_detail(&e)}</span> })}
                                 </li>
                             }
                         })

@@ -1,7 +1,8 @@
 //! English: the reference catalogue (every other language has each of its keys).
 
 use super::texts::{
-    ApiErrorTexts, FailureTexts, Plural, SetupIssueTexts, SetupPartTexts, SetupTypeTexts, Texts,
+    ActivityTexts, ApiErrorTexts, FailureTexts, Plural, SetupIssueTexts, SetupPartTexts,
+    SetupTypeTexts, Texts,
 };
 
 pub static TEXTS: Texts = Texts {
@@ -129,6 +130,23 @@ pub static TEXTS: Texts = Texts {
         no_stage_similar: "no stage of this name; did you mean “{similar}”? It gates nothing",
         not_created: "the app could not create it: {why}",
         write_refused: "the CRM refused a write of this app: {why}",
+    },
+    activity: ActivityTexts {
+        started_idv: "{ial}, link {delivery}, by {by}",
+        started_stepup: "by {by}",
+        resent_same: "link {delivery} again on the same session, by {by}",
+        resent_new: "a new session, link {delivery}, by {by}",
+        stage_entered: "the deal entered stage {stage}",
+        validity_ran_out: "validity ran out",
+        no_provider_session: "the identity provider started no session before the deadline",
+        no_answer: "no answer from the identity provider after the session's end",
+        wait_ended: "the workflow's wait ended before the result",
+        by_automation: "automation",
+        by_chat: "the chat bot",
+        by_widget: "a user of the widget",
+        via_show: "shown in the widget",
+        via_email: "sent by email",
+        via_sms: "sent by SMS",
     },
 
     verify_heading: "Verify Identity",

@@ -1,7 +1,8 @@
 //! The words for the shared types' values, in the page's language.
 
 use idv_types::{
-    Delivery, IdentityMatch, IdvStatus, Kind, SessionState, SetupGap, SetupIssueCode, SetupPart,
+    AuditEntry, Delivery, IdentityMatch, IdvStatus, Kind, SessionState, SetupGap, SetupIssueCode,
+    SetupPart,
 };
 
 use super::t;
@@ -99,6 +100,62 @@ pub fn audit_action(action: &str) -> &str {
         "crm_write_dead" => t.audit_crm_write_dead,
         "late_report_ignored" => t.audit_late_report_ignored,
         other => other,
+    }
+}
+
+/// What an activity line says: in English, the backend's words; in another language, its facts
+/// worded by the catalogue (a rep's email, a level and a stage id stay as they are). A line
+/// without facts (written before they were kept, or whose words are a CRM's or a provider's)
+/// reads as the backend wrote it.
+pub fn activity_detail(e: &AuditEntry) -> String {
+    let Some(f) = e
+        .facts
+        .as_ref()
+        .filter(|_| super::locale().lang != super::Lang::En)
+    else {
+        return e.detail.clone();
+    };
+    let a = &t().activity;
+    let by = match f.by.as_deref() {
+        Some("automation") => a.by_automation,
+        Some("chat") => a.by_chat,
+        Some("widget") => a.by_widget,
+        Some(email) => email,
+        None => "",
+    };
+    let way = match f.delivery.as_deref().and_then(Delivery::parse) {
+        Some(Delivery::Show) => a.via_show,
+        Some(Delivery::Email) => a.via_email,
+        Some(Delivery::Sms) => a.via_sms,
+        None => "",
+    };
+    let filled = |template: &str| {
+        super::fill(
+            template,
+            &[
+                ("ial", f.ial.as_deref().unwrap_or_default()),
+                ("delivery", way),
+                ("by", by),
+                ("stage", f.stage.as_deref().unwrap_or_default()),
+            ],
+        )
+    };
+    match (e.action.as_str(), f.reason.as_deref()) {
+        ("start_idv", _) => filled(a.started_idv),
+        ("start_stepup", _) => filled(a.started_stepup),
+        ("resend_link", Some("same_session")) => filled(a.resent_same),
+        ("resend_link", _) => filled(a.resent_new),
+        ("gate", _) => filled(a.stage_entered),
+        ("result" | "late_report_ignored", _) => f
+            .state
+            .as_deref()
+            .and_then(SessionState::parse)
+            .map_or_else(|| e.detail.clone(), |s| session(s).to_string()),
+        (_, Some("validity_ran_out")) => a.validity_ran_out.into(),
+        (_, Some("no_provider_session")) => a.no_provider_session.into(),
+        (_, Some("no_answer")) => a.no_answer.into(),
+        (_, Some("wait_ended")) => a.wait_ended.into(),
+        _ => e.detail.clone(),
     }
 }
 
@@ -365,6 +422,67 @@ mod tests {
             es.about.as_deref(),
             Some("contact field, dropdown: pending, verified")
         );
+        set(Locale::english());
+    }
+
+    /// A rep reads the activity in their language; a rep's email and the level stay as they are,
+    /// and a line without facts reads as the backend wrote it.
+    #[test]
+    fn an_activity_line_reads_in_the_reps_language_from_its_facts() {
+        let line = |action: &str, detail: &str, facts: Option<idv_types::AuditFacts>| AuditEntry {
+            at: "2026-11-22T10:00:00Z".into(),
+            action: action.into(),
+            session_id: Some("ver_1".into()),
+            record: None,
+            detail: detail.into(),
+            facts,
+        };
+        let started = line(
+            "start_idv",
+            "contact 7 IAL2 by rep@example.com (as the widget reports), link by email",
+            Some(idv_types::AuditFacts {
+                by: Some("rep@example.com".into()),
+                ial: Some("IAL2".into()),
+                delivery: Some("email".into()),
+                ..Default::default()
+            }),
+        );
+        let expired = line(
+            "expired",
+            "validity ran out",
+            Some(idv_types::AuditFacts {
+                reason: Some("validity_ran_out".into()),
+                ..Default::default()
+            }),
+        );
+        let result = line(
+            "result",
+            "verified",
+            Some(idv_types::AuditFacts {
+                state: Some("verified".into()),
+                ..Default::default()
+            }),
+        );
+        let automated = line(
+            "start_stepup",
+            "contact 7 by automation",
+            Some(idv_types::AuditFacts {
+                by: Some("automation".into()),
+                ..Default::default()
+            }),
+        );
+        let refused = line("crm_write_dead", "422: cf_idv_status unknown", None);
+        set(Locale::english());
+        assert_eq!(activity_detail(&started), started.detail);
+        set(Locale::parse("de").unwrap());
+        assert_eq!(
+            activity_detail(&started),
+            "IAL2, Link per E-Mail gesendet, von rep@example.com"
+        );
+        assert_eq!(activity_detail(&expired), "die Gültigkeit ist abgelaufen");
+        assert_eq!(activity_detail(&result), session(SessionState::Verified));
+        assert_eq!(activity_detail(&automated), "von Automatisierung");
+        assert_eq!(activity_detail(&refused), "422: cf_idv_status unknown");
         set(Locale::english());
     }
 

@@ -181,6 +181,31 @@ pub struct ApiErrorTexts {
 }
 
 group! {
+/// What an activity line says, from its facts (`AuditFacts`); in English the backend's words.
+pub struct ActivityTexts {
+    /// `{ial}` the level asked for, `{delivery}` one of `via_*`, `{by}` who.
+    pub started_idv: &'static str,
+    pub started_stepup: &'static str,
+    pub resent_same: &'static str,
+    pub resent_new: &'static str,
+    /// `{stage}` is the stage's id in the CRM.
+    pub stage_entered: &'static str,
+    pub validity_ran_out: &'static str,
+    pub no_provider_session: &'static str,
+    pub no_answer: &'static str,
+    pub wait_ended: &'static str,
+    /// Who, when not a rep's email.
+    pub by_automation: &'static str,
+    pub by_chat: &'static str,
+    pub by_widget: &'static str,
+    /// How the link went out, as `{delivery}` says it.
+    pub via_show: &'static str,
+    pub via_email: &'static str,
+    pub via_sms: &'static str,
+}
+}
+
+group! {
 /// The parts of a CRM account a set-up gap is about (`SetupPart`).
 pub struct SetupPartTexts {
     pub contact_field: &'static str,
@@ -344,6 +369,8 @@ pub struct Texts {
     pub setup_types: SetupTypeTexts,
     /// What is wrong with it.
     pub setup_issues: SetupIssueTexts,
+    /// What activity lines say.
+    pub activity: ActivityTexts,
 
     // The Verify Identity form.
     pub verify_heading: &'static str,

@@ -76,6 +76,12 @@ mod tests {
                 record: None,
                 detail: "contact 7 IAL2 by rep@example.com (as the widget reports), link by email"
                     .into(),
+                facts: Some(idv_types::AuditFacts {
+                    by: Some("rep@example.com".into()),
+                    ial: Some("IAL2".into()),
+                    delivery: Some("email".into()),
+                    ..Default::default()
+                }),
             }],
             next_before: None,
         }

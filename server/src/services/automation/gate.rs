@@ -231,11 +231,15 @@ impl Automation {
             owner_of_contact: Some(contact as u64),
         })
         .await?;
-        tx.audit(
+        tx.audit_facts(
             &tenant.id,
             "gate",
             &v.id,
             &format!("deal {deal} entered stage {}", entered.id),
+            Some(&idv_types::AuditFacts {
+                stage: Some(entered.id.to_string()),
+                ..Default::default()
+            }),
         )
         .await?;
         tx.commit().await?;

@@ -66,9 +66,19 @@ async fn contact_audit(w: World) {
         detail.contains("by rep@acme.example (as the widget reports), link by email"),
         "{detail}"
     );
+    // The same as facts, which the widget words in the rep's language.
+    assert_eq!(
+        start["facts"],
+        json!({"by": "rep@acme.example", "ial": "IAL2", "delivery": "email"})
+    );
     assert!(entries
         .iter()
         .any(|e| e["action"] == "result" && e["session_id"] == id && e["detail"] == "verified"));
+    let result = entries.iter().find(|e| e["action"] == "result").unwrap();
+    assert_eq!(result["facts"], json!({"state": "verified"}));
+    // A CRM write's line has no facts: its words are the CRM's.
+    let write = entries.iter().find(|e| e["action"] == "crm_write").unwrap();
+    assert!(write.get("facts").is_none(), "{write}");
     // Newest first.
     let ats: Vec<time::OffsetDateTime> = entries
         .iter()
