@@ -6,12 +6,12 @@
 use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 
 /// The most a sidebar may fetch, in KiB of gzip -9, in the heaviest language. It is the weight
-/// measured (210.9 KiB in Arabic, 205.5 KiB in English), rounded up: the widget may lose
+/// measured (211.2 KiB in Arabic, 205.7 KiB in English), rounded up: the widget may lose
 /// weight, never gain it unnoticed. 252.6 before the catalogues became files and Leptos erased
-/// component types (−52.6); the set-up gaps (+3.3) and the activity lines (+2.1) worded in every
-/// language cost 5.4 of it back. The performance issue's target is 100 KB; lower this as the
+/// component types (−52.6); the set-up gaps (+3.3) and the activity lines (+2.4) worded in every
+/// language cost 5.7 of it back. The performance issue's target is 100 KB; lower this as the
 /// widget gets there.
-const BUDGET_KIB: f64 = 211.0;
+const BUDGET_KIB: f64 = 212.0;
 
 #[test]
 fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result<()> {

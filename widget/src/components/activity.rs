@@ -44,7 +44,7 @@ pub fn ActivityList(d: Driver) -> impl IntoView {
                         .into_iter()
                         .map(|e| {
                             let label = labels::audit_action(&e.action).to_string();
-                            let record = e.record.clone().map(|r| format!(" ({r})"));
+                            let record = e.record.as_deref().map(|r| format!(" ({})", labels::record(r)));
                             view! {
                                 <li>
                                     <span class="what">{label}{record}</span>

@@ -147,6 +147,11 @@ pub static TEXTS: Texts = Texts {
         via_show: "shown in the widget",
         via_email: "sent by email",
         via_sms: "sent by SMS",
+        record_contact: "contact",
+        record_note: "note",
+        record_history: "history record",
+        record_task: "task",
+        record_deal: "deal",
     },
 
     verify_heading: "Verify Identity",

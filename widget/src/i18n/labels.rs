@@ -159,6 +159,19 @@ pub fn activity_detail(e: &AuditEntry) -> String {
     }
 }
 
+/// The CRM record an activity line's write was to; one this widget does not know as it came.
+pub fn record(name: &str) -> &str {
+    let a = &t().activity;
+    match name {
+        "contact" => a.record_contact,
+        "note" => a.record_note,
+        "history" => a.record_history,
+        "task" => a.record_task,
+        "deal" => a.record_deal,
+        other => other,
+    }
+}
+
 /// A set-up gap as the banner words it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct GapWords {
@@ -483,6 +496,8 @@ mod tests {
         assert_eq!(activity_detail(&result), session(SessionState::Verified));
         assert_eq!(activity_detail(&automated), "von Automatisierung");
         assert_eq!(activity_detail(&refused), "422: cf_idv_status unknown");
+        assert_eq!(record("history"), "Verlaufseintrag");
+        assert_eq!(record("a_newer_record"), "a_newer_record");
         set(Locale::english());
     }
 

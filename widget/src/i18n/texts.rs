@@ -202,6 +202,12 @@ pub struct ActivityTexts {
     pub via_show: &'static str,
     pub via_email: &'static str,
     pub via_sms: &'static str,
+    /// The CRM record a write was to.
+    pub record_contact: &'static str,
+    pub record_note: &'static str,
+    pub record_history: &'static str,
+    pub record_task: &'static str,
+    pub record_deal: &'static str,
 }
 }
 
