@@ -46,7 +46,10 @@ pub(crate) async fn world(fs_url: &str, ks_url: &str, hourly: i64, window: i64) 
     .await
 }
 
-pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String)> {
+/// Freshsales calls per completed verification, over 20 of them, and which: with customers who
+/// finish inside the coalescing window of the start's writes, or (`slow`) after those writes
+/// went out.
+pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<(f64, String)> {
     let (fs, ks) = (&twins.freshsales, &twins.kosmos);
     let w = world(
         &twins.freshsales_api(),
@@ -59,6 +62,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
     let before = fs.calls("bench").len();
     let t = tenant(&w).await?;
     let n = 20u64;
+    let mut started = Vec::new();
     for i in 0..n {
         let id = 7000 + i;
         fs.seed_contact(
@@ -91,10 +95,32 @@ pub(crate) async fn calls_per_verification(twins: &Twins) -> Result<(f64, String
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        started.push(v.id);
+    }
+    if slow {
+        // The customers take longer than the window: the start's writes go out first.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let counts = w
+                .services()
+                .outbox
+                .sync_counts()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if counts.iter().all(|(s, c)| s != "pending" || *c == 0) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the start's writes did not go out");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for id in &started {
         let session = ks
             .sessions()
             .into_iter()
-            .find(|s| s.reference == v.id)
+            .find(|s| &s.reference == id)
             .context("provider session")?;
         ks.complete(
             &session.id,

@@ -348,16 +348,23 @@ async fn main() -> Result<()> {
 
     // Freshsales calls per completed verification, and a burst of 10× the hourly budget.
     eprintln!("Freshsales calls per verification; burst against the rate limit");
-    let (per_verification, breakdown) = calls_per_verification(&twins).await?;
-    rows.push(Row {
-        what: "Freshsales calls per completed verification (20 verifications)".into(),
-        value: format!("{per_verification:.2} ({breakdown})"),
-        floor: "—".into(),
-        // The start now reads the contact from the CRM (who is verified and where the link goes
-        // are the record's), so this is 4 until the read is spared elsewhere; the target stays.
-        target: "≤ 3".into(),
-        verdict: verdict(per_verification <= 3.0),
-    });
+    for (slow, which) in [
+        (false, "customers inside the coalescing window"),
+        (true, "slow customers, after the start's writes went out"),
+    ] {
+        let (per_verification, breakdown) = calls_per_verification(&twins, slow).await?;
+        rows.push(Row {
+            what: format!(
+                "Freshsales calls per completed verification (20 verifications, {which})"
+            ),
+            value: format!("{per_verification:.2} ({breakdown})"),
+            floor: "—".into(),
+            // The start reads the contact from the CRM (who is verified and where the link goes
+            // are the record's), so this is 4 until the read is spared elsewhere; the target stays.
+            target: "≤ 3".into(),
+            verdict: verdict(per_verification <= 3.0),
+        });
+    }
     let (r429, secs, writes, budget) = burst().await?;
     rows.push(Row {
         what: format!(
