@@ -54,6 +54,14 @@ async fn writes_wait_for_setup(w: World) {
         "dropdown: pending, verified, failed, expired, lapsed"
     );
     assert_eq!(installed["missing_contact_fields"][0], "cf_idv_status");
+    // The same as codes, for the widget and the card to word in the rep's language.
+    assert_eq!(gaps[0]["part"], "contact_field");
+    assert_eq!(gaps[0]["field_type"], "dropdown");
+    assert_eq!(
+        gaps[0]["choices"],
+        json!(["pending", "verified", "failed", "expired", "lapsed"])
+    );
+    assert_eq!(gaps[0]["issue"], json!({"code": "missing"}));
 
     // The rep's widget carries the list (and asks them to see an admin).
     let status = w.json("/api/v1/contacts/11/status").await;
@@ -115,6 +123,11 @@ async fn misspelled_stage(w: World) {
             .unwrap()
             .contains("did you mean \"Negotiation\""),
         "{setup}"
+    );
+    assert_eq!(gaps[0]["part"], "deal_stage");
+    assert_eq!(
+        gaps[0]["issue"],
+        json!({"code": "no_stage", "similar": "Negotiation"})
     );
     let deal = w.json("/api/v1/deals/501/status").await;
     assert_eq!(deal["setup"]["gaps"], setup["gaps"]);
