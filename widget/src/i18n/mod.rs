@@ -450,6 +450,12 @@ mod tests {
         stray["failures"]["not_a_reason"] = "Text".into();
         stray["minutes"]["dual"] = "Text".into();
         assert_eq!(gaps(&stray).1, ["failures.not_a_reason", "minutes.dual"]);
+        // A key below a text names nothing, and leaves the text as it was.
+        let mut deeper = file(Lang::De);
+        deeper["status_verified"] = serde_json::json!({"x": "Text"});
+        let reading = catalogue::Reading::from_json(&deeper);
+        assert_eq!(reading.unknown, ["status_verified.x"]);
+        assert_eq!(reading.texts.status_verified, en::TEXTS.status_verified);
     }
 
     /// A file's texts replace English's, and a language's plural forms are its own: Japanese

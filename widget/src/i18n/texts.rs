@@ -19,15 +19,21 @@ pub trait Entry {
 
 impl Entry for &'static str {
     fn set(&mut self, key: Option<&str>, text: &'static str) -> bool {
+        if key.is_some() {
+            return false;
+        }
         *self = text;
-        key.is_none()
+        true
     }
 }
 
 impl Entry for Option<&'static str> {
     fn set(&mut self, key: Option<&str>, text: &'static str) -> bool {
+        if key.is_some() {
+            return false;
+        }
         *self = Some(text);
-        key.is_none()
+        true
     }
 
     fn drop_forms(&mut self) {
