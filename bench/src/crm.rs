@@ -99,22 +99,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
     }
     if slow {
         // The customers take longer than the window: the start's writes go out first.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let counts = w
-                .services()
-                .outbox
-                .sync_counts()
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if counts.iter().all(|(s, c)| s != "pending" || *c == 0) {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!("the start's writes did not go out");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        until_sent(&w, 30, "the start's writes did not go out", || true).await?;
     }
     for id in &started {
         let session = ks
@@ -134,24 +119,10 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
         )
         .map_err(|e| anyhow::anyhow!(e))?;
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let counts = w
-            .services()
-            .outbox
-            .sync_counts()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let done = w.services().core.metrics().results.get() == n
-            && counts.iter().all(|(s, c)| s != "pending" || *c == 0);
-        if done {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("verifications did not complete");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_sent(&w, 60, "verifications did not complete", || {
+        w.services().core.metrics().results.get() == n
+    })
+    .await?;
     let calls: Vec<_> = fs.calls("bench").into_iter().skip(before).collect();
     let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
     for c in &calls {
@@ -166,6 +137,26 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
         .join(", ");
     w.stop().await?;
     Ok((calls.len() as f64 / n as f64, breakdown))
+}
+
+/// Waits up to `secs` until no CRM write is pending and `also` holds (else fails with `what`).
+async fn until_sent(w: &Running, secs: u64, what: &str, also: impl Fn() -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let counts = w
+            .services()
+            .outbox
+            .sync_counts()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if also() && counts.iter().all(|(s, c)| s != "pending" || *c == 0) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
