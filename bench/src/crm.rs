@@ -99,7 +99,7 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
     }
     if slow {
         // The customers take longer than the window: the start's writes go out first.
-        until_sent(&w, 30, "the start's writes did not go out", || true).await?;
+        until_outbox(&w, 30, "the start's writes did not go out", none_pending).await?;
     }
     for id in &started {
         let session = ks
@@ -119,8 +119,8 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
         )
         .map_err(|e| anyhow::anyhow!(e))?;
     }
-    until_sent(&w, 60, "verifications did not complete", || {
-        w.services().core.metrics().results.get() == n
+    until_outbox(&w, 60, "verifications did not complete", |counts| {
+        w.services().core.metrics().results.get() == n && none_pending(counts)
     })
     .await?;
     let calls: Vec<_> = fs.calls("bench").into_iter().skip(before).collect();
@@ -139,8 +139,13 @@ pub(crate) async fn calls_per_verification(twins: &Twins, slow: bool) -> Result<
     Ok((calls.len() as f64 / n as f64, breakdown))
 }
 
-/// Waits up to `secs` until no CRM write is pending and `also` holds (else fails with `what`).
-async fn until_sent(w: &Running, secs: u64, what: &str, also: impl Fn() -> bool) -> Result<()> {
+/// Waits up to `secs` until the outbox's counts by state say `done` (else fails with `what`).
+async fn until_outbox(
+    w: &Running,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&[(String, i64)]) -> bool,
+) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let counts = w
@@ -149,14 +154,19 @@ async fn until_sent(w: &Running, secs: u64, what: &str, also: impl Fn() -> bool)
             .sync_counts()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if also() && counts.iter().all(|(s, c)| s != "pending" || *c == 0) {
+        if done(&counts) {
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("{what}");
+            bail!("{what}: {counts:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// No CRM write is waiting to be sent.
+fn none_pending(counts: &[(String, i64)]) -> bool {
+    counts.iter().all(|(s, c)| s != "pending" || *c == 0)
 }
 
 pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
@@ -205,22 +215,10 @@ pub(crate) async fn burst() -> Result<(usize, f64, usize, usize)> {
         }
     }
     w.services().core.wake_sync();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let counts = w
-            .services()
-            .outbox
-            .sync_counts()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if counts.iter().all(|(s, c)| s == "done" || *c == 0) {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("the burst did not drain: {counts:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_outbox(&w, 120, "the burst did not drain", |counts| {
+        counts.iter().all(|(s, c)| s == "done" || *c == 0)
+    })
+    .await?;
     let secs = started.elapsed().as_secs_f64();
     let r429 = fs.calls("bench").iter().filter(|c| c.status == 429).count();
     w.stop().await?;
