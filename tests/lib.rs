@@ -16,34 +16,35 @@ use idv_server::{demo, Config};
 /// The files a sidebar fetches of the built widget in `app` (`index.html`, the script, the wasm
 /// and the style sheet), by name, with their bytes: what the bench and the weight budget count.
 pub fn widget_files(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    files_in(app, "", |name| {
+        name == "index.html" || [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e))
+    })
+}
+
+/// The language catalogues beside the built widget in `app` (`locales/<code>.json`), by name,
+/// with their bytes: a page whose rep reads another language than English fetches one of them.
+pub fn widget_catalogues(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    files_in(&app.join("locales"), "locales/", |name| {
+        name.ends_with(".json")
+    })
+}
+
+/// The files of `dir` whose names `keep`, named `prefix` + name, with their bytes, by name.
+fn files_in(
+    dir: &Path,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(app)? {
+    for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        if name == "index.html" || [".js", ".wasm", ".css"].iter().any(|e| name.ends_with(e)) {
-            files.push((name, std::fs::read(&path)?));
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The language catalogues beside the built widget in `app` (`locales/<code>.json`), by name,
-/// with their bytes: a page whose rep reads another language than English fetches one of them.
-pub fn widget_catalogues(app: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(app.join("locales"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let name = format!(
-                "locales/{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
-            files.push((name, std::fs::read(&path)?));
+        if path.is_file() && keep(&name) {
+            files.push((format!("{prefix}{name}"), std::fs::read(&path)?));
         }
     }
     files.sort();

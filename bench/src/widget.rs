@@ -20,13 +20,7 @@ pub(crate) struct Transfer {
 
 /// gzip -9 and brotli -q 11 sizes of the widget's files and catalogues.
 pub(crate) fn transfer_size(app: &Path) -> Result<Transfer> {
-    let mut t = Transfer {
-        raw: 0,
-        gz: 0,
-        br: 0,
-        heaviest: (String::new(), 0, 0),
-        files: Vec::new(),
-    };
+    let mut files = Vec::new();
     let mut sizes = |name: &str, data: &[u8]| -> Result<(usize, usize)> {
         let g = idv_e2e::gzip_size(data)?;
         let mut b = Vec::new();
@@ -34,7 +28,7 @@ pub(crate) fn transfer_size(app: &Path) -> Result<Transfer> {
             let mut w = brotli::CompressorWriter::new(&mut b, 4096, 11, 22);
             w.write_all(data)?;
         }
-        t.files.push(format!(
+        files.push(format!(
             "{name}: {} raw, {} gzip, {} brotli",
             kb(data.len()),
             kb(g),
@@ -56,13 +50,13 @@ pub(crate) fn transfer_size(app: &Path) -> Result<Transfer> {
             heaviest = (name, g, b);
         }
     }
-    t.files.sort();
+    files.sort();
     Ok(Transfer {
         raw,
         gz,
         br,
         heaviest,
-        ..t
+        files,
     })
 }
 

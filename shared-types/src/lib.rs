@@ -479,10 +479,26 @@ pub struct AuditFacts {
     /// The deal stage entered (its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
-    /// Why, as a code: `validity_ran_out`, `no_provider_session`, `no_answer`, `wait_ended`,
-    /// `same_session` (a resend on the session it had), `new_session`.
+    /// Why, as a code ([`audit_reason`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// Why an audit line happened: the codes of [`AuditFacts::reason`] (plain strings on the wire,
+/// so a reader meets a newer code as one it does not know, at no cost to the widget's weight).
+pub mod audit_reason {
+    /// A verification's validity ended.
+    pub const VALIDITY_RAN_OUT: &str = "validity_ran_out";
+    /// The identity provider started no session before the deadline.
+    pub const NO_PROVIDER_SESSION: &str = "no_provider_session";
+    /// The identity provider never answered after the session's end.
+    pub const NO_ANSWER: &str = "no_answer";
+    /// A workflow's wait for the result ended first.
+    pub const WAIT_ENDED: &str = "wait_ended";
+    /// A link sent again on the session it had.
+    pub const SAME_SESSION: &str = "same_session";
+    /// A link sent on a new session (the old one had ended).
+    pub const NEW_SESSION: &str = "new_session";
 }
 
 /// A page of a contact's audit trail, newest first.

@@ -33,6 +33,30 @@ pub struct SetupGap {
     pub issue: SetupIssue,
 }
 
+impl SetupGap {
+    /// A gap of `part` (its English `what` follows from it), without a field type or choices.
+    pub fn new(
+        part: SetupPart,
+        label: impl Into<String>,
+        name: impl Into<String>,
+        expected: impl Into<String>,
+        problem: impl Into<String>,
+        issue: SetupIssue,
+    ) -> Self {
+        Self {
+            what: part.words().into(),
+            label: label.into(),
+            name: name.into(),
+            expected: expected.into(),
+            problem: problem.into(),
+            part,
+            field_type: None,
+            choices: Vec::new(),
+            issue,
+        }
+    }
+}
+
 /// Which part of the CRM account a [`SetupGap`] is about.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

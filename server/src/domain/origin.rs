@@ -35,7 +35,6 @@ impl Origin {
         }
     }
 
-    /// The actor as notes and the audit log name it.
     /// Who acted, as an audit line's facts say it: the widget user's email as the widget reports
     /// it, else `automation`, `chat` or `widget` (codes the widget words in the rep's language).
     pub fn by(self, requested_by: Option<&str>) -> String {
@@ -47,6 +46,7 @@ impl Origin {
         }
     }
 
+    /// The actor as notes and the audit log name it.
     pub fn actor(self, requested_by: Option<&str>) -> String {
         match (self, requested_by) {
             (Self::Automation | Self::Gate, _) => "automation".into(),

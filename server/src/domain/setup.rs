@@ -198,18 +198,19 @@ pub fn field_gaps(part: SetupPart, want: &[FieldSpec], have: &[HaveField]) -> Ve
     want.iter()
         .filter_map(|spec| {
             let gap = |problem: String, issue: SetupIssue| SetupGap {
-                what: part.words().into(),
-                label: spec.label.into(),
-                name: spec.name.into(),
-                expected: spec.kind.describe(),
-                problem,
-                part,
                 field_type: Some(spec.kind.type_name().into()),
                 choices: match spec.kind {
                     FieldKind::Dropdown(choices) => choices.iter().map(|c| c.to_string()).collect(),
                     _ => Vec::new(),
                 },
-                issue,
+                ..SetupGap::new(
+                    part,
+                    spec.label,
+                    spec.name,
+                    spec.kind.describe(),
+                    problem,
+                    issue,
+                )
             };
             let Some(field) = have.iter().find(|f| f.name == spec.name) else {
                 return Some(gap("missing".into(), SetupIssue::missing()));
@@ -270,22 +271,19 @@ pub fn stage_gaps(
             let close = stage_names
                 .iter()
                 .find(|s| edit_distance(&s.to_lowercase(), &g.to_lowercase()) <= 2);
-            SetupGap {
-                what: SetupPart::DealStage.words().into(),
-                label: g.clone(),
-                name: g.clone(),
-                expected: "a stage of a deal pipeline".into(),
-                problem: match close {
+            SetupGap::new(
+                SetupPart::DealStage,
+                g.clone(),
+                g.clone(),
+                "a stage of a deal pipeline",
+                match close {
                     Some(s) => {
                         format!("no stage of this name; did you mean {s:?}? It gates nothing")
                     }
                     None => "no stage of this name in any pipeline; it gates nothing".into(),
                 },
-                part: SetupPart::DealStage,
-                field_type: None,
-                choices: Vec::new(),
-                issue: SetupIssue::no_stage(close.cloned()),
-            }
+                SetupIssue::no_stage(close.cloned()),
+            )
         })
         .collect()
 }

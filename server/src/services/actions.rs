@@ -213,7 +213,7 @@ impl Actions {
                 &a.verification_id,
                 "the workflow's wait ended before the result",
                 Some(&idv_types::AuditFacts {
-                    reason: Some("wait_ended".into()),
+                    reason: Some(idv_types::audit_reason::WAIT_ENDED.into()),
                     ..Default::default()
                 }),
             )

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use idv_types::{AuditFacts, Kind, SessionState};
+use idv_types::{audit_reason, AuditFacts, Kind, SessionState};
 
 use super::{
     core::Core,
@@ -64,7 +64,7 @@ impl Expiry {
                 "expired",
                 &r.id,
                 "validity ran out",
-                Some(&reason("validity_ran_out")),
+                Some(&reason(audit_reason::VALIDITY_RAN_OUT)),
             )
             .await?;
             self.queue
@@ -195,7 +195,7 @@ impl Expiry {
                 "start_failed",
                 id,
                 "no provider session before the deadline",
-                Some(&reason("no_provider_session")),
+                Some(&reason(audit_reason::NO_PROVIDER_SESSION)),
             )
             .await?;
             tx.commit().await?;
@@ -238,7 +238,7 @@ impl Expiry {
                     "expired_locally",
                     id,
                     "no answer from the identity provider past the session's end",
-                    Some(&reason("no_answer")),
+                    Some(&reason(audit_reason::NO_ANSWER)),
                 )
                 .await?;
                 tx.commit().await?;

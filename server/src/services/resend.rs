@@ -128,7 +128,7 @@ impl Resends {
                         Some(&idv_types::AuditFacts {
                             by: Some(Origin::Widget.by(req.requested_by.as_deref())),
                             delivery: Some(delivery.as_str().into()),
-                            reason: Some("same_session".into()),
+                            reason: Some(idv_types::audit_reason::SAME_SESSION.into()),
                             ..Default::default()
                         }),
                     )
@@ -267,7 +267,7 @@ impl Resends {
             Some(&idv_types::AuditFacts {
                 by: Some(Origin::Widget.by(req.requested_by.as_deref())),
                 delivery: Some(delivery.as_str().into()),
-                reason: Some("new_session".into()),
+                reason: Some(idv_types::audit_reason::NEW_SESSION.into()),
                 ..Default::default()
             }),
         )

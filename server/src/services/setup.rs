@@ -49,17 +49,14 @@ impl Setup {
         // comes before the properties in it).
         match crm.prepare().await {
             Ok(made) => created.extend(made),
-            Err(e) => gaps.push(SetupGap {
-                what: SetupPart::Preparation.words().into(),
-                label: format!("{} preparation", tenant.crm_kind.product()),
-                name: "prepare".into(),
-                expected: "the app's property group and list".into(),
-                problem: format!("the app could not create them: {e}"),
-                part: SetupPart::Preparation,
-                field_type: None,
-                choices: Vec::new(),
-                issue: SetupIssue::not_created(e.to_string()),
-            }),
+            Err(e) => gaps.push(SetupGap::new(
+                SetupPart::Preparation,
+                format!("{} preparation", tenant.crm_kind.product()),
+                "prepare",
+                "the app's property group and list",
+                format!("the app could not create them: {e}"),
+                SetupIssue::not_created(e.to_string()),
+            )),
         }
 
         // The history module: created by the app when it is missing (a CRM without custom
@@ -73,20 +70,17 @@ impl Setup {
             )),
             None => match crm.create_module(&HISTORY_MODULE).await {
                 Ok(()) => created.push(format!("custom module {}", HISTORY_MODULE.label)),
-                Err(e) => gaps.push(SetupGap {
-                    what: SetupPart::CustomModule.words().into(),
-                    label: HISTORY_MODULE.label.into(),
-                    name: HISTORY_MODULE.name.into(),
-                    expected: format!(
+                Err(e) => gaps.push(SetupGap::new(
+                    SetupPart::CustomModule,
+                    HISTORY_MODULE.label,
+                    HISTORY_MODULE.name,
+                    format!(
                         "a custom module with {} fields",
                         HISTORY_MODULE.fields.len()
                     ),
-                    problem: format!("missing, and the app could not create it: {e}"),
-                    part: SetupPart::CustomModule,
-                    field_type: None,
-                    choices: Vec::new(),
-                    issue: SetupIssue::not_created(e.to_string()),
-                }),
+                    format!("missing, and the app could not create it: {e}"),
+                    SetupIssue::not_created(e.to_string()),
+                )),
             },
         }
 
@@ -174,17 +168,14 @@ impl Setup {
         });
         let problem = e.to_string();
         if !report.gaps.iter().any(|g| g.problem == problem) {
-            report.gaps.push(SetupGap {
-                what: SetupPart::CrmWrite.words().into(),
-                label: "a write of this app".into(),
-                name: String::new(),
-                expected: "the fields and module listed by `server check`".into(),
+            report.gaps.push(SetupGap::new(
+                SetupPart::CrmWrite,
+                "a write of this app",
+                "",
+                "the fields and module listed by `server check`",
                 problem,
-                part: SetupPart::CrmWrite,
-                field_type: None,
-                choices: Vec::new(),
-                issue: SetupIssue::write_refused(e.to_string()),
-            });
+                SetupIssue::write_refused(e.to_string()),
+            ));
         }
         report.complete = false;
         let json = serde_json::to_string(&report).unwrap_or_default();

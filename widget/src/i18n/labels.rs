@@ -1,8 +1,8 @@
 //! The words for the shared types' values, in the page's language.
 
 use idv_types::{
-    AuditEntry, Delivery, IdentityMatch, IdvStatus, Kind, SessionState, SetupGap, SetupIssueCode,
-    SetupPart,
+    audit_reason, AuditEntry, Delivery, IdentityMatch, IdvStatus, Kind, SessionState, SetupGap,
+    SetupIssueCode, SetupPart,
 };
 
 use super::t;
@@ -143,7 +143,7 @@ pub fn activity_detail(e: &AuditEntry) -> String {
     match (e.action.as_str(), f.reason.as_deref()) {
         ("start_idv", _) => filled(a.started_idv),
         ("start_stepup", _) => filled(a.started_stepup),
-        ("resend_link", Some("same_session")) => filled(a.resent_same),
+        ("resend_link", Some(audit_reason::SAME_SESSION)) => filled(a.resent_same),
         ("resend_link", _) => filled(a.resent_new),
         ("gate", _) => filled(a.stage_entered),
         ("result" | "late_report_ignored", _) => f
@@ -151,10 +151,10 @@ pub fn activity_detail(e: &AuditEntry) -> String {
             .as_deref()
             .and_then(SessionState::parse)
             .map_or_else(|| e.detail.clone(), |s| session(s).to_string()),
-        (_, Some("validity_ran_out")) => a.validity_ran_out.into(),
-        (_, Some("no_provider_session")) => a.no_provider_session.into(),
-        (_, Some("no_answer")) => a.no_answer.into(),
-        (_, Some("wait_ended")) => a.wait_ended.into(),
+        (_, Some(audit_reason::VALIDITY_RAN_OUT)) => a.validity_ran_out.into(),
+        (_, Some(audit_reason::NO_PROVIDER_SESSION)) => a.no_provider_session.into(),
+        (_, Some(audit_reason::NO_ANSWER)) => a.no_answer.into(),
+        (_, Some(audit_reason::WAIT_ENDED)) => a.wait_ended.into(),
         _ => e.detail.clone(),
     }
 }
@@ -464,7 +464,7 @@ mod tests {
             "expired",
             "validity ran out",
             Some(idv_types::AuditFacts {
-                reason: Some("validity_ran_out".into()),
+                reason: Some(idv_types::audit_reason::VALIDITY_RAN_OUT.into()),
                 ..Default::default()
             }),
         );

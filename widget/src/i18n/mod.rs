@@ -4,9 +4,9 @@
 //! `locale` parameter; Freshworks gives the logged-in user's language, see
 //! [`crate::bridge::USER_LANGUAGE_FIELDS`]), else the browser's. Messages are typed catalogues
 //! ([`Texts`]): English is compiled in (a missing key is a compile error); each other language
-//! is a file beside the widget that only a page in that language reads ([`catalogue`]; a file
-//! with a missing or unknown key is refused, and the tests read every file). A lookup costs
-//! nothing at run time. Dates, numbers and plural categories come from the browser's own
+//! is a file beside the widget that only a page in that language reads ([`catalogue`]: its
+//! entries are set over English's, and the tests fail on a file with a missing or unknown key).
+//! A lookup costs nothing at run time. Dates, numbers and plural categories come from the browser's own
 //! ECMA-402 `Intl` (through `js-sys`), so no locale data is shipped in the wasm; the widget's
 //! native unit tests format English by hand.
 
@@ -332,26 +332,9 @@ mod tests {
         assert_eq!(fill("open { brace", &[]), "open { brace");
     }
 
-    /// `(field, text)` of a catalogue, read from its `Debug` form; a plural's forms are
-    /// `field.form`.
+    /// `(dotted key, text)` of a catalogue; a plural's forms are `field.form`.
     fn entries(texts: &Texts) -> Vec<(String, String)> {
-        let dump = format!("{texts:#?}");
-        let mut out = Vec::new();
-        let mut path: Vec<String> = Vec::new();
-        for line in dump.lines().skip(1) {
-            let depth = (line.len() - line.trim_start().len()) / 4;
-            let line = line.trim().trim_end_matches(',');
-            path.truncate(depth.saturating_sub(1));
-            if let Some((name, value)) = line.split_once(": ") {
-                path.push(name.to_string());
-                if value.starts_with('"') {
-                    out.push((path.join("."), value.to_string()));
-                }
-            } else if line.starts_with('"') {
-                out.push((path.join("."), line.to_string()));
-            }
-        }
-        out
+        catalogue::leaves(&serde_json::to_value(texts).unwrap())
     }
 
     /// Every template of every language names the values its English names: a translation
@@ -360,13 +343,7 @@ mod tests {
     #[test]
     fn every_translation_keeps_the_values_of_its_english_template() {
         let names = |s: &str| {
-            // `Debug` writes some marks as `\u{651}`: they are not names.
-            let mut text = s.to_string();
-            while let Some(at) = text.find("\\u{") {
-                let end = text[at..].find('}').map_or(text.len(), |e| at + e + 1);
-                text.replace_range(at..end, "");
-            }
-            let mut v: Vec<String> = text
+            let mut v: Vec<String> = s
                 .split('{')
                 .skip(1)
                 .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
@@ -474,8 +451,9 @@ mod tests {
     #[test]
     fn no_catalogue_leaves_a_text_empty() {
         for lang in Lang::ALL {
-            let dump = format!("{:?}", lang.texts());
-            assert!(!dump.contains(": \"\""), "{lang:?} has an empty text");
+            for (key, text) in entries(lang.texts()) {
+                assert!(!text.trim().is_empty(), "{lang:?} {key} is empty");
+            }
         }
     }
 }
