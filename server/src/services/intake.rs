@@ -3,11 +3,9 @@
 //! committed. A crash before the commit answers nobody, so nothing acknowledged is ever lost,
 //! and one commit serves a whole batch.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
-
-use super::core::Core;
+use super::{batch::Batcher, core::Core};
 pub use crate::store::Recorded;
 use crate::{
     error::Result,
@@ -28,72 +26,38 @@ pub struct Delivery {
     pub reference: Option<String>,
 }
 
-type Job = (
-    Delivery,
-    oneshot::Sender<std::result::Result<Recorded, String>>,
-);
-
 /// Records verified provider callbacks, many per transaction.
 #[derive(Clone, Debug)]
 pub struct Intake {
-    core: Arc<Core>,
-    queue: Arc<OnceLock<mpsc::Sender<Job>>>,
+    writer: Batcher<Delivery, Recorded>,
 }
 
 impl Intake {
     pub fn new(core: Arc<Core>) -> Self {
+        let store = core.store.clone();
         Self {
-            core,
-            queue: Arc::default(),
+            writer: Batcher::new(BATCH, move |batch: Vec<Delivery>| {
+                let store = store.clone();
+                async move { record(&store, &batch).await.map_err(|e| e.to_string()) }
+            }),
         }
     }
 
     /// Records a verified provider callback; answers once it is durable.
     pub async fn record_callback(&self, d: Delivery) -> Result<Recorded> {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * BATCH);
-            tokio::spawn(writer(self.core.store.clone(), rx));
-            tx
-        });
-        let (reply, answer) = oneshot::channel();
-        queue.send((d, reply)).await.map_err(|_| {
-            crate::error::AppError::Unavailable(anyhow::anyhow!("the intake writer stopped"))
-        })?;
-        match answer.await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(crate::error::AppError::Unavailable(anyhow::anyhow!(e))),
-            Err(_) => Err(crate::error::AppError::Unavailable(anyhow::anyhow!(
-                "the intake writer stopped"
-            ))),
-        }
-    }
-}
-
-async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        match record(&store, &batch).await {
-            Ok(outcomes) => {
-                for ((_, reply), o) in batch.drain(..).zip(outcomes) {
-                    let _ = reply.send(Ok(o));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, size = batch.len(), "callback batch not recorded");
-                for (_, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(e.to_string()));
-                }
-            }
-        }
+        self.writer
+            .call(d)
+            .await
+            .map_err(|e| crate::error::AppError::Unavailable(anyhow::anyhow!(e)))
     }
 }
 
 /// Records a batch in one transaction (two statements whatever its size: see
 /// [`Store::record_callbacks`]).
-async fn record(store: &Store, batch: &[Job]) -> Result<Vec<Recorded>> {
+async fn record(store: &Store, batch: &[Delivery]) -> Result<Vec<Recorded>> {
     let callbacks: Vec<Callback<'_>> = batch
         .iter()
-        .map(|(d, _)| Callback {
+        .map(|d| Callback {
             tenant: &d.tenant,
             event_id: &d.event_id,
             provider_session: &d.provider_session,

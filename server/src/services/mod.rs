@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod audit;
 pub mod automation;
+pub mod batch;
 pub mod chat;
 pub mod core;
 pub mod deals;

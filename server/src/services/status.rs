@@ -1,15 +1,17 @@
 //! The contact's status read model: derived from the sessions, a new contact looked up in the CRM.
-//! A read is answered from memory while the database's stamp of the contact (one indexed
-//! lookup) says nothing it shows has changed: the stamp's version is bumped by the database in
-//! the transaction of every write the read shows, from whichever replica, so a read after a
-//! write always shows it. An answer that would change with time alone (a validity ending) is
-//! kept only until then.
+//! A read is answered from memory while the database's stamp of the contact says nothing it
+//! shows has changed: the stamp's version is bumped by the database in the transaction of every
+//! write the read shows, from whichever replica, so a read after a write always shows it.
+//! Concurrent reads share one lookup of their stamps (a read waits for a lookup that starts
+//! after it arrived: [`Batcher`]). An answer that would change with time alone (a validity
+//! ending) is kept only until then.
 
 use std::{sync::Arc, time::Duration};
 
 use idv_types::{ContactStatus, Delivery, Kind, SessionState};
 
 use super::{
+    batch::Batcher,
     core::{crm_unavailable, Core},
     limits::Limits,
     setup::Setup,
@@ -19,8 +21,11 @@ use crate::{
     clock,
     error::{AppError, Result},
     ports::CrmError,
-    store::StatusStamp,
+    store::{StatusStamp, Store},
 };
+
+/// Most contacts one lookup of stamps asks for.
+const STAMPS_BATCH: usize = 64;
 
 /// The contacts' status reads kept in memory, each with the stamp it was read under.
 #[derive(Debug)]
@@ -93,22 +98,29 @@ pub struct Status {
     limits: Limits,
     setup: Setup,
     status_cache: Arc<StatusCache>,
+    stamps: Batcher<(String, i64), Option<StatusStamp>>,
 }
 
 impl Status {
     pub fn new(core: Arc<Core>, limits: Limits, setup: Setup) -> Self {
+        let store = core.store.clone();
         Self {
             core,
             limits,
             setup,
             status_cache: Arc::default(),
+            stamps: Batcher::new(STAMPS_BATCH, move |keys| read_stamps(store.clone(), keys)),
         }
     }
 
     /// The contact's status; a contact seen for the first time is looked up in the CRM.
     pub async fn contact_status(&self, tenant: &TenantRow, contact: i64) -> Result<ContactStatus> {
         let now = clock::now_ms();
-        let stamp = self.core.store.status_stamp(&tenant.id, contact).await?;
+        let stamp = self
+            .stamps
+            .call((tenant.id.clone(), contact))
+            .await
+            .map_err(|e| AppError::Unavailable(anyhow::anyhow!(e)))?;
         let cached = stamp
             .as_ref()
             .and_then(|s| self.status_cache.get(&tenant.id, contact, s.version, now));
@@ -201,6 +213,14 @@ impl Status {
         status.history = sessions.into_iter().map(|s| s.row).collect();
         Ok((status, until))
     }
+}
+
+/// One lookup of a batch of reads' stamps.
+async fn read_stamps(
+    store: Store,
+    keys: Vec<(String, i64)>,
+) -> std::result::Result<Vec<Option<StatusStamp>>, String> {
+    store.status_stamps(&keys).await.map_err(|e| e.to_string())
 }
 
 /// The status with the set-up gaps its stamp carries.

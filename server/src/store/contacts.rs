@@ -32,28 +32,62 @@ pub struct StatusStamp {
     pub setup_report: Option<String>,
 }
 
-/// The stamp's one indexed lookup (the contact's primary key and the tenant's).
-pub const STATUS_STAMP_SQL: &str = "SELECT c.created_at, c.status_version, t.setup_report, t.setup_complete \
-     FROM contacts c JOIN tenants t ON t.id = c.tenant_id WHERE c.tenant_id = $1 AND c.contact_id = $2";
+/// The stamps' lookup: one indexed probe of the contact's primary key (and the tenant's) per
+/// contact asked for, `{keys}` standing for `(contacts.tenant_id = $1 AND contacts.contact_id =
+/// $2) OR …`.
+pub const STATUS_STAMPS_SQL: &str =
+    "SELECT contacts.tenant_id, contacts.contact_id, contacts.created_at, \
+     contacts.status_version, tenants.setup_report, tenants.setup_complete \
+     FROM contacts JOIN tenants ON tenants.id = contacts.tenant_id WHERE {keys}";
+
+/// [`STATUS_STAMPS_SQL`] for `n` contacts.
+pub fn status_stamps_sql(n: usize) -> String {
+    let keys: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "(contacts.tenant_id = ${} AND contacts.contact_id = ${})",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
+    STATUS_STAMPS_SQL.replace("{keys}", &keys.join(" OR "))
+}
 
 impl Store {
-    /// The contact's status stamp, or `None` if this tenant has no such contact.
-    pub async fn status_stamp(
-        &self,
-        tenant_id: &str,
-        contact_id: i64,
-    ) -> Result<Option<StatusStamp>> {
-        let row = sqlx::query(STATUS_STAMP_SQL)
-            .bind(tenant_id)
-            .bind(contact_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| StatusStamp {
-            version: (r.get::<i64, _>(0), r.get::<i64, _>(1)),
-            setup_report: (r.get::<i64, _>(3) == 0)
-                .then(|| r.get::<Option<String>, _>(2))
-                .flatten(),
-        }))
+    /// The status stamps of many contacts in one lookup (each asked once), in the order
+    /// asked (`None`: this tenant has no such contact).
+    pub async fn status_stamps(&self, keys: &[(String, i64)]) -> Result<Vec<Option<StatusStamp>>> {
+        let mut unique: Vec<&(String, i64)> = keys.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A statement per power of two (the last contact asked again to fill it), not one per
+        // size: each connection prepares at most seven and keeps them.
+        let size = unique.len().next_power_of_two();
+        let sql = status_stamps_sql(size);
+        let mut q = sqlx::query(&sql);
+        for i in 0..size {
+            let (tenant, contact) = unique[i.min(unique.len() - 1)];
+            q = q.bind(tenant.as_str()).bind(*contact);
+        }
+        let found: std::collections::HashMap<(String, i64), StatusStamp> = q
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let stamp = StatusStamp {
+                    version: (r.get::<i64, _>(2), r.get::<i64, _>(3)),
+                    setup_report: (r.get::<i64, _>(5) == 0)
+                        .then(|| r.get::<Option<String>, _>(4))
+                        .flatten(),
+                };
+                ((r.get::<String, _>(0), r.get::<i64, _>(1)), stamp)
+            })
+            .collect();
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     /// Records that a contact exists (idempotent).

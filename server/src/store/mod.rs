@@ -41,7 +41,7 @@ pub use self::{
     audit::{AuditQuery, AuditRow},
     budget::{BucketShape, BudgetRow, BudgetShape},
     chat::ChatSession,
-    contacts::{StatusStamp, STATUS_STAMP_SQL},
+    contacts::{status_stamps_sql, StatusStamp},
     deals::CachedDeal,
     inbound::{Callback, Recorded},
     outbox::{Claimed, Enqueue},

@@ -43,7 +43,7 @@ pub struct Tenants {
     connector: Arc<dyn Connector>,
     /// Each tenant's clients, with the fingerprint of the connections they were built for: a
     /// key changed on another replica is picked up as soon as the tenant row is read again.
-    clients: Mutex<HashMap<String, (String, Arc<Clients>)>>,
+    clients: Mutex<HashMap<String, (Fingerprint, Arc<Clients>)>>,
     /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
     rows: moka::sync::Cache<String, TenantRow>,
     /// Token hash → tenant id, for the same time.
@@ -224,9 +224,12 @@ impl Tenants {
     }
 }
 
+/// A SHA-256 digest of a tenant's connections.
+type Fingerprint = [u8; 32];
+
 /// A digest of the connections a tenant's clients are built from (never the secrets
 /// themselves: they stay sealed and only their hash is kept in memory).
-fn connection_fingerprint(t: &TenantRow) -> String {
+fn connection_fingerprint(t: &TenantRow) -> Fingerprint {
     use secrecy::ExposeSecret;
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -263,7 +266,7 @@ fn connection_fingerprint(t: &TenantRow) -> String {
         h.update(part.unwrap_or("\u{0}").as_bytes());
         h.update([0xff]);
     }
-    hex::encode(h.finalize())
+    h.finalize().into()
 }
 
 /// A bounded cache whose entries are read again after `ttl`.

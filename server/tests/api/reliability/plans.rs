@@ -1,8 +1,9 @@
 //! The periodic jobs (expiry, the sweeps of unstarted and abandoned sessions, retention, the
 //! refresh of OAuth access tokens, the timeout of waiting workflow actions, and the claims of the
 //! poller and the outbox) run every half second or so against tables that grow to millions of
-//! rows: each finds its rows through an index, never by reading the whole table. Read from each
-//! engine's own plan. (Reconciliation reads its tenant's row and sweep by primary key.)
+//! rows: each finds its rows through an index, never by reading the whole table; so does the
+//! lookup of the stamps every status read is checked against. Read from each engine's own
+//! plan. (Reconciliation reads its tenant's row and sweep by primary key.)
 
 use idv_server::store::periodic::*;
 use sqlx::Row;
@@ -86,6 +87,14 @@ async fn periodic_plans(w: World) {
         "sync_outbox",
         vec![Param::Int, Param::Int, Param::Text],
         Some("next_attempt_at"),
+    ));
+    // Three reads' stamps in one lookup: one probe of the primary key each.
+    let stamps = idv_server::store::status_stamps_sql(3);
+    statements.push((
+        &stamps,
+        "contacts",
+        [Param::Text, Param::Int].repeat(3),
+        None,
     ));
     let mut full_scans = Vec::new();
     for (sql, table, params, bound) in &statements {
