@@ -41,9 +41,13 @@ use crate::{crm::*, measure::*, servers::*, widget::*};
 
 #[derive(Parser)]
 struct Args {
-    /// The release `server` binary.
+    /// The `server` binary under test, as it ships.
     #[arg(long)]
     server: PathBuf,
+    /// A `server` binary built with the simulators (`twins`), whose demo the first paint is
+    /// timed on.
+    #[arg(long)]
+    demo_server: PathBuf,
     /// The built Freshworks `app/` folder.
     #[arg(long)]
     app: PathBuf,
@@ -147,6 +151,7 @@ async fn main() -> Result<()> {
         let (engine_name, at_volume) = (*engine_name, *at_volume);
         let size = if at_volume { ", at volume" } else { "" };
         eprintln!("{engine_name}{size}: callback ingest and status reads");
+        let commits = commits_per_second(db_url).await?;
         let server = start_server(
             &args,
             db_url,
@@ -191,11 +196,14 @@ async fn main() -> Result<()> {
                 "signed callback ingest, {engine_name}{size} (verify + dedupe + commit + 2xx)"
             ),
             value: format!(
-                "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({:.2}× floor{of_small}){}",
+                "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({:.2}× floor{of_small}; {:.2}× the disk's bound: {:.0} durable commits/s × {} connections){}",
                 ingest.rps,
                 ingest.p50_ms,
                 ingest.p99_ms,
                 ratio,
+                ingest.rps / (commits * f64::from(args.connections)),
+                commits,
+                args.connections,
                 if ingest.non_2xx > 0 {
                     format!(", {} non-2xx", ingest.non_2xx)
                 } else {
@@ -306,7 +314,7 @@ async fn main() -> Result<()> {
     );
     let static_served = Served::start(loopback, static_page).await?;
     let demo_port = free_port()?;
-    let mut demo = Command::new(&args.server)
+    let mut demo = Command::new(&args.demo_server)
         .args([
             "demo",
             "--bind",
@@ -397,7 +405,7 @@ async fn main() -> Result<()> {
     writeln!(md, "# Benchmark results\n")?;
     writeln!(
         md,
-        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the release binary in its own process; floors are measured in the same run.{}\n",
+        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the binary as it ships (`--profile dist`, without the simulators) in its own process; floors are measured in the same run.{}\n",
         now.format(&time::format_description::well_known::Rfc3339)?,
         if args.volume { " --volume" } else { "" },
         started.elapsed().as_secs_f64(),

@@ -1,4 +1,5 @@
-//! Measuring: wrk runs and their parsing, resident memory, the bare-handler floor, result rows.
+//! Measuring: wrk runs and their parsing, resident memory, the bare-handler floor, the disk's
+//! durable commits, result rows.
 
 use super::*;
 
@@ -157,4 +158,30 @@ pub(crate) async fn floor() -> Result<Served> {
         }),
     );
     Served::start(([127, 0, 0, 1], 0).into(), router).await
+}
+
+/// Durable commits per second on one connection, one row each, with the server's own settings
+/// (SQLite in WAL with `synchronous = FULL`; PostgreSQL's defaults). An acknowledged callback
+/// waits for its batch's commit, and wrk sends a connection's next callback only after the
+/// answer, so `connections` × this rate bounds the ingest however the code does.
+pub(crate) async fn commits_per_second(db_url: &str) -> Result<f64> {
+    let store = Store::connect(db_url).await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_commits (n BIGINT)")
+        .execute(store.pool())
+        .await?;
+    let started = Instant::now();
+    let mut n = 0_i64;
+    while started.elapsed() < Duration::from_secs(2) {
+        sqlx::query("INSERT INTO bench_commits (n) VALUES ($1)")
+            .bind(n)
+            .execute(store.pool())
+            .await?;
+        n += 1;
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE bench_commits")
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    Ok(rate)
 }
