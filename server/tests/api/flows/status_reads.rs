@@ -1,5 +1,6 @@
 //! A contact's status is read from memory, and a read after a write shows the write: whichever
-//! replica wrote it, whatever kind of write it was, and when only time has passed.
+//! replica wrote it, whatever kind of write it was, and when only time has passed. Concurrent
+//! reads share one lookup of their stamps, which answers each read for its own contact only.
 
 use std::time::Duration;
 
@@ -120,4 +121,42 @@ async fn reads_after_writes(w: World) {
     let forgotten = read(&b, 11).await;
     assert!(forgotten.history.is_empty(), "{forgotten:?}");
     assert_eq!(forgotten.status, IdvStatus::NotVerified);
+}
+
+both_worlds!(
+    one_lookup_of_stamps_answers_each_contact_asked_for_and_no_other,
+    stamps_of_many
+);
+async fn stamps_of_many(w: World) {
+    let services = &w.app.state.services;
+    read(services, 11).await;
+    read(services, 12).await;
+    let store = services.core.store();
+    let key = |tenant: &str, contact: i64| (tenant.to_string(), contact);
+    // Five reads in one batch: three contacts, one of them twice, and two that are not the
+    // account's (the lookup is padded to four with the last contact asked).
+    let asked = [
+        key(TENANT, 12),
+        key(TENANT, 404),
+        key(TENANT, 11),
+        key("another", 11),
+        key(TENANT, 12),
+    ];
+    let before = store.status_stamps(&asked).await.unwrap();
+    assert_eq!(before.len(), asked.len(), "one answer per read, in order");
+    assert!(before[0].is_some() && before[2].is_some());
+    assert_eq!(before[1], None, "a contact the account never had");
+    assert_eq!(before[3], None, "another account's contact");
+    assert_eq!(before[0], before[4], "a contact asked twice");
+
+    // A write to contact 12 moves 12's stamp and no other.
+    sql(
+        &w,
+        "UPDATE contacts SET liveid_enrolled = 1 WHERE tenant_id = 'acme' AND contact_id = 12",
+    )
+    .await;
+    let after = store.status_stamps(&asked).await.unwrap();
+    assert_ne!(after[0], before[0], "12 was written");
+    assert_eq!(after[0], after[4]);
+    assert_eq!(after[2], before[2], "11 was not");
 }
