@@ -3,7 +3,8 @@
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
-    http::{HeaderMap, StatusCode},
+    http::{header, HeaderMap, StatusCode},
+    response::IntoResponse,
     Json,
 };
 use idv_types::{
@@ -79,10 +80,13 @@ async fn contact_status(
     auth: AuthTenant,
     State(state): State<AppState>,
     ContactId(id): ContactId,
-) -> Result<Json<ContactStatus>> {
-    Ok(Json(
-        state.services.status.contact_status(&auth.0, id).await?,
-    ))
+) -> Result<impl IntoResponse> {
+    let body = state
+        .services
+        .status
+        .contact_status_json(&auth.0, id)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/verifications", tag = "widget", summary = "Verify Identity: start document and selfie proofing",

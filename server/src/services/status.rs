@@ -4,11 +4,15 @@
 //! write the read shows, from whichever replica, so a read after a write always shows it.
 //! Concurrent reads share one lookup of their stamps (a read waits for a lookup that starts
 //! after it arrived: [`Batcher`]). An answer that would change with time alone (a validity
-//! ending) is kept only until then.
+//! ending) is kept only until then. The widget's read is answered with the bytes of the last
+//! answer built from the kept read, while the parts added per read (set-up gaps, deliveries,
+//! ticket freshness) are the same as they were then.
 
 use std::{sync::Arc, time::Duration};
 
+use bytes::Bytes;
 use idv_types::{ContactStatus, Delivery, Kind, SessionState};
+use parking_lot::Mutex;
 
 use super::{
     batch::Batcher,
@@ -41,6 +45,56 @@ struct Cached {
     status: ContactStatus,
     /// When the answer would change without a write (epoch ms).
     until: Option<i64>,
+    /// The last whole answer built from `status`, serialised, with the parts it was built with.
+    answer: Mutex<Option<(PerRead, Bytes)>>,
+}
+
+/// The parts of an answer added at each read: they change without a write to the contact.
+#[derive(Debug, Clone, PartialEq)]
+struct PerRead {
+    /// The account's set-up gaps as its stamp carries them (JSON).
+    setup_report: Option<String>,
+    deliveries: Vec<Delivery>,
+    fresh_minutes: Option<u32>,
+}
+
+impl PerRead {
+    /// The answer: the contact's part with these parts added (a contact's part has no set-up
+    /// gaps of its own; a first read's were read with it).
+    fn complete(&self, mut status: ContactStatus) -> ContactStatus {
+        if let Some(json) = &self.setup_report {
+            status.setup = serde_json::from_str(json).ok();
+        }
+        status.deliveries = self.deliveries.clone();
+        status.fresh_minutes = self.fresh_minutes;
+        status
+    }
+}
+
+impl Cached {
+    /// The serialised answer with `parts`, built once for each change of them.
+    fn answer(&self, parts: PerRead) -> Bytes {
+        if let Some((built, body)) = &*self.answer.lock() {
+            if *built == parts {
+                return body.clone();
+            }
+        }
+        let body = serialise(&parts.complete(self.status.clone()));
+        *self.answer.lock() = Some((parts, body.clone()));
+        body
+    }
+}
+
+/// A status as the widget API answers it.
+fn serialise(status: &ContactStatus) -> Bytes {
+    Bytes::from(serde_json::to_vec(status).unwrap_or_default())
+}
+
+/// A read: the kept contact's part it was answered from, or, for a contact seen for the first
+/// time (no stamp yet), its part read with the account's set-up gaps.
+enum Read {
+    Kept(Arc<Cached>),
+    Fresh(Box<ContactStatus>),
 }
 
 impl Default for StatusCache {
@@ -67,9 +121,9 @@ impl StatusCache {
         contact: i64,
         version: (i64, i64),
         now: i64,
-    ) -> Option<ContactStatus> {
+    ) -> Option<Arc<Cached>> {
         let hit = self.entries.get(&(tenant.to_string(), contact))?;
-        (hit.version == version && hit.until.is_none_or(|u| now < u)).then(|| hit.status.clone())
+        (hit.version == version && hit.until.is_none_or(|u| now < u)).then_some(hit)
     }
 
     fn put(
@@ -79,15 +133,16 @@ impl StatusCache {
         version: (i64, i64),
         status: ContactStatus,
         until: Option<i64>,
-    ) {
-        self.entries.insert(
-            (tenant.to_string(), contact),
-            Arc::new(Cached {
-                version,
-                status,
-                until,
-            }),
-        );
+    ) -> Arc<Cached> {
+        let kept = Arc::new(Cached {
+            version,
+            status,
+            until,
+            answer: Mutex::default(),
+        });
+        self.entries
+            .insert((tenant.to_string(), contact), kept.clone());
+        kept
     }
 }
 
@@ -115,42 +170,72 @@ impl Status {
 
     /// The contact's status; a contact seen for the first time is looked up in the CRM.
     pub async fn contact_status(&self, tenant: &TenantRow, contact: i64) -> Result<ContactStatus> {
+        let (read, parts) = self.read(tenant, contact).await?;
+        Ok(match read {
+            Read::Kept(kept) => parts.complete(kept.status.clone()),
+            Read::Fresh(status) => parts.complete(*status),
+        })
+    }
+
+    /// [`Status::contact_status`] serialised as the widget API answers it (JSON): the bytes
+    /// of the last answer while neither the contact nor the parts added per read changed.
+    pub async fn contact_status_json(&self, tenant: &TenantRow, contact: i64) -> Result<Bytes> {
+        let (read, parts) = self.read(tenant, contact).await?;
+        Ok(match read {
+            Read::Kept(kept) => kept.answer(parts),
+            Read::Fresh(status) => serialise(&parts.complete(*status)),
+        })
+    }
+
+    /// The contact's part of its status (kept, or read) and the parts added at this read.
+    async fn read(&self, tenant: &TenantRow, contact: i64) -> Result<(Read, PerRead)> {
         let now = clock::now_ms();
         let stamp = self
             .stamps
             .call((tenant.id.clone(), contact))
             .await
             .map_err(|e| AppError::Unavailable(anyhow::anyhow!(e)))?;
-        let cached = stamp
-            .as_ref()
-            .and_then(|s| self.status_cache.get(&tenant.id, contact, s.version, now));
-        let mut status = match (cached, stamp) {
-            (Some(hit), Some(stamp)) => with_setup(hit, &stamp),
-            (_, Some(stamp)) => {
-                let (fresh, until) = self.read_contact_status(tenant, contact, now).await?;
-                self.status_cache
-                    .put(&tenant.id, contact, stamp.version, fresh.clone(), until);
-                with_setup(fresh, &stamp)
+        let mut parts = PerRead {
+            setup_report: None,
+            deliveries: self
+                .core
+                .tenants
+                .provider(tenant)
+                .map(|p| p.deliveries())
+                .unwrap_or_else(|_| vec![Delivery::Show]),
+            fresh_minutes: tenant
+                .crm_kind
+                .has_tickets()
+                .then(|| u32::try_from(tenant.policy.fresh_minutes).unwrap_or(30)),
+        };
+        let read = match stamp {
+            Some(stamp) => {
+                parts.setup_report = stamp.setup_report;
+                match self
+                    .status_cache
+                    .get(&tenant.id, contact, stamp.version, now)
+                {
+                    Some(hit) => Read::Kept(hit),
+                    None => {
+                        let (fresh, until) = self.read_contact_status(tenant, contact, now).await?;
+                        Read::Kept(self.status_cache.put(
+                            &tenant.id,
+                            contact,
+                            stamp.version,
+                            fresh,
+                            until,
+                        ))
+                    }
+                }
             }
-            (_, None) => {
+            None => {
                 self.look_up_new_contact(tenant, contact).await?;
-                let (fresh, _) = self.read_contact_status(tenant, contact, now).await?;
-                let mut status = fresh;
-                status.setup = self.setup.setup_gaps(&tenant.id).await?;
-                status
+                let (mut fresh, _) = self.read_contact_status(tenant, contact, now).await?;
+                fresh.setup = self.setup.setup_gaps(&tenant.id).await?;
+                Read::Fresh(Box::new(fresh))
             }
         };
-        status.deliveries = self
-            .core
-            .tenants
-            .provider(tenant)
-            .map(|p| p.deliveries())
-            .unwrap_or_else(|_| vec![Delivery::Show]);
-        status.fresh_minutes = tenant
-            .crm_kind
-            .has_tickets()
-            .then(|| u32::try_from(tenant.policy.fresh_minutes).unwrap_or(30));
-        Ok(status)
+        Ok((read, parts))
     }
 
     /// A contact this backend has not seen: it must exist in the CRM (one read), then it is
@@ -223,15 +308,6 @@ async fn read_stamps(
     store.status_stamps(&keys).await.map_err(|e| e.to_string())
 }
 
-/// The status with the set-up gaps its stamp carries.
-fn with_setup(mut status: ContactStatus, stamp: &StatusStamp) -> ContactStatus {
-    status.setup = stamp
-        .setup_report
-        .as_deref()
-        .and_then(|json| serde_json::from_str(json).ok());
-    status
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,25 +323,13 @@ mod tests {
     fn a_kept_read_serves_its_own_stamp_only_and_only_until_it_would_change_with_time() {
         let cache = StatusCache::new(10, Duration::from_secs(60));
         cache.put("acme", 7, (1, 5), status(), Some(1_000));
-        assert_eq!(cache.get("acme", 7, (1, 5), 999), Some(status()));
-        assert_eq!(
-            cache.get("acme", 7, (1, 6), 999),
-            None,
-            "a write bumped the version"
-        );
-        assert_eq!(
-            cache.get("acme", 7, (2, 5), 999),
-            None,
-            "the contact was made again"
-        );
-        assert_eq!(
-            cache.get("acme", 7, (1, 5), 1_000),
-            None,
-            "its validity ended"
-        );
-        assert_eq!(
-            cache.get("other", 7, (1, 5), 999),
-            None,
+        let kept = |version, now| cache.get("acme", 7, version, now).map(|c| c.status.clone());
+        assert_eq!(kept((1, 5), 999), Some(status()));
+        assert_eq!(kept((1, 6), 999), None, "a write bumped the version");
+        assert_eq!(kept((2, 5), 999), None, "the contact was made again");
+        assert_eq!(kept((1, 5), 1_000), None, "its validity ended");
+        assert!(
+            cache.get("other", 7, (1, 5), 999).is_none(),
             "another account's contact"
         );
         cache.put("acme", 8, (1, 1), status(), None);
@@ -273,5 +337,49 @@ mod tests {
             cache.get("acme", 8, (1, 1), i64::MAX).is_some(),
             "nothing ends with time"
         );
+    }
+
+    #[test]
+    fn a_kept_answer_is_rebuilt_when_a_part_added_at_each_read_changes() {
+        let cache = StatusCache::new(10, Duration::from_secs(60));
+        let kept = cache.put("acme", 7, (1, 5), status(), None);
+        let answer = |parts: &PerRead| -> ContactStatus {
+            serde_json::from_slice(&kept.answer(parts.clone())).unwrap()
+        };
+        let show = PerRead {
+            setup_report: None,
+            deliveries: vec![Delivery::Show],
+            fresh_minutes: None,
+        };
+        assert_eq!(answer(&show).deliveries, [Delivery::Show]);
+        assert_eq!(
+            answer(&show),
+            show.complete(status()),
+            "the same answer again"
+        );
+
+        let email = PerRead {
+            deliveries: vec![Delivery::Show, Delivery::Email],
+            ..show.clone()
+        };
+        assert_eq!(answer(&email).deliveries, [Delivery::Show, Delivery::Email]);
+
+        let desk = PerRead {
+            fresh_minutes: Some(15),
+            ..show.clone()
+        };
+        assert_eq!(answer(&desk).fresh_minutes, Some(15));
+
+        let gaps = serde_json::json!({
+            "complete": false, "checked_at": "2026-12-07T10:00:00Z", "gaps": [],
+            "product": "Freshsales"
+        });
+        let unset = PerRead {
+            setup_report: Some(gaps.to_string()),
+            ..show.clone()
+        };
+        assert_eq!(answer(&unset).setup.map(|s| s.complete), Some(false));
+        assert_eq!(answer(&show).setup, None, "the set-up completed since");
+        assert_eq!(answer(&show).fresh_minutes, None);
     }
 }

@@ -17,9 +17,18 @@ async fn replica(w: &World) -> std::sync::Arc<Services> {
     std::sync::Arc::new(idv_server::wire_services(store, sealer, test_settings()))
 }
 
+/// The contact's status as the widget API answers it (its kept bytes while nothing changed),
+/// checked against the status the services read for the card, the gate and the deal page.
 async fn read(b: &Services, contact: i64) -> ContactStatus {
     let t = b.core.tenants().get(TENANT).await.unwrap().unwrap();
-    b.status.contact_status(&t, contact).await.unwrap()
+    let body = b.status.contact_status_json(&t, contact).await.unwrap();
+    let answered: ContactStatus = serde_json::from_slice(&body).unwrap();
+    let typed = b.status.contact_status(&t, contact).await.unwrap();
+    assert_eq!(
+        answered, typed,
+        "the widget's answer is the services' status"
+    );
+    answered
 }
 
 async fn sql(w: &World, statement: &str) {
