@@ -144,18 +144,10 @@ impl Deliveries {
         provider_session: &str,
         reference: Option<String>,
     ) -> Result<HookAnswer> {
-        // Seen before: a read, no write lock.
-        if self
-            .core
-            .store
-            .delivery_seen(&tenant.id, "kosmos", event_id)
-            .await?
-        {
-            self.core.metrics.callbacks_duplicate.inc();
-            return Ok(HookAnswer::duplicate());
-        }
         // Recorded with the hint in one transaction, shared with the callbacks arriving
-        // meanwhile; answered only once it committed.
+        // meanwhile; answered only once it committed. A delivery seen before is found by the
+        // same insert (no read of its own per callback: a repeat is rare, every callback pays
+        // for the read).
         let recorded = self
             .intake
             .record_callback(Delivery {

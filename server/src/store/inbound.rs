@@ -29,19 +29,6 @@ pub enum Recorded {
 }
 
 impl Store {
-    /// Whether an inbound delivery id was recorded already (a read, no write lock).
-    pub async fn delivery_seen(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
-        let seen = sqlx::query(
-            "SELECT 1 FROM inbound_events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
-        )
-        .bind(tenant)
-        .bind(source)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(seen.is_some())
-    }
-
     /// Records an inbound delivery id; `false` if it was seen before.
     pub async fn record_delivery(&self, tenant: &str, source: &str, id: &str) -> Result<bool> {
         self.writer()
@@ -90,14 +77,18 @@ impl Store {
 
     /// Records a batch of provider callbacks in one transaction, with two statements whatever
     /// its size: one multi-row insert of the delivery ids (`RETURNING` the new ones) and one
-    /// update of the pending sessions they hint at. One outcome per callback, in order.
+    /// update of the pending sessions they hint at. One outcome per callback, in order. Each
+    /// statement is written for the batch's size rounded up to a power of two (the last
+    /// callback repeated: a repeat inserts and updates nothing more), so a connection prepares
+    /// a few sizes once instead of one per size.
     pub async fn record_callbacks(&self, batch: &[Callback<'_>]) -> Result<Vec<Recorded>> {
         let now = clock::now_ms();
         let mut tx = self.begin().await?;
         let mut sql = String::from(
             "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ",
         );
-        for i in 0..batch.len() {
+        let rows = padded(batch);
+        for i in 0..rows.len() {
             let sep = if i == 0 { "" } else { ", " };
             sql.push_str(&format!(
                 "{sep}(${}, 'kosmos', ${}, $1)",
@@ -109,7 +100,7 @@ impl Store {
             " ON CONFLICT (tenant_id, source, event_id) DO NOTHING RETURNING tenant_id, event_id",
         );
         let mut q = sqlx::query(&sql).bind(now);
-        for d in batch {
+        for d in &rows {
             q = q.bind(d.tenant).bind(d.event_id);
         }
         let mut new: HashSet<(String, String)> = q
@@ -134,7 +125,8 @@ impl Store {
             let mut sql = String::from(
                 "UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND (",
             );
-            for i in 0..hinted.len() {
+            let hints = padded(&hinted);
+            for i in 0..hints.len() {
                 let sep = if i == 0 { "" } else { " OR " };
                 sql.push_str(&format!(
                     "{sep}(tenant_id = ${} AND provider_session_id = ${})",
@@ -144,7 +136,7 @@ impl Store {
             }
             sql.push_str(") RETURNING tenant_id, provider_session_id");
             let mut q = sqlx::query(&sql).bind(now);
-            for d in &hinted {
+            for d in &hints {
                 q = q.bind(d.tenant).bind(d.provider_session);
             }
             due = q
@@ -242,5 +234,29 @@ impl dyn Conn + '_ {
         .execute(self.raw())
         .await?;
         Ok(inserted.rows_affected() != 0)
+    }
+}
+
+/// The items, the last repeated up to the next power of two (none for none).
+fn padded<T: Copy>(items: &[T]) -> Vec<T> {
+    let Some(last) = items.last() else {
+        return Vec::new();
+    };
+    let mut all = items.to_vec();
+    all.resize(items.len().next_power_of_two(), *last);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::padded;
+
+    #[test]
+    fn a_batch_is_padded_with_its_last_item_to_a_power_of_two() {
+        assert_eq!(padded::<u8>(&[]), Vec::<u8>::new());
+        assert_eq!(padded(&[7]), [7]);
+        assert_eq!(padded(&[1, 2, 3]), [1, 2, 3, 3]);
+        assert_eq!(padded(&[1, 2, 3, 4]), [1, 2, 3, 4]);
+        assert_eq!(padded(&[1, 2, 3, 4, 5]), [1, 2, 3, 4, 5, 5, 5, 5]);
     }
 }
