@@ -1,5 +1,7 @@
 //! Tenants: connections (sealed secrets) and policy.
 
+use std::sync::Arc;
+
 use idv_types::{Delivery, IalLevel};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -217,9 +219,14 @@ impl StartLimits {
     }
 }
 
-/// A tenant with its secrets opened and its connections typed.
+/// A tenant with its secrets opened and its connections typed, as read from the database:
+/// shared by the requests that read it (a copy is a pointer) and never changed in place (a
+/// change is read again as a new row), so the digest of its connections is taken once.
 #[derive(Clone)]
-pub struct TenantRow {
+pub struct TenantRow(Arc<TenantData>);
+
+/// What a [`TenantRow`] holds.
+pub struct TenantData {
     pub id: String,
     pub name: String,
     /// The product the app is installed in (its CRM connection speaks that product's API).
@@ -246,6 +253,19 @@ pub struct TenantRow {
     pub token_hash: String,
     /// How many sessions the account may start (the defaults unless the operator set them).
     pub start_limits: StartLimits,
+    /// The digest of the connections above (see [`TenantData::connections_digest`]).
+    connections: ConnectionsDigest,
+}
+
+/// A SHA-256 digest of a tenant's connections.
+pub type ConnectionsDigest = [u8; 32];
+
+impl std::ops::Deref for TenantRow {
+    type Target = TenantData;
+
+    fn deref(&self) -> &TenantData {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for TenantRow {
@@ -256,6 +276,61 @@ impl std::fmt::Debug for TenantRow {
             .field("provider", &self.provider.as_ref().map(|p| &p.base_url))
             .field("secrets", &"[redacted]")
             .finish()
+    }
+}
+
+impl TenantData {
+    /// The row, with the digest of its connections taken.
+    fn into_row(mut self) -> TenantRow {
+        self.connections = self.digest();
+        TenantRow(Arc::new(self))
+    }
+
+    /// A digest of the connections a tenant's clients are built from (never the secrets
+    /// themselves: they stay sealed and only their hash is kept in memory): the clients built
+    /// for one row serve another with the same digest.
+    pub fn connections_digest(&self) -> &ConnectionsDigest {
+        &self.connections
+    }
+
+    fn digest(&self) -> ConnectionsDigest {
+        use secrecy::ExposeSecret;
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let settings = self
+            .provider
+            .as_ref()
+            .and_then(|p| p.settings.as_ref())
+            .and_then(|s| serde_json::to_string(s).ok());
+        let crm = self.crm.as_ref();
+        let (key, access, refresh) = match crm.map(|c| &c.auth) {
+            Some(CrmAuth::ApiKey(k)) => (Some(k), None, None),
+            Some(CrmAuth::OAuth(o)) => (None, o.access_token.as_ref(), Some(&o.refresh_token)),
+            None => (None, None, None),
+        };
+        let provider = self.provider.as_ref();
+        let chat = self.chat.as_ref();
+        for part in [
+            Some(self.crm_kind.as_str()),
+            crm.map(|c| c.base_url.as_str()),
+            key.map(|k| k.expose_secret()),
+            access.map(|k| k.expose_secret()),
+            refresh.map(|k| k.expose_secret()),
+            provider.map(|p| p.base_url.as_str()),
+            provider.map(|p| p.key.expose_secret()),
+            settings.as_deref(),
+            provider
+                .and_then(|p| p.secret.as_ref())
+                .map(|k| k.expose_secret()),
+            chat.map(|c| c.base_url.as_str()),
+            chat.map(|c| c.token.expose_secret()),
+            chat.and_then(|c| c.agent_id.as_deref()),
+            self.chat_webhook_key.as_deref(),
+        ] {
+            h.update(part.unwrap_or("\u{0}").as_bytes());
+            h.update([0xff]);
+        }
+        h.finalize().into()
     }
 }
 
@@ -351,7 +426,7 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
             .provider_settings
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok());
-        TenantRow {
+        TenantData {
             crm: r
                 .crm_base_url
                 .zip(auth)
@@ -406,7 +481,9 @@ pub async fn load(store: &Store, sealer: &Sealer, id: &str) -> Result<Option<Ten
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            connections: ConnectionsDigest::default(),
         }
+        .into_row()
     }))
 }
 
@@ -487,11 +564,11 @@ pub async fn rotate_webhook_secret(
         return Err(AppError::NotFound(format!("no tenant {id}")));
     };
     let previous = match which {
-        WebhookSecret::Provider => current.provider_webhook_secret,
-        WebhookSecret::Workflow => current.automator_secret,
+        WebhookSecret::Provider => &current.provider_webhook_secret,
+        WebhookSecret::Workflow => &current.automator_secret,
     };
     let until = crate::clock::now_ms() + grace.as_millis() as i64;
-    let previous = previous.map(|p| {
+    let previous = previous.as_ref().map(|p| {
         sealer.seal(
             at("tenants", which.previous_column().seal, id),
             p.expose_secret(),

@@ -13,13 +13,12 @@ pub use oauth::Authorised;
 use parking_lot::Mutex;
 pub use passes::{WidgetSession, SESSION_LIFE, SESSION_PREFIX, TICKET_LIFE};
 
-use super::tenant::{self, TenantRow};
+use super::tenant::{self, ConnectionsDigest, TenantRow};
 use crate::{
     crypto::Sealer,
     error::{AppError, Result},
     ports::{
-        Chat, ChatWebhooks, Connector, Crm, CrmAuth, CrmConnection, CrmKind, CrmWebhooks,
-        IdentityProvider,
+        Chat, ChatWebhooks, Connector, Crm, CrmConnection, CrmKind, CrmWebhooks, IdentityProvider,
     },
     store::Store,
 };
@@ -41,9 +40,9 @@ pub struct Tenants {
     store: Store,
     sealer: Sealer,
     connector: Arc<dyn Connector>,
-    /// Each tenant's clients, with the fingerprint of the connections they were built for: a
+    /// Each tenant's clients, with the digest of the connections they were built for: a
     /// key changed on another replica is picked up as soon as the tenant row is read again.
-    clients: Mutex<HashMap<String, (Fingerprint, Arc<Clients>)>>,
+    clients: Mutex<HashMap<String, (ConnectionsDigest, Arc<Clients>)>>,
     /// Tenants read in the last [`TENANT_TTL`] (every request and callback needs one).
     rows: moka::sync::Cache<String, TenantRow>,
     /// Token hash → tenant id, for the same time.
@@ -143,9 +142,9 @@ impl Tenants {
     }
 
     fn clients(&self, t: &TenantRow) -> Arc<Clients> {
-        let fingerprint = connection_fingerprint(t);
-        if let Some((f, c)) = self.clients.lock().get(&t.id) {
-            if *f == fingerprint {
+        let digest = *t.connections_digest();
+        if let Some((d, c)) = self.clients.lock().get(&t.id) {
+            if *d == digest {
                 return c.clone();
             }
         }
@@ -166,7 +165,7 @@ impl Tenants {
         });
         self.clients
             .lock()
-            .insert(t.id.clone(), (fingerprint, c.clone()));
+            .insert(t.id.clone(), (digest, c.clone()));
         c
     }
 
@@ -222,51 +221,6 @@ impl Tenants {
     ) -> std::result::Result<String, String> {
         self.connector.crm_base_url(kind, account_url, allow_any)
     }
-}
-
-/// A SHA-256 digest of a tenant's connections.
-type Fingerprint = [u8; 32];
-
-/// A digest of the connections a tenant's clients are built from (never the secrets
-/// themselves: they stay sealed and only their hash is kept in memory).
-fn connection_fingerprint(t: &TenantRow) -> Fingerprint {
-    use secrecy::ExposeSecret;
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    let settings = t
-        .provider
-        .as_ref()
-        .and_then(|p| p.settings.as_ref())
-        .and_then(|s| serde_json::to_string(s).ok());
-    let crm = t.crm.as_ref();
-    let (key, access, refresh) = match crm.map(|c| &c.auth) {
-        Some(CrmAuth::ApiKey(k)) => (Some(k), None, None),
-        Some(CrmAuth::OAuth(o)) => (None, o.access_token.as_ref(), Some(&o.refresh_token)),
-        None => (None, None, None),
-    };
-    let provider = t.provider.as_ref();
-    let chat = t.chat.as_ref();
-    for part in [
-        Some(t.crm_kind.as_str()),
-        crm.map(|c| c.base_url.as_str()),
-        key.map(|k| k.expose_secret()),
-        access.map(|k| k.expose_secret()),
-        refresh.map(|k| k.expose_secret()),
-        provider.map(|p| p.base_url.as_str()),
-        provider.map(|p| p.key.expose_secret()),
-        settings.as_deref(),
-        provider
-            .and_then(|p| p.secret.as_ref())
-            .map(|k| k.expose_secret()),
-        chat.map(|c| c.base_url.as_str()),
-        chat.map(|c| c.token.expose_secret()),
-        chat.and_then(|c| c.agent_id.as_deref()),
-        t.chat_webhook_key.as_deref(),
-    ] {
-        h.update(part.unwrap_or("\u{0}").as_bytes());
-        h.update([0xff]);
-    }
-    h.finalize().into()
 }
 
 /// A bounded cache whose entries are read again after `ttl`.

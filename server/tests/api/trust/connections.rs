@@ -111,7 +111,7 @@ async fn renamed(db: Db) {
     assert_eq!(done.resealed, 4, "{done:?}");
     let t = tenant::load(&store, &new, "acme").await.unwrap().unwrap();
     assert_eq!(t.crm_key().unwrap().expose_secret(), "desk-key");
-    assert_eq!(t.chat.unwrap().token.expose_secret(), "chat-token");
+    assert_eq!(t.chat.as_ref().unwrap().token.expose_secret(), "chat-token");
     assert!(tenant::load(&store, &s, "acme")
         .await
         .unwrap()
