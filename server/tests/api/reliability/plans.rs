@@ -154,3 +154,26 @@ async fn periodic_plans(w: World) {
         full_scans.join("\n")
     );
 }
+
+/// SQLite plans a statement once, whatever values are bound to it: the server's SQLite is built
+/// with the query planner stability guarantee (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`).
+/// Without it, once the tables have statistics, every statement comparing a bound value with an
+/// indexed column (a status read's stamps, a callback's hint, the periodic claims) is compiled
+/// again each time it runs.
+#[tokio::test]
+async fn sqlite_plans_each_statement_once_whatever_values_it_runs_with() {
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    let options: Vec<String> = sqlx::query("PRAGMA compile_options")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    assert!(
+        options.iter().any(|o| o == "ENABLE_QPSG"),
+        "SQLite is built without ENABLE_QPSG: {options:?}"
+    );
+}
