@@ -219,7 +219,11 @@ impl Store {
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
-            });
+            })
+            // A PostgreSQL connection can be lost (a restart, a proxy): it is checked before
+            // each use. SQLite's are files in this process: the check would only cost a round
+            // trip to the connection's thread before every statement or transaction.
+            .test_before_acquire(backend == Backend::Postgres);
         if backend == Backend::Sqlite {
             // FULL: an acknowledged commit (a callback answered 2xx, a started session)
             // survives a power loss, not only a crash of the process. Each connection keeps

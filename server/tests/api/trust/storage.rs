@@ -1,5 +1,6 @@
 //! SQLite durability: `synchronous = FULL` on every connection the server opens, and every
-//! write taking its turn at the one write gate.
+//! write taking its turn at the one write gate. PostgreSQL's connections lost under the server
+//! are replaced before a request uses them.
 
 use std::time::Duration;
 
@@ -70,4 +71,44 @@ async fn sqlite_writes_outside_transactions_wait_for_the_write_gate() {
         .await
         .unwrap()
         .is_some());
+}
+
+/// A PostgreSQL connection can be cut under the server (a restart, a failover, a proxy's idle
+/// timeout): the pool finds a lost one and opens another before a request uses it, so no read
+/// fails for it.
+#[tokio::test]
+async fn postgres_connections_cut_under_the_server_are_replaced_before_a_request_uses_them() {
+    let Some(w) = spawn_world(Db::Postgres).await else {
+        return;
+    };
+    let reads = || async {
+        let answers =
+            futures_util::future::join_all((0..8).map(|_| w.get("/api/v1/contacts/11/status")))
+                .await;
+        answers
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        reads().await,
+        [200; 8],
+        "the pool holds several connections"
+    );
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&w.db_url)
+        .await
+        .unwrap();
+    let cut: i64 = sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(cut > 0, "the server's connections were cut");
+    assert_eq!(
+        reads().await,
+        [200; 8],
+        "each read found a working connection"
+    );
 }
