@@ -3,7 +3,7 @@
 use idv_types::ContactStatus;
 use sqlx::Row;
 
-use super::{bp_to_confidence, Conn, Store};
+use super::{bp_to_confidence, padded, Conn, Store};
 use crate::{
     clock,
     domain::status::{self, IdvFacts},
@@ -64,13 +64,12 @@ impl Store {
         if unique.is_empty() {
             return Ok(Vec::new());
         }
-        // A statement per power of two (the last contact asked again to fill it), not one per
-        // size: each connection prepares at most seven and keeps them.
-        let size = unique.len().next_power_of_two();
-        let sql = status_stamps_sql(size);
+        // A statement per power of two, not one per size: each connection prepares at most
+        // seven and keeps them.
+        let asked = padded(&unique);
+        let sql = status_stamps_sql(asked.len());
         let mut q = sqlx::query(&sql);
-        for i in 0..size {
-            let (tenant, contact) = unique[i.min(unique.len() - 1)];
+        for (tenant, contact) in asked {
             q = q.bind(tenant.as_str()).bind(*contact);
         }
         let found: std::collections::HashMap<(String, i64), StatusStamp> = q

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::{Conn, Store};
+use super::{padded, Conn, Store};
 use crate::{clock, error::Result};
 
 /// One provider callback to record: its delivery id and the session it hints at.
@@ -234,29 +234,5 @@ impl dyn Conn + '_ {
         .execute(self.raw())
         .await?;
         Ok(inserted.rows_affected() != 0)
-    }
-}
-
-/// The items, the last repeated up to the next power of two (none for none).
-fn padded<T: Copy>(items: &[T]) -> Vec<T> {
-    let Some(last) = items.last() else {
-        return Vec::new();
-    };
-    let mut all = items.to_vec();
-    all.resize(items.len().next_power_of_two(), *last);
-    all
-}
-
-#[cfg(test)]
-mod tests {
-    use super::padded;
-
-    #[test]
-    fn a_batch_is_padded_with_its_last_item_to_a_power_of_two() {
-        assert_eq!(padded::<u8>(&[]), Vec::<u8>::new());
-        assert_eq!(padded(&[7]), [7]);
-        assert_eq!(padded(&[1, 2, 3]), [1, 2, 3, 3]);
-        assert_eq!(padded(&[1, 2, 3, 4]), [1, 2, 3, 4]);
-        assert_eq!(padded(&[1, 2, 3, 4, 5]), [1, 2, 3, 4, 5, 5, 5, 5]);
     }
 }

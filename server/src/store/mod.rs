@@ -357,6 +357,18 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
 
+/// The items, the last repeated up to the next power of two (none for none): a statement
+/// written for a batch's size is written for one of a few sizes instead, each prepared once per
+/// connection, and a repeat asks or writes nothing more.
+fn padded<T: Copy>(items: &[T]) -> Vec<T> {
+    let Some(last) = items.last() else {
+        return Vec::new();
+    };
+    let mut all = items.to_vec();
+    all.resize(items.len().next_power_of_two(), *last);
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +391,15 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::from_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn a_batch_is_padded_with_its_last_item_to_a_power_of_two() {
+        assert_eq!(padded::<u8>(&[]), Vec::<u8>::new());
+        assert_eq!(padded(&[7]), [7]);
+        assert_eq!(padded(&[1, 2, 3]), [1, 2, 3, 3]);
+        assert_eq!(padded(&[1, 2, 3, 4]), [1, 2, 3, 4]);
+        assert_eq!(padded(&[1, 2, 3, 4, 5]), [1, 2, 3, 4, 5, 5, 5, 5]);
     }
 
     #[test]
