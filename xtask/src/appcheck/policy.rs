@@ -1,6 +1,6 @@
 //! `[policy-iparams]` the install form offers every switch of the backend's tenant policy and
 //! `server/server.js` passes each one on at install: every field of `pub struct Policy` in
-//! `server/src/services/tenant.rs` is an iparam of config/iparams.json that server.js reads
+//! `server/src/services/tenant/policy.rs` is an iparam of config/iparams.json that server.js reads
 //! (`iparams.<name>`), and every iparam that no request template uses (the connection's own)
 //! is such a field. A dropdown has choices and its default is one of them.
 
@@ -14,7 +14,7 @@ use super::{
 };
 
 /// Where the backend's policy is declared.
-pub(super) const POLICY_SOURCE: &str = "server/src/services/tenant.rs";
+pub(super) const POLICY_SOURCE: &str = "server/src/services/tenant/policy.rs";
 
 /// The field names of `pub struct Policy { … }` in `source`.
 fn policy_fields(source: &str) -> Option<Vec<String>> {
