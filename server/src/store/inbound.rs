@@ -5,8 +5,61 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::{padded, Conn, Store};
+use super::{padded, Backend, Conn, Store};
 use crate::{clock, error::Result};
+
+/// (tenant, delivery id) or (tenant, provider session) pairs.
+type Keys = HashSet<(String, String)>;
+
+/// A batch's statement with its parameters: `$1` the batch's time, then for each callback its
+/// tenant, delivery id, provider session and reference.
+fn with_callbacks<'q>(
+    sql: &'q str,
+    now: i64,
+    rows: &'q [Callback<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql).bind(now);
+    for d in rows {
+        q = q
+            .bind(d.tenant)
+            .bind(d.event_id)
+            .bind(d.provider_session)
+            .bind(d.reference);
+    }
+    q
+}
+
+/// The delivery ids a batch inserted (`kind` 'new') and the sessions it made due ('due'), from
+/// its statements' `RETURNING` rows.
+fn new_and_due(rows: Vec<sqlx::any::AnyRow>) -> (Keys, Keys) {
+    let (mut new, mut due) = (Keys::new(), Keys::new());
+    for r in rows {
+        let key = (r.get("tenant_id"), r.get("key"));
+        match r.get::<String, _>("kind").as_str() {
+            "new" => new.insert(key),
+            _ => due.insert(key),
+        };
+    }
+    (new, due)
+}
+
+/// One outcome per callback, in order: the first callback of each new delivery id is accepted
+/// (due when its session was made due); a twin in the same batch, or an id seen before, is a
+/// duplicate.
+fn outcomes(batch: &[Callback<'_>], mut new: Keys, due: &Keys) -> Vec<Recorded> {
+    batch
+        .iter()
+        .map(|d| {
+            if new.remove(&(d.tenant.to_string(), d.event_id.to_string())) {
+                Recorded::Accepted {
+                    due: due.contains(&(d.tenant.to_string(), d.provider_session.to_string())),
+                }
+            } else {
+                Recorded::Duplicate
+            }
+        })
+        .collect()
+}
 
 /// One provider callback to record: its delivery id and the session it hints at.
 #[derive(Debug, Clone, Copy)]
@@ -75,115 +128,153 @@ impl Store {
         Ok(())
     }
 
-    /// Records a batch of provider callbacks in one transaction, with two statements whatever
-    /// its size: one multi-row insert of the delivery ids (`RETURNING` the new ones) and one
-    /// update of the pending sessions they hint at. One outcome per callback, in order. Each
-    /// statement is written for the batch's size rounded up to a power of two (the last
-    /// callback repeated: a repeat inserts and updates nothing more), so a connection prepares
-    /// a few sizes once instead of one per size.
+    /// Records a batch of provider callbacks under one commit: the delivery ids inserted
+    /// (`RETURNING` the new ones) and the pending sessions they hint at made due. One outcome
+    /// per callback, in order. Each statement is written for the batch's size rounded up to a
+    /// power of two (the last callback repeated: a repeat inserts and updates nothing more), so
+    /// a connection prepares a few sizes once instead of one per size.
     pub async fn record_callbacks(&self, batch: &[Callback<'_>]) -> Result<Vec<Recorded>> {
         let now = clock::now_ms();
-        let mut tx = self.begin().await?;
-        let mut sql = String::from(
-            "INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES ",
-        );
+        let (new, due) = match self.backend {
+            Backend::Postgres => self.record_callbacks_in_one_statement(batch, now).await?,
+            Backend::Sqlite => self.record_callbacks_in_one_transaction(batch, now).await?,
+        };
+        Ok(outcomes(batch, new, &due))
+    }
+
+    /// PostgreSQL: the batch in one statement, so one round trip and one commit (its
+    /// data-modifying `WITH` parts see the same snapshot and commit together). The delivery ids
+    /// are inserted; the first callback of each new id hints at its pending session, or adopts
+    /// the row its reference names when that row never learnt its provider's session.
+    async fn record_callbacks_in_one_statement(
+        &self,
+        batch: &[Callback<'_>],
+        now: i64,
+    ) -> Result<(Keys, Keys)> {
         let rows = padded(batch);
+        let mut sql = String::from(
+            "WITH input (ord, tenant_id, event_id, session_id, reference) AS (VALUES ",
+        );
         for i in 0..rows.len() {
             let sep = if i == 0 { "" } else { ", " };
+            let p = 4 * i + 2;
             sql.push_str(&format!(
-                "{sep}(${}, 'kosmos', ${}, $1)",
-                2 * i + 2,
-                2 * i + 3
+                "{sep}({i}, ${p}::text, ${}::text, ${}::text, ${}::text)",
+                p + 1,
+                p + 2,
+                p + 3
             ));
         }
         sql.push_str(
-            " ON CONFLICT (tenant_id, source, event_id) DO NOTHING RETURNING tenant_id, event_id",
+            "), ins AS (\
+               INSERT INTO inbound_events (tenant_id, source, event_id, received_at) \
+               SELECT tenant_id, 'kosmos', event_id, $1 FROM input \
+               ON CONFLICT (tenant_id, source, event_id) DO NOTHING \
+               RETURNING tenant_id, event_id), \
+             hints AS (\
+               SELECT DISTINCT ON (i.tenant_id, i.event_id) i.tenant_id, i.session_id, i.reference \
+               FROM input i JOIN ins ON ins.tenant_id = i.tenant_id AND ins.event_id = i.event_id \
+               ORDER BY i.tenant_id, i.event_id, i.ord), \
+             hinted AS (\
+               UPDATE verifications v SET next_poll_at = $1 FROM hints h \
+               WHERE v.state = 'pending' AND v.tenant_id = h.tenant_id \
+                 AND v.provider_session_id = h.session_id \
+               RETURNING v.tenant_id, v.provider_session_id), \
+             adopted AS (\
+               UPDATE verifications v SET provider_session_id = h.session_id, next_poll_at = $1 \
+               FROM hints h \
+               WHERE h.reference IS NOT NULL AND v.tenant_id = h.tenant_id AND v.id = h.reference \
+                 AND v.state = 'pending' AND v.provider_session_id IS NULL \
+               RETURNING v.tenant_id, v.provider_session_id) \
+             SELECT 'new' AS kind, tenant_id, event_id AS key FROM ins \
+             UNION ALL SELECT 'due', tenant_id, provider_session_id FROM hinted \
+             UNION ALL SELECT 'due', tenant_id, provider_session_id FROM adopted",
         );
-        let mut q = sqlx::query(&sql).bind(now);
-        for d in &rows {
-            q = q.bind(d.tenant).bind(d.event_id);
-        }
-        let mut new: HashSet<(String, String)> = q
-            .fetch_all(tx.raw())
-            .await?
-            .into_iter()
-            .map(|r| (r.get("tenant_id"), r.get("event_id")))
-            .collect();
-        // The first callback of each new id is accepted; a twin in the same batch is a duplicate.
-        let accepted: Vec<bool> = batch
-            .iter()
-            .map(|d| new.remove(&(d.tenant.to_string(), d.event_id.to_string())))
-            .collect();
-        let hinted: Vec<&Callback<'_>> = batch
-            .iter()
-            .zip(&accepted)
-            .filter(|(_, a)| **a)
-            .map(|(d, _)| d)
-            .collect();
-        let mut due: HashSet<(String, String)> = HashSet::new();
-        if !hinted.is_empty() {
-            let mut sql = String::from(
-                "UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND (",
-            );
-            let hints = padded(&hinted);
-            for i in 0..hints.len() {
-                let sep = if i == 0 { "" } else { " OR " };
-                sql.push_str(&format!(
-                    "{sep}(tenant_id = ${} AND provider_session_id = ${})",
-                    2 * i + 2,
-                    2 * i + 3
-                ));
+        let q = with_callbacks(&sql, now, &rows);
+        Ok(new_and_due(q.fetch_all(&self.pool).await?))
+    }
+
+    /// SQLite: the batch in one transaction sent as one script, so the connection's thread is
+    /// asked once, not once per statement (each ask is a hand-over between threads, which
+    /// costs more than the statements). The delivery ids are inserted; each callback whose id
+    /// this batch inserted (stamped with the batch's time) hints at its pending session, or
+    /// adopts the row its reference names when that row never learnt its provider's session.
+    async fn record_callbacks_in_one_transaction(
+        &self,
+        batch: &[Callback<'_>],
+        now: i64,
+    ) -> Result<(Keys, Keys)> {
+        let rows = padded(batch);
+        // $1: the batch's time; then per callback: tenant, delivery id, provider session,
+        // reference.
+        let param = |i: usize, k: usize| 4 * i + 2 + k;
+        let list = |each: &dyn Fn(usize) -> String, sep: &str| {
+            (0..rows.len()).map(each).collect::<Vec<_>>().join(sep)
+        };
+        let accepted = |i: usize| {
+            format!(
+                "EXISTS (SELECT 1 FROM inbound_events e WHERE e.tenant_id = ${t} \
+                 AND e.source = 'kosmos' AND e.event_id = ${e} AND e.received_at = $1)",
+                t = param(i, 0),
+                e = param(i, 1)
+            )
+        };
+        let sql = format!(
+            "BEGIN IMMEDIATE; \
+             INSERT INTO inbound_events (tenant_id, source, event_id, received_at) VALUES {values} \
+             ON CONFLICT (tenant_id, source, event_id) DO NOTHING \
+             RETURNING 'new' AS kind, tenant_id, event_id AS key; \
+             UPDATE verifications SET next_poll_at = $1 WHERE state = 'pending' AND ({hinted}) \
+             RETURNING 'due' AS kind, tenant_id, provider_session_id AS key; \
+             UPDATE verifications SET provider_session_id = CASE {adopted_session} END, \
+             next_poll_at = $1 WHERE state = 'pending' AND provider_session_id IS NULL \
+             AND ({adopted}) \
+             RETURNING 'due' AS kind, tenant_id, provider_session_id AS key; \
+             COMMIT;",
+            values = list(
+                &|i| format!("(${}, 'kosmos', ${}, $1)", param(i, 0), param(i, 1)),
+                ", "
+            ),
+            hinted = list(
+                &|i| format!(
+                    "(tenant_id = ${} AND provider_session_id = ${} AND {})",
+                    param(i, 0),
+                    param(i, 2),
+                    accepted(i)
+                ),
+                " OR "
+            ),
+            adopted_session = list(
+                &|i| format!(
+                    "WHEN tenant_id = ${} AND id = ${} THEN ${}",
+                    param(i, 0),
+                    param(i, 3),
+                    param(i, 2)
+                ),
+                " "
+            ),
+            adopted = list(
+                &|i| format!(
+                    "(tenant_id = ${} AND id = ${} AND {})",
+                    param(i, 0),
+                    param(i, 3),
+                    accepted(i)
+                ),
+                " OR "
+            ),
+        );
+        let q = with_callbacks(&sql, now, &rows);
+        let mut conn = self.writer().await?;
+        let found = match q.fetch_all(conn.raw()).await {
+            Ok(found) => found,
+            Err(e) => {
+                // A statement failed after `BEGIN`: the connection goes back to the pool with
+                // no transaction open (this fails harmlessly when none is).
+                let _ = sqlx::query("ROLLBACK").execute(conn.raw()).await;
+                return Err(e.into());
             }
-            sql.push_str(") RETURNING tenant_id, provider_session_id");
-            let mut q = sqlx::query(&sql).bind(now);
-            for d in &hints {
-                q = q.bind(d.tenant).bind(d.provider_session);
-            }
-            due = q
-                .fetch_all(tx.raw())
-                .await?
-                .into_iter()
-                .map(|r| (r.get("tenant_id"), r.get("provider_session_id")))
-                .collect();
-            for d in hinted {
-                let key = (d.tenant.to_string(), d.provider_session.to_string());
-                let Some(reference) = d.reference else {
-                    continue;
-                };
-                if due.contains(&key) {
-                    continue;
-                }
-                // The provider's session for a row that never learnt it: adopt it, read it now
-                // (the read, not this callback, decides the outcome).
-                let adopted = sqlx::query(
-                    "UPDATE verifications SET provider_session_id = $3, next_poll_at = $4 \
-                     WHERE tenant_id = $1 AND id = $2 AND state = 'pending' AND provider_session_id IS NULL",
-                )
-                .bind(d.tenant)
-                .bind(reference)
-                .bind(d.provider_session)
-                .bind(now)
-                .execute(tx.raw())
-                .await?;
-                if adopted.rows_affected() == 1 {
-                    due.insert(key);
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(batch
-            .iter()
-            .zip(accepted)
-            .map(|(d, a)| {
-                if a {
-                    Recorded::Accepted {
-                        due: due.contains(&(d.tenant.to_string(), d.provider_session.to_string())),
-                    }
-                } else {
-                    Recorded::Duplicate
-                }
-            })
-            .collect())
+        };
+        Ok(new_and_due(found))
     }
 
     /// The session an idempotency key reserved, if any.

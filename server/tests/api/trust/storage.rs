@@ -1,10 +1,14 @@
 //! SQLite durability: `synchronous = FULL` on every connection the server opens, and every
 //! write taking its turn at the one write gate. PostgreSQL's connections lost under the server
-//! are replaced before a request uses them.
+//! are replaced before a request uses them. A batch of callbacks that fails half-way leaves
+//! nothing behind.
 
 use std::time::Duration;
 
-use idv_server::Store;
+use idv_server::{
+    store::{Callback, Recorded},
+    Store,
+};
 
 use crate::{
     helpers::{fresh_database, Db},
@@ -111,4 +115,83 @@ async fn postgres_connections_cut_under_the_server_are_replaced_before_a_request
         [200; 8],
         "each read found a working connection"
     );
+}
+
+/// The callbacks of a batch are recorded in one transaction sent as one script. When one of its
+/// statements fails, the batch records nothing and the connection goes back to the pool with no
+/// transaction left open: the next batches and writes on it commit.
+#[tokio::test]
+async fn a_batch_of_callbacks_that_fails_half_way_records_nothing_and_leaves_no_transaction_open() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let Some(url) = fresh_database(db).await else {
+            continue;
+        };
+        let store = Store::connect(&url).await.unwrap();
+        let refuse = match db {
+            Db::Sqlite => vec![
+                "CREATE TRIGGER refuse BEFORE UPDATE ON verifications \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            ],
+            Db::Postgres => vec![
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+                "CREATE TRIGGER refuse BEFORE UPDATE ON verifications \
+                 FOR EACH ROW EXECUTE FUNCTION refuse()",
+            ],
+        };
+        store.insert_tenant("t1", "T1", "hash-1").await.unwrap();
+        sqlx::query(
+            "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, provider_session_id, \
+             created_at, updated_at, next_poll_at) \
+             VALUES ('v1', 't1', 1, 'idv', 'pending', 'ps-1', 0, 0, 9000000000000)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        for sql in &refuse {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let callback = |event_id| Callback {
+            tenant: "t1",
+            event_id,
+            provider_session: "ps-1",
+            reference: None,
+        };
+        // The insert of the delivery id runs, then the hint's update fails.
+        assert!(
+            store.record_callbacks(&[callback("e1")]).await.is_err(),
+            "{db:?}: the batch fails"
+        );
+        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_events")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            events, 0,
+            "{db:?}: the failed batch recorded no delivery id"
+        );
+        sqlx::query("DROP TRIGGER refuse ON verifications")
+            .execute(store.pool())
+            .await
+            .or(sqlx::query("DROP TRIGGER refuse")
+                .execute(store.pool())
+                .await)
+            .unwrap();
+        // Sequential calls reuse the pool's idle connection, the one the failure used.
+        for event_id in ["e1", "e2", "e3"] {
+            assert_eq!(
+                store.record_callbacks(&[callback(event_id)]).await.unwrap(),
+                [Recorded::Accepted { due: true }],
+                "{db:?}: {event_id} is recorded after the failure"
+            );
+        }
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.record_delivery("t1", "workflow", "w1").await.unwrap());
+        tx.commit().await.unwrap();
+        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_events")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(events, 4, "{db:?}: every later write committed");
+    }
 }
