@@ -25,7 +25,7 @@ use crate::{
     clock,
     error::{AppError, Result},
     ports::CrmError,
-    store::{StatusStamp, Store},
+    store::{Kept, StatusStamp, Store},
 };
 
 /// Most contacts one lookup of stamps asks for.
@@ -159,12 +159,16 @@ pub struct Status {
 impl Status {
     pub fn new(core: Arc<Core>, limits: Limits, setup: Setup) -> Self {
         let store = core.store.clone();
+        // Batches are served one at a time: one kept connection serves them all.
+        let kept = Arc::new(tokio::sync::Mutex::new(Kept::default()));
         Self {
             core,
             limits,
             setup,
             status_cache: Arc::default(),
-            stamps: Batcher::new(STAMPS_BATCH, move |keys| read_stamps(store.clone(), keys)),
+            stamps: Batcher::new(STAMPS_BATCH, move |keys| {
+                read_stamps(store.clone(), kept.clone(), keys)
+            }),
         }
     }
 
@@ -303,9 +307,14 @@ impl Status {
 /// One lookup of a batch of reads' stamps.
 async fn read_stamps(
     store: Store,
+    kept: Arc<tokio::sync::Mutex<Kept>>,
     keys: Vec<(String, i64)>,
 ) -> std::result::Result<Vec<Option<StatusStamp>>, String> {
-    store.status_stamps(&keys).await.map_err(|e| e.to_string())
+    let mut kept = kept.lock().await;
+    store
+        .status_stamps(&mut kept, &keys)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

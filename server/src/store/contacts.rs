@@ -3,7 +3,7 @@
 use idv_types::ContactStatus;
 use sqlx::Row;
 
-use super::{bp_to_confidence, padded, Conn, Store};
+use super::{bp_to_confidence, padded, Conn, Kept, Store};
 use crate::{
     clock,
     domain::status::{self, IdvFacts},
@@ -56,8 +56,12 @@ pub fn status_stamps_sql(n: usize) -> String {
 
 impl Store {
     /// The status stamps of many contacts in one lookup (each asked once), in the order
-    /// asked (`None`: this tenant has no such contact).
-    pub async fn status_stamps(&self, keys: &[(String, i64)]) -> Result<Vec<Option<StatusStamp>>> {
+    /// asked (`None`: this tenant has no such contact), on the caller's kept connection.
+    pub async fn status_stamps(
+        &self,
+        kept: &mut Kept,
+        keys: &[(String, i64)],
+    ) -> Result<Vec<Option<StatusStamp>>> {
         let mut unique: Vec<&(String, i64)> = keys.iter().collect();
         unique.sort_unstable();
         unique.dedup();
@@ -68,13 +72,15 @@ impl Store {
         // seven and keeps them.
         let asked = padded(&unique);
         let sql = status_stamps_sql(asked.len());
-        let mut q = sqlx::query(&sql);
-        for (tenant, contact) in asked {
-            q = q.bind(tenant.as_str()).bind(*contact);
-        }
-        let found: std::collections::HashMap<(String, i64), StatusStamp> = q
-            .fetch_all(&self.pool)
-            .await?
+        let rows = self
+            .fetch_kept(kept, &sql, |mut q| {
+                for (tenant, contact) in &asked {
+                    q = q.bind(tenant.as_str()).bind(*contact);
+                }
+                q
+            })
+            .await?;
+        let found: std::collections::HashMap<(String, i64), StatusStamp> = rows
             .into_iter()
             .map(|r| {
                 let stamp = StatusStamp {

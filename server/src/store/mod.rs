@@ -16,6 +16,7 @@ mod chat;
 mod contacts;
 mod deals;
 mod inbound;
+mod kept;
 mod outbox;
 mod passes;
 mod reconcile;
@@ -44,6 +45,7 @@ pub use self::{
     contacts::{status_stamps_sql, StatusStamp},
     deals::CachedDeal,
     inbound::{Callback, Recorded},
+    kept::Kept,
     outbox::{Claimed, Enqueue},
     passes::Pass,
     reconcile::Sweep,

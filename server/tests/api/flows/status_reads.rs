@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use idv_server::{clock, services::Services};
+use idv_server::{clock, services::Services, store::Kept};
 use idv_types::{ContactStatus, IdvStatus, SetupGap, SetupReport};
 
 use crate::both_worlds;
@@ -151,7 +151,8 @@ async fn stamps_of_many(w: World) {
         key("another", 11),
         key(TENANT, 12),
     ];
-    let before = store.status_stamps(&asked).await.unwrap();
+    let mut kept = Kept::default();
+    let before = store.status_stamps(&mut kept, &asked).await.unwrap();
     assert_eq!(before.len(), asked.len(), "one answer per read, in order");
     assert!(before[0].is_some() && before[2].is_some());
     assert_eq!(before[1], None, "a contact the account never had");
@@ -164,7 +165,7 @@ async fn stamps_of_many(w: World) {
         "UPDATE contacts SET liveid_enrolled = 1 WHERE tenant_id = 'acme' AND contact_id = 12",
     )
     .await;
-    let after = store.status_stamps(&asked).await.unwrap();
+    let after = store.status_stamps(&mut kept, &asked).await.unwrap();
     assert_ne!(after[0], before[0], "12 was written");
     assert_eq!(after[0], after[4]);
     assert_eq!(after[2], before[2], "11 was not");

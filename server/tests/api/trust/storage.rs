@@ -78,8 +78,9 @@ async fn sqlite_writes_outside_transactions_wait_for_the_write_gate() {
 }
 
 /// A PostgreSQL connection can be cut under the server (a restart, a failover, a proxy's idle
-/// timeout): the pool finds a lost one and opens another before a request uses it, so no read
-/// fails for it.
+/// timeout): the pool finds a lost one and opens another before a request uses it, and the
+/// status reads' kept connection is replaced and its lookup asked again, so no read fails for
+/// it.
 #[tokio::test]
 async fn postgres_connections_cut_under_the_server_are_replaced_before_a_request_uses_them() {
     let Some(w) = spawn_world(Db::Postgres).await else {
