@@ -64,6 +64,22 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
         narrow
             .screenshot(&format!("lang-{locale}-verified.png"))
             .await?;
+        // The demo's check finished a month ago: its history line gives the day its facts
+        // give.
+        let facts = c
+            .find(Locator::Css("[data-testid=idv-facts]"))
+            .await?
+            .text()
+            .await?;
+        let day = c
+            .find(Locator::Css("[data-testid=idv-history] .when"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            facts.contains(&day),
+            "{locale}: the history's day {day} is not among the facts: {facts}"
+        );
         let sticking_out = narrow.overflowing().await?;
         assert!(
             sticking_out.is_empty(),

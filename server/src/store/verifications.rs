@@ -129,8 +129,12 @@ pub struct Expired {
 }
 
 impl Store {
+    /// Records a session as if it had run (the demo's history, the tests' scenes). A finished
+    /// one was started when it finished, not when it was recorded: its history line and its
+    /// facts give the same day.
     pub async fn insert_verification(&self, v: &NewVerification) -> Result<()> {
-        let now = clock::now_ms();
+        let recorded = clock::now_ms();
+        let now = v.completed_at.map_or(recorded, |at| at.min(recorded));
         sqlx::query(
             "INSERT INTO verifications (id, tenant_id, contact_id, kind, state, ial_level, ial_revision, \
              document_type, match_confidence_bp, created_at, updated_at, completed_at, valid_until, \
