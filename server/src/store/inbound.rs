@@ -11,8 +11,14 @@ use crate::{clock, error::Result};
 /// (tenant, delivery id) or (tenant, provider session) pairs.
 type Keys = HashSet<(String, String)>;
 
-/// A batch's statement with its parameters: `$1` the batch's time, then for each callback its
-/// tenant, delivery id, provider session and reference.
+/// The number of callback `i`'s parameter `k` in a batch's statement: `$1` is the batch's
+/// time, then each callback has four, its tenant (0), delivery id (1), provider session (2) and
+/// reference (3), bound in that order by [`with_callbacks`].
+fn param(i: usize, k: usize) -> usize {
+    4 * i + 2 + k
+}
+
+/// A batch's statement with its parameters (numbered by [`param`]).
 fn with_callbacks<'q>(
     sql: &'q str,
     now: i64,
@@ -157,12 +163,12 @@ impl Store {
         );
         for i in 0..rows.len() {
             let sep = if i == 0 { "" } else { ", " };
-            let p = 4 * i + 2;
             sql.push_str(&format!(
-                "{sep}({i}, ${p}::text, ${}::text, ${}::text, ${}::text)",
-                p + 1,
-                p + 2,
-                p + 3
+                "{sep}({i}, ${}::text, ${}::text, ${}::text, ${}::text)",
+                param(i, 0),
+                param(i, 1),
+                param(i, 2),
+                param(i, 3)
             ));
         }
         sql.push_str(
@@ -205,9 +211,6 @@ impl Store {
         now: i64,
     ) -> Result<(Keys, Keys)> {
         let rows = padded(batch);
-        // $1: the batch's time; then per callback: tenant, delivery id, provider session,
-        // reference.
-        let param = |i: usize, k: usize| 4 * i + 2 + k;
         let list = |each: &dyn Fn(usize) -> String, sep: &str| {
             (0..rows.len()).map(each).collect::<Vec<_>>().join(sep)
         };
