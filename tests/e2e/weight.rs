@@ -10,9 +10,11 @@ use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 /// weight, never gain it unnoticed. 252.6 before the catalogues became files and Leptos erased
 /// component types (−52.6); the set-up gaps (+3.3) and the activity lines (+2.4) worded in every
 /// language cost 5.7 of it back, and reading a language file by position instead of matching
-/// every name 1.0 of that. The performance issue's target is 100 KB; lower this as the widget
+/// every name 1.0 of that. The locale's date and number formatters kept and built while the
+/// status read is on its way cost 0.4 (the first status paint at 40 ms of network latency: 198
+/// → 183 ms, median of 15). The performance issue's target is 100 KB; lower this as the widget
 /// gets there.
-const BUDGET_KIB: f64 = 211.0;
+const BUDGET_KIB: f64 = 211.5;
 
 #[test]
 fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result<()> {

@@ -161,6 +161,10 @@ pub fn Widget(
         }),
     };
     d.send(Msg::Refresh);
+    // The locale's date and number formatters cost the browser 10–20 ms to build the first
+    // time: they are built while the status read is on its way (a timeout runs after the
+    // request went out), not after its answer arrived.
+    set_timeout(i18n::prepare, Duration::ZERO);
 
     // The step-up countdown's clock.
     if let Ok(ticker) = set_interval_with_handle(

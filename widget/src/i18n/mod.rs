@@ -6,18 +6,21 @@
 //! ([`Texts`]): English is compiled in (a missing key is a compile error); each other language
 //! is a file beside the widget that only a page in that language reads ([`catalogue`]: its
 //! entries are set over English's, and the tests fail on a file with a missing or unknown key).
-//! A lookup costs nothing at run time. Dates, numbers and plural categories come from the browser's own
-//! ECMA-402 `Intl` (through `js-sys`), so no locale data is shipped in the wasm; the widget's
-//! native unit tests format English by hand.
+//! A lookup costs nothing at run time. Dates, numbers and plural categories are written by
+//! [`format`].
 
 pub mod catalogue;
 mod en;
+mod format;
 pub mod labels;
 mod texts;
 
 use std::cell::RefCell;
 
+pub use format::{date, number, percent, prepare};
 pub use texts::{Plural, Texts};
+
+use format::category;
 
 /// The languages the widget speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,81 +201,6 @@ pub fn countdown_words(secs: u32) -> String {
         words.push(count(&t.seconds, s));
     }
     fill(t.time_left, &[("time", &words.join(" "))])
-}
-
-/// The CLDR plural category of `n` in the page's language.
-#[cfg(target_arch = "wasm32")]
-fn category(n: u32) -> String {
-    let tag = locale().tag;
-    let locales = js_sys::Array::of1(&tag.into());
-    js_sys::Intl::PluralRules::new(&locales, &js_sys::Object::new())
-        .select(f64::from(n))
-        .into()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn category(n: u32) -> String {
-    if n == 1 { "one" } else { "other" }.into()
-}
-
-/// A whole number written for the locale (Arabic digits in Arabic, say).
-#[cfg(target_arch = "wasm32")]
-pub fn number(n: u32) -> String {
-    js_sys::Number::from(f64::from(n))
-        .to_locale_string(&locale().tag)
-        .into()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub fn number(n: u32) -> String {
-    n.to_string()
-}
-
-/// A share in 0..=1 as a whole percentage, written for the locale (`87%`, `87 %`, `٨٧٪`).
-#[cfg(target_arch = "wasm32")]
-pub fn percent(share: f64) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"style".into(), &"percent".into());
-    let locales = js_sys::Array::of1(&locale().tag.into());
-    let format = js_sys::Intl::NumberFormat::new(&locales, &options).format();
-    format
-        .call1(&wasm_bindgen::JsValue::NULL, &share.clamp(0.0, 1.0).into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub fn percent(share: f64) -> String {
-    let mut out = ((share.clamp(0.0, 1.0) * 100.0).round() as u32).to_string();
-    out.push('%');
-    out
-}
-
-/// The date of an RFC 3339 time, in UTC, written for the locale (`Nov 22, 2026`,
-/// `22. Nov. 2026`, `2026年11月22日`); unparseable input is shown as it came.
-#[cfg(target_arch = "wasm32")]
-pub fn date(ts: &str) -> String {
-    let Some(ms) = crate::time::parse_rfc3339(ts) else {
-        return ts.to_string();
-    };
-    let options = js_sys::Object::new();
-    for (k, v) in [
-        ("year", "numeric"),
-        ("month", "short"),
-        ("day", "numeric"),
-        ("timeZone", "UTC"),
-    ] {
-        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
-    }
-    js_sys::Date::new(&ms.into())
-        .to_locale_date_string(&locale().tag, &options)
-        .into()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub fn date(ts: &str) -> String {
-    crate::time::short_date(ts)
 }
 
 // Native: the tests read the language files with serde_json.
