@@ -80,6 +80,25 @@ async fn the_widget_speaks_the_reps_language_and_fits_the_sidebar() -> anyhow::R
             facts.contains(&day),
             "{locale}: the history's day {day} is not among the facts: {facts}"
         );
+        // The page does not wait for its language's file to ask for the status: both reads are
+        // on their way at once (the status read starts before the file's answer ended).
+        {
+            let overlap = c
+                .execute(
+                    r#"const r = performance.getEntriesByType('resource');
+                       const file = r.find(e => e.name.includes('/locales/'));
+                       const status = r.find(e => e.name.endsWith('/status'));
+                       return [file ? file.responseEnd : null, status ? status.startTime : null];"#,
+                    vec![],
+                )
+                .await?;
+            let (file_end, status_start) = (overlap[0].as_f64(), overlap[1].as_f64());
+            assert!(
+                matches!((file_end, status_start), (Some(end), Some(start)) if start < end),
+                "{locale}: the status read waited for the language's file (file answered at \
+                 {file_end:?} ms, status asked at {status_start:?} ms)"
+            );
+        }
         let sticking_out = narrow.overflowing().await?;
         assert!(
             sticking_out.is_empty(),

@@ -12,9 +12,10 @@ use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 /// language cost 5.7 of it back, and reading a language file by position instead of matching
 /// every name 1.0 of that. The locale's date and number formatters kept and built while the
 /// status read is on its way cost 0.4 (the first status paint at 40 ms of network latency: 198
-/// → 183 ms, median of 15). The performance issue's target is 100 KB; lower this as the widget
-/// gets there.
-const BUDGET_KIB: f64 = 211.5;
+/// → 183 ms, median of 15); reading the status at once with the language's file and the
+/// contact's fields 0.9 (a page in German at 40 ms of latency: 192 → 175 ms). The performance
+/// issue's target is 100 KB; lower this as the widget gets there.
+const BUDGET_KIB: f64 = 212.5;
 
 #[test]
 fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result<()> {

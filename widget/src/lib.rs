@@ -25,7 +25,7 @@ use crate::{
     api::Api,
     bridge::Bridge,
     components::{ContactBody, DealBody, ErrorBox, Skeleton},
-    model::{Cmd, Focus, Model, Msg, Phase, Subject},
+    model::{Cmd, Focus, Model, Msg, Phase, Record, Subject},
 };
 
 /// What the commands need: the API and the Freshworks client.
@@ -148,6 +148,9 @@ pub fn Widget(
     /// The help-desk ticket the widget sits on (its requester is the contact).
     #[prop(default = None)]
     ticket: Option<u64>,
+    /// The record's status, read before the widget mounted; read by the widget if `None`.
+    #[prop(default = None)]
+    record: Option<Record>,
 ) -> impl IntoView {
     let mut initial = Model::new(subject, user);
     initial.contact_data = contact;
@@ -160,11 +163,15 @@ pub fn Widget(
             bridge: bridge.clone(),
         }),
     };
-    d.send(Msg::Refresh);
-    // The locale's date and number formatters cost the browser 10–20 ms to build the first
-    // time: they are built while the status read is on its way (a timeout runs after the
-    // request went out), not after its answer arrived.
-    set_timeout(i18n::prepare, Duration::ZERO);
+    match record {
+        Some(record) => d.send(Msg::Loaded(record)),
+        None => {
+            d.send(Msg::Refresh);
+            // The locale's formatters are built while the read is on its way (a timeout runs
+            // after the request went out; see `i18n::prepare`).
+            set_timeout(i18n::prepare, Duration::ZERO);
+        }
+    }
 
     // The step-up countdown's clock.
     if let Ok(ticker) = set_interval_with_handle(
@@ -275,27 +282,51 @@ struct Setup {
     user: Option<String>,
     contact: Option<idv_types::ContactData>,
     ticket: Option<u64>,
+    record: Option<Record>,
 }
 
 async fn setup() -> Result<Setup, String> {
     let bridge = Bridge::init().await;
     let user = bridge.user().await;
     speak(user.language.as_deref());
-    i18n::catalogue::load(i18n::locale().lang).await;
-    let (subject, ticket) = bridge.page().await?;
-    let transport = transport::pick(bridge.client())?;
-    let user = user.email;
-    let contact = match subject {
-        Subject::Contact(_) => bridge.contact_data().await,
-        Subject::Deal(_) => None,
+    // The record and the backend are known without the language's file: the status read, the
+    // file (a page in another language than English) and the contact's fields are read at
+    // once, and the browser builds the locale's date and number formatters meanwhile.
+    let page = bridge.page().await;
+    let api = transport::pick(bridge.client()).map(|t| Api::new(Rc::from(t)));
+    let status = async {
+        match (&page, &api) {
+            (Ok((subject, _)), Ok(api)) => api.fetch(*subject).await.ok(),
+            _ => None,
+        }
+    };
+    let contact = async {
+        match page {
+            Ok((Subject::Contact(_), _)) => bridge.contact_data().await,
+            _ => None,
+        }
+    };
+    let language = i18n::catalogue::load(i18n::locale().lang);
+    // Runs once the reads below went out.
+    set_timeout(i18n::prepare, Duration::ZERO);
+    let (record, contact, ()) = futures::future::join3(status, contact, language).await;
+    // What went wrong is said once the language's file was read: asked again.
+    let (subject, ticket) = match page {
+        Ok(page) => page,
+        Err(_) => bridge.page().await?,
+    };
+    let api = match api {
+        Ok(api) => api,
+        Err(_) => Api::new(Rc::from(transport::pick(bridge.client())?)),
     };
     Ok(Setup {
         subject,
-        api: Api::new(Rc::from(transport)),
+        api,
         bridge,
-        user,
+        user: user.email,
         contact,
         ticket,
+        record,
     })
 }
 
@@ -327,7 +358,7 @@ pub fn App() -> impl IntoView {
     move || {
         match ready.get() {
         Some(Ok(s)) => view! {
-            <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user contact=s.contact ticket=s.ticket />
+            <Widget subject=s.subject api=s.api bridge=s.bridge user=s.user contact=s.contact ticket=s.ticket record=s.record />
         }
         .into_any(),
         Some(Err(e)) => view! {
