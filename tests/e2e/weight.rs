@@ -11,7 +11,7 @@ use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 /// component types (−52.6); the set-up gaps (+3.3) and the activity lines (+2.4) worded in every
 /// language cost 5.7 of it back, and reading a language file by position instead of matching
 /// every name 1.0 of that. The locale's date and number formatters kept and built while the
-/// status read is on its way cost 0.4 (the first status paint at 40 ms of network latency: 198
+/// status read is on its way cost 0.3 (the first status paint at 40 ms of network latency: 198
 /// → 183 ms, median of 15); reading the status at once with the language's file and the
 /// contact's fields 0.9 (a page in German at 40 ms of latency: 192 → 175 ms). The performance
 /// issue's target is 100 KB; lower this as the widget gets there.

@@ -1,7 +1,7 @@
 //! Dates, numbers, percentages and plural categories written for the page's locale.
 //!
 //! In the browser they come from ECMA-402 `Intl` (through `js-sys`), so no locale data is
-//! shipped in the wasm. A page's first `Intl` formatter costs the browser 10–20 ms (it loads
+//! shipped in the wasm. A page's first `Intl` formatter costs the browser 11–34 ms (it loads
 //! the locale's data), so the formatters are built once per locale and kept, and [`prepare`]
 //! builds them while the page waits for the status read instead of after it arrives. The
 //! native build (the unit tests) writes English by hand.
