@@ -334,6 +334,14 @@ async fn main() -> Result<()> {
         .spawn()?;
     let demo_url = format!("http://127.0.0.1:{demo_port}");
     wait_ready(&demo_url).await?;
+    let (sent, raw) = served_size(&demo_url, &args.app).await?;
+    rows.push(Row {
+        what: "widget transfer from the backend (js + wasm + css of the HubSpot card's modal, as sent to a browser that takes brotli)".into(),
+        value: format!("{} ({} raw)", kb(sent), kb(raw)),
+        floor: "—".into(),
+        target: "≤ 100 KB".into(),
+        verdict: verdict(sent <= 100 * 1024),
+    });
     let browser = idv_e2e::Browser::start(360, 640).await?;
     let sel = "[data-testid=idv-badge]";
     let static_ms = paint_ms(&browser, &static_served.url(), sel, "Verified", 7).await?;

@@ -60,6 +60,30 @@ pub(crate) fn transfer_size(app: &Path) -> Result<Transfer> {
     })
 }
 
+/// The bytes the backend sends a HubSpot card's modal for the widget's script, wasm and style
+/// sheet (`ASSETS`, asked with a browser's `Accept-Encoding`), and the files' own bytes.
+pub(crate) async fn served_size(backend: &str, app: &Path) -> Result<(usize, usize)> {
+    let http = reqwest::Client::new();
+    let (mut sent, mut raw) = (0, 0);
+    for (name, data) in idv_e2e::widget_files(app)? {
+        if name == "index.html" {
+            continue;
+        }
+        let res = http
+            .get(format!(
+                "{backend}{}/{name}",
+                idv_server::http::hubspot::widget::ASSETS
+            ))
+            .header("accept-encoding", "gzip, deflate, br, zstd")
+            .send()
+            .await?
+            .error_for_status()?;
+        sent += res.bytes().await?.len();
+        raw += data.len();
+    }
+    Ok((sent, raw))
+}
+
 /// Median ms from navigation start until `selector` shows `text`, over `runs` loads.
 pub(crate) async fn paint_ms(
     browser: &idv_e2e::Browser,

@@ -114,6 +114,21 @@ async fn a_rep_verifies_a_hubspot_contact_from_the_cards_modal() -> anyhow::Resu
     c.goto(&modal).await?;
     wait_for(c, "[data-testid=idv-badge]").await?;
     browser.screenshot("hubspot-modal-1-opened.png").await?;
+    // The backend sent the widget's wasm compressed (the build's copy), and the browser read
+    // it: the widget above runs on it.
+    let wasm = c
+        .execute(
+            "return performance.getEntriesByType('resource')\
+               .filter(e => e.name.endsWith('.wasm'))\
+               .map(e => [e.encodedBodySize, e.decodedBodySize]);",
+            vec![],
+        )
+        .await?;
+    let (sent, read) = (wasm[0][0].as_f64().unwrap(), wasm[0][1].as_f64().unwrap());
+    assert!(
+        read > 100_000.0 && sent < read / 2.0,
+        "the wasm came {sent} bytes for {read}"
+    );
     wait_for(c, ".actions .btn-primary").await?.click().await?;
     wait_for(c, "[data-testid=idv-form] button[type=submit]")
         .await?

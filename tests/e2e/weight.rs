@@ -3,6 +3,8 @@
 //! that language's catalogue; each gzip -9, as the bench counts them). A size is deterministic,
 //! so a budget holds it here; timings stay in `cargo xtask bench`.
 
+use std::io::Read as _;
+
 use idv_e2e::{enabled, gzip_size, root, widget_catalogues, widget_files};
 
 /// The most a sidebar may fetch, in KiB of gzip -9, in the heaviest language. It is the weight
@@ -52,5 +54,37 @@ fn the_widget_weighs_no_more_than_its_budget_in_any_language() -> anyhow::Result
             lines.join("\n")
         );
     }
+    Ok(())
+}
+
+/// The brotli and gzip copies the backend sends the HubSpot card's modal are this build's files:
+/// a language file keeps its name from build to build, so a stale copy would be sent as today's.
+#[test]
+fn the_compressed_copies_read_back_as_this_builds_files() -> anyhow::Result<()> {
+    if !enabled() {
+        return Ok(());
+    }
+    let app = root().join("app");
+    let mut files = widget_files(&app)?;
+    files.extend(widget_catalogues(&app)?);
+    let mut sent = 0;
+    for (name, data) in files.iter().filter(|(name, _)| name != "index.html") {
+        let br = std::fs::read(app.join(format!("{name}.br")))
+            .map_err(|e| anyhow::anyhow!("{name}.br: {e}: `cargo xtask build-widget` writes it"))?;
+        let mut back = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut back)?;
+        assert!(back == *data, "{name}.br is not this build's {name}");
+        let gz = std::fs::read(app.join(format!("{name}.gz")))?;
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back)?;
+        assert!(back == *data, "{name}.gz is not this build's {name}");
+        if !name.starts_with("locales/") {
+            sent += br.len();
+        }
+    }
+    eprintln!(
+        "the modal's script, wasm and style sheet: {:.1} KiB brotli",
+        sent as f64 / 1024.0
+    );
     Ok(())
 }

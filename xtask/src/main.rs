@@ -12,6 +12,7 @@ mod hubspot;
 mod moved_clock;
 mod node;
 mod pack;
+mod precompress;
 mod tools;
 
 use std::{
@@ -165,6 +166,7 @@ fn build_widget() -> Result<()> {
         let built = name == "index.html"
             || name == "snippets"
             || name == "locales"
+            || precompress::is_copy(&name)
             || [".js", ".wasm", ".css"]
                 .iter()
                 .any(|ext| name.ends_with(ext));
@@ -176,8 +178,14 @@ fn build_widget() -> Result<()> {
             }
         }
     }
+    // Brotli and gzip copies of the built files, for the backend to send to the HubSpot modal.
+    let compressed = precompress::beside(&dist)?;
     copy_tree(&dist, &app)?;
-    eprintln!("    widget built into {}", app.display());
+    eprintln!(
+        "    widget built into {} ({} files with brotli and gzip copies)",
+        app.display(),
+        compressed.len()
+    );
     Ok(())
 }
 

@@ -53,7 +53,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name == "node_modules" {
+        // The widget's compressed copies are the backend's to serve, not the package's.
+        if name.starts_with('.') || name == "node_modules" || crate::precompress::is_copy(&name) {
             continue;
         }
         let rel = format!("{prefix}/{name}");
@@ -128,7 +129,9 @@ mod tests {
             "Cargo.lock",
             "app/index.html",
             "app/idv-widget-0123_bg.wasm",
+            "app/idv-widget-0123_bg.wasm.br",
             "app/idv-widget-0123.js",
+            "app/idv-widget-0123.js.gz",
             "app/style-0123.css",
             "app/snippets/idv-widget-0123/inline0.js",
             "app/styles/images/icon.svg",

@@ -66,8 +66,7 @@ pub fn router(state: AppState, config: &Config, extra: Router<AppState>) -> Rout
         // The widget's files, for the page a HubSpot card opens in its modal.
         .nest_service(
             hubspot::widget::ASSETS,
-            tower_http::services::ServeDir::new(&state.services.core.settings().widget_dir)
-                .append_index_html_on_directories(false),
+            hubspot::widget::assets(&state.services.core.settings().widget_dir),
         )
         .merge(extra)
         .fallback(not_found)

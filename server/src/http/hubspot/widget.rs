@@ -1,11 +1,15 @@
 //! The widget page a HubSpot card opens in its iframe modal (`actions.openIframeModal`): the
 //! Freshworks widget's own build, with a host script in place of the Freshworks client. The
 //! page's URL carries a single-use ticket (minted by the card's signed call), traded here for
-//! a half-hour session the widget sends as its bearer token.
+//! a half-hour session the widget sends as its bearer token. Its files are sent compressed
+//! and kept by the browser as long as their names say they are the same build ([`assets`]).
+
+use std::path::Path;
 
 use axum::{
-    extract::{Query, State},
-    http::header,
+    extract::{Query, Request, State},
+    http::{header, HeaderValue},
+    middleware::Next,
     response::{Html, IntoResponse, Response},
 };
 use idv_types::ApiError;
@@ -34,6 +38,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
 struct Opened {
     /// The single-use ticket the card's `widget-links` call gave.
     ticket: Option<String>,
+}
+
+/// The widget's files under [`ASSETS`]: each sent as the build's brotli or gzip copy when the
+/// browser takes one (`cargo xtask build-widget` writes them beside the files; without them
+/// the file itself), kept for a year when its name carries the build's hash (a new build has
+/// new names) and checked again at each open otherwise (the language files).
+pub fn assets(dir: &Path) -> axum::Router {
+    axum::Router::new()
+        .fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
+        )
+        .layer(axum::middleware::from_fn(cache_control))
+}
+
+/// How long the browser keeps an answer of [`assets`], and that it differs by encoding.
+async fn cache_control(req: Request, next: Next) -> Response {
+    let kept = if carries_build_hash(req.uri().path()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut res = next.run(req).await;
+    if res.status().is_success() || res.status() == axum::http::StatusCode::NOT_MODIFIED {
+        let headers = res.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(kept));
+        // The body depends on what the browser takes: a shared cache must keep one per kind.
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    res
+}
+
+/// Whether a path names a file of one build only: trunk puts the content's hash (16 hex
+/// digits after a `-`) in the names of the script, the wasm, the style sheet and the snippets'
+/// folder.
+fn carries_build_hash(path: &str) -> bool {
+    path.split('-').skip(1).any(|part| {
+        let hex = part.bytes().take_while(u8::is_ascii_hexdigit).count();
+        hex == 16 && matches!(part.as_bytes().get(16), Some(b'.' | b'_' | b'/'))
+    })
 }
 
 fn attr(s: &str) -> String {
@@ -110,4 +156,31 @@ async fn host_script() -> Response {
         include_str!("host.js"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_build_hash;
+
+    #[test]
+    fn only_the_names_trunk_hashes_are_kept_for_a_year() {
+        for hashed in [
+            "/idv-widget-47aee96fc305c417.js",
+            "/idv-widget-47aee96fc305c417_bg.wasm",
+            "/style-c12d32b816e272bd.css",
+            "/snippets/idv-widget-47aee96fc305c417/inline0.js",
+        ] {
+            assert!(carries_build_hash(hashed), "{hashed}");
+        }
+        for fresh in [
+            "/locales/de.json",
+            "/index.html",
+            "/idv-widget.js",
+            "/idv-widget-47aee96fc305c41.js",
+            "/idv-widget-47aee96fc305c4170.js",
+            "/style-c12d32b816e272bz.css",
+        ] {
+            assert!(!carries_build_hash(fresh), "{fresh}");
+        }
+    }
 }

@@ -186,3 +186,90 @@ async fn modal(db: Db) {
     assert_eq!(res.status(), 401);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both!(
+    the_modal_gets_the_widgets_files_compressed_and_keeps_a_builds_files,
+    modal_assets
+);
+/// The modal's files: the build's brotli or gzip copy when the browser takes one, the file
+/// itself otherwise; a file whose name carries the build's hash is kept for a year, a language
+/// file is checked again at each open.
+async fn modal_assets(db: Db) {
+    let dir = std::env::temp_dir().join(format!("idv-widget-{:016x}", rand::random::<u64>()));
+    std::fs::create_dir_all(dir.join("locales")).unwrap();
+    let wasm = "idv-widget-0123456789abcdef_bg.wasm";
+    for (name, bytes) in [
+        (wasm.to_string(), "the wasm".as_bytes()),
+        (format!("{wasm}.br"), b"the wasm, brotli"),
+        (format!("{wasm}.gz"), b"the wasm, gzip"),
+        ("idv-widget-0123456789abcdef.js".into(), b"the script"),
+        ("locales/de.json".into(), b"{}"),
+        ("locales/de.json.br".into(), b"{}, brotli"),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let mut settings = test_settings();
+    settings.widget_dir = dir.clone();
+    let Some(w) = spawn_world_with(db, settings, Policy::default()).await else {
+        return;
+    };
+    let get = |file: &str, accept: Option<&str>| {
+        let mut req =
+            reqwest::Client::new().get(w.url(&format!("/hubspot/v1/widget-assets/{file}")));
+        if let Some(accept) = accept {
+            req = req.header("accept-encoding", accept);
+        }
+        req.send()
+    };
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let year = Some("public, max-age=31536000, immutable".to_string());
+
+    let res = get(wasm, Some("gzip, deflate, br, zstd")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-encoding").as_deref(), Some("br"));
+    assert_eq!(
+        header(&res, "content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(header(&res, "cache-control"), year);
+    assert!(
+        header(&res, "vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+        "{:?}",
+        res.headers()
+    );
+    assert_eq!(res.text().await.unwrap(), "the wasm, brotli");
+
+    let res = get(wasm, Some("gzip, deflate")).await.unwrap();
+    assert_eq!(header(&res, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(res.text().await.unwrap(), "the wasm, gzip");
+
+    let res = get(wasm, None).await.unwrap();
+    assert_eq!(header(&res, "content-encoding"), None);
+    assert_eq!(res.text().await.unwrap(), "the wasm");
+
+    // A file without copies is sent as it is.
+    let res = get("idv-widget-0123456789abcdef.js", Some("br"))
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "content-encoding"), None);
+    assert_eq!(header(&res, "cache-control"), year);
+    assert_eq!(res.text().await.unwrap(), "the script");
+
+    // A language file keeps its name from build to build: checked again at each open.
+    let res = get("locales/de.json", Some("br")).await.unwrap();
+    assert_eq!(header(&res, "content-encoding").as_deref(), Some("br"));
+    assert_eq!(header(&res, "cache-control").as_deref(), Some("no-cache"));
+    assert_eq!(res.text().await.unwrap(), "{}, brotli");
+
+    // What is not there is not kept.
+    let res = get("idv-widget-fedcba9876543210_bg.wasm", Some("br"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(header(&res, "cache-control"), None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
