@@ -87,21 +87,21 @@ async fn main() -> Result<()> {
     // Simulators (generous limits: the ingest and read loads never reach Freshsales).
     let twins = Twins::start(twin_keys(1_000_000), |_| {}).await?;
 
-    // Floors.
+    // Floors: a bare axum handler, loaded just before each load it is the floor of, so that
+    // both run on the machine as it is at that moment (a floor measured minutes apart drifts).
     let floor = floor().await?;
     let floor_url = format!("{}/floor", floor.url());
-    eprintln!("floor: bare axum handler");
-    let (floor_get, cmd) = wrk(&args, &floor_url, &[], &[])?;
-    commands.push(cmd);
     let post_lua = tmp.join("post.lua");
     std::fs::write(&post_lua, "wrk.method = \"POST\"\nwrk.body = \"{}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")?;
-    let (floor_post, cmd) = wrk(
-        &args,
-        &floor_url,
-        &["-s", &post_lua.display().to_string()],
-        &[],
-    )?;
-    commands.push(cmd);
+    let post_script = post_lua.display().to_string();
+    let floor_of = |commands: &mut Vec<String>, post: bool| -> Result<Load> {
+        let extra: &[&str] = if post { &["-s", &post_script] } else { &[] };
+        let (load, cmd) = wrk(&args, &floor_url, extra, &[])?;
+        if !commands.contains(&cmd) {
+            commands.push(cmd);
+        }
+        Ok(load)
+    };
 
     let lua = Path::new(env!("CARGO_MANIFEST_DIR")).join("ingest.lua");
     let key = Sealer::generate_key();
@@ -166,6 +166,7 @@ async fn main() -> Result<()> {
         let requests = signed_requests(&tmp, 250_000)?;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = rss_kb(pid);
+        let floor_post = floor_of(&mut commands, true)?;
         let peak = RssPeak::start(pid);
         let (ingest, cmd) = wrk(
             &args,
@@ -242,6 +243,7 @@ async fn main() -> Result<()> {
         }
         let auth = format!("Authorization: Bearer {}", server.token);
         for (contact, which) in [(1001, ""), (1002, " (a contact with 9 sessions)")] {
+            let floor_get = floor_of(&mut commands, false)?;
             let (read, cmd) = wrk(
                 &args,
                 &format!("{}/api/v1/contacts/{contact}/status", server.url),
@@ -415,7 +417,7 @@ async fn main() -> Result<()> {
     writeln!(md, "# Benchmark results\n")?;
     writeln!(
         md,
-        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the binary as it ships (`--profile dist`, without the simulators) in its own process; floors are measured in the same run.{}\n",
+        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the binary as it ships (`--profile dist`, without the simulators) in its own process; each load's floor (a bare axum handler under the same load) is measured just before it, in the same run.{}\n",
         now.format(&time::format_description::well_known::Rfc3339)?,
         if args.volume { " --volume" } else { "" },
         started.elapsed().as_secs_f64(),
