@@ -39,8 +39,15 @@ pub fn parse_json<T: DeserializeOwned>(
         .map_err(|_| AppError::BadRequest("the body is not valid UTF-8".into()))?;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    serde_json::from_value(value).map_err(|e| {
-        AppError::Unprocessable(format!("the body does not have the expected fields: {e}"))
+    // The field at fault is named (`document_types[1]: unknown variant ...`).
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
+        AppError::Unprocessable(if path == "." {
+            format!("the body does not have the expected fields: {e}")
+        } else {
+            format!("the body does not have the expected fields: {path}: {e}")
+        })
     })
 }
 

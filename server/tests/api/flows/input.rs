@@ -40,7 +40,8 @@ async fn bad_input(w: World) {
         "bad_request",
     )
     .await;
-    assert_error(
+    // A body that parses but does not fit names the field at fault.
+    let msg = assert_error(
         send(br#"{"force": "yes"}"#.to_vec(), "application/json")
             .await
             .unwrap(),
@@ -48,6 +49,19 @@ async fn bad_input(w: World) {
         "unprocessable",
     )
     .await;
+    assert!(msg.contains("force: invalid type"), "{msg}");
+    let msg = assert_error(
+        send(
+            br#"{"document_types": ["passport", 7]}"#.to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        422,
+        "unprocessable",
+    )
+    .await;
+    assert!(msg.contains("document_types[1]: invalid type"), "{msg}");
     assert_error(
         send(br#"{"ial": "IAL9"}"#.to_vec(), "application/json")
             .await
