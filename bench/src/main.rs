@@ -70,6 +70,8 @@ struct Args {
 }
 
 const TENANT: &str = "bench";
+/// Status reads are measured this many times, each beside its own floor.
+const READ_PAIRS: usize = 3;
 const KS_SECRET: &str = "bench-kosmos-secret";
 const FS_KEY: &str = "bench-fs-key";
 const KS_KEY: &str = "bench-ks-key";
@@ -243,17 +245,29 @@ async fn main() -> Result<()> {
         }
         let auth = format!("Authorization: Bearer {}", server.token);
         for (contact, which) in [(1001, ""), (1002, " (a contact with 9 sessions)")] {
-            let floor_get = floor_of(&mut commands, false)?;
-            let (read, cmd) = wrk(
-                &args,
-                &format!("{}/api/v1/contacts/{contact}/status", server.url),
-                &["-H", &auth],
-                &[],
-            )?;
-            commands.push(cmd.replace(&server.token, "<token>"));
-            let ratio = read.rps / floor_get.rps;
+            // Reads change nothing, so they are measured in pairs with the floor, three times;
+            // the pair of the median ratio is reported, with the spread of the three.
+            let mut pairs = Vec::new();
+            for _ in 0..READ_PAIRS {
+                let floor_get = floor_of(&mut commands, false)?;
+                let (read, cmd) = wrk(
+                    &args,
+                    &format!("{}/api/v1/contacts/{contact}/status", server.url),
+                    &["-H", &auth],
+                    &[],
+                )?;
+                let cmd = cmd.replace(&server.token, "<token>");
+                if !commands.contains(&cmd) {
+                    commands.push(cmd);
+                }
+                pairs.push((read.rps / floor_get.rps, read, floor_get));
+            }
+            let all_2xx = pairs.iter().all(|(_, read, _)| read.non_2xx == 0);
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let spread = format!("{:.2}–{:.2}", pairs[0].0, pairs[READ_PAIRS - 1].0);
+            let (ratio, read, floor_get) = pairs.swap_remove(READ_PAIRS / 2);
             let mut parts = vec![
-                ("all 2xx", read.non_2xx == 0),
+                ("all 2xx", all_2xx),
                 ("≥ 0.5×", ratio >= 0.5),
                 ("p99 ≤ 5 ms", read.p99_ms <= 5.0),
             ];
@@ -269,7 +283,7 @@ async fn main() -> Result<()> {
             rows.push(Row {
                 what: format!("widget status read, {engine_name}{size}{which}"),
                 value: format!(
-                    "{:.0} req/s, p99 {:.2} ms ({:.2}× floor{of_small})",
+                    "{:.0} req/s, p99 {:.2} ms ({:.2}× floor, the median of {READ_PAIRS} pairs: {spread}{of_small})",
                     read.rps, read.p99_ms, ratio
                 ),
                 floor: format!("{:.0} req/s, p99 {:.2} ms", floor_get.rps, floor_get.p99_ms),
@@ -346,20 +360,21 @@ async fn main() -> Result<()> {
     });
     let browser = idv_e2e::Browser::start(360, 640).await?;
     let sel = "[data-testid=idv-badge]";
-    let static_ms = paint_ms(&browser, &static_served.url(), sel, "Verified", 7).await?;
-    let widget_ms = paint_ms(
+    let widget_url = format!("{demo_url}/app/index.html?entity=contact&id=1001");
+    let times = paint_ms(
         &browser,
-        &format!("{demo_url}/app/index.html?entity=contact&id=1001"),
+        &[&static_served.url(), &widget_url],
         sel,
         "Verified",
         7,
     )
     .await?;
+    let (static_ms, widget_ms) = (times[0], times[1]);
     browser.close().await?;
     let _ = demo.kill();
     let _ = demo.wait();
     rows.push(Row {
-        what: "first status paint, headless Chromium (median of 7)".into(),
+        what: "first status paint, headless Chromium (median of 7, loaded in turn with the static page)".into(),
         value: format!("{widget_ms:.0} ms ({:.1}× floor)", widget_ms / static_ms),
         floor: format!("static page: {static_ms:.0} ms"),
         target: "≤ 2× floor".into(),
@@ -417,7 +432,7 @@ async fn main() -> Result<()> {
     writeln!(md, "# Benchmark results\n")?;
     writeln!(
         md,
-        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the binary as it ships (`--profile dist`, without the simulators) in its own process; each load's floor (a bare axum handler under the same load) is measured just before it, in the same run.{}\n",
+        "Run {} on {cores} cores, {mem} memory. Command: `cargo xtask bench{}` ({:.0} s). Loads are wrk on loopback, {} s each, 2 threads, {} connections; the server under test is the binary as it ships (`--profile dist`, without the simulators) in its own process; each load's floor (a bare axum handler under the same load) is measured just before it, in the same run, and the status reads are measured three times, each beside its own floor (the pair of the median ratio is shown).{}\n",
         now.format(&time::format_description::well_known::Rfc3339)?,
         if args.volume { " --volume" } else { "" },
         started.elapsed().as_secs_f64(),

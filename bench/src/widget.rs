@@ -84,14 +84,16 @@ pub(crate) async fn served_size(backend: &str, app: &Path) -> Result<(usize, usi
     Ok((sent, raw))
 }
 
-/// Median ms from navigation start until `selector` shows `text`, over `runs` loads.
+/// Median ms from navigation start until `selector` shows `text`, for each of `urls`, over
+/// `runs` loads of each, taken in turn (one of each, then again), so that each page's loads
+/// meet the machine as the others' do.
 pub(crate) async fn paint_ms(
     browser: &idv_e2e::Browser,
-    url: &str,
+    urls: &[&str],
     selector: &str,
     text: &str,
     runs: usize,
-) -> Result<f64> {
+) -> Result<Vec<f64>> {
     let script = r#"
         const [sel, want, done] = arguments;
         (function poll() {
@@ -99,16 +101,23 @@ pub(crate) async fn paint_ms(
             if (e && e.textContent.trim() === want) { done(performance.now()); }
             else { requestAnimationFrame(poll); }
         })();"#;
-    let mut times = Vec::new();
+    let mut times = vec![Vec::new(); urls.len()];
     for _ in 0..runs {
-        browser.client.goto("about:blank").await?;
-        browser.client.goto(url).await?;
-        let v = browser
-            .client
-            .execute_async(script, vec![json!(selector), json!(text)])
-            .await?;
-        times.push(v.as_f64().context("a time")?);
+        for (url, times) in urls.iter().zip(&mut times) {
+            browser.client.goto("about:blank").await?;
+            browser.client.goto(url).await?;
+            let v = browser
+                .client
+                .execute_async(script, vec![json!(selector), json!(text)])
+                .await?;
+            times.push(v.as_f64().context("a time")?);
+        }
     }
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    Ok(times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect())
 }
