@@ -332,9 +332,9 @@ fn bench(volume: bool) -> Result<()> {
     eprintln!(
         "==> benchmarks (about {})",
         if volume {
-            "eight minutes"
+            "eleven minutes"
         } else {
-            "two minutes"
+            "four minutes"
         }
     );
     run(&mut cmd)
